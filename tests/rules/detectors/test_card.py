@@ -1,0 +1,72 @@
+"""CREDIT_CARD: brand prefix + length + Luhn, printed groupings, no partial runs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from veil.rules.detectors import VALIDATORS
+
+Detect = Callable[..., list[str]]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("visa 4111111111111111", ["4111111111111111"]),  # Visa bare
+        ("card 4111 1111 1111 1111 exp 12/29", ["4111 1111 1111 1111"]),  # spaces, expiry after
+        ("4012-8888-8888-1881", ["4012-8888-8888-1881"]),  # dashes
+        ("4222222222222", ["4222222222222"]),  # 13-digit Visa
+        ("4111111111111111110", ["4111111111111111110"]),  # 19-digit Visa
+        ("mc 5555555555554444", ["5555555555554444"]),  # Mastercard 5x
+        ("mc2 2223003122003222", ["2223003122003222"]),  # Mastercard 2-series
+        ("amex: 3782-822463-10005", ["3782-822463-10005"]),  # Amex 4-6-5
+        ("371449635398431", ["371449635398431"]),  # Amex bare
+        ("6011 1111 1111 1117", ["6011 1111 1111 1117"]),  # Discover
+        ("jcb 3530111333300000", ["3530111333300000"]),  # JCB
+        ("diners 3056 930902 5904", ["3056 930902 5904"]),  # Diners 4-6-4
+        ("up 6200000000000005", ["6200000000000005"]),  # UnionPay
+        ("maestro 6759649826438453", ["6759649826438453"]),  # Maestro
+        ('{"pan":"5105105105105100"}', ["5105105105105100"]),  # JSON string
+        ("a,4111111111111111,b", ["4111111111111111"]),  # CSV field
+    ],
+)
+def test_card_found_with_exact_span(detect: Detect, text: str, expected: list[str]) -> None:
+    assert detect("CREDIT_CARD", text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "4111111111111112",  # Luhn fails
+        "4111 1111 1111 1112",  # Luhn fails, grouped
+        "6666666666666",  # passes Luhn and prefix but one repeated digit
+        "1234567890123452",  # no brand starts with 1
+        "7111111111111111",  # no brand starts with 7
+        "4111111111111111111111111",  # 16-digit card inside a 25-digit run
+        "9994111111111111111",  # card digits inside a longer run
+        "0.4111111111111111",  # decimal fraction
+        "4111-1111 1111-1111",  # mixed separators
+        "411111111111111",  # 15-digit Visa is not a Visa length
+        "id-4111111111111111",  # glued to an identifier with '-'
+        "4111111111111111abc",  # glued to letters
+    ],
+)
+def test_card_near_misses_are_not_found(detect: Detect, text: str) -> None:
+    assert detect("CREDIT_CARD", text) == []
+
+
+@pytest.mark.parametrize(
+    ("candidate", "valid"),
+    [
+        ("79927398713", True),  # classic Luhn example
+        ("7992 7398 713", True),  # separators ignored
+        ("79927398710", False),  # wrong check digit
+        ("abc", False),  # not digits
+        ("", False),  # empty
+        ("٧٩٩٢٧٣٩٨٧١٣", False),  # non-ASCII digits
+    ],
+)
+def test_luhn_validator(candidate: str, valid: bool) -> None:
+    assert VALIDATORS["luhn"](candidate) is valid

@@ -1,0 +1,42 @@
+"""EMAIL: exact spans for real addresses, nothing for near misses."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+Detect = Callable[..., list[str]]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("mail jane@example.com now", ["jane@example.com"]),  # plain
+        ("jane.doe+news@example.co.uk.", ["jane.doe+news@example.co.uk"]),  # plus tag, 2-level TLD, sentence dot
+        ("<first_last-1@mail-server.example.org>", ["first_last-1@mail-server.example.org"]),  # in angle brackets
+        ('{"email":"a@b.io"}', ["a@b.io"]),  # JSON, short
+        ("José: jose@exemplo.com.br", ["jose@exemplo.com.br"]),  # non-ASCII before
+        ("x@y.com,z@w.com", ["x@y.com", "z@w.com"]),  # two, comma-separated
+        ("USER@EXAMPLE.COM", ["USER@EXAMPLE.COM"]),  # upper case
+    ],
+)
+def test_email_found_with_exact_span(detect: Detect, text: str, expected: list[str]) -> None:
+    assert detect("EMAIL", text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "root@localhost",  # no TLD
+        "x@y.c0m",  # digit in TLD
+        "@example.com",  # no local part
+        "jane@",  # no domain
+        "a..b@example.com",  # consecutive dots in local part
+        "jane@-example.com",  # label starts with '-'
+        "josé@exemplo.com",  # non-ASCII local part: not detected, and no ASCII tail either
+        "see example.com",  # bare domain
+    ],
+)
+def test_email_near_misses_are_not_found(detect: Detect, text: str) -> None:
+    assert detect("EMAIL", text) == []

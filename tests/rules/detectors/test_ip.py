@@ -1,0 +1,50 @@
+"""IP_ADDRESS: IPv4/IPv6 confirmed by ipaddress; versions, times and MACs are not addresses."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+Detect = Callable[..., list[str]]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("client 203.0.113.7 connected", ["203.0.113.7"]),  # IPv4
+        ("host=10.0.0.1.", ["10.0.0.1"]),  # sentence dot after
+        ("255.255.255.255", ["255.255.255.255"]),  # max octets
+        ("ip:192.168.1.20:8080", ["192.168.1.20"]),  # with port, after colon
+        ("::1", ["::1"]),  # IPv6 loopback
+        ("fe80::1%eth0", ["fe80::1"]),  # link-local with zone id
+        ("via 2001:db8::8a2e:370:7334", ["2001:db8::8a2e:370:7334"]),  # compressed
+        ("2001:0db8:85a3:0000:0000:8a2e:0370:7334", ["2001:0db8:85a3:0000:0000:8a2e:0370:7334"]),  # full
+        ("mapped ::ffff:192.0.2.1", ["::ffff:192.0.2.1"]),  # IPv4-mapped
+        ("[2001:db8::1]:443", ["2001:db8::1"]),  # bracketed with port
+        ("a 10.1.1.1, b 10.1.1.2", ["10.1.1.1", "10.1.1.2"]),  # two
+    ],
+)
+def test_ip_found_with_exact_span(detect: Detect, text: str, expected: list[str]) -> None:
+    assert detect("IP_ADDRESS", text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "256.1.1.1",  # octet over 255
+        "1.2.3",  # three parts (version)
+        "release 1.2.3.4.5",  # five-part version swallowed whole
+        "v1.2.3.4",  # prefixed version
+        "10.0.0.1a",  # glued to letters
+        "010.001.002.003",  # leading zeros rejected by ipaddress
+        "12:30",  # time
+        "12:30:45",  # time with seconds
+        "aa:bb:cc:dd:ee:ff",  # MAC address
+        "std::vector",  # C++ scope
+        "a :: b",  # bare '::'
+        "dead::beef",  # hex words, no digit
+    ],
+)
+def test_ip_near_misses_are_not_found(detect: Detect, text: str) -> None:
+    assert detect("IP_ADDRESS", text) == []

@@ -1,0 +1,59 @@
+"""PHONE: written phone numbers confirmed by phonenumbers; ids, dates and prices are not phones."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+Detect = Callable[..., list[str]]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("call +44 20 7946 0958 today", ["+44 20 7946 0958"]),  # UK international
+        ("+44 (0)20 7946 0958", ["+44 (0)20 7946 0958"]),  # UK with (0)
+        ("+1 (212) 555-0143", ["+1 (212) 555-0143"]),  # US international with parentheses
+        ("+12125550143", ["+12125550143"]),  # E.164, no separators
+        ("+33 1 42 68 53 00", ["+33 1 42 68 53 00"]),  # French pairs
+        ("+91-98765-43210", ["+91-98765-43210"]),  # Indian mobile, dashes
+        ("tel: (212) 555-0143", ["(212) 555-0143"]),  # NANP parentheses
+        ("call 212.555.0143.", ["212.555.0143"]),  # NANP dots, sentence dot excluded
+        ("1-800-555-0199", ["1-800-555-0199"]),  # NANP with 1 prefix
+        ("020 7946 0958", ["020 7946 0958"]),  # UK national trunk 0
+        ("Festnetz 030 12345678", ["030 12345678"]),  # German national
+        ("01.42.68.53.00", ["01.42.68.53.00"]),  # French dotted
+        ("98765 43210", ["98765 43210"]),  # Indian mobile national
+        ("Tel +1-202-555-0173, fax +1 202 555 0174", ["+1-202-555-0173", "+1 202 555 0174"]),  # two
+        ("+1 212 555 0143 ext 12", ["+1 212 555 0143"]),  # extension word not included
+    ],
+)
+def test_phone_found_with_exact_span(detect: Detect, text: str, expected: list[str]) -> None:
+    assert detect("PHONE", text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Price: $1,234.56 or 1 234 567,89 EUR",  # prices
+        "Order #123-456-7890",  # NANP shape, area code 123 invalid
+        "order 2024-000123",  # order number
+        "at 2024-01-31T12:30:45Z",  # ISO timestamp
+        "version 1.2.3 and 10.0.19041.1",  # version strings
+        "id 123456789 and 98765432 and 1234567",  # bare 6-10 digit ids
+        "ts 1700000000123",  # epoch millis
+        "01-31-2024",  # US date with dashes (valid Italian digits once)
+        "03 12 2024",  # spaced date
+        "2024 01 31 12 30",  # spaced date-time
+        "0123-4567",  # too short for a national number
+        "555-123-4567-8901",  # longer dashed id swallowed whole
+        "212-555-0143/12",  # followed by /digits
+        "12:30:45",  # time
+        "+1 555 0100",  # too short international
+        "5+3 = 8",  # arithmetic
+        "ISBN 978-3-16-148410-0",  # ISBN
+    ],
+)
+def test_phone_near_misses_are_not_found(detect: Detect, text: str) -> None:
+    assert detect("PHONE", text) == []

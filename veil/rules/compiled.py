@@ -1,0 +1,148 @@
+"""Compiled, frozen pieces of a policy: what the compiler produces and views merge."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from veil.rules.actions.base import Action
+from veil.rules.globs import matches
+from veil.rules.plan_types import Route
+from veil.rules.regex import Pattern
+from veil.rules.selectors import Selector
+
+
+@dataclass(frozen=True, slots=True)
+class Binding:
+    """An action chosen by a rule: what to do, and who decided."""
+
+    rule: str
+    mode: str
+    action: Action
+    action_name: str
+
+    @property
+    def enforced(self) -> bool:
+        return self.mode == "enforce" and self.action.changes
+
+
+@dataclass(frozen=True, slots=True)
+class NameRule:
+    entity: str
+    binding: Binding
+
+
+@dataclass(frozen=True, slots=True)
+class NameTargets:
+    """Header, query, cookie or form targets: exact lowercase names plus globs."""
+
+    exact: dict[str, NameRule]
+    globs: tuple[tuple[Pattern, NameRule], ...] = ()
+
+    def lookup(self, name: str) -> NameRule | None:
+        lowered = name.lower()
+        rule = self.exact.get(lowered)
+        if rule is not None:
+            return rule
+        for pattern, candidate in self.globs:
+            if matches(pattern, lowered):
+                return candidate
+        return None
+
+    def __bool__(self) -> bool:
+        return bool(self.exact or self.globs)
+
+    def merged(self, later: "NameTargets") -> "NameTargets":
+        """Self's entries win; ``later`` fills in names self does not cover."""
+        exact = dict(later.exact)
+        exact.update(self.exact)
+        return NameTargets(exact, self.globs + later.globs)
+
+
+EMPTY_NAMES = NameTargets({})
+
+
+@dataclass(frozen=True, slots=True)
+class FieldRule:
+    selector: Selector
+    entity: str | None
+    binding: Binding
+
+
+@dataclass(frozen=True, slots=True)
+class ScanConfig:
+    detectors: tuple[str, ...]
+    under: tuple[Selector, ...]
+    default: Binding
+    per_type: dict[str, Binding]
+
+    def binding_for(self, entity: str) -> Binding:
+        return self.per_type.get(entity, self.default)
+
+
+@dataclass(frozen=True, slots=True)
+class ClassifyConfig:
+    entities: frozenset[str] | None
+    default: Binding
+    per_type: dict[str, Binding]
+
+    def binding_for(self, entity: str) -> Binding | None:
+        if self.entities is not None and entity not in self.entities:
+            return None
+        return self.per_type.get(entity, self.default)
+
+
+@dataclass(frozen=True, slots=True)
+class AllowConfig:
+    values: frozenset[str]
+    pattern: Pattern | None
+    fields: tuple[Selector, ...]
+
+    def allows(self, value: str) -> bool:
+        if value in self.values:
+            return True
+        pattern = self.pattern
+        return pattern is not None and pattern.fullmatch(value.encode("utf-8", "surrogatepass")) is not None
+
+
+@dataclass(frozen=True, slots=True)
+class RouteMatch:
+    direction: str
+    methods: frozenset[str]
+    paths: Pattern | None
+    hosts: Pattern | None
+    content_types: Pattern | None
+
+    def applies(self, route: Route, media_type: str) -> bool:
+        if self.direction != "both" and route.direction != self.direction:
+            return False
+        if self.methods and route.method.upper() not in self.methods:
+            return False
+        if self.paths is not None and not matches(self.paths, route.path or "/"):
+            return False
+        if self.hosts is not None and not matches(self.hosts, _host_only(route.host)):
+            return False
+        if self.content_types is not None and not matches(self.content_types, media_type):
+            return False
+        return True
+
+
+def _host_only(host: str) -> str:
+    host = host.lower()
+    if host.startswith("["):
+        return host.split("]", 1)[0] + "]"
+    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledRule:
+    id: str
+    mode: str
+    match: RouteMatch
+    fields: tuple[FieldRule, ...]
+    headers: NameTargets
+    query: NameTargets
+    cookies: NameTargets
+    form: NameTargets
+    classify: ClassifyConfig | None
+    scan: ScanConfig | None
+    allow: AllowConfig

@@ -1,0 +1,317 @@
+"""Policy -> Plan: validate, resolve defaults, compile every pattern once.
+
+All the work that can fail happens here, and every failure is a PolicyError
+that names the file, line, column and field. Adapters never validate: they
+only hand payloads to the Plan.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import ValidationError
+
+from veil.errors import PolicyError, PolicyErrors
+from veil.rules import schema
+from veil.rules.actions import ACTION_TYPES
+from veil.rules.actions.base import Action
+from veil.rules.actions.hmac_hash import HASH_OUTPUT_PATTERN
+from veil.rules.actions.keys import Keyring
+from veil.rules.actions.tokenize import TOKEN_PATTERN
+from veil.rules.classify import Classifier
+from veil.rules.compiled import (
+    AllowConfig,
+    Binding,
+    ClassifyConfig,
+    CompiledRule,
+    FieldRule,
+    NameRule,
+    NameTargets,
+    RouteMatch,
+    ScanConfig,
+)
+from veil.rules.detectors import BUILTIN_DETECTORS, VALIDATORS
+from veil.rules.detectors.base import DetectorSpec
+from veil.rules.detectors.matching import CompiledDetector, compile_detector
+from veil.rules.globs import compile_globs, compile_media_types, is_glob
+from veil.rules.plan import Plan
+from veil.rules.regex import PatternError, compile_re2
+from veil.rules.selectors import SelectorError, compile_selector
+from veil.rules.source import Path, PolicySource, format_path, parse_policy_text
+from veil.rules.validation import policy_from_source
+
+KeyMaterial = Mapping[str, Mapping[str, bytes]]
+"""Key name (under ``keys:``) -> key id -> key bytes. Built by ``veil.settings``."""
+
+
+def compile_policy(
+    policy: str | Mapping[str, Any] | PolicySource,
+    *,
+    source: str = "<policy>",
+    key_material: KeyMaterial | None = None,
+) -> Plan:
+    """Compile policy YAML text (or already-parsed data) into a :class:`Plan`.
+
+    Raises :class:`PolicyError` (a :class:`PolicyErrors` when there are
+    several) whose message is ``source:line:col: field: what``.
+
+    >>> plan = compile_policy("version: 1\\nrules:\\n  - scan: true\\n")
+    >>> plan.redact_text("mail me at jane@example.com").text
+    'mail me at [REDACTED:EMAIL]'
+    """
+    if isinstance(policy, PolicySource):
+        src = policy
+    elif isinstance(policy, str):
+        src = parse_policy_text(policy, source)
+    else:
+        src = PolicySource(source, dict(policy), {})
+    model = policy_from_source(src)
+    return _Compiler(src, model, key_material or {}).compile()
+
+
+class _Compiler:
+    def __init__(self, src: PolicySource, policy: schema.Policy, keys: KeyMaterial) -> None:
+        self.src = src
+        self.policy = policy
+        self.keys = keys
+        self.errors: list[PolicyError] = []
+        self._keyrings: dict[str, Keyring] = {}
+
+    def fail(self, path: Path, message: str) -> None:
+        self.errors.append(self.src.error(path, message))
+
+    def compile(self) -> Plan:
+        policy = self.policy
+        catalog = self._catalog()
+        classifier = Classifier.build(
+            policy.field_names.builtin,
+            [(c.entity, list(c.names), list(c.parents)) for c in policy.field_names.classes],
+        )
+        global_allow = self._allow(policy.allow, ("allow",))
+        rules: list[CompiledRule] = []
+        seen_ids: dict[str, int] = {}
+        for index, rule in enumerate(policy.rules):
+            rule_id = rule.id or f"rule-{index + 1}"
+            if rule_id in seen_ids:
+                self.fail(("rules", index, "id"), f"duplicate rule id '{rule_id}' (first used by rules[{seen_ids[rule_id]}])")
+            seen_ids[rule_id] = index
+            compiled = self._rule(rule, rule_id, ("rules", index), catalog)
+            if compiled is not None:
+                rules.append(compiled)
+        if self.errors:
+            raise PolicyErrors(self.errors) if len(self.errors) > 1 else self.errors[0]
+        protected = (TOKEN_PATTERN, HASH_OUTPUT_PATTERN)
+        return Plan(
+            rules=tuple(rules),
+            catalog=catalog,
+            classifier=classifier,
+            global_allow=global_allow,
+            protected=protected,
+            limits=policy.limits,
+            on_error=policy.on_error,
+            source=self.src.name,
+        )
+
+    # -- detectors -----------------------------------------------------------
+
+    def _catalog(self) -> dict[str, CompiledDetector]:
+        customs: list[CompiledDetector] = []
+        for index, det in enumerate(self.policy.detectors):
+            path: Path = ("detectors", index)
+            if det.name in BUILTIN_DETECTORS:
+                self.fail(path + ("name",), f"'{det.name}' is a built-in detector; choose another name")
+                continue
+            validator = None
+            if det.validator is not None:
+                validator = VALIDATORS.get(det.validator)
+                if validator is None:
+                    known = ", ".join(sorted(VALIDATORS))
+                    self.fail(path + ("validator",), f"unknown validator '{det.validator}'; expected one of: {known}")
+                    continue
+            spec = DetectorSpec(
+                name=det.name,
+                pattern=det.pattern,
+                validator=validator,
+                context=tuple(w.lower() for w in det.context),
+                context_required=det.context_required,
+                case_insensitive=det.case_insensitive,
+            )
+            try:
+                customs.append(compile_detector(spec))
+            except PatternError as exc:
+                self.fail(path + ("pattern",), f"detector {det.name}: RE2 cannot compile the pattern: {exc}")
+        catalog = {c.spec.name: c for c in customs}  # custom detectors first: most specific
+        names = [c.spec.name for c in customs]
+        if len(set(names)) != len(names):
+            self.fail(("detectors",), "detector names must be unique")
+        for name, spec in BUILTIN_DETECTORS.items():
+            catalog[name] = compile_detector(spec)
+        return catalog
+
+    # -- rules ---------------------------------------------------------------
+
+    def _rule(self, rule: schema.Rule, rule_id: str, path: Path,
+              catalog: dict[str, CompiledDetector]) -> CompiledRule | None:
+        before = len(self.errors)
+        match = self._match(rule.match, path + ("match",))
+        fields: list[FieldRule] = []
+        for i, target in enumerate(rule.fields):
+            tpath = path + ("fields", i)
+            try:
+                selector = compile_selector(target.path)
+            except SelectorError as exc:
+                self.fail(tpath + ("path",), str(exc))
+                continue
+            binding = self._binding(target.action, rule_id, rule.mode, tpath + ("action",))
+            if binding is not None:
+                fields.append(FieldRule(selector, target.entity, binding))
+        names = {
+            kind: self._names(getattr(rule, kind), rule_id, rule.mode, path + (kind,))
+            for kind in ("headers", "query", "cookies", "form")
+        }
+        classify = None
+        if rule.classify is not None:
+            cpath = path + ("classify",)
+            default, per_type = self._action_map(rule.classify, rule_id, rule.mode, cpath)
+            entities = frozenset(rule.classify.entities) if rule.classify.entities is not None else None
+            if default is not None:
+                classify = ClassifyConfig(entities, default, per_type)
+        scan = None
+        if rule.scan is not None:
+            spath = path + ("scan",)
+            detectors = tuple(catalog) if rule.scan.detectors is None else tuple(rule.scan.detectors)
+            for i, name in enumerate(detectors):
+                if name not in catalog:
+                    self.fail(spath + ("detectors", i), f"unknown detector '{name}'; expected a built-in type or one defined under 'detectors'")
+            for name in rule.scan.actions:
+                if name not in catalog:
+                    self.fail(spath + ("actions", name), f"unknown detector '{name}'")
+            under = []
+            for i, text in enumerate(rule.scan.under):
+                try:
+                    under.append(compile_selector(text))
+                except SelectorError as exc:
+                    self.fail(spath + ("under", i), str(exc))
+            default, per_type = self._action_map(rule.scan, rule_id, rule.mode, spath)
+            if default is not None:
+                scan = ScanConfig(detectors, tuple(under), default, per_type)
+        allow = self._allow(rule.allow, path + ("allow",))
+        if len(self.errors) > before or match is None:
+            return None
+        return CompiledRule(rule_id, rule.mode, match, tuple(fields), names["headers"], names["query"],
+                            names["cookies"], names["form"], classify, scan, allow)
+
+    def _match(self, match: schema.Match, path: Path) -> RouteMatch | None:
+        try:
+            paths = compile_globs(match.paths, separator="/", case_insensitive=False)
+        except PatternError as exc:
+            self.fail(path + ("paths",), f"invalid path glob: {exc}")
+            return None
+        try:
+            hosts = compile_globs(match.hosts, separator=".", case_insensitive=True)
+        except PatternError as exc:
+            self.fail(path + ("hosts",), f"invalid host glob: {exc}")
+            return None
+        for i, ct in enumerate(match.content_types):
+            if "/" not in ct:
+                self.fail(path + ("content_types", i), f"expected a media type like 'application/json' or 'text/*', got '{ct}'")
+        methods = frozenset(m.upper() for m in match.methods)
+        return RouteMatch(match.direction, methods, paths, hosts, compile_media_types(match.content_types))
+
+    def _names(self, targets: list[schema.NameTarget], rule_id: str, mode: str, path: Path) -> NameTargets:
+        exact: dict[str, NameRule] = {}
+        globs = []
+        for i, target in enumerate(targets):
+            binding = self._binding(target.action, rule_id, mode, path + (i, "action"))
+            if binding is None:
+                continue
+            entry = NameRule(target.entity, binding)
+            name = target.name.lower()
+            if is_glob(name):
+                pattern = compile_globs([name], separator="", case_insensitive=True)
+                assert pattern is not None
+                globs.append((pattern, entry))
+            else:
+                exact.setdefault(name, entry)
+        return NameTargets(exact, tuple(globs))
+
+    def _action_map(self, spec: schema.ActionMap, rule_id: str, mode: str,
+                    path: Path) -> tuple[Binding | None, dict[str, Binding]]:
+        default = self._binding(spec.action, rule_id, mode, path + ("action",))
+        per_type: dict[str, Binding] = {}
+        for name, action in spec.actions.items():
+            b = self._binding(action, rule_id, mode, path + ("actions", name))
+            if b is not None:
+                per_type[name] = b
+        return default, per_type
+
+    def _allow(self, allow: schema.Allow, path: Path) -> AllowConfig:
+        pattern = None
+        if allow.patterns:
+            for i, p in enumerate(allow.patterns):
+                try:
+                    compile_re2(p)
+                except PatternError as exc:
+                    self.fail(path + ("patterns", i), f"RE2 cannot compile the pattern: {exc}")
+            try:
+                pattern = compile_re2("^(?:" + "|".join(f"(?:{p})" for p in allow.patterns) + ")$", allow_empty=True)
+            except PatternError:
+                pattern = None
+        fields = []
+        for i, text in enumerate(allow.fields):
+            try:
+                fields.append(compile_selector(text))
+            except SelectorError as exc:
+                self.fail(path + ("fields", i), str(exc))
+        return AllowConfig(frozenset(allow.values), pattern, tuple(fields))
+
+    # -- actions -------------------------------------------------------------
+
+    def _binding(self, spec: Any, rule_id: str, mode: str, path: Path) -> Binding | None:
+        action = self._action(spec, path)
+        if action is None:
+            return None
+        return Binding(rule_id, mode, action, spec.type)
+
+    def _action(self, spec: Any, path: Path) -> Action | None:
+        cls = ACTION_TYPES[spec.type]
+        try:
+            if isinstance(spec, schema.HashSpec):
+                ring = self._keyring(spec.key, path + ("key",))
+                if ring is None:
+                    return None
+                return cls(key=ring.keys[ring.active], key_id=ring.active, length=spec.length, prefix=spec.prefix)  # type: ignore[no-any-return]
+            if isinstance(spec, schema.TokenizeSpec):
+                ring = self._keyring(spec.key, path + ("key",))
+                if ring is None:
+                    return None
+                return cls(keyring=ring, scope=spec.scope)  # type: ignore[no-any-return]
+            params = spec.model_dump(exclude={"type"})
+            return cls(**params)  # type: ignore[no-any-return]
+        except ValueError as exc:
+            self.fail(path, str(exc))
+            return None
+
+    def _keyring(self, name: str, path: Path) -> Keyring | None:
+        if name in self._keyrings:
+            return self._keyrings[name]
+        ref = self.policy.keys.get(name)
+        if ref is None:
+            self.fail(path, f"no key named '{name}' under 'keys:' (add keys.{name} with an 'env' or 'file' source)")
+            return None
+        material = self.keys.get(name)
+        where = f"environment variable {ref.env}" if ref.env else f"file {ref.file}"
+        if not material or ref.id not in material:
+            self.fail(("keys", name), f"key material for '{name}' was not provided (expected it from {where})")
+            return None
+        try:
+            ring = Keyring(keys=dict(material), active=ref.id)
+        except ValueError as exc:
+            self.fail(("keys", name), f"{where}: {exc}")
+            return None
+        self._keyrings[name] = ring
+        return ring
+
+
+__all__ = ["compile_policy", "KeyMaterial", "format_path"]

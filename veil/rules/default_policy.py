@@ -1,0 +1,52 @@
+"""The built-in policy, used when no policy is given. Secure by default.
+
+It covers both directions: credentials in headers, cookies and query
+parameters, every field whose name says it holds personal data, and every
+built-in detector over every string value. Narrow it by writing your own
+policy (``veil apply --policy``); see README "Narrowing the default".
+"""
+
+DEFAULT_POLICY_YAML = """\
+version: 1
+rules:
+  - id: default-credentials
+    headers:
+      - {name: authorization, action: redact}
+      - {name: proxy-authorization, action: redact}
+      - {name: x-api-key, action: redact}
+      - {name: api-key, action: redact}
+      - {name: x-auth-token, action: redact}
+      - {name: x-access-token, action: redact}
+      - {name: x-csrf-token, action: redact}
+      - {name: x-xsrf-token, action: redact}
+      - {name: "x-*-token", action: redact}
+      - {name: "x-*-key", action: redact}
+      - {name: "x-*-secret", action: redact}
+    cookies:
+      - {name: "*", action: redact}
+    query:
+      - {name: access_token, action: redact}
+      - {name: refresh_token, action: redact}
+      - {name: id_token, action: redact}
+      - {name: token, action: redact}
+      - {name: api_key, action: redact}
+      - {name: apikey, action: redact}
+      - {name: key, action: redact}
+      - {name: secret, action: redact}
+      - {name: client_secret, action: redact}
+      - {name: password, action: redact}
+      - {name: passwd, action: redact}
+      - {name: signature, action: redact}
+      - {name: sig, action: redact}
+      - {name: auth, action: redact}
+      - {name: code, action: redact}
+      - {name: "x-amz-signature", action: redact}
+      - {name: "x-amz-credential", action: redact}
+      - {name: "x-amz-security-token", action: redact}
+  - id: default-field-names
+    classify:
+      action: redact
+  - id: default-detectors
+    scan:
+      action: redact
+"""

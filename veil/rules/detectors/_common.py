@@ -1,0 +1,30 @@
+"""Pattern fragments and small helpers shared by the built-in detectors.
+
+RE2 has no look-behind, so "not preceded by X" is written as a consumed
+boundary: ``(?:^|[^X])`` in front of a ``(?P<value>...)`` group. RE2 only
+matches ``^`` at the true start of the text (not at the ``pos`` a search
+resumes from), so the boundary really means "the character before the value is
+not X", which is what keeps a detector from firing inside a longer run of
+digits, dotted numbers or identifier characters.
+"""
+
+from __future__ import annotations
+
+# Before a number-like value: not a word character, '.', '-' or '+'
+# (so no match inside 1234567890123456789, 3.14159..., or 12-4111-...).
+LEAD_NUMBER = r"(?:^|[^0-9A-Za-z_.+\-])"
+
+MONTHS = (
+    "january", "february", "march", "april", "may", "june", "july",
+    "august", "september", "october", "november", "december",
+)  # fmt: skip
+
+
+def strip_separators(text: str, separators: str = " -") -> str:
+    """``text`` without any of ``separators`` (used before checksum validation)."""
+    return "".join(ch for ch in text if ch not in separators)
+
+
+def is_ascii_digits(text: str) -> bool:
+    """True for a non-empty run of ASCII digits only (``str.isdigit`` also takes '²')."""
+    return text.isascii() and text.isdigit()

@@ -1,0 +1,38 @@
+"""What a detector is: an RE2 pattern plus optional validation and context.
+
+A detector never sees more than one string at a time. The engine finds
+candidates with RE2 (combined with every other detector's pattern into as few
+scans as possible), then asks the detector to confirm each candidate.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+Validator = Callable[[str], bool]
+"""Takes the candidate text (the ``value`` group if the pattern has one) and says whether it is real."""
+
+
+@dataclass(frozen=True, slots=True)
+class DetectorSpec:
+    """A detector, built-in or from a policy.
+
+    ``pattern`` is RE2 syntax and must not match the empty string. If it has a
+    group named ``value``, only that group is reported and rewritten (so
+    ``Bearer (?P<value>...)`` keeps the word ``Bearer``). ``context`` words
+    (lowercase) raise confidence: with ``context_required`` a candidate only
+    counts when one of them appears in the ``context_window`` characters before
+    it, or in the name of the field or header that holds the string.
+    ``case_insensitive`` compiles the pattern with ``(?i)``.
+    """
+
+    name: str
+    pattern: str
+    validator: Validator | None = None
+    context: tuple[str, ...] = ()
+    context_required: bool = False
+    context_window: int = 48
+    case_insensitive: bool = False
+    description: str = ""
+    examples: tuple[str, ...] = field(default=())

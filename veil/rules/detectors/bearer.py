@@ -1,0 +1,33 @@
+"""BEARER_TOKEN: the credential after the word ``Bearer`` (any case).
+
+Only the token is reported (``value`` group), so ``Authorization: Bearer``
+survives redaction. The token is an RFC 6750 ``b64token`` not ending in '.';
+to keep prose ("the bearer of this letter") out, it must be 8+ characters with
+a digit, or 20+ characters mixing upper and lower case.
+"""
+
+from __future__ import annotations
+
+from veil.rules.detectors.base import DetectorSpec
+
+
+def is_bearer_token(candidate: str) -> bool:
+    """8+ chars with a digit, or 20+ chars with both upper and lower case."""
+    if len(candidate) < 8:
+        return False
+    if any(c.isdigit() for c in candidate):
+        return True
+    return len(candidate) >= 20 and any(c.isupper() for c in candidate) and any(c.islower() for c in candidate)
+
+
+BEARER_TOKEN = DetectorSpec(
+    name="BEARER_TOKEN",
+    pattern=r"\bbearer[ \t]+(?P<value>[A-Za-z0-9\-._~+/]*[A-Za-z0-9\-_~+/]=*)",
+    validator=is_bearer_token,
+    case_insensitive=True,
+    context=("authorization", "auth", "token"),
+    description="Token following 'Bearer' (the word itself is kept).",
+    examples=("Authorization: Bearer 9f8e7d6c5b4a3210abcdef", "authorization: bearer abc.def-123_XYZ"),
+)
+
+DETECTORS: tuple[DetectorSpec, ...] = (BEARER_TOKEN,)

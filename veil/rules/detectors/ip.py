@@ -1,0 +1,46 @@
+"""IP_ADDRESS: IPv4 dotted quads and IPv6 (full, compressed, IPv4-mapped).
+
+Every candidate is confirmed by :mod:`ipaddress`. Dotted runs are swallowed
+whole (``1.2.3.4.5`` is one candidate and fails), and a candidate may not be
+preceded by a word character or '.', so version strings and longer dotted
+numbers do not yield an inner address. Colon runs like ``12:30:45`` or a MAC
+address are candidates but fail IPv6 parsing; IPv6 candidates must contain a
+decimal digit, which rejects ``::`` and words like ``dead::beef``.
+
+Caveat: a four-part version string such as "version 1.2.3.4" is a valid IPv4
+address and is reported.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+
+from veil.rules.detectors.base import DetectorSpec
+
+
+def is_ip_address(candidate: str) -> bool:
+    """A valid IPv4 or IPv6 address (zone ids not included); IPv6 needs a decimal digit."""
+    if not candidate.isascii():
+        return False
+    try:
+        address = ipaddress.ip_address(candidate)
+    except ValueError:
+        return False
+    if address.version == 6 and not any(ch.isdigit() for ch in candidate):
+        return False
+    return True
+
+
+_V4 = r"\d{1,3}(?:\.\d{1,3}){3}(?:\.\d+)*[0-9A-Za-z_]*"
+_V6 = r"[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?:\.\d{1,3}){0,3}[0-9A-Za-z_]*"
+
+IP_ADDRESS = DetectorSpec(
+    name="IP_ADDRESS",
+    pattern=rf"(?:^|[^0-9A-Za-z_.])(?P<value>{_V4}|{_V6})",
+    validator=is_ip_address,
+    context=("ip", "ip address", "addr", "host", "client"),
+    description="IPv4 or IPv6 address, confirmed with the ipaddress module.",
+    examples=("client 203.0.113.7 connected", "via 2001:db8::8a2e:370:7334", "mapped ::ffff:192.0.2.1"),
+)
+
+DETECTORS: tuple[DetectorSpec, ...] = (IP_ADDRESS,)

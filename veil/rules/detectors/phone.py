@@ -1,0 +1,90 @@
+"""PHONE: telephone numbers in international or separated national format.
+
+RE2 proposes only shapes that look like written phone numbers, and
+:mod:`phonenumbers` must call the candidate a *valid* number:
+
+* ``+CC ...``: '+' then digit groups with optional single space/dot/dash
+  separators and an optional ``(0)``/``(area)`` group; parsed with no region.
+* NANP ``(212) 555-0143`` / ``212-555-0143`` / ``212.555.0143`` with an
+  optional ``1-`` prefix; trunk-prefixed ``020 7946 0958``/``030-1234567``
+  (leading 0, space or dash separators); French ``01.23.45.67.89``; Indian
+  mobile ``98765 43210``. National candidates are tried against a few
+  regions chosen by shape (see :func:`is_phone_number`).
+
+Bare digit runs never match (no separators = no candidate, except after '+'),
+nor do ISO dates, times, prices with ',' or versions. A candidate may not be
+preceded by a word character, '.', '-', '+' or '/', and a following
+``.digits``/``-digits``/``/digits`` run is swallowed so the longer id fails.
+
+Caveat: a number directly followed by another space-separated digit group
+("+44 20 7946 0958 12") is read as one longer candidate and missed.
+"""
+
+from __future__ import annotations
+
+import phonenumbers
+
+from veil.rules.detectors.base import DetectorSpec
+
+TRUNK_REGIONS: tuple[str, ...] = ("GB", "DE", "FR", "NL", "AU", "IN")
+"""Regions tried for a national number written with its leading trunk '0'."""
+
+NANP_REGIONS: tuple[str, ...] = ("US", "CA")
+"""Regions tried for a 10-digit number without a trunk prefix (or 11 starting with 1)."""
+
+_MIN_NATIONAL_DIGITS = 9  # below this, dates like 01-31-2024 and short codes parse in lax regions
+
+
+def _valid_in(text: str, region: str | None) -> bool:
+    try:
+        number = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException:
+        return False
+    return bool(phonenumbers.is_valid_number(number)) and not number.extension
+
+
+def is_phone_number(candidate: str) -> bool:
+    """Valid per phonenumbers, with the region set chosen by the number's shape.
+
+    ``+...`` is parsed on its own. Otherwise the candidate needs 9+ digits:
+    a leading 0 means a trunk prefix (``TRUNK_REGIONS``); 10 digits, or 11
+    starting with 1, mean NANP (``NANP_REGIONS``); 10 digits starting 6-9 may
+    also be an Indian mobile. Regions that accept numbers without a trunk
+    prefix of any length (DE, IT) are never tried for prefix-less digits.
+    """
+    if not candidate.isascii():
+        return False
+    if candidate.startswith("+"):
+        return _valid_in(candidate, None)
+    digits = "".join(ch for ch in candidate if ch.isdigit())
+    if len(digits) < _MIN_NATIONAL_DIGITS:
+        return False
+    if digits.startswith("0"):
+        regions: tuple[str, ...] = TRUNK_REGIONS
+    elif len(digits) == 10 or (len(digits) == 11 and digits.startswith("1")):
+        regions = NANP_REGIONS + (("IN",) if len(digits) == 10 and digits[0] in "6789" else ())
+    else:
+        return False
+    return any(_valid_in(candidate, region) for region in regions)
+
+
+_INTL = r"\+[1-9]\d{0,3}(?:[ .\-]?(?:\(\d{1,4}\)|\d{1,5})){1,6}"
+_NANP = r"(?:1[ .\-]?)?(?:\(\d{3}\) ?|\d{3}[ .\-])\d{3}[ .\-]\d{4}"
+_TRUNK = r"\(?0\d{1,4}\)?[ \-]\d{2,8}(?:[ \-]\d{2,4}){0,3}"
+_FR_DOTS = r"0\d(?:\.\d{2}){4}"
+_IN_MOBILE = r"[6-9]\d{4}[ \-]\d{5}"
+_TAIL = r"(?:[.\-/]\d+)*"
+
+PHONE = DetectorSpec(
+    name="PHONE",
+    pattern=(
+        r"(?:^|[^0-9A-Za-z_.+\-/])"
+        rf"(?P<value>(?:{_INTL}|{_NANP}|{_TRUNK}|{_FR_DOTS}|{_IN_MOBILE}){_TAIL})\b"
+    ),
+    validator=is_phone_number,
+    context=("phone", "tel", "mobile", "cell", "fax", "call"),
+    description="Phone number, confirmed valid by phonenumbers.",
+    examples=("call +44 20 7946 0958", "tel: (212) 555-0143", "Festnetz 030 12345678"),
+)
+
+DETECTORS: tuple[DetectorSpec, ...] = (PHONE,)

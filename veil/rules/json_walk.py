@@ -1,0 +1,321 @@
+"""Apply a route's rules to a parsed JSON document in one walk plus one scan.
+
+Order of work, and why:
+1. Walk the tree once, iteratively (10,000 levels deep must not overflow the
+   C stack), advancing every selector at each key and classifying keys. Values
+   covered by a selector or a field-name class are rewritten on the spot.
+2. Every other string (and every dict key, and every number big enough to be
+   a card or phone) is queued for detector scanning instead of being scanned
+   where it stands: one joined RE2 scan is far cheaper than one per string.
+3. Rewrite only the strings with hits, then apply key renames and drops, which
+   change container sizes and so cannot happen during the walk.
+Numbers that hold a finding become strings: a card number must not survive
+as a JSON number, and a placeholder cannot be one.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from veil.errors import RedactionError
+from veil.rules.compiled import Binding, FieldRule
+from veil.rules.plan_types import Finding
+from veil.rules.selectors import State, advance, initial_states
+from veil.rules.view import ROLE_ALLOW, ROLE_FIELD, ROLE_UNDER, View
+
+PathNode = tuple[Any, Any] | None
+_NO_STATES: frozenset[State] = frozenset()
+_BIG_NUMBER = 100_000  # smaller numbers cannot hold any built-in entity
+
+KIND_VALUE = 0
+KIND_KEY = 1
+KIND_NUMBER = 2
+
+
+def render_path(node: PathNode) -> str:
+    parts: list[str] = []
+    while node is not None:
+        node, key = node
+        if isinstance(key, int):
+            parts.append(f"[{key}]")
+        elif key.isidentifier():
+            parts.append("." + key)
+        else:
+            escaped = key.replace("\\", "\\\\").replace("'", "\\'")
+            parts.append(f"['{escaped}']")
+    return "$" + "".join(reversed(parts))
+
+
+class _Walk:
+    __slots__ = (
+        "view", "findings", "changed", "texts", "holders", "keys", "nodes", "kinds",
+        "fields", "scopes", "drops", "renames", "memo",
+    )
+
+    def __init__(self, view: View) -> None:
+        self.view = view
+        self.findings: list[Finding] = []
+        self.changed = False
+        self.texts: list[str] = []
+        self.holders: list[Any] = []
+        self.keys: list[Any] = []
+        self.nodes: list[PathNode] = []
+        self.kinds: list[int] = []
+        self.fields: list[str] = []
+        self.scopes: list[frozenset[int]] = []
+        self.drops: list[tuple[Any, Any]] = []
+        self.renames: dict[int, tuple[dict[Any, Any], dict[Any, str]]] = {}
+        self.memo: dict[tuple[str, Any], tuple[str, Binding] | None] = {}
+
+
+def redact_document(view: View, doc: Any) -> tuple[Any, list[Finding], bool]:
+    """Rewrite ``doc`` in place where possible; return (doc, findings, changed)."""
+    w = _Walk(view)
+    if isinstance(doc, (dict, list)):
+        _walk(w, doc)
+    else:
+        holder = [doc]
+        _visit_scalar(w, holder, 0, doc, None, None, None, view.everywhere, "")
+        _scan(w)
+        return holder[0], w.findings, w.changed
+    _scan(w)
+    _finish(w)
+    return doc, w.findings, w.changed
+
+
+def _walk(w: _Walk, doc: Any) -> None:
+    view = w.view
+    selectors = view.selectors
+    roles = view.roles
+    max_depth = view.limits.max_depth
+    classifier = view.classifier
+    memo = w.memo
+    class_bindings = view.classify_bindings
+    allow_values = view.allow_values
+    everywhere = view.everywhere
+    start_states = initial_states(len(selectors)) if selectors else _NO_STATES
+    # frame: container, path node, selector states, inherited cover, parent key, depth, scan scope
+    stack: list[tuple[Any, PathNode, frozenset[State], tuple[str, Binding] | None, Any, int, frozenset[int]]]
+    stack = [(doc, None, start_states, None, None, 1, everywhere)]
+    pop = stack.pop
+    push = stack.append
+    while stack:
+        container, node, states, inherited, parent_key, depth, scope = pop()
+        if depth > max_depth:
+            raise RedactionError("too_deep", f"JSON nesting deeper than the limit of {max_depth}")
+        if type(container) is dict:
+            items: Any = container.items()
+            length = len(container)
+        else:
+            items = enumerate(container)
+            length = len(container)
+        for key, value in items:
+            child_states = _NO_STATES
+            cover = inherited
+            child_scope = scope
+            if states:
+                child_states, done = advance(selectors, states, key, length)
+                if done:
+                    skip = False
+                    field_cover = None
+                    for sid in done:
+                        role, payload = roles[sid]
+                        if role == ROLE_ALLOW:
+                            skip = True
+                            break
+                        if role == ROLE_FIELD and field_cover is None:
+                            assert isinstance(payload, FieldRule)
+                            entity = payload.entity or _class_of(w, key, parent_key) or "FIELD"
+                            field_cover = (entity, payload.binding)
+                        elif role == ROLE_UNDER:
+                            child_scope = child_scope | {payload}  # type: ignore[operator]
+                    if skip:
+                        continue
+                    if field_cover is not None:
+                        cover = field_cover
+            is_key = type(key) is str
+            if cover is None and classifier is not None and is_key:
+                mk = (key, parent_key)
+                if mk in memo:
+                    cover = memo[mk]
+                else:
+                    entity = classifier.classify(key, parent_key if type(parent_key) is str else None)
+                    b = class_bindings.get(entity) if entity else None
+                    cover = (entity, b) if (entity and b is not None) else None
+                    if len(memo) < 4096:
+                        memo[mk] = cover
+            if is_key and child_scope:
+                w.texts.append(key)
+                w.holders.append(container)
+                w.keys.append(key)
+                w.nodes.append(node)
+                w.kinds.append(KIND_KEY)
+                w.fields.append(parent_key if isinstance(parent_key, str) else "")
+                w.scopes.append(child_scope)
+            tv = type(value)
+            if tv is dict or tv is list:
+                if value:
+                    push((value, (node, key), child_states, cover, key if is_key else parent_key,
+                          depth + 1, child_scope))
+                elif cover is not None and cover[1].action.removes and cover[1].mode == "enforce":
+                    _record(w, cover, (node, key), -1, -1)
+                    w.drops.append((container, key))
+                continue
+            if tv is str and cover is None and (value in allow_values or not child_scope):
+                continue
+            _visit_scalar(w, container, key, value, node, cover, key if is_key else parent_key, child_scope,
+                          key if is_key else (parent_key if isinstance(parent_key, str) else ""))
+
+
+def _class_of(w: _Walk, key: Any, parent_key: Any) -> str | None:
+    classifier = w.view.classifier
+    if classifier is None or type(key) is not str:
+        return None
+    return classifier.classify(key, parent_key if isinstance(parent_key, str) else None)
+
+
+def _visit_scalar(
+    w: _Walk, holder: Any, key: Any, value: Any, node: PathNode,
+    cover: tuple[str, Binding] | None, parent_key: Any, scope: frozenset[int], field: str,
+) -> None:
+    tv = type(value)
+    if tv is str:
+        text = value
+        kind = KIND_VALUE
+    elif (tv is int or tv is float) and (value >= _BIG_NUMBER or value <= -_BIG_NUMBER):
+        text = repr(value) if tv is float else str(value)
+        kind = KIND_NUMBER
+    else:
+        return  # booleans, null and small numbers carry no covered data
+    limit = w.view.limits.max_string_bytes
+    if len(text) > limit or (len(text) * 4 > limit and len(text.encode("utf-8", "surrogatepass")) > limit):
+        raise RedactionError("string_too_long", f"a string is longer than the limit of {limit} bytes")
+    if cover is not None:
+        entity, binding = cover
+        if w.view.allows(text):
+            return
+        _record(w, cover, (node, key), -1, -1)
+        if binding.mode != "enforce" or not binding.action.changes:
+            return
+        if binding.action.removes:
+            w.drops.append((holder, key))
+            return
+        new = binding.action.apply(text, entity)
+        if new != value:
+            holder[key] = new
+            w.changed = True
+        return
+    if not scope:
+        return
+    w.texts.append(text)
+    w.holders.append(holder)
+    w.keys.append(key)
+    w.nodes.append(node)
+    w.kinds.append(kind)
+    w.fields.append(field)
+    w.scopes.append(scope)
+
+
+def _record(w: _Walk, cover: tuple[str, Binding], node: PathNode, start: int, end: int,
+            location: str = "body") -> None:
+    entity, b = cover
+    w.findings.append(Finding(entity, b.rule, b.action_name, location, render_path(node), b.mode, start, end))
+
+
+def _scan(w: _Walk) -> None:
+    if not w.texts:
+        return
+    view = w.view
+    by_scope: dict[frozenset[int], list[int]] = {}
+    for i, scope in enumerate(w.scopes):
+        by_scope.setdefault(scope, []).append(i)
+    for scope_key, indices in by_scope.items():
+        scope = view.scope(scope_key)
+        if not scope.detectors:
+            continue
+        if len(indices) == len(w.texts):
+            texts, fields = w.texts, w.fields
+        else:
+            texts = [w.texts[i] for i in indices]
+            fields = [w.fields[i] for i in indices]
+        hits = scope.detectors.scan(texts, fields)
+        if not hits:
+            continue
+        grouped: dict[int, list[tuple[int, int, int]]] = {}
+        for hit in hits:
+            grouped.setdefault(hit.index, []).append((hit.start, hit.end, hit.detector))
+        for local_index, spans in grouped.items():
+            i = indices[local_index]
+            _rewrite(w, i, spans, scope.bindings, scope.detectors.names)
+
+
+def _rewrite(w: _Walk, i: int, spans: list[tuple[int, int, int]],
+             bindings: tuple[Binding, ...], names: tuple[str, ...]) -> None:
+    view = w.view
+    text = w.texts[i]
+    kind = w.kinds[i]
+    node = w.nodes[i]
+    key = w.keys[i]
+    path_node: PathNode = node if kind == KIND_KEY else (node, key)
+    location = "key" if kind == KIND_KEY else "body"
+    pieces: list[str] = []
+    last = 0
+    touched = False
+    remove = False
+    for start, end, det in spans:
+        found = text[start:end]
+        if view.allows(found):
+            continue
+        binding = bindings[det]
+        entity = names[det]
+        _record(w, (entity, binding), path_node, start, end, location)
+        if binding.mode != "enforce" or not binding.action.changes:
+            continue
+        if binding.action.removes and kind != KIND_KEY and start == 0 and end == len(text):
+            remove = True
+        pieces.append(text[last:start])
+        pieces.append(binding.action.apply(found, entity))
+        last = end
+        touched = True
+    if remove:
+        w.drops.append((w.holders[i], key))
+        return
+    if not touched:
+        return
+    pieces.append(text[last:])
+    new = "".join(pieces)
+    if new == text:
+        return
+    w.changed = True
+    holder = w.holders[i]
+    if kind == KIND_KEY:
+        entry = w.renames.setdefault(id(holder), (holder, {}))
+        entry[1][key] = new
+    else:
+        holder[key] = new
+
+
+def _finish(w: _Walk) -> None:
+    # Drops first: they name keys as they were before any rename.
+    if w.drops:
+        w.changed = True
+        by_list: dict[int, tuple[list[Any], list[int]]] = {}
+        for holder, key in w.drops:
+            if type(holder) is dict:
+                holder.pop(key, None)
+            else:
+                by_list.setdefault(id(holder), (holder, []))[1].append(key)
+        for holder, idx in by_list.values():
+            for k in sorted(set(idx), reverse=True):
+                del holder[k]
+    for holder, mapping in w.renames.values():
+        items = list(holder.items())
+        holder.clear()
+        for k, v in items:
+            nk = mapping.get(k, k)
+            if nk in holder:
+                n = 2
+                while f"{nk}#{n}" in holder:
+                    n += 1
+                nk = f"{nk}#{n}"
+            holder[nk] = v

@@ -1,0 +1,343 @@
+"""The compiled Plan: the one object every adapter hands payloads to.
+
+A Plan is immutable and safe to share between threads and tasks; it does no
+I/O. To change policy, compile a new Plan and swap the reference.
+
+    >>> from veil import compile_policy, Route
+    >>> plan = compile_policy(open("policy.yaml").read(), source="policy.yaml")  # doctest: +SKIP
+    >>> result = plan.redact_body(body, "application/json", Route("response"))  # doctest: +SKIP
+    >>> result.output, result.report.findings                                   # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass
+from typing import Any, Iterable
+
+import orjson
+
+from veil.errors import RedactionError
+from veil.rules.classify import Classifier
+from veil.rules.compiled import AllowConfig, CompiledRule
+from veil.rules.detectors.matching import CompiledDetector
+from veil.rules.json_walk import redact_document
+from veil.rules.plan_types import EMPTY_REPORT, Finding, Report, Result, Route
+from veil.rules.schema import Limits
+from veil.rules.text_ops import redact_cookie_header, redact_pairs, redact_set_cookie, scan_strings, apply_name_target
+from veil.rules.view import View
+
+JSON_TYPES = frozenset({"application/json", "text/json"})
+NDJSON_TYPES = frozenset({
+    "application/x-ndjson", "application/ndjson", "application/jsonl", "application/x-jsonlines",
+    "application/jsonlines", "application/json-lines", "application/jsonl+json",
+})
+FORM_TYPES = frozenset({"application/x-www-form-urlencoded"})
+TEXT_LIKE = frozenset({"application/xml", "application/javascript", "application/graphql", "application/csv"})
+
+
+def media_type(content_type: str) -> tuple[str, str]:
+    """``'Application/JSON; charset=UTF-8'`` -> ``('application/json', 'utf-8')``."""
+    main, _, params = content_type.partition(";")
+    charset = "utf-8"
+    for param in params.split(";"):
+        name, _, value = param.strip().partition("=")
+        if name.lower() == "charset" and value:
+            charset = value.strip().strip('"').lower()
+    return main.strip().lower(), charset
+
+
+def body_kind(mtype: str) -> str:
+    """How a body of this media type is processed: json, ndjson, form, text or binary."""
+    if mtype in NDJSON_TYPES:
+        return "ndjson"
+    if mtype in JSON_TYPES or mtype.endswith("+json"):
+        return "json"
+    if mtype in FORM_TYPES:
+        return "form"
+    if mtype.startswith("text/") or mtype in TEXT_LIKE or mtype.endswith("+xml"):
+        return "text"
+    if not mtype:
+        return "sniff"
+    return "binary"
+
+
+@dataclass(frozen=True, slots=True)
+class TextResult:
+    text: str
+    report: Report
+
+
+class Plan:
+    """A compiled policy. Build one with :func:`veil.compile_policy`."""
+
+    def __init__(
+        self,
+        *,
+        rules: tuple[CompiledRule, ...],
+        catalog: dict[str, CompiledDetector],
+        classifier: Classifier,
+        global_allow: AllowConfig,
+        protected: tuple[str, ...],
+        limits: Limits,
+        on_error: str,
+        source: str,
+    ) -> None:
+        self.rules = rules
+        self.catalog = catalog
+        self.classifier = classifier
+        self.limits = limits
+        self.on_error = on_error
+        self.source = source
+        self._global_allow = global_allow
+        self._protected = protected
+        self._views: dict[tuple[int, ...], View] = {}
+        self._routes: dict[tuple[str, str, str, str, str], View] = {}
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"<Plan {self.source}: {len(self.rules)} rules, {len(self.catalog)} detectors>"
+
+    # -- route dispatch -------------------------------------------------------
+
+    def view(self, route: Route | None = None, media: str | None = None) -> View:
+        """The merged rules for ``route``; cached per (direction, method, host, path, type)."""
+        route = route or Route()
+        mtype = media if media is not None else media_type(route.content_type)[0]
+        key = (route.direction, route.method.upper(), route.host.lower(), route.path, mtype)
+        view = self._routes.get(key)
+        if view is not None:
+            return view
+        active = tuple(i for i, r in enumerate(self.rules) if r.match.applies(route, mtype))
+        with self._lock:
+            view = self._views.get(active)
+            if view is None:
+                view = View(
+                    tuple(self.rules[i] for i in active),
+                    catalog=self.catalog,
+                    classifier=self.classifier,
+                    global_allow=self._global_allow,
+                    protected=self._protected,
+                    limits=self.limits,
+                    on_error=self.on_error,
+                )
+                self._views[active] = view
+            if len(self._routes) >= 4096:  # paths carry ids: keep the memo bounded
+                self._routes.clear()
+            self._routes[key] = view
+        return view
+
+    # -- bodies ----------------------------------------------------------------
+
+    def redact_body(self, body: bytes, content_type: str = "", route: Route | None = None) -> Result:
+        """Redact an HTTP body of the given Content-Type.
+
+        JSON (and ``+json``), NDJSON, urlencoded forms and text are rewritten;
+        other types pass through untouched (``kind == "binary"``). An empty
+        Content-Type is sniffed: JSON if it parses, text if it is UTF-8.
+        Raises :class:`RedactionError` for invalid JSON, bad encoding and
+        limits; nothing partial is ever returned.
+        """
+        if len(body) > self.limits.max_body_bytes:
+            raise RedactionError("body_too_large", f"body of {len(body)} bytes is over the limit of {self.limits.max_body_bytes}")
+        mtype, charset = media_type(content_type or (route.content_type if route else ""))
+        kind = body_kind(mtype)
+        view = self.view(route, mtype)
+        if kind == "sniff":
+            kind = _sniff(body)
+        if kind == "json":
+            out, report = _redact_json_bytes(view, body)
+        elif kind == "ndjson":
+            out, report = _redact_ndjson(view, body)
+        elif kind == "form":
+            text = _decode(body, "utf-8")
+            findings: list[Finding] = []
+            new = redact_pairs(view, text, view.form, "form", findings, plus=True)
+            out, report = (new.encode("utf-8") if new != text else body), Report(tuple(findings), new != text)
+        elif kind == "text":
+            text = _decode(body, charset)
+            result = _redact_text(view, text)
+            out = result.text.encode(charset) if result.report.changed else body
+            report = result.report
+        else:
+            return Result(body, EMPTY_REPORT, "binary")
+        return Result(out, report, kind)
+
+    def redact_json(self, value: Any, route: Route | None = None) -> tuple[Any, Report]:
+        """Redact a JSON-like Python value (dicts, lists, strings, numbers). Returns a new value."""
+        view = self.view(route, "application/json")
+        doc = orjson.loads(orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS, default=str))
+        new, findings, changed = redact_document(view, doc)
+        return new, Report(tuple(findings), changed)
+
+    def redact_text(self, text: str, route: Route | None = None) -> TextResult:
+        """Run the detectors over free text (log lines, prompts, messages)."""
+        return _redact_text(self.view(route, "text/plain"), text)
+
+    # -- headers, query, cookies ------------------------------------------------
+
+    def redact_headers(
+        self, headers: Iterable[tuple[str, str]], route: Route | None = None
+    ) -> tuple[list[tuple[str, str]], Report]:
+        """Rewrite header values; drop removed headers. Order and duplicates are kept."""
+        view = self.view(route)
+        findings: list[Finding] = []
+        out: list[tuple[str, str]] = []
+        pending: list[int] = []
+        for name, value in headers:
+            lname = name.lower()
+            handled, new = apply_name_target(view.headers, name, value, "header", findings, view)
+            if not handled and lname == "cookie":
+                new, handled = redact_cookie_header(view, value, findings), True
+            elif not handled and lname == "set-cookie":
+                new, handled = redact_set_cookie(view, value, findings), True
+            if new is None:
+                continue
+            if not handled:
+                pending.append(len(out))
+            out.append((name, new))
+        if pending:
+            scanned = scan_strings(view, [out[i][1] for i in pending], [out[i][0] for i in pending],
+                                   "header", [out[i][0] for i in pending], findings)
+            drop: set[int] = set()
+            for i, new in zip(pending, scanned):
+                if new is None:
+                    drop.add(i)
+                else:
+                    out[i] = (out[i][0], new)
+            out = [h for i, h in enumerate(out) if i not in drop]
+        return out, Report(tuple(findings), any(f.mode == "enforce" for f in findings))
+
+    def redact_query(self, query: str, route: Route | None = None) -> tuple[str, Report]:
+        """Rewrite a raw query string (without ``?``); unchanged parameters keep their bytes."""
+        view = self.view(route)
+        findings: list[Finding] = []
+        new = redact_pairs(view, query, view.query, "query", findings, plus=True)
+        return new, Report(tuple(findings), new != query)
+
+    # -- introspection -------------------------------------------------------------
+
+    def summary(self) -> dict[str, Any]:
+        """What the plan does, without any key material: for ``veil check`` and logs."""
+        rules = []
+        for r in self.rules:
+            targets = []
+            for kind in ("headers", "query", "cookies", "form"):
+                t = getattr(r, kind)
+                if t:
+                    targets.append(f"{kind}:{len(t.exact) + len(t.globs)}")
+            if r.fields:
+                targets.append(f"fields:{len(r.fields)}")
+            if r.classify:
+                targets.append("classify")
+            if r.scan:
+                targets.append(f"scan:{len(r.scan.detectors)} detectors")
+            rules.append({"id": r.id, "mode": r.mode, "direction": r.match.direction, "targets": targets})
+        return {
+            "source": self.source,
+            "rules": rules,
+            "detectors": list(self.catalog),
+            "limits": self.limits.model_dump(),
+            "on_error": self.on_error,
+        }
+
+
+def _decode(body: bytes, charset: str) -> str:
+    try:
+        return body.decode(charset)
+    except (UnicodeDecodeError, LookupError):
+        raise RedactionError("bad_encoding", f"body is not valid {charset}") from None
+
+
+def _sniff(body: bytes) -> str:
+    head = body.lstrip()[:1]
+    if head in (b"{", b"["):
+        try:
+            orjson.loads(body)
+            return "json"
+        except orjson.JSONDecodeError:
+            pass
+    try:
+        body.decode("utf-8")
+        return "text"
+    except UnicodeDecodeError:
+        return "binary"
+
+
+def _parse_json(body: bytes | str) -> Any:
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        text = str(exc)
+        if "recursion" in text.lower():
+            raise RedactionError("too_deep", "JSON nesting deeper than the parser's limit of 1024") from None
+        if "64-bit" in text or "integer" in text.lower():
+            # orjson refuses integers beyond 64 bits; the stdlib parser does not.
+            try:
+                return json.loads(body, parse_constant=_reject_constant)
+            except (ValueError, RecursionError):
+                pass
+        raise RedactionError("invalid_json", f"body is not valid JSON ({_position_only(text)})") from None
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _position_only(message: str) -> str:
+    """orjson messages name a line and column; keep those, drop any quoted input."""
+    head, _, tail = message.partition(": line ")
+    reason = head.split(":")[0]
+    return f"{reason} at line {tail}" if tail else reason
+
+
+def _dumps(doc: Any) -> bytes:
+    try:
+        return orjson.dumps(doc)
+    except TypeError:  # integers beyond 64 bits, parsed by the stdlib fallback
+        return json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def _redact_json_bytes(view: View, body: bytes) -> tuple[bytes, Report]:
+    prefilter = view.prefilter
+    if prefilter is not None and prefilter.search(body) is None:
+        _parse_json(body)  # still refuse invalid JSON
+        return body, EMPTY_REPORT
+    doc = _parse_json(body)
+    new, findings, changed = redact_document(view, doc)
+    if not changed:
+        return body, Report(tuple(findings), False)
+    return _dumps(new), Report(tuple(findings), True)
+
+
+def _redact_ndjson(view: View, body: bytes) -> tuple[bytes, Report]:
+    lines = body.split(b"\n")
+    out: list[bytes] = []
+    findings: list[Finding] = []
+    changed = False
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            out.append(line)
+            continue
+        try:
+            new, report = _redact_json_bytes(view, line.rstrip(b"\r"))
+        except RedactionError as exc:
+            raise RedactionError(exc.reason, f"line {number}: {exc}") from None
+        if report.changed:
+            changed = True
+            if line.endswith(b"\r"):
+                new += b"\r"
+            out.append(new)
+        else:
+            out.append(line)
+        findings.extend(report.findings)
+    return (b"\n".join(out) if changed else body), Report(tuple(findings), changed)
+
+
+def _redact_text(view: View, text: str) -> TextResult:
+    limit = view.limits.max_string_bytes
+    findings: list[Finding] = []
+    new = scan_strings(view, [text], [""], "body", ["$"], findings)[0] or ""
+    del limit
+    return TextResult(new, Report(tuple(findings), new != text))

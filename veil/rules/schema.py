@@ -1,0 +1,242 @@
+"""The policy file, exactly as written, as pydantic models.
+
+These models only check shape and local constraints; anything that needs
+compiling (JSONPath, RE2, globs, key references) is checked in ``compiler``.
+pydantic stays here, at the file boundary, and never reaches the hot path.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+ENTITY_NAME = r"^[A-Z][A-Z0-9_]*$"
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# --- actions ---------------------------------------------------------------
+
+
+class RedactSpec(Strict):
+    type: Literal["redact"]
+    template: str = "[REDACTED:{type}]"
+
+
+class MaskSpec(Strict):
+    type: Literal["mask"]
+    char: str = "*"
+    keep_first: int = Field(default=0, ge=0)
+    keep_last: int = Field(default=4, ge=0)
+    keep_separators: bool = True
+
+
+class HashSpec(Strict):
+    type: Literal["hash"]
+    key: str = "hash"
+    """Name of an entry under ``keys:``."""
+    length: int = Field(default=16, ge=8, le=64)
+    prefix: str = "hash_"
+
+
+class TokenizeSpec(Strict):
+    type: Literal["tokenize"]
+    key: str = "tokens"
+    """Name of an entry under ``keys:``."""
+    scope: str = ""
+
+
+class GeneralizeSpec(Strict):
+    type: Literal["generalize"]
+    ipv4_prefix: int = Field(default=24, ge=0, le=32)
+    ipv6_prefix: int = Field(default=48, ge=0, le=128)
+    date: Literal["year", "month"] = "year"
+    bucket: int = Field(default=10, ge=1)
+    postcode_chars: int = Field(default=3, ge=1)
+
+
+class DropSpec(Strict):
+    type: Literal["drop"]
+
+
+class KeepSpec(Strict):
+    type: Literal["keep"]
+
+
+ActionSpec = Annotated[
+    Union[RedactSpec, MaskSpec, HashSpec, TokenizeSpec, GeneralizeSpec, DropSpec, KeepSpec],
+    Field(discriminator="type"),
+]
+
+
+def _expand_action(value: Any) -> Any:
+    """Accept ``action: redact`` as shorthand for ``action: {type: redact}``."""
+    if isinstance(value, str):
+        return {"type": value}
+    return value
+
+
+class _WithAction(Strict):
+    action: ActionSpec = Field(default_factory=lambda: RedactSpec(type="redact"))
+
+    @field_validator("action", mode="before")
+    @classmethod
+    def _shorthand(cls, value: Any) -> Any:
+        return _expand_action(value)
+
+
+# --- targets ---------------------------------------------------------------
+
+
+class FieldTarget(_WithAction):
+    path: str
+    """JSONPath (jsonpath-ng syntax): ``$.user.email``, ``$..password``, ``$.items[*].card``."""
+    entity: str | None = Field(default=None, pattern=ENTITY_NAME)
+    """Type written in placeholders and findings; default: the field-name class, else FIELD."""
+
+
+class NameTarget(_WithAction):
+    name: str
+    """Case-insensitive name or glob (``x-*-token``)."""
+    entity: str = Field(default="SECRET", pattern=ENTITY_NAME)
+
+
+class ActionMap(Strict):
+    action: ActionSpec = Field(default_factory=lambda: RedactSpec(type="redact"))
+    actions: dict[str, ActionSpec] = Field(default_factory=dict)
+    """Per-type overrides, e.g. ``CREDIT_CARD: {type: mask, keep_last: 4}``."""
+
+    @field_validator("action", mode="before")
+    @classmethod
+    def _shorthand(cls, value: Any) -> Any:
+        return _expand_action(value)
+
+    @field_validator("actions", mode="before")
+    @classmethod
+    def _shorthand_map(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: _expand_action(v) for k, v in value.items()}
+        return value
+
+
+class ScanTarget(ActionMap):
+    detectors: list[str] | None = None
+    """Detector types to run; default: every built-in and custom detector."""
+    under: list[str] = Field(default_factory=list)
+    """JSONPath selectors to scan beneath; default: every string value."""
+
+
+class ClassifyTarget(ActionMap):
+    entities: list[str] | None = None
+    """Field-name classes to act on; default: all of them."""
+
+
+class Allow(Strict):
+    values: list[str] = Field(default_factory=list)
+    patterns: list[str] = Field(default_factory=list)
+    """RE2 patterns a whole value (or a detected span) must fully match to be left alone."""
+    fields: list[str] = Field(default_factory=list)
+    """JSONPath selectors never touched."""
+
+
+class Match(Strict):
+    direction: Literal["request", "response", "both"] = "both"
+    methods: list[str] = Field(default_factory=list)
+    paths: list[str] = Field(default_factory=list)
+    hosts: list[str] = Field(default_factory=list)
+    content_types: list[str] = Field(default_factory=list)
+
+
+class Rule(Strict):
+    id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_.:-]+$")
+    mode: Literal["enforce", "detect"] = "enforce"
+    match: Match = Field(default_factory=Match)
+    fields: list[FieldTarget] = Field(default_factory=list)
+    headers: list[NameTarget] = Field(default_factory=list)
+    query: list[NameTarget] = Field(default_factory=list)
+    cookies: list[NameTarget] = Field(default_factory=list)
+    form: list[NameTarget] = Field(default_factory=list)
+    classify: ClassifyTarget | None = None
+    scan: ScanTarget | None = None
+    allow: Allow = Field(default_factory=Allow)
+
+    @field_validator("classify", "scan", mode="before")
+    @classmethod
+    def _true_means_defaults(cls, value: Any) -> Any:
+        if value is True:
+            return {}
+        if value is False:
+            return None
+        return value
+
+    @model_validator(mode="after")
+    def _has_a_target(self) -> "Rule":
+        if not (
+            self.fields or self.headers or self.query or self.cookies or self.form
+            or self.classify or self.scan
+        ):
+            raise ValueError(
+                "a rule needs at least one target: fields, headers, query, cookies, form, classify or scan"
+            )
+        return self
+
+
+# --- policy-level sections -------------------------------------------------
+
+
+class KeySource(Strict):
+    id: str = Field(default="k1", pattern=r"^[a-z][a-z0-9]{0,15}$")
+    env: str | None = None
+    file: str | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> "KeySource":
+        if (self.env is None) == (self.file is None):
+            raise ValueError("give exactly one of 'env' or 'file' (key material never goes in the policy)")
+        return self
+
+
+class KeyRef(KeySource):
+    previous: list[KeySource] = Field(default_factory=list)
+    """Older keys still accepted for detokenizing, for rotation."""
+
+
+class CustomDetector(Strict):
+    name: str = Field(pattern=ENTITY_NAME)
+    pattern: str
+    validator: str | None = None
+    context: list[str] = Field(default_factory=list)
+    context_required: bool = False
+    case_insensitive: bool = False
+
+
+class FieldClass(Strict):
+    entity: str = Field(pattern=ENTITY_NAME)
+    names: list[str] = Field(min_length=1)
+    parents: list[str] = Field(default_factory=list)
+    """When set, the names only count under one of these parent keys."""
+
+
+class FieldNames(Strict):
+    builtin: bool = True
+    classes: list[FieldClass] = Field(default_factory=list)
+
+
+class Limits(Strict):
+    max_body_bytes: int = Field(default=10 * 1024 * 1024, ge=1)
+    max_depth: int = Field(default=256, ge=1, le=100_000)
+    max_string_bytes: int = Field(default=1024 * 1024, ge=1)
+
+
+class Policy(Strict):
+    version: Literal[1]
+    keys: dict[str, KeyRef] = Field(default_factory=dict)
+    detectors: list[CustomDetector] = Field(default_factory=list)
+    field_names: FieldNames = Field(default_factory=FieldNames)
+    limits: Limits = Field(default_factory=Limits)
+    on_error: Literal["block", "passthrough"] = "block"
+    allow: Allow = Field(default_factory=Allow)
+    rules: list[Rule] = Field(min_length=1)

@@ -1,0 +1,149 @@
+"""JSONPath selectors compiled into steps matched while the engine walks a document.
+
+jsonpath-ng parses the selector once, at compile time; its ``find`` is never
+called per request. The engine carries a small set of ``(selector, step)``
+states down the tree and advances them one key at a time, so every selector is
+matched in the same single walk.
+
+Supported: ``$``, ``.name`` / ``['name']``, ``*`` / ``[*]``, ``[0]`` / ``[-1]``,
+slices ``[1:3]``, and recursive descent ``..name`` / ``..*``. Filters and
+arithmetic are rejected at compile time: they need the values, not the path.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import jsonpath_ng
+from jsonpath_ng import jsonpath as jp
+from jsonpath_ng.exceptions import JSONPathError
+
+Key = str | int
+
+
+class SelectorError(ValueError):
+    """The selector is not valid or not supported; the message says why."""
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One path step. ``names`` None means any key or index."""
+
+    names: frozenset[str] | None = None
+    indices: tuple[int, ...] | None = None
+    slice_: tuple[int | None, int | None, int | None] | None = None
+    anywhere_below: bool = False
+
+    def matches(self, key: Key, length: int) -> bool:
+        if isinstance(key, str):
+            if self.indices is not None or self.slice_ is not None:
+                return False
+            return self.names is None or key in self.names
+        # list index
+        if self.names is not None:
+            return False
+        if self.indices is not None:
+            return any(key == (i if i >= 0 else length + i) for i in self.indices)
+        if self.slice_ is not None:
+            start, stop, step = self.slice_
+            return key in range(length)[slice(start, stop, step)]
+        return True
+
+
+@dataclass(frozen=True, slots=True)
+class Selector:
+    text: str
+    steps: tuple[Step, ...]
+
+    @property
+    def literal_names(self) -> frozenset[str]:
+        """Key names this selector needs to see; empty when it can match any key."""
+        names: set[str] = set()
+        for step in self.steps:
+            if step.names is not None:
+                names |= step.names
+        return frozenset(names)
+
+    @property
+    def ends_in_wildcard(self) -> bool:
+        return not self.steps or self.steps[-1].names is None
+
+
+def compile_selector(text: str) -> Selector:
+    """Parse ``text`` with jsonpath-ng and flatten it to steps."""
+    try:
+        tree = jsonpath_ng.parse(text)
+    except (JSONPathError, Exception) as exc:  # jsonpath-ng raises bare Exception for lexer errors
+        raise SelectorError(f"invalid JSONPath {text!r}: {exc}") from None
+    steps: list[Step] = []
+    _flatten(tree, steps, text)
+    if not steps:
+        raise SelectorError(f"JSONPath {text!r} selects the whole document; name a field")
+    return Selector(text, tuple(steps))
+
+
+def _flatten(node: object, steps: list[Step], text: str, below: bool = False) -> None:
+    if isinstance(node, jp.Root):
+        return
+    if isinstance(node, jp.Child):
+        _flatten(node.left, steps, text)
+        _flatten(node.right, steps, text)
+        return
+    if isinstance(node, jp.Descendants):
+        _flatten(node.left, steps, text)
+        before = len(steps)
+        _flatten(node.right, steps, text)
+        if len(steps) > before:
+            first = steps[before]
+            steps[before] = Step(first.names, first.indices, first.slice_, anywhere_below=True)
+        return
+    if isinstance(node, jp.Fields):
+        if "*" in node.fields:
+            steps.append(Step())
+        else:
+            steps.append(Step(names=frozenset(node.fields)))
+        return
+    if isinstance(node, jp.Index):
+        indices = tuple(getattr(node, "indices", ()) or (getattr(node, "index"),))
+        steps.append(Step(indices=indices))
+        return
+    if isinstance(node, jp.Slice):
+        if node.start is None and node.end is None and node.step is None:
+            steps.append(Step())  # [*] parses as an open slice
+        else:
+            steps.append(Step(slice_=(node.start, node.end, node.step)))
+        return
+    if isinstance(node, jp.Wildcard if hasattr(jp, "Wildcard") else ()):  # type: ignore[arg-type]
+        steps.append(Step())
+        return
+    kind = type(node).__name__
+    raise SelectorError(
+        f"unsupported JSONPath element {kind} in {text!r}; supported: "
+        "names, wildcards, indices, slices and recursive descent (..)"
+    )
+
+
+State = tuple[int, int]
+"""(selector index, index of the next step to match)."""
+
+
+def advance(
+    selectors: tuple[Selector, ...], states: frozenset[State], key: Key, length: int
+) -> tuple[frozenset[State], tuple[int, ...]]:
+    """States for the child ``key``, and the selectors that end exactly at it."""
+    nxt: set[State] = set()
+    done: list[int] = []
+    for sid, i in states:
+        step = selectors[sid].steps[i]
+        if step.anywhere_below:
+            nxt.add((sid, i))  # keep looking deeper
+        if step.matches(key, length):
+            if i + 1 == len(selectors[sid].steps):
+                done.append(sid)
+            else:
+                nxt.add((sid, i + 1))
+    return frozenset(nxt), tuple(done)
+
+
+def initial_states(count: int) -> frozenset[State]:
+    return frozenset((sid, 0) for sid in range(count))

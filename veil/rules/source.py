@@ -1,0 +1,114 @@
+"""YAML policy text -> plain data plus a map from each value's path to its position.
+
+Text in, never a path: reading the file is ``veil.settings``' job. Positions are
+1-based ``(line, column)``; a path is a tuple of mapping keys and list indices,
+the same shape as a pydantic error ``loc``, so validation errors can point at
+the exact place in the file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from veil.errors import PolicyError
+
+Path = tuple[str | int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PolicySource:
+    """Parsed policy text: ``data`` as plain Python values, ``positions`` by path."""
+
+    name: str
+    data: Any
+    positions: dict[Path, tuple[int, int]] = field(default_factory=dict)
+
+    def position_of(self, path: Path) -> tuple[int, int]:
+        """Position of ``path``, or of its nearest ancestor present in the file."""
+        probe = tuple(path)
+        while probe:
+            if probe in self.positions:
+                return self.positions[probe]
+            probe = probe[:-1]
+        return self.positions.get((), (1, 1))
+
+    def error(self, path: Path, message: str) -> PolicyError:
+        """A PolicyError located at ``path`` (``rules[2].fields[0].path`` style)."""
+        line, column = self.position_of(path)
+        return PolicyError(
+            message, source=self.name, line=line, column=column, field=format_path(path)
+        )
+
+
+def format_path(path: Path) -> str:
+    """``("rules", 2, "fields", 0, "path")`` -> ``rules[2].fields[0].path``."""
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+def parse_policy_text(text: str, name: str = "<policy>") -> PolicySource:
+    """Parse YAML ``text``; raise PolicyError for syntax errors and duplicate keys."""
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, column = (mark.line + 1, mark.column + 1) if mark else (0, 0)
+        reason = exc.problem or exc.context or "invalid YAML"
+        raise PolicyError(f"invalid YAML: {reason}", source=name, line=line, column=column) from exc
+    except yaml.YAMLError as exc:
+        raise PolicyError(f"invalid YAML: {exc}", source=name) from exc
+    positions: dict[Path, tuple[int, int]] = {}
+    if node is None:
+        return PolicySource(name, None, positions)
+    data = _build(node, (), positions, name)
+    return PolicySource(name, data, positions)
+
+
+def _build(node: yaml.Node, path: Path, positions: dict[Path, tuple[int, int]], name: str) -> Any:
+    positions[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
+    if isinstance(node, yaml.MappingNode):
+        out: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                raise PolicyError(
+                    "YAML merge keys ('<<') are not supported in policies",
+                    source=name,
+                    line=key_node.start_mark.line + 1,
+                    column=key_node.start_mark.column + 1,
+                    field=format_path(path),
+                )
+            key = _construct_scalar(key_node)
+            if not isinstance(key, str):
+                key = str(key)
+            child = path + (key,)
+            if key in out:
+                raise PolicyError(
+                    f"duplicate key '{key}'",
+                    source=name,
+                    line=key_node.start_mark.line + 1,
+                    column=key_node.start_mark.column + 1,
+                    field=format_path(child),
+                )
+            out[key] = _build(value_node, child, positions, name)
+            # Point errors about a key at the key itself, not at its value.
+            positions[child] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+        return out
+    if isinstance(node, yaml.SequenceNode):
+        return [_build(item, path + (i,), positions, name) for i, item in enumerate(node.value)]
+    return _construct_scalar(node)
+
+
+def _construct_scalar(node: yaml.Node) -> Any:
+    loader = yaml.SafeLoader("")
+    try:
+        return loader.construct_object(node, deep=True)
+    finally:
+        loader.dispose()

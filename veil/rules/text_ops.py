@@ -1,0 +1,150 @@
+"""Free text, headers, query strings, cookies and urlencoded forms.
+
+Each of these is a list of (name, value) pairs or one string. Parameters are
+split on the raw text and only the ones that change are re-encoded, so
+everything else stays byte-identical (order, duplicates, spelling of escapes).
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote, quote_plus, unquote, unquote_plus
+
+from veil.rules.compiled import Binding, NameTargets
+from veil.rules.plan_types import Finding
+from veil.rules.view import View
+
+
+def scan_strings(
+    view: View, texts: list[str], fields: list[str], location: str, paths: list[str],
+    findings: list[Finding],
+) -> list[str | None]:
+    """Detector-scan ``texts``; return the rewritten text, or None to remove the item."""
+    out: list[str | None] = list(texts)
+    if not view.everywhere or not texts:
+        return out
+    scope = view.scope(view.everywhere)
+    if not scope.detectors:
+        return out
+    grouped: dict[int, list[tuple[int, int, int]]] = {}
+    for hit in scope.detectors.scan(texts, fields):
+        grouped.setdefault(hit.index, []).append((hit.start, hit.end, hit.detector))
+    for index, spans in grouped.items():
+        text = texts[index]
+        pieces: list[str] = []
+        last = 0
+        for start, end, det in spans:
+            found = text[start:end]
+            if view.allows(found):
+                continue
+            binding = scope.bindings[det]
+            entity = scope.detectors.names[det]
+            findings.append(Finding(entity, binding.rule, binding.action_name, location, paths[index],
+                                    binding.mode, start, end))
+            if not binding.enforced:
+                continue
+            pieces.append(text[last:start])
+            pieces.append(binding.action.apply(found, entity))
+            last = end
+        if pieces:
+            pieces.append(text[last:])
+            new = "".join(pieces)
+            out[index] = new if new or not _removes_all(scope.bindings, spans) else None
+    return out
+
+
+def _removes_all(bindings: tuple[Binding, ...], spans: list[tuple[int, int, int]]) -> bool:
+    return all(bindings[d].action.removes for _, _, d in spans)
+
+
+def apply_name_target(
+    targets: NameTargets, name: str, value: str, location: str, findings: list[Finding], view: View
+) -> tuple[bool, str | None]:
+    """(handled, new value or None to remove) for a named item covered by a target."""
+    rule = targets.lookup(name)
+    if rule is None:
+        return False, value
+    if view.allows(value):
+        return True, value
+    b = rule.binding
+    findings.append(Finding(rule.entity, b.rule, b.action_name, location, name, b.mode))
+    if not b.enforced:
+        return True, value
+    if b.action.removes:
+        return True, None
+    return True, b.action.apply(value, rule.entity)
+
+
+def redact_pairs(
+    view: View, raw: str, targets: NameTargets, location: str, findings: list[Finding],
+    *, plus: bool,
+) -> str:
+    """Rewrite ``a=1&b=2`` text (query strings, urlencoded forms)."""
+    if not raw:
+        return raw
+    unq = unquote_plus if plus else unquote
+    q = quote_plus if plus else quote
+    parts = raw.split("&")
+    decoded: list[tuple[str, str, bool]] = []
+    for part in parts:
+        name_raw, eq, value_raw = part.partition("=")
+        decoded.append((unq(name_raw), unq(value_raw), bool(eq)))
+    new_values: list[str | None] = []
+    scan_idx: list[int] = []
+    for i, (name, value, _) in enumerate(decoded):
+        handled, new = apply_name_target(targets, name, value, location, findings, view)
+        new_values.append(new)
+        if not handled:
+            scan_idx.append(i)
+    if scan_idx:
+        scanned = scan_strings(
+            view, [decoded[i][1] for i in scan_idx], [decoded[i][0] for i in scan_idx], location,
+            [decoded[i][0] for i in scan_idx], findings,
+        )
+        for i, new in zip(scan_idx, scanned):
+            new_values[i] = new
+    out: list[str] = []
+    for part, (name, value, had_eq), new in zip(parts, decoded, new_values):
+        if new is None:
+            continue
+        if new == value:
+            out.append(part)
+        else:
+            out.append(part.partition("=")[0] + "=" + q(new, safe="[]:*"))
+    return "&".join(out)
+
+
+def redact_cookie_header(view: View, raw: str, findings: list[Finding]) -> str | None:
+    """``Cookie: a=1; b=2``: cookie targets by name, detectors on values."""
+    pieces = raw.split(";")
+    kept: list[str] = []
+    for piece in pieces:
+        name, eq, value = piece.strip().partition("=")
+        if not eq:
+            kept.append(piece.strip())
+            continue
+        handled, new = apply_name_target(view.cookies, name, value, "cookie", findings, view)
+        if not handled:
+            new = scan_strings(view, [unquote(value)], [name], "cookie", [name], findings)[0]
+            if new == unquote(value):
+                new = value
+            elif new is not None:
+                new = quote(new, safe="[]:*")
+        if new is not None:
+            kept.append(f"{name}={new}")
+    return "; ".join(kept) if kept else None
+
+
+def redact_set_cookie(view: View, raw: str, findings: list[Finding]) -> str | None:
+    """``Set-Cookie: name=value; Path=/; HttpOnly``: only the value can be sensitive."""
+    first, sep, attrs = raw.partition(";")
+    name, eq, value = first.strip().partition("=")
+    if not eq:
+        return raw
+    handled, new = apply_name_target(view.cookies, name, value, "cookie", findings, view)
+    if not handled:
+        new = scan_strings(view, [value], [name], "cookie", [name], findings)[0]
+    if new is None:
+        return None
+    if new == value:
+        return raw
+    return f"{name}={quote(new, safe='[]:*')}{sep}{attrs}"

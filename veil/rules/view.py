@@ -1,0 +1,196 @@
+"""The rules that apply to one route, merged into what the engine needs.
+
+Precedence, written down once: for the same value, an explicit ``fields``
+selector beats field-name classification, which beats detector scanning.
+Between rules, enforcing rules beat ``detect`` rules, then earlier rules in
+the file beat later ones. ``allow`` entries of every active rule (and the
+policy's top-level ``allow``) exempt a value from all rules.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+from veil.rules.classify import Classifier
+from veil.rules.compiled import (
+    EMPTY_NAMES,
+    AllowConfig,
+    Binding,
+    CompiledRule,
+    FieldRule,
+    NameTargets,
+)
+from veil.rules.detectors.matching import CompiledDetector
+from veil.rules.regex import Pattern, compile_re2, without_captures
+from veil.rules.scanner import DetectorSet
+from veil.rules.schema import Limits
+from veil.rules.selectors import Selector
+
+ROLE_FIELD = 0
+ROLE_ALLOW = 1
+ROLE_UNDER = 2
+
+
+@dataclass(frozen=True, slots=True)
+class ScanScope:
+    """Detectors and their bindings for strings that one set of scan rules covers."""
+
+    detectors: DetectorSet
+    bindings: tuple[Binding, ...]
+    """Parallel to ``detectors.detectors``."""
+
+
+class View:
+    """Immutable after construction except for a memo of scan scopes."""
+
+    def __init__(
+        self,
+        rules: tuple[CompiledRule, ...],
+        *,
+        catalog: dict[str, CompiledDetector],
+        classifier: Classifier | None,
+        global_allow: AllowConfig,
+        protected: tuple[str, ...],
+        limits: Limits,
+        on_error: str,
+    ) -> None:
+        ordered = tuple(sorted(rules, key=lambda r: r.mode != "enforce"))  # stable: file order kept
+        self.rules = ordered
+        self.rule_ids = tuple(r.id for r in rules)
+        self.limits = limits
+        self.on_error = on_error
+        self._catalog = catalog
+        self._protected = protected
+
+        headers = query = cookies = form = EMPTY_NAMES
+        for rule in reversed(ordered):
+            headers = rule.headers.merged(headers)
+            query = rule.query.merged(query)
+            cookies = rule.cookies.merged(cookies)
+            form = rule.form.merged(form)
+        self.headers: NameTargets = headers
+        self.query: NameTargets = query
+        self.cookies: NameTargets = cookies
+        self.form: NameTargets = form
+
+        selectors: list[Selector] = []
+        roles: list[tuple[int, object]] = []
+        for rule in ordered:
+            for field_rule in rule.fields:
+                selectors.append(field_rule.selector)
+                roles.append((ROLE_FIELD, field_rule))
+        allows = [global_allow] + [r.allow for r in ordered]
+        for allow in allows:
+            for sel in allow.fields:
+                selectors.append(sel)
+                roles.append((ROLE_ALLOW, None))
+        self.scan_rules = tuple(r for r in ordered if r.scan is not None)
+        everywhere: list[int] = []
+        for index, rule in enumerate(self.scan_rules):
+            assert rule.scan is not None
+            if not rule.scan.under:
+                everywhere.append(index)
+            for sel in rule.scan.under:
+                selectors.append(sel)
+                roles.append((ROLE_UNDER, index))
+        self.selectors = tuple(selectors)
+        self.roles = tuple(roles)
+        self.everywhere = frozenset(everywhere)
+
+        self.allow_values = frozenset().union(*(a.values for a in allows))
+        patterns = [a.pattern.pattern.decode() for a in allows if a.pattern is not None]
+        self.allow_pattern: Pattern | None = (
+            compile_re2("^(?:" + "|".join(f"(?:{p})" for p in patterns) + ")$", allow_empty=True) if patterns else None
+        )
+
+        self.classifier = None
+        self.classify_bindings: dict[str, Binding] = {}
+        classify_rules = [r for r in ordered if r.classify is not None]
+        if classify_rules and classifier is not None:
+            self.classifier = classifier
+            for entity in classifier.entities:
+                for rule in classify_rules:
+                    assert rule.classify is not None
+                    binding = rule.classify.binding_for(entity)
+                    if binding is not None:
+                        self.classify_bindings[entity] = binding
+                        break
+
+        self._scopes: dict[frozenset[int], ScanScope] = {}
+        self._lock = threading.Lock()
+        self.prefilter, self.always_walk = self._build_prefilter()
+
+    # -- scanning -----------------------------------------------------------
+
+    def scope(self, key: frozenset[int]) -> ScanScope:
+        """Detectors and bindings for strings covered by the scan rules in ``key``."""
+        scope = self._scopes.get(key)
+        if scope is None:
+            with self._lock:
+                scope = self._scopes.get(key) or self._build_scope(key)
+                self._scopes[key] = scope
+        return scope
+
+    def _build_scope(self, key: frozenset[int]) -> ScanScope:
+        chosen: dict[str, Binding] = {}
+        for index in sorted(key):
+            scan = self.scan_rules[index].scan
+            assert scan is not None
+            for name in scan.detectors:
+                chosen.setdefault(name, scan.binding_for(name))
+        names = [n for n in self._catalog if n in chosen]  # catalog order is priority order
+        detectors = tuple(self._catalog[n] for n in names)
+        return ScanScope(DetectorSet(detectors, self._protected), tuple(chosen[n] for n in names))
+
+    def allows(self, value: str) -> bool:
+        if value in self.allow_values:
+            return True
+        pattern = self.allow_pattern
+        return pattern is not None and pattern.search(value.encode("utf-8", "surrogatepass")) is not None
+
+    # -- the raw-bytes fast path ---------------------------------------------
+
+    def _build_prefilter(self) -> tuple[Pattern | None, bool]:
+        """A pattern that finds *something* in every JSON body this view could change.
+
+        If it finds nothing in the raw bytes, the body is provably left as is:
+        no detector matches any string (no escapes: a backslash always
+        triggers), no selector's key name occurs, and no classified key occurs.
+        """
+        always = False
+        parts: list[str] = [r"\\", r"[0-9][eE][-+]?[0-9]"]  # escapes; exponent numbers
+        names: set[str] = set()
+        for sel, (role, _) in zip(self.selectors, self.roles):
+            if role == ROLE_ALLOW:
+                continue
+            if sel.ends_in_wildcard:
+                always = True
+            names |= {n for n in sel.literal_names} if sel.steps[-1].names else set()
+            if sel.steps[-1].names:
+                names |= set(sel.steps[-1].names)
+        for name in names:
+            parts.append('"' + _re_escape(name) + '"')
+        if self.classifier is not None and self.classify_bindings:
+            words = sorted({w for rule in self.classifier.rules for w in rule.words}
+                           | set(self.classifier.ambiguous))
+            parts.append("(?i:" + "|".join(_re_escape(w) for w in words) + ')"')
+        if self.scan_rules:
+            scope = self.scope(self.everywhere) if self.everywhere else None
+            dets = scope.detectors.detectors if scope else ()
+            if any(r.scan is not None and r.scan.under for r in self.scan_rules):
+                all_scope = self.scope(frozenset(range(len(self.scan_rules))))
+                dets = all_scope.detectors.detectors
+            for det in dets:
+                p = without_captures(det.spec.pattern)
+                parts.append(f"(?i:{p})" if det.spec.case_insensitive else p)
+        if always:
+            return None, True
+        return compile_re2("(?m)(?:" + ")|(?:".join(parts) + ")"), False
+
+
+def _re_escape(text: str) -> str:
+    return "".join("\\" + c if not c.isalnum() and c != "_" else c for c in text)
+
+
+FieldRuleT = FieldRule

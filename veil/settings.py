@@ -1,0 +1,76 @@
+"""The only place veil reads files and the environment.
+
+``load_policy(path)`` reads a policy file, resolves its ``keys:`` references
+(environment variables or secret files) into key bytes, and compiles it.
+Key material never appears in the policy text, in errors or in reprs.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+from veil.errors import PolicyError
+from veil.rules.actions.keys import parse_key
+from veil.rules.compiler import compile_policy
+from veil.rules.plan import Plan
+from veil.rules.source import parse_policy_text
+from veil.rules.validation import policy_from_source
+
+ENV_POLICY = "VEIL_POLICY"
+"""Path of the policy file used when none is given; unset means the built-in default."""
+
+
+def read_policy_text(path: str | os.PathLike[str]) -> str:
+    p = Path(path)
+    try:
+        return p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise PolicyError("policy file not found", source=str(path)) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PolicyError(f"cannot read policy file: {exc.__class__.__name__}", source=str(path)) from None
+
+
+def load_policy(path: str | os.PathLike[str], *, environ: Mapping[str, str] | None = None) -> Plan:
+    """Read, validate and compile the policy at ``path``; raise PolicyError on any problem."""
+    environ = os.environ if environ is None else environ
+    name = str(path)
+    src = parse_policy_text(read_policy_text(path), name)
+    policy = policy_from_source(src)
+    material: dict[str, dict[str, bytes]] = {}
+    for key_name, ref in policy.keys.items():
+        ring: dict[str, bytes] = {}
+        for index, item in enumerate([ref, *ref.previous]):
+            where: tuple[str | int, ...] = ("keys", key_name) if index == 0 else ("keys", key_name, "previous", index - 1)
+            text = _read_key_text(src.error, where, item.env, item.file, environ)
+            try:
+                ring[item.id] = parse_key(text)
+            except ValueError as exc:
+                raise src.error(where, str(exc)) from None
+        material[key_name] = ring
+    return compile_policy(src, key_material=material)
+
+
+def _read_key_text(error, where, env: str | None, file: str | None, environ: Mapping[str, str]) -> str:  # type: ignore[no-untyped-def]
+    if env is not None:
+        value = environ.get(env)
+        if not value:
+            raise error(where, f"environment variable {env} is not set")
+        return value
+    assert file is not None
+    try:
+        return Path(file).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise error(where, f"cannot read key file {file}: {exc.strerror or exc.__class__.__name__}") from None
+
+
+def plan_from_env(environ: Mapping[str, str] | None = None) -> Plan:
+    """The plan named by ``VEIL_POLICY``, or the built-in default when it is unset."""
+    environ = os.environ if environ is None else environ
+    path = environ.get(ENV_POLICY)
+    if path:
+        return load_policy(path, environ=environ)
+    from veil import default_plan
+
+    return default_plan()
