@@ -23,7 +23,7 @@ BUILTIN_CLASSES: dict[str, tuple[str, ...]] = {
     "PHONE": ("phone", "mobile", "telephone", "tel", "phone number", "mobile number", "cell phone", "fax"),
     "US_SSN": ("ssn", "social security number", "social security no"),
     "SECRET": (
-        "password", "passwd", "pwd", "secret", "token", "api key", "apikey", "access key",
+        "password", "passwd", "pwd", "secret", "token", "authorization", "auth token", "session id", "cookie", "api key", "apikey", "access key",
         "secret key", "private key", "client secret", "passphrase", "credentials", "otp", "pin",
     ),
     "CREDIT_CARD": ("card number", "card no", "pan", "credit card", "cc number", "ccn", "cvv", "cvc"),

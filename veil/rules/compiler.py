@@ -111,6 +111,7 @@ class _Compiler:
             limits=policy.limits,
             on_error=policy.on_error,
             source=self.src.name,
+            keyrings=tuple(self._keyrings.values()),
         )
 
     # -- detectors -----------------------------------------------------------
@@ -278,10 +279,11 @@ class _Compiler:
         cls = ACTION_TYPES[spec.type]
         try:
             if isinstance(spec, schema.HashSpec):
-                ring = self._keyring(spec.key, path + ("key",))
-                if ring is None:
+                found = self._hash_key(spec.key, path + ("key",))
+                if found is None:
                     return None
-                return cls(key=ring.keys[ring.active], key_id=ring.active, length=spec.length, prefix=spec.prefix)  # type: ignore[no-any-return]
+                key_id, key = found
+                return cls(key=key, key_id=key_id, length=spec.length, prefix=spec.prefix)  # type: ignore[no-any-return]
             if isinstance(spec, schema.TokenizeSpec):
                 ring = self._keyring(spec.key, path + ("key",))
                 if ring is None:
@@ -293,9 +295,8 @@ class _Compiler:
             self.fail(path, str(exc))
             return None
 
-    def _keyring(self, name: str, path: Path) -> Keyring | None:
-        if name in self._keyrings:
-            return self._keyrings[name]
+    def _material(self, name: str, path: Path) -> tuple[str, dict[str, bytes]] | None:
+        """(active key id, key id -> bytes) for ``keys.<name>``, or None after recording an error."""
         ref = self.policy.keys.get(name)
         if ref is None:
             self.fail(path, f"no key named '{name}' under 'keys:' (add keys.{name} with an 'env' or 'file' source)")
@@ -305,10 +306,26 @@ class _Compiler:
         if not material or ref.id not in material:
             self.fail(("keys", name), f"key material for '{name}' was not provided (expected it from {where})")
             return None
+        return ref.id, dict(material)
+
+    def _hash_key(self, name: str, path: Path) -> tuple[str, bytes] | None:
+        found = self._material(name, path)
+        if found is None:
+            return None
+        active, material = found
+        return active, material[active]
+
+    def _keyring(self, name: str, path: Path) -> Keyring | None:
+        if name in self._keyrings:
+            return self._keyrings[name]
+        found = self._material(name, path)
+        if found is None:
+            return None
+        active, material = found
         try:
-            ring = Keyring(keys=dict(material), active=ref.id)
+            ring = Keyring(keys=material, active=active)
         except ValueError as exc:
-            self.fail(("keys", name), f"{where}: {exc}")
+            self.fail(("keys", name), str(exc))
             return None
         self._keyrings[name] = ring
         return ring

@@ -47,22 +47,14 @@ def render_path(node: PathNode) -> str:
 
 
 class _Walk:
-    __slots__ = (
-        "view", "findings", "changed", "texts", "holders", "keys", "nodes", "kinds",
-        "fields", "scopes", "drops", "renames", "memo",
-    )
+    __slots__ = ("view", "findings", "changed", "queue", "drops", "renames", "memo")
 
     def __init__(self, view: View) -> None:
         self.view = view
         self.findings: list[Finding] = []
         self.changed = False
-        self.texts: list[str] = []
-        self.holders: list[Any] = []
-        self.keys: list[Any] = []
-        self.nodes: list[PathNode] = []
-        self.kinds: list[int] = []
-        self.fields: list[str] = []
-        self.scopes: list[frozenset[int]] = []
+        # Strings waiting for the detector scan: (text, holder, key, path node, kind, field, scope).
+        self.queue: list[tuple[str, Any, Any, PathNode, int, str, frozenset[int]]] = []
         self.drops: list[tuple[Any, Any]] = []
         self.renames: dict[int, tuple[dict[Any, Any], dict[Any, str]]] = {}
         self.memo: dict[tuple[str, Any], tuple[str, Binding] | None] = {}
@@ -93,6 +85,8 @@ def _walk(w: _Walk, doc: Any) -> None:
     class_bindings = view.classify_bindings
     allow_values = view.allow_values
     everywhere = view.everywhere
+    str_limit = view.limits.max_string_bytes
+    queue_append = w.queue.append
     start_states = initial_states(len(selectors)) if selectors else _NO_STATES
     # frame: container, path node, selector states, inherited cover, parent key, depth, scan scope
     stack: list[tuple[Any, PathNode, frozenset[State], tuple[str, Binding] | None, Any, int, frozenset[int]]]
@@ -145,13 +139,8 @@ def _walk(w: _Walk, doc: Any) -> None:
                     if len(memo) < 4096:
                         memo[mk] = cover
             if is_key and child_scope:
-                w.texts.append(key)
-                w.holders.append(container)
-                w.keys.append(key)
-                w.nodes.append(node)
-                w.kinds.append(KIND_KEY)
-                w.fields.append(parent_key if isinstance(parent_key, str) else "")
-                w.scopes.append(child_scope)
+                queue_append((key, container, key, node, KIND_KEY,
+                              parent_key if type(parent_key) is str else "", child_scope))
             tv = type(value)
             if tv is dict or tv is list:
                 if value:
@@ -161,7 +150,12 @@ def _walk(w: _Walk, doc: Any) -> None:
                     _record(w, cover, (node, key), -1, -1)
                     w.drops.append((container, key))
                 continue
-            if tv is str and cover is None and (value in allow_values or not child_scope):
+            if tv is str and cover is None:
+                if not child_scope or value in allow_values:
+                    continue
+                if len(value) > str_limit or (len(value) * 4 > str_limit and _too_long(value, str_limit)):
+                    raise RedactionError("string_too_long", f"a string is longer than the limit of {str_limit} bytes")
+                queue_append((value, container, key, node, KIND_VALUE, key if is_key else "", child_scope))
                 continue
             _visit_scalar(w, container, key, value, node, cover, key if is_key else parent_key, child_scope,
                           key if is_key else (parent_key if isinstance(parent_key, str) else ""))
@@ -188,7 +182,7 @@ def _visit_scalar(
     else:
         return  # booleans, null and small numbers carry no covered data
     limit = w.view.limits.max_string_bytes
-    if len(text) > limit or (len(text) * 4 > limit and len(text.encode("utf-8", "surrogatepass")) > limit):
+    if len(text) > limit or (len(text) * 4 > limit and _too_long(text, limit)):
         raise RedactionError("string_too_long", f"a string is longer than the limit of {limit} bytes")
     if cover is not None:
         entity, binding = cover
@@ -207,13 +201,11 @@ def _visit_scalar(
         return
     if not scope:
         return
-    w.texts.append(text)
-    w.holders.append(holder)
-    w.keys.append(key)
-    w.nodes.append(node)
-    w.kinds.append(kind)
-    w.fields.append(field)
-    w.scopes.append(scope)
+    w.queue.append((text, holder, key, node, kind, field, scope))
+
+
+def _too_long(text: str, limit: int) -> bool:
+    return len(text.encode("utf-8", "surrogatepass")) > limit
 
 
 def _record(w: _Walk, cover: tuple[str, Binding], node: PathNode, start: int, end: int,
@@ -223,39 +215,35 @@ def _record(w: _Walk, cover: tuple[str, Binding], node: PathNode, start: int, en
 
 
 def _scan(w: _Walk) -> None:
-    if not w.texts:
+    queue = w.queue
+    if not queue:
         return
     view = w.view
-    by_scope: dict[frozenset[int], list[int]] = {}
-    for i, scope in enumerate(w.scopes):
-        by_scope.setdefault(scope, []).append(i)
-    for scope_key, indices in by_scope.items():
+    first_scope = queue[0][6]
+    if all(item[6] is first_scope or item[6] == first_scope for item in queue):
+        groups = {first_scope: queue}
+    else:
+        groups = {}
+        for item in queue:
+            groups.setdefault(item[6], []).append(item)
+    for scope_key, items in groups.items():
         scope = view.scope(scope_key)
         if not scope.detectors:
             continue
-        if len(indices) == len(w.texts):
-            texts, fields = w.texts, w.fields
-        else:
-            texts = [w.texts[i] for i in indices]
-            fields = [w.fields[i] for i in indices]
-        hits = scope.detectors.scan(texts, fields)
+        hits = scope.detectors.scan([item[0] for item in items], [item[5] for item in items])
         if not hits:
             continue
         grouped: dict[int, list[tuple[int, int, int]]] = {}
         for hit in hits:
             grouped.setdefault(hit.index, []).append((hit.start, hit.end, hit.detector))
-        for local_index, spans in grouped.items():
-            i = indices[local_index]
-            _rewrite(w, i, spans, scope.bindings, scope.detectors.names)
+        for index, spans in grouped.items():
+            _rewrite(w, items[index], spans, scope.bindings, scope.detectors.names)
 
 
-def _rewrite(w: _Walk, i: int, spans: list[tuple[int, int, int]],
-             bindings: tuple[Binding, ...], names: tuple[str, ...]) -> None:
+def _rewrite(w: _Walk, item: tuple[str, Any, Any, PathNode, int, str, frozenset[int]],
+             spans: list[tuple[int, int, int]], bindings: tuple[Binding, ...], names: tuple[str, ...]) -> None:
     view = w.view
-    text = w.texts[i]
-    kind = w.kinds[i]
-    node = w.nodes[i]
-    key = w.keys[i]
+    text, holder, key, node, kind, _, _ = item
     path_node: PathNode = node if kind == KIND_KEY else (node, key)
     location = "key" if kind == KIND_KEY else "body"
     pieces: list[str] = []
@@ -278,7 +266,7 @@ def _rewrite(w: _Walk, i: int, spans: list[tuple[int, int, int]],
         last = end
         touched = True
     if remove:
-        w.drops.append((w.holders[i], key))
+        w.drops.append((holder, key))
         return
     if not touched:
         return
@@ -287,7 +275,6 @@ def _rewrite(w: _Walk, i: int, spans: list[tuple[int, int, int]],
     if new == text:
         return
     w.changed = True
-    holder = w.holders[i]
     if kind == KIND_KEY:
         entry = w.renames.setdefault(id(holder), (holder, {}))
         entry[1][key] = new

@@ -19,6 +19,7 @@ from typing import Any, Iterable
 import orjson
 
 from veil.errors import RedactionError
+from veil.rules.actions.keys import Keyring
 from veil.rules.classify import Classifier
 from veil.rules.compiled import AllowConfig, CompiledRule
 from veil.rules.detectors.matching import CompiledDetector
@@ -83,6 +84,7 @@ class Plan:
         limits: Limits,
         on_error: str,
         source: str,
+        keyrings: tuple[Keyring, ...] = (),
     ) -> None:
         self.rules = rules
         self.catalog = catalog
@@ -90,6 +92,7 @@ class Plan:
         self.limits = limits
         self.on_error = on_error
         self.source = source
+        self._keyrings = keyrings
         self._global_allow = global_allow
         self._protected = protected
         self._views: dict[tuple[int, ...], View] = {}
@@ -217,6 +220,10 @@ class Plan:
         return new, Report(tuple(findings), new != query)
 
     # -- introspection -------------------------------------------------------------
+
+    def keyrings(self) -> tuple[Keyring, ...]:
+        """Keyrings of the plan's tokenize actions, for detokenizing (``veil detokenize``)."""
+        return self._keyrings
 
     def summary(self) -> dict[str, Any]:
         """What the plan does, without any key material: for ``veil check`` and logs."""

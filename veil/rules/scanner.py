@@ -99,7 +99,7 @@ class DetectorSet:
             local = data[s0 : s0 + lengths[k]]
             lp = p - s0
             consumed = -1
-            alt = which.first(local, lp, 0) if lp < len(local) else -1
+            alt = which.first(local, lp, 0, known=True) if lp < len(local) else -1
             if 0 <= alt < protect:
                 pm = which.leaf_match(local, lp, alt)
                 consumed = pm.end() if pm is not None else -1
@@ -137,9 +137,10 @@ def _accept(
         start = len(local[:bstart].decode("utf-8", "surrogatepass"))
         end = start + len(local[bstart:bend].decode("utf-8", "surrogatepass"))
     spec = det.spec
-    if spec.validator is not None and not spec.validator(text[start:end]):
-        return None
+    # Context first: it is the cheaper check, and rejects most dates and ids.
     if spec.context_required and not has_context(spec, text, start, field):
+        return None
+    if spec.validator is not None and not spec.validator(text[start:end]):
         return None
     return start, end
 
@@ -164,17 +165,20 @@ class _Tree:
         else:
             self.left = self.right = None
 
-    def first(self, data: bytes, pos: int, start: int) -> int:
+    def first(self, data: bytes, pos: int, start: int, known: bool = False) -> int:
+        """``known``: the caller already saw this node's alternation match here."""
         if self.hi <= start:
             return -1
-        if self.lo >= start and self.regex.match(data, pos) is None:
+        if self.lo >= start and not known and self.regex.match(data, pos) is None:
             return -1
-        if self.left is None or self.right is None:
+        left, right = self.left, self.right
+        if left is None or right is None:
             return self.lo
-        found = self.left.first(data, pos, start)
+        found = left.first(data, pos, start)
         if found >= 0:
             return found
-        return self.right.first(data, pos, start)
+        # When this whole node matched and its left half did not, the right half must.
+        return right.first(data, pos, start, known=self.lo >= start)
 
     def leaf_match(self, data: bytes, pos: int, index: int) -> object | None:
         node: _Tree = self

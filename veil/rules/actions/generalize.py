@@ -43,7 +43,9 @@ from typing import ClassVar, Literal
 from veil.rules.actions._entity import entity_tag
 from veil.rules.actions.redact import DEFAULT_TEMPLATE
 
-_IP_TAGS = frozenset({"IP", "IP_ADDRESS", "IP_ADDR", "IPV4", "IPV6", "IPV4_ADDRESS", "IPV6_ADDRESS"})
+_IP_TAGS = frozenset(
+    {"IP", "IP_ADDRESS", "IP_ADDR", "IPV4", "IPV6", "IPV4_ADDRESS", "IPV6_ADDRESS"}
+)
 _EMAIL_TAGS = frozenset({"EMAIL", "EMAIL_ADDRESS", "E_MAIL"})
 _DATE_TAGS = frozenset({"DOB", "BIRTHDATE", "BIRTHDAY"})
 _POSTCODE_TAGS = frozenset({"POSTCODE", "POST_CODE", "POSTAL_CODE", "ZIP", "ZIP_CODE", "ZIPCODE"})

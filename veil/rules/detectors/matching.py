@@ -8,20 +8,12 @@ contract and are kept deliberately simple.
 from __future__ import annotations
 
 import functools
-import re
 from dataclasses import dataclass
 
 import re2
 
 from veil.rules.detectors.base import DetectorSpec
 from veil.rules.regex import byte_to_str_offsets, compile_re2
-
-# Words: ACRONYM before a Capitalized word, Capitalized/lower runs, ACRONYMS,
-# digit runs, and runs of other letters. '_' '-' and every other
-# non-alphanumeric separate words, so snake_case, kebab-case and camelCase
-# all split. Python's re is safe here: the pattern is fixed and backtrack-free.
-_WORD = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|[0-9]+|[^\W\d_A-Za-z]+")
-
 
 @dataclass(frozen=True, slots=True)
 class CompiledDetector:
@@ -39,8 +31,35 @@ def compile_detector(spec: DetectorSpec) -> CompiledDetector:
 
 
 def split_words(text: str) -> list[str]:
-    """Lower-cased words of ``text``: ``"dateOfBirth"`` -> ``["date", "of", "birth"]``."""
-    return [w.lower() for w in _WORD.findall(text)]
+    """Lower-cased words of ``text``: ``"dateOfBirth"`` -> ``["date", "of", "birth"]``.
+
+    A word is a run of alphanumerics (Unicode), further split where a lower
+    case letter meets an upper case one (``dateOf``), where an acronym ends
+    before a capitalized word (``HTTPServer``), and where letters meet digits
+    (``dob1990``). Everything else (``_``, ``-``, spaces, punctuation) separates.
+    """
+    words: list[str] = []
+    current: list[str] = []
+    for i, ch in enumerate(text):
+        if not ch.isalnum():
+            if current:
+                words.append("".join(current).lower())
+                current = []
+            continue
+        if current:
+            prev = current[-1]
+            boundary = (
+                prev.isdigit() != ch.isdigit()
+                or (prev.islower() and ch.isupper())
+                or (prev.isupper() and ch.isupper() and text[i + 1 : i + 2].islower())
+            )
+            if boundary:
+                words.append("".join(current).lower())
+                current = []
+        current.append(ch)
+    if current:
+        words.append("".join(current).lower())
+    return words
 
 
 @functools.lru_cache(maxsize=256)
@@ -66,6 +85,10 @@ def has_context(spec: DetectorSpec, text: str, start: int, field_name: str = "")
     if not phrases:
         return False
     for source in (field_name, text[max(0, start - spec.context_window) : start]):
+        lowered = source.lower()
+        # Fast negative: a phrase's first word must at least occur as a substring.
+        if not any(phrase[0] in lowered for phrase in phrases):
+            continue
         words = split_words(source)
         if any(_contains_phrase(words, phrase) for phrase in phrases):
             return True

@@ -1,0 +1,27 @@
+# Each target sets itself up: a fresh clone needs only python3 (>= 3.11) and make.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+.PHONY: demo test bench typecheck clean
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+demo: $(BIN)/.installed  ## redact the bundled example payload with the built-in default policy
+	$(BIN)/veil demo
+
+test: $(BIN)/.installed  ## run the test suite
+	$(BIN)/python -m pytest -q
+
+bench: $(BIN)/.installed  ## engine benchmark: plan vs orjson round trip vs naive stdlib re walker
+	$(BIN)/python bench/engine.py
+
+typecheck: $(BIN)/.installed
+	$(BIN)/python -m mypy veil
+
+clean:
+	rm -rf $(VENV) *.egg-info .pytest_cache .hypothesis

@@ -1,0 +1,57 @@
+"""The built-in catalog as a whole: names, order, compilation, examples, validators."""
+
+from __future__ import annotations
+
+import pytest
+
+from veil.rules.detectors import BUILTIN_DETECTORS, PRIORITY, VALIDATORS
+from veil.rules.detectors.matching import CompiledDetector, find_spans
+from veil.rules.regex import compile_re2
+
+EXPECTED_ORDER = [
+    "PRIVATE_KEY", "JWT", "API_KEY", "AWS_ACCESS_KEY", "AWS_SECRET_KEY", "BEARER_TOKEN",
+    "URL_CREDENTIALS", "EMAIL", "IBAN", "CREDIT_CARD", "US_SSN", "UK_NINO", "US_PASSPORT",
+    "DATE_OF_BIRTH", "IP_ADDRESS", "MAC_ADDRESS", "PHONE", "URL",
+]  # fmt: skip
+
+
+def test_builtin_type_names_and_priority_order_are_the_public_contract() -> None:
+    assert list(BUILTIN_DETECTORS) == EXPECTED_ORDER
+    assert list(PRIORITY) == EXPECTED_ORDER
+    assert all(spec.name == name for name, spec in BUILTIN_DETECTORS.items())
+
+
+@pytest.mark.parametrize("name", list(BUILTIN_DETECTORS))
+def test_builtin_pattern_compiles_with_re2(name: str) -> None:
+    spec = BUILTIN_DETECTORS[name]
+    compile_re2(spec.pattern, case_insensitive=spec.case_insensitive)
+
+
+@pytest.mark.parametrize("name", list(BUILTIN_DETECTORS))
+def test_builtin_spec_is_documented(name: str) -> None:
+    spec = BUILTIN_DETECTORS[name]
+    assert spec.description
+    assert spec.examples
+    assert all(word == word.lower() for word in spec.context)
+
+
+@pytest.mark.parametrize(
+    ("name", "example"),
+    [(name, example) for name, spec in BUILTIN_DETECTORS.items() for example in spec.examples],
+)
+def test_builtin_examples_are_found(compiled: dict[str, CompiledDetector], name: str, example: str) -> None:
+    assert find_spans(compiled[name], example) != []
+
+
+def test_required_named_validators_exist() -> None:
+    required = {"luhn", "iban", "us_ssn", "uk_nino", "phone", "ip_address", "jwt", "date"}
+    assert required <= set(VALIDATORS)
+
+
+@pytest.mark.parametrize("name", ["luhn", "credit_card", "iban", "us_ssn", "uk_nino", "phone", "ip_address", "mac_address", "jwt", "date", "aws_secret_key"])
+@pytest.mark.parametrize(
+    "junk",
+    ["", " ", "\x00", "é", "💳" * 20, "\ud800", "1234567890" * 20 + "1", "-", "....", "+", "eyJ.eyJ.x", "::::"],
+)
+def test_named_validators_return_false_on_junk_and_never_raise(name: str, junk: str) -> None:
+    assert VALIDATORS[name](junk) is False

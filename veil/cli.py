@@ -1,0 +1,269 @@
+"""The ``veil`` command: a thin layer over compile_policy and Plan.
+
+Exit codes: 0 success, 1 a payload could not be processed (invalid JSON,
+limits), 2 a policy or usage error. Errors print ``file:line:col: field:
+message`` on stderr; payload content is never echoed in errors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from importlib import resources
+from typing import IO, Iterator, Sequence
+
+import orjson
+
+from veil.errors import KeyMaterialError, PolicyError, RedactionError, VeilError
+from veil.rules.plan import Plan, body_kind, media_type
+from veil.rules.plan_types import Report, Route
+
+EXIT_OK = 0
+EXIT_PAYLOAD = 1
+EXIT_USAGE = 2
+
+_EXTENSIONS = {
+    ".json": "application/json",
+    ".ndjson": "application/x-ndjson",
+    ".jsonl": "application/x-ndjson",
+    ".log": "text/plain",
+    ".txt": "text/plain",
+    ".csv": "text/csv",
+    ".form": "application/x-www-form-urlencoded",
+}
+
+
+def _load_plan(policy: str | None) -> Plan:
+    from veil.settings import ENV_POLICY, load_policy, plan_from_env
+
+    if policy:
+        return load_policy(policy)
+    if os.environ.get(ENV_POLICY):
+        return plan_from_env()
+    from veil import default_plan
+
+    return default_plan()
+
+
+def _open_input(name: str) -> IO[bytes]:
+    if name == "-":
+        return sys.stdin.buffer
+    return open(name, "rb")
+
+
+def _guess_type(name: str, given: str | None) -> str:
+    if given:
+        return given
+    for ext, ctype in _EXTENSIONS.items():
+        if name.lower().endswith(ext):
+            return ctype
+    return ""
+
+
+def _explain(report: Report, prefix: str = "") -> None:
+    for f in report.findings:
+        span = f" [{f.start}:{f.end}]" if f.start >= 0 else ""
+        mode = "" if f.mode == "enforce" else " (detect only)"
+        print(f"{prefix}{f.rule}: {f.type} at {f.location} {f.path}{span} -> {f.action}{mode}", file=sys.stderr)
+
+
+# -- commands -----------------------------------------------------------------
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    plan = _load_plan(args.policy)
+    summary = plan.summary()
+    print(f"{summary['source']}: OK, {len(summary['rules'])} rules, {len(summary['detectors'])} detectors")
+    for rule in summary["rules"]:
+        print(f"  {rule['id']} [{rule['mode']}, {rule['direction']}]: {', '.join(rule['targets'])}")
+    limits = summary["limits"]
+    print(f"  limits: body {limits['max_body_bytes']} B, depth {limits['max_depth']}, "
+          f"string {limits['max_string_bytes']} B; on_error: {summary['on_error']}")
+    return EXIT_OK
+
+
+def cmd_apply(args: argparse.Namespace) -> int:
+    plan = _load_plan(args.policy)
+    route = Route(args.direction, args.method or "", args.host or "", args.path or "", "")
+    ctype = _guess_type(args.file, args.content_type)
+    kind = body_kind(media_type(ctype)[0])
+    out = sys.stdout.buffer
+    with _open_input(args.file) as stream:
+        if kind in ("ndjson", "text"):
+            # Line by line: constant memory whatever the size of the file.
+            for number, line in enumerate(_lines(stream), 1):
+                try:
+                    result = plan.redact_body(line, ctype, route)
+                except RedactionError as exc:
+                    print(f"{args.file}:{number}: {exc}", file=sys.stderr)
+                    return EXIT_PAYLOAD
+                out.write(result.output)
+                if args.explain:
+                    _explain(result.report, f"line {number}: ")
+            out.flush()
+            return EXIT_OK
+        body = stream.read(plan.limits.max_body_bytes + 1)
+    try:
+        result = plan.redact_body(body, ctype, route)
+    except RedactionError as exc:
+        print(f"{args.file}: {exc}", file=sys.stderr)
+        return EXIT_PAYLOAD
+    out.write(result.output)
+    if args.pretty_newline and not result.output.endswith(b"\n"):
+        out.write(b"\n")
+    out.flush()
+    if args.explain:
+        _explain(result.report)
+    return EXIT_OK
+
+
+def _lines(stream: IO[bytes]) -> Iterator[bytes]:
+    for line in stream:
+        yield line
+
+
+def cmd_detect(args: argparse.Namespace) -> int:
+    if not args.jsonl:
+        print("veil detect: only --jsonl input is supported", file=sys.stderr)
+        return EXIT_USAGE
+    plan = _load_plan(args.policy)
+    route = Route(args.direction)
+    out = sys.stdout
+    for number, raw in enumerate(sys.stdin.buffer, 1):
+        if not raw.strip():
+            continue
+        try:
+            item = orjson.loads(raw)
+            text = item["text"]
+            if not isinstance(text, str):
+                raise TypeError
+        except (orjson.JSONDecodeError, KeyError, TypeError):
+            print(f"<stdin>:{number}: expected a JSON object with a string 'text'", file=sys.stderr)
+            return EXIT_PAYLOAD
+        report = plan.redact_text(text, route).report
+        findings = [{"type": f.type, "start": f.start, "end": f.end} for f in report.findings if f.start >= 0]
+        out.write(json.dumps({"id": item.get("id"), "findings": findings}, ensure_ascii=False) + "\n")
+    out.flush()
+    return EXIT_OK
+
+
+def cmd_detokenize(args: argparse.Namespace) -> int:
+    from veil.rules.actions.keys import Keyring, parse_key
+    from veil.rules.actions.tokenize import detokenize_text
+
+    if args.key_env or args.key_file:
+        if args.key_env:
+            text = os.environ.get(args.key_env)
+            if not text:
+                print(f"veil detokenize: environment variable {args.key_env} is not set", file=sys.stderr)
+                return EXIT_USAGE
+        else:
+            with open(args.key_file, encoding="utf-8") as fh:
+                text = fh.read()
+        try:
+            ring = Keyring(keys={args.key_id: parse_key(text)}, active=args.key_id)
+        except ValueError as exc:
+            print(f"veil detokenize: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+    else:
+        plan = _load_plan(args.policy)
+        rings = plan.keyrings()
+        if not rings:
+            print("veil detokenize: the policy has no tokenize key; give --key-env or --key-file", file=sys.stderr)
+            return EXIT_USAGE
+        ring = rings[0]
+    with _open_input(args.file) as stream:
+        data = stream.read().decode("utf-8")
+    try:
+        restored, count = detokenize_text(data, ring, scopes=tuple(args.scope or [""]))
+    except KeyMaterialError as exc:
+        print(f"veil detokenize: {exc}", file=sys.stderr)
+        return EXIT_PAYLOAD
+    sys.stdout.write(restored)
+    sys.stdout.flush()
+    print(f"veil detokenize: {count} tokens restored", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from veil import default_plan
+
+    body = resources.files("veil").joinpath("data/example_payload.json").read_bytes()
+    plan = default_plan()
+    result = plan.redact_body(body, "application/json", Route("response"))
+    before = json.dumps(json.loads(body), indent=2, ensure_ascii=False)
+    after = json.dumps(json.loads(result.output), indent=2, ensure_ascii=False)
+    print("=== before (bundled example payload) ===")
+    print(before)
+    print("\n=== after (built-in default policy) ===")
+    print(after)
+    print(f"\n{len(result.report.findings)} findings:")
+    for f in result.report.findings:
+        span = f" [{f.start}:{f.end}]" if f.start >= 0 else ""
+        print(f"  {f.type:14} {f.path}{span}  ({f.rule} -> {f.action})")
+    return EXIT_OK
+
+
+# -- entry point ------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="veil", description="Redact personal and secret data from API payloads.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("check", help="validate and compile a policy, print a summary")
+    p.add_argument("policy", help="policy YAML file")
+    p.set_defaults(func=cmd_check)
+
+    policy_help = "policy YAML file (default: $VEIL_POLICY, else the built-in default policy)"
+    p = sub.add_parser("apply", help="redact a payload to stdout")
+    p.add_argument("--policy", "-p", help=policy_help)
+    p.add_argument("--content-type", "-t", help="media type of the input (default: from the file extension, else sniffed)")
+    p.add_argument("--direction", "-d", choices=["request", "response"], default="request")
+    p.add_argument("--method", help="HTTP method, for rules that match on it")
+    p.add_argument("--path", help="HTTP path, for rules that match on it")
+    p.add_argument("--host", help="HTTP host, for rules that match on it")
+    p.add_argument("--explain", action="store_true", help="report on stderr which rule touched which path")
+    p.add_argument("--newline", dest="pretty_newline", action="store_true", help="end single-document output with a newline")
+    p.add_argument("file", nargs="?", default="-", help="input file, or - for stdin (default)")
+    p.set_defaults(func=cmd_apply)
+
+    p = sub.add_parser("detect", help="report findings for JSON lines {id, text} on stdin")
+    p.add_argument("--policy", "-p", help=policy_help)
+    p.add_argument("--jsonl", action="store_true", help="read {\"id\",\"text\"} lines, write {\"id\",\"findings\"} lines")
+    p.add_argument("--direction", "-d", choices=["request", "response"], default="request")
+    p.set_defaults(func=cmd_detect)
+
+    p = sub.add_parser("detokenize", help="replace veil tokens in a payload with the original values")
+    p.add_argument("--policy", "-p", help="policy whose tokenize key to use")
+    p.add_argument("--key-env", help="environment variable holding the key (hex or base64)")
+    p.add_argument("--key-file", help="file holding the key (hex or base64)")
+    p.add_argument("--key-id", default="k1", help="id of that key (default: k1)")
+    p.add_argument("--scope", action="append", help="token scope (repeatable; default: the empty scope)")
+    p.add_argument("file", nargs="?", default="-")
+    p.set_defaults(func=cmd_detokenize)
+
+    p = sub.add_parser("demo", help="redact the bundled example payload with the default policy, before/after")
+    p.set_defaults(func=cmd_demo)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args))
+    except PolicyError as exc:
+        print(str(exc), file=sys.stderr)
+        return EXIT_USAGE
+    except (OSError, VeilError) as exc:
+        print(f"veil {args.command}: {exc}", file=sys.stderr)
+        return EXIT_USAGE if isinstance(exc, OSError) else EXIT_PAYLOAD
+    except BrokenPipeError:
+        return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())
