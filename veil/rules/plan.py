@@ -277,7 +277,7 @@ def _parse_json(body: bytes | str) -> Any:
         return orjson.loads(body)
     except orjson.JSONDecodeError as exc:
         text = str(exc)
-        if "recursion" in text.lower():
+        if "recursion" in text.lower() or "depth limit" in text.lower():
             raise RedactionError("too_deep", "JSON nesting deeper than the parser's limit of 1024") from None
         if "64-bit" in text or "integer" in text.lower():
             # orjson refuses integers beyond 64 bits; the stdlib parser does not.

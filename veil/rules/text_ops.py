@@ -74,6 +74,24 @@ def apply_name_target(
     return True, b.action.apply(value, rule.entity)
 
 
+def apply_name_class(
+    view: View, name: str, value: str, location: str, findings: list[Finding]
+) -> tuple[bool, str | None]:
+    """Field-name classification for query and form parameters (``?email=...``)."""
+    if view.classifier is None or not value:
+        return False, value
+    entity = view.classifier.classify(name, None)
+    binding = view.classify_bindings.get(entity) if entity else None
+    if binding is None or entity is None or view.allows(value):
+        return False, value
+    findings.append(Finding(entity, binding.rule, binding.action_name, location, name, binding.mode))
+    if not binding.enforced:
+        return True, value
+    if binding.action.removes:
+        return True, None
+    return True, binding.action.apply(value, entity)
+
+
 def redact_pairs(
     view: View, raw: str, targets: NameTargets, location: str, findings: list[Finding],
     *, plus: bool,
@@ -92,6 +110,8 @@ def redact_pairs(
     scan_idx: list[int] = []
     for i, (name, value, _) in enumerate(decoded):
         handled, new = apply_name_target(targets, name, value, location, findings, view)
+        if not handled:
+            handled, new = apply_name_class(view, name, value, location, findings)
         new_values.append(new)
         if not handled:
             scan_idx.append(i)

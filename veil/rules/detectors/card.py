@@ -1,8 +1,8 @@
 """CREDIT_CARD: payment card numbers confirmed by brand prefix, length and Luhn.
 
-Accepted shapes: 13-19 bare digits, or the printed groupings 4-4-4-4
-(+ an optional 1-3 digit fifth group), 4-4-4-1..4, Amex 4-6-5 and Diners 4-6-4,
-separated consistently by single spaces or single dashes. The number may not
+Accepted shapes: 13-19 bare digits, or the printed groupings 4-4-4-1..4,
+Amex 4-6-5 and Diners 4-6-4, separated consistently by single spaces or
+single dashes (a 19-digit card is only found unseparated). The number may not
 be preceded by a word character, '.', '-' or '+' and must end at a word
 boundary, so no match inside a longer digit run or a decimal like 0.4111....
 
@@ -59,7 +59,9 @@ def is_luhn(candidate: str) -> bool:
 def _grouped(sep: str) -> str:
     s = r"\-" if sep == "-" else " "
     return (
-        rf"[2-6]\d{{3}}(?:{s}\d{{4}}){{2}}(?:{s}\d{{4}}{s}\d{{1,3}}|{s}\d{{1,4}})"
+        # No 4-4-4-4-3 shape: "4111 1111 1111 1111 123" is a card and its CVV far
+        # more often than a 19-digit card, so the number ends after 4 groups.
+        rf"[2-6]\d{{3}}(?:{s}\d{{4}}){{2}}{s}\d{{1,4}}"
         rf"|3[47]\d{{2}}{s}\d{{6}}{s}\d{{5}}"
         rf"|3\d{{3}}{s}\d{{6}}{s}\d{{4}}"
     )

@@ -26,7 +26,7 @@ class CompiledDetector:
 
 def compile_detector(spec: DetectorSpec) -> CompiledDetector:
     """Compile ``spec.pattern``; raises :class:`veil.rules.regex.PatternError`."""
-    regex = compile_re2(spec.pattern, case_insensitive=spec.case_insensitive)
+    regex: re2.Pattern = compile_re2(spec.pattern, case_insensitive=spec.case_insensitive)
     return CompiledDetector(spec=spec, regex=regex, value_group="value" in regex.groupindex)
 
 
@@ -116,6 +116,11 @@ def find_spans(detector: CompiledDetector, text: str, field_name: str = "") -> l
        from ``m.start() + 1`` byte, moved forward to the next UTF-8 character
        boundary.
     5. Otherwise record the candidate and search again from ``m.end()``.
+
+    ``search`` always sees the whole of ``data``: ``^`` matches only at byte 0
+    and ``\\b`` looks at the byte before ``pos``. Built-in patterns rely on this
+    for their consumed leading boundaries (``(?:^|[^0-9A-Za-z_.])(?P<value>...)``),
+    so an engine must not slice the text before matching.
 
     Offsets are ``str`` indices (via :func:`byte_to_str_offsets`). ``field_name``
     is the key/header/parameter holding ``text``, used only for context.
