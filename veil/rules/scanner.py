@@ -128,8 +128,12 @@ class DetectorSet:
 def _accept(
     det: CompiledDetector, dm: object, local: bytes, text: str, field: str, ascii_only: bool
 ) -> tuple[int, int] | None:
-    bstart, bend = dm.span("value") if det.value_group else dm.span()  # type: ignore[attr-defined]
-    if bstart < 0 or bend <= bstart:
+    bstart, bend = dm.span()  # type: ignore[attr-defined]
+    if det.value_group:
+        vstart, vend = dm.span("value")  # type: ignore[attr-defined]
+        if vstart >= 0:  # the group may sit in only one branch of the pattern
+            bstart, bend = vstart, vend
+    if bend <= bstart:
         return None
     if ascii_only:
         start, end = bstart, bend
