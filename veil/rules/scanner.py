@@ -84,9 +84,7 @@ class DetectorSet:
             lengths = [len(t.encode("utf-8", "surrogatepass")) for t in texts]
         starts = [0, *accumulate(n + 1 for n in lengths)]
         hits: list[Hit] = []
-        dets = self.detectors
-        ndet = len(dets)
-        protect = self._protect
+        memo: dict[tuple[bytes, int, str], tuple[int, int, int, int]] = {}
         pos = 0
         end_all = len(data)
         while pos < end_all:
@@ -98,24 +96,17 @@ class DetectorSet:
             s0 = starts[k]
             local = data[s0 : s0 + lengths[k]]
             lp = p - s0
-            consumed = -1
-            alt = which.first(local, lp, 0, known=True) if lp < len(local) else -1
-            if 0 <= alt < protect:
-                pm = which.leaf_match(local, lp, alt)
-                consumed = pm.end() if pm is not None else -1
-            elif alt >= 0:
-                text = texts[k]
-                field = field_names[k] if field_names else ""
-                while alt >= 0:
-                    det = dets[alt - protect]
-                    dm = det.regex.match(local, lp)
-                    if dm is not None:
-                        span = _accept(det, dm, local, text, field, ascii_only)
-                        if span is not None:
-                            hits.append(Hit(k, span[0], span[1], alt - protect))
-                            consumed = dm.end()
-                            break
-                    alt = which.first(local, lp, alt + 1)
+            field = field_names[k] if field_names else ""
+            # API payloads repeat values (timestamps, enums, ids); the outcome at a
+            # position depends only on the string, the offset and the field name.
+            memo_key = (local, lp, field)
+            outcome = memo.get(memo_key)
+            if outcome is None:
+                outcome = self._decide(local, lp, texts[k], field, ascii_only)
+                memo[memo_key] = outcome
+            det_index, start, end, consumed = outcome
+            if det_index >= 0:
+                hits.append(Hit(k, start, end, det_index))
             if consumed > lp:
                 pos = s0 + consumed
             else:
@@ -123,6 +114,25 @@ class DetectorSet:
                 while pos < end_all and 0x80 <= data[pos] < 0xC0:
                     pos += 1  # stay on a UTF-8 character boundary
         return hits
+
+    def _decide(self, local: bytes, lp: int, text: str, field: str, ascii_only: bool) -> tuple[int, int, int, int]:
+        """(detector index or -1, str start, str end, bytes consumed or -1) at ``local[lp]``."""
+        which = self._which
+        assert which is not None
+        protect = self._protect
+        alt = which.first(local, lp, 0, known=True) if lp < len(local) else -1
+        if 0 <= alt < protect:
+            pm = which.leaf_match(local, lp, alt)
+            return -1, 0, 0, (pm.end() if pm is not None else -1)  # type: ignore[attr-defined]
+        while alt >= 0:
+            det = self.detectors[alt - protect]
+            dm = det.regex.match(local, lp)
+            if dm is not None:
+                span = _accept(det, dm, local, text, field, ascii_only)
+                if span is not None:
+                    return alt - protect, span[0], span[1], dm.end()
+            alt = which.first(local, lp, alt + 1)
+        return -1, 0, 0, -1
 
 
 def _accept(
