@@ -160,7 +160,8 @@ class _Builder:
             words.insert(r.randint(1, len(words)), value)
             self.pii_strings += 1
             self.pii_substrings.append(value)
-        return " ".join(words).capitalize() + "."
+        sentence = " ".join(words)
+        return sentence[0].upper() + sentence[1:] + "."  # not str.capitalize(): it would lowercase the PII
 
     def price(self) -> float:
         return round(self.rng.uniform(1.5, 480.0), 2)

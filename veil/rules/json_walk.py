@@ -157,6 +157,10 @@ def _walk(w: _Walk, doc: Any) -> None:
                     raise RedactionError("string_too_long", f"a string is longer than the limit of {str_limit} bytes")
                 queue_append((value, container, key, node, KIND_VALUE, key if is_key else "", child_scope))
                 continue
+            if cover is None and (
+                value is None or tv is bool or ((tv is int or tv is float) and -_BIG_NUMBER < value < _BIG_NUMBER)
+            ):
+                continue  # too small to hold any entity; the common case, so decided inline
             _visit_scalar(w, container, key, value, node, cover, key if is_key else parent_key, child_scope,
                           key if is_key else (parent_key if isinstance(parent_key, str) else ""))
 
