@@ -155,35 +155,44 @@ class View:
         """A pattern that finds *something* in every JSON body this view could change.
 
         If it finds nothing in the raw bytes, the body is provably left as is:
-        no detector matches any string (no escapes: a backslash always
-        triggers), no selector's key name occurs, and no classified key occurs.
+        - any backslash triggers (escapes could hide text from a raw scan);
+        - a number in exponent form triggers (its digits are not written out);
+        - a selector's last key name, or a classified key word, followed by ``":``;
+        - every detector's pattern, except detectors that need context: for
+          those, their context words (a finding needs one in the string or in
+          its key, and both are in the raw bytes).
         """
         always = False
-        parts: list[str] = [r"\\", r"[0-9][eE][-+]?[0-9]"]  # escapes; exponent numbers
+        parts: list[str] = [r"\\", r"[:,\[][ \t\r\n]*-?[0-9]+(?:\.[0-9]+)?[eE]"]
         names: set[str] = set()
         for sel, (role, _) in zip(self.selectors, self.roles):
             if role == ROLE_ALLOW:
                 continue
-            if sel.ends_in_wildcard:
+            last = sel.steps[-1].names
+            if last is None:
                 always = True
-            names |= {n for n in sel.literal_names} if sel.steps[-1].names else set()
-            if sel.steps[-1].names:
-                names |= set(sel.steps[-1].names)
-        for name in names:
+            else:
+                names |= set(last)
+        for name in sorted(names):
             parts.append('"' + _re_escape(name) + '"')
         if self.classifier is not None and self.classify_bindings:
-            words = sorted({w for rule in self.classifier.rules for w in rule.words}
-                           | set(self.classifier.ambiguous))
-            parts.append("(?i:" + "|".join(_re_escape(w) for w in words) + ')"')
+            # A key is classified by its trailing words, whatever separates them
+            # (camelCase, snake_case, kebab-case); ambiguous words alone.
+            phrases = {"[^\"A-Za-z0-9]*".join(_re_escape(w) for w in rule.words) for rule in self.classifier.rules}
+            phrases |= {_re_escape(w) for w in self.classifier.ambiguous}
+            parts.append("(?i:" + "|".join(sorted(phrases)) + ')"[ \\t\\r\\n]*:')
         if self.scan_rules:
-            scope = self.scope(self.everywhere) if self.everywhere else None
-            dets = scope.detectors.detectors if scope else ()
-            if any(r.scan is not None and r.scan.under for r in self.scan_rules):
-                all_scope = self.scope(frozenset(range(len(self.scan_rules))))
-                dets = all_scope.detectors.detectors
-            for det in dets:
-                p = without_captures(det.spec.pattern)
-                parts.append(f"(?i:{p})" if det.spec.case_insensitive else p)
+            key = frozenset(range(len(self.scan_rules)))
+            context_words: set[str] = set()
+            for det in self.scope(key).detectors.detectors:
+                spec = det.spec
+                if spec.context_required:
+                    context_words |= {max(word.split(), key=len) for word in spec.context if word.strip()}
+                    continue
+                p = without_captures(spec.pattern)
+                parts.append(f"(?i:{p})" if spec.case_insensitive else p)
+            if context_words:
+                parts.append("(?i:" + "|".join(_re_escape(w) for w in sorted(context_words)) + ")")
         if always:
             return None, True
         return compile_re2("(?m)(?:" + ")|(?:".join(parts) + ")"), False
