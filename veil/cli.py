@@ -92,15 +92,22 @@ def cmd_apply(args: argparse.Namespace) -> int:
     out = sys.stdout.buffer
     with _open_input(args.file) as stream:
         if kind in ("ndjson", "text"):
-            # Line by line: constant memory whatever the size of the file.
+            # Line by line: constant memory whatever the size of the file, and
+            # each line flushed when reading a pipe (`tail -f app.log | veil apply -`).
+            line_type = "application/json" if kind == "ndjson" else ctype
+            interactive = args.file == "-"
             for number, line in enumerate(_lines(stream), 1):
+                content = line.rstrip(b"\r\n")
+                ending = line[len(content):]
                 try:
-                    result = plan.redact_body(line, ctype, route)
+                    result = plan.redact_body(content, line_type, route) if content.strip() else None
                 except RedactionError as exc:
                     print(f"{args.file}:{number}: {exc}", file=sys.stderr)
                     return EXIT_PAYLOAD
-                out.write(result.output)
-                if args.explain:
+                out.write((result.output if result is not None else content) + ending)
+                if interactive:
+                    out.flush()
+                if args.explain and result is not None:
                     _explain(result.report, f"line {number}: ")
             out.flush()
             return EXIT_OK
@@ -175,9 +182,16 @@ def cmd_detokenize(args: argparse.Namespace) -> int:
             return EXIT_USAGE
         ring = rings[0]
     with _open_input(args.file) as stream:
-        data = stream.read().decode("utf-8")
+        raw = stream.read()
     try:
-        restored, count = detokenize_text(data, ring, scopes=tuple(args.scope or [""]))
+        data = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        print(f"veil detokenize: {args.file}: input is not valid UTF-8", file=sys.stderr)
+        return EXIT_PAYLOAD
+    # Inside JSON, restored values must be escaped or a quote would break the document.
+    in_json = args.file.lower().endswith((".json", ".ndjson", ".jsonl")) or data.lstrip()[:1] in ("{", "[")
+    try:
+        restored, count = detokenize_text(data, ring, scopes=tuple(args.scope or [""]), json_escape=in_json)
     except KeyMaterialError as exc:
         print(f"veil detokenize: {exc}", file=sys.stderr)
         return EXIT_PAYLOAD

@@ -296,7 +296,13 @@ def _position_only(message: str) -> str:
     """orjson messages name a line and column; keep those, drop any quoted input."""
     head, _, tail = message.partition(": line ")
     reason = head.split(":")[0]
-    return f"{reason} at line {tail}" if tail else reason
+    line, _, rest = tail.partition(" column ")
+    column = rest.split(" ")[0]
+    if not line.isdigit() or not column.isdigit():
+        return reason
+    if line == "1":  # single-line bodies (and NDJSON lines): the line number only confuses
+        return f"{reason} at column {column}"
+    return f"{reason} at line {line}, column {column}"
 
 
 def _dumps(doc: Any) -> bytes:
