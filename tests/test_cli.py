@@ -452,6 +452,19 @@ def test_detokenize_non_utf8_input_fails_without_traceback() -> None:
     assert proc.stderr.startswith(b"veil detokenize: ")
 
 
+def test_detokenize_plain_text_log_is_not_json_escaped(policy_file: PolicyFile, tmp_path: Path) -> None:
+    policy = policy_file(TOKENIZE_POLICY)
+    env = _env(VEIL_TOKEN_KEY=KEY_HEX)
+    applied = veil("apply", "-p", policy, "-t", "application/json", "-",
+                   stdin=json.dumps({"user": {"email": 'Jane "JJ" Roe'}}).encode(), env=env)
+    token = json.loads(applied.stdout)["user"]["email"]
+    log = tmp_path / "app.log"
+    log.write_text(f"[2024-05-01 10:00] login {token}\n", encoding="utf-8")
+    proc = veil("detokenize", "-p", policy, log, env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.decode() == '[2024-05-01 10:00] login Jane "JJ" Roe\n'
+
+
 def test_detokenize_with_unset_key_env_is_a_usage_error(tokenized: tuple[Path, Path]) -> None:
     _, out = tokenized
     proc = veil("detokenize", "--key-env", "MY_KEY", out)

@@ -189,7 +189,7 @@ def cmd_detokenize(args: argparse.Namespace) -> int:
         print(f"veil detokenize: {args.file}: input is not valid UTF-8", file=sys.stderr)
         return EXIT_PAYLOAD
     # Inside JSON, restored values must be escaped or a quote would break the document.
-    in_json = args.file.lower().endswith((".json", ".ndjson", ".jsonl")) or data.lstrip()[:1] in ("{", "[")
+    in_json = args.file.lower().endswith((".json", ".ndjson", ".jsonl")) or _parses_as_json(raw)
     try:
         restored, count = detokenize_text(data, ring, scopes=tuple(args.scope or [""]), json_escape=in_json)
     except KeyMaterialError as exc:
@@ -199,6 +199,17 @@ def cmd_detokenize(args: argparse.Namespace) -> int:
     sys.stdout.flush()
     print(f"veil detokenize: {count} tokens restored", file=sys.stderr)
     return EXIT_OK
+
+
+def _parses_as_json(raw: bytes) -> bool:
+    """True for a JSON document or JSON lines; a log line starting with '[' is not."""
+    lines = [line for line in raw.splitlines() if line.strip()]
+    try:
+        for line in lines if len(lines) > 1 else [raw]:
+            orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return False
+    return bool(lines)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
