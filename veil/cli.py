@@ -12,7 +12,7 @@ import json
 import os
 import sys
 from importlib import resources
-from typing import IO, Iterator, Sequence
+from typing import IO, Sequence
 
 import orjson
 
@@ -96,7 +96,7 @@ def cmd_apply(args: argparse.Namespace) -> int:
             # each line flushed when reading a pipe (`tail -f app.log | veil apply -`).
             line_type = "application/json" if kind == "ndjson" else ctype
             interactive = args.file == "-"
-            for number, line in enumerate(_lines(stream), 1):
+            for number, line in enumerate(stream, 1):
                 content = line.rstrip(b"\r\n")
                 ending = line[len(content):]
                 try:
@@ -124,11 +124,6 @@ def cmd_apply(args: argparse.Namespace) -> int:
     if args.explain:
         _explain(result.report)
     return EXIT_OK
-
-
-def _lines(stream: IO[bytes]) -> Iterator[bytes]:
-    for line in stream:
-        yield line
 
 
 def cmd_detect(args: argparse.Namespace) -> int:

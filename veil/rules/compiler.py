@@ -10,8 +10,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from pydantic import ValidationError
-
 from veil.errors import PolicyError, PolicyErrors
 from veil.rules import schema
 from veil.rules.actions import ACTION_TYPES
@@ -38,7 +36,7 @@ from veil.rules.globs import compile_globs, compile_media_types, is_glob
 from veil.rules.plan import Plan
 from veil.rules.regex import PatternError, compile_re2
 from veil.rules.selectors import SelectorError, compile_selector
-from veil.rules.source import Path, PolicySource, format_path, parse_policy_text
+from veil.rules.source import Path, PolicySource, parse_policy_text
 from veil.rules.validation import policy_from_source
 
 KeyMaterial = Mapping[str, Mapping[str, bytes]]
@@ -331,4 +329,4 @@ class _Compiler:
         return ring
 
 
-__all__ = ["compile_policy", "KeyMaterial", "format_path"]
+__all__ = ["KeyMaterial", "compile_policy"]

@@ -20,8 +20,8 @@ from typing import Any
 from veil.errors import RedactionError
 from veil.rules.compiled import Binding, FieldRule
 from veil.rules.plan_types import Finding
-from veil.rules.selectors import State, advance, initial_states
-from veil.rules.view import ROLE_ALLOW, ROLE_FIELD, ROLE_UNDER, View
+from veil.rules.selectors import State, advance
+from veil.rules.view import ROLE_ALLOW, ROLE_FIELD, ROLE_UNDER, ScanScope, View
 
 PathNode = tuple[Any, Any] | None
 _NO_STATES: frozenset[State] = frozenset()
@@ -67,7 +67,7 @@ def redact_document(view: View, doc: Any) -> tuple[Any, list[Finding], bool]:
         _walk(w, doc)
     else:
         holder = [doc]
-        _visit_scalar(w, holder, 0, doc, None, None, None, view.everywhere, "")
+        _visit_scalar(w, holder, 0, doc, None, None, view.everywhere, "")
         _scan(w)
         return holder[0], w.findings, w.changed
     _scan(w)
@@ -87,10 +87,9 @@ def _walk(w: _Walk, doc: Any) -> None:
     everywhere = view.everywhere
     str_limit = view.limits.max_string_bytes
     queue_append = w.queue.append
-    start_states = initial_states(len(selectors)) if selectors else _NO_STATES
     # frame: container, path node, selector states, inherited cover, parent key, depth, scan scope
     stack: list[tuple[Any, PathNode, frozenset[State], tuple[str, Binding] | None, Any, int, frozenset[int]]]
-    stack = [(doc, None, start_states, None, None, 1, everywhere)]
+    stack = [(doc, None, view.start_states, None, None, 1, everywhere)]
     pop = stack.pop
     push = stack.append
     while stack:
@@ -153,15 +152,15 @@ def _walk(w: _Walk, doc: Any) -> None:
             if tv is str and cover is None:
                 if not child_scope or value in allow_values:
                     continue
-                if len(value) > str_limit or (len(value) * 4 > str_limit and _too_long(value, str_limit)):
-                    raise RedactionError("string_too_long", f"a string is longer than the limit of {str_limit} bytes")
+                if len(value) * 4 > str_limit:
+                    _check_length(value, str_limit)
                 queue_append((value, container, key, node, KIND_VALUE, key if is_key else "", child_scope))
                 continue
             if cover is None and (
                 value is None or tv is bool or ((tv is int or tv is float) and -_BIG_NUMBER < value < _BIG_NUMBER)
             ):
                 continue  # too small to hold any entity; the common case, so decided inline
-            _visit_scalar(w, container, key, value, node, cover, key if is_key else parent_key, child_scope,
+            _visit_scalar(w, container, key, value, node, cover, child_scope,
                           key if is_key else (parent_key if isinstance(parent_key, str) else ""))
 
 
@@ -174,7 +173,7 @@ def _class_of(w: _Walk, key: Any, parent_key: Any) -> str | None:
 
 def _visit_scalar(
     w: _Walk, holder: Any, key: Any, value: Any, node: PathNode,
-    cover: tuple[str, Binding] | None, parent_key: Any, scope: frozenset[int], field: str,
+    cover: tuple[str, Binding] | None, scope: frozenset[int], field: str,
 ) -> None:
     tv = type(value)
     if tv is str:
@@ -185,9 +184,7 @@ def _visit_scalar(
         kind = KIND_NUMBER
     else:
         return  # booleans, null and small numbers carry no covered data
-    limit = w.view.limits.max_string_bytes
-    if len(text) > limit or (len(text) * 4 > limit and _too_long(text, limit)):
-        raise RedactionError("string_too_long", f"a string is longer than the limit of {limit} bytes")
+    _check_length(text, w.view.limits.max_string_bytes)
     if cover is not None:
         entity, binding = cover
         if w.view.allows(text):
@@ -208,8 +205,10 @@ def _visit_scalar(
     w.queue.append((text, holder, key, node, kind, field, scope))
 
 
-def _too_long(text: str, limit: int) -> bool:
-    return len(text.encode("utf-8", "surrogatepass")) > limit
+def _check_length(text: str, limit: int) -> None:
+    # Characters bound bytes from below and above (1 to 4 each): encode only when unsure.
+    if len(text) > limit or (len(text) * 4 > limit and len(text.encode("utf-8", "surrogatepass")) > limit):
+        raise RedactionError("string_too_long", f"a string is longer than the limit of {limit} bytes")
 
 
 def _record(w: _Walk, cover: tuple[str, Binding], node: PathNode, start: int, end: int,
@@ -241,47 +240,26 @@ def _scan(w: _Walk) -> None:
         for hit in hits:
             grouped.setdefault(hit.index, []).append((hit.start, hit.end, hit.detector))
         for index, spans in grouped.items():
-            _rewrite(w, items[index], spans, scope.bindings, scope.detectors.names)
+            _rewrite(w, items[index], spans, scope)
 
 
 def _rewrite(w: _Walk, item: tuple[str, Any, Any, PathNode, int, str, frozenset[int]],
-             spans: list[tuple[int, int, int]], bindings: tuple[Binding, ...], names: tuple[str, ...]) -> None:
-    view = w.view
+             spans: list[tuple[int, int, int]], scope: ScanScope) -> None:
     text, holder, key, node, kind, _, _ = item
+    new, applied = scope.rewrite(text, spans, w.view.allows)
     path_node: PathNode = node if kind == KIND_KEY else (node, key)
     location = "key" if kind == KIND_KEY else "body"
-    pieces: list[str] = []
-    last = 0
-    touched = False
-    remove = False
-    for start, end, det in spans:
-        found = text[start:end]
-        if view.allows(found):
-            continue
-        binding = bindings[det]
-        entity = names[det]
+    for entity, binding, start, end in applied:
         _record(w, (entity, binding), path_node, start, end, location)
-        if binding.mode != "enforce" or not binding.action.changes:
-            continue
-        if binding.action.removes and kind != KIND_KEY and start == 0 and end == len(text):
-            remove = True
-        pieces.append(text[last:start])
-        pieces.append(binding.action.apply(found, entity))
-        last = end
-        touched = True
-    if remove:
-        w.drops.append((holder, key))
-        return
-    if not touched:
-        return
-    pieces.append(text[last:])
-    new = "".join(pieces)
     if new == text:
         return
     w.changed = True
     if kind == KIND_KEY:
+        # A key is renamed, never dropped: dropping it would silently drop its value.
         entry = w.renames.setdefault(id(holder), (holder, {}))
-        entry[1][key] = new
+        entry[1][key] = new or ""
+    elif new is None:
+        w.drops.append((holder, key))
     else:
         holder[key] = new
 

@@ -123,7 +123,6 @@ class Plan:
                     global_allow=self._global_allow,
                     protected=self._protected,
                     limits=self.limits,
-                    on_error=self.on_error,
                 )
                 self._views[active] = view
             if len(self._routes) >= 4096:  # paths carry ids: keep the memo bounded
@@ -349,8 +348,6 @@ def _redact_ndjson(view: View, body: bytes) -> tuple[bytes, Report]:
 
 
 def _redact_text(view: View, text: str) -> TextResult:
-    limit = view.limits.max_string_bytes
     findings: list[Finding] = []
     new = scan_strings(view, [text], [""], "body", ["$"], findings)[0] or ""
-    del limit
     return TextResult(new, Report(tuple(findings), new != text))

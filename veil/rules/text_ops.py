@@ -29,31 +29,25 @@ def scan_strings(
     for hit in scope.detectors.scan(texts, fields):
         grouped.setdefault(hit.index, []).append((hit.start, hit.end, hit.detector))
     for index, spans in grouped.items():
-        text = texts[index]
-        pieces: list[str] = []
-        last = 0
-        for start, end, det in spans:
-            found = text[start:end]
-            if view.allows(found):
-                continue
-            binding = scope.bindings[det]
-            entity = scope.detectors.names[det]
-            findings.append(Finding(entity, binding.rule, binding.action_name, location, paths[index],
-                                    binding.mode, start, end))
-            if not binding.enforced:
-                continue
-            pieces.append(text[last:start])
-            pieces.append(binding.action.apply(found, entity))
-            last = end
-        if pieces:
-            pieces.append(text[last:])
-            new = "".join(pieces)
-            out[index] = new if new or not _removes_all(scope.bindings, spans) else None
+        new, applied = scope.rewrite(texts[index], spans, view.allows)
+        for entity, b, start, end in applied:
+            findings.append(Finding(entity, b.rule, b.action_name, location, paths[index], b.mode, start, end))
+        out[index] = new
     return out
 
 
-def _removes_all(bindings: tuple[Binding, ...], spans: list[tuple[int, int, int]]) -> bool:
-    return all(bindings[d].action.removes for _, _, d in spans)
+def _apply_binding(
+    view: View, entity: str, binding: Binding, name: str, value: str, location: str, findings: list[Finding]
+) -> str | None:
+    """Whole-value action on a named item; None means remove the item."""
+    if view.allows(value):
+        return value
+    findings.append(Finding(entity, binding.rule, binding.action_name, location, name, binding.mode))
+    if not binding.enforced:
+        return value
+    if binding.action.removes:
+        return None
+    return binding.action.apply(value, entity)
 
 
 def apply_name_target(
@@ -63,15 +57,7 @@ def apply_name_target(
     rule = targets.lookup(name)
     if rule is None:
         return False, value
-    if view.allows(value):
-        return True, value
-    b = rule.binding
-    findings.append(Finding(rule.entity, b.rule, b.action_name, location, name, b.mode))
-    if not b.enforced:
-        return True, value
-    if b.action.removes:
-        return True, None
-    return True, b.action.apply(value, rule.entity)
+    return True, _apply_binding(view, rule.entity, rule.binding, name, value, location, findings)
 
 
 def apply_name_class(
@@ -84,12 +70,7 @@ def apply_name_class(
     binding = view.classify_bindings.get(entity) if entity else None
     if binding is None or entity is None or view.allows(value):
         return False, value
-    findings.append(Finding(entity, binding.rule, binding.action_name, location, name, binding.mode))
-    if not binding.enforced:
-        return True, value
-    if binding.action.removes:
-        return True, None
-    return True, binding.action.apply(value, entity)
+    return True, _apply_binding(view, entity, binding, name, value, location, findings)
 
 
 def redact_pairs(
@@ -144,8 +125,9 @@ def redact_cookie_header(view: View, raw: str, findings: list[Finding]) -> str |
             continue
         handled, new = apply_name_target(view.cookies, name, value, "cookie", findings, view)
         if not handled:
-            new = scan_strings(view, [unquote(value)], [name], "cookie", [name], findings)[0]
-            if new == unquote(value):
+            decoded = unquote(value)
+            new = scan_strings(view, [decoded], [name], "cookie", [name], findings)[0]
+            if new == decoded:
                 new = value
             elif new is not None:
                 new = quote(new, safe="[]:*")

@@ -9,7 +9,9 @@ policy's top-level ``allow``) exempt a value from all rules.
 
 from __future__ import annotations
 
+import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from veil.rules.classify import Classifier
@@ -18,18 +20,21 @@ from veil.rules.compiled import (
     AllowConfig,
     Binding,
     CompiledRule,
-    FieldRule,
     NameTargets,
 )
 from veil.rules.detectors.matching import CompiledDetector
 from veil.rules.regex import Pattern, compile_re2, without_captures
 from veil.rules.scanner import DetectorSet
 from veil.rules.schema import Limits
-from veil.rules.selectors import Selector
+from veil.rules.selectors import Selector, initial_states
 
 ROLE_FIELD = 0
 ROLE_ALLOW = 1
 ROLE_UNDER = 2
+
+
+Applied = tuple[str, Binding, int, int]
+"""A finding made by a rewrite: (entity, binding, start, end)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +44,38 @@ class ScanScope:
     detectors: DetectorSet
     bindings: tuple[Binding, ...]
     """Parallel to ``detectors.detectors``."""
+
+    def rewrite(
+        self, text: str, spans: list[tuple[int, int, int]], allows: Callable[[str], bool]
+    ) -> tuple[str | None, list[Applied]]:
+        """Apply the bindings to the detector hits ``(start, end, detector)`` in ``text``.
+
+        Returns the new text, or None when every enforced hit is a ``drop`` and
+        nothing is left (the caller removes the whole item), and the findings.
+        Allowed spans are neither rewritten nor reported.
+        """
+        applied: list[Applied] = []
+        pieces: list[str] = []
+        last = 0
+        removes_only = True
+        for start, end, det in spans:
+            found = text[start:end]
+            if allows(found):
+                continue
+            binding = self.bindings[det]
+            entity = self.detectors.names[det]
+            applied.append((entity, binding, start, end))
+            if not binding.enforced:
+                continue
+            removes_only = removes_only and binding.action.removes
+            pieces.append(text[last:start])
+            pieces.append(binding.action.apply(found, entity))
+            last = end
+        if not pieces:
+            return text, applied
+        pieces.append(text[last:])
+        new = "".join(pieces)
+        return (None if not new and removes_only else new), applied
 
 
 class View:
@@ -53,13 +90,10 @@ class View:
         global_allow: AllowConfig,
         protected: tuple[str, ...],
         limits: Limits,
-        on_error: str,
     ) -> None:
         ordered = tuple(sorted(rules, key=lambda r: r.mode != "enforce"))  # stable: file order kept
         self.rules = ordered
-        self.rule_ids = tuple(r.id for r in rules)
         self.limits = limits
-        self.on_error = on_error
         self._catalog = catalog
         self._protected = protected
 
@@ -96,6 +130,7 @@ class View:
                 roles.append((ROLE_UNDER, index))
         self.selectors = tuple(selectors)
         self.roles = tuple(roles)
+        self.start_states = initial_states(len(selectors))
         self.everywhere = frozenset(everywhere)
 
         self.allow_values = frozenset().union(*(a.values for a in allows))
@@ -174,12 +209,12 @@ class View:
             else:
                 names |= set(last)
         for name in sorted(names):
-            parts.append('"' + _re_escape(name) + '"')
+            parts.append('"' + re.escape(name) + '"')
         if self.classifier is not None and self.classify_bindings:
             # A key is classified by its trailing words, whatever separates them
             # (camelCase, snake_case, kebab-case); ambiguous words alone.
-            phrases = {"[^\"A-Za-z0-9]*".join(_re_escape(w) for w in rule.words) for rule in self.classifier.rules}
-            phrases |= {_re_escape(w) for w in self.classifier.ambiguous}
+            phrases = {"[^\"A-Za-z0-9]*".join(re.escape(w) for w in rule.words) for rule in self.classifier.rules}
+            phrases |= {re.escape(w) for w in self.classifier.ambiguous}
             parts.append("(?i:" + "|".join(sorted(phrases)) + ')"[ \\t\\r\\n]*:')
         if self.scan_rules:
             key = frozenset(range(len(self.scan_rules)))
@@ -192,14 +227,7 @@ class View:
                 p = without_captures(spec.pattern)
                 parts.append(f"(?i:{p})" if spec.case_insensitive else p)
             if context_words:
-                parts.append("(?i:" + "|".join(_re_escape(w) for w in sorted(context_words)) + ")")
+                parts.append("(?i:" + "|".join(re.escape(w) for w in sorted(context_words)) + ")")
         if always:
             return None, True
         return compile_re2("(?m)(?:" + ")|(?:".join(parts) + ")"), False
-
-
-def _re_escape(text: str) -> str:
-    return "".join("\\" + c if not c.isalnum() and c != "_" else c for c in text)
-
-
-FieldRuleT = FieldRule
