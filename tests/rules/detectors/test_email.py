@@ -17,6 +17,12 @@ Detect = Callable[..., list[str]]
         ("<first_last-1@mail-server.example.org>", ["first_last-1@mail-server.example.org"]),  # in angle brackets
         ('{"email":"a@b.io"}', ["a@b.io"]),  # JSON, short
         ("José: jose@exemplo.com.br", ["jose@exemplo.com.br"]),  # non-ASCII before
+        ("josé@exemplo.com", ["josé@exemplo.com"]),  # accented local part (RFC 6531)
+        ("josé.luis@exemplo.com", ["josé.luis@exemplo.com"]),  # whole local part, not a tail
+        ("иван@почта.example.ru", []),  # non-ASCII domain: out of scope
+        ("иван@example.ru", ["иван@example.ru"]),  # Cyrillic local part
+        ("連絡先はjane@example.comです", ["jane@example.com"]),  # unspaced CJK around it
+        ("邮箱：li.wei@example.cn。", ["li.wei@example.cn"]),  # CJK punctuation
         ("x@y.com,z@w.com", ["x@y.com", "z@w.com"]),  # two, comma-separated
         ("USER@EXAMPLE.COM", ["USER@EXAMPLE.COM"]),  # upper case
     ],
@@ -34,7 +40,6 @@ def test_email_found_with_exact_span(detect: Detect, text: str, expected: list[s
         "jane@",  # no domain
         "a..b@example.com",  # consecutive dots in local part
         "jane@-example.com",  # label starts with '-'
-        "josé@exemplo.com",  # non-ASCII local part: not detected, and no ASCII tail either
         "see example.com",  # bare domain
     ],
 )

@@ -1,23 +1,25 @@
-"""EMAIL: RFC 5321-shaped addresses with an ASCII local part and a dotted domain.
+"""EMAIL: RFC 5321/6531-shaped addresses with a dotted ASCII domain.
 
-The top-level label must be 2+ letters and end at a word boundary, so
-``user@host`` (no TLD) and ``a@b.c0m`` do not match. Internationalized local
-parts (``josé@...``) are not detected; the ASCII tail after the accent is not
-reported either, since the match must extend back to a non-local character.
+The local part may use Latin (accented too), Greek and Cyrillic letters
+(``josé.luis@...``, ``иван@...``). Any other character ends it, which is what
+finds ``jane@example.com`` inside unspaced CJK text such as
+``連絡先はjane@example.comです``. The top-level label must be 2+ letters and end
+at a word boundary, so ``user@host`` (no TLD) and ``a@b.c0m`` do not match.
 """
 
 from __future__ import annotations
 
 from veil.rules.detectors.base import DetectorSpec
 
-_LOCAL = r"[A-Za-z0-9_%+\-](?:[A-Za-z0-9_%+\-]|\.[A-Za-z0-9_%+\-])*"
+_LOCAL_CHAR = r"[\p{Latin}\p{Greek}\p{Cyrillic}\p{Nd}_%+\-]"
+_LOCAL = rf"{_LOCAL_CHAR}(?:{_LOCAL_CHAR}|\.{_LOCAL_CHAR})*"
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?"
 
 EMAIL = DetectorSpec(
     name="EMAIL",
-    # Leading boundary: not preceded by a local-part character or an accent
-    # (a UTF-8 lead byte would otherwise let "josé@x.com" report "@x.com"-ish tails).
-    pattern=rf"(?:^|[^A-Za-z0-9_%+.\-\x{{80}}-\x{{10FFFF}}])(?P<value>{_LOCAL}@(?:{_LABEL}\.)+[A-Za-z]{{2,63}})\b",
+    # Leading boundary: not preceded by a local-part character, so the whole
+    # local part is reported, never a tail of it.
+    pattern=rf"(?:^|[^\p{{Latin}}\p{{Greek}}\p{{Cyrillic}}\p{{Nd}}_%+.\-])(?P<value>{_LOCAL}@(?:{_LABEL}\.)+[A-Za-z]{{2,63}})\b",
     context=("email", "e mail", "mail"),
     description="Email address (ASCII local part, domain with a letter TLD).",
     examples=("contact: jane.doe+news@example.co.uk", "José: jose@exemplo.com.br"),
