@@ -47,3 +47,25 @@ def test_protected_tokens_are_consumed_silently() -> None:
     dets = tuple(COMPILED[n] for n in BUILTIN_DETECTORS)
     token = "tok_PHONE_k1_" + "2345672345672345672345672345"
     assert DetectorSet(dets, (TOKEN_PATTERN,)).scan([f"call {token}"]) == []
+
+
+FAST = [name for name, det in COMPILED.items() if det.fast is not None]
+
+
+@given(
+    st.lists(st.sampled_from(NEUTRAL_WORDS + PII_VALUES + ["é", "連絡", "0", "-", ".", "+"]), max_size=6).map("".join),
+    st.sampled_from(FAST),
+    st.integers(0, 40),
+)
+def test_capture_free_value_span_equals_the_captured_group(text: str, name: str, pos: int) -> None:
+    """The DFA-only shortcut in value_span gives what the pattern's value group gives."""
+    from veil.rules.detectors.matching import value_span
+
+    det = COMPILED[name]
+    data = text.encode()
+    pos = min(pos, len(data))
+    while pos < len(data) and 0x80 <= data[pos] < 0xC0:
+        pos += 1
+    m = det.regex.match(data, pos)
+    expected = None if m is None else (m.start("value"), m.end("value"), m.end())
+    assert value_span(det, data, pos) == expected

@@ -20,6 +20,7 @@ from typing import Any
 from veil.errors import RedactionError
 from veil.rules.compiled import Binding, FieldRule
 from veil.rules.plan_types import Finding
+from veil.rules.raw_json import RawHits
 from veil.rules.selectors import State, advance
 from veil.rules.view import ROLE_ALLOW, ROLE_FIELD, ROLE_UNDER, ScanScope, View
 
@@ -47,10 +48,15 @@ def render_path(node: PathNode) -> str:
 
 
 class _Walk:
-    __slots__ = ("view", "findings", "changed", "queue", "drops", "renames", "memo")
+    __slots__ = ("view", "findings", "changed", "queue", "drops", "renames", "memo", "raw", "raw_scope", "numbers")
 
-    def __init__(self, view: View) -> None:
+    def __init__(self, view: View, raw: RawHits | None = None) -> None:
         self.view = view
+        # With raw hits (see raw_json), strings are rewritten by lookup as the
+        # walk meets them instead of being queued for a joined scan.
+        self.raw = raw
+        self.raw_scope = view.scope(view.everywhere) if raw is not None else None
+        self.numbers: dict[str, list[tuple[int, int, int]]] = {}
         self.findings: list[Finding] = []
         self.changed = False
         # Strings waiting for the detector scan: (text, holder, key, path node, kind, field, scope).
@@ -60,9 +66,13 @@ class _Walk:
         self.memo: dict[tuple[str, Any], tuple[str, Binding] | None] = {}
 
 
-def redact_document(view: View, doc: Any) -> tuple[Any, list[Finding], bool]:
-    """Rewrite ``doc`` in place where possible; return (doc, findings, changed)."""
-    w = _Walk(view)
+def redact_document(view: View, doc: Any, raw: RawHits | None = None) -> tuple[Any, list[Finding], bool]:
+    """Rewrite ``doc`` in place where possible; return (doc, findings, changed).
+
+    ``raw``: detector hits already found in the body's bytes (``raw_json``),
+    valid only when every string is scanned by the view's ``everywhere`` scope.
+    """
+    w = _Walk(view, raw if isinstance(doc, (dict, list)) else None)
     if isinstance(doc, (dict, list)):
         _walk(w, doc)
     else:
@@ -87,6 +97,10 @@ def _walk(w: _Walk, doc: Any) -> None:
     everywhere = view.everywhere
     str_limit = view.limits.max_string_bytes
     queue_append = w.queue.append
+    raw = w.raw
+    raw_scope = w.raw_scope
+    raw_keys = raw.keys if raw is not None else None
+    raw_values = raw.values if raw is not None else None
     # frame: container, path node, selector states, inherited cover, parent key, depth, scan scope
     stack: list[tuple[Any, PathNode, frozenset[State], tuple[str, Binding] | None, Any, int, frozenset[int]]]
     stack = [(doc, None, view.start_states, None, None, 1, everywhere)]
@@ -138,8 +152,10 @@ def _walk(w: _Walk, doc: Any) -> None:
                     if len(memo) < 4096:
                         memo[mk] = cover
             if is_key and child_scope:
-                queue_append((key, container, key, node, KIND_KEY,
-                              parent_key if type(parent_key) is str else "", child_scope))
+                if raw_keys is None:
+                    queue_append((key, container, key, node, KIND_KEY, "", child_scope))
+                elif key in raw_keys:
+                    _rewrite(w, (key, container, key, node, KIND_KEY, "", child_scope), raw_keys[key], raw_scope)  # type: ignore[arg-type]
             tv = type(value)
             if tv is dict or tv is list:
                 if value:
@@ -154,7 +170,13 @@ def _walk(w: _Walk, doc: Any) -> None:
                     continue
                 if len(value) * 4 > str_limit:
                     _check_length(value, str_limit)
-                queue_append((value, container, key, node, KIND_VALUE, key if is_key else "", child_scope))
+                field = key if is_key else ""
+                if raw_values is None:
+                    queue_append((value, container, key, node, KIND_VALUE, field, child_scope))
+                else:
+                    spans = raw_values.get((value, field))
+                    if spans is not None:
+                        _rewrite(w, (value, container, key, node, KIND_VALUE, field, child_scope), spans, raw_scope)  # type: ignore[arg-type]
                 continue
             if cover is None and (
                 value is None or tv is bool or ((tv is int or tv is float) and -_BIG_NUMBER < value < _BIG_NUMBER)
@@ -202,7 +224,16 @@ def _visit_scalar(
         return
     if not scope:
         return
-    w.queue.append((text, holder, key, node, kind, field, scope))
+    if w.raw_scope is None:
+        w.queue.append((text, holder, key, node, kind, field, scope))
+        return
+    # Numbers are few and their raw form may differ from their text (4.1e15): scan each.
+    spans = w.numbers.get(text)
+    if spans is None:
+        spans = [(h.start, h.end, h.detector) for h in w.raw_scope.detectors.scan([text], [field])]
+        w.numbers[text] = spans
+    if spans:
+        _rewrite(w, (text, holder, key, node, kind, field, scope), spans, w.raw_scope)
 
 
 def _check_length(text: str, limit: int) -> None:

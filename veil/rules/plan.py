@@ -24,6 +24,7 @@ from veil.rules.classify import Classifier
 from veil.rules.compiled import AllowConfig, CompiledRule
 from veil.rules.detectors.matching import CompiledDetector
 from veil.rules.json_walk import redact_document
+from veil.rules.raw_json import scan_json_body
 from veil.rules.plan_types import EMPTY_REPORT, Finding, Report, Result, Route
 from veil.rules.schema import Limits
 from veil.rules.text_ops import redact_cookie_header, redact_pairs, redact_set_cookie, scan_strings, apply_name_target
@@ -317,7 +318,10 @@ def _redact_json_bytes(view: View, body: bytes) -> tuple[bytes, Report]:
         _parse_json(body)  # still refuse invalid JSON
         return body, EMPTY_REPORT
     doc = _parse_json(body)
-    new, findings, changed = redact_document(view, doc)
+    raw = None
+    if view.raw_scannable and b"\\" not in body:
+        raw = scan_json_body(view.scope(view.everywhere).detectors, body)
+    new, findings, changed = redact_document(view, doc, raw)
     if not changed:
         return body, Report(tuple(findings), False)
     return _dumps(new), Report(tuple(findings), True)

@@ -75,7 +75,7 @@ def byte_to_str_offsets(data: bytes, offsets: list[int]) -> list[int]:
     return out
 
 
-def without_captures(pattern: str) -> str:
+def without_captures(pattern: str, *, edge: str = "") -> str:
     """``pattern`` with every group made non-capturing, and ``\\A``/``\\z`` as ``^``/``$``.
 
     Used for the combined candidate scans: RE2 finds match boundaries much
@@ -83,7 +83,12 @@ def without_captures(pattern: str) -> str:
     runs in multi-line mode over many strings joined by newlines, where ``^``
     and ``$`` mark each string's edges. The result may match more than the
     original (it is only a candidate filter), never less.
+
+    With ``edge`` (a literal character), ``^``/``\\A`` become "start of text or
+    ``edge``" and ``$``/``\\z`` "end of text or ``edge``": for scanning strings
+    where they stand in a raw document, delimited by quotes.
     """
+    start, end = ("^", "$") if not edge else (f"(?:^|{edge})", f"(?:$|{edge})")
     out: list[str] = []
     i = 0
     n = len(pattern)
@@ -93,9 +98,9 @@ def without_captures(pattern: str) -> str:
         if ch == "\\" and i + 1 < n:
             nxt = pattern[i + 1]
             if not in_class and nxt == "A":
-                out.append("^")
+                out.append(start)
             elif not in_class and nxt == "z":
-                out.append("$")
+                out.append(end)
             else:
                 out.append(pattern[i : i + 2])
             i += 2
@@ -117,6 +122,10 @@ def without_captures(pattern: str) -> str:
             if i < n and pattern[i] == "]":
                 out.append("]")
                 i += 1
+            continue
+        if edge and ch in "^$":
+            out.append(start if ch == "^" else end)
+            i += 1
             continue
         if ch == "(":
             if pattern.startswith("(?P<", i) or pattern.startswith("(?<", i):

@@ -26,7 +26,7 @@ from bisect import bisect_right
 from dataclasses import dataclass
 from itertools import accumulate
 
-from veil.rules.detectors.matching import CompiledDetector, has_context
+from veil.rules.detectors.matching import CompiledDetector, has_context, value_span
 from veil.rules.regex import Pattern, compile_re2, without_captures
 
 
@@ -48,7 +48,7 @@ class DetectorSet:
     highest priority and never reported, so redacting twice equals redacting once.
     """
 
-    __slots__ = ("detectors", "names", "_candidate", "_which", "_protect")
+    __slots__ = ("detectors", "names", "raw_candidate", "_candidate", "_which", "_protect")
 
     def __init__(self, detectors: tuple[CompiledDetector, ...], protected: tuple[str, ...] = ()) -> None:
         self.detectors = detectors
@@ -62,9 +62,18 @@ class DetectorSet:
         if parts:
             self._candidate: Pattern | None = compile_re2("(?m)(?:" + ")|(?:".join(parts) + ")")
             self._which: _Tree | None = _Tree(parts, 0, len(parts))
+            raw_parts = list(protected) + [
+                ("(?i:" + without_captures(d.spec.pattern, edge='"') + ")") if d.spec.case_insensitive
+                else without_captures(d.spec.pattern, edge='"')
+                for d in detectors
+            ]
+            # The same alternation for strings as they stand in a raw JSON body,
+            # where a string's edges are quotes rather than the text's ends.
+            self.raw_candidate: Pattern | None = compile_re2("(?:" + ")|(?:".join(raw_parts) + ")")
         else:
             self._candidate = None
             self._which = None
+            self.raw_candidate = None
 
     def __bool__(self) -> bool:
         return bool(self.detectors)
@@ -102,7 +111,7 @@ class DetectorSet:
             memo_key = (local, lp, field)
             outcome = memo.get(memo_key)
             if outcome is None:
-                outcome = self._decide(local, lp, texts[k], field, ascii_only)
+                outcome = self.decide(local, lp, texts[k], field, ascii_only)
                 memo[memo_key] = outcome
             det_index, start, end, consumed = outcome
             if det_index >= 0:
@@ -115,7 +124,7 @@ class DetectorSet:
                     pos += 1  # stay on a UTF-8 character boundary
         return hits
 
-    def _decide(self, local: bytes, lp: int, text: str, field: str, ascii_only: bool) -> tuple[int, int, int, int]:
+    def decide(self, local: bytes, lp: int, text: str, field: str, ascii_only: bool) -> tuple[int, int, int, int]:
         """(detector index or -1, str start, str end, bytes consumed or -1) at ``local[lp]``."""
         which = self._which
         assert which is not None
@@ -126,23 +135,18 @@ class DetectorSet:
             return -1, 0, 0, (pm.end() if pm is not None else -1)  # type: ignore[attr-defined]
         while alt >= 0:
             det = self.detectors[alt - protect]
-            dm = det.regex.match(local, lp)
-            if dm is not None:
-                span = _accept(det, dm, local, text, field, ascii_only)
+            found = value_span(det, local, lp)
+            if found is not None:
+                span = _accept(det, found[0], found[1], local, text, field, ascii_only)
                 if span is not None:
-                    return alt - protect, span[0], span[1], dm.end()
+                    return alt - protect, span[0], span[1], found[2]
             alt = which.first(local, lp, alt + 1)
         return -1, 0, 0, -1
 
 
 def _accept(
-    det: CompiledDetector, dm: object, local: bytes, text: str, field: str, ascii_only: bool
+    det: CompiledDetector, bstart: int, bend: int, local: bytes, text: str, field: str, ascii_only: bool
 ) -> tuple[int, int] | None:
-    bstart, bend = dm.span()  # type: ignore[attr-defined]
-    if det.value_group:
-        vstart, vend = dm.span("value")  # type: ignore[attr-defined]
-        if vstart >= 0:  # the group may sit in only one branch of the pattern
-            bstart, bend = vstart, vend
     if bend <= bstart:
         return None
     if ascii_only:

@@ -155,6 +155,9 @@ class View:
         self._scopes: dict[frozenset[int], ScanScope] = {}
         self._lock = threading.Lock()
         self.prefilter, self.always_walk = self._build_prefilter()
+        # Every string is scanned by the same detectors (no `under` scopes), so
+        # hits can be found in the raw body (raw_json) instead of a scan queue.
+        self.raw_scannable = bool(self.everywhere) and len(self.everywhere) == len(self.scan_rules)
 
     # -- scanning -----------------------------------------------------------
 
@@ -224,10 +227,10 @@ class View:
                 if spec.context_required:
                     context_words |= {max(word.split(), key=len) for word in spec.context if word.strip()}
                     continue
-                p = without_captures(spec.pattern)
+                p = without_captures(spec.pattern, edge='"')  # strings' edges are quotes here
                 parts.append(f"(?i:{p})" if spec.case_insensitive else p)
             if context_words:
                 parts.append("(?i:" + "|".join(re.escape(w) for w in sorted(context_words)) + ")")
         if always:
             return None, True
-        return compile_re2("(?m)(?:" + ")|(?:".join(parts) + ")"), False
+        return compile_re2("(?:" + ")|(?:".join(parts) + ")"), False
