@@ -48,14 +48,14 @@ def render_path(node: PathNode) -> str:
 
 
 class _Walk:
-    __slots__ = ("view", "findings", "changed", "queue", "drops", "renames", "memo", "raw", "raw_scope", "numbers")
+    __slots__ = ("view", "findings", "changed", "queue", "drops", "renames", "raw", "raw_scope", "numbers")
 
-    def __init__(self, view: View, raw: RawHits | None = None) -> None:
+    def __init__(self, view: View, raw: tuple[RawHits, ScanScope] | None = None) -> None:
         self.view = view
         # With raw hits (see raw_json), strings are rewritten by lookup as the
         # walk meets them instead of being queued for a joined scan.
-        self.raw = raw
-        self.raw_scope = view.scope(view.everywhere) if raw is not None else None
+        self.raw = raw[0] if raw is not None else None
+        self.raw_scope = raw[1] if raw is not None else None
         self.numbers: dict[str, list[tuple[int, int, int]]] = {}
         self.findings: list[Finding] = []
         self.changed = False
@@ -63,14 +63,15 @@ class _Walk:
         self.queue: list[tuple[str, Any, Any, PathNode, int, str, frozenset[int]]] = []
         self.drops: list[tuple[Any, Any]] = []
         self.renames: dict[int, tuple[dict[Any, Any], dict[Any, str]]] = {}
-        self.memo: dict[tuple[str, Any], tuple[str, Binding] | None] = {}
 
 
-def redact_document(view: View, doc: Any, raw: RawHits | None = None) -> tuple[Any, list[Finding], bool]:
+def redact_document(
+    view: View, doc: Any, raw: tuple[RawHits, ScanScope] | None = None
+) -> tuple[Any, list[Finding], bool]:
     """Rewrite ``doc`` in place where possible; return (doc, findings, changed).
 
-    ``raw``: detector hits already found in the body's bytes (``raw_json``),
-    valid only when every string is scanned by the view's ``everywhere`` scope.
+    ``raw``: detector hits already found in the body's bytes (``raw_json``) and
+    the scope that found them, which then scans every string of the document.
     """
     w = _Walk(view, raw if isinstance(doc, (dict, list)) else None)
     if isinstance(doc, (dict, list)):
@@ -85,105 +86,125 @@ def redact_document(view: View, doc: Any, raw: RawHits | None = None) -> tuple[A
     return doc, w.findings, w.changed
 
 
+_UNKNOWN: Any = object()
+
+
 def _walk(w: _Walk, doc: Any) -> None:
     view = w.view
-    selectors = view.selectors
-    roles = view.roles
     max_depth = view.limits.max_depth
     classifier = view.classifier
-    memo = w.memo
     class_bindings = view.classify_bindings
     allow_values = view.allow_values
-    everywhere = view.everywhere
     str_limit = view.limits.max_string_bytes
     queue_append = w.queue.append
-    raw = w.raw
     raw_scope = w.raw_scope
-    raw_keys = raw.keys if raw is not None else None
-    raw_values = raw.values if raw is not None else None
+    raw_keys = w.raw.keys if w.raw is not None else None
+    # Two levels (text, then field) so that most strings cost one lookup and no tuple.
+    raw_texts: dict[str, dict[str, list[tuple[int, int, int]]]] | None = None
+    if w.raw is not None:
+        raw_texts = {}
+        for (text, field), spans in w.raw.values.items():
+            raw_texts.setdefault(text, {})[field] = spans
+    # Field-name classes depend on (key, parent key): memoized per parent key.
+    class_memo: dict[Any, dict[str, tuple[str, Binding] | None]] = {}
     # frame: container, path node, selector states, inherited cover, parent key, depth, scan scope
     stack: list[tuple[Any, PathNode, frozenset[State], tuple[str, Binding] | None, Any, int, frozenset[int]]]
-    stack = [(doc, None, view.start_states, None, None, 1, everywhere)]
+    stack = [(doc, None, view.start_states, None, None, 1, view.everywhere)]
     pop = stack.pop
     push = stack.append
     while stack:
         container, node, states, inherited, parent_key, depth, scope = pop()
         if depth > max_depth:
             raise RedactionError("too_deep", f"JSON nesting deeper than the limit of {max_depth}")
+        kmemo = None
         if type(container) is dict:
             items: Any = container.items()
-            length = len(container)
+            if inherited is None and classifier is not None:
+                kmemo = class_memo.get(parent_key)
+                if kmemo is None:
+                    kmemo = class_memo[parent_key] = {}
         else:
             items = enumerate(container)
-            length = len(container)
         for key, value in items:
-            child_states = _NO_STATES
             cover = inherited
+            child_states = _NO_STATES
             child_scope = scope
             if states:
-                child_states, done = advance(selectors, states, key, length)
-                if done:
-                    skip = False
-                    field_cover = None
-                    for sid in done:
-                        role, payload = roles[sid]
-                        if role == ROLE_ALLOW:
-                            skip = True
-                            break
-                        if role == ROLE_FIELD and field_cover is None:
-                            assert isinstance(payload, FieldRule)
-                            entity = payload.entity or _class_of(w, key, parent_key) or "FIELD"
-                            field_cover = (entity, payload.binding)
-                        elif role == ROLE_UNDER:
-                            child_scope = child_scope | {payload}  # type: ignore[operator]
-                    if skip:
-                        continue
-                    if field_cover is not None:
-                        cover = field_cover
-            is_key = type(key) is str
-            if cover is None and classifier is not None and is_key:
-                mk = (key, parent_key)
-                if mk in memo:
-                    cover = memo[mk]
-                else:
-                    entity = classifier.classify(key, parent_key if type(parent_key) is str else None)
-                    b = class_bindings.get(entity) if entity else None
-                    cover = (entity, b) if (entity and b is not None) else None
-                    if len(memo) < 4096:
-                        memo[mk] = cover
-            if is_key and child_scope:
-                if raw_keys is None:
+                skip, child_states, field_cover, child_scope = _step(w, states, key, len(container), parent_key, scope)
+                if skip:
+                    continue
+                if field_cover is not None:
+                    cover = field_cover
+            if kmemo is not None:  # a dict: keys are strings
+                if cover is None:
+                    cover = kmemo.get(key, _UNKNOWN)
+                    if cover is _UNKNOWN:
+                        entity = classifier.classify(key, parent_key if type(parent_key) is str else None)  # type: ignore[union-attr]
+                        b = class_bindings.get(entity) if entity else None
+                        cover = (entity, b) if (entity and b is not None) else None
+                        kmemo[key] = cover
+                if child_scope:
+                    if raw_keys is None:
+                        queue_append((key, container, key, node, KIND_KEY, "", child_scope))
+                    elif raw_keys and key in raw_keys:
+                        _rewrite(w, (key, container, key, node, KIND_KEY, "", child_scope), raw_keys[key], raw_scope)  # type: ignore[arg-type]
+                field = key
+            elif type(key) is str:  # a dict under a covered value: no classification needed
+                if child_scope and raw_keys is None:
                     queue_append((key, container, key, node, KIND_KEY, "", child_scope))
-                elif key in raw_keys:
+                elif child_scope and raw_keys and key in raw_keys:
                     _rewrite(w, (key, container, key, node, KIND_KEY, "", child_scope), raw_keys[key], raw_scope)  # type: ignore[arg-type]
+                field = key
+            else:
+                field = ""
             tv = type(value)
-            if tv is dict or tv is list:
+            if tv is str:
+                if cover is None:
+                    if not child_scope or value in allow_values:
+                        continue
+                    if len(value) * 4 > str_limit:
+                        _check_length(value, str_limit)
+                    if raw_texts is None:
+                        queue_append((value, container, key, node, KIND_VALUE, field, child_scope))
+                    elif value in raw_texts:
+                        spans = raw_texts[value].get(field)
+                        if spans is not None:
+                            _rewrite(w, (value, container, key, node, KIND_VALUE, field, child_scope), spans, raw_scope)  # type: ignore[arg-type]
+                    continue
+            elif tv is dict or tv is list:
                 if value:
-                    push((value, (node, key), child_states, cover, key if is_key else parent_key,
+                    push((value, (node, key), child_states, cover, key if type(key) is str else parent_key,
                           depth + 1, child_scope))
                 elif cover is not None and cover[1].action.removes and cover[1].mode == "enforce":
                     _record(w, cover, (node, key), -1, -1)
                     w.drops.append((container, key))
                 continue
-            if tv is str and cover is None:
-                if not child_scope or value in allow_values:
-                    continue
-                if len(value) * 4 > str_limit:
-                    _check_length(value, str_limit)
-                field = key if is_key else ""
-                if raw_values is None:
-                    queue_append((value, container, key, node, KIND_VALUE, field, child_scope))
-                else:
-                    spans = raw_values.get((value, field))
-                    if spans is not None:
-                        _rewrite(w, (value, container, key, node, KIND_VALUE, field, child_scope), spans, raw_scope)  # type: ignore[arg-type]
-                continue
-            if cover is None and (
+            elif cover is None and (
                 value is None or tv is bool or ((tv is int or tv is float) and -_BIG_NUMBER < value < _BIG_NUMBER)
             ):
                 continue  # too small to hold any entity; the common case, so decided inline
             _visit_scalar(w, container, key, value, node, cover, child_scope,
-                          key if is_key else (parent_key if isinstance(parent_key, str) else ""))
+                          field or (parent_key if isinstance(parent_key, str) else ""))
+
+
+def _step(
+    w: _Walk, states: frozenset[State], key: Any, length: int, parent_key: Any, scope: frozenset[int]
+) -> tuple[bool, frozenset[State], tuple[str, Binding] | None, frozenset[int]]:
+    """Advance the selectors by ``key``: (allowed: skip, child states, field cover, scan scope)."""
+    view = w.view
+    child_states, done = advance(view.selectors, states, key, length)
+    field_cover = None
+    for sid in done:
+        role, payload = view.roles[sid]
+        if role == ROLE_ALLOW:
+            return True, child_states, None, scope
+        if role == ROLE_FIELD and field_cover is None:
+            assert isinstance(payload, FieldRule)
+            entity = payload.entity or _class_of(w, key, parent_key) or "FIELD"
+            field_cover = (entity, payload.binding)
+        elif role == ROLE_UNDER:
+            scope = scope | {payload}  # type: ignore[operator]
+    return False, child_states, field_cover, scope
 
 
 def _class_of(w: _Walk, key: Any, parent_key: Any) -> str | None:

@@ -320,7 +320,8 @@ def _redact_json_bytes(view: View, body: bytes) -> tuple[bytes, Report]:
     doc = _parse_json(body)
     raw = None
     if view.raw_scannable and b"\\" not in body:
-        raw = scan_json_body(view.scope(view.everywhere).detectors, body)
+        scope = view.raw_scope(body)
+        raw = (scan_json_body(scope.detectors, body), scope)
     new, findings, changed = redact_document(view, doc, raw)
     if not changed:
         return body, Report(tuple(findings), False)

@@ -22,7 +22,7 @@ from veil.rules.compiled import (
     CompiledRule,
     NameTargets,
 )
-from veil.rules.detectors.matching import CompiledDetector
+from veil.rules.detectors.matching import CompiledDetector, context_needles
 from veil.rules.regex import Pattern, compile_re2, without_captures
 from veil.rules.scanner import DetectorSet
 from veil.rules.schema import Limits
@@ -153,11 +153,13 @@ class View:
                         break
 
         self._scopes: dict[frozenset[int], ScanScope] = {}
+        self._reduced: dict[frozenset[str], ScanScope] = {}
         self._lock = threading.Lock()
         self.prefilter, self.always_walk = self._build_prefilter()
         # Every string is scanned by the same detectors (no `under` scopes), so
         # hits can be found in the raw body (raw_json) instead of a scan queue.
         self.raw_scannable = bool(self.everywhere) and len(self.everywhere) == len(self.scan_rules)
+        self._build_gate()
 
     # -- scanning -----------------------------------------------------------
 
@@ -170,14 +172,52 @@ class View:
                 self._scopes[key] = scope
         return scope
 
-    def _build_scope(self, key: frozenset[int]) -> ScanScope:
+    def raw_scope(self, body: bytes) -> ScanScope:
+        """The everywhere scope for ``body``, minus detectors that cannot fire in it.
+
+        A detector that needs context can only accept a candidate when one of
+        its context words is in the same string or in its key, so when none of
+        its needles occurs anywhere in the raw body it is left out: dates and
+        ids then stop being candidates at all. Only for bodies without escapes.
+        """
+        if self._gate is None or self._gate.search(body) is None:
+            off = self._gated
+        else:
+            off = frozenset(name for name, needle in self._needles if needle.search(body) is None)
+        if not off:
+            return self.scope(self.everywhere)
+        scope = self._reduced.get(off)
+        if scope is None:
+            with self._lock:
+                scope = self._reduced.get(off) or self._build_scope(self.everywhere, off)
+                self._reduced[off] = scope
+        return scope
+
+    def _build_gate(self) -> None:
+        self._needles: tuple[tuple[str, Pattern], ...] = ()
+        self._gated: frozenset[str] = frozenset()
+        self._gate: Pattern | None = None
+        if not self.everywhere:
+            return
+        needles = []
+        for det in self.scope(self.everywhere).detectors.detectors:
+            words = context_needles(det.spec.context) if det.spec.context_required else ()
+            if words:
+                alternation = "|".join(re.escape(w) for w in words)
+                needles.append((det.spec.name, alternation))
+        if needles:
+            self._needles = tuple((n, compile_re2(a, case_insensitive=True)) for n, a in needles)
+            self._gated = frozenset(n for n, _ in needles)
+            self._gate = compile_re2("|".join(a for _, a in needles), case_insensitive=True)
+
+    def _build_scope(self, key: frozenset[int], off: frozenset[str] = frozenset()) -> ScanScope:
         chosen: dict[str, Binding] = {}
         for index in sorted(key):
             scan = self.scan_rules[index].scan
             assert scan is not None
             for name in scan.detectors:
                 chosen.setdefault(name, scan.binding_for(name))
-        names = [n for n in self._catalog if n in chosen]  # catalog order is priority order
+        names = [n for n in self._catalog if n in chosen and n not in off]  # catalog order is priority order
         detectors = tuple(self._catalog[n] for n in names)
         return ScanScope(DetectorSet(detectors, self._protected), tuple(chosen[n] for n in names))
 
