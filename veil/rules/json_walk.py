@@ -66,26 +66,19 @@ class _Walk:
 
 
 def redact_document(
-    view: View,
-    doc: Any,
-    raw: tuple[RawHits, ScanScope] | None = None,
-    *,
-    cover: tuple[str, Binding] | None = None,
-    node: PathNode = None,
+    view: View, doc: Any, raw: tuple[RawHits, ScanScope] | None = None
 ) -> tuple[Any, list[Finding], bool]:
     """Rewrite ``doc`` in place where possible; return (doc, findings, changed).
 
     ``raw``: detector hits already found in the body's bytes (``raw_json``) and
     the scope that found them, which then scans every string of the document.
-    ``cover`` and ``node``: ``doc`` is a value inside a larger document, at
-    ``node``, covered as a whole by a field-name class (see ``raw_rewrite``).
     """
     w = _Walk(view, raw if isinstance(doc, (dict, list)) else None)
     if isinstance(doc, (dict, list)):
-        _walk(w, doc, cover, node)
+        _walk(w, doc)
     else:
         holder = [doc]
-        _visit_scalar(w, holder, 0, doc, node, cover, view.everywhere, "")
+        _visit_scalar(w, holder, 0, doc, None, None, view.everywhere, "")
         _scan(w)
         return holder[0], w.findings, w.changed
     _scan(w)
@@ -96,7 +89,7 @@ def redact_document(
 _UNKNOWN: Any = object()
 
 
-def _walk(w: _Walk, doc: Any, cover: tuple[str, Binding] | None = None, root: PathNode = None) -> None:
+def _walk(w: _Walk, doc: Any) -> None:
     view = w.view
     max_depth = view.limits.max_depth
     classifier = view.classifier
@@ -116,7 +109,7 @@ def _walk(w: _Walk, doc: Any, cover: tuple[str, Binding] | None = None, root: Pa
     class_memo: dict[Any, dict[str, tuple[str, Binding] | None]] = {}
     # frame: container, path node, selector states, inherited cover, parent key, depth, scan scope
     stack: list[tuple[Any, PathNode, frozenset[State], tuple[str, Binding] | None, Any, int, frozenset[int]]]
-    stack = [(doc, root, view.start_states, cover, None, 1, view.everywhere)]
+    stack = [(doc, None, view.start_states, None, None, 1, view.everywhere)]
     pop = stack.pop
     push = stack.append
     while stack:

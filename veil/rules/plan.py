@@ -25,7 +25,6 @@ from veil.rules.compiled import AllowConfig, CompiledRule
 from veil.rules.detectors.matching import CompiledDetector
 from veil.rules.json_walk import redact_document
 from veil.rules.raw_json import scan_json_body
-from veil.rules.raw_rewrite import redact_json_raw
 from veil.rules.plan_types import EMPTY_REPORT, Finding, Report, Result, Route
 from veil.rules.schema import Limits
 from veil.rules.text_ops import redact_cookie_header, redact_pairs, redact_set_cookie, scan_strings, apply_name_target
@@ -322,13 +321,7 @@ def _redact_json_bytes(view: View, body: bytes) -> tuple[bytes, Report]:
     raw = None
     if view.raw_scannable and b"\\" not in body:
         scope = view.raw_scope(body)
-        hits = scan_json_body(scope.detectors, body)
-        if not view.selectors:
-            done = redact_json_raw(view, body, scope, hits)
-            if done is not None:
-                out, findings, changed = done
-                return out, Report(tuple(findings), changed)
-        raw = (hits, scope)
+        raw = (scan_json_body(scope.detectors, body), scope)
     new, findings, changed = redact_document(view, doc, raw)
     if not changed:
         return body, Report(tuple(findings), False)

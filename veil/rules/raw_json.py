@@ -34,8 +34,6 @@ class RawHits:
     values: dict[tuple[str, str], Spans] = field(default_factory=dict)
     """(string value, field name) -> hits; the field is "" for list items."""
     keys: dict[str, Spans] = field(default_factory=dict)
-    tokens: list[tuple[int, int, bool, str, str, Spans]] = field(default_factory=list)
-    """Strings with hits where they stand: (start, end, is key, field name, text, hits)."""
 
 
 def scan_json_body(detectors: DetectorSet, body: bytes) -> RawHits:
@@ -93,9 +91,8 @@ def scan_json_body(detectors: DetectorSet, body: bytes) -> RawHits:
             pos = max(p, s - 1) + 1
             while pos < n and 0x80 <= body[pos] < 0xC0:
                 pos += 1
-    for s, (e, _, text, fname, is_key, spans) in tokens.items():
+    for e, _, text, fname, is_key, spans in tokens.values():
         if spans:
-            hits.tokens.append((s, e, is_key, fname, text, spans))
             if is_key:
                 hits.keys[text] = spans
             else:

@@ -241,8 +241,6 @@ class View:
           its key, and both are in the raw bytes).
         """
         always = False
-        self.class_trigger: Pattern | None = None
-        """Finds every key a field-name class could cover (its trailing words, then '":')."""
         parts: list[str] = [r"\\", r"[:,\[][ \t\r\n]*-?[0-9]+(?:\.[0-9]+)?[eE]"]
         names: set[str] = set()
         for sel, (role, _) in zip(self.selectors, self.roles):
@@ -260,9 +258,7 @@ class View:
             # (camelCase, snake_case, kebab-case); ambiguous words alone.
             phrases = {"[^\"A-Za-z0-9]*".join(re.escape(w) for w in rule.words) for rule in self.classifier.rules}
             phrases |= {re.escape(w) for w in self.classifier.ambiguous}
-            trigger = "(?i:" + "|".join(sorted(phrases)) + ')"[ \\t\\r\\n]*:'
-            parts.append(trigger)
-            self.class_trigger = compile_re2(trigger)
+            parts.append("(?i:" + "|".join(sorted(phrases)) + ')"[ \\t\\r\\n]*:')
         if self.scan_rules:
             key = frozenset(range(len(self.scan_rules)))
             context_words: set[str] = set()
