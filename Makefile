@@ -14,7 +14,8 @@ $(BIN)/.installed: pyproject.toml
 demo: $(BIN)/.installed  ## redact the bundled example payload with the built-in default policy
 	$(BIN)/veil demo
 
-test: $(BIN)/.installed  ## run the test suite
+test: $(BIN)/.installed  ## type-check veil (mypy --strict), then run the test suite
+	$(BIN)/python -m mypy veil
 	$(BIN)/python -m pytest -q
 
 bench: $(BIN)/.installed  ## engine benchmark: plan vs orjson round trip vs naive stdlib re walker

@@ -14,9 +14,9 @@ from veil.errors import PolicyError, PolicyErrors
 from veil.rules import schema
 from veil.rules.actions import ACTION_TYPES
 from veil.rules.actions.base import Action
-from veil.rules.actions.hmac_hash import HASH_OUTPUT_PATTERN
+from veil.rules.actions.hmac_hash import HASH_OUTPUT_PATTERN, Hash
 from veil.rules.actions.keys import Keyring
-from veil.rules.actions.tokenize import TOKEN_PATTERN
+from veil.rules.actions.tokenize import TOKEN_PATTERN, Tokenize
 from veil.rules.classify import Classifier
 from veil.rules.compiled import (
     AllowConfig,
@@ -281,14 +281,14 @@ class _Compiler:
                 if found is None:
                     return None
                 key_id, key = found
-                return cls(key=key, key_id=key_id, length=spec.length, prefix=spec.prefix)  # type: ignore[no-any-return]
+                return Hash(key=key, key_id=key_id, length=spec.length, prefix=spec.prefix)
             if isinstance(spec, schema.TokenizeSpec):
                 ring = self._keyring(spec.key, path + ("key",))
                 if ring is None:
                     return None
-                return cls(keyring=ring, scope=spec.scope)  # type: ignore[no-any-return]
+                return Tokenize(keyring=ring, scope=spec.scope)
             params = spec.model_dump(exclude={"type"})
-            return cls(**params)  # type: ignore[no-any-return]
+            return cls(**params)
         except ValueError as exc:
             self.fail(path, str(exc))
             return None

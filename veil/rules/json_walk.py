@@ -167,9 +167,9 @@ def _walk(w: _Walk, doc: Any) -> None:
                     if raw_texts is None:
                         queue_append((value, container, key, node, KIND_VALUE, field, child_scope))
                     elif value in raw_texts:
-                        spans = raw_texts[value].get(field)
-                        if spans is not None:
-                            _rewrite(w, (value, container, key, node, KIND_VALUE, field, child_scope), spans, raw_scope)  # type: ignore[arg-type]
+                        found = raw_texts[value].get(field)
+                        if found is not None:
+                            _rewrite(w, (value, container, key, node, KIND_VALUE, field, child_scope), found, raw_scope)  # type: ignore[arg-type]
                     continue
             elif tv is dict or tv is list:
                 if value:
@@ -203,7 +203,8 @@ def _step(
             entity = payload.entity or _class_of(w, key, parent_key) or "FIELD"
             field_cover = (entity, payload.binding)
         elif role == ROLE_UNDER:
-            scope = scope | {payload}  # type: ignore[operator]
+            assert isinstance(payload, int)
+            scope = scope | {payload}
     return False, child_states, field_cover, scope
 
 

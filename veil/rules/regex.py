@@ -10,10 +10,12 @@ lacks (look-around, back-references); veil never accepts that fallback, since
 from __future__ import annotations
 
 import threading
+from typing import Any, TypeAlias
 
 import re2
 
-Pattern = re2.Pattern
+# pyre2 ships no type stubs: a compiled RE2 pattern is typed as Any.
+Pattern: TypeAlias = Any
 
 # pyre2 keeps its fallback mode in module state; guard the brief switch.
 _fallback_lock = threading.Lock()

@@ -23,6 +23,7 @@ over its bytes instead of one Python call per string per detector.
 from __future__ import annotations
 
 from bisect import bisect_right
+from typing import Any
 from dataclasses import dataclass
 from itertools import accumulate
 
@@ -132,7 +133,7 @@ class DetectorSet:
         alt = which.first(local, lp, 0, known=True) if lp < len(local) else -1
         if 0 <= alt < protect:
             pm = which.leaf_match(local, lp, alt)
-            return -1, 0, 0, (pm.end() if pm is not None else -1)  # type: ignore[attr-defined]
+            return -1, 0, 0, (pm.end() if pm is not None else -1)
         while alt >= 0:
             det = self.detectors[alt - protect]
             found = value_span(det, local, lp)
@@ -198,7 +199,7 @@ class _Tree:
         # When this whole node matched and its left half did not, the right half must.
         return right.first(data, pos, start, known=self.lo >= start)
 
-    def leaf_match(self, data: bytes, pos: int, index: int) -> object | None:
+    def leaf_match(self, data: bytes, pos: int, index: int) -> Any:
         node: _Tree = self
         while node.left is not None and node.right is not None:
             node = node.left if index < node.left.hi else node.right

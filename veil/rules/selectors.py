@@ -72,7 +72,7 @@ class Selector:
 def compile_selector(text: str) -> Selector:
     """Parse ``text`` with jsonpath-ng and flatten it to steps."""
     try:
-        tree = jsonpath_ng.parse(text)
+        tree = jsonpath_ng.parse(text)  # type: ignore[attr-defined]  # re-exported, not in __all__
     except (JSONPathError, Exception) as exc:  # jsonpath-ng raises bare Exception for lexer errors
         raise SelectorError(f"invalid JSONPath {text!r}: {exc}") from None
     steps: list[Step] = []
@@ -113,7 +113,7 @@ def _flatten(node: object, steps: list[Step], text: str, below: bool = False) ->
         else:
             steps.append(Step(slice_=(node.start, node.end, node.step)))
         return
-    if isinstance(node, jp.Wildcard if hasattr(jp, "Wildcard") else ()):  # type: ignore[arg-type]
+    if isinstance(node, jp.Wildcard):
         steps.append(Step())
         return
     kind = type(node).__name__
