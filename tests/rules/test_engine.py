@@ -296,4 +296,4 @@ def test_non_ascii_offsets_are_str_indices() -> None:
 def test_policy_errors_name_file_line_and_field() -> None:
     with pytest.raises(PolicyError) as err:
         compile_policy("version: 1\nrules:\n  - fields:\n      - path: '$.a[?(@.b)]'\n", source="p.yaml")
-    assert str(err.value).startswith("p.yaml:4:9: rules[0].fields[0].path: invalid JSONPath")
+    assert str(err.value).startswith("p.yaml:4:9: rules[0].fields[0].path: unsupported JSONPath filter")

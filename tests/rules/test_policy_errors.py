@@ -26,7 +26,7 @@ ENVIRON = {
 }
 
 # Errors that exist before there is a data path to name: YAML syntax, a non-mapping document.
-NO_FIELD = {"yaml_syntax.yaml", "not_a_mapping.yaml"}
+NO_FIELD = {"yaml_syntax.yaml", "yaml_unclosed_flow.yaml", "not_a_mapping.yaml"}  # YAML syntax errors come before any field
 
 
 def _header(path: Path) -> tuple[str, str | None]:

@@ -14,7 +14,7 @@ from veil.errors import PolicyError, PolicyErrors
 from veil.rules import schema
 from veil.rules.actions import ACTION_TYPES
 from veil.rules.actions.base import Action
-from veil.rules.actions.hmac_hash import HASH_OUTPUT_PATTERN, Hash
+from veil.rules.actions.hmac_hash import HASH_OUTPUT_PATTERN, MIN_KEY_BYTES, Hash
 from veil.rules.actions.keys import Keyring
 from veil.rules.actions.tokenize import TOKEN_PATTERN, Tokenize
 from veil.rules.classify import Classifier
@@ -311,7 +311,12 @@ class _Compiler:
         if found is None:
             return None
         active, material = found
-        return active, material[active]
+        key = material[active]
+        if len(key) < MIN_KEY_BYTES:
+            # Blame the key, not every rule that uses it.
+            self.fail(("keys", name), f"hash key must be at least {MIN_KEY_BYTES} bytes, got {len(key)}")
+            return None
+        return active, key
 
     def _keyring(self, name: str, path: Path) -> Keyring | None:
         if name in self._keyrings:

@@ -33,6 +33,16 @@ class MaskSpec(Strict):
     keep_last: int = Field(default=4, ge=0)
     keep_separators: bool = True
 
+    @field_validator("char")
+    @classmethod
+    def _one_character(cls, value: str) -> str:
+        # Checked here (not only in actions.Mask) so the error points at `char`.
+        if len(value) != 1:
+            raise ValueError(f"expected one character, got {value!r}")
+        if value.isalnum():
+            raise ValueError(f"mask character must not be a letter or digit, got {value!r}")
+        return value
+
 
 class HashSpec(Strict):
     type: Literal["hash"]

@@ -71,6 +71,11 @@ class Selector:
 
 def compile_selector(text: str) -> Selector:
     """Parse ``text`` with jsonpath-ng and flatten it to steps."""
+    if "[?" in text or "?(" in text:
+        raise SelectorError(
+            f"unsupported JSONPath filter in {text!r}: filters select by value, veil selects by path "
+            "(use names, wildcards, indices, slices or ..)"
+        )
     try:
         tree = jsonpath_ng.parse(text)  # type: ignore[attr-defined]  # re-exported, not in __all__
     except (JSONPathError, Exception) as exc:  # jsonpath-ng raises bare Exception for lexer errors

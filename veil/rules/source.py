@@ -62,6 +62,10 @@ def parse_policy_text(text: str, name: str = "<policy>") -> PolicySource:
         mark = exc.problem_mark or exc.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (0, 0)
         reason = exc.problem or exc.context or "invalid YAML"
+        if exc.problem and exc.context and exc.context_mark is not None:
+            # The context names where the unfinished construct began, often the real mistake.
+            start = exc.context_mark
+            reason += f" ({exc.context} that starts at line {start.line + 1}, column {start.column + 1})"
         raise PolicyError(f"invalid YAML: {reason}", source=name, line=line, column=column) from exc
     except yaml.YAMLError as exc:
         raise PolicyError(f"invalid YAML: {exc}", source=name) from exc

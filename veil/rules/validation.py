@@ -72,8 +72,9 @@ def _convert(src: PolicySource, err: Any) -> PolicyError:
         hint = f"; expected one of: {', '.join(known)}" if known else ""
         return src.error(path, f"unknown field '{name}'{hint}")
     if kind == "missing":
-        return src.error(path[:-1] if path and path[-1] == loc[-1] and not _exists(src.data, path) else path,
-                         f"missing required field '{loc[-1]}'")
+        # Point at the mapping that lacks the field; at the top level, name the field itself.
+        owner = path[:-1] if path and path[-1] == loc[-1] and not _exists(src.data, path) else path
+        return src.error(owner or path, f"missing required field '{loc[-1]}'")
     if kind == "union_tag_invalid":
         return src.error(path, f"unknown action {ctx.get('tag')!r}; expected one of: {ctx.get('expected_tags')}")
     if kind == "union_tag_not_found":
