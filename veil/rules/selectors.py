@@ -12,11 +12,11 @@ arithmetic are rejected at compile time: they need the values, not the path.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import jsonpath_ng
 from jsonpath_ng import jsonpath as jp
-from jsonpath_ng.exceptions import JSONPathError
 
 Key = str | int
 
@@ -77,8 +77,12 @@ def compile_selector(text: str) -> Selector:
             "(use names, wildcards, indices, slices or ..)"
         )
     try:
-        tree = jsonpath_ng.parse(text)  # type: ignore[attr-defined]  # re-exported, not in __all__
-    except (JSONPathError, Exception) as exc:  # jsonpath-ng raises bare Exception for lexer errors
+        # jsonpath-ng warns about deprecated syntax ('|'); under -W error that would
+        # replace the real answer (unsupported) with a warning's text.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            tree = jsonpath_ng.parse(text)  # type: ignore[attr-defined]  # re-exported, not in __all__
+    except Exception as exc:  # jsonpath-ng raises bare Exception for lexer errors
         raise SelectorError(f"invalid JSONPath {text!r}: {exc}") from None
     steps: list[Step] = []
     _flatten(tree, steps, text)
@@ -121,12 +125,22 @@ def _flatten(node: object, steps: list[Step], text: str, below: bool = False) ->
     if isinstance(node, jp.Wildcard):
         steps.append(Step())
         return
-    kind = type(node).__name__
+    kind = _ELEMENT_NAMES.get(type(node).__name__, type(node).__name__)
     raise SelectorError(
-        f"unsupported JSONPath element {kind} in {text!r}; supported: "
+        f"unsupported JSONPath {kind} in {text!r}; supported: "
         "names, wildcards, indices, slices and recursive descent (..)"
     )
 
+
+_ELEMENT_NAMES = {
+    "Union": "union ('|')",
+    "_Union": "union ('|')",
+    "Intersect": "intersection ('&')",
+    "Where": "'where'",
+    "WhereNot": "'wherenot'",
+    "Parent": "'`parent`'",
+    "This": "'@' (this)",
+}
 
 State = tuple[int, int]
 """(selector index, index of the next step to match)."""
