@@ -54,20 +54,12 @@ class DetectorSet:
     def __init__(self, detectors: tuple[CompiledDetector, ...], protected: tuple[str, ...] = ()) -> None:
         self.detectors = detectors
         self.names = tuple(d.spec.name for d in detectors)
-        parts = list(protected) + [
-            ("(?i:" + without_captures(d.spec.pattern) + ")") if d.spec.case_insensitive
-            else without_captures(d.spec.pattern)
-            for d in detectors
-        ]
+        parts = list(protected) + _alternatives(detectors, edge="")
         self._protect = len(protected)
         if parts:
             self._candidate: Pattern | None = compile_re2("(?m)(?:" + ")|(?:".join(parts) + ")")
             self._which: _Tree | None = _Tree(parts, 0, len(parts))
-            raw_parts = list(protected) + [
-                ("(?i:" + without_captures(d.spec.pattern, edge='"') + ")") if d.spec.case_insensitive
-                else without_captures(d.spec.pattern, edge='"')
-                for d in detectors
-            ]
+            raw_parts = list(protected) + _alternatives(detectors, edge='"')
             # The same alternation for strings as they stand in a raw JSON body,
             # where a string's edges are quotes rather than the text's ends.
             self.raw_candidate: Pattern | None = compile_re2("(?:" + ")|(?:".join(raw_parts) + ")")
@@ -143,6 +135,15 @@ class DetectorSet:
                     return alt - protect, span[0], span[1], found[2]
             alt = which.first(local, lp, alt + 1)
         return -1, 0, 0, -1
+
+
+def _alternatives(detectors: tuple[CompiledDetector, ...], edge: str) -> list[str]:
+    """Each detector's pattern, capture-free, with its case flag inlined."""
+    out = []
+    for d in detectors:
+        pattern = without_captures(d.spec.pattern, edge=edge)
+        out.append(f"(?i:{pattern})" if d.spec.case_insensitive else pattern)
+    return out
 
 
 def _accept(
