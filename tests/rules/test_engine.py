@@ -110,6 +110,7 @@ def test_tokenize_round_trips_through_detokenize() -> None:
     assert b"tok_EMAIL_k1_" in out
     restored, count = detokenize_text(out.decode(), plan.keyrings()[0])
     assert count == 1 and orjson.loads(restored) == orjson.loads(body)
+    assert plan.detokenize(out.decode(), json_escape=True) == (restored, 1)
 
 
 def test_detect_mode_reports_and_changes_nothing() -> None:

@@ -20,6 +20,7 @@ import orjson
 
 from veil.errors import RedactionError
 from veil.rules.actions.keys import Keyring
+from veil.rules.actions.tokenize import detokenize_text
 from veil.rules.classify import Classifier
 from veil.rules.compiled import AllowConfig, CompiledRule
 from veil.rules.detectors.matching import CompiledDetector
@@ -224,6 +225,22 @@ class Plan:
     def keyrings(self) -> tuple[Keyring, ...]:
         """Keyrings of the plan's tokenize actions, for detokenizing (``veil detokenize``)."""
         return self._keyrings
+
+    def detokenize(self, text: str, scopes: Iterable[str] = ("",), *, json_escape: bool = False) -> tuple[str, int]:
+        """Replace the plan's tokens in ``text`` with the original values; return (text, count).
+
+        Every tokenize key of the policy is tried (rotated-out ``previous`` keys
+        too). Tokens no key opens are left as they are. With ``json_escape`` the
+        restored values are escaped for the inside of a JSON string.
+
+        >>> restored, count = plan.detokenize(vendor_reply)  # doctest: +SKIP
+        """
+        count = 0
+        scopes = tuple(scopes)
+        for ring in self._keyrings:
+            text, found = detokenize_text(text, ring, scopes, json_escape=json_escape)
+            count += found
+        return text, count
 
     def summary(self) -> dict[str, Any]:
         """What the plan does, without any key material: for ``veil check`` and logs."""
