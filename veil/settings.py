@@ -74,3 +74,23 @@ def plan_from_env(environ: Mapping[str, str] | None = None) -> Plan:
     from veil import default_plan
 
     return default_plan()
+
+
+
+
+
+def resolve_plan(policy: str | os.PathLike[str] | Mapping[str, object] | Plan | None = None) -> Plan:
+    """The Plan an adapter should use for its ``policy`` argument.
+
+    ``None``: the policy named by ``VEIL_POLICY``, else the built-in default.
+    A path: that policy file (keys resolved from the environment).
+    A mapping: policy data as it would be written in YAML (no key files).
+    A Plan: used as is (compile once, share between adapters).
+    """
+    if isinstance(policy, Plan):
+        return policy
+    if policy is None:
+        return plan_from_env()
+    if isinstance(policy, (str, os.PathLike)):
+        return load_policy(policy)
+    return compile_policy(dict(policy), source="<policy dict>")

@@ -1,0 +1,148 @@
+"""What the ASGI and WSGI middleware share: pure decisions about one HTTP message.
+
+Nothing here does I/O or knows a server interface; both middlewares convert
+their messages to these plain values, call these helpers, and convert back.
+
+Failure semantics (documented in README "Middleware"): when a body cannot be
+processed (invalid JSON under a JSON type, over a limit, bad encoding, an
+encoding veil cannot decode) and ``on_error`` is ``block`` (the default), a
+request is refused and a response replaced, with a JSON error body::
+
+    {"error": "veil_redaction_failed", "reason": "invalid_json", "direction": "request"}
+
+Status: 413 for ``body_too_large`` on a request, 400 for other request
+failures, 502 for any response failure. With ``on_error: passthrough`` the
+original message is delivered unchanged. The raw data never appears in logs.
+"""
+
+from __future__ import annotations
+
+import json
+import zlib
+from dataclasses import dataclass
+from urllib.parse import quote
+
+from veil.errors import RedactionError
+from veil.rules.plan import Plan, body_kind, media_type
+from veil.rules.plan_types import EMPTY_REPORT, Report, Route
+
+STREAMED_KINDS = {"ndjson": "ndjson", "sse": "sse"}
+DEFAULT_MAX_DECOMPRESSED = 64 * 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    """Per-middleware knobs. ``on_error`` None means the policy's ``on_error``."""
+
+    on_error: str | None = None
+    requests: bool = True
+    responses: bool = True
+    max_decompressed_bytes: int = DEFAULT_MAX_DECOMPRESSED
+
+    def blocks(self, plan: Plan) -> bool:
+        return (self.on_error or plan.on_error) != "passthrough"
+
+
+def header_value(headers: list[tuple[str, str]], name: str) -> str:
+    lname = name.lower()
+    for key, value in headers:
+        if key.lower() == lname:
+            return value
+    return ""
+
+
+def stream_kind(content_type: str) -> str | None:
+    """``ndjson`` or ``sse`` for bodies rewritten line by line as they stream; else None."""
+    mtype = media_type(content_type)[0]
+    if mtype == "text/event-stream":
+        return "sse"
+    if body_kind(mtype) == "ndjson":
+        return "ndjson"
+    return None
+
+
+def redact_head(
+    plan: Plan, route: Route, headers: list[tuple[str, str]], query: str
+) -> tuple[list[tuple[str, str]], str, Report]:
+    """Headers (with cookies) and the raw query string, rewritten."""
+    new_headers, report = plan.redact_headers(headers, route)
+    new_query, query_report = plan.redact_query(query, route) if query else (query, EMPTY_REPORT)
+    return new_headers, new_query, report.merge(query_report)
+
+
+def redact_buffered(
+    plan: Plan, route: Route, body: bytes, content_type: str, content_encoding: str, options: Options
+) -> tuple[bytes, Report, str]:
+    """(new body, report, outcome) for a complete body; outcome is rewritten/unchanged/skipped.
+
+    gzip and deflate bodies are decoded (at most ``max_decompressed_bytes``),
+    redacted and re-encoded. Raises RedactionError.
+    """
+    encoding = content_encoding.strip().lower()
+    if encoding not in ("", "identity", "gzip", "x-gzip", "deflate"):
+        if body_kind(media_type(content_type)[0]) == "binary":
+            return body, EMPTY_REPORT, "skipped"
+        raise RedactionError("unsupported_encoding", f"cannot decode Content-Encoding {encoding!r}")
+    plain = decode_body(body, encoding, options.max_decompressed_bytes) if encoding not in ("", "identity") else body
+    result = plan.redact_body(plain, content_type, route)
+    if result.kind == "binary":
+        return body, result.report, "skipped"
+    if not result.report.changed:
+        return body, result.report, "unchanged"
+    out = encode_body(result.output, encoding) if encoding not in ("", "identity") else result.output
+    return out, result.report, "rewritten"
+
+
+def decode_body(body: bytes, encoding: str, limit: int) -> bytes:
+    """gzip/deflate decoding with a hard output limit (a decompression bomb is an error)."""
+    wbits = 31 if encoding in ("gzip", "x-gzip") else 15
+    try:
+        decoder = zlib.decompressobj(wbits)
+        out = decoder.decompress(body, limit + 1)
+        if len(out) > limit or decoder.unconsumed_tail:
+            raise RedactionError("decompressed_too_large", f"decoded body is over the limit of {limit} bytes")
+        if encoding == "deflate" and not decoder.eof:
+            raise RedactionError("bad_encoding", "deflate body is truncated")
+        return out
+    except zlib.error:
+        if encoding == "deflate":  # some servers send raw deflate without the zlib header
+            try:
+                decoder = zlib.decompressobj(-15)
+                out = decoder.decompress(body, limit + 1)
+                if len(out) <= limit and not decoder.unconsumed_tail:
+                    return out
+            except zlib.error:
+                pass
+        raise RedactionError("bad_encoding", f"body is not valid {encoding}") from None
+
+
+def encode_body(body: bytes, encoding: str) -> bytes:
+    if encoding in ("gzip", "x-gzip"):
+        compressor = zlib.compressobj(6, zlib.DEFLATED, 31)
+        return compressor.compress(body) + compressor.flush()
+    return zlib.compress(body, 6)
+
+
+def error_response(reason: str, direction: str) -> tuple[int, list[tuple[str, str]], bytes]:
+    """The documented fail-closed answer: (status, headers, JSON body)."""
+    if direction == "request":
+        status = 413 if reason in ("body_too_large", "decompressed_too_large") else 400
+    else:
+        status = 502
+    body = json.dumps(
+        {"error": "veil_redaction_failed", "reason": reason, "direction": direction}, separators=(",", ":")
+    ).encode()
+    headers = [("content-type", "application/json"), ("content-length", str(len(body)))]
+    return status, headers, body
+
+
+def replace_length(headers: list[tuple[str, str]], length: int | None) -> list[tuple[str, str]]:
+    """Headers with Content-Length set to ``length`` (dropped when None, for streamed bodies)."""
+    out = [(k, v) for k, v in headers if k.lower() != "content-length"]
+    if length is not None:
+        out.append(("content-length", str(length)))
+    return out
+
+
+def path_with_query(path: str, query: str) -> str:
+    return quote(path, safe="/%:@!$&'()*+,;=-._~") + (f"?{query}" if query else "")
