@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from urllib.parse import quote
 
 from veil.errors import RedactionError
+from veil.observe import NullObserver, Observer
 from veil.rules.plan import Plan, body_kind, media_type
 from veil.rules.plan_types import EMPTY_REPORT, Report, Route
 
@@ -38,6 +39,8 @@ class Options:
     requests: bool = True
     responses: bool = True
     max_decompressed_bytes: int = DEFAULT_MAX_DECOMPRESSED
+    observer: Observer = NullObserver()
+    """Told about every body (e.g. ``veil.integrations.prometheus.Metrics``)."""
 
     def blocks(self, plan: Plan) -> bool:
         return (self.on_error or plan.on_error) != "passthrough"
