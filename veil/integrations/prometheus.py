@@ -65,7 +65,7 @@ class Metrics:
     def _exposition_registry(self) -> prom.CollectorRegistry:
         if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
             registry = prom.CollectorRegistry()
-            multiprocess.MultiProcessCollector(registry)
+            multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
             return registry
         return self.registry
 
