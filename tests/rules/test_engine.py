@@ -298,3 +298,12 @@ def test_policy_errors_name_file_line_and_field() -> None:
     with pytest.raises(PolicyError) as err:
         compile_policy("version: 1\nrules:\n  - fields:\n      - path: '$.a[?(@.b)]'\n", source="p.yaml")
     assert str(err.value).startswith("p.yaml:4:9: rules[0].fields[0].path: unsupported JSONPath filter")
+
+
+def test_protocol_headers_are_never_scanned() -> None:
+    headers, _ = default_plan().redact_headers([("Host", "10.1.2.3:8000"), ("X-Forwarded-For", "10.1.2.3")])
+    assert headers == [("Host", "10.1.2.3:8000"), ("X-Forwarded-For", "[REDACTED:IP_ADDRESS]")]
+
+
+def test_empty_bodies_are_unchanged_whatever_their_type() -> None:
+    assert default_plan().redact_body(b"", "application/json").output == b""

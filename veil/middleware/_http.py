@@ -10,7 +10,7 @@ request is refused and a response replaced, with a JSON error body::
 
     {"error": "veil_redaction_failed", "reason": "invalid_json", "direction": "request"}
 
-Status: 413 for ``body_too_large`` on a request, 400 for other request
+Status: 413 for ``body_too_large`` and ``decompressed_too_large`` on a request, 400 for other request
 failures, 502 for any response failure. With ``on_error: passthrough`` the
 original message is delivered unchanged. The raw data never appears in logs.
 """
@@ -18,8 +18,10 @@ original message is delivered unchanged. The raw data never appears in logs.
 from __future__ import annotations
 
 import json
+import time
 import zlib
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import quote
 
 from veil.errors import RedactionError
@@ -27,7 +29,6 @@ from veil.observe import NullObserver, Observer
 from veil.rules.plan import Plan, body_kind, media_type
 from veil.rules.plan_types import EMPTY_REPORT, Report, Route
 
-STREAMED_KINDS = {"ndjson": "ndjson", "sse": "sse"}
 DEFAULT_MAX_DECOMPRESSED = 64 * 1024 * 1024
 
 
@@ -74,17 +75,34 @@ def redact_head(
 
 
 def redact_buffered(
-    plan: Plan, route: Route, body: bytes, content_type: str, content_encoding: str, options: Options
+    plan: Plan, route: Route, body: bytes, content_type: str, content_encoding: str, options: Options,
+    adapter: str = "",
 ) -> tuple[bytes, Report, str]:
     """(new body, report, outcome) for a complete body; outcome is rewritten/unchanged/skipped.
 
     gzip and deflate bodies are decoded (at most ``max_decompressed_bytes``),
-    redacted and re-encoded. Raises RedactionError.
+    redacted and re-encoded. Raises RedactionError. ``options.observer`` is
+    told about every body, errors included, labelled with ``adapter``.
     """
+    started = time.perf_counter()
+    try:
+        result = _redact_buffered(plan, route, body, content_type, content_encoding, options)
+    except RedactionError as exc:
+        options.observer.observe(adapter=adapter, direction=route.direction, outcome="error", report=EMPTY_REPORT,
+                                 seconds=time.perf_counter() - started, size=len(body), reason=exc.reason)
+        raise
+    options.observer.observe(adapter=adapter, direction=route.direction, outcome=result[2], report=result[1],
+                             seconds=time.perf_counter() - started, size=len(body))
+    return result
+
+
+def _redact_buffered(
+    plan: Plan, route: Route, body: bytes, content_type: str, content_encoding: str, options: Options
+) -> tuple[bytes, Report, str]:
     encoding = content_encoding.strip().lower()
+    if body_kind(media_type(content_type)[0]) == "binary":
+        return body, EMPTY_REPORT, "skipped"  # never rewritten: no need to decode it
     if encoding not in ("", "identity", "gzip", "x-gzip", "deflate"):
-        if body_kind(media_type(content_type)[0]) == "binary":
-            return body, EMPTY_REPORT, "skipped"
         raise RedactionError("unsupported_encoding", f"cannot decode Content-Encoding {encoding!r}")
     plain = decode_body(body, encoding, options.max_decompressed_bytes) if encoding not in ("", "identity") else body
     result = plan.redact_body(plain, content_type, route)
@@ -97,26 +115,37 @@ def redact_buffered(
 
 
 def decode_body(body: bytes, encoding: str, limit: int) -> bytes:
-    """gzip/deflate decoding with a hard output limit (a decompression bomb is an error)."""
-    wbits = 31 if encoding in ("gzip", "x-gzip") else 15
-    try:
-        decoder = zlib.decompressobj(wbits)
-        out = decoder.decompress(body, limit + 1)
+    """gzip/deflate decoding with a hard output limit (a decompression bomb is an error).
+
+    Every member of a multi-member gzip body is decoded (a second member must not
+    slip through unread), and a truncated stream is an error, never a prefix.
+    """
+    gzip = encoding in ("gzip", "x-gzip")
+    out = bytearray()
+    data = body
+    while True:
+        decoder = _decoder(data, gzip)
+        try:
+            out += decoder.decompress(data, limit + 1 - len(out))
+        except zlib.error:
+            raise RedactionError("bad_encoding", f"body is not valid {encoding}") from None
         if len(out) > limit or decoder.unconsumed_tail:
             raise RedactionError("decompressed_too_large", f"decoded body is over the limit of {limit} bytes")
-        if encoding == "deflate" and not decoder.eof:
-            raise RedactionError("bad_encoding", "deflate body is truncated")
-        return out
-    except zlib.error:
-        if encoding == "deflate":  # some servers send raw deflate without the zlib header
-            try:
-                decoder = zlib.decompressobj(-15)
-                out = decoder.decompress(body, limit + 1)
-                if len(out) <= limit and not decoder.unconsumed_tail:
-                    return out
-            except zlib.error:
-                pass
-        raise RedactionError("bad_encoding", f"body is not valid {encoding}") from None
+        if not decoder.eof:
+            raise RedactionError("bad_encoding", f"{encoding} body is truncated")
+        data = decoder.unused_data
+        if not data.strip(b"\0"):  # some servers pad with zeros after the last member
+            return bytes(out)
+        if not gzip:
+            raise RedactionError("bad_encoding", "data after the end of the deflate stream")
+
+
+def _decoder(data: bytes, gzip: bool) -> Any:
+    if gzip:
+        return zlib.decompressobj(31)
+    # "deflate" should be zlib-wrapped, but some servers send raw deflate.
+    wrapped = len(data) >= 2 and (data[0] & 0x0F) == 8 and ((data[0] << 8) | data[1]) % 31 == 0
+    return zlib.decompressobj(15 if wrapped else -15)
 
 
 def encode_body(body: bytes, encoding: str) -> bytes:

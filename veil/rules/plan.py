@@ -37,6 +37,12 @@ NDJSON_TYPES = frozenset({
     "application/jsonlines", "application/json-lines", "application/jsonl+json",
 })
 FORM_TYPES = frozenset({"application/x-www-form-urlencoded"})
+PROTOCOL_HEADERS = frozenset({
+    "host", ":authority", ":method", ":path", ":scheme", ":status", "content-length", "content-type",
+    "content-encoding", "transfer-encoding", "connection", "keep-alive", "te", "trailer", "upgrade",
+})
+"""Headers detectors never rewrite (a named header target still can): redacting an IP
+address in ``Host`` would break routing, and these carry no payload data."""
 TEXT_LIKE = frozenset({"application/xml", "application/javascript", "application/graphql", "application/csv"})
 
 
@@ -147,6 +153,9 @@ class Plan:
             raise RedactionError("body_too_large", f"body of {len(body)} bytes is over the limit of {self.limits.max_body_bytes}")
         mtype, charset = media_type(content_type or (route.content_type if route else ""))
         kind = body_kind(mtype)
+        if not body:
+            # A GET or 204 labelled JSON carries nothing: not an error, nothing to redact.
+            return Result(body, EMPTY_REPORT, kind)
         view = self.view(route, mtype)
         if kind == "sniff":
             kind = _sniff(body)
@@ -192,6 +201,9 @@ class Plan:
         for name, value in headers:
             lname = name.lower()
             handled, new = apply_name_target(view.headers, name, value, "header", findings, view)
+            if not handled and lname in PROTOCOL_HEADERS:
+                out.append((name, value))  # routing and framing: never scanned
+                continue
             if not handled and lname == "cookie":
                 new, handled = redact_cookie_header(view, value, findings), True
             elif not handled and lname == "set-cookie":

@@ -37,7 +37,10 @@ class LineRedactor:
             raise RedactionError("line_too_long", f"a streamed line is longer than {self.max_line_bytes} bytes")
         if not cut:
             return b""
-        return b"".join(self._line(line) for line in data[:cut].splitlines(keepends=True))
+        lines = data[:cut].splitlines(keepends=True)
+        if any(len(line) > self.max_line_bytes for line in lines):
+            raise RedactionError("line_too_long", f"a streamed line is longer than {self.max_line_bytes} bytes")
+        return b"".join(self._line(line) for line in lines)
 
     def close(self) -> bytes:
         rest, self._carry = self._carry, b""

@@ -1,0 +1,109 @@
+"""examples/fastapi_app.py under a real uvicorn process: redaction over real sockets, and SSE that streams."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+PII = ("jane@example.com", "Jane Doe", "7946 0958", "4111 1111 1111 1111")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Base URL of a uvicorn serving the example app; the process is always terminated."""
+    port = free_port()
+    log_path = tmp_path_factory.mktemp("uvicorn") / "server.log"
+    env = {k: v for k, v in os.environ.items() if k != "VEIL_POLICY"}  # the built-in default policy
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "examples.fastapi_app:app", "--host", "127.0.0.1", "--port", str(port)],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"uvicorn exited with {proc.returncode}:\n{log_path.read_text()}")
+            try:
+                httpx.get(f"{base}/openapi.json", timeout=1)
+                break
+            except httpx.TransportError:
+                if time.monotonic() > deadline:
+                    pytest.fail(f"uvicorn did not answer within 20 s:\n{log_path.read_text()}")
+                time.sleep(0.1)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+
+
+def test_customer_response_reaches_the_client_without_pii(server: str) -> None:
+    r = httpx.get(f"{server}/customer", timeout=10)
+    assert r.status_code == 200
+    assert r.headers["content-length"] == str(len(r.content))
+    for value in PII:
+        assert value not in r.text
+    doc = r.json()
+    assert doc["id"] == 42 and doc["plan"] == "gold"
+    assert doc["customer"]["email"] == "[REDACTED:EMAIL]"
+
+
+def test_echo_round_trip_app_sees_only_redacted_json(server: str) -> None:
+    sent = {"order": 7, "customer": {"email": "jane@example.com", "name": "Jane Doe"}, "note": "card 4111 1111 1111 1111"}
+    r = httpx.post(f"{server}/echo", json=sent, timeout=10)
+    assert r.status_code == 200
+    got = r.json()
+    assert got["order"] == 7
+    assert got["customer"]["email"] == "[REDACTED:EMAIL]"
+    for value in PII:
+        assert value not in r.text
+
+
+def test_malformed_json_is_refused_before_the_app(server: str) -> None:
+    r = httpx.post(f"{server}/echo", content=b'{"email": "jane@example.com"', headers={"content-type": "application/json"}, timeout=10)
+    assert r.status_code == 400
+    assert r.json() == {"error": "veil_redaction_failed", "reason": "invalid_json", "direction": "request"}
+
+
+def test_events_stream_redacted_and_arrive_before_the_last_is_produced(server: str) -> None:
+    """Arrival times are compared with the app's own time.monotonic() stamps (one clock on one machine)."""
+    arrivals: list[tuple[float, dict[str, object]]] = []
+    with httpx.stream("GET", f"{server}/events", timeout=10) as r:
+        assert r.headers["content-type"].startswith("text/event-stream")
+        assert "content-length" not in r.headers
+        for line in r.iter_lines():
+            if line.startswith("data:"):
+                arrivals.append((time.monotonic(), json.loads(line[5:])))
+    events = [event for _, event in arrivals]
+    assert [e["n"] for e in events] == [0, 1, 2, 3]
+    for event in events:
+        assert event["email"] == "[REDACTED:EMAIL]"
+        assert "example.com" not in json.dumps(event)
+    first_arrival = arrivals[0][0]
+    last_produced = events[-1]["produced_at"]
+    assert isinstance(last_produced, float)
+    assert first_arrival < last_produced  # streamed, not buffered until the end
+    for arrived, event in arrivals:
+        produced = event["produced_at"]
+        assert isinstance(produced, float) and produced <= arrived

@@ -1,0 +1,329 @@
+"""ASGI middleware: redact what enters the app and what leaves it.
+
+    from veil.middleware import ASGIMiddleware
+    app = ASGIMiddleware(app, policy="policy.yaml")            # any ASGI app
+    app.add_middleware(ASGIMiddleware, policy="policy.yaml")   # FastAPI / Starlette
+
+Pure ASGI, shaped like starlette's GZipMiddleware: non-HTTP scopes pass
+through, per-request state lives in a ``_Responder`` made per request, and
+``http.response.start`` is held back until the body decides the headers.
+Failure semantics (statuses, error body, ``on_error``) are those of
+:mod:`veil.middleware._http`.
+
+Request bodies are read whole (up to ``limits.max_body_bytes``) before the app
+is called; binary types stream through unread, because veil never rewrites
+them. NDJSON and SSE responses are rewritten line by line as they stream; other
+redactable responses are buffered.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Awaitable, Callable, Iterable, Mapping, MutableMapping
+from typing import Any
+
+from veil.errors import RedactionError
+from veil.middleware._http import (
+    DEFAULT_MAX_DECOMPRESSED,
+    Options,
+    error_response,
+    header_value,
+    redact_buffered,
+    redact_head,
+    replace_length,
+    stream_kind,
+)
+from veil.rules.plan import Plan, body_kind, media_type
+from veil.rules.plan_types import Route
+from veil.observe import NullObserver, Observer
+from veil.rules.streaming import LineRedactor
+from veil.settings import resolve_plan
+
+# Any-based like starlette.middleware's own aliases, so any framework's app type fits.
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Any]]
+Send = Callable[[Any], Awaitable[None]]
+ASGIApp = Callable[[Any, Receive, Send], Awaitable[None]]
+PolicyArg = str | os.PathLike[str] | Mapping[str, object] | Plan | None
+Headers = list[tuple[str, str]]
+
+log = logging.getLogger("veil")
+_FILE_CHUNK = 64 * 1024
+
+
+class ASGIMiddleware:
+    """Redact requests before ``app`` sees them and its responses before the client does.
+
+    ``policy``: a policy file path, a policy dict, a compiled Plan, or None for
+    ``$VEIL_POLICY`` / the built-in default. The options are those of
+    :class:`veil.middleware._http.Options`. They are keyword-only parameters
+    rather than ``**options`` so that a misspelt one is a TypeError naming it
+    and ``app.add_middleware(ASGIMiddleware, ...)`` type-checks (mypy cannot
+    match starlette's ParamSpec factory against ``**kwargs: Any``).
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        policy: PolicyArg = None,
+        *,
+        on_error: str | None = None,
+        requests: bool = True,
+        responses: bool = True,
+        max_decompressed_bytes: int = DEFAULT_MAX_DECOMPRESSED,
+        observer: Observer | None = None,
+    ) -> None:
+        if on_error not in (None, "block", "passthrough"):
+            raise ValueError(f"on_error must be 'block' or 'passthrough', not {on_error!r}")
+        self.app = app
+        self.plan = resolve_plan(policy)  # compiled once; a Plan is immutable and shared by all requests
+        self.options = Options(on_error, requests, responses, max_decompressed_bytes, observer or NullObserver())
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":  # websocket and lifespan carry no HTTP bodies to redact
+            await self.app(scope, receive, send)
+            return
+        await _Responder(self.app, self.plan, self.options, scope)(receive, send)
+
+
+class _Responder:
+    """One request's state; the middleware itself stays stateless."""
+
+    def __init__(self, app: ASGIApp, plan: Plan, options: Options, scope: Scope) -> None:
+        self.app, self.plan, self.options, self.scope = app, plan, options, scope
+        self.headers = _str_headers(scope.get("headers", ()))
+        self.method: str = scope.get("method", "")
+        self.path: str = scope.get("path", "")
+        self.blocks = options.blocks(plan)
+        self.send: Send = _unattached
+        # Response state. mode: "" before start, then pass | stream | buffer, "done" once refused.
+        self.mode = ""
+        self.start: Message = {}
+        self.started = False
+        self.ctype = self.cenc = ""
+        self.chunks: list[bytes] = []
+        self.size = 0
+        self.lines: LineRedactor | None = None
+        self.tail = b""  # raw bytes of the unfinished streamed line, for on_error=passthrough
+
+    def route(self, direction: str, content_type: str) -> Route:
+        return Route(direction, self.method, header_value(self.headers, "host"), self.path, content_type)
+
+    async def __call__(self, receive: Receive, send: Send) -> None:
+        self.send = send
+        scope, app_receive = self.scope, receive
+        if self.options.requests:
+            prepared = await self.prepare_request(receive)
+            if prepared is None:
+                return  # refused or the client left: the app never sees this request
+            scope, app_receive = prepared
+        await self.app(scope, app_receive, self.send_response if self.options.responses else send)
+
+    # -- request: what enters the app ---------------------------------------------------
+
+    async def prepare_request(self, receive: Receive) -> tuple[Scope, Receive] | None:
+        ctype = header_value(self.headers, "content-type")
+        route = self.route("request", ctype)
+        query = bytes(self.scope.get("query_string", b"")).decode("latin-1")
+        try:
+            headers, new_query, _ = redact_head(self.plan, route, self.headers, query)
+        except RedactionError as exc:
+            if await self.fail(exc.reason, "request"):
+                return None
+            headers, new_query = self.headers, query
+        scope = dict(self.scope)
+        if new_query != query:
+            scope["query_string"] = new_query.encode("latin-1")
+            if b"?" in (scope.get("raw_path") or b""):  # a server that put the query in raw_path
+                del scope["raw_path"]
+        if _is_binary(ctype):
+            scope["headers"] = _raw_headers(headers)
+            return scope, receive  # never rewritten, so never buffered: uploads stream on
+        body, more, gone = await self._read(receive)
+        if gone:
+            return None  # don't hand the app a partial body
+        try:
+            if len(body) > self.plan.limits.max_body_bytes:
+                raise RedactionError("body_too_large", "request body is over the limit")
+            cenc = header_value(self.headers, "content-encoding")
+            out, _, outcome = redact_buffered(self.plan, route, body, ctype, cenc, self.options, "asgi") if body else (body, None, "")
+        except RedactionError as exc:
+            if await self.fail(exc.reason, "request"):
+                return None
+            out, outcome = body, ""
+        if outcome == "rewritten":
+            headers = replace_length(headers, len(out))
+        scope["headers"] = _raw_headers(headers)
+        return scope, _replay(out, more, receive)
+
+    async def _read(self, receive: Receive) -> tuple[bytes, bool, bool]:
+        """(body, more to come, client gone); stops just past the limit so memory stays bounded."""
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return b"", False, True
+            chunk = bytes(message.get("body", b""))
+            chunks.append(chunk)
+            size += len(chunk)
+            more = bool(message.get("more_body", False))
+            if not more or size > self.plan.limits.max_body_bytes:
+                return b"".join(chunks), more, False
+
+    # -- response: what leaves the app --------------------------------------------------
+
+    async def send_response(self, message: Message) -> None:
+        kind = message["type"]
+        if self.mode == "done":
+            return  # already refused: the rest of the app's response must not leak
+        if kind == "http.response.start":
+            await self.on_start(message)
+        elif kind == "http.response.body":
+            await self.on_body(bytes(message.get("body", b"")), bool(message.get("more_body", False)), message)
+        elif kind == "http.response.pathsend" and self.mode != "pass":
+            await self.on_pathsend(message)
+        elif kind == "http.response.zerocopy" and self.mode != "pass":
+            # A bare file descriptor we'd have to read behind the server's back: refuse.
+            if not await self.fail("unsupported_transfer", "response"):
+                await self.send_start()
+                await self.send(message)
+        else:  # binary bodies, early hints, trailers
+            await self.send(message)
+
+    async def on_start(self, message: Message) -> None:
+        headers = _str_headers(message.get("headers", ()))
+        self.ctype = header_value(headers, "content-type")
+        self.cenc = header_value(headers, "content-encoding").strip().lower()
+        try:
+            headers = redact_head(self.plan, self.route("response", self.ctype), headers, "")[0]
+        except RedactionError as exc:
+            if await self.fail(exc.reason, "response"):
+                return
+        self.start = {**message, "headers": _raw_headers(headers)}  # a copy: the app's message stays its own
+        kind = stream_kind(self.ctype)
+        if _is_binary(self.ctype):
+            self.mode = "pass"
+        elif kind and self.cenc in ("", "identity"):
+            self.mode = "stream"  # events must reach the client as they happen
+            self.lines = LineRedactor(self.plan, self.route("response", self.ctype), kind)
+            self.start["headers"] = _raw_headers(replace_length(headers, None))
+        else:
+            self.mode = "buffer"
+            return  # Content-Length is known only once the whole body is redacted
+        await self.send_start()
+
+    async def on_body(self, body: bytes, more: bool, message: Message | None = None) -> None:
+        if self.mode == "pass":
+            await self.send(message or {"type": "http.response.body", "body": body, "more_body": more})
+        elif self.mode == "stream":
+            await self.on_stream_chunk(body, more)
+        elif self.mode == "buffer":
+            self.chunks.append(body)
+            self.size += len(body)
+            if self.size > self.plan.limits.max_body_bytes:
+                if not await self.fail("body_too_large", "response"):
+                    self.mode = "pass"  # passthrough: what we hold, then the rest as it comes
+                    await self.send_start()
+                    await self.send({"type": "http.response.body", "body": b"".join(self.chunks), "more_body": more})
+            elif not more:
+                await self.finish(b"".join(self.chunks))
+
+    async def on_stream_chunk(self, body: bytes, more: bool) -> None:
+        assert self.lines is not None
+        try:
+            out = self.lines.feed(body) + (b"" if more else self.lines.close())
+        except RedactionError as exc:
+            if await self.fail(exc.reason, "response"):
+                return
+            out, self.mode = self.tail + body, "pass"  # passthrough: the original bytes from here on
+        else:
+            if not self.blocks:
+                data = self.tail + body
+                self.tail = data[data.rfind(b"\n") + 1 :]
+        if out or not more:
+            await self.send({"type": "http.response.body", "body": out, "more_body": more})
+
+    async def on_pathsend(self, message: Message) -> None:
+        """A file of a redactable type: read it through on_body instead of letting the server send it raw."""
+        # Small blocking reads, bounded by the body limit (buffer) or streamed chunk by chunk.
+        with open(message["path"], "rb") as file:
+            while self.mode in ("buffer", "stream"):
+                chunk = file.read(_FILE_CHUNK)
+                await self.on_body(chunk, bool(chunk))
+                if not chunk:
+                    return
+            if self.mode == "pass":  # passthrough after a failure: the rest of the file unchanged
+                while chunk := file.read(_FILE_CHUNK):
+                    await self.send({"type": "http.response.body", "body": chunk, "more_body": True})
+                await self.send({"type": "http.response.body", "body": b"", "more_body": False})
+
+    async def finish(self, body: bytes) -> None:
+        route = self.route("response", self.ctype)
+        try:
+            out, _, outcome = redact_buffered(self.plan, route, body, self.ctype, self.cenc, self.options, "asgi") if body else (body, None, "")
+        except RedactionError as exc:
+            if await self.fail(exc.reason, "response"):
+                return
+            out, outcome = body, ""
+        if outcome == "rewritten":
+            self.start["headers"] = _raw_headers(replace_length(_str_headers(self.start["headers"]), len(out)))
+        await self.send_start()
+        await self.send({"type": "http.response.body", "body": out, "more_body": False})
+
+    async def send_start(self) -> None:
+        if not self.started:
+            self.started = True
+            await self.send(self.start)
+
+    async def fail(self, reason: str, direction: str) -> bool:
+        """Log a failure; with on_error=block answer with the error and return True."""
+        log.warning("veil: %s redaction failed: %s (%s %s)", direction, reason, self.method, self.path)
+        if not self.blocks:
+            return False
+        if direction == "response":
+            self.mode = "done"
+        if self.started:
+            # Headers are out: the best we can do is end the stream here, without the rest.
+            await self.send({"type": "http.response.body", "body": b"", "more_body": False})
+            return True
+        status, headers, body = error_response(reason, direction)
+        self.started = True
+        await self.send({"type": "http.response.start", "status": status, "headers": _raw_headers(headers)})
+        await self.send({"type": "http.response.body", "body": body, "more_body": False})
+        return True
+
+
+def _replay(body: bytes, more: bool, receive: Receive) -> Receive:
+    """The app's receive: the (redacted) body as one message, then the real receive (disconnects)."""
+    pending: list[Message] = [{"type": "http.request", "body": body, "more_body": more}]
+
+    async def replay() -> Message:
+        return pending.pop() if pending else await receive()
+
+    return replay
+
+
+def _is_binary(content_type: str) -> bool:
+    return body_kind(media_type(content_type)[0]) == "binary"
+
+
+def _str_headers(raw: Iterable[tuple[bytes, bytes]]) -> Headers:
+    return [(bytes(k).decode("latin-1"), bytes(v).decode("latin-1")) for k, v in raw]
+
+
+def _raw_headers(headers: Headers) -> list[tuple[bytes, bytes]]:
+    return [(k.lower().encode("latin-1"), _encode_value(v)) for k, v in headers]
+
+
+def _encode_value(value: str) -> bytes:
+    try:
+        return value.encode("latin-1")
+    except UnicodeEncodeError:  # a replacement (say a mask character) outside latin-1
+        return value.encode("utf-8")
+
+
+async def _unattached(message: Message) -> None:
+    raise RuntimeError("send awaitable not set")  # pragma: no cover

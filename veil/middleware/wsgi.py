@@ -1,0 +1,354 @@
+"""Redact what enters and leaves a WSGI application (Flask, Django's WSGI handler, ...).
+
+    from veil.middleware import WSGIMiddleware
+
+    app.wsgi_app = WSGIMiddleware(app.wsgi_app, policy="policy.yaml")
+
+Request ("request" rules): the query string, headers and cookies are rewritten
+in a copy of ``environ``; the body is read in full (up to the plan's
+``max_body_bytes``), redacted and handed to the app as a new ``wsgi.input``
+with a matching ``CONTENT_LENGTH``. Response ("response" rules): headers (and
+Set-Cookie) are rewritten; NDJSON and Server-Sent Events bodies are redacted
+line by line as the app yields them; every other body is buffered, redacted
+and sent as one chunk with a fixed Content-Length. Binary bodies stream
+through untouched.
+
+Failure semantics are those of :mod:`veil.middleware._http`: with ``block``
+(the default) a request veil cannot process never reaches the app (400/413)
+and a response is replaced by a 502. The exception is a stream whose first
+lines were already sent: the status can no longer change, so veil raises and
+the server aborts the connection; the client sees a broken stream, never raw
+bytes. With ``passthrough`` the body that failed is delivered unchanged (the
+head, which was processed, stays redacted).
+
+Host and the framing headers are never rewritten by detectors (the plan's
+``PROTOCOL_HEADERS``): servers and frameworks need them verbatim.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import os
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
+from dataclasses import fields
+from http import HTTPStatus
+from itertools import chain
+from typing import TYPE_CHECKING, Any
+
+from veil.errors import RedactionError
+from veil.middleware._http import (
+    Options,
+    error_response,
+    header_value,
+    redact_buffered,
+    redact_head,
+    replace_length,
+    stream_kind,
+)
+from veil.rules.plan import Plan, body_kind, media_type
+from veil.rules.plan_types import Route
+from veil.rules.streaming import LineRedactor
+from veil.settings import resolve_plan
+
+if TYPE_CHECKING:
+    from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
+
+    from _typeshed import OptExcInfo
+
+PolicyArg = str | os.PathLike[str] | Mapping[str, object] | Plan | None
+Body = Generator[bytes, None, None]
+
+_READ_SIZE = 64 * 1024
+log = logging.getLogger("veil")
+
+
+def parse_options(options: Mapping[str, Any]) -> Options:
+    """``**options`` of a middleware as :class:`Options`; an unknown name is a TypeError naming it."""
+    known = sorted(f.name for f in fields(Options))
+    for name in options:
+        if name not in known:
+            raise TypeError(f"unknown veil middleware option {name!r} (expected one of {', '.join(known)})")
+    parsed = Options(**options)
+    if parsed.on_error not in (None, "block", "passthrough"):
+        raise ValueError(f"on_error must be 'block' or 'passthrough' (got {parsed.on_error!r})")
+    return parsed
+
+
+class WSGIMiddleware:
+    """Wrap a WSGI app; ``policy`` as for :func:`veil.settings.resolve_plan`, compiled once here.
+
+    Options: ``on_error`` (None: the policy's), ``requests``/``responses``
+    (False skips that direction entirely), ``max_decompressed_bytes``.
+    """
+
+    def __init__(self, app: WSGIApplication, policy: PolicyArg = None, **options: Any) -> None:
+        self.app = app
+        self.options = parse_options(options)  # a typo fails before any policy file is read
+        self.plan = resolve_plan(policy)
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        exchange = _Exchange(self.plan, self.options, environ, start_response)
+        if self.options.requests:
+            refusal = exchange.redact_request()
+            if refusal is not None:
+                return refusal  # fail closed: the app never sees the request
+        if not self.options.responses:
+            return self.app(exchange.environ, start_response)
+        result = self.app(exchange.environ, exchange.capture)
+        return _Closing(exchange.respond(result), result)
+
+
+class _Closing:
+    """Our body generator plus the app's iterable: ``close`` reaches both (as werkzeug's ClosingIterator)."""
+
+    def __init__(self, body: Body, result: Iterable[bytes]) -> None:
+        self._body = body
+        self._result = result
+
+    def __iter__(self) -> Iterator[bytes]:
+        return self
+
+    def __next__(self) -> bytes:
+        return next(self._body)
+
+    def close(self) -> None:
+        try:
+            self._body.close()
+        finally:
+            close = getattr(self._result, "close", None)
+            if close is not None:
+                close()
+
+
+class _Replay(io.RawIOBase):
+    """Bytes veil already consumed, then the rest of the server's stream (passthrough of an oversized body)."""
+
+    def __init__(self, head: bytes, rest: Any) -> None:
+        self._head = head
+        self._rest = rest
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer).cast("B")
+        data = self._head[: len(view)] if self._head else self._rest.read(len(view))
+        self._head = self._head[len(data):] if self._head else b""
+        view[: len(data)] = data
+        return len(data)
+
+
+class _Exchange:
+    """One request and its response; the held response head lives here, never on the middleware."""
+
+    def __init__(self, plan: Plan, options: Options, environ: WSGIEnvironment, start_response: StartResponse) -> None:
+        self.plan = plan
+        self.options = options
+        self.blocks = options.blocks(plan)
+        self.environ = dict(environ)  # the server's dict stays as it arrived
+        self.start_response = start_response
+        self.status: str | None = None
+        self.headers: list[tuple[str, str]] = []
+        self.sent = False
+        self.written: list[bytes] = []
+        self.consumed = b""  # request bytes read before the body turned out too large
+
+    def route(self, direction: str, content_type: str) -> Route:
+        env = self.environ
+        host = env.get("HTTP_HOST") or env.get("SERVER_NAME", "")
+        return Route(direction, env.get("REQUEST_METHOD", "GET"), host, env.get("PATH_INFO", ""), content_type)
+
+    # -- request ------------------------------------------------------------------
+
+    def redact_request(self) -> list[bytes] | None:
+        """Rewrite ``self.environ`` in place; the error body when the request must be refused."""
+        env = self.environ
+        ctype = env.get("CONTENT_TYPE", "")
+        route = self.route("request", ctype)
+        try:
+            self._redact_request_head(route)
+        except RedactionError as exc:
+            if (refusal := self._fail(exc.reason, "request")) is not None:
+                return refusal
+        if _is_binary(ctype):
+            return None  # never rewritten, so never read: uploads stream on to the app
+        body = b""
+        try:
+            body = self._read_body()
+            if body:
+                encoding = env.get("HTTP_CONTENT_ENCODING", "")
+                self._set_body(redact_buffered(self.plan, route, body, ctype, encoding, self.options, "wsgi")[0])
+        except RedactionError as exc:
+            if (refusal := self._fail(exc.reason, "request")) is not None:
+                return refusal
+            if self.consumed:  # chunked and over the limit: give back what was read, then the rest
+                env["wsgi.input"] = io.BufferedReader(_Replay(self.consumed, env["wsgi.input"]))
+            elif body:
+                self._set_body(body)
+        return None
+
+    def _redact_request_head(self, route: Route) -> None:
+        env = self.environ
+        keys = [k for k in env if k.startswith("HTTP_")]
+        query = env.get("QUERY_STRING", "")
+        headers, new_query, report = redact_head(self.plan, route, [(_header_name(k), env[k]) for k in keys], query)
+        if not report.changed:
+            return
+        for key in keys:
+            del env[key]
+        for name, value in headers:
+            key = "HTTP_" + name.upper().replace("-", "_")
+            sep = "; " if name == "cookie" else ", "  # PEP 3333 servers join repeated headers the same way
+            env[key] = env[key] + sep + value if key in env else value
+        env["QUERY_STRING"] = new_query
+        for raw in ("RAW_URI", "REQUEST_URI"):  # gunicorn / uWSGI keep the original target, query included
+            if raw in env and new_query != query:
+                env[raw] = env[raw].partition("?")[0] + (f"?{new_query}" if new_query else "")
+
+    def _read_body(self) -> bytes:
+        env = self.environ
+        limit = self.plan.limits.max_body_bytes
+        try:
+            length: int | None = max(int(env["CONTENT_LENGTH"]), 0)
+        except (KeyError, ValueError):
+            length = None
+        if length is None and not env.get("wsgi.input_terminated"):
+            return b""  # PEP 3333: without a length the stream may never end; werkzeug reads nothing either
+        if length is not None and length > limit:
+            raise RedactionError("body_too_large", f"request body of {length} bytes is over the limit of {limit}")
+        stream, parts, size = env["wsgi.input"], [], 0
+        while length is None or size < length:
+            chunk = stream.read(_READ_SIZE if length is None else min(_READ_SIZE, length - size))
+            if not chunk:
+                break
+            parts.append(chunk)
+            size += len(chunk)
+            if size > limit:
+                self.consumed = b"".join(parts)
+                raise RedactionError("body_too_large", f"request body is over the limit of {limit} bytes")
+        return b"".join(parts)
+
+    def _set_body(self, body: bytes) -> None:
+        self.environ["wsgi.input"] = io.BytesIO(body)
+        self.environ["CONTENT_LENGTH"] = str(len(body))
+        self.environ.pop("HTTP_TRANSFER_ENCODING", None)  # the new body has a length, not chunks
+
+    def _fail(self, reason: str, direction: str) -> list[bytes] | None:
+        """Log a failure (never the payload); with ``block``, start the error response and return its body."""
+        log.warning("veil: %s redaction failed: %s (%s %s)", direction, reason,
+                    self.environ.get("REQUEST_METHOD", ""), self.environ.get("PATH_INFO", ""))
+        if not self.blocks or self.sent:
+            return None
+        status, headers, body = error_response(reason, direction)
+        self.start_response(f"{status} {HTTPStatus(status).phrase}", headers)
+        self.sent = True
+        return [body]
+
+    # -- response -----------------------------------------------------------------
+
+    def capture(
+        self, status: str, headers: list[tuple[str, str]], exc_info: OptExcInfo | None = None
+    ) -> Callable[[bytes], object]:
+        """The app's start_response: hold the head until the body decides its headers."""
+        if exc_info is not None and self.sent and exc_info[1] is not None:
+            raise exc_info[1].with_traceback(exc_info[2])  # PEP 3333: too late to replace the head
+        if exc_info is None and self.status is not None:
+            raise RuntimeError("start_response called a second time without exc_info")
+        # An exc_info call before anything was sent just replaces the held head: the server only ever
+        # sees our single start_response call, so it needs no exc_info (werkzeug's test client raises on it).
+        self.status, self.headers = status, list(headers)
+        return self.written.append  # legacy write(): buffered and sent before the iterable's chunks
+
+    def respond(self, result: Iterable[bytes]) -> Body:
+        body: Iterator[bytes] = self._chunks(result)
+        first = next(body, None)  # a generator app calls start_response on its first step
+        if self.status is None:
+            raise RuntimeError("the WSGI application did not call start_response")
+        if first is not None:
+            body = chain((first,), body)
+        ctype = header_value(self.headers, "content-type")
+        encoding = header_value(self.headers, "content-encoding")
+        route = self.route("response", ctype)
+        try:
+            headers = redact_head(self.plan, route, self.headers, "")[0]
+        except RedactionError as exc:
+            if (refusal := self._fail(exc.reason, "response")) is not None:
+                yield from refusal
+                return
+            headers = self.headers
+        kind = stream_kind(ctype)
+        if kind and encoding.strip().lower() in ("", "identity"):
+            yield from self._stream(route, kind, replace_length(headers, None), body)
+        elif _is_binary(ctype):
+            yield from self._send(headers, body)  # never rewritten, so never buffered
+        else:
+            yield from self._buffered(route, ctype, encoding, headers, body)
+
+    def _chunks(self, result: Iterable[bytes]) -> Body:
+        """The app's chunks, each after whatever it passed to the legacy ``write()`` before it."""
+        for chunk in chain(result, (b"",)):  # the empty tail flushes writes made during the last step
+            while self.written:
+                yield self.written.pop(0)
+            yield chunk
+
+    def _send(self, headers: list[tuple[str, str]], chunks: Iterable[bytes]) -> Body:
+        """Start the real response (once, lazily) and yield the non-empty chunks."""
+        if not self.sent:
+            self.start_response(self.status or "500 Internal Server Error", headers)
+            self.sent = True
+        for chunk in chunks:
+            if chunk:
+                yield chunk
+
+    def _stream(self, route: Route, kind: str, headers: list[tuple[str, str]], body: Iterator[bytes]) -> Body:
+        redactor = LineRedactor(self.plan, route, kind)
+        carry = b""  # raw bytes fed but not yet sent: what passthrough must still deliver
+        unsent = b""
+        try:
+            for chunk in body:
+                unsent = carry + chunk
+                out = redactor.feed(chunk)
+                carry = unsent[unsent.rfind(b"\n") + 1:]
+                if out:  # headers go out with the first redacted line, so an early failure can still be a 502
+                    yield from self._send(headers, (out,))
+            unsent = carry
+            yield from self._send(headers, (redactor.close(),))
+        except RedactionError as exc:
+            if (refusal := self._fail(exc.reason, "response")) is not None:
+                yield from refusal
+            elif self.blocks:
+                raise  # lines already went out: abort the connection so the client sees a broken stream
+            else:
+                yield from self._send(headers, chain((unsent,), body))
+
+    def _buffered(
+        self, route: Route, ctype: str, encoding: str, headers: list[tuple[str, str]], body: Iterator[bytes]
+    ) -> Body:
+        limit = self.plan.limits.max_body_bytes
+        parts: list[bytes] = []
+        size = 0
+        try:
+            for chunk in body:
+                parts.append(chunk)
+                size += len(chunk)
+                if size > limit:
+                    raise RedactionError("body_too_large", f"response body is over the limit of {limit} bytes")
+            data = b"".join(parts)
+            if data:  # empty bodies (HEAD, 204, 304) keep their headers as the app set them
+                data, _, _ = redact_buffered(self.plan, route, data, ctype, encoding, self.options, "wsgi")
+                headers = replace_length(headers, len(data))
+        except RedactionError as exc:
+            refusal = self._fail(exc.reason, "response")
+            yield from refusal if refusal is not None else self._send(headers, chain(parts, body))
+            return
+        yield from self._send(headers, (data,))
+
+
+def _is_binary(content_type: str) -> bool:
+    return body_kind(media_type(content_type)[0]) == "binary"
+
+
+def _header_name(key: str) -> str:
+    """``HTTP_X_REQUEST_ID`` -> ``x-request-id``."""
+    return key[5:].replace("_", "-").lower()
