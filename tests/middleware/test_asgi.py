@@ -390,12 +390,22 @@ async def test_sse_split_mid_line_is_redacted_once_the_line_is_complete() -> Non
     assert r.content.count(b"\n\n") == 3
 
 
-async def test_stream_that_fails_midway_is_ended_without_the_rest() -> None:
+async def test_stream_that_fails_midway_is_aborted_without_the_rest() -> None:
+    """After the headers are out, a failure aborts the connection: it must not look complete."""
     body = b'{"n": 1}\n{"email": "jane@example.com"\n{"n": 3}\n'
     app = ASGIMiddleware(reply_app(body, [(b"content-type", b"application/x-ndjson")], chunks=3), policy=PLAN)
-    sent = await drive(app, http_scope(method="GET", path="/feed"), NO_BODY)
+    sent: list[dict[str, Any]] = []
+
+    async def record(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    with pytest.raises(veil.RedactionError):
+        await app(http_scope(method="GET", path="/feed"), receive, record)
     assert sent[0]["type"] == "http.response.start"
-    assert sent[-1] == {"type": "http.response.body", "body": b"", "more_body": False}
+    assert not any(m.get("more_body") is False for m in sent[1:])  # never ended as if complete
     joined = b"".join(m.get("body", b"") for m in sent)
     assert b"jane@example.com" not in joined and b'{"n": 3}' not in joined
 

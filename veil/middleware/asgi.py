@@ -286,9 +286,10 @@ class _Responder:
         if direction == "response":
             self.mode = "done"
         if self.started:
-            # Headers are out: the best we can do is end the stream here, without the rest.
-            await self.send({"type": "http.response.body", "body": b"", "more_body": False})
-            return True
+            # Headers are out and the status cannot change. Ending the stream cleanly would look
+            # complete to the client; raising makes the server abort the connection instead
+            # (as the WSGI middleware does), and the rest is never sent.
+            raise RedactionError(reason, f"{direction} stream aborted: {reason}")
         status, headers, body = error_response(reason, direction)
         self.started = True
         await self.send({"type": "http.response.start", "status": status, "headers": _raw_headers(headers)})
