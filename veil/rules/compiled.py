@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from veil.rules.actions.base import Action
 from veil.rules.globs import matches
@@ -37,16 +37,23 @@ class NameTargets:
 
     exact: dict[str, NameRule]
     globs: tuple[tuple[Pattern, NameRule], ...] = ()
+    _memo: dict[str, NameRule | None] = field(default_factory=dict, compare=False, repr=False)
+    """Lookups by lowercase name: names repeat on every request, globs cost an RE2 call each."""
 
     def lookup(self, name: str) -> NameRule | None:
         lowered = name.lower()
+        memo = self._memo
+        if lowered in memo:
+            return memo[lowered]
         rule = self.exact.get(lowered)
-        if rule is not None:
-            return rule
-        for pattern, candidate in self.globs:
-            if matches(pattern, lowered):
-                return candidate
-        return None
+        if rule is None:
+            for pattern, candidate in self.globs:
+                if matches(pattern, lowered):
+                    rule = candidate
+                    break
+        if len(memo) < 1024:  # names come from traffic: keep the memo bounded
+            memo[lowered] = rule
+        return rule
 
     def __bool__(self) -> bool:
         return bool(self.exact or self.globs)
