@@ -348,3 +348,14 @@ def test_unknown_option_is_a_type_error_naming_it() -> None:
         WSGIMiddleware(Echo(), PLAN, on_eror="block")
     with pytest.raises(ValueError, match=r"^on_error must be 'block' or 'passthrough' \(got 'skip'\)$"):
         WSGIMiddleware(Echo(), PLAN, on_error="skip")
+
+
+def test_a_rewritten_body_loses_the_etag_of_its_unredacted_bytes() -> None:
+    """An ETag (or digest) of the original body would be a plain hash of the PII it held."""
+    def app(environ: Any, start_response: Any) -> list[bytes]:
+        start_response("200 OK", [("Content-Type", "application/json"), ("ETag", '"5d41402abc4b2a76"'),
+                                  ("Content-Length", "29")])
+        return [b'{"email": "jane@example.com"}']
+
+    resp = Client(stack(app)).get("/", buffered=True)
+    assert "ETag" not in resp.headers and b"jane" not in resp.get_data()

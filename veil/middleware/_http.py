@@ -168,9 +168,15 @@ def error_response(reason: str, direction: str) -> tuple[int, list[tuple[str, st
     return status, headers, body
 
 
+VALIDATORS_OF_BYTES = frozenset({"content-length", "etag", "content-md5", "digest", "content-digest", "repr-digest"})
+"""Headers computed from the original bytes. After a rewrite they would be wrong, and an
+ETag or digest of the unredacted body is a plain hash of its personal data."""
+
+
 def replace_length(headers: list[tuple[str, str]], length: int | None) -> list[tuple[str, str]]:
-    """Headers with Content-Length set to ``length`` (dropped when None, for streamed bodies)."""
-    out = [(k, v) for k, v in headers if k.lower() != "content-length"]
+    """Headers for a rewritten (or streamed) body: Content-Length set to ``length`` (dropped
+    when None), and the validators of the original bytes (ETag, digests) dropped."""
+    out = [(k, v) for k, v in headers if k.lower() not in VALIDATORS_OF_BYTES]
     if length is not None:
         out.append(("content-length", str(length)))
     return out

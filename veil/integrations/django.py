@@ -1,0 +1,480 @@
+"""Django middleware: redact what enters your views and what leaves them, with one policy.
+
+    # settings.py
+    MIDDLEWARE = [
+        "django.middleware.gzip.GZipMiddleware",        # if used: outside veil, so it works on redacted bytes
+        "veil.integrations.django.VeilMiddleware",      # then as early as possible: the rest sees redacted data
+        ...
+    ]
+    VEIL = {"POLICY": "policy.yaml", "ON_ERROR": "block"}  # every key optional; no VEIL at all is fine too
+
+``settings.VEIL`` (a dict, read once when Django builds the middleware chain):
+
+- ``POLICY``: a policy file path, a policy dict, or a compiled Plan. Missing or None:
+  ``$VEIL_POLICY``, else veil's built-in default policy.
+- ``ON_ERROR``: ``"block"`` or ``"passthrough"``; missing or None: the policy's own ``on_error``.
+- ``REQUESTS`` / ``RESPONSES``: False skips that direction entirely (default True).
+- ``MAX_DECOMPRESSED_BYTES``: limit on a gzip/deflate body once decoded (default 64 MiB).
+- ``OBSERVER``: told about every body, e.g. ``veil.integrations.prometheus.Metrics()``.
+
+An unknown key or a bad value is ``ImproperlyConfigured`` at startup, never a silent default.
+
+One class, sync- and async-capable like Django's ``MiddlewareMixin``: under an async
+handler chain ``__call__`` returns a coroutine. Redaction is CPU work and runs inline;
+only a view's *synchronous* streaming iterator is advanced in a thread when running async.
+
+Request: the query string (``QUERY_STRING`` and gunicorn's ``RAW_URI``), ``HTTP_*``
+headers and cookies are rewritten in ``request.META`` in place (``GET``, ``COOKIES`` and
+``headers`` are rebuilt from it); the body is read (up to ``limits.max_body_bytes``),
+redacted and put back so ``request.body``, ``request.read()`` and ``request.POST`` see the
+redacted bytes. Binary types (uploads, ``multipart/form-data``) are never rewritten, so
+never read. Django's WSGI request reads no body without ``Content-Length``; veil sees
+exactly what the view would.
+
+Response: headers and the cookies in ``response.cookies`` (Django's Set-Cookie) are
+rewritten. Like django/middleware/gzip.py, bodies split on ``response.streaming``:
+
+- ``HttpResponse``: ``content`` is redacted and ``Content-Length`` fixed.
+- ``StreamingHttpResponse`` (and ``FileResponse``) of NDJSON / Server-Sent Events (without
+  ``Content-Encoding``): ``streaming_content`` is wrapped, sync or async iterator alike,
+  and each line is redacted as the view produces it; ``Content-Length`` is dropped. The
+  stream is advanced to its first redacted line before the response is returned, so a
+  failure there is still a 502 (except an async iterator under a sync chain, which
+  cannot be awaited here: a failure then aborts the stream).
+- Other streaming responses: binary types stream through untouched (and ``FileResponse``
+  keeps ``wsgi.file_wrapper``/sendfile); any other redactable type cannot be redacted
+  piecewise, so it is buffered (bounded by ``limits.max_body_bytes``), redacted and sent
+  as one chunk with a ``Content-Length``: never streamed raw.
+
+Failure semantics are those of :mod:`veil.middleware._http`: with ``block`` a request
+veil cannot process never reaches the view (400, or 413 over a limit) and a response is
+replaced by a 502 with the JSON error body. A stream that fails after its first lines
+went out raises, so the server aborts the connection rather than end it cleanly. With
+``passthrough`` the body that failed is delivered unchanged. Failures are logged on the
+``veil`` logger with the reason and path, never the payload. ``Host`` and the framing
+headers are never rewritten by detectors.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import io
+import logging
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
+from types import SimpleNamespace
+from typing import Any
+
+from veil.errors import RedactionError
+from veil.middleware._http import (
+    DEFAULT_MAX_DECOMPRESSED,
+    Options,
+    VALIDATORS_OF_BYTES,
+    error_response,
+    redact_buffered,
+    redact_head,
+    stream_kind,
+)
+from veil.observe import NullObserver
+from veil.rules.plan import Plan, body_kind, media_type
+from veil.rules.plan_types import Route
+from veil.rules.streaming import LineRedactor
+from veil.settings import resolve_plan
+
+log = logging.getLogger("veil")
+SETTINGS_KEYS = ("POLICY", "ON_ERROR", "REQUESTS", "RESPONSES", "MAX_DECOMPRESSED_BYTES", "OBSERVER")
+
+
+@functools.cache
+def _django() -> Any:
+    """The few Django pieces veil uses, imported on first use (``import veil`` never imports django)."""
+    try:
+        http = importlib.import_module("django.http")
+        conf = importlib.import_module("django.conf")
+        exceptions = importlib.import_module("django.core.exceptions")
+        sync = importlib.import_module("asgiref.sync")
+    except ImportError as exc:  # pragma: no cover - exercised only without the extra
+        raise ImportError("veil.integrations.django needs django: install veil[django]") from exc
+    return SimpleNamespace(HttpResponse=http.HttpResponse, settings=conf.settings,
+                           ImproperlyConfigured=exceptions.ImproperlyConfigured, sync=sync)
+
+
+def options_from_settings(config: object) -> tuple[Any, Options]:
+    """``settings.VEIL`` as (policy argument for resolve_plan, Options); bad config is ImproperlyConfigured."""
+    improper = _django().ImproperlyConfigured
+    config = {} if config is None else config
+    if not isinstance(config, Mapping):
+        raise improper(f"settings.VEIL must be a dict (got {type(config).__name__})")
+    for key in config:
+        if key not in SETTINGS_KEYS:
+            raise improper(f"settings.VEIL: unknown key {key!r} (expected one of {', '.join(SETTINGS_KEYS)})")
+    on_error = config.get("ON_ERROR")
+    if on_error not in (None, "block", "passthrough"):
+        raise improper(f"settings.VEIL['ON_ERROR'] must be 'block' or 'passthrough' (got {on_error!r})")
+    for key in ("REQUESTS", "RESPONSES"):
+        if not isinstance(config.get(key, True), bool):
+            raise improper(f"settings.VEIL[{key!r}] must be True or False (got {config[key]!r})")
+    limit = config.get("MAX_DECOMPRESSED_BYTES", DEFAULT_MAX_DECOMPRESSED)
+    if not isinstance(limit, int) or isinstance(limit, bool) or limit <= 0:
+        raise improper(f"settings.VEIL['MAX_DECOMPRESSED_BYTES'] must be a positive int (got {limit!r})")
+    options = Options(on_error, config.get("REQUESTS", True), config.get("RESPONSES", True), limit,
+                      config.get("OBSERVER") or NullObserver())
+    return config.get("POLICY"), options
+
+
+class VeilMiddleware:
+    """Redact requests before the view sees them and responses before the client does (see module doc)."""
+
+    sync_capable = True
+    async_capable = True
+
+    def __init__(self, get_response: Callable[[Any], Any]) -> None:
+        if get_response is None:
+            raise ValueError("get_response must be provided.")
+        django = _django()
+        self.get_response = get_response
+        policy, self.options = options_from_settings(getattr(django.settings, "VEIL", None))
+        self.plan = resolve_plan(policy)  # compiled once; a Plan is immutable and shared by all requests
+        # As MiddlewareMixin: an async chain turns us into async mode so no thread is held per request.
+        self.async_mode = django.sync.iscoroutinefunction(get_response)
+        if self.async_mode:
+            django.sync.markcoroutinefunction(self)
+
+    def __repr__(self) -> str:
+        return f"<VeilMiddleware plan={self.plan.source!r}>"
+
+    def __call__(self, request: Any) -> Any:
+        if self.async_mode:
+            return self.__acall__(request)
+        exchange = _Exchange(self.plan, self.options, request)
+        if self.options.requests and (refusal := exchange.redact_request()) is not None:
+            return refusal  # fail closed: the view never sees the request
+        response = self.get_response(request)
+        return exchange.redact_response(response) if self.options.responses else response
+
+    async def __acall__(self, request: Any) -> Any:
+        exchange = _Exchange(self.plan, self.options, request)
+        if self.options.requests and (refusal := exchange.redact_request()) is not None:
+            return refusal
+        response = await self.get_response(request)
+        return await exchange.aredact_response(response) if self.options.responses else response
+
+
+class _Exchange:
+    """One request and its response; per-request state lives here, never on the middleware."""
+
+    def __init__(self, plan: Plan, options: Options, request: Any) -> None:
+        self.plan, self.options, self.request = plan, options, request
+        self.blocks = options.blocks(plan)
+        self.limit = plan.limits.max_body_bytes
+
+    def route(self, direction: str, content_type: str) -> Route:
+        meta = self.request.META  # not get_host(): that validates ALLOWED_HOSTS and may raise
+        host = meta.get("HTTP_HOST") or meta.get("SERVER_NAME", "")
+        return Route(direction, self.request.method or "GET", host, self.request.path_info, content_type)
+
+    def fail(self, reason: str, direction: str, original: Any = None) -> Any:
+        """Log a failure (never the payload); with ``block`` return the error response, else None."""
+        log.warning("veil: %s redaction failed: %s (%s %s)", direction, reason, self.request.method,
+                    self.request.path_info)
+        return self.error(reason, direction, original) if self.blocks else None
+
+    def error(self, reason: str, direction: str, original: Any = None) -> Any:
+        status, headers, body = error_response(reason, direction)
+        response = _django().HttpResponse(body, status=status)
+        for name, value in headers:
+            response[name] = value
+        if original is not None:
+            # The view's files and iterators close when the server closes our response; calling
+            # original.close() here would also fire request_finished before the request is over.
+            response._resource_closers.extend(original._resource_closers)
+            original._resource_closers.clear()
+        return response
+
+    # -- request ------------------------------------------------------------------
+
+    def redact_request(self) -> Any:
+        """Rewrite the request in place; the error response when it must be refused, else None."""
+        ctype = self.request.META.get("CONTENT_TYPE", "")
+        route = self.route("request", ctype)
+        try:
+            self._redact_request_head(route)
+        except RedactionError as exc:
+            if (refusal := self.fail(exc.reason, "request")) is not None:
+                return refusal
+        if _is_binary(ctype):
+            return None  # never rewritten, so never read: uploads stream on to the view
+        try:
+            body = self._read_body()
+            if body:
+                encoding = self.request.META.get("HTTP_CONTENT_ENCODING", "")
+                out, _, outcome = redact_buffered(self.plan, route, body, ctype, encoding, self.options, "django")
+                if outcome == "rewritten":
+                    self._set_body(out)
+        except RedactionError as exc:
+            return self.fail(exc.reason, "request")  # passthrough: Django still holds the body as it came
+        return None
+
+    def _redact_request_head(self, route: Route) -> None:
+        meta = self.request.META
+        keys = [k for k in meta if k.startswith("HTTP_")]
+        query = meta.get("QUERY_STRING", "")
+        headers, new_query, report = redact_head(self.plan, route, [(_header_name(k), meta[k]) for k in keys], query)
+        if not report.changed:
+            return
+        for key in keys:
+            del meta[key]
+        for name, value in headers:
+            key = "HTTP_" + name.upper().replace("-", "_")
+            sep = "; " if name == "cookie" else ", "
+            meta[key] = meta[key] + sep + value if key in meta else value
+        meta["QUERY_STRING"] = new_query
+        for raw in ("RAW_URI", "REQUEST_URI"):  # gunicorn / uWSGI keep the original target, query included
+            if raw in meta and new_query != query:
+                meta[raw] = meta[raw].partition("?")[0] + (f"?{new_query}" if new_query else "")
+        for cached in ("GET", "COOKIES", "headers"):  # cached_property values built from the old META
+            self.request.__dict__.pop(cached, None)
+
+    def _read_body(self) -> bytes:
+        try:
+            length = int(self.request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if length > self.limit:  # refused before reading a byte
+            raise RedactionError("body_too_large", f"request body of {length} bytes is over the limit of {self.limit}")
+        body = bytes(self.request.body)  # Django caches it, so passthrough leaves the view the same bytes
+        if len(body) > self.limit:  # ASGI without Content-Length
+            raise RedactionError("body_too_large", f"request body is over the limit of {self.limit} bytes")
+        return body
+
+    def _set_body(self, body: bytes) -> None:
+        request = self.request
+        request._body = body
+        request._stream = io.BytesIO(body)
+        request.META["CONTENT_LENGTH"] = str(len(body))
+        request.META.pop("HTTP_TRANSFER_ENCODING", None)
+        for parsed in ("_post", "_files"):  # an outer middleware may have parsed the old body already
+            request.__dict__.pop(parsed, None)
+
+    # -- response -----------------------------------------------------------------
+
+    def redact_response(self, response: Any) -> Any:
+        mode, response = self._redact_response_start(response)
+        if mode == "lines":
+            return self._wrap_unprimed(response) if response.is_async else self._prime(response)
+        if mode == "buffer":
+            if response.is_async:  # an async iterator under a sync chain: consumed as Django's own __iter__ does
+                parts, over, rest = _django().sync.async_to_sync(self._acollect)(response.streaming_content)
+            else:
+                parts, over, rest = self._collect(iter(response.streaming_content))
+            return self._finish_stream(response, parts, over, rest)
+        return response
+
+    async def aredact_response(self, response: Any) -> Any:
+        mode, response = self._redact_response_start(response)
+        sync_to_async = _django().sync.sync_to_async
+        if mode == "lines":  # a view's sync generator may block: advance it in a thread
+            return await self._aprime(response) if response.is_async else await sync_to_async(self._prime)(response)
+        if mode == "buffer":
+            if response.is_async:
+                parts, over, rest = await self._acollect(response.streaming_content)
+            else:
+                parts, over, rest = await sync_to_async(self._collect)(iter(response.streaming_content))
+            return self._finish_stream(response, parts, over, rest)
+        return response
+
+    def _redact_response_start(self, response: Any) -> tuple[str, Any]:
+        """Redact the head, and the body unless it streams: ("done", response), ("lines" | "buffer", response)."""
+        ctype = response.get("Content-Type", "")
+        route = self.route("response", ctype)
+        try:
+            self._redact_response_head(response, route)
+        except RedactionError as exc:
+            if (refusal := self.fail(exc.reason, "response", response)) is not None:
+                return "done", refusal
+        if not response.streaming:
+            return "done", self._finish(response, response.content)
+        if _is_binary(ctype):
+            return "done", response  # never rewritten, so never buffered; FileResponse keeps sendfile
+        encoding = response.get("Content-Encoding", "").strip().lower()
+        if stream_kind(ctype) and encoding in ("", "identity"):
+            for name in VALIDATORS_OF_BYTES:  # the length is known only once streamed; see _http
+                if name in response:
+                    del response[name]
+            return "lines", response
+        return "buffer", response  # redactable but not line by line: never streamed raw
+
+    def _lines(self, response: Any) -> LineRedactor:
+        ctype = response.get("Content-Type", "")
+        return LineRedactor(self.plan, self.route("response", ctype), stream_kind(ctype) or "text")
+
+    def _prime(self, response: Any) -> Any:
+        """Wrap a sync stream and advance it to its first redacted line, so an early failure is still a 502."""
+        lines = self._stream(self._lines(response), iter(response.streaming_content))
+        try:
+            first = next(lines, None)
+        except RedactionError as exc:  # logged by _stream
+            return self.error(exc.reason, "response", response)
+        response.streaming_content = _chain(() if first is None else (first,), lines)
+        return response
+
+    def _wrap_unprimed(self, response: Any) -> Any:
+        """Sync chain, async iterator: it cannot be awaited here, so wrap it unprimed."""
+        response.streaming_content = self._astream(self._lines(response), response.streaming_content)
+        return response
+
+    async def _aprime(self, response: Any) -> Any:
+        lines = self._astream(self._lines(response), response.streaming_content)
+        try:
+            first = await anext(lines, None)
+        except RedactionError as exc:
+            return self.error(exc.reason, "response", response)
+        response.streaming_content = _achain(() if first is None else (first,), lines)
+        return response
+
+    def _stream(self, redactor: LineRedactor, chunks: Iterator[bytes]) -> Iterator[bytes]:
+        carry = unsent = b""  # raw bytes fed but not yet sent: what passthrough must still deliver
+        try:
+            for chunk in chunks:
+                unsent = carry + chunk
+                out = redactor.feed(chunk)
+                carry = unsent[unsent.rfind(b"\n") + 1:]
+                if out:
+                    yield out
+            unsent = carry
+            if out := redactor.close():
+                yield out
+        except RedactionError as exc:
+            self.fail(exc.reason, "response")
+            if self.blocks:
+                raise  # lines may be out: abort the connection so the client sees a broken stream
+            if unsent:
+                yield unsent
+            yield from chunks
+
+    async def _astream(self, redactor: LineRedactor, chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+        carry = unsent = b""
+        try:
+            async for chunk in chunks:
+                unsent = carry + chunk
+                out = redactor.feed(chunk)
+                carry = unsent[unsent.rfind(b"\n") + 1:]
+                if out:
+                    yield out
+            unsent = carry
+            if out := redactor.close():
+                yield out
+        except RedactionError as exc:
+            self.fail(exc.reason, "response")
+            if self.blocks:
+                raise
+            if unsent:
+                yield unsent
+            async for chunk in chunks:
+                yield chunk
+
+    def _collect(self, chunks: Iterator[bytes]) -> tuple[list[bytes], bool, Iterator[bytes]]:
+        """(chunks read, over the limit?, the rest); stops just past the limit so memory stays bounded."""
+        parts: list[bytes] = []
+        size = 0
+        for chunk in chunks:
+            parts.append(chunk)
+            size += len(chunk)
+            if size > self.limit:
+                return parts, True, chunks
+        return parts, False, chunks
+
+    async def _acollect(self, chunks: AsyncIterator[bytes]) -> tuple[list[bytes], bool, AsyncIterator[bytes]]:
+        parts: list[bytes] = []
+        size = 0
+        async for chunk in chunks:
+            parts.append(chunk)
+            size += len(chunk)
+            if size > self.limit:
+                return parts, True, chunks
+        return parts, False, chunks
+
+    def _finish_stream(self, response: Any, parts: list[bytes], over: bool, rest: Any) -> Any:
+        if over:
+            if (refusal := self.fail("body_too_large", "response", response)) is not None:
+                return refusal
+            # passthrough: what we hold, then the rest as it comes, in the view's own flavour
+            response.streaming_content = _achain(parts, rest) if response.is_async else _chain(parts, rest)
+            return response
+        return self._finish(response, b"".join(parts))
+
+    def _finish(self, response: Any, body: bytes) -> Any:
+        """Redact a whole body and put it back (one chunk for a stream); fix Content-Length."""
+        ctype = response.get("Content-Type", "")
+        encoding = response.get("Content-Encoding", "")
+        try:
+            out, _, outcome = (
+                redact_buffered(self.plan, self.route("response", ctype), body, ctype, encoding, self.options, "django")
+                if body else (body, None, "")  # empty bodies (HEAD, 204, 304) keep their headers
+            )
+        except RedactionError as exc:
+            if (refusal := self.fail(exc.reason, "response", response)) is not None:
+                return refusal
+            out, outcome = body, ""
+        if response.streaming:
+            response.streaming_content = _aonce(out) if response.is_async else [out]
+        elif outcome == "rewritten":
+            response.content = out
+        if outcome == "rewritten":
+            for name in VALIDATORS_OF_BYTES:  # computed from the unredacted bytes; see _http
+                if name in response:
+                    del response[name]
+            response["Content-Length"] = str(len(out))
+        return response
+
+    def _redact_response_head(self, response: Any, route: Route) -> None:
+        headers = list(response.items())
+        new, _, report = redact_head(self.plan, route, headers, "")
+        if report.changed:
+            kept = {name.lower() for name, _ in new}
+            for name, _ in headers:
+                if name.lower() not in kept:
+                    del response[name]
+            for name, value in new:
+                response[name] = value
+        # Django keeps Set-Cookie apart, as morsels it renders at send time: redact their values.
+        cookies = response.cookies
+        lines = [("Set-Cookie", morsel.OutputString()) for morsel in cookies.values()]
+        new_lines, cookie_report = self.plan.redact_headers(lines, route)
+        if not cookie_report.changed:
+            return
+        values = {}
+        for _, line in new_lines:  # only values change (or whole cookies drop); names stay
+            name, _, value = line.partition(";")[0].strip().partition("=")
+            values[name] = value
+        for name in list(cookies):
+            if name not in values:
+                del cookies[name]
+            elif values[name] != cookies[name].coded_value:
+                cookies[name].set(name, values[name], values[name])
+
+
+
+def _chain(parts: Iterable[bytes], rest: Iterator[bytes]) -> Iterator[bytes]:
+    yield from parts
+    yield from rest
+
+
+async def _achain(parts: Iterable[bytes], rest: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    for part in parts:
+        yield part
+    async for chunk in rest:
+        yield chunk
+
+
+async def _aonce(body: bytes) -> AsyncIterator[bytes]:
+    yield body
+
+
+def _is_binary(content_type: str) -> bool:
+    return body_kind(media_type(content_type)[0]) == "binary"
+
+
+def _header_name(key: str) -> str:
+    """``HTTP_X_REQUEST_ID`` -> ``x-request-id``."""
+    return key[5:].replace("_", "-").lower()
