@@ -15,7 +15,7 @@ from veil.errors import PolicyError
 from veil.rules.actions.keys import parse_key
 from veil.rules.compiler import compile_policy
 from veil.rules.plan import Plan
-from veil.rules.source import parse_policy_text
+from veil.rules.source import PolicySource, parse_policy_text
 from veil.rules.validation import policy_from_source
 
 ENV_POLICY = "VEIL_POLICY"
@@ -34,9 +34,19 @@ def read_policy_text(path: str | os.PathLike[str]) -> str:
 
 def load_policy(path: str | os.PathLike[str], *, environ: Mapping[str, str] | None = None) -> Plan:
     """Read, validate and compile the policy at ``path``; raise PolicyError on any problem."""
-    environ = os.environ if environ is None else environ
-    name = str(path)
-    src = parse_policy_text(read_policy_text(path), name)
+    src = parse_policy_text(read_policy_text(path), str(path))
+    return _compile_with_keys(src, os.environ if environ is None else environ)
+
+
+def load_policy_data(
+    data: Mapping[str, object], *, source: str = "<policy dict>", environ: Mapping[str, str] | None = None
+) -> Plan:
+    """Like :func:`load_policy` for policy data already in memory (keys still come from env or files)."""
+    src = PolicySource(source, dict(data), {})
+    return _compile_with_keys(src, os.environ if environ is None else environ)
+
+
+def _compile_with_keys(src: PolicySource, environ: Mapping[str, str]) -> Plan:
     policy = policy_from_source(src)
     material: dict[str, dict[str, bytes]] = {}
     for key_name, ref in policy.keys.items():
@@ -93,4 +103,4 @@ def resolve_plan(policy: str | os.PathLike[str] | Mapping[str, object] | Plan | 
         return plan_from_env()
     if isinstance(policy, (str, os.PathLike)):
         return load_policy(policy)
-    return compile_policy(dict(policy), source="<policy dict>")
+    return load_policy_data(policy)

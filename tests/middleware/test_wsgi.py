@@ -359,3 +359,20 @@ def test_a_rewritten_body_loses_the_etag_of_its_unredacted_bytes() -> None:
 
     resp = Client(stack(app)).get("/", buffered=True)
     assert "ETag" not in resp.headers and b"jane" not in resp.get_data()
+
+
+def test_brotli_bodies_are_decoded_redacted_and_re_encoded() -> None:
+    import brotli
+
+    body = brotli.compress(b'{"email": "jane@example.com"}')
+    app = serving(Body([body]), "application/json", (("Content-Encoding", "br"),))
+    data = Client(stack(app)).get("/", buffered=True).get_data()
+    assert json.loads(brotli.decompress(data)) == {"email": "[REDACTED:EMAIL]"}
+
+
+def test_brotli_bomb_fails_closed() -> None:
+    import brotli
+
+    app = serving(Body([brotli.compress(b"0" * 5_000_000)]), "text/plain", (("Content-Encoding", "br"),))
+    resp = Client(stack(app, max_decompressed_bytes=100_000)).get("/", buffered=True)
+    assert resp.status_code == 502 and resp.json["reason"] == "decompressed_too_large"

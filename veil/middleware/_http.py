@@ -80,7 +80,7 @@ def redact_buffered(
 ) -> tuple[bytes, Report, str]:
     """(new body, report, outcome) for a complete body; outcome is rewritten/unchanged/skipped.
 
-    gzip and deflate bodies are decoded (at most ``max_decompressed_bytes``),
+    gzip, deflate and (with the ``brotli`` package) br bodies are decoded (at most ``max_decompressed_bytes``),
     redacted and re-encoded. Raises RedactionError. ``options.observer`` is
     told about every body, errors included, labelled with ``adapter``.
     """
@@ -102,7 +102,7 @@ def _redact_buffered(
     encoding = content_encoding.strip().lower()
     if body_kind(media_type(content_type)[0]) == "binary":
         return body, EMPTY_REPORT, "skipped"  # never rewritten: no need to decode it
-    if encoding not in ("", "identity", "gzip", "x-gzip", "deflate"):
+    if encoding not in ("", "identity", "gzip", "x-gzip", "deflate") and not (encoding == "br" and _brotli()):
         raise RedactionError("unsupported_encoding", f"cannot decode Content-Encoding {encoding!r}")
     plain = decode_body(body, encoding, options.max_decompressed_bytes) if encoding not in ("", "identity") else body
     result = plan.redact_body(plain, content_type, route)
@@ -120,6 +120,8 @@ def decode_body(body: bytes, encoding: str, limit: int) -> bytes:
     Every member of a multi-member gzip body is decoded (a second member must not
     slip through unread), and a truncated stream is an error, never a prefix.
     """
+    if encoding == "br":
+        return _decode_brotli(body, limit)
     gzip = encoding in ("gzip", "x-gzip")
     out = bytearray()
     data = body
@@ -148,7 +150,32 @@ def _decoder(data: bytes, gzip: bool) -> Any:
     return zlib.decompressobj(15 if wrapped else -15)
 
 
+def _brotli() -> Any:
+    """The ``brotli`` module when installed (``veil[brotli]``), else None: br bodies then fail closed."""
+    try:
+        import brotli
+    except ImportError:
+        return None
+    return brotli
+
+
+def _decode_brotli(body: bytes, limit: int) -> bytes:
+    brotli = _brotli()
+    decoder = brotli.Decompressor()
+    try:
+        out = decoder.process(body, output_buffer_limit=limit + 1)
+        if len(out) > limit or not decoder.can_accept_more_data():
+            raise RedactionError("decompressed_too_large", f"decoded body is over the limit of {limit} bytes")
+        if not decoder.is_finished():
+            raise RedactionError("bad_encoding", "br body is truncated")
+    except brotli.error:
+        raise RedactionError("bad_encoding", "body is not valid br") from None
+    return bytes(out)
+
+
 def encode_body(body: bytes, encoding: str) -> bytes:
+    if encoding == "br":
+        return bytes(_brotli().compress(body))
     if encoding in ("gzip", "x-gzip"):
         compressor = zlib.compressobj(6, zlib.DEFLATED, 31)
         return compressor.compress(body) + compressor.flush()
