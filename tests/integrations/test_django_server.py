@@ -3,59 +3,24 @@
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.servers import free_port, serve
+
 PII = ("jane@example.com", "7946 0958", "4111 1111 1111 1111", "Jane Doe")
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
-def base_url() -> Iterator[str]:
+def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     port = free_port()
+    args = ["gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "1", "examples.django_app.wsgi:application"]
+    log = tmp_path_factory.mktemp("gunicorn") / "log"
     # The built-in default policy, and the example's own settings module.
-    env = {k: v for k, v in os.environ.items() if k not in ("VEIL_POLICY", "DJANGO_SETTINGS_MODULE")}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "1",
-         "examples.django_app.wsgi:application"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(150):  # up to ~15 s for the worker to import django and compile the plan
-            if proc.poll() is not None:
-                raise RuntimeError(f"gunicorn exited: {proc.stderr.read().decode() if proc.stderr else ''}")
-            try:
-                httpx.get(f"{url}/customer", timeout=1)
-                break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        else:
-            raise RuntimeError("gunicorn did not answer within 15 s")
+    with serve(args, port=port, ready="/customer", log=log, drop_env=("VEIL_POLICY", "DJANGO_SETTINGS_MODULE")) as url:
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        if proc.stderr:
-            proc.stderr.close()
 
 
 def test_customer_response_carries_no_pii(base_url: str) -> None:

@@ -3,59 +3,24 @@
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.servers import free_port, serve
+
 PII = ("jane@example.com", "Jane Doe", "7946 0958", "4111 1111 1111 1111")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Base URL of a uvicorn serving the example app; the process is always terminated."""
     port = free_port()
-    log_path = tmp_path_factory.mktemp("uvicorn") / "server.log"
-    env = {k: v for k, v in os.environ.items() if k != "VEIL_POLICY"}  # the built-in default policy
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "examples.fastapi_app:app", "--host", "127.0.0.1", "--port", str(port)],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"uvicorn exited with {proc.returncode}:\n{log_path.read_text()}")
-            try:
-                httpx.get(f"{base}/openapi.json", timeout=1)
-                break
-            except httpx.TransportError:
-                if time.monotonic() > deadline:
-                    pytest.fail(f"uvicorn did not answer within 20 s:\n{log_path.read_text()}")
-                time.sleep(0.1)
-        yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
+    args = ["uvicorn", "examples.fastapi_app:app", "--host", "127.0.0.1", "--port", str(port)]
+    with serve(args, port=port, ready="/openapi.json", log=tmp_path_factory.mktemp("uvicorn") / "log") as url:
+        yield url
 
 
 def test_customer_response_reaches_the_client_without_pii(server: str) -> None:

@@ -1,0 +1,60 @@
+"""Run an example app under a real server process on loopback, for end-to-end tests."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def serve(
+    args: list[str], *, port: int, ready: str, log: Path, drop_env: tuple[str, ...] = ("VEIL_POLICY",),
+    timeout: float = 20,
+) -> Iterator[str]:
+    """Start ``python -m <args>`` from the repo root; yield its base URL once ``ready`` answers.
+
+    The process is always terminated (killed if it will not stop). ``drop_env``
+    defaults to ``VEIL_POLICY`` so the app runs the built-in default policy.
+    """
+    env = {k: v for k, v in os.environ.items() if k not in drop_env}
+    with open(log, "wb") as out:
+        proc = subprocess.Popen([sys.executable, "-m", *args], cwd=ROOT, env=env, stdout=out,
+                                stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"{args[0]} exited with {proc.returncode}:\n{log.read_text()}")
+            try:
+                httpx.get(base + ready, timeout=1)
+                break
+            except httpx.TransportError:
+                if time.monotonic() > deadline:
+                    pytest.fail(f"{args[0]} did not answer within {timeout} s:\n{log.read_text()}")
+                time.sleep(0.1)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
