@@ -376,3 +376,26 @@ def test_brotli_bomb_fails_closed() -> None:
     app = serving(Body([brotli.compress(b"0" * 5_000_000)]), "text/plain", (("Content-Encoding", "br"),))
     resp = Client(stack(app, max_decompressed_bytes=100_000)).get("/", buffered=True)
     assert resp.status_code == 502 and resp.json["reason"] == "decompressed_too_large"
+
+
+def test_brotli_bomb_fails_closed_with_an_old_brotli_without_output_limits(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Brotli 1.1 (pinned by mitmproxy 11) has no output_buffer_limit: veil feeds small slices."""
+    import brotli
+
+    class OldDecompressor:
+        def __init__(self) -> None:
+            self._inner = brotli.Decompressor()
+
+        def process(self, data: bytes) -> bytes:  # no output_buffer_limit keyword
+            return bytes(self._inner.process(data))
+
+        def is_finished(self) -> bool:
+            return bool(self._inner.is_finished())
+
+    monkeypatch.setattr(brotli, "Decompressor", OldDecompressor)
+    bomb = serving(Body([brotli.compress(b"0" * 5_000_000)]), "text/plain", (("Content-Encoding", "br"),))
+    resp = Client(stack(bomb, max_decompressed_bytes=100_000)).get("/", buffered=True)
+    assert resp.status_code == 502 and resp.json["reason"] == "decompressed_too_large"
+    ok = serving(Body([brotli.compress(b'{"email": "jane@example.com"}')]), "application/json", (("Content-Encoding", "br"),))
+    data = Client(stack(ok)).get("/", buffered=True).get_data()
+    assert json.loads(brotli.decompress(data)) == {"email": "[REDACTED:EMAIL]"}

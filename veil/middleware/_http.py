@@ -162,9 +162,20 @@ def _brotli() -> Any:
 def _decode_brotli(body: bytes, limit: int) -> bytes:
     brotli = _brotli()
     decoder = brotli.Decompressor()
+    out = bytearray()
     try:
-        out = decoder.process(body, output_buffer_limit=limit + 1)
-        if len(out) > limit or not decoder.can_accept_more_data():
+        try:
+            out += decoder.process(body, output_buffer_limit=limit + 1)
+            bounded = True
+        except TypeError:
+            # Brotli < 1.2 (mitmproxy 11 pins 1.1) has no output limit: feed small slices so
+            # one call can expand at most one meta-block (16 MiB) past the limit.
+            bounded = False
+            for start in range(0, len(body), 64):
+                out += decoder.process(body[start : start + 64])
+                if len(out) > limit:
+                    break
+        if len(out) > limit or (bounded and not decoder.can_accept_more_data()):
             raise RedactionError("decompressed_too_large", f"decoded body is over the limit of {limit} bytes")
         if not decoder.is_finished():
             raise RedactionError("bad_encoding", "br body is truncated")
