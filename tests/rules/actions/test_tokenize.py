@@ -51,7 +51,6 @@ def expected_token(key: bytes, value: str, tag: str, scope: str = "") -> str:
     ("value", "entity", "tag"),
     [
         ("jane@example.com", "EMAIL", "EMAIL"),  # typical
-        ("", "EMAIL", "EMAIL"),  # empty value still makes a token
         ("x", "PIN", "PIN"),  # one char
         ("😀", "EMOJI", "EMOJI"),  # emoji (4 UTF-8 bytes)
         ("Zoë Ñúñez", "person-name", "PERSON_NAME"),  # non-ASCII, entity normalised
@@ -72,10 +71,14 @@ def test_token_known_answer_is_stable_across_processes() -> None:
     assert token == "tok_EMAIL_k1_ra4m25fp5uxjyssx5vzedtl6e3lac7tueacfxuckavu6ix3gas3yua"
 
 
+def test_empty_values_are_returned_as_they_are() -> None:
+    """Nothing to hide, and cryptography < 44.1 refuses empty AES-SIV plaintexts."""
+    assert Tokenize(RING).apply("", "EMAIL") == ""
+
+
 @pytest.mark.parametrize(
     ("length", "prefix"),
     [
-        (0, "a"),  # zero: one final digit
         (5, "f"),  # one digit
         (15, "p"),  # largest one-digit length
         (16, "ra"),  # continuation digit 1, final digit 0
@@ -226,7 +229,7 @@ def test_token_pattern_is_re2_compatible_and_finds_tokens() -> None:
     assert compiled.search(f'{{"v": "{token}"}}'.encode()).group(0) == token.encode()
 
 
-values = st.text()
+values = st.text(min_size=1)  # empty values are not tokenized (test_empty_values_are_returned_as_they_are)
 surrounding = st.text()
 glue = st.text(alphabet=PAYLOAD_LETTERS + "_", min_size=1)
 entities = st.sampled_from(["EMAIL", "CREDIT_CARD", "person name", "x"])
