@@ -17,7 +17,8 @@ from typing import IO, Sequence
 import orjson
 
 from veil.errors import KeyMaterialError, PolicyError, RedactionError, VeilError
-from veil.rules.plan import Plan, body_kind, media_type
+from veil.rules.media import body_kind, media_type
+from veil.rules.plan import Plan
 from veil.rules.plan_types import Report, Route
 
 EXIT_OK = 0

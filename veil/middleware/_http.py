@@ -26,7 +26,8 @@ from urllib.parse import quote
 
 from veil.errors import RedactionError
 from veil.observe import NullObserver, Observer
-from veil.rules.plan import Plan, body_kind, media_type
+from veil.rules.media import body_kind, media_type
+from veil.rules.plan import Plan
 from veil.rules.plan_types import EMPTY_REPORT, Report, Route
 
 DEFAULT_MAX_DECOMPRESSED = 64 * 1024 * 1024

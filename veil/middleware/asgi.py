@@ -34,7 +34,8 @@ from veil.middleware._http import (
     replace_length,
     stream_kind,
 )
-from veil.rules.plan import Plan, body_kind, media_type
+from veil.rules.media import body_kind, media_type
+from veil.rules.plan import Plan
 from veil.rules.plan_types import Route
 from veil.observe import NullObserver, Observer
 from veil.rules.streaming import LineRedactor

@@ -46,7 +46,8 @@ from veil.middleware._http import (
     replace_length,
     stream_kind,
 )
-from veil.rules.plan import Plan, body_kind, media_type
+from veil.rules.media import body_kind, media_type
+from veil.rules.plan import Plan
 from veil.rules.plan_types import Route
 from veil.rules.streaming import LineRedactor
 from veil.settings import resolve_plan

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from veil.rules.actions.base import Action
+from veil.rules.actions.keys import Keyring
 from veil.rules.globs import matches
 from veil.rules.plan_types import Route
 from veil.rules.regex import Pattern
@@ -153,3 +154,5 @@ class CompiledRule:
     classify: ClassifyConfig | None
     scan: ScanConfig | None
     allow: AllowConfig
+    restores: tuple[tuple[Keyring, str], ...] = ()
+    """(keyring, scope) of this rule's ``tokenize`` actions with ``restore: true``."""

@@ -75,6 +75,7 @@ class _Compiler:
         self.keys = keys
         self.errors: list[PolicyError] = []
         self._keyrings: dict[str, Keyring] = {}
+        self._restores: list[tuple[Keyring, str]] = []
 
     def fail(self, path: Path, message: str) -> None:
         self.errors.append(self.src.error(path, message))
@@ -153,6 +154,7 @@ class _Compiler:
     def _rule(self, rule: schema.Rule, rule_id: str, path: Path,
               catalog: dict[str, CompiledDetector]) -> CompiledRule | None:
         before = len(self.errors)
+        self._restores = []
         match = self._match(rule.match, path + ("match",))
         fields: list[FieldRule] = []
         for i, target in enumerate(rule.fields):
@@ -199,7 +201,8 @@ class _Compiler:
         if len(self.errors) > before or match is None:
             return None
         return CompiledRule(rule_id, rule.mode, match, tuple(fields), names["headers"], names["query"],
-                            names["cookies"], names["form"], classify, scan, allow)
+                            names["cookies"], names["form"], classify, scan, allow,
+                            tuple(dict.fromkeys(self._restores)))
 
     def _match(self, match: schema.Match, path: Path) -> RouteMatch | None:
         try:
@@ -286,6 +289,8 @@ class _Compiler:
                 ring = self._keyring(spec.key, path + ("key",))
                 if ring is None:
                     return None
+                if spec.restore:
+                    self._restores.append((ring, spec.scope))
                 return Tokenize(keyring=ring, scope=spec.scope)
             params = spec.model_dump(exclude={"type"})
             return cls(**params)

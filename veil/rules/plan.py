@@ -25,51 +25,20 @@ from veil.rules.classify import Classifier
 from veil.rules.compiled import AllowConfig, CompiledRule
 from veil.rules.detectors.matching import CompiledDetector
 from veil.rules.json_walk import redact_document
+from veil.rules.media import FORM_TYPES, JSON_TYPES, NDJSON_TYPES, TEXT_LIKE, body_kind, media_type
 from veil.rules.raw_json import scan_json_body
+from veil.rules.restore import Restorer
 from veil.rules.plan_types import EMPTY_REPORT, Finding, Report, Result, Route
 from veil.rules.schema import Limits
 from veil.rules.text_ops import redact_cookie_header, redact_pairs, redact_set_cookie, scan_strings, apply_name_target
 from veil.rules.view import View
 
-JSON_TYPES = frozenset({"application/json", "text/json"})
-NDJSON_TYPES = frozenset({
-    "application/x-ndjson", "application/ndjson", "application/jsonl", "application/x-jsonlines",
-    "application/jsonlines", "application/json-lines", "application/jsonl+json",
-})
-FORM_TYPES = frozenset({"application/x-www-form-urlencoded"})
 PROTOCOL_HEADERS = frozenset({
     "host", ":authority", ":method", ":path", ":scheme", ":status", "content-length", "content-type",
     "content-encoding", "transfer-encoding", "connection", "keep-alive", "te", "trailer", "upgrade",
 })
 """Headers detectors never rewrite (a named header target still can): redacting an IP
 address in ``Host`` would break routing, and these carry no payload data."""
-TEXT_LIKE = frozenset({"application/xml", "application/javascript", "application/graphql", "application/csv"})
-
-
-def media_type(content_type: str) -> tuple[str, str]:
-    """``'Application/JSON; charset=UTF-8'`` -> ``('application/json', 'utf-8')``."""
-    main, _, params = content_type.partition(";")
-    charset = "utf-8"
-    for param in params.split(";"):
-        name, _, value = param.strip().partition("=")
-        if name.lower() == "charset" and value:
-            charset = value.strip().strip('"').lower()
-    return main.strip().lower(), charset
-
-
-def body_kind(mtype: str) -> str:
-    """How a body of this media type is processed: json, ndjson, form, text or binary."""
-    if mtype in NDJSON_TYPES:
-        return "ndjson"
-    if mtype in JSON_TYPES or mtype.endswith("+json"):
-        return "json"
-    if mtype in FORM_TYPES:
-        return "form"
-    if mtype.startswith("text/") or mtype in TEXT_LIKE or mtype.endswith("+xml"):
-        return "text"
-    if not mtype:
-        return "sniff"
-    return "binary"
 
 
 @dataclass(frozen=True, slots=True)
@@ -253,6 +222,23 @@ class Plan:
             text, found = detokenize_text(text, ring, scopes, json_escape=json_escape)
             count += found
         return text, count
+
+    def restorer(self, route: Route) -> Restorer | None:
+        """What may be restored in the reply to a request on ``route``: the keys and scopes
+        of the ``tokenize`` actions with ``restore: true`` in the rules that apply to it.
+
+        None when no such rule applies (the common case: nothing to restore).
+        """
+        mtype = media_type(route.content_type)[0]
+        scopes: dict[Keyring, list[str]] = {}
+        for rule in self.rules:
+            if rule.restores and rule.match.applies(route, mtype):
+                for ring, scope in rule.restores:
+                    if scope not in scopes.setdefault(ring, []):
+                        scopes[ring].append(scope)
+        if not scopes:
+            return None
+        return Restorer(tuple((ring, tuple(found)) for ring, found in scopes.items()))
 
     def summary(self) -> dict[str, Any]:
         """What the plan does, without any key material: for ``veil check`` and logs."""

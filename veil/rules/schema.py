@@ -57,6 +57,10 @@ class TokenizeSpec(Strict):
     key: str = "tokens"
     """Name of an entry under ``keys:``."""
     scope: str = ""
+    restore: bool = False
+    """Put the original values back into the reply to the same exchange (proxy and
+    httpx egress): a prompt sent to a vendor carries tokens, the vendor's answer
+    comes back with the values. Only tokens of this key and scope are restored."""
 
 
 class GeneralizeSpec(Strict):

@@ -265,3 +265,51 @@ def detokenize_text(
         done = pos = token.end
     out.append(text[done:])
     return "".join(out), count
+
+
+def open_token_at(text: str, pos: int, keyring: Keyring, scopes: Iterable[str]) -> tuple[int, str] | None:
+    """``(end, value)`` when a token that ``keyring`` opens starts exactly at ``text[pos]``."""
+    match = _TOKEN.match(text, pos)
+    token = _cut_token(match) if match is not None else None
+    if token is None or token.key_id not in keyring.keys:
+        return None
+    plain = _open(token, keyring, scopes)
+    return None if plain is None else (token.end, plain)
+
+
+_PARTIAL = re.compile(
+    rf"tok_(?:[A-Z][A-Z0-9_]*)?"  # still inside the type
+    rf"|tok_{ENTITY_TAG_PATTERN}_{KEY_ID_PATTERN}_?"  # inside the key id
+    rf"|tok_{ENTITY_TAG_PATTERN}_{KEY_ID_PATTERN}_(?P<payload>[a-z2-7]*)"
+)
+
+
+def partial_token_start(text: str) -> int | None:
+    """Where a token cut short at the end of ``text`` starts, or None.
+
+    A stream may split a token anywhere (``...tok_EMA`` | ``IL_k1_...``). This
+    finds the earliest trailing piece that the next chunk could still complete:
+    ``t``, ``to``, ``tok``, or a ``tok_...`` whose payload is shorter than its
+    length prefix says. A complete token is not partial.
+    """
+    start = text.rfind("tok_")
+    while start >= 0:
+        match = _PARTIAL.fullmatch(text, start)
+        if match is not None and _incomplete(match["payload"]):
+            return start
+        start = text.rfind("tok_", 0, start)
+    for tail in ("tok", "to", "t"):
+        if text.endswith(tail):
+            return len(text) - len(tail)
+    return None
+
+
+def _incomplete(payload: str | None) -> bool:
+    if not payload:
+        return True
+    decoded = _decode_length(payload)
+    if decoded is None:
+        # Only an unfinished length prefix may still become a token.
+        return len(payload) < _MAX_LENGTH_DIGITS and all(_DIGIT[ch] >= 16 for ch in payload) and _DIGIT[payload[0]] != 16
+    value_len, prefix_len = decoded
+    return len(payload) - prefix_len < _base32_chars(value_len + _SIV_BYTES)
