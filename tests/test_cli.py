@@ -475,8 +475,24 @@ def test_detokenize_with_unset_key_env_is_a_usage_error(tokenized: tuple[Path, P
 # -- demo ----------------------------------------------------------------------
 
 
-def test_demo_prints_before_and_after_without_the_bundled_email() -> None:
+def test_demo_proxies_requests_and_shows_nothing_sensitive_arrived_or_came_back() -> None:
     proc = veil("demo")
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout.decode()
+    sections = out.split("--- ")
+    passed = [s for s in sections if s.startswith(("arrived upstream", "came back"))]
+    sent = "".join(s for s in sections if s.startswith("client sent"))
+    assert len(passed) == 4
+    for secret in ("jane.doe@example.com", "hunter2", "4111", "AKIAIOSFODNN7EXAMPLE", "sk_live_51H", "7946 0958"):
+        assert all(secret not in s.split("\nUpstream response, before veil:")[0] for s in passed), secret
+    for secret in ("jane.doe@example.com", "hunter2", "AKIAIOSFODNN7EXAMPLE"):
+        assert secret in sent
+    assert "[REDACTED:" in "".join(passed)
+    assert "veil proxy --upstream" in out
+
+
+def test_payload_demo_prints_before_and_after_without_the_bundled_email() -> None:
+    proc = veil("demo", "--payload")
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout.decode()
     before, sep, after = out.partition("=== after")

@@ -209,6 +209,15 @@ def _parses_as_json(raw: bytes) -> bool:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    if not args.payload:
+        try:
+            import mitmproxy  # noqa: F401
+        except ImportError:
+            print("veil demo: the proxy demo needs veil[proxy]; showing the payload demo instead\n", file=sys.stderr)
+        else:
+            from veil.demo import run
+
+            return run()
     from veil import default_plan
 
     body = resources.files("veil").joinpath("data/example_payload.json").read_bytes()
@@ -225,6 +234,22 @@ def cmd_demo(args: argparse.Namespace) -> int:
         span = f" [{f.start}:{f.end}]" if f.start >= 0 else ""
         print(f"  {f.type:14} {f.path}{span}  ({f.rule} -> {f.action})")
     return EXIT_OK
+
+
+def cmd_proxy(args: argparse.Namespace) -> int:
+    try:
+        from veil.proxy_addon.run import ProxyConfig, serve
+    except ImportError as exc:
+        print(f"veil proxy: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    if args.policy:
+        _load_plan(args.policy)  # a policy error stops here with its file:line message (exit 2)
+    config = ProxyConfig(
+        listen=args.listen, upstream=args.upstream, egress=args.egress, policy=args.policy or "",
+        on_error=args.on_error or "", metrics_host=args.metrics_host, metrics_port=args.metrics_port,
+        confdir=args.confdir, sets=tuple(args.set or ()),
+    )
+    return serve(config)
 
 
 # -- entry point ------------------------------------------------------------------
@@ -266,7 +291,28 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", nargs="?", default="-")
     p.set_defaults(func=cmd_detokenize)
 
-    p = sub.add_parser("demo", help="redact the bundled example payload with the default policy, before/after")
+    p = sub.add_parser(
+        "proxy", help="run veil as a reverse (--upstream) or forward (--egress) proxy",
+        description="Rewrite HTTP traffic through mitmproxy with a veil policy (needs veil[proxy]). "
+        "The policy file is reloaded when it changes.",
+    )
+    mode = p.add_mutually_exclusive_group(required=True)
+    mode.add_argument("--upstream", metavar="URL", help="reverse proxy in front of this URL (e.g. http://127.0.0.1:8000)")
+    mode.add_argument("--egress", action="store_true",
+                      help="explicit HTTP(S) forward proxy for outbound calls (clients set HTTPS_PROXY and trust the CA in --confdir)")
+    p.add_argument("--listen", default="127.0.0.1:8080", metavar="HOST:PORT", help="where the proxy listens (default: 127.0.0.1:8080)")
+    p.add_argument("--policy", "-p", help=policy_help)
+    p.add_argument("--on-error", choices=["block", "passthrough"], help="override the policy's on_error")
+    p.add_argument("--metrics-port", type=int, default=9090, metavar="N",
+                   help="port for /healthz, /readyz and /metrics (default: 9090; 0: off)")
+    p.add_argument("--metrics-host", default="127.0.0.1", help="address for those endpoints (default: 127.0.0.1)")
+    p.add_argument("--confdir", help="mitmproxy's directory for its CA (default: ~/.mitmproxy)")
+    p.add_argument("--set", action="append", metavar="NAME=VALUE", help="any mitmproxy option (repeatable)")
+    p.set_defaults(func=cmd_proxy)
+
+    p = sub.add_parser("demo", help="run veil proxy (default policy) in front of a demo upstream and show what passes")
+    p.add_argument("--payload", action="store_true",
+                   help="instead, redact the bundled example payload in process and show before/after")
     p.set_defaults(func=cmd_demo)
     return parser
 

@@ -307,3 +307,19 @@ def test_protocol_headers_are_never_scanned() -> None:
 
 def test_empty_bodies_are_unchanged_whatever_their_type() -> None:
     assert default_plan().redact_body(b"", "application/json").output == b""
+
+
+@pytest.mark.parametrize(
+    "body, expected",
+    [
+        (b'{"zip": 94107}', {"zip": "[REDACTED:ADDRESS]"}),  # a field class covers a small number
+        (b'{"dob": 19900101}', {"dob": "[REDACTED:DATE_OF_BIRTH]"}),
+        (b'{"user": {"phone": 5551234}}', {"user": {"phone": "[REDACTED:PHONE]"}}),
+        (b'{"password": true}', {"password": "[REDACTED:SECRET]"}),  # a boolean under a secret's name
+        (b'{"zip": null}', {"zip": None}),  # null holds nothing
+        (b'{"age": 3, "ok": true}', {"age": 3, "ok": True}),  # not covered: untouched
+    ],
+)
+def test_covered_numbers_and_booleans_are_rewritten_whatever_their_size(body: bytes, expected: object) -> None:
+    out = default_plan().redact_body(body, "application/json", Route("response")).output
+    assert orjson.loads(out) == expected

@@ -13,6 +13,7 @@ Metrics (labels are bounded: they come from the plan and the adapter only):
 - ``veil_findings_total{adapter,direction,type,rule,action}``: findings.
 - ``veil_processing_seconds{adapter,direction}``: time spent redacting a body.
 - ``veil_bytes_total{adapter,direction}``: body bytes processed.
+- ``veil_policy_reloads_total{outcome}``: policy hot reloads (``veil proxy``): ok or error.
 
 Under gunicorn with several workers, set ``PROMETHEUS_MULTIPROC_DIR`` (an empty
 directory) before the workers start; ``asgi_app``/``wsgi_app`` then aggregate
@@ -49,6 +50,9 @@ class Metrics:
             buckets=(0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0), **kw,
         )
         self.bytes = prom.Counter("bytes_total", "Body bytes processed.", ["adapter", "direction"], **kw)
+        self.policy_reloads = prom.Counter(
+            "policy_reloads_total", "Policy hot reloads (proxy), by outcome: ok or error.", ["outcome"], **kw
+        )
 
     def observe(
         self, *, adapter: str, direction: str, outcome: str, report: Report, seconds: float, size: int,

@@ -29,6 +29,7 @@ from veil.observe import NullObserver, Observer
 from veil.rules.media import body_kind, media_type
 from veil.rules.plan import Plan
 from veil.rules.plan_types import EMPTY_REPORT, Report, Route
+from veil.rules.restore import Restorer
 
 DEFAULT_MAX_DECOMPRESSED = 64 * 1024 * 1024
 
@@ -77,17 +78,18 @@ def redact_head(
 
 def redact_buffered(
     plan: Plan, route: Route, body: bytes, content_type: str, content_encoding: str, options: Options,
-    adapter: str = "",
+    adapter: str = "", restorer: Restorer | None = None,
 ) -> tuple[bytes, Report, str]:
     """(new body, report, outcome) for a complete body; outcome is rewritten/unchanged/skipped.
 
     gzip, deflate and (with the ``brotli`` package) br bodies are decoded (at most ``max_decompressed_bytes``),
-    redacted and re-encoded. Raises RedactionError. ``options.observer`` is
-    told about every body, errors included, labelled with ``adapter``.
+    redacted and re-encoded. ``restorer`` (a reply to an exchange whose rules said
+    ``restore: true``) then puts tokenized values back. Raises RedactionError.
+    ``options.observer`` is told about every body, errors included, labelled with ``adapter``.
     """
     started = time.perf_counter()
     try:
-        result = _redact_buffered(plan, route, body, content_type, content_encoding, options)
+        result = _redact_buffered(plan, route, body, content_type, content_encoding, options, restorer)
     except RedactionError as exc:
         options.observer.observe(adapter=adapter, direction=route.direction, outcome="error", report=EMPTY_REPORT,
                                  seconds=time.perf_counter() - started, size=len(body), reason=exc.reason)
@@ -98,7 +100,8 @@ def redact_buffered(
 
 
 def _redact_buffered(
-    plan: Plan, route: Route, body: bytes, content_type: str, content_encoding: str, options: Options
+    plan: Plan, route: Route, body: bytes, content_type: str, content_encoding: str, options: Options,
+    restorer: Restorer | None,
 ) -> tuple[bytes, Report, str]:
     encoding = content_encoding.strip().lower()
     if body_kind(media_type(content_type)[0]) == "binary":
@@ -109,9 +112,12 @@ def _redact_buffered(
     result = plan.redact_body(plain, content_type, route)
     if result.kind == "binary":
         return body, result.report, "skipped"
-    if not result.report.changed:
+    output, restored = result.output, 0
+    if restorer is not None:
+        output, restored = restorer.restore_body(output, content_type, kind=result.kind)
+    if not (result.report.changed or restored):
         return body, result.report, "unchanged"
-    out = encode_body(result.output, encoding) if encoding not in ("", "identity") else result.output
+    out = encode_body(output, encoding) if encoding not in ("", "identity") else output
     return out, result.report, "rewritten"
 
 

@@ -223,11 +223,15 @@ def _visit_scalar(
     if tv is str:
         text = value
         kind = KIND_VALUE
-    elif (tv is int or tv is float) and (value >= _BIG_NUMBER or value <= -_BIG_NUMBER):
+    elif (tv is int or tv is float) and (cover is not None or value >= _BIG_NUMBER or value <= -_BIG_NUMBER):
         text = repr(value) if tv is float else str(value)
         kind = KIND_NUMBER
+    elif tv is bool and cover is not None:
+        # A selector or field class covers the value whatever its type: {"zip": 94107}, {"vip": true}.
+        text = "true" if value else "false"
+        kind = KIND_NUMBER
     else:
-        return  # booleans, null and small numbers carry no covered data
+        return  # null, and booleans and small numbers no rule covers, carry no data to scan
     _check_length(text, w.view.limits.max_string_bytes)
     if cover is not None:
         entity, binding = cover

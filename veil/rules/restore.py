@@ -41,10 +41,13 @@ class Restorer:
                 return opened
         return None
 
-    def restore_body(self, body: bytes, content_type: str) -> tuple[bytes, int]:
+    def restore_body(self, body: bytes, content_type: str, *, kind: str | None = None) -> tuple[bytes, int]:
         """A whole body with its tokens restored: JSON-escaped inside JSON and NDJSON,
-        as they are in text; other kinds (forms, binary) come back unchanged."""
-        kind = body_kind_of(content_type)
+        as they are in text; other kinds (forms, binary) come back unchanged.
+
+        ``kind`` (json, ndjson, text...) overrides the one ``content_type`` gives,
+        for a body whose kind was sniffed."""
+        kind = kind or body_kind_of(content_type)
         if kind not in ("json", "ndjson", "text") or b"tok_" not in body:
             return body, 0
         text = body.decode("utf-8", "surrogateescape")

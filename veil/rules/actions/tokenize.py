@@ -292,12 +292,13 @@ def partial_token_start(text: str) -> int | None:
     ``t``, ``to``, ``tok``, or a ``tok_...`` whose payload is shorter than its
     length prefix says. A complete token is not partial.
     """
-    start = text.rfind("tok_")
+    # Earliest first: with a key id ending in "tok", "tok_EMAIL_tok_" holds a later "tok_".
+    start = text.find("tok_")
     while start >= 0:
         match = _PARTIAL.fullmatch(text, start)
         if match is not None and _incomplete(match["payload"]):
             return start
-        start = text.rfind("tok_", 0, start)
+        start = text.find("tok_", start + 1)
     for tail in ("tok", "to", "t"):
         if text.endswith(tail):
             return len(text) - len(tail)

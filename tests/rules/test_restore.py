@@ -1,0 +1,77 @@
+"""Restorer and Plan.restorer: which tokens a reply may open, and how they go back into a body."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+
+import pytest
+
+from veil import Route, compile_policy
+from veil.rules.actions.keys import Keyring
+from veil.rules.actions.tokenize import Tokenize
+from veil.rules.restore import Restorer
+
+RING = Keyring({"k1": bytes(32)}, active="k1")
+RESTORER = Restorer(((RING, ("",)),))
+VALUE = 'a"b\\c'  # a quote and a backslash: must be escaped inside JSON
+TOKEN = Tokenize(RING).apply(VALUE, "CUSTOM")
+
+
+@pytest.mark.parametrize(
+    "content_type, body, expected, count",
+    [
+        ("application/json", f'{{"note":"{TOKEN}"}}', '{"note":"a\\"b\\\\c"}', 1),  # JSON-escaped
+        ("application/x-ndjson", f'"{TOKEN}"\n{{"n":"x {TOKEN}"}}\n', '"a\\"b\\\\c"\n{"n":"x a\\"b\\\\c"}\n', 2),
+        ("text/plain; charset=utf-8", f"note: {TOKEN}.", f"note: {VALUE}.", 1),  # as it is
+        ("application/x-www-form-urlencoded", f"note={TOKEN}", f"note={TOKEN}", 0),  # forms: unchanged
+        ("application/octet-stream", f"note {TOKEN}", f"note {TOKEN}", 0),  # binary: unchanged
+        ("application/json", '{"note":"tok_CUSTOM_k1_abc"}', '{"note":"tok_CUSTOM_k1_abc"}', 0),  # cut short
+    ],
+)
+def test_restore_body(content_type: str, body: str, expected: str, count: int) -> None:
+    assert RESTORER.restore_body(body.encode(), content_type) == (expected.encode(), count)
+
+
+def test_a_restored_value_keeps_json_valid() -> None:
+    body = f'{{"note":"{TOKEN}","more":["{TOKEN}"]}}'.encode()
+    assert json.loads(RESTORER.restore_body(body, "application/json")[0]) == {"note": VALUE, "more": [VALUE]}
+
+
+def test_restore_body_opens_only_its_own_scopes() -> None:
+    other = Tokenize(RING, scope="tenant-b").apply(VALUE, "CUSTOM")
+    body = f"{TOKEN} {other}".encode()
+    assert RESTORER.restore_body(body, "text/plain") == (f"{VALUE} {other}".encode(), 1)
+    both = Restorer(((RING, ("", "tenant-b")),))
+    assert both.restore_body(body, "text/plain") == (f"{VALUE} {VALUE}".encode(), 2)
+
+
+def test_plan_restorer_follows_restore_true_and_the_rule_match() -> None:
+    plan = compile_policy(
+        textwrap.dedent("""\
+            version: 1
+            keys:
+              tokens: {env: VEIL_TEST_KEY}
+            rules:
+              - match: {hosts: [api.vendor.test]}
+                scan: {detectors: [EMAIL], action: {type: tokenize, restore: true}}
+              - fields: [{path: $.id, action: {type: tokenize, scope: ids}}]
+            """),
+        key_material={"tokens": {"k1": bytes(range(64))}},
+    )
+    vendor = Route("request", "POST", "api.vendor.test", "/v1/chat", "application/json")
+    token = plan.redact_text("mail jane@example.com", vendor).text.removeprefix("mail ")
+    restorer = plan.restorer(vendor)
+    assert restorer is not None
+    assert restorer.restore_text(f"to {token}") == ("to jane@example.com", 1)
+    assert plan.restorer(Route("request", "POST", "other.test", "/v1/chat", "application/json")) is None
+    id_token = Tokenize(plan.keyrings()[0], scope="ids").apply("u-1", "ID")
+    assert restorer.restore_text(id_token) == (id_token, 0)  # a rule without restore: never opened
+
+
+def test_plan_restorer_is_none_without_restore() -> None:
+    plan = compile_policy(
+        "version: 1\nkeys:\n  tokens: {env: VEIL_TEST_KEY}\nrules:\n  - scan: {action: {type: tokenize}}\n",
+        key_material={"tokens": {"k1": bytes(range(64))}},
+    )
+    assert plan.restorer(Route("request", "POST", "api.vendor.test", "/", "application/json")) is None

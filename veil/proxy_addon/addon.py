@@ -1,0 +1,398 @@
+"""The mitmproxy addon: every flow through the proxy is rewritten by the plan.
+
+    mitmdump -s "$(python -m veil.proxy_addon)" --mode reverse:http://127.0.0.1:8000 \\
+        --set veil_policy=policy.yaml --set veil_metrics_port=9090
+
+or ``veil proxy --upstream http://127.0.0.1:8000`` (see :mod:`veil.proxy_addon.run`).
+
+What happens to a flow, in hook order:
+
+1. ``requestheaders``: the flow takes the current plan (a hot reload never
+   changes a flow half way); headers, cookies and the query are rewritten;
+   binary uploads stream through unread; a body over the limit is refused.
+2. ``request``: the buffered request body is rewritten, or refused (400/413).
+3. ``responseheaders``: SSE and NDJSON responses get a :class:`ResponseStream`
+   that rewrites them line by line as they stream; binary ones stream
+   through unread; everything else is buffered.
+4. ``response``: the buffered response is rewritten (tokens the request's
+   rules asked for restored), or replaced by a 502.
+
+mitmproxy logs an exception raised in a hook and lets the flow continue
+(``addonmanager.safecall``), which would forward the unredacted message. So
+every hook here catches everything and fails closed itself. Failure semantics
+are those of the in-app middleware (:mod:`veil.middleware._http`).
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+import weakref
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, TypeVar
+
+from mitmproxy import ctx, exceptions, http
+
+from veil.errors import RedactionError, VeilError
+from veil.middleware._http import (
+    DEFAULT_MAX_DECOMPRESSED,
+    Options,
+    error_response,
+    header_value,
+    redact_buffered,
+    redact_head,
+    replace_length,
+    stream_kind,
+)
+from veil.middleware._stream_codec import can_stream
+from veil.observe import NullObserver, Observer
+from veil.proxy_addon.reload import PolicyWatcher
+from veil.proxy_addon.stream import ResponseStream
+from veil.rules.media import body_kind_of
+from veil.rules.plan import Plan
+from veil.rules.plan_types import Route
+from veil.rules.restore import Restorer
+from veil.settings import load_policy, resolve_plan
+
+log = logging.getLogger("veil")
+Headers = list[tuple[str, str]]
+F = TypeVar("F", bound=Callable[..., None])
+
+
+@dataclass(slots=True)
+class _Exchange:
+    """What one flow keeps between hooks: the plan it started with, and its request route."""
+
+    plan: Plan
+    options: Options
+    method: str
+    host: str
+    path: str
+    limit: int
+    restorer: Restorer | None = None
+    stream: ResponseStream | None = None
+    failed: str = ""
+    """Set when the response failed in ``responseheaders``: the ``response`` hook blocks it
+    (a response set earlier would get the upstream's body written into it)."""
+
+    def route(self, direction: str, content_type: str) -> Route:
+        return Route(direction, self.method, self.host, self.path, content_type)
+
+
+def _fail_closed(direction: str) -> Callable[[F], F]:
+    """Turn any unexpected exception in a hook into a blocked flow, never a forwarded one."""
+
+    def wrap(hook: F) -> F:
+        @functools.wraps(hook)
+        def guarded(self: VeilAddon, flow: http.HTTPFlow) -> None:
+            try:
+                hook(self, flow)
+            except Exception:
+                log.exception("veil: internal error in %s; the flow is blocked", hook.__name__)
+                self._block(flow, "internal_error", direction)
+
+        return guarded  # type: ignore[return-value]
+
+    return wrap
+
+
+class VeilAddon:
+    """Redacts requests and responses passing through mitmproxy with a veil plan."""
+
+    def __init__(self, observer: Observer | None = None) -> None:
+        self.plan: Plan | None = None
+        self.options = Options(observer=observer or NullObserver())
+        self.metrics: Any = None
+        self.admin: Any = None
+        self.watcher: PolicyWatcher | None = None
+        self.serving = False
+        self._policy = ""
+        self._flows: weakref.WeakKeyDictionary[http.HTTPFlow, _Exchange] = weakref.WeakKeyDictionary()
+
+    # -- options and lifecycle ---------------------------------------------------------
+
+    def load(self, loader: Any) -> None:
+        loader.add_option(
+            "veil_policy", str, "",
+            "veil policy file. Empty: the file named by $VEIL_POLICY, else veil's built-in default policy. "
+            "The file is reloaded when it changes; an invalid edit keeps the current plan.",
+        )
+        loader.add_option(
+            "veil_on_error", str, "",
+            "What to do with a body veil cannot process: block (answer 400/413 for a request, 502 for a "
+            "response) or passthrough (forward it unchanged, logged and counted). Empty: the policy's on_error.",
+            choices=["", "block", "passthrough"],
+        )
+        loader.add_option(
+            "veil_max_body_bytes", int, 0,
+            "Largest body veil buffers and rewrites; larger ones fail (see veil_on_error). "
+            "0: the policy's limits.max_body_bytes.",
+        )
+        loader.add_option(
+            "veil_max_decompressed_bytes", int, DEFAULT_MAX_DECOMPRESSED,
+            "Largest decoded size of a gzip, deflate or br body; a larger one is a decompression bomb and fails.",
+        )
+        loader.add_option(
+            "veil_metrics_port", int, 0,
+            "Port for /healthz, /readyz and /metrics (Prometheus). 0: no operational endpoints.",
+        )
+        loader.add_option("veil_metrics_host", str, "127.0.0.1", "Address the operational endpoints bind to.")
+
+    def configure(self, updated: set[str]) -> None:
+        opts = ctx.options
+        if getattr(opts, "stream_large_bodies", None):  # the option belongs to the proxyserver addon
+            raise exceptions.OptionsError(
+                "veil: stream_large_bodies would forward large bodies unread; unset it "
+                "(veil streams SSE and NDJSON itself and limits buffered bodies with veil_max_body_bytes)"
+            )
+        if "veil_policy" in updated or self.plan is None:
+            self._load_plan(opts.veil_policy)
+        if updated & {"veil_on_error", "veil_max_decompressed_bytes"}:
+            self.options = replace(
+                self.options, on_error=opts.veil_on_error or None,
+                max_decompressed_bytes=opts.veil_max_decompressed_bytes,
+            )
+        if updated & {"veil_metrics_port", "veil_metrics_host"}:
+            self._start_admin(opts.veil_metrics_host, opts.veil_metrics_port)
+
+    def _load_plan(self, policy: str) -> None:
+        path = policy or os.environ.get("VEIL_POLICY", "")
+        try:
+            plan = load_policy(path) if path else resolve_plan(None)
+        except VeilError as exc:
+            raise exceptions.OptionsError(f"veil_policy: {exc}") from None
+        self.plan, self._policy = plan, path
+        if self.watcher is not None:
+            self.watcher.stop()
+            self.watcher = None
+        if self.serving:
+            self._watch()
+
+    def running(self) -> None:
+        self.serving = True
+        self._watch()
+        assert self.plan is not None
+        log.info("veil: proxying with %r (%s)", self.plan, "hot reload on" if self._policy else "built-in policy")
+        if not self._policy:
+            log.warning("veil: the built-in default policy also redacts Authorization and cookies on requests; "
+                        "in front of an app that needs them, give a policy (see README 'Narrowing the default')")
+
+    def done(self) -> None:
+        self.serving = False
+        if self.watcher is not None:
+            self.watcher.stop()
+        if self.admin is not None:
+            self.admin.stop()
+            self.admin = None
+
+    def _watch(self) -> None:
+        if self._policy and self.watcher is None:
+            self.watcher = PolicyWatcher(Path(self._policy), self._swap, self._reload_failed)
+            self.watcher.start()
+
+    def _swap(self, plan: Plan) -> None:
+        self.plan = plan  # one reference assignment: flows already running keep their own plan
+        if self.metrics is not None:
+            self.metrics.policy_reloads.labels("ok").inc()
+
+    def _reload_failed(self, message: str) -> None:
+        if self.metrics is not None:
+            self.metrics.policy_reloads.labels("error").inc()
+
+    def _start_admin(self, host: str, port: int) -> None:
+        if self.admin is not None:
+            self.admin.stop()
+            self.admin = None
+        if port <= 0:
+            return
+        from veil.proxy_addon.admin import AdminServer
+        from veil.integrations.prometheus import Metrics
+        import prometheus_client
+
+        if self.metrics is None:
+            self.metrics = Metrics(registry=prometheus_client.CollectorRegistry())
+            self.options = replace(self.options, observer=self.metrics)
+        try:
+            self.admin = AdminServer(host, port, self.metrics, lambda: self.serving and self.plan is not None)
+        except OSError as exc:
+            raise exceptions.OptionsError(f"veil_metrics_port: cannot listen on {host}:{port}: {exc}") from None
+
+    # -- requests ------------------------------------------------------------------------
+
+    @_fail_closed("request")
+    def requestheaders(self, flow: http.HTTPFlow) -> None:
+        if flow.response or flow.error or not flow.live:
+            return
+        if self.plan is None:
+            # Loaded as a script whose configure failed: mitmproxy keeps running, veil must not forward.
+            flow.response = http.Response.make(
+                503, b'{"error":"veil_not_ready","reason":"policy_not_loaded"}', {"content-type": "application/json"}
+            )
+            return
+        request = flow.request
+        path, _, query = request.path.partition("?")
+        limit = self.plan.limits.max_body_bytes
+        if ctx.options.veil_max_body_bytes > 0:
+            limit = min(limit, ctx.options.veil_max_body_bytes)
+        exchange = _Exchange(self.plan, self.options, request.method, request.pretty_host, path, limit)
+        self._flows[flow] = exchange
+        headers = _str_headers(request.headers.fields)
+        ctype = header_value(headers, "content-type")
+        route = exchange.route("request", ctype)
+        exchange.restorer = exchange.plan.restorer(route)
+        try:
+            new_headers, new_query, _ = redact_head(exchange.plan, route, headers, query)
+        except RedactionError as exc:
+            self._refuse(flow, exchange, exc.reason, "request")
+            return
+        request.headers = http.Headers(_raw_headers(new_headers))
+        if new_query != query:
+            request.path = f"{path}?{new_query}"
+        if body_kind_of(ctype) == "binary":
+            request.stream = True  # never rewritten, so never buffered: uploads stream on
+        elif _declared_length(headers) > exchange.limit:
+            self._refuse(flow, exchange, "body_too_large", "request")
+
+    @_fail_closed("request")
+    def request(self, flow: http.HTTPFlow) -> None:
+        exchange = self._flows.get(flow)
+        if exchange is None or flow.response or flow.error or not flow.live or flow.request.stream:
+            return
+        request = flow.request
+        body = request.raw_content or b""
+        if not body:
+            return
+        headers = _str_headers(request.headers.fields)
+        ctype = header_value(headers, "content-type")
+        try:
+            if len(body) > exchange.limit:
+                raise RedactionError("body_too_large", "request body is over the limit")
+            out, _, outcome = redact_buffered(
+                exchange.plan, exchange.route("request", ctype), body, ctype,
+                header_value(headers, "content-encoding"), exchange.options, "proxy",
+            )
+        except RedactionError as exc:
+            self._refuse(flow, exchange, exc.reason, "request")
+            return
+        if outcome == "rewritten":
+            request.headers = http.Headers(_raw_headers(replace_length(headers, len(out))))
+            request.raw_content = out
+
+    # -- responses -----------------------------------------------------------------------
+
+    @_fail_closed("response")
+    def responseheaders(self, flow: http.HTTPFlow) -> None:
+        exchange = self._flows.get(flow)
+        if exchange is None or flow.response is None or flow.error or not flow.live:
+            return
+        response = flow.response
+        headers = _str_headers(response.headers.fields)
+        ctype = header_value(headers, "content-type")
+        cenc = header_value(headers, "content-encoding")
+        kind = stream_kind(ctype)
+        streams = body_kind_of(ctype) == "binary" or (kind is not None and can_stream(cenc))
+        if not streams:
+            response.stream = False  # veil must see the whole body (another addon may have asked to stream)
+            return
+        # Streamed headers leave now, so they are rewritten now.
+        route = exchange.route("response", ctype)
+        try:
+            new_headers = redact_head(exchange.plan, route, headers, "")[0]
+        except RedactionError as exc:
+            self._refuse(flow, exchange, exc.reason, "response")
+            response.stream = False
+            return
+        if kind is None:
+            response.headers = http.Headers(_raw_headers(new_headers))
+            response.stream = True  # binary: never rewritten, streams through unread
+            return
+        response.headers = http.Headers(_raw_headers(replace_length(new_headers, None)))
+        exchange.stream = ResponseStream(exchange.plan, route, kind, cenc, exchange.options, exchange.restorer)
+        response.stream = exchange.stream
+
+    @_fail_closed("response")
+    def response(self, flow: http.HTTPFlow) -> None:
+        exchange = self._flows.pop(flow, None)
+        if exchange is None or flow.response is None or flow.error:
+            return
+        response = flow.response
+        if exchange.failed:
+            self._block(flow, exchange.failed, "response")
+            return
+        if exchange.stream is not None:
+            if exchange.stream.failed and exchange.stream.blocks:
+                flow.kill()  # abort the connection: the cut stream must not look complete
+            return
+        if response.stream:
+            return  # binary, streamed through unread
+        headers = _str_headers(response.headers.fields)
+        ctype = header_value(headers, "content-type")
+        route = exchange.route("response", ctype)
+        body = response.raw_content or b""
+        try:
+            headers = redact_head(exchange.plan, route, headers, "")[0]
+            out, outcome = body, ""
+            if body:
+                if len(body) > exchange.limit:
+                    raise RedactionError("body_too_large", "response body is over the limit")
+                out, _, outcome = redact_buffered(
+                    exchange.plan, route, body, ctype, header_value(headers, "content-encoding"),
+                    exchange.options, "proxy", restorer=exchange.restorer,
+                )
+        except RedactionError as exc:
+            self._refuse(flow, exchange, exc.reason, "response")
+            return
+        if outcome == "rewritten":
+            headers = replace_length(headers, len(out))
+        response.headers = http.Headers(_raw_headers(headers))
+        if outcome == "rewritten":
+            response.raw_content = out
+
+    def error(self, flow: http.HTTPFlow) -> None:
+        self._flows.pop(flow, None)
+
+    # -- failures ------------------------------------------------------------------------
+
+    def _refuse(self, flow: http.HTTPFlow, exchange: _Exchange, reason: str, direction: str) -> None:
+        log.warning("veil: %s redaction failed: %s (%s)", direction, reason, exchange.method)
+        if exchange.options.blocks(exchange.plan):
+            self._block(flow, reason, direction)
+
+    def _block(self, flow: http.HTTPFlow, reason: str, direction: str) -> None:
+        """Answer with the documented error instead of the message; kill what can't be answered."""
+        exchange = self._flows.get(flow)
+        if exchange is not None and flow.response is not None and flow.response.data.content is None:
+            exchange.failed = reason  # in responseheaders: the response hook answers
+            return
+        self._flows.pop(flow, None)
+        status, headers, body = error_response(reason, direction)
+        if flow.request.stream and direction == "request" or flow.response is not None and flow.response.stream:
+            if flow.killable:
+                flow.kill()  # bytes already left: the connection is aborted instead
+            return
+        flow.response = http.Response.make(status, body, dict(headers))
+
+
+def _declared_length(headers: Headers) -> int:
+    try:
+        return int(header_value(headers, "content-length") or 0)
+    except ValueError:
+        return 0
+
+
+def _str_headers(fields: Any) -> Headers:
+    return [(bytes(k).decode("latin-1"), bytes(v).decode("latin-1")) for k, v in fields]
+
+
+def _raw_headers(headers: Headers) -> list[tuple[bytes, bytes]]:
+    return [(k.encode("latin-1"), _encode_value(v)) for k, v in headers]
+
+
+def _encode_value(value: str) -> bytes:
+    try:
+        return value.encode("latin-1")
+    except UnicodeEncodeError:  # a replacement (say a mask character) outside latin-1
+        return value.encode("utf-8")

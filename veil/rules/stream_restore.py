@@ -1,0 +1,231 @@
+"""Restore tokens in a streamed reply (SSE, NDJSON), also when a token is split across events.
+
+Use it on a streamed reply to a request whose rules said ``tokenize`` with ``restore:
+true``, on the lines ``LineRedactor`` returns. An LLM emits a few characters per event,
+so a token arrives in pieces that restoring each line alone would leave as they are.
+
+Each string field of a payload line, named by its path (OpenAI's ``choices.0.delta.content``,
+Anthropic's ``delta.text``, ``()`` for plain text), is a text channel that goes on in the
+next payload line. A line whose field ends in what may be the start of a token is held
+until the token completes (its value goes where it starts; later lines it spanned get
+``""``), can no longer complete, or a payload line lacks the field (lines go on as they
+came). Lines are never dropped or reordered; a line nothing changed is sent as it came.
+
+Caveats: this writes sensitive values into traffic; use it only where the reply goes back
+to the party that sent them (see :mod:`veil.rules.restore`). Holding adds latency: a field
+ending in ``t`` (``"default"``) waits for the next line. Past ``max_held_bytes`` or
+``max_held_lines``, held lines go on unrestored.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from veil.rules.actions.tokenize import partial_token_start
+from veil.rules.restore import Restorer
+
+Path = tuple[str | int, ...]
+"""Where a string sits in a JSON document (keys and list indices); ``()`` for plain text."""
+
+
+@dataclass(eq=False, slots=True)
+class _Line:
+    raw: bytes
+    ending: bytes
+    prefix: bytes = b""  # ``data:`` plus its optional space, for SSE
+    doc: Any = None  # the parsed JSON document; None for a plain-text payload
+    fields: dict[Path, str] = field(default_factory=dict)  # original text of each channelled field
+    new: dict[Path, str] = field(default_factory=dict)  # final text of each field that changed
+    pending: int = 0  # fields a channel still holds: the line waits for all of them
+
+
+@dataclass(eq=False, slots=True)
+class _Channel:
+    parts: list[tuple[_Line, str]]  # held lines with the still unsettled text of the field
+    head: str = ""  # settled text of the first part, which comes before its unsettled text
+
+    def text(self) -> str:
+        return "".join(part for _, part in self.parts)
+
+
+class StreamRestorer:
+    """Feed complete lines (bytes of whole lines, as ``LineRedactor.feed`` returns them),
+    get back the lines to send on; ``close`` releases whatever is still held.
+
+    ``kind`` is ``sse`` (``data:`` lines are payload) or ``ndjson`` (every non-blank line is).
+
+    >>> restore = StreamRestorer(plan.restorer(route), "sse")  # doctest: +SKIP
+    >>> restore.feed(b'data: {"text":"to tok_EMA"}\\n\\n')  # doctest: +SKIP
+    b''
+    >>> restore.feed(b'data: {"text":"IL_k1_..."}\\n')  # doctest: +SKIP
+    b'data: {"text":"to jane@example.com"}\\n\\ndata: {"text":""}\\n'
+    """
+
+    def __init__(
+        self, restorer: Restorer, kind: str, max_held_bytes: int = 64 * 1024, max_held_lines: int = 512
+    ) -> None:
+        if kind not in ("sse", "ndjson"):
+            raise ValueError(f"kind must be 'sse' or 'ndjson', got {kind!r}")
+        self.restorer, self.kind = restorer, kind
+        self.max_held_bytes, self.max_held_lines = max_held_bytes, max_held_lines
+        self.restored = 0  # tokens restored so far
+        self._held: deque[_Line] = deque()
+        self._held_bytes = 0
+        self._channels: dict[Path, _Channel] = {}
+
+    def feed(self, lines: bytes) -> bytes:
+        out = []
+        for raw in lines.splitlines(keepends=True):
+            self._take(raw)
+            out.append(self._release())
+        return b"".join(out)
+
+    def close(self) -> bytes:
+        self._end_channels(list(self._channels))
+        return self._release()
+
+    def _end_channels(self, paths: list[Path]) -> None:
+        for path in paths:  # no token completed: the lines go on as they came
+            self._settle(path, [], None)
+
+    def _take(self, raw: bytes) -> None:
+        line, fields = self._parse(raw)
+        self._held.append(line)
+        self._held_bytes += len(line.raw)
+        if fields is not None:
+            self._end_channels([path for path in self._channels if path not in fields])
+            # Every field is its own channel: OpenAI's "service_tier": "default" ends in t on
+            # every line, and must not stand in for the text that carries the token.
+            for path, text in fields.items():
+                if path not in self._channels and "tok_" not in text and partial_token_start(text) is None:
+                    continue  # nothing to restore or wait for (most fields)
+                line.fields[path] = text
+                line.pending += 1
+                self._channels.setdefault(path, _Channel([])).parts.append((line, text))
+                self._scan(path)
+        if len(self._held) > self.max_held_lines or self._held_bytes > self.max_held_bytes:
+            self._end_channels(list(self._channels))
+
+    def _parse(self, raw: bytes) -> tuple[_Line, dict[Path, str] | None]:
+        """The line and its string fields; None for a line that carries no payload."""
+        body = raw.rstrip(b"\r\n")
+        line = _Line(raw, raw[len(body):])
+        if not body.strip():
+            return line, None
+        if self.kind == "sse":
+            name, colon, value = body.partition(b":")
+            if name != b"data" or not colon:
+                return line, None  # event:, id:, retry:, comments
+            line.prefix = b"data:" + (b" " if value.startswith(b" ") else b"")
+        payload = body[len(line.prefix):]
+        try:
+            doc = orjson.loads(payload)
+        except orjson.JSONDecodeError:
+            doc = None
+        if isinstance(doc, (dict, list)):
+            line.doc = doc
+            return line, _strings(doc)
+        if self.kind == "ndjson":
+            # Still JSON (a scalar, or broken): escape values, a quote must not end a string.
+            text, count = self.restorer.restore_text(payload.decode("utf-8", "surrogateescape"), json_escape=True)
+            if count:
+                self.restored += count
+                line.raw = text.encode("utf-8", "surrogateescape") + line.ending
+            return line, {}
+        return line, {(): payload.decode("utf-8", "surrogateescape")}
+
+    def _scan(self, path: Path) -> None:
+        """Restore the channel's complete tokens; settle all before a token still completing."""
+        text = self._channels[path].text()
+        tokens: list[tuple[int, int, str]] = []
+        done = 0  # end of the last token restored
+        start = text.find("tok_")
+        while start >= 0:
+            opened = self.restorer.open_at(text, start)
+            if opened is not None:
+                tokens.append((start, *opened))
+                done = opened[0]
+            # A "tok_" that does not open may hide another in its key id ("tok_A_xtok_B_k1_...").
+            start = text.find("tok_", done if opened is not None else start + 1)
+        self.restored += len(tokens)
+        tail = partial_token_start(text[done:])
+        self._settle(path, tokens, None if tail is None else done + tail)
+
+    def _settle(self, path: Path, tokens: list[tuple[int, int, str]], hold: int | None) -> None:
+        """Final text for the channel's lines up to ``hold`` (all when None); the rest stays held."""
+        channel = self._channels.pop(path)
+        text = channel.text()
+        cut = len(text) if hold is None else hold
+        head, start = channel.head, 0
+        for i, (line, part) in enumerate(channel.parts):
+            end = start + len(part)
+            if end > cut:
+                channel.head = head + _rebuild(text, tokens, start, cut)
+                channel.parts[: i + 1] = [(line, text[cut:end])]
+                self._channels[path] = channel
+                return
+            final = head + _rebuild(text, tokens, start, end)
+            line.pending -= 1
+            if final != line.fields[path]:
+                line.new[path] = final
+            head, start = "", end
+
+    def _release(self) -> bytes:
+        out = []
+        while self._held and not self._held[0].pending:
+            line = self._held.popleft()
+            self._held_bytes -= len(line.raw)
+            out.append(self._emit(line))
+        return b"".join(out)
+
+    def _emit(self, line: _Line) -> bytes:
+        if not line.new:
+            return line.raw
+        if line.doc is None:
+            # A line break in a value would end the data: line; SSE joins data: lines with "\n".
+            pieces = re.split(r"\r\n|\r|\n", line.new[()]) if self.kind == "sse" else [line.new[()]]
+            glue = (line.ending or b"\n") + line.prefix
+            payload = glue.join(piece.encode("utf-8", "surrogateescape") for piece in pieces)
+        else:
+            for path, text in line.new.items():
+                node = line.doc
+                for key in path[:-1]:
+                    node = node[key]
+                node[path[-1]] = text
+            try:
+                payload = orjson.dumps(line.doc)
+            except TypeError:  # a lone surrogate in a value (from a request that was not UTF-8)
+                payload = json.dumps(line.doc, separators=(",", ":")).encode("ascii")
+        return line.prefix + payload + line.ending
+
+
+def _strings(doc: Any) -> dict[Path, str]:
+    """Every string leaf of a JSON document by its path (iterative: documents may nest deep)."""
+    found: dict[Path, str] = {}
+    stack: list[tuple[Path, Any]] = [((), doc)]
+    while stack:
+        path, node = stack.pop()
+        if isinstance(node, str):
+            found[path] = node
+        items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
+        stack.extend(((*path, key), value) for key, value in items)
+    return found
+
+
+def _rebuild(text: str, tokens: list[tuple[int, int, str]], start: int, end: int) -> str:
+    """``text[start:end]``, tokens starting there replaced by their values, the rest of earlier ones cut."""
+    out, cursor = [], start
+    for first, last, value in tokens:
+        if last <= start or first >= end:
+            continue
+        if first >= start:
+            out += [text[cursor:first], value]
+        cursor = max(cursor, last)
+    out.append(text[cursor:end])
+    return "".join(out)
