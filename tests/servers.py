@@ -7,7 +7,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -26,16 +26,18 @@ def free_port() -> int:
 @contextmanager
 def serve(
     args: list[str], *, port: int, ready: str, log: Path, drop_env: tuple[str, ...] = ("VEIL_POLICY",),
-    timeout: float = 20,
+    timeout: float = 20, env: Mapping[str, str] | None = None, probe: Callable[[], bool] | None = None,
 ) -> Iterator[str]:
     """Start ``python -m <args>`` from the repo root; yield its base URL once ``ready`` answers.
 
     The process is always terminated (killed if it will not stop). ``drop_env``
-    defaults to ``VEIL_POLICY`` so the app runs the built-in default policy.
+    defaults to ``VEIL_POLICY`` so the app runs the built-in default policy;
+    ``env`` adds variables. ``probe``, when given, replaces the GET of ``ready``:
+    it returns True once the process is ready (a transport error means not yet).
     """
-    env = {k: v for k, v in os.environ.items() if k not in drop_env}
+    environ = {**{k: v for k, v in os.environ.items() if k not in drop_env}, **(env or {})}
     with open(log, "wb") as out:
-        proc = subprocess.Popen([sys.executable, "-m", *args], cwd=ROOT, env=env, stdout=out,
+        proc = subprocess.Popen([sys.executable, "-m", *args], cwd=ROOT, env=environ, stdout=out,
                                 stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -44,12 +46,16 @@ def serve(
             if proc.poll() is not None:
                 pytest.fail(f"{args[0]} exited with {proc.returncode}:\n{log.read_text()}")
             try:
-                httpx.get(base + ready, timeout=1)
-                break
+                if probe is None:
+                    httpx.get(base + ready, timeout=1)
+                    break
+                if probe():
+                    break
             except httpx.TransportError:
-                if time.monotonic() > deadline:
-                    pytest.fail(f"{args[0]} did not answer within {timeout} s:\n{log.read_text()}")
-                time.sleep(0.1)
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"{args[0]} did not answer within {timeout} s:\n{log.read_text()}")
+            time.sleep(0.1)
         yield base
     finally:
         proc.terminate()

@@ -352,3 +352,12 @@ def test_a_plan_restorer_restores_the_tokens_its_rules_made() -> None:
     stream = events(fmt, text, list(range(4, len(text), 4))) + OPENAI_END
     out, restore = run(stream, "sse", StreamRestorer(restorer, "sse"))
     assert "".join(texts(fmt, out)) == f"Sure, {EMAIL} it is" and restore.restored == 1
+
+
+def test_a_value_repeated_from_the_event_before_is_not_held() -> None:
+    """ "service_tier": "default" ends in t on every OpenAI chunk; only the first chunk may wait for it."""
+    restore = StreamRestorer(RESTORER, "sse")
+    first, second, third = _openai("Hello"), _openai(" there"), _openai(" friend")
+    assert restore.feed(first) == b""  # "default" might still be the start of a token
+    assert restore.feed(second) == first + second  # the repeat settles it; nothing else waits
+    assert restore.feed(third) == third

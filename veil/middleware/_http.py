@@ -21,6 +21,7 @@ import json
 import time
 import zlib
 from dataclasses import dataclass
+from collections.abc import Iterable
 from typing import Any
 from urllib.parse import quote
 
@@ -225,6 +226,19 @@ def replace_length(headers: list[tuple[str, str]], length: int | None) -> list[t
     if length is not None:
         out.append(("content-length", str(length)))
     return out
+
+
+def header_bytes(value: str) -> bytes:
+    """A header value for the wire: latin-1, or UTF-8 for a replacement (a mask character) outside it."""
+    try:
+        return value.encode("latin-1")
+    except UnicodeEncodeError:
+        return value.encode("utf-8")
+
+
+def str_headers(raw: Iterable[tuple[bytes, bytes]]) -> list[tuple[str, str]]:
+    """Raw (bytes) header pairs as the str pairs the plan takes; latin-1 keeps every byte."""
+    return [(bytes(k).decode("latin-1"), bytes(v).decode("latin-1")) for k, v in raw]
 
 
 def path_with_query(path: str, query: str) -> str:

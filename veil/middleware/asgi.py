@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Awaitable, Callable, Iterable, Mapping, MutableMapping
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from typing import Any
 
 from veil.errors import RedactionError
@@ -28,11 +28,13 @@ from veil.middleware._http import (
     DEFAULT_MAX_DECOMPRESSED,
     Options,
     error_response,
+    header_bytes,
     header_value,
     redact_buffered,
     redact_head,
     replace_length,
     stream_kind,
+    str_headers,
 )
 from veil.rules.media import body_kind, media_type
 from veil.rules.plan import Plan
@@ -94,7 +96,7 @@ class _Responder:
 
     def __init__(self, app: ASGIApp, plan: Plan, options: Options, scope: Scope) -> None:
         self.app, self.plan, self.options, self.scope = app, plan, options, scope
-        self.headers = _str_headers(scope.get("headers", ()))
+        self.headers = str_headers(scope.get("headers", ()))
         self.method: str = scope.get("method", "")
         self.path: str = scope.get("path", "")
         self.blocks = options.blocks(plan)
@@ -195,7 +197,7 @@ class _Responder:
             await self.send(message)
 
     async def on_start(self, message: Message) -> None:
-        headers = _str_headers(message.get("headers", ()))
+        headers = str_headers(message.get("headers", ()))
         self.ctype = header_value(headers, "content-type")
         self.cenc = header_value(headers, "content-encoding").strip().lower()
         try:
@@ -270,7 +272,7 @@ class _Responder:
                 return
             out, outcome = body, ""
         if outcome == "rewritten":
-            self.start["headers"] = _raw_headers(replace_length(_str_headers(self.start["headers"]), len(out)))
+            self.start["headers"] = _raw_headers(replace_length(str_headers(self.start["headers"]), len(out)))
         await self.send_start()
         await self.send({"type": "http.response.body", "body": out, "more_body": False})
 
@@ -312,19 +314,8 @@ def _is_binary(content_type: str) -> bool:
     return body_kind(media_type(content_type)[0]) == "binary"
 
 
-def _str_headers(raw: Iterable[tuple[bytes, bytes]]) -> Headers:
-    return [(bytes(k).decode("latin-1"), bytes(v).decode("latin-1")) for k, v in raw]
-
-
 def _raw_headers(headers: Headers) -> list[tuple[bytes, bytes]]:
-    return [(k.lower().encode("latin-1"), _encode_value(v)) for k, v in headers]
-
-
-def _encode_value(value: str) -> bytes:
-    try:
-        return value.encode("latin-1")
-    except UnicodeEncodeError:  # a replacement (say a mask character) outside latin-1
-        return value.encode("utf-8")
+    return [(k.lower().encode("latin-1"), header_bytes(v)) for k, v in headers]
 
 
 async def _unattached(message: Message) -> None:

@@ -41,11 +41,13 @@ from veil.middleware._http import (
     DEFAULT_MAX_DECOMPRESSED,
     Options,
     error_response,
+    header_bytes,
     header_value,
     redact_buffered,
     redact_head,
     replace_length,
     stream_kind,
+    str_headers,
 )
 from veil.middleware._stream_codec import can_stream
 from veil.observe import NullObserver, Observer
@@ -239,7 +241,7 @@ class VeilAddon:
             limit = min(limit, ctx.options.veil_max_body_bytes)
         exchange = _Exchange(self.plan, self.options, request.method, request.pretty_host, path, limit)
         self._flows[flow] = exchange
-        headers = _str_headers(request.headers.fields)
+        headers = str_headers(request.headers.fields)
         ctype = header_value(headers, "content-type")
         route = exchange.route("request", ctype)
         exchange.restorer = exchange.plan.restorer(route)
@@ -265,7 +267,7 @@ class VeilAddon:
         body = request.raw_content or b""
         if not body:
             return
-        headers = _str_headers(request.headers.fields)
+        headers = str_headers(request.headers.fields)
         ctype = header_value(headers, "content-type")
         try:
             if len(body) > exchange.limit:
@@ -289,7 +291,7 @@ class VeilAddon:
         if exchange is None or flow.response is None or flow.error or not flow.live:
             return
         response = flow.response
-        headers = _str_headers(response.headers.fields)
+        headers = str_headers(response.headers.fields)
         ctype = header_value(headers, "content-type")
         cenc = header_value(headers, "content-encoding")
         kind = stream_kind(ctype)
@@ -328,7 +330,7 @@ class VeilAddon:
             return
         if response.stream:
             return  # binary, streamed through unread
-        headers = _str_headers(response.headers.fields)
+        headers = str_headers(response.headers.fields)
         ctype = header_value(headers, "content-type")
         route = exchange.route("response", ctype)
         body = response.raw_content or b""
@@ -383,16 +385,5 @@ def _declared_length(headers: Headers) -> int:
         return 0
 
 
-def _str_headers(fields: Any) -> Headers:
-    return [(bytes(k).decode("latin-1"), bytes(v).decode("latin-1")) for k, v in fields]
-
-
 def _raw_headers(headers: Headers) -> list[tuple[bytes, bytes]]:
-    return [(k.encode("latin-1"), _encode_value(v)) for k, v in headers]
-
-
-def _encode_value(value: str) -> bytes:
-    try:
-        return value.encode("latin-1")
-    except UnicodeEncodeError:  # a replacement (say a mask character) outside latin-1
-        return value.encode("utf-8")
+    return [(k.encode("latin-1"), header_bytes(v)) for k, v in headers]  # case kept: mitmproxy sends it as is

@@ -25,7 +25,7 @@ from veil.rules.classify import Classifier
 from veil.rules.compiled import AllowConfig, CompiledRule
 from veil.rules.detectors.matching import CompiledDetector
 from veil.rules.json_walk import redact_document
-from veil.rules.media import FORM_TYPES, JSON_TYPES, NDJSON_TYPES, TEXT_LIKE, body_kind, media_type
+from veil.rules.media import body_kind, media_type
 from veil.rules.raw_json import scan_json_body
 from veil.rules.restore import Restorer
 from veil.rules.plan_types import EMPTY_REPORT, Finding, Report, Result, Route

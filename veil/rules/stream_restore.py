@@ -13,7 +13,8 @@ came). Lines are never dropped or reordered; a line nothing changed is sent as i
 
 Caveats: this writes sensitive values into traffic; use it only where the reply goes back
 to the party that sent them (see :mod:`veil.rules.restore`). Holding adds latency: a field
-ending in ``t`` (``"default"``) waits for the next line. Past ``max_held_bytes`` or
+ending in what may start a token (``"...t"``) waits for the next line, unless it repeats the
+line before (``"service_tier": "default"`` on every OpenAI chunk). Past ``max_held_bytes`` or
 ``max_held_lines``, held lines go on unrestored.
 """
 
@@ -78,6 +79,7 @@ class StreamRestorer:
         self._held: deque[_Line] = deque()
         self._held_bytes = 0
         self._channels: dict[Path, _Channel] = {}
+        self._last: dict[Path, str] = {}  # the previous payload line's fields
 
     def feed(self, lines: bytes) -> bytes:
         out = []
@@ -99,11 +101,14 @@ class StreamRestorer:
         self._held.append(line)
         self._held_bytes += len(line.raw)
         if fields is not None:
-            self._end_channels([path for path in self._channels if path not in fields])
+            last, self._last = self._last, fields
+            self._end_channels([path for path in self._channels if path not in fields or self._constant(path, fields, last)])
             # Every field is its own channel: OpenAI's "service_tier": "default" ends in t on
             # every line, and must not stand in for the text that carries the token.
             for path, text in fields.items():
-                if path not in self._channels and "tok_" not in text and partial_token_start(text) is None:
+                if path not in self._channels and "tok_" not in text and (
+                    partial_token_start(text) is None or last.get(path) == text
+                ):
                     continue  # nothing to restore or wait for (most fields)
                 line.fields[path] = text
                 line.pending += 1
@@ -111,6 +116,13 @@ class StreamRestorer:
                 self._scan(path)
         if len(self._held) > self.max_held_lines or self._held_bytes > self.max_held_bytes:
             self._end_channels(list(self._channels))
+
+    def _constant(self, path: Path, fields: dict[Path, str], last: dict[Path, str]) -> bool:
+        """A field that only repeats the value it held on the line before is not text being
+        streamed ("service_tier": "default" on every OpenAI chunk ends in t); holding it would
+        delay every event by one."""
+        text = fields[path]
+        return bool(text) and text == last.get(path) and "tok_" not in text and len(self._channels[path].parts) == 1
 
     def _parse(self, raw: bytes) -> tuple[_Line, dict[Path, str] | None]:
         """The line and its string fields; None for a line that carries no payload."""
