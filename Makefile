@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test bench typecheck clean
+.PHONY: demo test bench bench-proxy typecheck clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,9 @@ test: $(BIN)/.installed  ## type-check veil (mypy --strict), then run the test s
 
 bench: $(BIN)/.installed  ## engine benchmark: plan vs orjson round trip vs naive stdlib re walker
 	$(BIN)/python bench/engine.py
+
+bench-proxy: $(BIN)/.installed  ## proxy latency: direct vs plain mitmdump vs veil proxy, in one run
+	$(BIN)/python bench/proxy.py
 
 typecheck: $(BIN)/.installed
 	$(BIN)/python -m mypy veil

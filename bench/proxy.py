@@ -32,13 +32,15 @@ Checked on every timed response: direct and mitmdump must return exactly the
 upstream bytes (else exit 2), veil must answer 200 (else exit 2), and for
 realistic payloads no seeded PII value may survive in veil's response (a
 "LEAK" line per value, "leaks: N" and exit 1). Exit 0 when all is well.
---quick: N=60, 1 KB and 10 KB only, a shorter warm-up (~30 s). See bench/README.md.
+Default run: 1 KB, 10 KB and 100 KB, ~1 min on 2 CPUs; --quick: N=60, 1 KB and 10 KB only,
+a shorter warm-up, ~10 s. (bench/README.md covers the engine and middleware benchmarks.)
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib.util
+import json
 import math
 import os
 import platform
@@ -55,13 +57,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import httpx  # noqa: E402
-import mitmproxy.version  # noqa: E402
-import starlette  # noqa: E402
-import uvicorn  # noqa: E402
-from payloads import SIZES, Payload, build  # noqa: E402
+import httpx
+import mitmproxy.version
+import starlette
+import uvicorn
+from payloads import SIZES, Payload, build
 
-import veil  # noqa: E402
+import veil
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
@@ -213,8 +215,6 @@ def run_cell(cell: Cell, clients: dict[str, httpx.Client], n: int) -> None:
 
 def leaks(p: Payload, output: bytes) -> list[str]:
     """Seeded PII that survives: free-text values as raw substrings, whole values as JSON literals."""
-    import json
-
     found = [v for v in p.pii_substrings if v.encode() in output]
     found += [v for v in p.pii_values if json.dumps(v).encode() in output]
     return found

@@ -22,13 +22,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import uvicorn  # noqa: E402
-from starlette.applications import Starlette  # noqa: E402
-from starlette.requests import Request  # noqa: E402
-from starlette.responses import PlainTextResponse, Response  # noqa: E402
-from starlette.routing import Route  # noqa: E402
-
-from payloads import SIZES, build  # noqa: E402
+import uvicorn
+from payloads import SIZES, build
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route
 
 JSON = "application/json"
 VARIANTS = ("realistic", "pii_free")

@@ -77,4 +77,7 @@ def send_response(
 
 
 def _as_bytes(chunks: bytes | Sequence[bytes]) -> bytes:
-    return chunks if isinstance(chunks, bytes) else b"".join(chunks)
+    pieces = [chunks] if isinstance(chunks, bytes) else list(chunks)
+    # mitmproxy writes each piece as an HTTP/1.1 chunk: an empty one would end the body for the client.
+    assert all(pieces), f"the stream returned an empty chunk: {pieces!r}"
+    return b"".join(pieces)

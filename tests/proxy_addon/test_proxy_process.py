@@ -28,6 +28,7 @@ import os
 import re
 import ssl
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -38,7 +39,7 @@ from typing import Any, TypeVar
 import httpx
 import pytest
 
-from tests.proxy_addon.tls import make_server_files
+from tests.proxy_addon.tls import ServerFiles, make_server_files
 from tests.servers import free_port, serve
 
 CURL = "/usr/bin/curl"
@@ -90,15 +91,18 @@ class Proxy:
 
 
 @contextmanager
-def run_upstream(directory: Path, *tls: str, probe: Callable[[], bool] | None = None) -> Iterator[Upstream]:
+def run_upstream(directory: Path, tls: ServerFiles | None = None) -> Iterator[Upstream]:
+    """The upstream app under uvicorn, over HTTPS with ``tls``; ready once ``/health`` answers 200."""
     port = free_port()
+    verify: ssl.SSLContext | bool
     record = directory / "upstream.jsonl"
-    args = ["uvicorn", "tests.proxy_addon.upstream_app:app", "--host", "127.0.0.1", "--port", str(port), *tls]
-    scheme = "https" if tls else "http"
-    url = f"{scheme}://127.0.0.1:{port}"
-    probe = probe or (lambda: httpx.get(f"{url}/health", timeout=1).status_code == 200)
+    args = ["uvicorn", "tests.proxy_addon.upstream_app:app", "--host", "127.0.0.1", "--port", str(port)]
+    url, verify = f"http://127.0.0.1:{port}", True
+    if tls is not None:
+        args += ["--ssl-keyfile", str(tls.key), "--ssl-certfile", str(tls.cert)]
+        url, verify = f"https://127.0.0.1:{port}", ssl.create_default_context(cafile=str(tls.ca_cert))
     with serve(args, port=port, ready="/health", log=directory / "uvicorn.log", env={"UPSTREAM_LOG": str(record)},
-               probe=probe):
+               probe=lambda: httpx.get(f"{url}/health", verify=verify, timeout=1).status_code == 200):
         yield Upstream(url, record)
 
 
@@ -127,8 +131,10 @@ def eventually(check: Callable[[], T], what: str, timeout: float = 10) -> T:
 
 
 def curl(*args: str) -> str:
-    """Run curl (no ~/.curlrc, no proxy from the environment unless given); its stdout."""
-    done = subprocess.run([CURL, "-q", "-sS", "--noproxy", "*", *args], capture_output=True, text=True, timeout=20)
+    """Run curl, without ~/.curlrc and without proxy variables from the environment; its stdout."""
+    env = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}
+    done = subprocess.run([CURL, "-q", "-sS", *args], capture_output=True, text=True, timeout=20, env=env,
+                          check=False)
     assert done.returncode == 0, done.stderr
     return done.stdout
 
@@ -171,15 +177,8 @@ def egress(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Egress]:
     """An HTTPS upstream and ``veil proxy --egress`` (default policy) for clients to reach it through."""
     directory = tmp_path_factory.mktemp("egress")
     files = make_server_files(directory)
-    trust_upstream = ssl.create_default_context(cafile=str(files.ca_cert))
-    tls = ("--ssl-keyfile", str(files.key), "--ssl-certfile", str(files.cert))
     confdir = directory / "confdir"
-
-    def probe() -> bool:
-        return httpx.get(f"https://127.0.0.1:{port}/health", verify=trust_upstream, timeout=1).status_code == 200
-
-    port = free_port()
-    with run_upstream(directory, *tls, "--port", str(port), probe=probe) as server, run_proxy(
+    with run_upstream(directory, tls=files) as server, run_proxy(
         directory, "--egress", "--confdir", str(confdir), "--set", f"ssl_verify_upstream_trusted_ca={files.ca_cert}",
     ) as proxy:
         yield Egress(proxy, server, confdir / "mitmproxy-ca-cert.pem", files.ca_cert)
@@ -212,6 +211,7 @@ def test_credentials_cookies_query_secrets_and_pii_never_reach_the_upstream(prox
     assert record["query"].endswith("&page=2") and record["query"].startswith("access_token=")
     body = json.loads(record["body"])
     assert body["order"] == 7 and body["email"] == "[REDACTED:EMAIL]"
+    assert ["authorization", "[REDACTED:SECRET]"] in record["headers"]
     assert ["cookie", "session=[REDACTED:SECRET]"] in record["headers"]
 
 
@@ -387,15 +387,48 @@ def test_egress_https_request_and_reply_are_redacted_for_a_client_trusting_the_p
 def test_egress_https_fails_for_a_client_that_does_not_trust_the_proxy_ca(egress: Egress) -> None:
     """Trusting only the real upstream's CA is not enough: the proxy presents its own certificate."""
     trust_upstream = ssl.create_default_context(cafile=str(egress.upstream_ca))
-    with httpx.Client(proxy=egress.proxy.url, verify=trust_upstream, timeout=10) as client:
-        with pytest.raises(httpx.ConnectError, match="CERTIFICATE_VERIFY_FAILED"):
-            client.post(f"{egress.upstream.url}/echo", headers={"X-Test-Id": "egress-untrusted"},
-                        json={"email": "jane@example.com"})
+    with httpx.Client(proxy=egress.proxy.url, verify=trust_upstream, timeout=10) as client, pytest.raises(
+        httpx.ConnectError, match="CERTIFICATE_VERIFY_FAILED"
+    ):
+        client.post(f"{egress.upstream.url}/echo", headers={"X-Test-Id": "egress-untrusted"},
+                    json={"email": "jane@example.com"})
     assert egress.upstream.arrived("egress-untrusted") == []
 
 
-def test_curl_through_the_egress_proxy_gets_redacted_https_replies(egress: Egress) -> None:
-    out = curl("--proxy", egress.proxy.url, "--cacert", str(egress.mitm_ca), f"{egress.upstream.url}/profile")
+def test_curl_through_the_egress_proxy_is_redacted_both_ways_over_https(egress: Egress) -> None:
+    through = ("--proxy", egress.proxy.url, "--cacert", str(egress.mitm_ca))
+    curl(*through, f"{egress.upstream.url}/echo", "-H", "Content-Type: application/json",
+         "-H", "X-Test-Id: egress-curl", "--data", '{"note": "mail jane@example.com"}')
+    [record] = egress.upstream.arrived("egress-curl")
+    assert json.loads(record["body"]) == {"note": "mail [REDACTED:EMAIL]"}
+
+    out = curl(*through, f"{egress.upstream.url}/profile")
     for value in PII:
         assert value not in out
     assert json.loads(out)["customer"]["email"] == "[REDACTED:EMAIL]"
+
+
+# -- the same addon under plain mitmdump --------------------------------------------------------------
+
+
+def test_the_addon_script_under_plain_mitmdump_redacts_both_ways(
+    upstream: Upstream, tmp_path: Path
+) -> None:
+    """``mitmdump -s "$(python -m veil.proxy_addon)"``, as the README shows it."""
+    script = subprocess.run([sys.executable, "-m", "veil.proxy_addon"], capture_output=True, text=True,
+                            check=True).stdout.strip()
+    port, admin_port = free_port(), free_port()
+    args = ["tests.proxy_addon.mitmdump_main", "-q", "-s", script, "--mode", f"reverse:{upstream.url}",
+            "--listen-host", "127.0.0.1", "--listen-port", str(port), "--set", f"confdir={tmp_path / 'confdir'}",
+            "--set", f"veil_metrics_port={admin_port}"]
+    admin = f"http://127.0.0.1:{admin_port}"
+    with serve(args, port=port, ready="/readyz", log=tmp_path / "mitmdump.log",
+               probe=lambda: httpx.get(f"{admin}/readyz", timeout=1).status_code == 200) as url:
+        sent = httpx.post(f"{url}/echo", json={"email": "jane@example.com"}, timeout=10,
+                          headers={"X-Test-Id": "mitmdump-script"})
+        profile = httpx.get(f"{url}/profile", timeout=10)
+    [record] = upstream.arrived("mitmdump-script")
+    assert "jane@example.com" not in json.dumps(record) and sent.status_code == 200
+    assert profile.status_code == 200
+    for value in PII:
+        assert value not in profile.text

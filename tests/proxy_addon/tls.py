@@ -35,7 +35,7 @@ def _pem_key(key: ec.EllipticCurvePrivateKey) -> bytes:
 
 def make_server_files(directory: Path) -> ServerFiles:
     """Write a self-signed CA and a certificate it signed for IP 127.0.0.1 (valid for a day) into ``directory``."""
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.UTC)
     start, end = now - datetime.timedelta(minutes=5), now + datetime.timedelta(days=1)
 
     ca_key = ec.generate_private_key(ec.SECP256R1())

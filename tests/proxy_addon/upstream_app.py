@@ -18,7 +18,12 @@ from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
+from starlette.responses import (
+    JSONResponse,
+    PlainTextResponse,
+    Response,
+    StreamingResponse,
+)
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -57,7 +62,8 @@ class RecordRequests:
             "headers": [[k.decode("latin-1"), v.decode("latin-1")] for k, v in scope["headers"]],
             "body": body.decode("utf-8", "replace"),
         }
-        with open(os.environ["UPSTREAM_LOG"], "a", encoding="utf-8") as log:
+        # Written before the app answers, so a client that has its reply finds the record.
+        with open(os.environ["UPSTREAM_LOG"], "a", encoding="utf-8") as log:  # noqa: ASYNC230
             log.write(json.dumps(record) + "\n")
 
         replayed = False
@@ -90,14 +96,22 @@ async def gzipped(request: Request) -> Response:
 
 
 async def sse(request: Request) -> Response:
-    """Events a fifth of a second apart, each stamped with this process's ``time.monotonic()``."""
+    """Events a fifth of a second apart, each stamped with this process's ``time.monotonic()``.
+
+    Each event is written in two pieces 50 ms apart, cut inside the e-mail, so the proxy
+    gets a chunk that ends mid-line (it must send nothing for it, and redact the joined line).
+    """
 
     async def events() -> AsyncIterator[bytes]:
         for n in range(SSE_EVENTS):
             if n:
                 await asyncio.sleep(0.2)
             data = {"n": n, "email": "jane@example.com", "produced_at": time.monotonic()}
-            yield f"event: update\ndata: {json.dumps(data)}\n\n".encode()
+            event = f"data: {json.dumps(data)}\n\n".encode()
+            cut = event.index(b"@example.com")
+            yield event[:cut]
+            await asyncio.sleep(0.05)
+            yield event[cut:]
 
     return StreamingResponse(events(), media_type="text/event-stream")
 

@@ -46,10 +46,16 @@ class ResponseStream:
         self.seconds = 0.0
         self.direction = route.direction
 
-    def __call__(self, chunk: bytes) -> bytes:
+    def __call__(self, chunk: bytes) -> list[bytes]:
+        """The bytes to send for ``chunk``: none (``[]``) while a line or a token is incomplete.
+
+        Never ``[b""]``: mitmproxy sends each item as a chunk, and an empty one on a chunked
+        HTTP/1.1 response is ``0\\r\\n\\r\\n``, which ends the body for the client.
+        """
         started = time.perf_counter()
         try:
-            return self._step(chunk)
+            out = self._step(chunk)
+            return [out] if out else []
         finally:
             self.seconds += time.perf_counter() - started
             if not chunk:
