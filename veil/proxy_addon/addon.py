@@ -30,7 +30,7 @@ import logging
 import os
 import weakref
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -38,10 +38,8 @@ from mitmproxy import ctx, exceptions, http
 
 from veil.errors import RedactionError, VeilError
 from veil.middleware._http import (
-    DEFAULT_MAX_DECOMPRESSED,
     Options,
     error_response,
-    header_bytes,
     header_value,
     redact_buffered,
     redact_head,
@@ -51,37 +49,16 @@ from veil.middleware._http import (
 )
 from veil.middleware._stream_codec import can_stream
 from veil.observe import NullObserver, Observer
+from veil.proxy_addon.exchange import Exchange, declared_length, raw_headers
+from veil.proxy_addon.options import add_options
 from veil.proxy_addon.reload import PolicyWatcher
 from veil.proxy_addon.stream import ResponseStream
 from veil.rules.media import body_kind_of
 from veil.rules.plan import Plan
-from veil.rules.plan_types import Route
-from veil.rules.restore import Restorer
 from veil.settings import load_policy, resolve_plan
 
 log = logging.getLogger("veil")
-Headers = list[tuple[str, str]]
 F = TypeVar("F", bound=Callable[..., None])
-
-
-@dataclass(slots=True)
-class _Exchange:
-    """What one flow keeps between hooks: the plan it started with, and its request route."""
-
-    plan: Plan
-    options: Options
-    method: str
-    host: str
-    path: str
-    limit: int
-    restorer: Restorer | None = None
-    stream: ResponseStream | None = None
-    failed: str = ""
-    """Set when the response failed in ``responseheaders``: the ``response`` hook blocks it
-    (a response set earlier would get the upstream's body written into it)."""
-
-    def route(self, direction: str, content_type: str) -> Route:
-        return Route(direction, self.method, self.host, self.path, content_type)
 
 
 def _fail_closed(direction: str) -> Callable[[F], F]:
@@ -112,36 +89,12 @@ class VeilAddon:
         self.watcher: PolicyWatcher | None = None
         self.serving = False
         self._policy = ""
-        self._flows: weakref.WeakKeyDictionary[http.HTTPFlow, _Exchange] = weakref.WeakKeyDictionary()
+        self._flows: weakref.WeakKeyDictionary[http.HTTPFlow, Exchange] = weakref.WeakKeyDictionary()
 
     # -- options and lifecycle ---------------------------------------------------------
 
     def load(self, loader: Any) -> None:
-        loader.add_option(
-            "veil_policy", str, "",
-            "veil policy file. Empty: the file named by $VEIL_POLICY, else veil's built-in default policy. "
-            "The file is reloaded when it changes; an invalid edit keeps the current plan.",
-        )
-        loader.add_option(
-            "veil_on_error", str, "",
-            "What to do with a body veil cannot process: block (answer 400/413 for a request, 502 for a "
-            "response) or passthrough (forward it unchanged, logged and counted). Empty: the policy's on_error.",
-            choices=["", "block", "passthrough"],
-        )
-        loader.add_option(
-            "veil_max_body_bytes", int, 0,
-            "Largest body veil buffers and rewrites; larger ones fail (see veil_on_error). "
-            "0: the policy's limits.max_body_bytes.",
-        )
-        loader.add_option(
-            "veil_max_decompressed_bytes", int, DEFAULT_MAX_DECOMPRESSED,
-            "Largest decoded size of a gzip, deflate or br body; a larger one is a decompression bomb and fails.",
-        )
-        loader.add_option(
-            "veil_metrics_port", int, 0,
-            "Port for /healthz, /readyz and /metrics (Prometheus). 0: no operational endpoints.",
-        )
-        loader.add_option("veil_metrics_host", str, "127.0.0.1", "Address the operational endpoints bind to.")
+        add_options(loader)
 
     def configure(self, updated: set[str]) -> None:
         opts = ctx.options
@@ -176,7 +129,9 @@ class VeilAddon:
     def running(self) -> None:
         self.serving = True
         self._watch()
-        assert self.plan is not None
+        if self.plan is None:
+            log.error("veil: no policy loaded; every flow is answered 503 until one is")
+            return
         log.info("veil: proxying with %r (%s)", self.plan, "hot reload on" if self._policy else "built-in policy")
         if not self._policy:
             log.warning("veil: the built-in default policy also redacts Authorization and cookies on requests; "
@@ -239,7 +194,7 @@ class VeilAddon:
         limit = self.plan.limits.max_body_bytes
         if ctx.options.veil_max_body_bytes > 0:
             limit = min(limit, ctx.options.veil_max_body_bytes)
-        exchange = _Exchange(self.plan, self.options, request.method, request.pretty_host, path, limit)
+        exchange = Exchange(self.plan, self.options, request.method, request.pretty_host, path, limit)
         self._flows[flow] = exchange
         headers = str_headers(request.headers.fields)
         ctype = header_value(headers, "content-type")
@@ -250,12 +205,12 @@ class VeilAddon:
         except RedactionError as exc:
             self._refuse(flow, exchange, exc.reason, "request")
             return
-        request.headers = http.Headers(_raw_headers(new_headers))
+        request.headers = http.Headers(raw_headers(new_headers))
         if new_query != query:
             request.path = f"{path}?{new_query}"
         if body_kind_of(ctype) == "binary":
             request.stream = True  # never rewritten, so never buffered: uploads stream on
-        elif _declared_length(headers) > exchange.limit:
+        elif declared_length(headers) > exchange.limit:
             self._refuse(flow, exchange, "body_too_large", "request")
 
     @_fail_closed("request")
@@ -280,7 +235,7 @@ class VeilAddon:
             self._refuse(flow, exchange, exc.reason, "request")
             return
         if outcome == "rewritten":
-            request.headers = http.Headers(_raw_headers(replace_length(headers, len(out))))
+            request.headers = http.Headers(raw_headers(replace_length(headers, len(out))))
             request.raw_content = out
 
     # -- responses -----------------------------------------------------------------------
@@ -308,10 +263,10 @@ class VeilAddon:
             response.stream = False
             return
         if kind is None:
-            response.headers = http.Headers(_raw_headers(new_headers))
+            response.headers = http.Headers(raw_headers(new_headers))
             response.stream = True  # binary: never rewritten, streams through unread
             return
-        response.headers = http.Headers(_raw_headers(replace_length(new_headers, None)))
+        response.headers = http.Headers(raw_headers(replace_length(new_headers, None)))
         exchange.stream = ResponseStream(exchange.plan, route, kind, cenc, exchange.options, exchange.restorer)
         response.stream = exchange.stream
 
@@ -349,7 +304,7 @@ class VeilAddon:
             return
         if outcome == "rewritten":
             headers = replace_length(headers, len(out))
-        response.headers = http.Headers(_raw_headers(headers))
+        response.headers = http.Headers(raw_headers(headers))
         if outcome == "rewritten":
             response.raw_content = out
 
@@ -358,7 +313,7 @@ class VeilAddon:
 
     # -- failures ------------------------------------------------------------------------
 
-    def _refuse(self, flow: http.HTTPFlow, exchange: _Exchange, reason: str, direction: str) -> None:
+    def _refuse(self, flow: http.HTTPFlow, exchange: Exchange, reason: str, direction: str) -> None:
         log.warning("veil: %s redaction failed: %s (%s)", direction, reason, exchange.method)
         if exchange.options.blocks(exchange.plan):
             self._block(flow, reason, direction)
@@ -376,14 +331,3 @@ class VeilAddon:
                 flow.kill()  # bytes already left: the connection is aborted instead
             return
         flow.response = http.Response.make(status, body, dict(headers))
-
-
-def _declared_length(headers: Headers) -> int:
-    try:
-        return int(header_value(headers, "content-length") or 0)
-    except ValueError:
-        return 0
-
-
-def _raw_headers(headers: Headers) -> list[tuple[bytes, bytes]]:
-    return [(k.encode("latin-1"), header_bytes(v)) for k, v in headers]  # case kept: mitmproxy sends it as is

@@ -1,0 +1,36 @@
+"""The addon's mitmproxy options, each with the one-paragraph help ``mitmdump --options`` shows."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from veil.middleware._http import DEFAULT_MAX_DECOMPRESSED
+
+
+def add_options(loader: Any) -> None:
+    """Declare ``veil_*`` options on mitmproxy's loader (the addon's ``load`` hook)."""
+    loader.add_option(
+        "veil_policy", str, "",
+        "veil policy file. Empty: the file named by $VEIL_POLICY, else veil's built-in default policy. "
+        "The file is reloaded when it changes; an invalid edit keeps the current plan.",
+    )
+    loader.add_option(
+        "veil_on_error", str, "",
+        "What to do with a body veil cannot process: block (answer 400/413 for a request, 502 for a "
+        "response) or passthrough (forward it unchanged, logged and counted). Empty: the policy's on_error.",
+        choices=["", "block", "passthrough"],
+    )
+    loader.add_option(
+        "veil_max_body_bytes", int, 0,
+        "Largest body veil buffers and rewrites; larger ones fail (see veil_on_error). "
+        "0: the policy's limits.max_body_bytes.",
+    )
+    loader.add_option(
+        "veil_max_decompressed_bytes", int, DEFAULT_MAX_DECOMPRESSED,
+        "Largest decoded size of a gzip, deflate or br body; a larger one is a decompression bomb and fails.",
+    )
+    loader.add_option(
+        "veil_metrics_port", int, 0,
+        "Port for /healthz, /readyz and /metrics (Prometheus). 0: no operational endpoints.",
+    )
+    loader.add_option("veil_metrics_host", str, "127.0.0.1", "Address the operational endpoints bind to.")
