@@ -16,6 +16,7 @@ from stdnum import luhn
 
 from veil.rules.detectors._common import LEAD_NUMBER, is_ascii_digits, strip_separators
 from veil.rules.detectors.base import DetectorSpec
+from veil.rules.detectors.verdicts import remembered
 
 # (prefix ranges as (low, high) over the first len(low) digits, allowed lengths)
 _BRANDS: tuple[tuple[tuple[tuple[str, str], ...], frozenset[int]], ...] = (
@@ -70,7 +71,7 @@ def _grouped(sep: str) -> str:
 CREDIT_CARD = DetectorSpec(
     name="CREDIT_CARD",
     pattern=rf"{LEAD_NUMBER}(?P<value>[2-6]\d{{12,18}}|{_grouped(' ')}|{_grouped('-')})\b",
-    validator=is_card_number,
+    validator=remembered(is_card_number),
     context=("card", "credit card", "cc", "pan", "visa", "mastercard", "amex"),
     description="Payment card number (Visa, Mastercard, Amex, Discover, JCB, Diners, UnionPay, Maestro), Luhn-checked.",
     examples=("card 4111 1111 1111 1111 exp 12/29", "amex: 3782-822463-10005", "pan=5555555555554444"),

@@ -13,6 +13,7 @@ from __future__ import annotations
 from stdnum import iban as _iban
 
 from veil.rules.detectors.base import DetectorSpec
+from veil.rules.detectors.verdicts import remembered
 
 
 def is_iban(candidate: str) -> bool:
@@ -29,7 +30,7 @@ IBAN = DetectorSpec(
         r"\b(?P<value>[A-Z]{2}\d{2}[A-Z0-9]{11,30}"
         r"|[A-Z]{2}\d{2}(?: [A-Z0-9]{4}){2,7}(?: [A-Z0-9]{1,4})?)\b"
     ),
-    validator=is_iban,
+    validator=remembered(is_iban),
     context=("iban", "account", "bank"),
     description="IBAN, validated with check digits and per-country length/format.",
     examples=("IBAN: DE89 3704 0044 0532 0130 00", "pay to GB82WEST12345698765432 today"),

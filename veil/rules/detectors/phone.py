@@ -25,6 +25,7 @@ from __future__ import annotations
 import phonenumbers
 
 from veil.rules.detectors.base import DetectorSpec
+from veil.rules.detectors.verdicts import remembered
 
 TRUNK_REGIONS: tuple[str, ...] = ("GB", "DE", "FR", "NL", "AU", "IN")
 """Regions tried for a national number written with its leading trunk '0'."""
@@ -81,7 +82,7 @@ PHONE = DetectorSpec(
         r"(?:^|[^0-9A-Za-z_.+\-/])"
         rf"(?P<value>(?:{_INTL}|{_NANP}|{_TRUNK}|{_FR_DOTS}|{_IN_MOBILE}){_TAIL})\b"
     ),
-    validator=is_phone_number,
+    validator=remembered(is_phone_number),
     context=("phone", "tel", "mobile", "cell", "fax", "call"),
     description="Phone number, confirmed valid by phonenumbers.",
     examples=("call +44 20 7946 0958", "tel: (212) 555-0143", "Festnetz 030 12345678"),

@@ -18,6 +18,7 @@ from stdnum.us import ssn as _ssn
 
 from veil.rules.detectors._common import is_ascii_digits, strip_separators
 from veil.rules.detectors.base import DetectorSpec
+from veil.rules.detectors.verdicts import remembered
 
 
 def is_us_ssn(candidate: str) -> bool:
@@ -37,7 +38,7 @@ US_SSN = DetectorSpec(
         r"|\b\d{3}-\d{2}-\d{4}\b"
         r"|\b\d{3} \d{2} \d{4}\b"
     ),
-    validator=is_us_ssn,
+    validator=remembered(is_us_ssn),
     context=("ssn", "social security", "social security number"),
     description="US Social Security number; nine bare digits only after an SSN keyword.",
     examples=("SSN 123-45-6789", "ssn: 123456789", "social security number 123 45 6789"),
