@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from itertools import accumulate
 
 from veil.rules.detectors.matching import CompiledDetector, has_context, value_span
+from veil.rules.detectors.verdicts import digest, new_cache, store
 from veil.rules.regex import Pattern, compile_re2, without_captures
 
 
@@ -49,13 +50,14 @@ class DetectorSet:
     highest priority and never reported, so redacting twice equals redacting once.
     """
 
-    __slots__ = ("detectors", "names", "raw_candidate", "_candidate", "_which", "_protect")
+    __slots__ = ("detectors", "names", "raw_candidate", "_candidate", "_which", "_protect", "_decided")
 
     def __init__(self, detectors: tuple[CompiledDetector, ...], protected: tuple[str, ...] = ()) -> None:
         self.detectors = detectors
         self.names = tuple(d.spec.name for d in detectors)
         parts = list(protected) + _alternatives(detectors, edge="")
         self._protect = len(protected)
+        self._decided: dict[tuple[bytes, int, str], tuple[int, int, int, int]] = new_cache()
         if parts:
             self._candidate: Pattern | None = compile_re2("(?m)(?:" + ")|(?:".join(parts) + ")")
             self._which: _Tree | None = _Tree(parts, 0, len(parts))
@@ -118,7 +120,20 @@ class DetectorSet:
         return hits
 
     def decide(self, local: bytes, lp: int, text: str, field: str, ascii_only: bool) -> tuple[int, int, int, int]:
-        """(detector index or -1, str start, str end, bytes consumed or -1) at ``local[lp]``."""
+        """(detector index or -1, str start, str end, bytes consumed or -1) at ``local[lp]``.
+
+        The outcome depends only on the string, the offset and the field name, and the
+        same values come back request after request: outcomes are remembered across
+        calls, under a digest of the string (see :mod:`veil.rules.detectors.verdicts`).
+        """
+        key = (digest(local), lp, field)
+        outcome = self._decided.get(key)
+        if outcome is None:
+            outcome = self._decide(local, lp, text, field, ascii_only)
+            store(self._decided, key, outcome)
+        return outcome
+
+    def _decide(self, local: bytes, lp: int, text: str, field: str, ascii_only: bool) -> tuple[int, int, int, int]:
         which = self._which
         assert which is not None
         protect = self._protect

@@ -15,11 +15,23 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
+import weakref
 from collections.abc import Callable
+from typing import Any, TypeVar
 
 _KEY = os.urandom(32)
 MAX_ENTRIES = 8192
-_CACHES: list[dict[bytes, bool]] = []
+
+
+class _Cache(dict[Any, Any]):
+    """A dict that can be weakly referenced: the registry must not keep old plans' caches alive."""
+
+    __hash__ = object.__hash__  # type: ignore[assignment]  # identity, for the registry
+
+
+_CACHES: weakref.WeakSet[_Cache] = weakref.WeakSet()
+K = TypeVar("K")
+V = TypeVar("V")
 
 
 def forget_verdicts() -> None:
@@ -28,20 +40,36 @@ def forget_verdicts() -> None:
         verdicts.clear()
 
 
+def digest(data: bytes) -> bytes:
+    """A keyed 128-bit digest of ``data``: what caches store instead of the data."""
+    return hashlib.blake2b(data, digest_size=16, key=_KEY).digest()
+
+
+def new_cache() -> dict[Any, Any]:
+    """A cache that ``forget_verdicts`` empties; keep its keys free of payload text (use ``digest``)."""
+    cache = _Cache()
+    _CACHES.add(cache)
+    return cache
+
+
+def store(cache: dict[K, V], key: K, value: V) -> None:
+    """Put ``key`` in ``cache``, starting over when it is full."""
+    if len(cache) >= MAX_ENTRIES:
+        cache.clear()  # dict operations are atomic under the GIL: threads may share the cache
+    cache[key] = value
+
+
 def remembered(validator: Callable[[str], bool]) -> Callable[[str], bool]:
     """``validator`` with its verdicts cached by digest; same answers, each computed once."""
-    verdicts: dict[bytes, bool] = {}
-    _CACHES.append(verdicts)
+    verdicts: dict[bytes, bool] = new_cache()
 
     @functools.wraps(validator)
     def check(candidate: str) -> bool:
-        digest = hashlib.blake2b(candidate.encode("utf-8", "surrogatepass"), digest_size=16, key=_KEY).digest()
-        verdict = verdicts.get(digest)
+        key = digest(candidate.encode("utf-8", "surrogatepass"))
+        verdict = verdicts.get(key)
         if verdict is None:
             verdict = validator(candidate)
-            if len(verdicts) >= MAX_ENTRIES:
-                verdicts.clear()  # dict operations are atomic under the GIL: threads may share it
-            verdicts[digest] = verdict
+            store(verdicts, key, verdict)
         return verdict
 
     return check

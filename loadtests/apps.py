@@ -1,0 +1,133 @@
+"""The apps under load: one FastAPI app (uvicorn) and one Flask app (gunicorn), same routes.
+
+    uvicorn --factory loadtests.apps:create_asgi_app --port 8000
+    gunicorn -k gthread 'loadtests.apps:create_wsgi_app()' -b 127.0.0.1:8001
+
+With ``VEIL_LOADTEST_MIDDLEWARE=1`` the app is wrapped in veil's
+``ASGIMiddleware`` / ``WSGIMiddleware`` (policy: ``$VEIL_POLICY``, else the
+built-in default, which covers requests and responses). Routes:
+
+* ``GET /json/{size}/{variant}``: fixed seeded bytes from :mod:`loadtests.payloads`
+  (size 1KB/10KB/100KB, variant realistic/pii_free), ``application/json``;
+* ``POST /echo``: the request body back with the request's content type (veil
+  redacts it on the way in and again on the way out);
+* ``GET /ndjson``, ``GET /sse``: a few NDJSON lines / SSE events carrying PII,
+  streamed (no sleeps);
+* ``GET /health``: ``ok``.
+
+The views do as little as possible (no JSON parsing, no validation), so the
+difference between the bare and the wrapped app is veil's cost. The seed comes
+from ``$VEIL_LOADTEST_SEED`` (default :data:`loadtests.payloads.SEED`).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Iterator
+from typing import TYPE_CHECKING, Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import PlainTextResponse, Response, StreamingResponse
+from flask import Flask
+from flask import Response as FlaskResponse
+from flask import request as flask_request
+
+from loadtests.payloads import SEED, json_payloads, ndjson_payload, sse_payload
+
+if TYPE_CHECKING:
+    from wsgiref.types import WSGIApplication
+
+ENV_MIDDLEWARE = "VEIL_LOADTEST_MIDDLEWARE"
+ENV_SEED = "VEIL_LOADTEST_SEED"
+JSON = "application/json"
+NDJSON = "application/x-ndjson"
+SSE = "text/event-stream"
+
+
+def _bodies() -> tuple[dict[tuple[str, str], bytes], list[bytes], list[bytes]]:
+    seed = int(os.environ.get(ENV_SEED, SEED))
+    bodies = {key: p.body for key, p in json_payloads(seed).items()}
+    ndjson = ndjson_payload(seed).body.splitlines(keepends=True)
+    sse = [event + b"\n\n" for event in sse_payload(seed).body.split(b"\n\n") if event]
+    return bodies, ndjson, sse
+
+
+def _with_veil() -> bool:
+    return os.environ.get(ENV_MIDDLEWARE, "") not in ("", "0")
+
+
+def create_asgi_app() -> Any:
+    """The FastAPI app (a factory for ``uvicorn --factory``)."""
+    bodies, ndjson, sse = _bodies()
+    app = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
+
+    @app.get("/json/{size}/{variant}")
+    async def payload(size: str, variant: str) -> Response:
+        body = bodies.get((size, variant))
+        if body is None:
+            return PlainTextResponse("no such payload\n", status_code=404)
+        return Response(body, media_type=JSON)
+
+    @app.post("/echo")
+    async def echo(request: Request) -> Response:
+        return Response(await request.body(), media_type=request.headers.get("content-type", JSON))
+
+    async def chunks(items: list[bytes]) -> AsyncIterator[bytes]:
+        for item in items:
+            yield item
+
+    @app.get("/ndjson")
+    async def get_ndjson() -> StreamingResponse:
+        return StreamingResponse(chunks(ndjson), media_type=NDJSON)
+
+    @app.get("/sse")
+    async def get_sse() -> StreamingResponse:
+        return StreamingResponse(chunks(sse), media_type=SSE)
+
+    @app.get("/health")
+    async def health() -> PlainTextResponse:
+        return PlainTextResponse("ok\n")
+
+    if _with_veil():
+        from veil.middleware import ASGIMiddleware
+
+        app.add_middleware(ASGIMiddleware, requests=True, responses=True)
+    return app
+
+
+def create_wsgi_app() -> WSGIApplication:
+    """The Flask app (gunicorn: ``'loadtests.apps:create_wsgi_app()'``)."""
+    bodies, ndjson, sse = _bodies()
+    app = Flask(__name__)
+
+    @app.get("/json/<size>/<variant>")
+    def payload(size: str, variant: str) -> FlaskResponse:
+        body = bodies.get((size, variant))
+        if body is None:
+            return FlaskResponse("no such payload\n", status=404, mimetype="text/plain")
+        return FlaskResponse(body, mimetype=JSON)
+
+    @app.post("/echo")
+    def echo() -> FlaskResponse:
+        return FlaskResponse(flask_request.get_data(), content_type=flask_request.headers.get("content-type", JSON))
+
+    def chunks(items: list[bytes]) -> Iterator[bytes]:
+        yield from items
+
+    @app.get("/ndjson")
+    def get_ndjson() -> FlaskResponse:
+        return FlaskResponse(chunks(ndjson), mimetype=NDJSON)
+
+    @app.get("/sse")
+    def get_sse() -> FlaskResponse:
+        return FlaskResponse(chunks(sse), mimetype=SSE)
+
+    @app.get("/health")
+    def health() -> FlaskResponse:
+        return FlaskResponse("ok\n", mimetype="text/plain")
+
+    if _with_veil():
+        from veil.middleware import WSGIMiddleware
+
+        app.wsgi_app = WSGIMiddleware(app.wsgi_app, requests=True, responses=True)  # type: ignore[method-assign]
+    return app

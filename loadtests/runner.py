@@ -1,0 +1,492 @@
+"""``python -m loadtests``: run the Locust suites against every configuration and hold them to budgets.
+
+Configurations (each a real process on 127.0.0.1, free ports):
+
+=============  ===========================================================  ==========
+name           what                                                         baseline
+=============  ===========================================================  ==========
+fastapi        loadtests.apps FastAPI app on uvicorn                        -
+fastapi+veil   the same app wrapped in veil's ASGIMiddleware                fastapi
+flask          loadtests.apps Flask app on gunicorn (1 gthread worker)      -
+flask+veil     the same app wrapped in veil's WSGIMiddleware                flask
+mitmdump       plain ``mitmdump --mode reverse:`` in front of ``fastapi``   -
+veil-proxy     ``veil proxy --upstream`` in front of ``fastapi``            mitmdump
+=============  ===========================================================  ==========
+
+Each configuration gets the same offered load (Locust ``constant_throughput``,
+``--rate`` req/s in total), one configuration at a time, in rounds (A B A B ...)
+so drift on the machine hits every configuration alike. The samples of all rounds
+are merged per configuration, percentiles are computed from exact latencies, and
+each budget in ``loadtests/budgets.yaml`` is checked against its baseline from
+the same run. Exit 0: all budgets hold, no failed request, nothing leaked;
+1: a budget breached (not with --smoke), a request failed or a seeded PII value
+survived; 2: usage error, bad budgets/scenario file, or a process that would not
+start or died.
+
+Your own app: ``--baseline-command``/``--baseline-url`` (without veil) and
+``--target-command``/``--target-url`` (with veil), ``--payloads DIR``, and
+``--proxy`` to also measure veil proxy against plain mitmdump in front of the
+baseline. See loadtests/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.metadata
+import math
+import os
+import platform
+import shlex
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from loadtests.budgets import Budgets, check_budget, load_budgets
+from loadtests.leaks import LeakChecker
+from loadtests.processes import Server, free_ports, run_bounded, start, stop, wait_ready
+from loadtests.report import Verdict, budget_table, plot, requests_table, rounds_table
+from loadtests.scenario import Scenario, builtin_scenario, load_user_scenario
+from loadtests.stats import Samples
+from loadtests.yamlfile import ConfigFileError
+
+ROOT = Path(__file__).resolve().parents[1]
+HERE = Path(__file__).resolve().parent
+LOCUSTFILE = HERE / "locustfile.py"
+DEFAULT_BUDGETS = HERE / "budgets.yaml"
+DEFAULT_SEED = 20240601
+USER_RATE = 10.0  # req/s per Locust user; users = rate / USER_RATE
+
+BUILTIN_CONFIGS = ("fastapi", "fastapi+veil", "flask", "flask+veil", "mitmdump", "veil-proxy")
+OWN_CONFIGS = ("baseline", "target", "mitmdump", "veil-proxy")
+KNOWN_CONFIGS = frozenset(BUILTIN_CONFIGS + OWN_CONFIGS)
+
+EXIT_OK, EXIT_FAILED, EXIT_BROKEN = 0, 1, 2
+
+
+class RunError(Exception):
+    """A process would not start, died, or Locust misbehaved: the numbers cannot be trusted."""
+
+
+@dataclass
+class Target:
+    """A configuration: how to start it (or its URL), and whether veil redacts its traffic."""
+
+    name: str
+    veil: bool
+    cmd: list[str] = field(default_factory=list)  # {port} and {upstream} filled in at start
+    env: dict[str, str] = field(default_factory=dict)
+    cwd: Path = ROOT
+    upstream: str | None = None  # the configuration a proxy sits in front of
+    url: str = ""  # set when started (or given, for a service the runner does not start)
+    external: bool = False
+    own_command: bool = False  # a user's command: environment passed through, readiness = any answer
+
+
+# -- arguments ------------------------------------------------------------------------
+
+
+def _bounded(kind: type[int] | type[float], low: float, high: float) -> argparse._ActionType:
+    def parse(text: str) -> float:
+        value = kind(text)
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must be between {low:g} and {high:g}, got {text}")
+        return value
+
+    return parse
+
+
+def build_parser(prog: str) -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog=prog, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--smoke", action="store_true",
+                    help="a short run (1 round of 4 s per configuration at 50 req/s): checks the suites end to end; "
+                         "budget breaches are printed but do not fail it")
+    ap.add_argument("--rounds", type=_bounded(int, 1, 20), help="rounds (A B A B ...); default 3, --smoke 1")
+    ap.add_argument("--duration", type=_bounded(int, 2, 600), metavar="S",
+                    help="seconds of load per configuration per round; default 20, --smoke 4")
+    ap.add_argument("--warmup", type=_bounded(float, 0, 60), metavar="S",
+                    help="seconds dropped at the start of each Locust run; default 3, --smoke 1")
+    ap.add_argument("--rate", type=_bounded(float, 1, 2000), metavar="R",
+                    help="offered load in req/s, total (default: the budgets file's rate; --smoke 50)")
+    ap.add_argument("--budgets", type=Path, default=DEFAULT_BUDGETS, metavar="FILE",
+                    help="budgets YAML (default: loadtests/budgets.yaml)")
+    ap.add_argument("--plot", type=Path, metavar="PNG", help="write latency CDFs per configuration to this PNG")
+    ap.add_argument("--only", metavar="CONFIGS",
+                    help="comma-separated configurations to run (default: all); proxies still start their upstream")
+    ap.add_argument("--policy", metavar="FILE",
+                    help="veil policy for the veil configurations (default: the built-in default policy)")
+    ap.add_argument("--seed", type=int, default=DEFAULT_SEED, help="payload seed (built-in apps)")
+    ap.add_argument("--logs", type=Path, metavar="DIR", help="keep process logs and raw samples in DIR")
+    own = ap.add_argument_group("your own app (instead of the bundled apps)")
+    own.add_argument("--baseline-command", metavar="CMD",
+                     help="command starting your app WITHOUT veil; {port} is replaced by a free port")
+    own.add_argument("--baseline-url", metavar="URL", help="or the URL of it, already running")
+    own.add_argument("--target-command", metavar="CMD",
+                     help="command starting your app WITH veil (middleware); {port} is replaced by a free port")
+    own.add_argument("--target-url", metavar="URL", help="or the URL of it, already running")
+    own.add_argument("--proxy", action="store_true",
+                     help="also run plain mitmdump and veil proxy in front of the baseline")
+    own.add_argument("--payloads", type=Path, metavar="DIR",
+                     help="scenario.yaml and/or *.json samples plus must_not_leak.txt (see loadtests/README.md)")
+    own.add_argument("--post-path", metavar="PATH", help="where to POST the *.json samples when DIR has no scenario.yaml")
+    return ap
+
+
+@dataclass(frozen=True)
+class Settings:
+    smoke: bool
+    rounds: int
+    duration: int
+    warmup: float
+    rate: float
+    users: int
+
+
+def settings_from(args: argparse.Namespace, budgets: Budgets) -> Settings:
+    smoke = bool(args.smoke)
+    rate = float(args.rate or (50.0 if smoke else budgets.rate))
+    users = max(1, math.ceil(rate / USER_RATE))
+    return Settings(
+        smoke=smoke,
+        rounds=int(args.rounds or (1 if smoke else 3)),
+        duration=int(args.duration or (4 if smoke else 20)),
+        warmup=float(args.warmup if args.warmup is not None else (1.0 if smoke else 3.0)),
+        rate=rate,
+        users=users,
+    )
+
+
+# -- configurations ---------------------------------------------------------------------
+
+
+def _mitmdump() -> str:
+    beside = Path(sys.executable).parent / "mitmdump"
+    if beside.exists():
+        return str(beside)
+    found = shutil.which("mitmdump")
+    if found is None:
+        raise RunError("mitmdump not found next to this python nor on PATH (pip install 'veil[loadtest]')")
+    return found
+
+
+def _proxies(upstream: str, policy: str | None) -> list[Target]:
+    veil_cmd = [sys.executable, "-m", "veil.cli", "proxy", "--upstream", "{upstream}", "--listen", "127.0.0.1:{port}",
+                "--metrics-port", "0", "--confdir", "{confdir}"]
+    if policy:
+        veil_cmd += ["--policy", policy]
+    return [
+        Target("mitmdump", False, [_mitmdump(), "--mode", "reverse:{upstream}", "--listen-host", "127.0.0.1",
+                                   "--listen-port", "{port}", "--set", "flow_detail=0", "--set", "confdir={confdir}",
+                                   "-q"], upstream=upstream),
+        Target("veil-proxy", True, veil_cmd, upstream=upstream),
+    ]
+
+
+def builtin_targets(policy: str | None) -> list[Target]:
+    uvicorn = [sys.executable, "-m", "uvicorn", "--factory", "loadtests.apps:create_asgi_app", "--host", "127.0.0.1",
+               "--port", "{port}", "--no-access-log", "--log-level", "warning", "--lifespan", "off",
+               "--timeout-keep-alive", "120"]
+    gunicorn = [sys.executable, "-m", "gunicorn", "--workers", "1", "--worker-class", "gthread", "--threads", "4",
+                "--bind", "127.0.0.1:{port}", "--keep-alive", "120", "--log-level", "warning",
+                "loadtests.apps:create_wsgi_app()"]
+    veil_env = {"VEIL_LOADTEST_MIDDLEWARE": "1", **({"VEIL_POLICY": policy} if policy else {})}
+    return [
+        Target("fastapi", False, uvicorn),
+        Target("fastapi+veil", True, uvicorn, env=veil_env),
+        Target("flask", False, gunicorn),
+        Target("flask+veil", True, gunicorn, env=veil_env),
+        *_proxies("fastapi", policy),
+    ]
+
+
+def own_targets(args: argparse.Namespace) -> list[Target]:
+    targets: list[Target] = []
+    for name, veil, cmd, url in (("baseline", False, args.baseline_command, args.baseline_url),
+                                 ("target", True, args.target_command, args.target_url)):
+        if cmd and url:
+            raise ValueError(f"give --{name}-command or --{name}-url, not both")
+        if cmd:
+            if "{port}" not in cmd:
+                raise ValueError(f"--{name}-command must contain {{port}} (the runner picks a free port)")
+            targets.append(Target(name, veil, shlex.split(cmd), cwd=Path.cwd(), own_command=True))
+        elif url:
+            targets.append(Target(name, veil, url=url.rstrip("/"), external=True))
+    if args.proxy:
+        if not any(t.name == "baseline" for t in targets):
+            raise ValueError("--proxy puts the proxies in front of the baseline: give --baseline-command or --baseline-url")
+        targets += _proxies("baseline", args.policy)
+    if not targets:
+        raise ValueError("give --baseline-command/--baseline-url and/or --target-command/--target-url")
+    return targets
+
+
+def select(targets: list[Target], only: str | None) -> tuple[list[Target], list[Target]]:
+    """(configurations to load, processes to start: those plus the upstreams their proxies need)."""
+    if not only:
+        return targets, targets
+    wanted = [w.strip() for w in only.split(",") if w.strip()]
+    by_name = {t.name: t for t in targets}
+    unknown = [w for w in wanted if w not in by_name]
+    if unknown:
+        raise ValueError(f"--only: unknown configuration {unknown[0]!r} (expected some of {', '.join(by_name)})")
+    needed = set(wanted) | {by_name[w].upstream for w in wanted if by_name[w].upstream}
+    return [by_name[w] for w in wanted], [t for t in targets if t.name in needed]
+
+
+# -- the run ------------------------------------------------------------------------------
+
+
+def _base_env(drop_policy: bool) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LOCUST_")}
+    if drop_policy:
+        env.pop("VEIL_POLICY", None)
+    env["PYTHONUNBUFFERED"] = "1"
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)
+    return env
+
+
+def start_all(targets: list[Target], workdir: Path, scenario: Scenario, seed: int, policy: str | None,
+              lenient: bool) -> list[Server]:
+    """Start every non-external target, apps before proxies; wait until each answers. Returns the servers.
+
+    ``lenient`` (a user's app): ready once the ready path answers anything below 500, not only 200.
+    """
+    servers: list[Server] = []
+    ports = dict(zip([t.name for t in targets], free_ports(len(targets))))
+    by_name = {t.name: t for t in targets}
+    for t in targets:
+        if not t.external:
+            t.url = f"http://127.0.0.1:{ports[t.name]}"
+    for t in sorted(targets, key=lambda t: t.upstream is not None):  # apps first
+        if t.external:
+            continue
+        confdir = workdir / f"{t.name}-conf"
+        confdir.mkdir(exist_ok=True)  # each proxy's own CA, never ~/.mitmproxy
+        upstream = by_name[t.upstream].url if t.upstream else ""
+        cmd = [part.format(port=ports[t.name], upstream=upstream, confdir=confdir) if "{" in part else part
+               for part in t.cmd]
+        env = {**_base_env(drop_policy=not t.own_command), **t.env, "VEIL_LOADTEST_SEED": str(seed)}
+        if t.own_command and policy:
+            env["VEIL_POLICY"] = policy
+        servers.append(start(t.name, cmd, env, workdir, t.cwd))
+    started = {s.name: s for s in servers}
+    for t in sorted(targets, key=lambda t: t.upstream is not None):
+        took = wait_ready(started.get(t.name), t.url + scenario.ready_path, any_status=lenient)
+        print(f"  {t.name} ready on {t.url} after {took:.1f} s", file=sys.stderr)
+    return servers
+
+
+def probe(targets: list[Target], scenario: Scenario) -> tuple[list[str], list[str]]:
+    """Each request once per configuration before the load: (problems, notes).
+
+    Problems: a non-200 answer, or a seeded value in a veil configuration's
+    response. Notes: a baseline whose response does *not* carry the values of its
+    request, which would mean the leak check cannot see anything there.
+    """
+    problems: list[str] = []
+    notes: list[str] = []
+    for t in targets:
+        with httpx.Client(base_url=t.url, timeout=30.0, trust_env=False) as client:
+            for spec in scenario.requests:
+                headers = {"content-type": spec.content_type} if spec.content_type else {}
+                resp = client.request(spec.method, spec.path, content=spec.body or None, headers=headers)
+                if resp.status_code != 200:
+                    problems.append(f"{t.name} {spec.name}: HTTP {resp.status_code}")
+                    continue
+                checker = LeakChecker(spec.leak_substrings, spec.leak_values)
+                found = checker.count(resp.content)
+                if t.veil and found:
+                    problems.append(f"{t.name} {spec.name}: {found} of {len(checker)} seeded PII values leaked")
+                elif not t.veil and len(checker) and not found:
+                    notes.append(f"{t.name} {spec.name}: the baseline response carries none of the "
+                                 f"{len(checker)} values the leak check looks for")
+    return problems, notes
+
+
+def run_locust(t: Target, settings: Settings, scenario_path: Path, samples_path: Path, log: Path,
+               workdir: Path) -> None:
+    env = {**_base_env(drop_policy=True),
+           "VEIL_LOADTEST_SCENARIO": str(scenario_path),
+           "VEIL_LOADTEST_SAMPLES": str(samples_path),
+           "VEIL_LOADTEST_CHECK_LEAKS": "1" if t.veil else "0",
+           "VEIL_LOADTEST_USER_RATE": f"{settings.rate / settings.users:g}"}
+    cmd = [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless", "--only-summary",
+           "-u", str(settings.users), "-r", str(settings.users), "-t", f"{settings.duration}s", "--host", t.url,
+           "--stop-timeout", "5", "--loglevel", "WARNING", "--exit-code-on-error", "0"]
+    # cwd=workdir: Locust reads ./locust.conf and ./pyproject.toml; the user's must not change our settings.
+    try:
+        rc = run_bounded(cmd, env, log, cwd=workdir, timeout=settings.duration + 90)
+    except subprocess.TimeoutExpired as exc:
+        raise RunError(f"Locust against {t.name} did not finish in {settings.duration + 90} s; log {log}") from exc
+    if rc != 0 or not samples_path.exists():
+        tail = "\n".join(log.read_text(errors="replace").splitlines()[-25:])
+        raise RunError(f"Locust against {t.name} exited with {rc} (samples written: {samples_path.exists()}):\n{tail}")
+
+
+def budgeted_names(scenario: Scenario, budgets: Budgets, own: bool) -> list[str]:
+    names = scenario.names()
+    if scenario.budgeted:
+        return list(scenario.budgeted)
+    if own:
+        listed = [n for n in budgets.requests if n in names]
+        return listed or names
+    missing = [n for n in budgets.requests if n not in names]
+    if missing:
+        raise ValueError(f"{budgets.source}: requests: no request named {missing[0]!r} in the scenario "
+                         f"(expected some of {', '.join(names)})")
+    return list(budgets.requests)
+
+
+def verdicts_for(budgets: Budgets, samples: dict[str, Samples], names: list[str]) -> list[Verdict]:
+    out = []
+    for budget in budgets.budgets:
+        if budget.config not in samples or budget.baseline not in samples:
+            continue
+        for name in names:
+            cfg, base = samples[budget.config].summary(name), samples[budget.baseline].summary(name)
+            checks = tuple(check_budget(budget, cfg, base)) if cfg.n and base.n else ()
+            out.append(Verdict(budget, name, cfg, base, checks))
+    return out
+
+
+def _version(dist: str) -> str:
+    try:
+        return importlib.metadata.version(dist)
+    except importlib.metadata.PackageNotFoundError:
+        return "-"
+
+
+def header(settings: Settings, loaded: list[Target], budgets: Budgets, args: argparse.Namespace) -> list[str]:
+    versions = ", ".join(f"{d} {_version(d)}" for d in
+                         ("veil", "locust", "uvicorn", "fastapi", "gunicorn", "flask", "mitmproxy"))
+    mode = "--smoke" if settings.smoke else "full run"
+    lines = [
+        f"# veil load test ({mode})",
+        "",
+        f"- machine: {platform.platform()} / {platform.machine()}; os.cpu_count()={os.cpu_count()}; "
+        f"python {platform.python_version()}",
+        f"- versions: {versions}",
+        f"- load: {settings.rate:g} req/s offered in total (constant throughput: {settings.users} Locust users x "
+        f"{settings.rate / settings.users:g} req/s, FastHttpUser, one keep-alive connection each); "
+        f"{settings.rounds} round(s) x {settings.duration} s per configuration, first {settings.warmup:g} s of "
+        f"each run dropped",
+        f"- order per round: {' '.join(t.name for t in loaded)}",
+        f"- policy: {args.policy or 'built-in default'}; seed {args.seed}; budgets: {budgets.source}",
+    ]
+    if not settings.smoke and abs(settings.rate - budgets.rate) > 1e-9:
+        lines.append(f"- NOTE: the budgets are stated at {budgets.rate:g} req/s; this run offered {settings.rate:g}")
+    return lines
+
+
+def run(args: argparse.Namespace) -> int:
+    began = time.monotonic()
+    budgets = load_budgets(args.budgets, KNOWN_CONFIGS)
+    settings = settings_from(args, budgets)
+    own = any((args.baseline_command, args.baseline_url, args.target_command, args.target_url))
+    if own:
+        if args.payloads is None:
+            raise ValueError("your own app needs --payloads DIR (what to send, what must not leak)")
+        scenario = load_user_scenario(args.payloads, args.post_path)
+        targets = own_targets(args)
+    else:
+        if args.payloads or args.proxy or args.post_path:
+            raise ValueError("--payloads, --proxy and --post-path are for your own app (--baseline-*/--target-*)")
+        scenario = builtin_scenario(args.seed)
+        targets = builtin_targets(args.policy)
+    loaded, to_start = select(targets, args.only)
+    names = budgeted_names(scenario, budgets, own)
+
+    tmp = tempfile.TemporaryDirectory(prefix="veil-loadtest-")
+    workdir = Path(tmp.name)
+    if args.logs:
+        args.logs.mkdir(parents=True, exist_ok=True)
+        workdir = args.logs.resolve()
+    scenario_path = workdir / "scenario.json"
+    scenario_path.write_text(scenario.to_json(), encoding="utf-8")
+    servers: list[Server] = []
+    samples: dict[str, Samples] = {t.name: Samples() for t in loaded}
+    locust_notes: set[str] = set()
+    probe_problems: list[str] = []
+    probe_notes: list[str] = []
+    try:
+        print("starting: " + ", ".join(t.name for t in to_start), file=sys.stderr)
+        servers = start_all(to_start, workdir, scenario, args.seed, args.policy, lenient=own)
+        probe_problems, probe_notes = probe(loaded, scenario)
+        for round_no in range(1, settings.rounds + 1):
+            for t in loaded:
+                stem = f"{t.name.replace('+', '-')}-r{round_no}"
+                path, log = workdir / f"samples-{stem}.tsv", workdir / f"locust-{stem}.log"
+                path.unlink(missing_ok=True)
+                run_locust(t, settings, scenario_path, path, log, workdir)
+                samples[t.name].add_file(path, settings.warmup)
+                if "CPU usage above 90%" in log.read_text(errors="replace"):
+                    locust_notes.add(f"Locust warned that its CPU usage went above 90% ({t.name}, round {round_no}): "
+                                     "client-side queueing may inflate latencies")
+                dead = [s for s in servers if s.proc.poll() is not None]
+                if dead:
+                    raise RunError(f"{dead[0].name} exited with {dead[0].proc.returncode} during the run:\n"
+                                   f"{dead[0].log_tail()}")
+                print(f"  round {round_no}/{settings.rounds} {t.name} done ({time.monotonic() - began:.0f} s)",
+                      file=sys.stderr)
+    finally:
+        codes = stop(servers)
+        tmp.cleanup()
+    odd_exits = {k: v for k, v in codes.items() if v not in (0, -15)}
+
+    verdicts = verdicts_for(budgets, samples, names)
+    out = header(settings, loaded, budgets, args)
+    out += ["", "## Budgets", "", *budget_table(verdicts, gated=not settings.smoke)]
+    out += ["", "Latencies in ms (p50 / p95 / p99), exact per-request times from the locustfile, all rounds merged. "
+            "Overhead = config - baseline at the same percentile (and as % of the baseline, and the ratio)."]
+    if settings.rounds > 1:
+        out += ["", "## p95 per round (budgeted requests)", "", *rounds_table(samples, names)]
+    out += ["", "## Every request", "", *requests_table(samples, scenario.names())]
+    failed = sum(sum(s.failures.values()) for s in samples.values())
+    leaked = sum(sum(s.leaks.values()) for s in samples.values())
+    out += ["", f"failed requests: {failed}; responses with leaked PII: {leaked} (leak check on veil "
+            f"configurations: {', '.join(t.name for t in loaded if t.veil) or 'none'})"]
+    for (name, reason), n in sorted((k, v) for s in samples.values() for k, v in s.failures.items())[:10]:
+        out.append(f"  failed: {name}: {reason} (x{n})")
+    out += [f"PROBLEM before the load: {p}" for p in probe_problems]
+    out += [f"note: {n}" for n in sorted(set(probe_notes)) + sorted(locust_notes)]
+    if odd_exits:
+        out.append("exit codes after SIGTERM: " + ", ".join(f"{k} {v}" for k, v in odd_exits.items()))
+    if args.plot:
+        plot(samples, names, args.plot, f"veil load test: {settings.rate:g} req/s, "
+                                        f"{settings.rounds} x {settings.duration} s per configuration")
+        out.append(f"plot: {args.plot}")
+    breached = [v for v in verdicts if v.checks and not v.ok]
+    no_data = [v for v in verdicts if not v.checks]
+    out.append(f"total {time.monotonic() - began:.0f} s")
+    status = EXIT_OK
+    reasons: list[str] = []
+    if failed or leaked or probe_problems:
+        status, reasons = EXIT_FAILED, reasons + ["failed or leaking requests"]
+    if no_data:
+        status, reasons = EXIT_FAILED, reasons + ["budgets without samples"]
+    if breached and not settings.smoke:
+        status, reasons = EXIT_FAILED, reasons + [f"{len(breached)} budget breach(es)"]
+    out.append(f"result: {'FAIL (' + ', '.join(reasons) + ')' if reasons else 'OK'}"
+               + (f"; {len(breached)} breach(es) not gated in --smoke" if breached and settings.smoke else ""))
+    print("\n".join(out))
+    return status
+
+
+def main(argv: list[str] | None = None, prog: str = "python -m loadtests") -> int:
+    args = build_parser(prog).parse_args(argv)
+    try:
+        return run(args)
+    except ConfigFileError as exc:
+        print(f"{prog}: {exc}", file=sys.stderr)
+        return EXIT_BROKEN
+    except ValueError as exc:
+        print(f"{prog}: {exc}", file=sys.stderr)
+        return EXIT_BROKEN
+    except (RunError, OSError, httpx.HTTPError) as exc:
+        print(f"{prog}: BROKEN: {exc}", file=sys.stderr)
+        return EXIT_BROKEN
