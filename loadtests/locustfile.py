@@ -16,6 +16,7 @@ against a running app: ``python loadtests/locustfile.py http://127.0.0.1:8000``.
 
 from __future__ import annotations
 
+import itertools
 import os
 import sys
 import time
@@ -26,6 +27,7 @@ from typing import Any
 if __package__ in (None, ""):  # loaded by path (locust -f): make the repo root importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import gevent
 from locust import FastHttpUser, constant_throughput, events
 
 from loadtests.leaks import LeakChecker
@@ -36,6 +38,7 @@ ENV_SCENARIO = "VEIL_LOADTEST_SCENARIO"
 ENV_USER_RATE = "VEIL_LOADTEST_USER_RATE"
 ENV_CHECK_LEAKS = "VEIL_LOADTEST_CHECK_LEAKS"
 ENV_SAMPLES = "VEIL_LOADTEST_SAMPLES"
+ENV_USERS = "VEIL_LOADTEST_USERS"
 LEAK_PREFIX = "leak: "
 
 
@@ -49,6 +52,8 @@ def _scenario() -> Scenario:
 SCENARIO = _scenario()
 CHECK_LEAKS = os.environ.get(ENV_CHECK_LEAKS, "1") != "0"
 USER_RATE = float(os.environ.get(ENV_USER_RATE, "10"))
+USERS = int(os.environ.get(ENV_USERS, "1"))
+_user_numbers = itertools.count()
 
 
 # -- exact latencies ----------------------------------------------------------------
@@ -121,6 +126,13 @@ class VeilLoadUser(FastHttpUser):
     """One keep-alive connection, ``USER_RATE`` requests per second, tasks drawn by weight."""
 
     wait_time = constant_throughput(USER_RATE)
+
+    def on_start(self) -> None:
+        # Spread the users' phases evenly over one period. Users spawned together (or at a rate of one
+        # per period) would otherwise fire in the same instant every period: bursts of USERS concurrent
+        # requests that queue in a one-worker server and measure the burst, not the per-request cost.
+        # Evenly spread, requests arrive every 1 / (USERS * USER_RATE) s, a constant rate.
+        gevent.sleep((next(_user_numbers) % USERS) / (USERS * USER_RATE))
     # A {task: weight} dict is documented Locust usage; its annotation only says list.
     tasks = {_make_task(spec): spec.weight for spec in SCENARIO.requests}  # type: ignore[assignment]
     host = "http://127.0.0.1:8000"

@@ -314,9 +314,10 @@ def run_locust(t: Target, settings: Settings, scenario_path: Path, samples_path:
            "VEIL_LOADTEST_SCENARIO": str(scenario_path),
            "VEIL_LOADTEST_SAMPLES": str(samples_path),
            "VEIL_LOADTEST_CHECK_LEAKS": "1" if t.veil else "0",
-           "VEIL_LOADTEST_USER_RATE": f"{settings.rate / settings.users:g}"}
+           "VEIL_LOADTEST_USER_RATE": f"{settings.rate / settings.users:g}",
+           "VEIL_LOADTEST_USERS": str(settings.users)}
     cmd = [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless", "--only-summary",
-           "-u", str(settings.users), "-r", str(settings.users), "-t", f"{settings.duration}s", "--host", t.url,
+           "-u", str(settings.users), "-r", str(settings.users * 20), "-t", f"{settings.duration}s", "--host", t.url,
            "--stop-timeout", "5", "--loglevel", "WARNING", "--exit-code-on-error", "0"]
     # cwd=workdir: Locust reads ./locust.conf and ./pyproject.toml; the user's must not change our settings.
     try:

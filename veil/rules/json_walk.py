@@ -27,6 +27,8 @@ from veil.rules.view import ROLE_ALLOW, ROLE_FIELD, ROLE_UNDER, ScanScope, View
 PathNode = tuple[Any, Any] | None
 _NO_STATES: frozenset[State] = frozenset()
 _BIG_NUMBER = 100_000  # smaller numbers cannot hold any built-in entity
+_MEMO_PARENTS = 1024  # bounds of the view's field-name class memo
+_MEMO_KEYS = 1024
 
 KIND_VALUE = 0
 KIND_KEY = 1
@@ -105,8 +107,12 @@ def _walk(w: _Walk, doc: Any) -> None:
         raw_texts = {}
         for (text, field), spans in w.raw.values.items():
             raw_texts.setdefault(text, {})[field] = spans
-    # Field-name classes depend on (key, parent key): memoized per parent key.
-    class_memo: dict[Any, dict[str, tuple[str, Binding] | None]] = {}
+    # Field-name classes depend on (key, parent key): memoized per parent key, across
+    # bodies (the view's memo) for names that look like field names, per body otherwise.
+    class_memo = view.class_memo
+    if len(class_memo) > _MEMO_PARENTS:
+        class_memo.clear()
+    local_memo: dict[Any, dict[str, tuple[str, Binding] | None]] = {}
     # frame: container, path node, selector states, inherited cover, parent key, depth, scan scope
     stack: list[tuple[Any, PathNode, frozenset[State], tuple[str, Binding] | None, Any, int, frozenset[int]]]
     stack = [(doc, None, view.start_states, None, None, 1, view.everywhere)]
@@ -120,9 +126,10 @@ def _walk(w: _Walk, doc: Any) -> None:
         if type(container) is dict:
             items: Any = container.items()
             if inherited is None and classifier is not None:
-                kmemo = class_memo.get(parent_key)
-                if kmemo is None:
-                    kmemo = class_memo[parent_key] = {}
+                memo = class_memo if parent_key is None or (type(parent_key) is str and parent_key.isidentifier()) else local_memo
+                kmemo = memo.get(parent_key)
+                if kmemo is None or len(kmemo) > _MEMO_KEYS:
+                    kmemo = memo[parent_key] = {}
         else:
             items = enumerate(container)
         for key, value in items:
@@ -142,7 +149,8 @@ def _walk(w: _Walk, doc: Any) -> None:
                         entity = classifier.classify(key, parent_key if type(parent_key) is str else None)  # type: ignore[union-attr]
                         b = class_bindings.get(entity) if entity else None
                         cover = (entity, b) if (entity and b is not None) else None
-                        kmemo[key] = cover
+                        if key.isidentifier():  # other keys may be data (an e-mail as a map key): not kept
+                            kmemo[key] = cover
                 if child_scope:
                     if raw_keys is None:
                         queue_append((key, container, key, node, KIND_KEY, "", child_scope))

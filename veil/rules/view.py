@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import threading
+from typing import Any
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -153,6 +154,8 @@ class View:
                         break
 
         self._scopes: dict[frozenset[int], ScanScope] = {}
+        self.class_memo: dict[Any, dict[str, Any]] = {}
+        """Field-name classes by parent key, then key, kept across bodies by the JSON walk."""
         self._reduced: dict[frozenset[str], ScanScope] = {}
         self._lock = threading.Lock()
         self.prefilter, self.always_walk = self._build_prefilter()
