@@ -58,3 +58,18 @@ def test_the_cache_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     for i in range(10):
         cached(str(i))
     assert len(check_cache(cached)) <= 3
+
+
+def test_scanner_decisions_are_remembered_without_payload_text_and_forgotten_on_request() -> None:
+    from veil import Route, default_plan
+
+    body = b'{"note": "call +44 20 7946 0958 or mail jane@example.com"}'
+    plan = default_plan()
+    first = plan.redact_body(body, "application/json", Route("response")).output
+    caches = [c for c in verdicts._CACHES if c]
+    assert caches, "decisions and verdicts were cached"
+    for cache in caches:
+        assert not any(b"7946" in repr(k).encode() or b"jane" in repr(k).encode() for k in cache)
+    forget_verdicts()
+    assert not any(verdicts._CACHES)
+    assert plan.redact_body(body, "application/json", Route("response")).output == first
