@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test bench bench-proxy typecheck clean
+.PHONY: demo test bench bench-proxy loadtest loadtest-smoke typecheck clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,12 @@ bench: $(BIN)/.installed  ## engine benchmark: plan vs orjson round trip vs naiv
 
 bench-proxy: $(BIN)/.installed  ## proxy latency: direct vs plain mitmdump vs veil proxy, in one run
 	$(BIN)/python bench/proxy.py
+
+loadtest: $(BIN)/.installed  ## Locust load tests, full budgeted run (~6-7 min on 2 CPUs; exit 1 on a breach or leak)
+	$(BIN)/python -m loadtests
+
+loadtest-smoke: $(BIN)/.installed  ## the same suites, a few seconds per configuration (~35 s; CI runs it)
+	$(BIN)/python -m loadtests --smoke
 
 typecheck: $(BIN)/.installed
 	$(BIN)/python -m mypy veil

@@ -27,8 +27,8 @@ from typing import Any
 if __package__ in (None, ""):  # loaded by path (locust -f): make the repo root importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import gevent
-from locust import FastHttpUser, constant_throughput, events
+import gevent  # type: ignore[import-untyped]  # (no stubs; only gevent.sleep is used)
+from locust import FastHttpUser, events
 
 from loadtests.leaks import LeakChecker
 from loadtests.scenario import RequestSpec, Scenario, builtin_scenario
@@ -54,6 +54,7 @@ CHECK_LEAKS = os.environ.get(ENV_CHECK_LEAKS, "1") != "0"
 USER_RATE = float(os.environ.get(ENV_USER_RATE, "10"))
 USERS = int(os.environ.get(ENV_USERS, "1"))
 _user_numbers = itertools.count()
+_epoch: list[float] = []  # monotonic time the first user started; every user's schedule hangs off it
 
 
 # -- exact latencies ----------------------------------------------------------------
@@ -123,19 +124,35 @@ def _make_task(spec: RequestSpec) -> Callable[[FastHttpUser], None]:
 
 
 class VeilLoadUser(FastHttpUser):
-    """One keep-alive connection, ``USER_RATE`` requests per second, tasks drawn by weight."""
+    """One keep-alive connection, ``USER_RATE`` requests per second on a fixed schedule, tasks drawn by weight.
 
-    wait_time = constant_throughput(USER_RATE)
+    Constant throughput, with the users' phases spread evenly over one period, so
+    requests arrive every 1 / (USERS * USER_RATE) s. Locust's ``constant_throughput``
+    anchors each user's phase to the moment it was spawned: users spawned together
+    (or one per period) fire in the same instant every period, and those bursts queue
+    in a one-worker server, measuring the burst instead of the per-request cost.
+    A user that falls behind does not catch up with a burst: missed slots are skipped.
+    """
 
-    def on_start(self) -> None:
-        # Spread the users' phases evenly over one period. Users spawned together (or at a rate of one
-        # per period) would otherwise fire in the same instant every period: bursts of USERS concurrent
-        # requests that queue in a one-worker server and measure the burst, not the per-request cost.
-        # Evenly spread, requests arrive every 1 / (USERS * USER_RATE) s, a constant rate.
-        gevent.sleep((next(_user_numbers) % USERS) / (USERS * USER_RATE))
     # A {task: weight} dict is documented Locust usage; its annotation only says list.
     tasks = {_make_task(spec): spec.weight for spec in SCENARIO.requests}  # type: ignore[assignment]
     host = "http://127.0.0.1:8000"
+    period = 1.0 / USER_RATE
+    next_due = 0.0
+
+    def on_start(self) -> None:
+        if not _epoch:
+            _epoch.append(time.monotonic() + 0.2)  # every user is spawned by then (spawn rate >> users)
+        slot = next(_user_numbers) % USERS
+        self.next_due = _epoch[0] + slot * self.period / USERS
+        gevent.sleep(max(0.0, self.next_due - time.monotonic()))
+
+    def wait_time(self) -> float:
+        now = time.monotonic()
+        self.next_due += self.period
+        if self.next_due < now:
+            self.next_due = now
+        return self.next_due - now
 
 
 if __name__ == "__main__":

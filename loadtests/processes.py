@@ -17,6 +17,11 @@ from pathlib import Path
 import httpx
 
 READY_TIMEOUT_S = 45.0
+
+
+class RunError(Exception):
+    """A process would not start, died, or Locust misbehaved: the numbers cannot be trusted."""
+
 STOP_TIMEOUT_S = 10.0
 
 
@@ -61,14 +66,14 @@ def wait_ready(server: Server | None, url: str, *, any_status: bool = False,
                timeout: float = READY_TIMEOUT_S) -> float:
     """Poll ``url`` until it answers 200 (any status below 500 with ``any_status``); seconds it took.
 
-    Raises RuntimeError when the process exits or time runs out (``server`` None: a
+    Raises RunError when the process exits or time runs out (``server`` None: a
     service the runner did not start, only the URL is polled).
     """
     t0 = time.monotonic()
     deadline = t0 + timeout
     while time.monotonic() < deadline:
         if server is not None and (rc := server.proc.poll()) is not None:
-            raise RuntimeError(f"{server.name} exited with {rc} before it was ready:\n{server.log_tail()}")
+            raise RunError(f"{server.name} exited with {rc} before it was ready:\n{server.log_tail()}")
         try:
             status = httpx.get(url, timeout=2.0, trust_env=False).status_code
             if status == 200 or (any_status and status < 500):
@@ -78,7 +83,7 @@ def wait_ready(server: Server | None, url: str, *, any_status: bool = False,
         time.sleep(0.1)
     name = server.name if server is not None else url
     tail = f":\n{server.log_tail()}" if server is not None else ""
-    raise RuntimeError(f"{name} not ready after {timeout:.0f} s ({url}){tail}")
+    raise RunError(f"{name} not ready after {timeout:.0f} s ({url}){tail}")
 
 
 def stop(servers: list[Server]) -> dict[str, int | None]:

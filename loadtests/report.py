@@ -56,7 +56,7 @@ def requests_table(samples: dict[str, Samples], names: Sequence[str]) -> list[st
 
 
 def budget_table(verdicts: Sequence[Verdict], gated: bool) -> list[str]:
-    lines = ["| budget | config vs baseline | request | n | baseline p50 / p95 / p99 | config p50 / p95 / p99 | "
+    lines = ["| budget | config vs baseline | request | n (baseline / config) | baseline p50 / p95 / p99 | config p50 / p95 / p99 | "
              "p95 overhead | p99 overhead | limits | result |",
              "|---|---|---|---:|---|---|---|---|---|---|"]
     for v in verdicts:
@@ -69,7 +69,7 @@ def budget_table(verdicts: Sequence[Verdict], gated: bool) -> list[str]:
             breached = "; ".join(c.describe() for c in v.checks if not c.ok)
             result = f"BREACH ({breached})" if gated else f"BREACH (not gated in --smoke: {breached})"
         lines.append(f"| {v.budget.name} | {v.budget.config} vs {v.budget.baseline} | {v.request} | "
-                     f"{v.config.n} / {v.baseline.n} | {triple(v.baseline)} | {triple(v.config)} | "
+                     f"{v.baseline.n} / {v.config.n} | {triple(v.baseline)} | {triple(v.config)} | "
                      f"{overhead_cell(v.config, v.baseline, 'p95')} | {overhead_cell(v.config, v.baseline, 'p99')} | "
                      f"{limits} | {result} |")
     return lines
@@ -97,7 +97,7 @@ def plot(samples: dict[str, Samples], names: Sequence[str], path: Path, title: s
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(len(names), 1, figsize=(9, 3.6 * len(names)), squeeze=False)
-    for ax, name in zip(axes[:, 0], names):
+    for ax, name in zip(axes[:, 0], names, strict=True):
         for config, s in samples.items():
             values = sorted(s.latencies.get(name, ()))
             if not values:

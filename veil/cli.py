@@ -8,6 +8,7 @@ message`` on stderr; payload content is never echoed in errors.
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import sys
@@ -252,6 +253,28 @@ def cmd_proxy(args: argparse.Namespace) -> int:
     return serve(config)
 
 
+def cmd_loadtest(argv: Sequence[str]) -> int:
+    """Forward ``veil loadtest ARGS`` to ``python -m loadtests ARGS``.
+
+    ``loadtests`` is a folder of a veil checkout, not part of the installed
+    package, so it is imported from the current directory.
+    """
+    cwd = os.getcwd()
+    if not os.path.isfile(os.path.join(cwd, "loadtests", "runner.py")):
+        print("veil loadtest: run it from a veil checkout (the loadtests/ folder), or use python -m loadtests",
+              file=sys.stderr)
+        return EXIT_USAGE
+    if cwd not in sys.path:
+        sys.path.insert(0, cwd)
+    try:
+        runner = importlib.import_module("loadtests.runner")
+    except ImportError as exc:  # locust, matplotlib, ... missing
+        print(f"veil loadtest: {exc} (install the load-test dependencies: pip install -e '.[loadtest]')",
+              file=sys.stderr)
+        return EXIT_USAGE
+    return int(runner.main(list(argv), prog="veil loadtest"))
+
+
 # -- entry point ------------------------------------------------------------------
 
 
@@ -314,12 +337,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--payload", action="store_true",
                    help="instead, redact the bundled example payload in process and show before/after")
     p.set_defaults(func=cmd_demo)
+
+    # Listed for --help only: main() hands everything after "loadtest" to the runner untouched.
+    sub.add_parser("loadtest", add_help=False,
+                   help="Locust load tests with latency budgets (from a veil checkout; same as python -m loadtests)")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    if args_list[:1] == ["loadtest"]:
+        return cmd_loadtest(args_list[1:])
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(args_list)
     try:
         return int(args.func(args))
     except PolicyError as exc:

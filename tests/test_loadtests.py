@@ -1,0 +1,310 @@
+"""loadtests/ without Locust: budgets files, percentiles, PASS/BREACH decisions, the leak check."""
+
+from __future__ import annotations
+
+import math
+import re
+import statistics
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from loadtests.budgets import Budget, Limit, check_budget, load_budgets, parse_budgets
+from loadtests.leaks import LeakChecker
+from loadtests.payloads import json_payloads, ndjson_payload, sse_payload
+from loadtests.report import budget_table
+from loadtests.runner import build_parser, settings_from, verdicts_for
+from loadtests.targets import KNOWN_CONFIGS
+from loadtests.scenario import Scenario, builtin_scenario, load_user_scenario
+from loadtests.stats import Samples, Summary, percentile, summarize
+from loadtests.yamlfile import ConfigFileError
+
+ROOT = Path(__file__).resolve().parents[1]
+SEED = 20240601
+VALID = """\
+rate: 100
+requests: [GET /json/10KB/realistic]
+budgets:
+  asgi: {config: fastapi+veil, baseline: fastapi, p95_overhead_ms: 1.0, p99_overhead_pct: 50}
+  proxy: {config: veil-proxy, baseline: mitmdump, p95_ratio: 1.25}
+"""
+
+
+# -- budgets file ------------------------------------------------------------------------
+
+
+def test_shipped_budgets_file_is_valid_and_names_rows_of_the_builtin_scenario() -> None:
+    budgets = load_budgets(ROOT / "loadtests" / "budgets.yaml", KNOWN_CONFIGS)
+    names = builtin_scenario(SEED).names()
+    assert budgets.rate > 0
+    assert set(budgets.requests) <= set(names)
+    assert {b.name for b in budgets.budgets} >= {"asgi_middleware", "wsgi_middleware", "proxy"}
+
+
+def test_valid_budgets_parse_into_limits() -> None:
+    budgets = parse_budgets(VALID, "b.yaml", KNOWN_CONFIGS)
+    assert budgets.rate == 100.0 and budgets.requests == ("GET /json/10KB/realistic",)
+    asgi, proxy = budgets.budgets
+    assert (asgi.config, asgi.baseline) == ("fastapi+veil", "fastapi")
+    assert asgi.limits == (Limit("p95", "overhead_ms", 1.0), Limit("p99", "overhead_pct", 50.0))
+    assert proxy.limits == (Limit("p95", "ratio", 1.25),)
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    # unknown top-level key
+    (VALID + "extra: 1\n", r"^b\.yaml:6:1: extra: unknown key \(expected one of rate, requests, budgets\)$"),
+    # missing required key
+    ("rate: 100\nbudgets: {a: {config: fastapi, baseline: flask, p95_ratio: 1}}\n",
+     r"^b\.yaml:1:1: missing required key 'requests'$"),
+    # rate is not a number
+    (VALID.replace("rate: 100", "rate: fast"), r"^b\.yaml:1:7: rate: expected a number, got 'fast'$"),
+    # rate zero
+    (VALID.replace("rate: 100", "rate: 0"), r"^b\.yaml:1:7: rate: expected a number > 0, got 0$"),
+    # negative overhead
+    (VALID.replace("p95_overhead_ms: 1.0", "p95_overhead_ms: -1"),
+     r"^b\.yaml:4:68: budgets\.asgi\.p95_overhead_ms: expected a number >= 0, got -1$"),
+    # misspelt limit
+    (VALID.replace("p95_ratio", "p95_ration"), r"^b\.yaml:5:51: budgets\.proxy\.p95_ration: unknown key"),
+    # unknown configuration (typo)
+    (VALID.replace("config: fastapi+veil", "config: fastapi+vail"),
+     r"^b\.yaml:4:18: budgets\.asgi\.config: unknown configuration 'fastapi\+vail' \(expected one of "),
+    # config compared with itself
+    (VALID.replace("baseline: mitmdump", "baseline: veil-proxy"),
+     r"^b\.yaml:5:41: budgets\.proxy\.baseline: a configuration cannot be its own baseline"),
+    # a budget without any limit
+    (VALID.replace(", p95_ratio: 1.25", ""), r"^b\.yaml:5:10: budgets\.proxy: no limit given"),
+    # duplicate budget name
+    (VALID + "  asgi: {config: flask+veil, baseline: flask, p95_ratio: 2}\n",
+     r"^b\.yaml:6:3: budgets\.asgi: duplicate key$"),
+    # requests must be strings
+    (VALID.replace("[GET /json/10KB/realistic]", "[{a: 1}]"),
+     r"^b\.yaml:2:12: requests\[0\]: expected a single value, got a mapping$"),
+    # budgets must be a mapping
+    ("rate: 1\nrequests: x\nbudgets: [1]\n", r"^b\.yaml:3:10: budgets: expected a mapping, got a list$"),
+    # YAML syntax error
+    ("rate: [1\n", r"^b\.yaml:2:1: invalid YAML: "),
+    # empty file
+    ("", r"^b\.yaml:1:1: the file is empty$"),
+])
+def test_invalid_budgets_name_file_line_and_field(text: str, expected: str) -> None:
+    with pytest.raises(ConfigFileError) as info:
+        parse_budgets(text, "b.yaml", KNOWN_CONFIGS)
+    assert re.search(expected, str(info.value)), str(info.value)
+
+
+def test_budgets_error_carries_structured_position() -> None:
+    with pytest.raises(ConfigFileError) as info:
+        parse_budgets(VALID.replace("rate: 100", "rate: fast"), "b.yaml", KNOWN_CONFIGS)
+    assert (info.value.source, info.value.line, info.value.field) == ("b.yaml", 1, "rate")
+
+
+def test_unreadable_budgets_file_is_a_config_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigFileError, match=r"missing\.yaml:1:1: cannot read"):
+        load_budgets(tmp_path / "missing.yaml", KNOWN_CONFIGS)
+
+
+# -- percentiles ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("values", "q", "expected"), [
+    ([5.0], 95, 5.0),  # one value: every percentile is it
+    ([1.0, 2.0, 3.0, 4.0], 50, 2.5),  # even count: midway
+    ([1.0, 2.0, 3.0, 4.0], 0, 1.0),  # q=0: the minimum
+    ([1.0, 2.0, 3.0, 4.0], 100, 4.0),  # q=100: the maximum
+    ([float(i) for i in range(1, 101)], 95, 95.05),  # interpolated between ranks 95 and 96
+    ([float(i) for i in range(1, 101)], 99, 99.01),
+])
+def test_percentile_interpolates_between_closest_ranks(values: list[float], q: float, expected: float) -> None:
+    assert percentile(values, q) == pytest.approx(expected)
+
+
+def test_percentile_matches_statistics_inclusive_method() -> None:
+    values = sorted((i * 7919 % 1009) / 13 for i in range(500))
+    cuts = statistics.quantiles(values, n=100, method="inclusive")
+    assert percentile(values, 95) == pytest.approx(cuts[94])
+    assert percentile(values, 99) == pytest.approx(cuts[98])
+
+
+@pytest.mark.parametrize("q", [-1, 100.5])
+def test_percentile_rejects_out_of_range(q: float) -> None:
+    with pytest.raises(ValueError, match="within 0..100"):
+        percentile([1.0], q)
+
+
+def test_summary_of_no_samples_is_nan_with_n_zero() -> None:
+    s = summarize([])
+    assert s.n == 0 and math.isnan(s.p95)
+    with pytest.raises(ValueError):
+        percentile([], 50)
+
+
+def test_samples_drop_warmup_latencies_but_count_leaks_and_failures() -> None:
+    samples = Samples()
+    samples.add_round([
+        "0.5\tGET /a\t9.0\tok\n",  # warm-up: dropped
+        "0.6\tGET /a\t1.0\tleak\n",  # a leak during warm-up still counts
+        "1.5\tGET /a\t2.0\tok\n",
+        "1.6\tGET /a\t4.0\tok\n",
+        "1.7\tGET /a\t3.0\tfail:CatchResponseError: HTTP 502\n",
+        "garbage line\n",  # ignored
+    ], warmup_s=1.0)
+    assert samples.latencies == {"GET /a": [2.0, 4.0]}
+    assert samples.leaks["GET /a"] == 1
+    assert samples.failures == {("GET /a", "CatchResponseError: HTTP 502"): 1}
+    assert samples.failed("GET /a") == 1 and samples.summary("GET /a").p50 == 3.0
+
+
+# -- PASS / BREACH ----------------------------------------------------------------------
+
+
+def summary(p50: float, p95: float, p99: float) -> Summary:
+    return Summary(1000, p50, p95, p99, p99)
+
+
+BASE = summary(1.0, 2.0, 4.0)
+
+
+@pytest.mark.parametrize(("limits", "config", "oks"), [
+    # +0.5 ms at p95: within 1 ms
+    ((Limit("p95", "overhead_ms", 1.0),), summary(1.2, 2.5, 5.0), [True]),
+    # exactly on the limit passes
+    ((Limit("p95", "overhead_ms", 1.0),), summary(1.2, 3.0, 5.0), [True]),
+    # +1.5 ms: breach
+    ((Limit("p95", "overhead_ms", 1.0),), summary(1.2, 3.5, 5.0), [False]),
+    # both the ms and the % limit must hold: +0.9 ms is +45%, over 40%
+    ((Limit("p95", "overhead_ms", 1.0), Limit("p95", "overhead_pct", 40)), summary(1.2, 2.9, 5.0), [True, False]),
+    # ratio 1.2x within 1.25x; p99 ratio 1.6x over 1.5x
+    ((Limit("p95", "ratio", 1.25), Limit("p99", "ratio", 1.5)), summary(1.2, 2.4, 6.4), [True, False]),
+    # faster than the baseline: negative overhead passes
+    ((Limit("p95", "overhead_ms", 0.0),), summary(0.9, 1.8, 3.0), [True]),
+])
+def test_check_budget_decides_each_limit(limits: tuple[Limit, ...], config: Summary, oks: list[bool]) -> None:
+    checks = check_budget(Budget("b", "fastapi+veil", "fastapi", limits), config, BASE)
+    assert [c.ok for c in checks] == oks
+
+
+def test_check_budget_refuses_empty_samples() -> None:
+    with pytest.raises(ValueError, match="no samples"):
+        check_budget(Budget("b", "x", "y", (Limit("p95", "ratio", 1.0),)), Summary(0, *[math.nan] * 4), BASE)
+
+
+def _samples(latencies: list[float]) -> Samples:
+    s = Samples()
+    s.add_round([f"5.0\tGET /a\t{ms}\tok\n" for ms in latencies], warmup_s=0)
+    return s
+
+
+def test_verdicts_skip_budgets_whose_configurations_did_not_run_and_flag_missing_samples() -> None:
+    budgets = parse_budgets(VALID.replace("[GET /json/10KB/realistic]", "[GET /a, GET /b]"), "b.yaml", KNOWN_CONFIGS)
+    samples = {"fastapi": _samples([1.0] * 50), "fastapi+veil": _samples([1.5] * 50)}
+    verdicts = verdicts_for(budgets, samples, ["GET /a", "GET /b"])
+    assert [(v.budget.name, v.request, v.ok, bool(v.checks)) for v in verdicts] == [
+        ("asgi", "GET /a", True, True),  # +0.5 ms (+50%): within 1 ms and 50%; "proxy" did not run
+        ("asgi", "GET /b", False, False),  # no samples for GET /b: NO DATA, never a pass
+    ]
+    table = "\n".join(budget_table(verdicts, gated=True))
+    assert "NO DATA" in table
+
+
+def test_breach_is_labelled_not_gated_in_smoke() -> None:
+    budgets = parse_budgets(VALID, "b.yaml", KNOWN_CONFIGS)
+    samples = {"fastapi": _samples([1.0] * 50), "fastapi+veil": _samples([5.0] * 50)}
+    verdicts = verdicts_for(budgets, samples, ["GET /a"])
+    assert not verdicts[0].ok
+    assert "| BREACH (p95 +4.00 ms > 1 ms" in "\n".join(budget_table(verdicts, gated=True))
+    assert "BREACH (not gated in --smoke: " in "\n".join(budget_table(verdicts, gated=False))
+
+
+def test_smoke_settings_are_short_and_slower() -> None:
+    budgets = parse_budgets(VALID, "b.yaml", KNOWN_CONFIGS)
+    smoke = settings_from(build_parser("t").parse_args(["--smoke"]), budgets)
+    full = settings_from(build_parser("t").parse_args([]), budgets)
+    assert (smoke.rounds, smoke.rate) == (1, 50.0) and smoke.duration <= 5
+    assert full.rate == budgets.rate and full.rounds >= 2 and full.users * 10 >= full.rate
+
+
+# -- leak check ------------------------------------------------------------------------------
+
+
+def payloads() -> Iterator[tuple[str, bytes, list[str], list[str], str]]:
+    for (size, variant), p in json_payloads(SEED).items():
+        if variant == "realistic" and size != "100KB":
+            yield f"{size}", p.body, p.pii_substrings, p.pii_values, "application/json"
+    for p, ctype in ((ndjson_payload(SEED), "application/x-ndjson"), (sse_payload(SEED), "text/event-stream")):
+        yield p.label, p.body, p.pii_substrings, p.pii_values, ctype
+
+
+@pytest.mark.parametrize(("label", "body", "substrings", "values", "ctype"), list(payloads()),
+                         ids=[p[0] for p in payloads()])
+def test_leak_checker_sees_every_seeded_value_and_none_after_redaction(
+    label: str, body: bytes, substrings: list[str], values: list[str], ctype: str,
+) -> None:
+    import veil
+
+    checker = LeakChecker(substrings, values)
+    assert len(checker) > 0
+    assert checker.count(body) == len(checker)  # the unredacted body: every value is seen
+    redacted = veil.default_plan().redact_body(body, ctype, veil.Route("response")).output
+    assert checker.count(redacted) == 0
+
+
+@pytest.mark.parametrize(("body", "found"), [
+    (b'{"note":"call (415) 555-0123 now"}', 1),  # free-text value as a substring
+    (b'{"email":"jane@example.com"}', 1),  # whole value as a JSON string literal
+    (b'{"email":"jane@example.com.evil"}', 0),  # not the whole value: the literal check does not fire
+    (b'{"note":"call [REDACTED:PHONE] now","email":"[REDACTED:EMAIL]"}', 0),  # redacted
+    (b"", 0),  # empty body
+])
+def test_leak_checker_counts_substrings_and_whole_values(body: bytes, found: int) -> None:
+    checker = LeakChecker(substrings=["(415) 555-0123"], values=["jane@example.com"])
+    assert checker.count(body) == found
+    assert checker.count(body) == found  # cached answer is the same
+
+
+def test_leak_checker_sees_values_escaped_inside_json_strings() -> None:
+    checker = LeakChecker(substrings=['O"Brien 4111'])
+    assert checker.count(b'{"n":"Mr O\\"Brien 4111"}') == 1
+
+
+def test_leak_checker_never_shows_the_values() -> None:
+    checker = LeakChecker(substrings=["4111 1111 1111 1111"], values=["jane@example.com"])
+    assert "4111" not in repr(checker) and "jane" not in repr(checker)
+    spec = builtin_scenario(SEED).requests[0]
+    assert all(v not in repr(spec) for v in spec.leak_values)
+
+
+# -- scenarios --------------------------------------------------------------------------------
+
+
+def test_scenario_survives_the_json_handoff_to_the_locustfile() -> None:
+    scenario = builtin_scenario(SEED)
+    again = Scenario.from_json(scenario.to_json())
+    assert again == scenario
+    assert {"GET /json/10KB/realistic", "POST /echo 10KB realistic", "GET /ndjson", "GET /sse"} <= set(again.names())
+
+
+def test_user_scenario_from_samples_and_leak_list(tmp_path: Path) -> None:
+    (tmp_path / "order.json").write_text('{"email": "jane@example.com"}')
+    (tmp_path / "must_not_leak.txt").write_text("# values\njane@example.com\n\n")
+    scenario = load_user_scenario(tmp_path, "/api/orders")
+    (spec,) = scenario.requests
+    assert (spec.name, spec.method, spec.path) == ("POST /api/orders order.json", "POST", "/api/orders")
+    assert spec.leak_substrings == ("jane@example.com",)
+
+
+def test_user_scenario_yaml_errors_point_at_the_line(tmp_path: Path) -> None:
+    (tmp_path / "scenario.yaml").write_text(
+        "requests:\n  - {path: /a}\n  - {method: FETCH, path: /b}\nmust_not_leak: [x]\n")
+    with pytest.raises(ConfigFileError, match=r"scenario\.yaml:3:14: requests\[1\]\.method: expected GET, POST"):
+        load_user_scenario(tmp_path, None)
+
+
+def test_veil_loadtest_outside_a_checkout_says_where_to_run_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    from veil.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    assert main(["loadtest", "--smoke"]) == 2
+    assert "run it from a veil checkout (the loadtests/ folder), or use python -m loadtests" in capsys.readouterr().err
