@@ -15,6 +15,7 @@ as a JSON number, and a placeholder cannot be one.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from veil.errors import RedactionError
@@ -279,7 +280,7 @@ def _check_length(text: str, limit: int) -> None:
 def _record(w: _Walk, cover: tuple[str, Binding], node: PathNode, start: int, end: int,
             location: str = "body") -> None:
     entity, b = cover
-    w.findings.append(Finding(entity, b.rule, b.action_name, location, render_path(node), b.mode, start, end))
+    w.findings.append(Finding(entity, b.rule, b.action_name, location, partial(render_path, node), b.mode, start, end))
 
 
 def _scan(w: _Walk) -> None:

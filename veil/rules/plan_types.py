@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import FrozenInstanceError, dataclass, field
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,7 +22,6 @@ class Route:
     content_type: str = ""
 
 
-@dataclass(frozen=True, slots=True)
 class Finding:
     """One sensitive value found. Carries where and what, never the value itself.
 
@@ -29,16 +29,66 @@ class Finding:
     ``path`` is a JSONPath for bodies (``$.user.email``), else the name.
     ``start``/``end`` are ``str`` offsets inside the original string for
     detector hits, and -1 when the whole value was covered.
+
+    Immutable. ``path`` may be given as a function that renders it: the JSON walk
+    does that, because most findings are only counted (metrics, adapters) and
+    rendering a JSONPath for each cost as much as finding it. It is rendered once,
+    on first read.
     """
 
+    __slots__ = ("type", "rule", "action", "location", "_path", "mode", "start", "end")
     type: str
     rule: str
     action: str
     location: str
-    path: str
-    mode: str = "enforce"
-    start: int = -1
-    end: int = -1
+    _path: str | Callable[[], str]
+    mode: str
+    start: int
+    end: int
+
+    def __init__(
+        self, type: str, rule: str, action: str, location: str, path: str | Callable[[], str],
+        mode: str = "enforce", start: int = -1, end: int = -1,
+    ) -> None:
+        setattr_ = object.__setattr__
+        setattr_(self, "type", type)
+        setattr_(self, "rule", rule)
+        setattr_(self, "action", action)
+        setattr_(self, "location", location)
+        setattr_(self, "_path", path)
+        setattr_(self, "mode", mode)
+        setattr_(self, "start", start)
+        setattr_(self, "end", end)
+
+    @property
+    def path(self) -> str:
+        path = self._path
+        if not isinstance(path, str):
+            path = path()
+            object.__setattr__(self, "_path", path)
+        return path
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise FrozenInstanceError(f"cannot assign to field '{name}'")
+
+    def __delattr__(self, name: str) -> None:
+        raise FrozenInstanceError(f"cannot delete field '{name}'")
+
+    def _fields(self) -> tuple[object, ...]:
+        return (self.type, self.rule, self.action, self.location, self.path, self.mode, self.start, self.end)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Finding):
+            return NotImplemented
+        return self._fields() == other._fields()
+
+    def __hash__(self) -> int:
+        return hash(self._fields())
+
+    def __repr__(self) -> str:
+        return (f"Finding(type={self.type!r}, rule={self.rule!r}, action={self.action!r}, "
+                f"location={self.location!r}, path={self.path!r}, mode={self.mode!r}, "
+                f"start={self.start!r}, end={self.end!r})")
 
     def as_dict(self) -> dict[str, object]:
         out: dict[str, object] = {
