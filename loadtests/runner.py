@@ -13,8 +13,8 @@ mitmdump       plain ``mitmdump --mode reverse:`` in front of ``fastapi``   -
 veil-proxy     ``veil proxy --upstream`` in front of ``fastapi``            mitmdump
 =============  ===========================================================  ==========
 
-Each configuration gets the same offered load (Locust ``constant_throughput``,
-``--rate`` req/s in total), one configuration at a time, in rounds (A B A B ...)
+Each configuration gets the same offered load (constant throughput, ``--rate``
+req/s in total, requests evenly spaced; see ``VeilLoadUser`` in the locustfile), one configuration at a time, in rounds (A B A B ...)
 so drift on the machine hits every configuration alike. The samples of all rounds
 are merged per configuration, percentiles are computed from exact latencies, and
 each budget in ``loadtests/budgets.yaml`` is checked against its baseline from
