@@ -45,9 +45,7 @@ import math
 import os
 import platform
 import shutil
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -56,12 +54,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(1, str(Path(__file__).resolve().parents[1]))  # the checkout: loadtests.processes
 
 import httpx
 import mitmproxy.version
 import starlette
 import uvicorn
 from payloads import SIZES, Payload, build
+
+from loadtests.processes import RunError, Server, free_ports, stop, wait_ready
+from loadtests.processes import start as start_in
 
 import veil
 
@@ -73,7 +75,6 @@ VARIANTS = ("realistic", "pii_free")
 METHODS = ("GET", "POST")
 BATCH = 10  # requests per target per turn
 CELL_WARMUP = 5  # untimed requests per target at the start of each cell
-READY_TIMEOUT_S = 30.0
 
 
 def bounded_requests(text: str) -> int:
@@ -84,75 +85,6 @@ def bounded_requests(text: str) -> int:
 
 
 # -- processes -------------------------------------------------------------------------
-
-
-@dataclass
-class Server:
-    name: str
-    cmd: list[str]
-    proc: subprocess.Popen[bytes]
-    log: Path
-
-    def log_tail(self, lines: int = 30) -> str:
-        try:
-            text = self.log.read_text(errors="replace")
-        except OSError:
-            return ""
-        return "\n".join(text.splitlines()[-lines:])
-
-
-def free_ports(n: int) -> list[int]:
-    """``n`` distinct free ports: all sockets are held open until every port is picked."""
-    socks = []
-    try:
-        for _ in range(n):
-            s = socket.socket()
-            s.bind(("127.0.0.1", 0))
-            socks.append(s)
-        return [s.getsockname()[1] for s in socks]
-    finally:
-        for s in socks:
-            s.close()
-
-
-def start(name: str, cmd: list[str], env: dict[str, str], logdir: Path) -> Server:
-    log = logdir / f"{name}.log"
-    with open(log, "wb") as out:  # the child keeps its own descriptor; a pipe could fill up and stall it
-        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-                                cwd=ROOT, env=env)
-    return Server(name, cmd, proc, log)
-
-
-def wait_ready(server: Server, url: str) -> float:
-    """Poll ``url`` until it answers 200; seconds it took. Raises if the process exits or time runs out."""
-    t0 = time.perf_counter()
-    deadline = t0 + READY_TIMEOUT_S
-    while time.perf_counter() < deadline:
-        rc = server.proc.poll()
-        if rc is not None:
-            raise RuntimeError(f"{server.name} exited with {rc} before it was ready:\n{server.log_tail()}")
-        try:
-            if httpx.get(url, timeout=1.0, trust_env=False).status_code == 200:
-                return time.perf_counter() - t0
-        except httpx.TransportError:
-            pass
-        time.sleep(0.05)
-    raise RuntimeError(f"{server.name} not ready after {READY_TIMEOUT_S:.0f} s ({url}):\n{server.log_tail()}")
-
-
-def stop(servers: list[Server]) -> dict[str, int | None]:
-    """SIGTERM each (proxies first), SIGKILL after 10 s; their exit codes."""
-    codes: dict[str, int | None] = {}
-    for s in reversed(servers):
-        if s.proc.poll() is None:
-            s.proc.terminate()
-    for s in reversed(servers):
-        try:
-            codes[s.name] = s.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            s.proc.kill()
-            codes[s.name] = s.proc.wait()
-    return codes
 
 
 # -- one cell ------------------------------------------------------------------------------
@@ -274,22 +206,22 @@ def main(argv: list[str] | None = None) -> int:
     workdir = Path(tmp.name)
     try:
         try:
-            servers.append(start("upstream", [sys.executable, str(BENCH / "upstream.py"), "--port", str(up_port),
-                                              "--seed", str(args.seed), "--labels", ",".join(labels)], env, workdir))
+            servers.append(start_in("upstream", [sys.executable, str(BENCH / "upstream.py"), "--port", str(up_port),
+                                              "--seed", str(args.seed), "--labels", ",".join(labels)], env, workdir, ROOT))
             ready["upstream"] = wait_ready(servers[-1], f"{upstream}/healthz")
             # Each proxy gets its own throwaway confdir, so no CA is written to ~/.mitmproxy.
             (workdir / "mitm-conf").mkdir()
             (workdir / "veil-conf").mkdir()
-            servers.append(start("mitmdump", [str(mitmdump), "--mode", f"reverse:{upstream}",
+            servers.append(start_in("mitmdump", [str(mitmdump), "--mode", f"reverse:{upstream}",
                                               "--listen-host", "127.0.0.1", "--listen-port", str(mitm_port),
                                               "--set", "flow_detail=0", "--set", f"confdir={workdir / 'mitm-conf'}",
-                                              "-q"], env, workdir))
-            servers.append(start("veil", [sys.executable, "-m", "veil.cli", "proxy", "--upstream", upstream,
+                                              "-q"], env, workdir, ROOT))
+            servers.append(start_in("veil", [sys.executable, "-m", "veil.cli", "proxy", "--upstream", upstream,
                                           "--listen", f"127.0.0.1:{veil_port}", "--metrics-port", "0",
-                                          "--confdir", str(workdir / "veil-conf")], env, workdir))
+                                          "--confdir", str(workdir / "veil-conf")], env, workdir, ROOT))
             ready["mitmdump"] = wait_ready(servers[1], f"http://127.0.0.1:{mitm_port}/healthz")
             ready["veil"] = wait_ready(servers[2], f"http://127.0.0.1:{veil_port}/healthz")
-        except (RuntimeError, OSError) as exc:
+        except (RunError, OSError) as exc:
             print(f"BROKEN start-up: {exc}", file=sys.stderr)
             return 2
 
