@@ -483,7 +483,8 @@ def test_demo_proxies_requests_and_shows_nothing_sensitive_arrived_or_came_back(
     passed = [s for s in sections if s.startswith(("arrived upstream", "came back"))]
     sent = "".join(s for s in sections if s.startswith("client sent"))
     assert len(passed) == 4
-    for secret in ("jane.doe@example.com", "hunter2", "4111", "AKIAIOSFODNN7EXAMPLE", "sk_live_51H", "7946 0958"):
+    for secret in ("jane.doe@example.com", "Jane Doe", "hunter2", "4111", "AKIAIOSFODNN7EXAMPLE", "sk_live_51H",
+                   "7946 0958", "203.0.113.7"):
         assert all(secret not in s.split("\nUpstream response, before veil:")[0] for s in passed), secret
     for secret in ("jane.doe@example.com", "hunter2", "AKIAIOSFODNN7EXAMPLE"):
         assert secret in sent

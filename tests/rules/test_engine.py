@@ -323,3 +323,10 @@ def test_empty_bodies_are_unchanged_whatever_their_type() -> None:
 def test_covered_numbers_and_booleans_are_rewritten_whatever_their_size(body: bytes, expected: object) -> None:
     out = default_plan().redact_body(body, "application/json", Route("response")).output
     assert orjson.loads(out) == expected
+
+
+@pytest.mark.parametrize("parent", ["profile", "subscriber", "traveller", "driver", "candidate"])
+def test_a_name_under_a_parent_that_holds_a_person_is_a_person_name(parent: str) -> None:
+    body = orjson.dumps({parent: {"name": "Jane Doe"}, "plan": {"name": "Pro"}})
+    out = orjson.loads(default_plan().redact_body(body, "application/json", Route("response")).output)
+    assert out == {parent: {"name": "[REDACTED:PERSON_NAME]"}, "plan": {"name": "Pro"}}

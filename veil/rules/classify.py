@@ -47,7 +47,8 @@ PERSON_QUALIFIERS = frozenset(
         "customer", "user", "contact", "holder", "cardholder", "account", "person", "patient",
         "employee", "owner", "sender", "recipient", "billing", "shipping", "member", "client",
         "buyer", "seller", "author", "guest", "passenger", "applicant", "beneficiary", "payer",
-        "payee", "emergency", "display", "legal", "my", "your",
+        "payee", "emergency", "display", "legal", "my", "your", "profile", "subscriber", "student",
+        "traveler", "traveller", "attendee", "driver", "signer", "visitor", "candidate",
     }
 )
 # 'number' is a phone only under these.
