@@ -432,3 +432,13 @@ def test_the_addon_script_under_plain_mitmdump_redacts_both_ways(
     assert profile.status_code == 200
     for value in PII:
         assert value not in profile.text
+
+
+def test_with_the_upstream_down_bad_requests_are_still_refused_and_others_get_a_502(tmp_path: Path) -> None:
+    """``veil proxy`` reads a request before it connects upstream (connection_strategy=lazy)."""
+    with run_proxy(tmp_path, "--upstream", f"http://127.0.0.1:{free_port()}") as proxy:
+        refused = httpx.post(f"{proxy.url}/echo", content=b'{"email": "jane@example.com"', timeout=10,
+                             headers={"content-type": "application/json"})
+        unreachable = httpx.get(f"{proxy.url}/profile", timeout=10)
+    assert refused.status_code == 400 and refused.json()["reason"] == "invalid_json"
+    assert unreachable.status_code == 502

@@ -54,6 +54,9 @@ class ProxyConfig:
             "veil_on_error": self.on_error,
             "veil_metrics_host": self.metrics_host,
             "veil_metrics_port": self.metrics_port,
+            # Read the request before connecting upstream: a request veil refuses is refused even
+            # when the upstream is down, and an unreachable upstream is a 502, not a dropped connection.
+            "connection_strategy": "lazy",
         }
         if self.confdir:
             values["confdir"] = self.confdir
