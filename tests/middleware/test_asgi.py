@@ -410,6 +410,15 @@ async def test_stream_that_fails_midway_is_aborted_without_the_rest() -> None:
     assert b"jane@example.com" not in joined and b'{"n": 3}' not in joined
 
 
+async def test_passthrough_stream_hands_over_the_unprocessed_rest_unchanged() -> None:
+    body = b'{"email": "a@example.com"}\n{"email": bad\n{"x": 1}\n'
+    app = ASGIMiddleware(reply_app(body, [(b"content-type", b"application/x-ndjson")], chunks=3), policy=PLAN,
+                         on_error="passthrough")
+    async with client(app) as c:
+        r = await c.get("/feed")
+    assert r.content == b'{"email":"[REDACTED:EMAIL]"}\n{"email": bad\n{"x": 1}\n'
+
+
 async def test_pathsend_passes_through_for_binary_files(tmp_path: Path) -> None:
     path = tmp_path / "blob.bin"
     path.write_bytes(b"\x00jane@example.com")

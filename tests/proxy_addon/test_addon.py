@@ -243,6 +243,16 @@ def test_a_stream_that_fails_stops_says_why_and_is_aborted(tmp_path: Path) -> No
     assert flow.error is not None  # killed: the client sees an aborted stream, not a complete one
 
 
+def test_passthrough_stream_hands_over_the_unprocessed_rest_unchanged(addon: VeilAddon) -> None:
+    body = b'{"email": "a@example.com"}\n{"email": bad\n{"x": 1}\n'
+    with addon_context(addon) as tctx:
+        tctx.configure(addon, veil_on_error="passthrough")
+        flow = make_flow(method="GET", path="/feed")
+        send_request(addon, flow)
+        out = send_response(addon, flow, body, "application/x-ndjson", chunks=[body[:20], body[20:35], body[35:]])
+    assert out == b'{"email":"[REDACTED:EMAIL]"}\n{"email": bad\n{"x": 1}\n'
+
+
 def test_binary_responses_stream_through_unread(addon: VeilAddon) -> None:
     flow = make_flow(method="GET", path="/file")
     send_request(addon, flow)
