@@ -334,15 +334,14 @@ class _Exchange:
         return response
 
     def _stream(self, redactor: LineRedactor, chunks: Iterator[bytes]) -> Iterator[bytes]:
-        carry = unsent = b""  # raw bytes fed but not yet sent: what passthrough must still deliver
+        unsent = b""  # raw bytes fed but not yet sent: what passthrough must still deliver
         try:
             for chunk in chunks:
-                unsent = carry + chunk
+                unsent = redactor.unsent + chunk
                 out = redactor.feed(chunk)
-                carry = unsent[unsent.rfind(b"\n") + 1:]
                 if out:
                     yield out
-            unsent = carry
+            unsent = redactor.unsent
             if out := redactor.close():
                 yield out
         except RedactionError as exc:
@@ -354,15 +353,14 @@ class _Exchange:
             yield from chunks
 
     async def _astream(self, redactor: LineRedactor, chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
-        carry = unsent = b""
+        unsent = b""
         try:
             async for chunk in chunks:
-                unsent = carry + chunk
+                unsent = redactor.unsent + chunk
                 out = redactor.feed(chunk)
-                carry = unsent[unsent.rfind(b"\n") + 1:]
                 if out:
                     yield out
-            unsent = carry
+            unsent = redactor.unsent
             if out := redactor.close():
                 yield out
         except RedactionError as exc:

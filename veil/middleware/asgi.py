@@ -109,7 +109,6 @@ class _Responder:
         self.chunks: list[bytes] = []
         self.size = 0
         self.lines: LineRedactor | None = None
-        self.tail = b""  # raw bytes of the unfinished streamed line, for on_error=passthrough
 
     def route(self, direction: str, content_type: str) -> Route:
         return Route(direction, self.method, header_value(self.headers, "host"), self.path, content_type)
@@ -236,16 +235,13 @@ class _Responder:
 
     async def on_stream_chunk(self, body: bytes, more: bool) -> None:
         assert self.lines is not None
+        raw = self.lines.unsent + body
         try:
             out = self.lines.feed(body) + (b"" if more else self.lines.close())
         except RedactionError as exc:
             if await self.fail(exc.reason, "response"):
                 return
-            out, self.mode = self.tail + body, "pass"  # passthrough: the original bytes from here on
-        else:
-            if not self.blocks:
-                data = self.tail + body
-                self.tail = data[data.rfind(b"\n") + 1 :]
+            out, self.mode = raw, "pass"  # passthrough: the original bytes from here on
         if out or not more:
             await self.send({"type": "http.response.body", "body": out, "more_body": more})
 

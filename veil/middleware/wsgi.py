@@ -304,16 +304,14 @@ class _Exchange:
 
     def _stream(self, route: Route, kind: str, headers: list[tuple[str, str]], body: Iterator[bytes]) -> Body:
         redactor = LineRedactor(self.plan, route, kind)
-        carry = b""  # raw bytes fed but not yet sent: what passthrough must still deliver
-        unsent = b""
+        unsent = b""  # raw bytes fed but not yet sent: what passthrough must still deliver
         try:
             for chunk in body:
-                unsent = carry + chunk
+                unsent = redactor.unsent + chunk
                 out = redactor.feed(chunk)
-                carry = unsent[unsent.rfind(b"\n") + 1:]
                 if out:  # headers go out with the first redacted line, so an early failure can still be a 502
                     yield from self._send(headers, (out,))
-            unsent = carry
+            unsent = redactor.unsent
             yield from self._send(headers, (redactor.close(),))
         except RedactionError as exc:
             if (refusal := self._fail(exc.reason, "response")) is not None:

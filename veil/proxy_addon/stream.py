@@ -41,7 +41,6 @@ class ResponseStream:
         self.decoder, self.encoder = StreamDecoder(encoding), StreamEncoder(encoding)
         self.failed = ""  # the reason, once the stream has failed
         self.passing = False  # passthrough after a failure: plain bytes go on unredacted
-        self.tail = b""  # plain bytes of the unfinished line, kept for passthrough
         self.size = 0
         self.seconds = 0.0
         self.direction = route.direction
@@ -65,31 +64,29 @@ class ResponseStream:
         if self.failed and not self.passing:
             return b""  # blocked: the rest of the upstream's stream is dropped
         self.size += len(chunk)
-        plain = b""
+        raw = self.lines.unsent  # plain bytes not yet delivered, for passthrough after a failure
         try:
             plain = b"".join(self.decoder.feed(chunk))
             if not chunk:
                 self.decoder.close()
             if self.passing:
                 return self.encoder.encode(plain) + (b"" if chunk else self.encoder.finish())
+            raw += plain
             out = self.lines.feed(plain) + (b"" if chunk else self.lines.close())
             if self.restore is not None:
                 out = self.restore.feed(out) + (b"" if chunk else self.restore.close())
-            if not self.blocks:
-                data = self.tail + plain
-                self.tail = data[data.rfind(b"\n") + 1 :]
         except RedactionError as exc:
-            return self._fail(exc.reason, plain, last=not chunk)
+            return self._fail(exc.reason, raw, last=not chunk)
         return self.encoder.encode(out) + (b"" if chunk else self.encoder.finish())
 
-    def _fail(self, reason: str, plain: bytes, last: bool) -> bytes:
+    def _fail(self, reason: str, raw: bytes, last: bool) -> bytes:
         self.failed = reason
         # Lines held back for a token split across events are already redacted: send them.
         held = self.restore.close() if self.restore is not None else b""
         if not self.blocks:
             # Passthrough: the unfinished line as it came, then everything after it.
             self.passing = True
-            out = held + self.tail + plain
+            out = held + raw
             return self.encoder.encode(out) + (self.encoder.finish() if last else b"")
         return self.encoder.encode(held + self._error_message(reason)) + self.encoder.finish()
 

@@ -29,6 +29,13 @@ class LineRedactor:
         self.changed = False
         self._carry = b""
 
+    @property
+    def unsent(self) -> bytes:
+        """The raw bytes of the unfinished line: fed, not yet returned. With ``on_error:
+        passthrough`` an adapter that fails on a chunk delivers ``unsent + chunk`` (taken
+        before the ``feed``) and then the rest of the stream as it comes."""
+        return self._carry
+
     def feed(self, chunk: bytes) -> bytes:
         data = self._carry + chunk
         cut = data.rfind(b"\n") + 1
