@@ -19,8 +19,8 @@ import orjson
 
 from veil.errors import KeyMaterialError, PolicyError, RedactionError, VeilError
 from veil.rules.media import body_kind, media_type
-from veil.rules.plan import Plan
 from veil.rules.plan_types import Report, Route
+from veil.settings import resolve_plan
 
 EXIT_OK = 0
 EXIT_PAYLOAD = 1
@@ -35,18 +35,6 @@ _EXTENSIONS = {
     ".csv": "text/csv",
     ".form": "application/x-www-form-urlencoded",
 }
-
-
-def _load_plan(policy: str | None) -> Plan:
-    from veil.settings import ENV_POLICY, load_policy, plan_from_env
-
-    if policy:
-        return load_policy(policy)
-    if os.environ.get(ENV_POLICY):
-        return plan_from_env()
-    from veil import default_plan
-
-    return default_plan()
 
 
 def _open_input(name: str) -> IO[bytes]:
@@ -75,7 +63,7 @@ def _explain(report: Report, prefix: str = "") -> None:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    plan = _load_plan(args.policy)
+    plan = resolve_plan(args.policy or None)
     summary = plan.summary()
     print(f"{summary['source']}: OK, {len(summary['rules'])} rules, {len(summary['detectors'])} detectors")
     for rule in summary["rules"]:
@@ -87,7 +75,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_apply(args: argparse.Namespace) -> int:
-    plan = _load_plan(args.policy)
+    plan = resolve_plan(args.policy or None)
     route = Route(args.direction, args.method or "", args.host or "", args.path or "", "")
     ctype = _guess_type(args.file, args.content_type)
     kind = body_kind(media_type(ctype)[0])
@@ -132,7 +120,7 @@ def cmd_detect(args: argparse.Namespace) -> int:
     if not args.jsonl:
         print("veil detect: only --jsonl input is supported", file=sys.stderr)
         return EXIT_USAGE
-    plan = _load_plan(args.policy)
+    plan = resolve_plan(args.policy or None)
     route = Route(args.direction)
     out = sys.stdout
     for number, raw in enumerate(sys.stdin.buffer, 1):
@@ -172,7 +160,7 @@ def cmd_detokenize(args: argparse.Namespace) -> int:
             print(f"veil detokenize: {exc}", file=sys.stderr)
             return EXIT_USAGE
     else:
-        plan = _load_plan(args.policy)
+        plan = resolve_plan(args.policy or None)
         rings = plan.keyrings()
         if not rings:
             print("veil detokenize: the policy has no tokenize key; give --key-env or --key-file", file=sys.stderr)
@@ -244,7 +232,7 @@ def cmd_proxy(args: argparse.Namespace) -> int:
         print(f"veil proxy: {exc}", file=sys.stderr)
         return EXIT_USAGE
     if args.policy:
-        _load_plan(args.policy)  # a policy error stops here with its file:line message (exit 2)
+        resolve_plan(args.policy or None)  # a policy error stops here with its file:line message (exit 2)
     config = ProxyConfig(
         listen=args.listen, upstream=args.upstream, egress=args.egress, policy=args.policy or "",
         on_error=args.on_error or "", metrics_host=args.metrics_host, metrics_port=args.metrics_port,

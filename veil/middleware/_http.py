@@ -23,7 +23,6 @@ import zlib
 from dataclasses import dataclass
 from collections.abc import Iterable
 from typing import Any
-from urllib.parse import quote
 
 from veil.errors import RedactionError
 from veil.observe import NullObserver, Observer
@@ -239,7 +238,3 @@ def header_bytes(value: str) -> bytes:
 def str_headers(raw: Iterable[tuple[bytes, bytes]]) -> list[tuple[str, str]]:
     """Raw (bytes) header pairs as the str pairs the plan takes; latin-1 keeps every byte."""
     return [(bytes(k).decode("latin-1"), bytes(v).decode("latin-1")) for k, v in raw]
-
-
-def path_with_query(path: str, query: str) -> str:
-    return quote(path, safe="/%:@!$&'()*+,;=-._~") + (f"?{query}" if query else "")

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from veil.errors import RedactionError
-from veil.middleware._http import _brotli
+from veil.middleware._http import _brotli, _decoder
 
 STREAMABLE_ENCODINGS = frozenset({"", "identity", "gzip", "x-gzip", "deflate", "br"})
 _PIECE = 256 * 1024  # most plain bytes one decode step produces
@@ -49,7 +49,7 @@ class StreamDecoder:
             if self._zlib is None:
                 if self._ended and not data.strip(b"\0"):
                     return  # padding after the last member
-                self._zlib = self._new_zlib(data)
+                self._zlib = _decoder(data, self.encoding in ("gzip", "x-gzip"))
             try:
                 piece = self._zlib.decompress(data, _PIECE)
             except zlib.error:
@@ -73,12 +73,6 @@ class StreamDecoder:
                     yield piece
         except _brotli().error:
             raise RedactionError("bad_encoding", "body is not valid br") from None
-
-    def _new_zlib(self, data: bytes) -> Any:
-        if self.encoding in ("gzip", "x-gzip"):
-            return zlib.decompressobj(31)
-        wrapped = len(data) >= 2 and (data[0] & 0x0F) == 8 and ((data[0] << 8) | data[1]) % 31 == 0
-        return zlib.decompressobj(15 if wrapped else -15)
 
     def close(self) -> None:
         """Raise when the encoded stream was cut short (a truncated body is never a complete one)."""
