@@ -330,3 +330,14 @@ def test_a_name_under_a_parent_that_holds_a_person_is_a_person_name(parent: str)
     body = orjson.dumps({parent: {"name": "Jane Doe"}, "plan": {"name": "Pro"}})
     out = orjson.loads(default_plan().redact_body(body, "application/json", Route("response")).output)
     assert out == {parent: {"name": "[REDACTED:PERSON_NAME]"}, "plan": {"name": "Pro"}}
+
+
+def test_an_sse_data_line_over_a_limit_fails_instead_of_being_read_as_text() -> None:
+    """Only non-JSON lines ("[DONE]") fall back to text; the text path skips field rules."""
+    from veil.rules.streaming import LineRedactor
+
+    plan = compile_policy("version: 1\nlimits: {max_depth: 2}\nrules:\n  - fields: [{path: $.password, action: redact}]\n")
+    lines = LineRedactor(plan, Route("response"), "sse")
+    with pytest.raises(RedactionError, match="nesting"):
+        lines.feed(b'data: {"password":"hunter2","a":{"b":{"c":1}}}\n')
+    assert LineRedactor(plan, Route("response"), "sse").feed(b"data: [DONE]\n") == b"data: [DONE]\n"

@@ -72,8 +72,10 @@ class LineRedactor:
     def _redact(self, payload: bytes, ctype: str) -> bytes:
         try:
             result = self.plan.redact_body(payload, ctype, self.route)
-        except RedactionError:
-            if ctype != "application/json" or self.kind != "sse":
+        except RedactionError as exc:
+            # Only a line that is not JSON at all may be read as text: after any other
+            # failure (a limit) the text path would skip the policy's selectors and classes.
+            if ctype != "application/json" or self.kind != "sse" or exc.reason != "invalid_json":
                 raise
             # An SSE data line that only looks like JSON ("[DONE]") is text.
             result = self.plan.redact_body(payload, "text/plain", self.route)
