@@ -341,3 +341,17 @@ def test_an_sse_data_line_over_a_limit_fails_instead_of_being_read_as_text() -> 
     with pytest.raises(RedactionError, match="nesting"):
         lines.feed(b'data: {"password":"hunter2","a":{"b":{"c":1}}}\n')
     assert LineRedactor(plan, Route("response"), "sse").feed(b"data: [DONE]\n") == b"data: [DONE]\n"
+
+
+def test_a_custom_detector_needing_a_multi_word_context_is_found_in_a_raw_body() -> None:
+    """The raw prefilter looks for the same context words as the detector ("account_number" is two)."""
+    plan = compile_policy(textwrap.dedent("""\
+        version: 1
+        detectors:
+          - {name: ACCOUNT, pattern: '\\b\\d{8}\\b', context: [account_number], context_required: true}
+        rules:
+          - scan: {detectors: [ACCOUNT]}
+        """))
+    for body in (b'{"accountNumber": "12345678"}', b'{"note": "account number 12345678"}'):
+        out = plan.redact_body(body, "application/json", Route("response")).output
+        assert b"12345678" not in out, body

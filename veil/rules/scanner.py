@@ -55,13 +55,13 @@ class DetectorSet:
     def __init__(self, detectors: tuple[CompiledDetector, ...], protected: tuple[str, ...] = ()) -> None:
         self.detectors = detectors
         self.names = tuple(d.spec.name for d in detectors)
-        parts = list(protected) + _alternatives(detectors, edge="")
+        parts = list(protected) + alternatives(detectors, edge="")
         self._protect = len(protected)
         self._decided: dict[tuple[bytes, int, str], tuple[int, int, int, int]] = new_cache()
         if parts:
             self._candidate: Pattern | None = compile_re2("(?m)(?:" + ")|(?:".join(parts) + ")")
             self._which: _Tree | None = _Tree(parts, 0, len(parts))
-            raw_parts = list(protected) + _alternatives(detectors, edge='"')
+            raw_parts = list(protected) + alternatives(detectors, edge='"')
             # The same alternation for strings as they stand in a raw JSON body,
             # where a string's edges are quotes rather than the text's ends.
             self.raw_candidate: Pattern | None = compile_re2("(?:" + ")|(?:".join(raw_parts) + ")")
@@ -152,7 +152,7 @@ class DetectorSet:
         return -1, 0, 0, -1
 
 
-def _alternatives(detectors: tuple[CompiledDetector, ...], edge: str) -> list[str]:
+def alternatives(detectors: tuple[CompiledDetector, ...], edge: str) -> list[str]:
     """Each detector's pattern, capture-free, with its case flag inlined."""
     out = []
     for d in detectors:

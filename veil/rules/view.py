@@ -24,8 +24,8 @@ from veil.rules.compiled import (
     NameTargets,
 )
 from veil.rules.detectors.matching import CompiledDetector, context_needles
-from veil.rules.regex import Pattern, compile_re2, without_captures
-from veil.rules.scanner import DetectorSet
+from veil.rules.regex import Pattern, compile_re2
+from veil.rules.scanner import DetectorSet, alternatives
 from veil.rules.schema import Limits
 from veil.rules.selectors import Selector, initial_states
 
@@ -265,13 +265,13 @@ class View:
         if self.scan_rules:
             key = frozenset(range(len(self.scan_rules)))
             context_words: set[str] = set()
+            plain = []
             for det in self.scope(key).detectors.detectors:
-                spec = det.spec
-                if spec.context_required:
-                    context_words |= {max(word.split(), key=len) for word in spec.context if word.strip()}
-                    continue
-                p = without_captures(spec.pattern, edge='"')  # strings' edges are quotes here
-                parts.append(f"(?i:{p})" if spec.case_insensitive else p)
+                if det.spec.context_required:
+                    context_words.update(context_needles(det.spec.context))  # the words has_context looks for
+                else:
+                    plain.append(det)
+            parts += alternatives(tuple(plain), edge='"')  # strings' edges are quotes here
             if context_words:
                 parts.append("(?i:" + "|".join(re.escape(w) for w in sorted(context_words)) + ")")
         if always:
