@@ -343,11 +343,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except PolicyError as exc:
         print(str(exc), file=sys.stderr)
         return EXIT_USAGE
+    except BrokenPipeError:  # before OSError, its base: a reader that stopped early is not an error
+        return EXIT_OK
     except (OSError, VeilError) as exc:
         print(f"veil {args.command}: {exc}", file=sys.stderr)
         return EXIT_USAGE if isinstance(exc, OSError) else EXIT_PAYLOAD
-    except BrokenPipeError:
-        return EXIT_OK
 
 
 if __name__ == "__main__":
