@@ -99,6 +99,7 @@ class _Responder:
         self.headers = str_headers(scope.get("headers", ()))
         self.method: str = scope.get("method", "")
         self.path: str = scope.get("path", "")
+        self.host = header_value(self.headers, "host")
         self.blocks = options.blocks(plan)
         self.send: Send = _unattached
         # Response state. mode: "" before start, then pass | stream | buffer, "done" once refused.
@@ -106,12 +107,14 @@ class _Responder:
         self.start: Message = {}
         self.started = False
         self.ctype = self.cenc = ""
+        self.response_route = Route("response")
+        self.response_headers: Headers = []  # as sent with the start message, before its length is known
         self.chunks: list[bytes] = []
         self.size = 0
         self.lines: LineRedactor | None = None
 
     def route(self, direction: str, content_type: str) -> Route:
-        return Route(direction, self.method, header_value(self.headers, "host"), self.path, content_type)
+        return Route(direction, self.method, self.host, self.path, content_type)
 
     async def __call__(self, receive: Receive, send: Send) -> None:
         self.send = send
@@ -199,18 +202,20 @@ class _Responder:
         headers = str_headers(message.get("headers", ()))
         self.ctype = header_value(headers, "content-type")
         self.cenc = header_value(headers, "content-encoding").strip().lower()
+        self.response_route = self.route("response", self.ctype)
         try:
-            headers = redact_head(self.plan, self.route("response", self.ctype), headers, "")[0]
+            headers = redact_head(self.plan, self.response_route, headers, "")[0]
         except RedactionError as exc:
             if await self.fail(exc.reason, "response"):
                 return
+        self.response_headers = headers
         self.start = {**message, "headers": _raw_headers(headers)}  # a copy: the app's message stays its own
         kind = stream_kind(self.ctype)
         if _is_binary(self.ctype):
             self.mode = "pass"
         elif kind and self.cenc in ("", "identity"):
             self.mode = "stream"  # events must reach the client as they happen
-            self.lines = LineRedactor(self.plan, self.route("response", self.ctype), kind)
+            self.lines = LineRedactor(self.plan, self.response_route, kind)
             self.start["headers"] = _raw_headers(replace_length(headers, None))
         else:
             self.mode = "buffer"
@@ -260,15 +265,14 @@ class _Responder:
                 await self.send({"type": "http.response.body", "body": b"", "more_body": False})
 
     async def finish(self, body: bytes) -> None:
-        route = self.route("response", self.ctype)
         try:
-            out, _, outcome = redact_buffered(self.plan, route, body, self.ctype, self.cenc, self.options, "asgi") if body else (body, None, "")
+            out, _, outcome = redact_buffered(self.plan, self.response_route, body, self.ctype, self.cenc, self.options, "asgi") if body else (body, None, "")
         except RedactionError as exc:
             if await self.fail(exc.reason, "response"):
                 return
             out, outcome = body, ""
         if outcome == "rewritten":
-            self.start["headers"] = _raw_headers(replace_length(str_headers(self.start["headers"]), len(out)))
+            self.start["headers"] = _raw_headers(replace_length(self.response_headers, len(out)))
         await self.send_start()
         await self.send({"type": "http.response.body", "body": out, "more_body": False})
 

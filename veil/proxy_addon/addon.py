@@ -89,6 +89,7 @@ class VeilAddon:
         self.watcher: PolicyWatcher | None = None
         self.serving = False
         self._policy = ""
+        self._max_body = 0  # veil_max_body_bytes; 0: the plan's own limit
         self._flows: weakref.WeakKeyDictionary[http.HTTPFlow, Exchange] = weakref.WeakKeyDictionary()
 
     # -- options and lifecycle ---------------------------------------------------------
@@ -110,6 +111,8 @@ class VeilAddon:
                 self.options, on_error=opts.veil_on_error or None,
                 max_decompressed_bytes=opts.veil_max_decompressed_bytes,
             )
+        if "veil_max_body_bytes" in updated:
+            self._max_body = opts.veil_max_body_bytes  # read here, not on every request
         if updated & {"veil_metrics_port", "veil_metrics_host"}:
             self._start_admin(opts.veil_metrics_host, opts.veil_metrics_port)
 
@@ -155,7 +158,7 @@ class VeilAddon:
         if self.metrics is not None:
             self.metrics.policy_reloads.labels("ok").inc()
 
-    def _reload_failed(self, message: str) -> None:
+    def _reload_failed(self) -> None:
         if self.metrics is not None:
             self.metrics.policy_reloads.labels("error").inc()
 
@@ -192,8 +195,8 @@ class VeilAddon:
         request = flow.request
         path, _, query = request.path.partition("?")
         limit = self.plan.limits.max_body_bytes
-        if ctx.options.veil_max_body_bytes > 0:
-            limit = min(limit, ctx.options.veil_max_body_bytes)
+        if self._max_body > 0:
+            limit = min(limit, self._max_body)
         exchange = Exchange(self.plan, self.options, request.method, request.pretty_host, path, limit)
         self._flows[flow] = exchange
         headers = str_headers(request.headers.fields)

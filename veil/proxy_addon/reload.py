@@ -35,10 +35,10 @@ def fingerprint(path: Path) -> Fingerprint | None:
 
 
 class PolicyWatcher:
-    """Polls ``path``; on a change compiles it and calls ``swap(plan)``, or ``failed(message)``."""
+    """Polls ``path``; on a change compiles it and calls ``swap(plan)``, or ``failed()`` (after logging why)."""
 
     def __init__(
-        self, path: Path, swap: Callable[[Plan], None], failed: Callable[[str], None], interval: float = 1.0,
+        self, path: Path, swap: Callable[[Plan], None], failed: Callable[[], None], interval: float = 1.0,
     ) -> None:
         self.path, self.swap, self.failed, self.interval = path, swap, failed, interval
         self.seen = fingerprint(path)
@@ -67,7 +67,7 @@ class PolicyWatcher:
             plan = await asyncio.to_thread(load_policy, self.path)
         except VeilError as exc:
             log.error("veil: policy reload failed, keeping the current plan: %s", exc)
-            self.failed(str(exc))
+            self.failed()
             return
         self.swap(plan)
         log.info("veil: policy reloaded from %s: %d rules", self.path, len(plan.rules))

@@ -14,11 +14,10 @@ the stream is forwarded unredacted (the failure is logged and counted).
 
 from __future__ import annotations
 
-import json
 import time
 
 from veil.errors import RedactionError
-from veil.middleware._http import Options
+from veil.middleware._http import Options, error_response
 from veil.middleware._stream_codec import StreamDecoder, StreamEncoder
 from veil.rules.plan import Plan
 from veil.rules.plan_types import Report, Route
@@ -91,10 +90,10 @@ class ResponseStream:
         return self.encoder.encode(held + self._error_message(reason)) + self.encoder.finish()
 
     def _error_message(self, reason: str) -> bytes:
-        body = json.dumps({"error": "veil_redaction_failed", "reason": reason, "direction": self.direction})
+        body = error_response(reason, self.direction)[2]  # the same JSON a refused message carries
         if self.kind == "sse":
-            return f"\nevent: veil_error\ndata: {body}\n\n".encode()  # "\n" ends an open event
-        return f"{body}\n".encode()  # output so far always ends at a line boundary
+            return b"\nevent: veil_error\ndata: " + body + b"\n\n"  # "\n" ends an open event
+        return body + b"\n"  # output so far always ends at a line boundary
 
     def _observe(self) -> None:
         report = Report(tuple(self.lines.findings), self.lines.changed or bool(self.restore and self.restore.restored))

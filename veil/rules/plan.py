@@ -20,7 +20,6 @@ import orjson
 
 from veil.errors import RedactionError
 from veil.rules.actions.keys import Keyring
-from veil.rules.actions.tokenize import detokenize_text
 from veil.rules.classify import Classifier
 from veil.rules.compiled import AllowConfig, CompiledRule
 from veil.rules.detectors.matching import CompiledDetector
@@ -216,12 +215,8 @@ class Plan:
 
         >>> restored, count = plan.detokenize(vendor_reply)  # doctest: +SKIP
         """
-        count = 0
         scopes = tuple(scopes)
-        for ring in self._keyrings:
-            text, found = detokenize_text(text, ring, scopes, json_escape=json_escape)
-            count += found
-        return text, count
+        return Restorer(tuple((ring, scopes) for ring in self._keyrings)).restore_text(text, json_escape=json_escape)
 
     def restorer(self, route: Route) -> Restorer | None:
         """What may be restored in the reply to a request on ``route``: the keys and scopes
@@ -229,16 +224,7 @@ class Plan:
 
         None when no such rule applies (the common case: nothing to restore).
         """
-        mtype = media_type(route.content_type)[0]
-        scopes: dict[Keyring, list[str]] = {}
-        for rule in self.rules:
-            if rule.restores and rule.match.applies(route, mtype):
-                for ring, scope in rule.restores:
-                    if scope not in scopes.setdefault(ring, []):
-                        scopes[ring].append(scope)
-        if not scopes:
-            return None
-        return Restorer(tuple((ring, tuple(found)) for ring, found in scopes.items()))
+        return self.view(route).restorer  # the view holds the rules that apply, computed once
 
     def summary(self) -> dict[str, Any]:
         """What the plan does, without any key material: for ``veil check`` and logs."""

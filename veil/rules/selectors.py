@@ -55,19 +55,6 @@ class Selector:
     text: str
     steps: tuple[Step, ...]
 
-    @property
-    def literal_names(self) -> frozenset[str]:
-        """Key names this selector needs to see; empty when it can match any key."""
-        names: set[str] = set()
-        for step in self.steps:
-            if step.names is not None:
-                names |= step.names
-        return frozenset(names)
-
-    @property
-    def ends_in_wildcard(self) -> bool:
-        return not self.steps or self.steps[-1].names is None
-
 
 def compile_selector(text: str) -> Selector:
     """Parse ``text`` with jsonpath-ng and flatten it to steps."""
@@ -91,7 +78,7 @@ def compile_selector(text: str) -> Selector:
     return Selector(text, tuple(steps))
 
 
-def _flatten(node: object, steps: list[Step], text: str, below: bool = False) -> None:
+def _flatten(node: object, steps: list[Step], text: str) -> None:
     if isinstance(node, jp.Root):
         return
     if isinstance(node, jp.Child):

@@ -25,7 +25,9 @@ from veil.rules.compiled import (
 )
 from veil.rules.detectors.matching import CompiledDetector, context_needles
 from veil.rules.regex import Pattern, compile_re2
+from veil.rules.restore import Restorer
 from veil.rules.scanner import DetectorSet, alternatives
+from veil.rules.actions.keys import Keyring
 from veil.rules.schema import Limits
 from veil.rules.selectors import Selector, initial_states
 
@@ -94,6 +96,8 @@ class View:
     ) -> None:
         ordered = tuple(sorted(rules, key=lambda r: r.mode != "enforce"))  # stable: file order kept
         self.rules = ordered
+        self.restorer = _restorer(rules)
+        """What the reply to a request on this view may have restored (``Plan.restorer``)."""
         self.limits = limits
         self._catalog = catalog
         self._protected = protected
@@ -277,3 +281,13 @@ class View:
         if always:
             return None, True
         return compile_re2("(?:" + ")|(?:".join(parts) + ")"), False
+
+
+def _restorer(rules: tuple[CompiledRule, ...]) -> Restorer | None:
+    """The keys and scopes of these rules' ``tokenize`` actions with ``restore: true``; None if none."""
+    scopes: dict[Keyring, list[str]] = {}
+    for rule in rules:
+        for ring, scope in rule.restores:
+            if scope not in scopes.setdefault(ring, []):
+                scopes[ring].append(scope)
+    return Restorer(tuple((ring, tuple(found)) for ring, found in scopes.items())) if scopes else None
