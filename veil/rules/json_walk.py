@@ -102,12 +102,7 @@ def _walk(w: _Walk, doc: Any) -> None:
     queue_append = w.queue.append
     raw_scope = w.raw_scope
     raw_keys = w.raw.keys if w.raw is not None else None
-    # Two levels (text, then field) so that most strings cost one lookup and no tuple.
-    raw_texts: dict[str, dict[str, list[tuple[int, int, int]]]] | None = None
-    if w.raw is not None:
-        raw_texts = {}
-        for (text, field), spans in w.raw.values.items():
-            raw_texts.setdefault(text, {})[field] = spans
+    raw_texts = w.raw.values if w.raw is not None else None
     # Field-name classes depend on (key, parent key): memoized per parent key, across
     # bodies (the view's memo) for names that look like field names, per body otherwise.
     class_memo = view.class_memo

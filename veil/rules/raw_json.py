@@ -31,8 +31,9 @@ _COLON = 0x3A
 
 @dataclass(slots=True)
 class RawHits:
-    values: dict[tuple[str, str], Spans] = field(default_factory=dict)
-    """(string value, field name) -> hits; the field is "" for list items."""
+    values: dict[str, dict[str, Spans]] = field(default_factory=dict)
+    """string value -> field name -> hits (the field is "" for list items): two levels, so
+    that the JSON walk looks most strings up once, without building a tuple."""
     keys: dict[str, Spans] = field(default_factory=dict)
 
 
@@ -96,7 +97,7 @@ def scan_json_body(detectors: DetectorSet, body: bytes) -> RawHits:
             if is_key:
                 hits.keys[text] = spans
             else:
-                hits.values[(text, fname)] = spans
+                hits.values.setdefault(text, {})[fname] = spans
     return hits
 
 
