@@ -18,7 +18,7 @@ from typing import IO, Sequence
 import orjson
 
 from veil.errors import KeyMaterialError, PolicyError, RedactionError, VeilError
-from veil.rules.media import body_kind, media_type
+from veil.rules.media import body_kind_of
 from veil.rules.plan_types import Report, Route
 from veil.settings import resolve_plan
 
@@ -78,7 +78,7 @@ def cmd_apply(args: argparse.Namespace) -> int:
     plan = resolve_plan(args.policy or None)
     route = Route(args.direction, args.method or "", args.host or "", args.path or "", "")
     ctype = _guess_type(args.file, args.content_type)
-    kind = body_kind(media_type(ctype)[0])
+    kind = body_kind_of(ctype)
     out = sys.stdout.buffer
     with _open_input(args.file) as stream:
         if kind in ("ndjson", "text"):

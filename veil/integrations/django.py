@@ -72,11 +72,13 @@ from veil.middleware._http import (
     VALIDATORS_OF_BYTES,
     error_response,
     redact_buffered,
+    cgi_host,
+    redact_cgi_head,
     redact_head,
     stream_kind,
 )
 from veil.observe import NullObserver
-from veil.rules.media import body_kind, media_type
+from veil.rules.media import body_kind_of
 from veil.rules.plan import Plan
 from veil.rules.plan_types import Route
 from veil.rules.streaming import LineRedactor
@@ -170,9 +172,9 @@ class _Exchange:
         self.limit = plan.limits.max_body_bytes
 
     def route(self, direction: str, content_type: str) -> Route:
-        meta = self.request.META  # not get_host(): that validates ALLOWED_HOSTS and may raise
-        host = meta.get("HTTP_HOST") or meta.get("SERVER_NAME", "")
-        return Route(direction, self.request.method or "GET", host, self.request.path_info, content_type)
+        # Not get_host(): that validates ALLOWED_HOSTS and may raise.
+        return Route(direction, self.request.method or "GET", cgi_host(self.request.META), self.request.path_info,
+                     content_type)
 
     def fail(self, reason: str, direction: str, original: Any = None) -> Any:
         """Log a failure (never the payload); with ``block`` return the error response, else None."""
@@ -203,7 +205,7 @@ class _Exchange:
         except RedactionError as exc:
             if (refusal := self.fail(exc.reason, "request")) is not None:
                 return refusal
-        if _is_binary(ctype):
+        if body_kind_of(ctype) == "binary":
             return None  # never rewritten, so never read: uploads stream on to the view
         try:
             body = self._read_body()
@@ -217,24 +219,9 @@ class _Exchange:
         return None
 
     def _redact_request_head(self, route: Route) -> None:
-        meta = self.request.META
-        keys = [k for k in meta if k.startswith("HTTP_")]
-        query = meta.get("QUERY_STRING", "")
-        headers, new_query, report = redact_head(self.plan, route, [(_header_name(k), meta[k]) for k in keys], query)
-        if not report.changed:
-            return
-        for key in keys:
-            del meta[key]
-        for name, value in headers:
-            key = "HTTP_" + name.upper().replace("-", "_")
-            sep = "; " if name == "cookie" else ", "
-            meta[key] = meta[key] + sep + value if key in meta else value
-        meta["QUERY_STRING"] = new_query
-        for raw in ("RAW_URI", "REQUEST_URI"):  # gunicorn / uWSGI keep the original target, query included
-            if raw in meta and new_query != query:
-                meta[raw] = meta[raw].partition("?")[0] + (f"?{new_query}" if new_query else "")
-        for cached in ("GET", "COOKIES", "headers"):  # cached_property values built from the old META
-            self.request.__dict__.pop(cached, None)
+        if redact_cgi_head(self.plan, route, self.request.META):
+            for cached in ("GET", "COOKIES", "headers"):  # cached_property values built from the old META
+                self.request.__dict__.pop(cached, None)
 
     def _read_body(self) -> bytes:
         try:
@@ -295,7 +282,7 @@ class _Exchange:
                 return "done", refusal
         if not response.streaming:
             return "done", self._finish(response, response.content)
-        if _is_binary(ctype):
+        if body_kind_of(ctype) == "binary":
             return "done", response  # never rewritten, so never buffered; FileResponse keeps sendfile
         encoding = response.get("Content-Encoding", "").strip().lower()
         if stream_kind(ctype) and encoding in ("", "identity"):
@@ -468,12 +455,3 @@ async def _achain(parts: Iterable[bytes], rest: AsyncIterator[bytes]) -> AsyncIt
 
 async def _aonce(body: bytes) -> AsyncIterator[bytes]:
     yield body
-
-
-def _is_binary(content_type: str) -> bool:
-    return body_kind(media_type(content_type)[0]) == "binary"
-
-
-def _header_name(key: str) -> str:
-    """``HTTP_X_REQUEST_ID`` -> ``x-request-id``."""
-    return key[5:].replace("_", "-").lower()

@@ -21,12 +21,12 @@ import json
 import time
 import zlib
 from dataclasses import dataclass
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, MutableMapping
 from typing import Any
 
 from veil.errors import RedactionError
 from veil.observe import NullObserver, Observer
-from veil.rules.media import body_kind, media_type
+from veil.rules.media import body_kind, body_kind_of, media_type
 from veil.rules.plan import Plan
 from veil.rules.plan_types import EMPTY_REPORT, Report, Route
 from veil.rules.restore import Restorer
@@ -104,7 +104,7 @@ def _redact_buffered(
     restorer: Restorer | None,
 ) -> tuple[bytes, Report, str]:
     encoding = content_encoding.strip().lower()
-    if body_kind(media_type(content_type)[0]) == "binary":
+    if body_kind_of(content_type) == "binary":
         return body, EMPTY_REPORT, "skipped"  # never rewritten: no need to decode it
     if encoding not in ("", "identity", "gzip", "x-gzip", "deflate") and not (encoding == "br" and _brotli()):
         raise RedactionError("unsupported_encoding", f"cannot decode Content-Encoding {encoding!r}")
@@ -238,3 +238,30 @@ def header_bytes(value: str) -> bytes:
 def str_headers(raw: Iterable[tuple[bytes, bytes]]) -> list[tuple[str, str]]:
     """Raw (bytes) header pairs as the str pairs the plan takes; latin-1 keeps every byte."""
     return [(bytes(k).decode("latin-1"), bytes(v).decode("latin-1")) for k, v in raw]
+
+
+def cgi_host(environ: Mapping[str, Any]) -> str:
+    """The host a WSGI environ (or Django's META) was addressed to."""
+    return str(environ.get("HTTP_HOST") or environ.get("SERVER_NAME", ""))
+
+
+def redact_cgi_head(plan: Plan, route: Route, environ: MutableMapping[str, Any]) -> bool:
+    """Rewrite the ``HTTP_*`` headers and ``QUERY_STRING`` of a WSGI environ (or Django's
+    META) in place; True when something changed. Raises RedactionError."""
+    keys = [k for k in environ if k.startswith("HTTP_")]
+    query = environ.get("QUERY_STRING", "")
+    names = [(k[5:].replace("_", "-").lower(), environ[k]) for k in keys]  # HTTP_X_REQUEST_ID -> x-request-id
+    headers, new_query, report = redact_head(plan, route, names, query)
+    if not report.changed:
+        return False
+    for key in keys:
+        del environ[key]
+    for name, value in headers:
+        key = "HTTP_" + name.upper().replace("-", "_")
+        sep = "; " if name == "cookie" else ", "  # PEP 3333 servers join repeated headers the same way
+        environ[key] = environ[key] + sep + value if key in environ else value
+    environ["QUERY_STRING"] = new_query
+    for raw in ("RAW_URI", "REQUEST_URI"):  # gunicorn / uWSGI keep the original target, query included
+        if raw in environ and new_query != query:
+            environ[raw] = environ[raw].partition("?")[0] + (f"?{new_query}" if new_query else "")
+    return True

@@ -36,7 +36,7 @@ from veil.middleware._http import (
     stream_kind,
     str_headers,
 )
-from veil.rules.media import body_kind, media_type
+from veil.rules.media import body_kind_of
 from veil.rules.plan import Plan
 from veil.rules.plan_types import Route
 from veil.observe import NullObserver, Observer
@@ -143,7 +143,7 @@ class _Responder:
             scope["query_string"] = new_query.encode("latin-1")
             if b"?" in (scope.get("raw_path") or b""):  # a server that put the query in raw_path
                 del scope["raw_path"]
-        if _is_binary(ctype):
+        if body_kind_of(ctype) == "binary":
             scope["headers"] = _raw_headers(headers)
             return scope, receive  # never rewritten, so never buffered: uploads stream on
         body, more, gone = await self._read(receive)
@@ -211,7 +211,7 @@ class _Responder:
         self.response_headers = headers
         self.start = {**message, "headers": _raw_headers(headers)}  # a copy: the app's message stays its own
         kind = stream_kind(self.ctype)
-        if _is_binary(self.ctype):
+        if body_kind_of(self.ctype) == "binary":
             self.mode = "pass"
         elif kind and self.cenc in ("", "identity"):
             self.mode = "stream"  # events must reach the client as they happen
@@ -310,8 +310,6 @@ def _replay(body: bytes, more: bool, receive: Receive) -> Receive:
     return replay
 
 
-def _is_binary(content_type: str) -> bool:
-    return body_kind(media_type(content_type)[0]) == "binary"
 
 
 def _raw_headers(headers: Headers) -> list[tuple[bytes, bytes]]:

@@ -42,11 +42,13 @@ from veil.middleware._http import (
     error_response,
     header_value,
     redact_buffered,
+    cgi_host,
+    redact_cgi_head,
     redact_head,
     replace_length,
     stream_kind,
 )
-from veil.rules.media import body_kind, media_type
+from veil.rules.media import body_kind_of
 from veil.rules.plan import Plan
 from veil.rules.plan_types import Route
 from veil.rules.streaming import LineRedactor
@@ -157,8 +159,7 @@ class _Exchange:
 
     def route(self, direction: str, content_type: str) -> Route:
         env = self.environ
-        host = env.get("HTTP_HOST") or env.get("SERVER_NAME", "")
-        return Route(direction, env.get("REQUEST_METHOD", "GET"), host, env.get("PATH_INFO", ""), content_type)
+        return Route(direction, env.get("REQUEST_METHOD", "GET"), cgi_host(env), env.get("PATH_INFO", ""), content_type)
 
     # -- request ------------------------------------------------------------------
 
@@ -168,11 +169,11 @@ class _Exchange:
         ctype = env.get("CONTENT_TYPE", "")
         route = self.route("request", ctype)
         try:
-            self._redact_request_head(route)
+            redact_cgi_head(self.plan, route, self.environ)
         except RedactionError as exc:
             if (refusal := self._fail(exc.reason, "request")) is not None:
                 return refusal
-        if _is_binary(ctype):
+        if body_kind_of(ctype) == "binary":
             return None  # never rewritten, so never read: uploads stream on to the app
         body = b""
         try:
@@ -188,24 +189,6 @@ class _Exchange:
             elif body:
                 self._set_body(body)
         return None
-
-    def _redact_request_head(self, route: Route) -> None:
-        env = self.environ
-        keys = [k for k in env if k.startswith("HTTP_")]
-        query = env.get("QUERY_STRING", "")
-        headers, new_query, report = redact_head(self.plan, route, [(_header_name(k), env[k]) for k in keys], query)
-        if not report.changed:
-            return
-        for key in keys:
-            del env[key]
-        for name, value in headers:
-            key = "HTTP_" + name.upper().replace("-", "_")
-            sep = "; " if name == "cookie" else ", "  # PEP 3333 servers join repeated headers the same way
-            env[key] = env[key] + sep + value if key in env else value
-        env["QUERY_STRING"] = new_query
-        for raw in ("RAW_URI", "REQUEST_URI"):  # gunicorn / uWSGI keep the original target, query included
-            if raw in env and new_query != query:
-                env[raw] = env[raw].partition("?")[0] + (f"?{new_query}" if new_query else "")
 
     def _read_body(self) -> bytes:
         env = self.environ
@@ -281,7 +264,7 @@ class _Exchange:
         kind = stream_kind(ctype)
         if kind and encoding.strip().lower() in ("", "identity"):
             yield from self._stream(route, kind, replace_length(headers, None), body)
-        elif _is_binary(ctype):
+        elif body_kind_of(ctype) == "binary":
             yield from self._send(headers, body)  # never rewritten, so never buffered
         else:
             yield from self._buffered(route, ctype, encoding, headers, body)
@@ -342,12 +325,3 @@ class _Exchange:
             yield from refusal if refusal is not None else self._send(headers, chain(parts, body))
             return
         yield from self._send(headers, (data,))
-
-
-def _is_binary(content_type: str) -> bool:
-    return body_kind(media_type(content_type)[0]) == "binary"
-
-
-def _header_name(key: str) -> str:
-    """``HTTP_X_REQUEST_ID`` -> ``x-request-id``."""
-    return key[5:].replace("_", "-").lower()
