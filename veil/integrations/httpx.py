@@ -32,6 +32,7 @@ from typing import Any
 from veil.middleware._http import Options, header_value, redact_buffered, redact_head
 from veil.rules.plan import Plan
 from veil.rules.plan_types import Route
+from veil.rules.restore import Restorer
 from veil.settings import resolve_plan
 
 try:
@@ -45,9 +46,11 @@ PolicyArg = str | os.PathLike[str] | Mapping[str, object] | Plan | None
 class _Redactor:
     def __init__(self, policy: PolicyArg, detokenize: bool, redact_responses: bool) -> None:
         self.plan = resolve_plan(policy)
-        self.detokenize = detokenize
         self.redact_responses = redact_responses
         self.options = Options()
+        # With detokenize=True every key of the policy may open the vendor's tokens, in the default scope.
+        rings = self.plan.keyrings() if detokenize else ()
+        self.restorer = Restorer(tuple((ring, ("",)) for ring in rings)) if rings else None
 
     def request(self, request: httpx.Request, body: bytes) -> httpx.Request:
         url = request.url
@@ -70,11 +73,8 @@ class _Redactor:
         if self.redact_responses:
             route = Route("response", request.method, request.url.host, request.url.path, ctype)
             body, _, _ = redact_buffered(self.plan, route, body, ctype, "", self.options)
-        if self.detokenize and self.plan.keyrings():
-            text = body.decode("utf-8", "surrogateescape")
-            restored, count = self.plan.detokenize(text, json_escape="json" in ctype)
-            if count:
-                body = restored.encode("utf-8", "surrogateescape")
+        if self.restorer is not None:
+            body, _ = self.restorer.restore_body(body, ctype, kind="json" if "json" in ctype else "text")
         headers = [(k, v) for k, v in response.headers.multi_items()
                    if k.lower() not in ("content-length", "content-encoding", "transfer-encoding")]
         return httpx.Response(response.status_code, headers=headers, content=body,
