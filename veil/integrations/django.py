@@ -394,9 +394,8 @@ class _Exchange:
         ctype = response.get("Content-Type", "")
         encoding = response.get("Content-Encoding", "")
         try:
-            out, _, outcome = (
-                redact_buffered(self.plan, self.route("response", ctype), body, ctype, encoding, self.options, "django")
-                if body else (body, None, "")  # empty bodies (HEAD, 204, 304) keep their headers
+            out, _, outcome = redact_buffered(
+                self.plan, self.route("response", ctype), body, ctype, encoding, self.options, "django"
             )
         except RedactionError as exc:
             if (refusal := self.fail(exc.reason, "response", response)) is not None:

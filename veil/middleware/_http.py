@@ -86,7 +86,10 @@ def redact_buffered(
     redacted and re-encoded. ``restorer`` (a reply to an exchange whose rules said
     ``restore: true``) then puts tokenized values back. Raises RedactionError.
     ``options.observer`` is told about every body, errors included, labelled with ``adapter``.
+    An empty body (HEAD, 204, 304) is returned as it is, unobserved: its headers stay as they were.
     """
+    if not body:
+        return body, EMPTY_REPORT, "unchanged"
     started = time.perf_counter()
     try:
         result = _redact_buffered(plan, route, body, content_type, content_encoding, options, restorer)

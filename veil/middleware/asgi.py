@@ -153,7 +153,7 @@ class _Responder:
             if len(body) > self.plan.limits.max_body_bytes:
                 raise RedactionError("body_too_large", "request body is over the limit")
             cenc = header_value(self.headers, "content-encoding")
-            out, _, outcome = redact_buffered(self.plan, route, body, ctype, cenc, self.options, "asgi") if body else (body, None, "")
+            out, _, outcome = redact_buffered(self.plan, route, body, ctype, cenc, self.options, "asgi")
         except RedactionError as exc:
             if await self.fail(exc.reason, "request"):
                 return None
@@ -266,7 +266,7 @@ class _Responder:
 
     async def finish(self, body: bytes) -> None:
         try:
-            out, _, outcome = redact_buffered(self.plan, self.response_route, body, self.ctype, self.cenc, self.options, "asgi") if body else (body, None, "")
+            out, _, outcome = redact_buffered(self.plan, self.response_route, body, self.ctype, self.cenc, self.options, "asgi")
         except RedactionError as exc:
             if await self.fail(exc.reason, "response"):
                 return
