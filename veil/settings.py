@@ -89,7 +89,11 @@ def plan_from_env(environ: Mapping[str, str] | None = None) -> Plan:
 
 
 
-def resolve_plan(policy: str | os.PathLike[str] | Mapping[str, object] | Plan | None = None) -> Plan:
+PolicyArg = str | os.PathLike[str] | Mapping[str, object] | Plan | None
+"""What adapters accept as ``policy``: a file path, policy data, a compiled Plan, or None."""
+
+
+def resolve_plan(policy: PolicyArg = None) -> Plan:
     """The Plan an adapter should use for its ``policy`` argument.
 
     ``None``: the policy named by ``VEIL_POLICY``, else the built-in default.

@@ -15,7 +15,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from veil.middleware.asgi import ASGIMiddleware, PolicyArg
+from veil.middleware.asgi import ASGIMiddleware
+from veil.settings import PolicyArg
 
 
 def add_veil(app: Any, policy: PolicyArg = None, **options: Any) -> None:

@@ -25,22 +25,18 @@ which event hooks cannot do.
 
 from __future__ import annotations
 
-import os
-from collections.abc import Mapping
 from typing import Any
 
 from veil.middleware._http import Options, header_value, redact_buffered, redact_head
-from veil.rules.plan import Plan
 from veil.rules.plan_types import Route
 from veil.rules.restore import Restorer
-from veil.settings import resolve_plan
+from veil.settings import PolicyArg, resolve_plan
 
 try:
     import httpx
 except ImportError as exc:  # pragma: no cover - exercised only without the extra
     raise ImportError("veil.integrations.httpx needs httpx: install veil[httpx]") from exc
 
-PolicyArg = str | os.PathLike[str] | Mapping[str, object] | Plan | None
 
 
 class _Redactor:

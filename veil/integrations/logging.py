@@ -51,17 +51,14 @@ Security caveats:
 from __future__ import annotations
 
 import logging
-import os
 import sys
 from collections.abc import Mapping, MutableMapping
 from types import TracebackType
 from typing import Any
 
-from veil.rules.plan import Plan
 from veil.rules.plan_types import Route
-from veil.settings import resolve_plan
+from veil.settings import PolicyArg, resolve_plan
 
-PolicyArg = str | os.PathLike[str] | Mapping[str, object] | Plan | None
 ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None]
 
 FAILED_MESSAGE = "[veil: log record could not be redacted]"

@@ -19,8 +19,7 @@ redactable responses are buffered.
 from __future__ import annotations
 
 import logging
-import os
-from collections.abc import Awaitable, Callable, Mapping, MutableMapping
+from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 from veil.errors import RedactionError
@@ -41,7 +40,7 @@ from veil.rules.plan import Plan
 from veil.rules.plan_types import Route
 from veil.observe import NullObserver, Observer
 from veil.rules.streaming import LineRedactor
-from veil.settings import resolve_plan
+from veil.settings import PolicyArg, resolve_plan
 
 # Any-based like starlette.middleware's own aliases, so any framework's app type fits.
 Scope = MutableMapping[str, Any]
@@ -49,7 +48,6 @@ Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Any]]
 Send = Callable[[Any], Awaitable[None]]
 ASGIApp = Callable[[Any, Receive, Send], Awaitable[None]]
-PolicyArg = str | os.PathLike[str] | Mapping[str, object] | Plan | None
 Headers = list[tuple[str, str]]
 
 log = logging.getLogger("veil")

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import io
 import logging
-import os
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from dataclasses import fields
 from http import HTTPStatus
@@ -52,14 +51,13 @@ from veil.rules.media import body_kind_of
 from veil.rules.plan import Plan
 from veil.rules.plan_types import Route
 from veil.rules.streaming import LineRedactor
-from veil.settings import resolve_plan
+from veil.settings import PolicyArg, resolve_plan
 
 if TYPE_CHECKING:
     from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 
     from _typeshed import OptExcInfo
 
-PolicyArg = str | os.PathLike[str] | Mapping[str, object] | Plan | None
 Body = Generator[bytes, None, None]
 
 _READ_SIZE = 64 * 1024
