@@ -30,6 +30,7 @@ import orjson
 
 from veil.rules.actions.tokenize import partial_token_start
 from veil.rules.restore import Restorer
+from veil.rules.streaming import split_line
 
 Path = tuple[str | int, ...]
 """Where a string sits in a JSON document (keys and list indices); ``()`` for plain text."""
@@ -126,16 +127,11 @@ class StreamRestorer:
 
     def _parse(self, raw: bytes) -> tuple[_Line, dict[Path, str] | None]:
         """The line and its string fields; None for a line that carries no payload."""
-        body = raw.rstrip(b"\r\n")
-        line = _Line(raw, raw[len(body):])
-        if not body.strip():
-            return line, None
-        if self.kind == "sse":
-            name, colon, value = body.partition(b":")
-            if name != b"data" or not colon:
-                return line, None  # event:, id:, retry:, comments
-            line.prefix = b"data:" + (b" " if value.startswith(b" ") else b"")
-        payload = body[len(line.prefix):]
+        parts = split_line(raw, self.kind)
+        if parts is None:
+            return _Line(raw, b""), None
+        prefix, payload, ending = parts
+        line = _Line(raw, ending, prefix)
         try:
             doc = orjson.loads(payload)
         except orjson.JSONDecodeError:

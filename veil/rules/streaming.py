@@ -13,6 +13,25 @@ from veil.rules.plan import Plan
 from veil.rules.plan_types import Finding, Route
 
 
+def split_line(line: bytes, kind: str) -> tuple[bytes, bytes, bytes] | None:
+    """``(prefix, payload, ending)`` of one streamed line, or None for a line with no payload.
+
+    For SSE the payload is a ``data:`` field's value and the prefix is ``data:`` with
+    its optional space; ``event:``, ``id:``, ``retry:``, comments and blank lines carry none.
+    """
+    body = line.rstrip(b"\r\n")
+    ending = line[len(body):]
+    if not body.strip():
+        return None
+    if kind != "sse":
+        return b"", body, ending
+    name, colon, value = body.partition(b":")
+    if name != b"data" or not colon:
+        return None
+    lead = b" " if value.startswith(b" ") else b""
+    return b"data:" + lead, value[len(lead):], ending
+
+
 class LineRedactor:
     """Feed chunks, get back redacted complete lines; ``close`` flushes the last line.
 
@@ -54,20 +73,15 @@ class LineRedactor:
         return self._line(rest) if rest else b""
 
     def _line(self, line: bytes) -> bytes:
-        body = line.rstrip(b"\r\n")
-        ending = line[len(body):]
-        if not body.strip():
+        parts = split_line(line, self.kind)
+        if parts is None:
             return line
+        prefix, payload, ending = parts
         if self.kind == "sse":
-            name, colon, value = body.partition(b":")
-            if name != b"data" or not colon:
-                return line  # event:, id:, retry:, comments carry no payload
-            lead = b" " if value.startswith(b" ") else b""
-            payload = value[len(lead):]
-            new = self._redact(payload, "application/json" if payload[:1] in (b"{", b"[") else "text/plain")
-            return b"data:" + lead + new + ending
-        ctype = "application/json" if self.kind == "ndjson" else "text/plain"
-        return self._redact(body, ctype) + ending
+            ctype = "application/json" if payload[:1] in (b"{", b"[") else "text/plain"
+        else:
+            ctype = "application/json" if self.kind == "ndjson" else "text/plain"
+        return prefix + self._redact(payload, ctype) + ending
 
     def _redact(self, payload: bytes, ctype: str) -> bytes:
         try:
