@@ -75,6 +75,7 @@ from veil.middleware._http import (
     cgi_host,
     redact_cgi_head,
     redact_head,
+    body_mode,
     stream_kind,
 )
 from veil.observe import NullObserver
@@ -282,10 +283,10 @@ class _Exchange:
                 return "done", refusal
         if not response.streaming:
             return "done", self._finish(response, response.content)
-        if body_kind_of(ctype) == "binary":
+        mode, _ = body_mode(ctype, response.get("Content-Encoding", ""))
+        if mode == "pass":
             return "done", response  # never rewritten, so never buffered; FileResponse keeps sendfile
-        encoding = response.get("Content-Encoding", "").strip().lower()
-        if stream_kind(ctype) and encoding in ("", "identity"):
+        if mode == "stream":
             for name in VALIDATORS_OF_BYTES:  # the length is known only once streamed; see _http
                 if name in response:
                     del response[name]

@@ -67,6 +67,21 @@ def stream_kind(content_type: str) -> str | None:
     return None
 
 
+def body_mode(content_type: str, content_encoding: str, *, streams_encoded: bool = False) -> tuple[str, str | None]:
+    """How an adapter handles a response body: ``("pass", None)`` for binary (never read),
+    ``("stream", kind)`` for NDJSON/SSE rewritten line by line, else ``("buffer", None)``.
+
+    An encoded stream is buffered unless the adapter decodes streams itself (``streams_encoded``).
+    """
+    if body_kind_of(content_type) == "binary":
+        return "pass", None
+    kind = stream_kind(content_type)
+    encoding = content_encoding.strip().lower()
+    if kind is not None and (encoding in ("", "identity") or streams_encoded):
+        return "stream", kind
+    return "buffer", None
+
+
 def redact_head(
     plan: Plan, route: Route, headers: list[tuple[str, str]], query: str
 ) -> tuple[list[tuple[str, str]], str, Report]:

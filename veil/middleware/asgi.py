@@ -32,7 +32,7 @@ from veil.middleware._http import (
     redact_buffered,
     redact_head,
     replace_length,
-    stream_kind,
+    body_mode,
     str_headers,
 )
 from veil.rules.media import body_kind_of
@@ -208,15 +208,11 @@ class _Responder:
                 return
         self.response_headers = headers
         self.start = {**message, "headers": _raw_headers(headers)}  # a copy: the app's message stays its own
-        kind = stream_kind(self.ctype)
-        if body_kind_of(self.ctype) == "binary":
-            self.mode = "pass"
-        elif kind and self.cenc in ("", "identity"):
-            self.mode = "stream"  # events must reach the client as they happen
+        self.mode, kind = body_mode(self.ctype, self.cenc)
+        if self.mode == "stream" and kind is not None:  # events must reach the client as they happen
             self.lines = LineRedactor(self.plan, self.response_route, kind)
             self.start["headers"] = _raw_headers(replace_length(headers, None))
-        else:
-            self.mode = "buffer"
+        elif self.mode == "buffer":
             return  # Content-Length is known only once the whole body is redacted
         await self.send_start()
 

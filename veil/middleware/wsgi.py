@@ -45,7 +45,7 @@ from veil.middleware._http import (
     redact_cgi_head,
     redact_head,
     replace_length,
-    stream_kind,
+    body_mode,
 )
 from veil.rules.media import body_kind_of
 from veil.rules.plan import Plan
@@ -259,10 +259,10 @@ class _Exchange:
                 yield from refusal
                 return
             headers = self.headers
-        kind = stream_kind(ctype)
-        if kind and encoding.strip().lower() in ("", "identity"):
+        mode, kind = body_mode(ctype, encoding)
+        if mode == "stream" and kind is not None:
             yield from self._stream(route, kind, replace_length(headers, None), body)
-        elif body_kind_of(ctype) == "binary":
+        elif mode == "pass":
             yield from self._send(headers, body)  # never rewritten, so never buffered
         else:
             yield from self._buffered(route, ctype, encoding, headers, body)

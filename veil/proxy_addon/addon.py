@@ -44,7 +44,7 @@ from veil.middleware._http import (
     redact_buffered,
     redact_head,
     replace_length,
-    stream_kind,
+    body_mode,
     str_headers,
 )
 from veil.middleware._stream_codec import can_stream
@@ -252,9 +252,8 @@ class VeilAddon:
         headers = str_headers(response.headers.fields)
         ctype = header_value(headers, "content-type")
         cenc = header_value(headers, "content-encoding")
-        kind = stream_kind(ctype)
-        streams = body_kind_of(ctype) == "binary" or (kind is not None and can_stream(cenc))
-        if not streams:
+        mode, kind = body_mode(ctype, cenc, streams_encoded=can_stream(cenc))
+        if mode == "buffer":
             response.stream = False  # veil must see the whole body (another addon may have asked to stream)
             return
         # Streamed headers leave now, so they are rewritten now.
