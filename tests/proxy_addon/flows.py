@@ -12,6 +12,21 @@ from mitmproxy.test import taddons, tflow
 from veil.proxy_addon import VeilAddon
 
 
+KEY_ENV, KEY_HEX = "VEIL_TEST_TOKENS", bytes(range(64)).hex()
+RESTORE_POLICY = f"""\
+version: 1
+keys:
+  tokens: {{env: {KEY_ENV}}}
+rules:
+  - id: prompts
+    match: {{direction: request}}
+    scan:
+      detectors: [EMAIL]
+      action: {{type: tokenize, key: tokens, restore: true}}
+"""
+"""Tokenize e-mails on their way out and restore them in the reply; the key comes from ``KEY_ENV``."""
+
+
 @contextmanager
 def addon_context(*addons: Any) -> Iterator[taddons.context]:
     """``taddons.context`` outside a running loop makes its own loop; close it afterwards."""

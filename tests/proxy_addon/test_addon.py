@@ -15,22 +15,10 @@ from mitmproxy.addons.proxyserver import Proxyserver
 
 import veil
 from tests.middleware.cases import CASES, Case, expected
-from tests.proxy_addon.flows import addon_context, make_flow, send_request, send_response
+from tests.proxy_addon.flows import KEY_ENV, KEY_HEX, RESTORE_POLICY, addon_context, make_flow, send_request, send_response
 from tests.servers import free_port
 from veil.proxy_addon import VeilAddon
 
-KEY_HEX = bytes(range(64)).hex()
-EGRESS_POLICY = """\
-version: 1
-keys:
-  tokens: {env: VEIL_TEST_TOKENS}
-rules:
-  - id: prompts
-    match: {direction: request}
-    scan:
-      detectors: [EMAIL]
-      action: {type: tokenize, key: tokens, restore: true}
-"""
 
 
 @pytest.fixture
@@ -43,9 +31,9 @@ def addon() -> Iterator[VeilAddon]:
 
 @pytest.fixture
 def egress(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[VeilAddon]:
-    monkeypatch.setenv("VEIL_TEST_TOKENS", KEY_HEX)
+    monkeypatch.setenv(KEY_ENV, KEY_HEX)
     policy = tmp_path / "egress.yaml"
-    policy.write_text(EGRESS_POLICY)
+    policy.write_text(RESTORE_POLICY)
     addon = VeilAddon()
     with addon_context(addon) as tctx:
         tctx.configure(addon, veil_policy=str(policy))

@@ -39,25 +39,14 @@ from typing import Any, TypeVar
 import httpx
 import pytest
 
+from tests.proxy_addon.flows import KEY_ENV, KEY_HEX, RESTORE_POLICY
 from tests.proxy_addon.tls import ServerFiles, make_server_files
 from tests.servers import free_port, serve
 
 CURL = "/usr/bin/curl"
-KEY_HEX = bytes(range(64)).hex()
 PII = ("jane@example.com", "Jane Doe", "7946 0958", "4111 1111 1111 1111")
 SECRETS = ("s3cr3t", "sk_live_51Habcdefghijklmnop", "abc123session")
 
-TOKEN_POLICY = """\
-version: 1
-keys:
-  tokens: {env: VEIL_E2E_TOKENS}
-rules:
-  - id: prompts
-    match: {direction: request}
-    scan:
-      detectors: [EMAIL]
-      action: {type: tokenize, key: tokens, restore: true}
-"""
 EMAIL_FIELD_POLICY = "version: 1\nrules:\n  - fields: [{path: $.email, action: redact}]\n"
 EMAIL_AND_PHONE_POLICY = (
     "version: 1\nrules:\n  - fields: [{path: $.email, action: redact}, {path: $.phone, action: redact}]\n"
@@ -157,9 +146,9 @@ def token_proxy(upstream: Upstream, tmp_path_factory: pytest.TempPathFactory) ->
     """The reverse proxy tokenizing e-mails on requests and restoring them in replies."""
     directory = tmp_path_factory.mktemp("token-proxy")
     policy = directory / "policy.yaml"
-    policy.write_text(TOKEN_POLICY)
+    policy.write_text(RESTORE_POLICY)
     with run_proxy(directory, "--upstream", upstream.url, "--policy", str(policy),
-                   env={"VEIL_E2E_TOKENS": KEY_HEX}) as server:
+                   env={KEY_ENV: KEY_HEX}) as server:
         yield server
 
 
