@@ -205,7 +205,7 @@ def test_apply_ndjson_invalid_line_exits_1_with_line_number(tmp_path: Path) -> N
     proc = veil("apply", path)
     assert proc.returncode == 1
     _no_traceback(proc)
-    assert proc.stdout.splitlines() == [b'{"email":"[REDACTED:EMAIL]"}', b'{"n": 1}']  # lines before the bad one
+    assert proc.stdout.splitlines() == [b'{"email": "[REDACTED:EMAIL]"}', b'{"n": 1}']  # lines before the bad one
     err = proc.stderr.decode()
     assert err.startswith(f"{path}:3: ")
     assert "not valid JSON" in err

@@ -416,7 +416,7 @@ async def test_passthrough_stream_hands_over_the_unprocessed_rest_unchanged() ->
                          on_error="passthrough")
     async with client(app) as c:
         r = await c.get("/feed")
-    assert r.content == b'{"email":"[REDACTED:EMAIL]"}\n{"email": bad\n{"x": 1}\n'
+    assert r.content == b'{"email": "[REDACTED:EMAIL]"}\n{"email": bad\n{"x": 1}\n'
 
 
 async def test_pathsend_passes_through_for_binary_files(tmp_path: Path) -> None:

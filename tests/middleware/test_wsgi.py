@@ -275,7 +275,7 @@ def test_ndjson_lines_are_redacted_and_sent_as_the_app_produces_them() -> None:
 def test_sse_data_lines_are_redacted_and_other_fields_kept() -> None:
     stream = b"event: user\ndata: {\"email\": \"jane@example.com\"}\n\ndata: [DONE]\n\n"
     resp = Client(stack(serving(Body([stream]), "text/event-stream", length=False))).get("/", buffered=True)
-    assert resp.get_data() == b'event: user\ndata: {"email":"[REDACTED:EMAIL]"}\n\ndata: [DONE]\n\n'
+    assert resp.get_data() == b'event: user\ndata: {"email": "[REDACTED:EMAIL]"}\n\ndata: [DONE]\n\n'
 
 
 def test_stream_failing_on_its_first_line_is_still_a_502() -> None:
@@ -298,7 +298,7 @@ def test_passthrough_stream_hands_over_the_unprocessed_rest_unchanged() -> None:
     body = Body([b'{"email": "a@example.com"}\n{"e', b"mail\": bad\n", b'{"x": 1}\n'])
     app = stack(serving(body, "application/x-ndjson", length=False), on_error="passthrough")
     data = Client(app).get("/", buffered=True).get_data()
-    assert data == b'{"email":"[REDACTED:EMAIL]"}\n{"email": bad\n{"x": 1}\n'
+    assert data == b'{"email": "[REDACTED:EMAIL]"}\n{"email": bad\n{"x": 1}\n'
 
 
 def test_set_cookie_is_redacted_and_duplicate_headers_survive() -> None:

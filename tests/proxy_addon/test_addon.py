@@ -238,7 +238,7 @@ def test_passthrough_stream_hands_over_the_unprocessed_rest_unchanged(addon: Vei
         flow = make_flow(method="GET", path="/feed")
         send_request(addon, flow)
         out = send_response(addon, flow, body, "application/x-ndjson", chunks=[body[:20], body[20:35], body[35:]])
-    assert out == b'{"email":"[REDACTED:EMAIL]"}\n{"email": bad\n{"x": 1}\n'
+    assert out == b'{"email": "[REDACTED:EMAIL]"}\n{"email": bad\n{"x": 1}\n'
 
 
 def test_binary_responses_stream_through_unread(addon: VeilAddon) -> None:

@@ -251,8 +251,8 @@ def test_integers_beyond_64_bits_survive() -> None:
         ("application/x-www-form-urlencoded", b"q=hi&mail=a%40b.co&password=x",
          b"q=hi&mail=[REDACTED:EMAIL]&password=[REDACTED:SECRET]"),
         ("application/octet-stream", b"a@b.co \x00\xff", b"a@b.co \x00\xff"),  # binary passes untouched
-        ("application/vnd.api+json", b'{"m": "a@b.co"}', b'{"m":"[REDACTED:EMAIL]"}'),
-        ("", b'{"m": "a@b.co"}', b'{"m":"[REDACTED:EMAIL]"}'),  # sniffed JSON
+        ("application/vnd.api+json", b'{"m": "a@b.co"}', b'{"m": "[REDACTED:EMAIL]"}'),
+        ("", b'{"m": "a@b.co"}', b'{"m": "[REDACTED:EMAIL]"}'),  # sniffed JSON
     ],
 )
 def test_content_types(ctype: str, body: bytes, expected: bytes) -> None:

@@ -128,6 +128,18 @@ class Classifier:
             return entity
         return None
 
+    def parent_matters(self, key: str) -> bool:
+        """Whether ``classify(key, parent)`` can depend on ``parent``."""
+        words = split_words(key)
+        if not words:
+            return False
+        for rule in self.rules:
+            if words[-len(rule.words):] == rule.words:
+                if rule.parents:
+                    return True  # a later rule may still match if this parent does not
+                return False
+        return len(words) == 1 and words[0] in self.ambiguous
+
     def __hash__(self) -> int:
         return id(self)
 

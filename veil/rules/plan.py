@@ -23,6 +23,7 @@ from veil.rules.actions.keys import Keyring
 from veil.rules.classify import Classifier
 from veil.rules.compiled import AllowConfig, CompiledRule
 from veil.rules.detectors.matching import CompiledDetector
+from veil.rules.json_splice import splice_json
 from veil.rules.json_walk import redact_document
 from veil.rules.media import body_kind, media_type
 from veil.rules.raw_json import scan_json_body
@@ -314,11 +315,18 @@ def _dumps(doc: Any) -> bytes:
 
 
 def _redact_json_bytes(view: View, body: bytes) -> tuple[bytes, Report]:
-    prefilter = view.prefilter
-    if prefilter is not None and prefilter.search(body) is None:
-        _parse_json(body)  # still refuse invalid JSON
-        return body, EMPTY_REPORT
-    doc = _parse_json(body)
+    if view.splice_ready:
+        doc = _parse_json(body)  # refuse invalid JSON; the walk below needs it anyway
+        spliced = splice_json(view, body)
+        if spliced is not None:
+            out, found, changed = spliced
+            return out, Report(tuple(found), changed)
+    else:
+        prefilter = view.prefilter
+        if prefilter is not None and prefilter.search(body) is None:
+            _parse_json(body)  # still refuse invalid JSON
+            return body, EMPTY_REPORT
+        doc = _parse_json(body)
     raw = None
     if view.raw_scannable and b"\\" not in body:
         scope = view.raw_scope(body)

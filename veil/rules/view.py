@@ -167,6 +167,7 @@ class View:
         # hits can be found in the raw body (raw_json) instead of a scan queue.
         self.raw_scannable = bool(self.everywhere) and len(self.everywhere) == len(self.scan_rules)
         self._build_gate()
+        self._build_splice()
 
     # -- scanning -----------------------------------------------------------
 
@@ -212,6 +213,7 @@ class View:
             if words:
                 alternation = "|".join(re.escape(w) for w in words)
                 needles.append((det.spec.name, alternation))
+        self._needle_alternations = tuple(a for _, a in needles)
         if needles:
             self._needles = tuple((n, compile_re2(a, case_insensitive=True)) for n, a in needles)
             self._gated = frozenset(n for n, _ in needles)
@@ -260,12 +262,9 @@ class View:
                 names |= set(last)
         for name in sorted(names):
             parts.append('"' + re.escape(name) + '"')
-        if self.classifier is not None and self.classify_bindings:
-            # A key is classified by its trailing words, whatever separates them
-            # (camelCase, snake_case, kebab-case); ambiguous words alone.
-            phrases = {"[^\"A-Za-z0-9]*".join(re.escape(w) for w in rule.words) for rule in self.classifier.rules}
-            phrases |= {re.escape(w) for w in self.classifier.ambiguous}
-            parts.append("(?i:" + "|".join(sorted(phrases)) + ')"[ \\t\\r\\n]*:')
+        keys = self._classified_keys()
+        if keys:
+            parts.append(keys)
         if self.scan_rules:
             key = frozenset(range(len(self.scan_rules)))
             context_words: set[str] = set()
@@ -281,6 +280,42 @@ class View:
         if always:
             return None, True
         return compile_re2("(?:" + ")|(?:".join(parts) + ")"), False
+
+    def _classified_keys(self) -> str | None:
+        """A pattern found in every key whose words classify it (``"customerEmail":``), if any can."""
+        if self.classifier is None or not self.classify_bindings:
+            return None
+        # A key is classified by its trailing words, whatever separates them
+        # (camelCase, snake_case, kebab-case) or follows them (``email_``); ambiguous words alone.
+        sep = '[^"A-Za-z0-9]*'
+        phrases = {sep.join(re.escape(w) for w in rule.words) for rule in self.classifier.rules}
+        phrases |= {re.escape(w) for w in self.classifier.ambiguous}
+        return "(?i:" + "|".join(sorted(phrases)) + ")" + sep + '"[ \\t\\r\\n]*:'
+
+    def _build_splice(self) -> None:
+        """The events pattern of :mod:`veil.rules.json_splice`, for views without path selectors."""
+        self.splice_keys: dict[str, Any] = {}
+        """Key text -> ``json_splice.KeyInfo``, kept across bodies."""
+        self.splice_gate: Pattern | None = self._gate
+        self.splice_reduced: ScanScope | None = None
+        self.splice_events: Pattern | None = None
+        self.splice_ready = not self.selectors
+        if not self.splice_ready:
+            return
+        # Numbers the walk scans: at least 6 integer digits (|n| >= 100000), or an exponent.
+        parts = [r"[:,\[][ \t\r\n]*-?(?:[0-9]{6}|[0-9]+(?:\.[0-9]+)?[eE])"]
+        keys = self._classified_keys()
+        if keys:
+            parts.append(keys)
+        if self.everywhere:
+            # Detectors that need a context word are left out: their context words
+            # are events instead, and a string or key holding one is scanned whole.
+            reduced = self._build_scope(self.everywhere, self._gated)
+            self.splice_reduced = reduced
+            parts += list(self._protected) + alternatives(reduced.detectors.detectors, edge='"')
+            if self._gate is not None:
+                parts.append("(?i:" + "|".join(f"(?:{a})" for a in self._needle_alternations) + ")")
+        self.splice_events = compile_re2("(?:" + ")|(?:".join(parts) + ")")
 
 
 def _restorer(rules: tuple[CompiledRule, ...]) -> Restorer | None:

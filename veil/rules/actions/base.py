@@ -16,11 +16,13 @@ class Action(Protocol):
     ``entity`` is the detector or field-name class (``EMAIL``, ``CREDIT_CARD``...).
     ``removes`` is True for ``drop``: the adapter removes the field, header or
     parameter instead of writing ``apply``'s result (which is ``""`` for spans).
-    ``changes`` is False only for ``keep``.
+    ``changes`` is False only for ``keep``. ``value_free``: ``apply`` ignores
+    ``value`` (the output depends on the entity only), so callers may reuse it.
     """
 
     name: ClassVar[str]
     removes: ClassVar[bool]
     changes: ClassVar[bool]
+    value_free: ClassVar[bool]
 
     def apply(self, value: str, entity: str) -> str: ...

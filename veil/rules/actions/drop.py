@@ -20,6 +20,7 @@ class Drop:
 
     name: ClassVar[str] = "drop"
     removes: ClassVar[bool] = True
+    value_free: ClassVar[bool] = True
     changes: ClassVar[bool] = True
 
     def apply(self, value: str, entity: str) -> str:

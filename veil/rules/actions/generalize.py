@@ -102,6 +102,7 @@ class Generalize:
 
     name: ClassVar[str] = "generalize"
     removes: ClassVar[bool] = False
+    value_free: ClassVar[bool] = False
     changes: ClassVar[bool] = True
 
     def __post_init__(self) -> None:

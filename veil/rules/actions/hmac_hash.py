@@ -64,6 +64,7 @@ class Hash:
 
     name: ClassVar[str] = "hash"
     removes: ClassVar[bool] = False
+    value_free: ClassVar[bool] = False
     changes: ClassVar[bool] = True
 
     def __post_init__(self) -> None:

@@ -21,6 +21,7 @@ class Keep:
 
     name: ClassVar[str] = "keep"
     removes: ClassVar[bool] = False
+    value_free: ClassVar[bool] = False
     changes: ClassVar[bool] = False
 
     def apply(self, value: str, entity: str) -> str:

@@ -50,6 +50,7 @@ class Mask:
 
     name: ClassVar[str] = "mask"
     removes: ClassVar[bool] = False
+    value_free: ClassVar[bool] = False
     changes: ClassVar[bool] = True
 
     def __post_init__(self) -> None:

@@ -63,6 +63,7 @@ class Redact:
 
     name: ClassVar[str] = "redact"
     removes: ClassVar[bool] = False
+    value_free: ClassVar[bool] = True
     changes: ClassVar[bool] = True
 
     def __post_init__(self) -> None:

@@ -170,6 +170,7 @@ class Tokenize:
 
     name: ClassVar[str] = "tokenize"
     removes: ClassVar[bool] = False
+    value_free: ClassVar[bool] = False
     changes: ClassVar[bool] = True
 
     def apply(self, value: str, entity: str) -> str:

@@ -1,0 +1,240 @@
+"""Rewriting a JSON body in its bytes gives what walking the parsed document gives.
+
+The splice path (``json_splice``) is the fast path for views without path
+selectors; the walk (``json_walk``) is the reference. For random documents,
+written compactly and indented, both must produce the same document, the same
+findings (paths included) and the same ``changed``; and every byte the policy
+does not touch must be left exactly as it was.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tests.strategies import NEUTRAL_KEYS, NEUTRAL_WORDS, PII_VALUES
+from veil import compile_policy, default_plan
+from veil.rules.json_splice import splice_json
+from veil.rules.json_walk import redact_document
+
+CUSTOM = compile_policy(
+    "version: 1\n"
+    "field_names:\n"
+    "  classes:\n"
+    "    - {entity: POSTCODE, names: [zip], parents: [address, billing]}\n"
+    "    - {entity: STAFF, names: [staff_no]}\n"
+    "detectors:\n"
+    "  - {name: ORDER_REF, pattern: '^ORD-[0-9]{4}$'}\n"
+    "  - {name: BIG_REF, pattern: '^[0-9]{9}$'}\n"
+    "  - {name: DOB_CTX, pattern: '[0-9]{4}-[0-9]{2}-[0-9]{2}', context: [born], context_required: true}\n"
+    "  - {name: STAFF_NUM, pattern: '[0-9]{7}', context: [staff], context_required: true}\n"
+    "rules:\n"
+    "  - id: names\n"
+    "    classify:\n"
+    "      action: redact\n"
+    "      actions:\n"
+    "        POSTCODE: {type: generalize, postcode_chars: 2}\n"
+    "        PHONE: {type: mask, keep_last: 2}\n"
+    "  - id: content\n"
+    "    scan:\n"
+    "      action: redact\n"
+    "      actions:\n"
+    "        EMAIL: {type: mask, keep_last: 3}\n"
+    "        IP_ADDRESS: generalize\n"
+    "    allow:\n"
+    "      values: [allowed@example.com]\n"
+    "  - id: watch\n"
+    "    mode: detect\n"
+    "    classify:\n"
+    "      entities: [STAFF]\n"
+    "      action: redact\n"
+)
+
+CLASSIFIED_KEYS = [
+    "email", "email_", "Email ", "customerEmail", "first_name", "name", "number", "phone_number",
+    "address", "zip", "ip", "password", "staff_no", "dob", "iban", "cardNumber",
+]
+CONTEXT_KEYS = ["staff", "customer", "customers", "billing", "product", "born", "passport", "document", "user", "contact"]
+ODD_KEYS = ["jane@example.com", "ORD-1234", "a b", "é", "x:y", "[k]", "{", "", "it's"]
+
+text = st.lists(
+    st.sampled_from(
+        NEUTRAL_WORDS + PII_VALUES
+        + ["ORD-1234", "born 1990-01-02", "x ORD-1234", "2001-02-03", "allowed@example.com", "a:b", "{x}", "[y]",
+           "1, 2", "passport 123456789", "tok_EMAIL_k1_abc", ":", ","]
+    ),
+    max_size=5,
+).map(" ".join)
+keys = st.sampled_from(NEUTRAL_KEYS + CLASSIFIED_KEYS + CONTEXT_KEYS + ODD_KEYS)
+numbers = (
+    st.integers(-(10**17), 10**17)
+    | st.sampled_from([123456789, 4111111111111111, 100000, -100000, 99999, 4.111111111111111e15, 1234567, 1e5, 1.5e-7, 0.0])
+    | st.floats(allow_nan=False, allow_infinity=False)
+)
+leaves = text | numbers | st.booleans() | st.none()
+docs = st.recursive(
+    leaves, lambda c: st.lists(c, max_size=4) | st.dictionaries(keys, c, max_size=5), max_leaves=24
+).filter(lambda d: isinstance(d, (dict, list)))
+layouts = st.sampled_from(["compact", "indent", "spaced"])
+
+
+def _encode(doc: Any, layout: str) -> bytes:
+    if layout == "indent":
+        return orjson.dumps(doc, option=orjson.OPT_INDENT_2)
+    body = orjson.dumps(doc)
+    if layout == "spaced":  # whitespace around every structural byte outside strings
+        out = bytearray()
+        inside = False
+        for b in body:
+            if b == 0x22:
+                inside = not inside
+            if not inside and b in b"{}[],:":
+                out += b" " + bytes((b,)) + b"\n "
+            else:
+                out.append(b)
+        body = bytes(out)
+    return body
+
+
+def _agree(plan: Any, doc: Any, layout: str) -> bool:
+    """Assert the splice path equals the walk; return whether the splice path took the body."""
+    body = _encode(doc, layout)
+    view = plan.view(None, "application/json")
+    assert view.splice_ready
+    spliced = splice_json(view, body)
+    walked, walk_findings, walk_changed = redact_document(view, orjson.loads(body), None)
+    if spliced is None:
+        return False
+    out, findings, changed = spliced
+    assert orjson.loads(out) == walked
+    assert sorted(map(repr, findings)) == sorted(map(repr, walk_findings))
+    assert changed == walk_changed
+    if not changed:
+        assert out is body
+    return True
+
+
+@settings(max_examples=300)
+@given(docs, layouts)
+def test_splice_equals_walk_with_the_default_policy(doc: Any, layout: str) -> None:
+    _agree(default_plan(), doc, layout)
+
+
+@settings(max_examples=300)
+@given(docs, layouts)
+def test_splice_equals_walk_with_custom_classes_detectors_and_modes(doc: Any, layout: str) -> None:
+    _agree(CUSTOM, doc, layout)
+
+
+def test_the_splice_path_takes_most_bodies() -> None:
+    """Guard against a splice path that always falls back (and so tests nothing)."""
+    taken = 0
+    for i, doc in enumerate(_samples()):
+        taken += _agree(default_plan(), doc, "compact") and 1
+        taken += _agree(CUSTOM, doc, "indent") and 1
+    assert taken >= 2 * (i + 1) - 4
+
+
+def _samples() -> list[Any]:
+    return [
+        {"email": "a@b.co", "note": "call +44 20 7946 0958"},
+        {"customer": {"name": "Ann Lee", "tags": [1, {"x": []}]}, "product": {"name": "Mug"}},
+        {"customers": [{"id": 1}, {"name": "Bob", "phone_number": 4155550100}]},
+        [{"name": "x"}, [{"name": "y"}], {"billing": {"zip": "94107"}}],
+        {"address": {"line1": "1 Main", "zip": 94107, "geo": [1.5, None, True, {"k": "v"}]}},
+        {"a": 4111111111111111, "b": [4.111111111111111e15, 123456789], "born": 19900102},
+        {"passport": "123456789", "note": "born 1990-01-02", "ref": "ORD-1234"},
+        {"staff": [1234567, [7654321]], "x": {"staff": 1234567}, "y": [1234567]},
+        {"list": [{"zip": "AB1 2CD"}], "billing": [{"zip": "AB1 2CD"}, [{"zip": "EF3"}]]},
+    ]
+
+
+# -- bodies the walk must take ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        rb'{"note": "a\u0040b.com"}',  # an escape: the raw bytes are not the text
+        b'"just a string"',  # a top-level scalar
+        b'{"jane@example.com": 1}',  # a key with a hit is renamed by the walk
+        b"[" * 300 + b"]" * 300,  # deeper than limits.max_depth by bracket count
+    ],
+)
+def test_bodies_the_splice_path_leaves_to_the_walk(body: bytes) -> None:
+    view = default_plan().view(None, "application/json")
+    assert splice_json(view, body) is None
+
+
+def test_a_drop_falls_back_to_the_walk() -> None:
+    plan = compile_policy("version: 1\nrules:\n  - classify:\n      action: drop\n")
+    view = plan.view(None, "application/json")
+    assert splice_json(view, b'{"email": "a@b.co", "x": 1}') is None
+    out = plan.redact_body(b'{"email": "a@b.co", "x": 1}', "application/json").output
+    assert orjson.loads(out) == {"x": 1}
+
+
+# -- what the splice path keeps ---------------------------------------------------
+
+
+def test_untouched_bytes_stay_identical_whitespace_included() -> None:
+    body = b'{\n  "id" : 12,\n  "email":"a@b.co" ,\n  "ratio": 1.50,\n  "when": "2024-01-01"\n}'
+    out = default_plan().redact_body(body, "application/json").output
+    assert out == body.replace(b'"a@b.co"', b'"[REDACTED:EMAIL]"')
+
+
+def test_duplicate_keys_are_all_redacted() -> None:
+    # A parser downstream may keep the first or the last: neither may leak.
+    out = default_plan().redact_body(b'{"email": "a@b.co", "email": "c@d.co"}', "application/json").output
+    assert out == b'{"email": "[REDACTED:EMAIL]", "email": "[REDACTED:EMAIL]"}'
+
+
+@pytest.mark.parametrize("key", ["email_", "Email ", "e-mail", "EMAIL__", "customer email:"])
+def test_a_key_with_trailing_separators_is_still_classified(key: str) -> None:
+    # The raw prefilter once required the class word right before the closing quote.
+    body = orjson.dumps({key: "x"})
+    assert orjson.loads(default_plan().redact_body(body, "application/json").output) == {key: "[REDACTED:EMAIL]"}
+
+
+def test_parent_keys_are_found_through_lists_and_siblings() -> None:
+    body = orjson.dumps(
+        {"customers": [{"id": 1, "tags": ["a", {"b": [1]}]}, {"x": [{"y": 2}], "name": "Bob"}], "product": [{"name": "Mug"}]}
+    )
+    result = default_plan().redact_body(body, "application/json")
+    doc = orjson.loads(result.output)
+    assert doc["customers"][1]["name"] == "[REDACTED:PERSON_NAME]"
+    assert doc["product"][0]["name"] == "Mug"
+    assert [f.path for f in result.report.findings] == ["$.customers[1].name"]
+
+
+def test_many_shallow_containers_are_not_mistaken_for_deep_nesting() -> None:
+    view = default_plan().view(None, "application/json")
+    wide = orjson.dumps({"rows": [{"email": "a@b.co", "tags": ["[[[", "{{"]} for _ in range(400)]})
+    spliced = splice_json(view, wide)
+    assert spliced is not None and len(spliced[1]) == 400
+    limited = compile_policy("version: 1\nlimits: {max_depth: 2}\nrules:\n  - classify: true\n")
+    assert splice_json(limited.view(None, "application/json"), wide) is None  # 3 deep: the walk reports it
+
+
+def _depth(doc: Any) -> int:
+    if isinstance(doc, dict):
+        return 1 + max(map(_depth, doc.values()), default=0)
+    if isinstance(doc, list):
+        return 1 + max(map(_depth, doc), default=0)
+    return 0
+
+
+@given(docs, st.integers(1, 8))
+def test_depth_check_counts_only_structural_brackets(doc: Any, limit: int) -> None:
+    from veil.rules.json_splice import _depth_within
+
+    body = orjson.dumps(doc)
+    if b"\\" not in body:
+        # Bodies with few brackets are accepted without counting: force the count.
+        padded = body if body.count(b"{") + body.count(b"[") > limit else orjson.dumps([doc] + [[]] * limit)
+        expected = _depth(doc) if padded is body else max(_depth(doc) + 1, 2)
+        assert _depth_within(padded, limit) == (expected <= limit)

@@ -1,0 +1,606 @@
+"""Rewrite a JSON body in its bytes, without walking the parsed document.
+
+For a view with no path selectors (the default policy, and any policy that
+only classifies field names and scans with detectors), what changes in a body
+is decided by things visible in its raw bytes: a key whose words classify it,
+a detector candidate inside a string, a number big enough to hold an entity,
+a context word. One RE2 pass over the body (``View.splice_events``) finds all
+of them; each match is an *event*, and everything between events is never
+looked at by Python. Each changed value is replaced in place, so every byte
+the policy does not cover stays byte-identical, whitespace included.
+
+Semantics are those of :mod:`veil.rules.json_walk` (the test suite runs both
+on random documents and compares): the same values are covered, the same
+detector hits found, the same text written, the same findings made. Where
+the bytes alone cannot decide cheaply, :func:`splice_json` returns None and
+the caller walks the parsed document instead:
+- a backslash anywhere (escapes change the text a raw scan would see);
+- nesting deeper than ``limits.max_depth`` (the walk reports the error);
+- a body larger than ``limits.max_string_bytes`` (a string might be too long);
+- a top-level scalar;
+- a detector hit inside a key (the walk renames keys), or a rewrite that
+  removes a whole value (``drop``: container sizes change);
+- a parent-key lookup that would cost more than a walk.
+
+Only bodies the caller has already parsed (so valid JSON) reach this module.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from veil.rules.json_walk import PathNode, render_path
+from veil.rules.plan_types import Finding
+
+if TYPE_CHECKING:
+    from veil.rules.compiled import Binding
+    from veil.rules.view import ScanScope, View
+
+_QUOTE = 0x22
+_WS = b" \t\r\n"
+_NUMBER_START = frozenset(b"-0123456789")
+_NUMBER_CHARS = frozenset(b"-+.eE0123456789")
+_BIG_NUMBER = 100_000  # as in json_walk: smaller numbers cannot hold a built-in entity
+_MEMO_KEYS = 4096
+
+# A fixed, backtracking-free pattern over the body's own structure (not user
+# input): Python's ``re`` iterates it faster than pyre2 does.
+_TOKEN = re.compile(rb'"[^"]*"|[{}\[\],:]|[^\s{}\[\],:"]+')
+
+Cover = tuple[str, "Binding"]
+
+
+class Fallback(Exception):
+    """This body needs the walk."""
+
+
+class KeyInfo:
+    """What a key's own text says, kept per view across bodies."""
+
+    __slots__ = ("cover", "parent_matters", "needle", "hits")
+
+    def __init__(self, cover: Cover | None, parent_matters: bool, needle: bool, hits: bool) -> None:
+        self.cover = cover
+        """Its field-name class and that class's binding (None if none, or if the parent decides)."""
+        self.parent_matters = parent_matters
+        self.needle = needle
+        """It holds a context word of a detector that needs one."""
+        self.hits = hits
+        """A detector finds something in the key itself."""
+
+
+def splice_json(view: View, body: bytes) -> tuple[bytes, list[Finding], bool] | None:
+    """(output, findings, changed) for a parsed-valid JSON ``body``; None: walk it instead."""
+    limits = view.limits
+    if (
+        b"\\" in body
+        or len(body) > limits.max_string_bytes
+        or not _depth_within(body, limits.max_depth)
+        or body.lstrip(_WS)[:1] not in (b"{", b"[")
+    ):
+        return None
+    try:
+        return _Splice(view, body).run()
+    except Fallback:
+        return None
+
+
+class _Splice:
+    __slots__ = (
+        "view", "body", "full", "reduced", "gate", "edits", "records", "tokens",
+        "covered_until", "parents", "numbers", "paths", "constants",
+    )
+
+    def __init__(self, view: View, body: bytes) -> None:
+        self.view = view
+        self.body = body
+        self.full: ScanScope | None = view.scope(view.everywhere) if view.everywhere else None
+        self.reduced: ScanScope | None = view.splice_reduced
+        self.gate = view.splice_gate
+        self.edits: list[tuple[int, int, bytes]] = []
+        # (offset of the value, cover, start, end): made into findings at the end.
+        self.records: list[tuple[int, Cover, int, int]] = []
+        self.constants: dict[tuple[str, int], bytes] = {}  # value-free actions' output by (entity, binding)
+        # string start -> (end, spans, text) for value strings scanned event by event
+        self.tokens: dict[int, tuple[int, list[tuple[int, int, int]], str]] = {}
+        self.covered_until = -1
+        self.parents = _Parents(body)
+        self.numbers: dict[tuple[str, str], list[tuple[int, int, int]]] = {}
+        self.paths = _PathIndex(body)
+
+    # -- the event loop ------------------------------------------------------
+
+    def run(self) -> tuple[bytes, list[Finding], bool]:
+        body = self.body
+        events = self.view.splice_events
+        n = len(body)
+        quotes = 0
+        counted_to = 0
+        pos = 0
+        reduced = self.reduced.detectors if self.reduced is not None else None
+        memo: dict[tuple[bytes, int], tuple[int, int, int, int]] = {}
+        while events is not None and pos < n:
+            m = events.search(body, pos)
+            if m is None:
+                break
+            p = m.start()
+            quotes += body.count(b'"', counted_to, p)
+            counted_to = p
+            if not quotes & 1:  # outside strings
+                if body[p] != _QUOTE:
+                    pos = self._number_event(p)
+                    continue
+                s = p + 1
+            else:
+                s = body.rfind(b'"', 0, p) + 1
+            if s <= self.covered_until:
+                pos = body.find(b'"', s) + 1  # a value under a covered key: the cover decides it
+                continue
+            token = self.tokens.get(s)
+            if token is None:
+                e = body.find(b'"', s)
+                after = e + 1
+                while after < n and body[after] in _WS:
+                    after += 1
+                if after < n and body[after] == 0x3A:  # ':' follows: a key
+                    pos = self._key_event(s, e, after + 1)
+                    continue
+                token = self._value_token(s, e)
+                if token is None:  # decided whole (allowed, or scanned with context)
+                    pos = e + 1
+                    continue
+            e, spans, text = token
+            local = body[s:e]
+            lp = p - s if p >= s else 0
+            key = (local, lp)
+            outcome = memo.get(key)
+            if outcome is None:
+                assert reduced is not None
+                # No detector left in the reduced set reads its field name (those
+                # that need context are scanned whole): "" stands for every field.
+                outcome = reduced.decide(local, lp, text, "", local.isascii())
+                memo[key] = outcome
+            det, start, end, consumed = outcome
+            if det >= 0:
+                spans.append((start, end, det))
+            if consumed > lp:
+                pos = s + consumed
+            else:
+                pos = max(p, s - 1) + 1
+                while pos < n and 0x80 <= body[pos] < 0xC0:
+                    pos += 1
+        for s, (e, spans, text) in self.tokens.items():
+            if spans:
+                assert self.reduced is not None
+                self._rewrite(s, e, spans, self.reduced, text)
+        return self._finish()
+
+    def _value_token(self, s: int, e: int) -> tuple[int, list[tuple[int, int, int]], str] | None:
+        """Register the value string at [s, e) for event-by-event scanning, or decide it now."""
+        body = self.body
+        text = body[s:e].decode("utf-8")
+        if text in self.view.allow_values:
+            return None
+        gate = self.gate
+        if gate is not None and gate.search(body, s, e) is not None:
+            # A context word in the string: every detector may fire, decide it whole.
+            self._scan_whole(s, e, text, _field_of_string(body, s))
+            return None
+        token: tuple[int, list[tuple[int, int, int]], str] = (e, [], text)
+        self.tokens[s] = token
+        return token
+
+    def _scan_whole(self, s: int, e: int, text: str, fname: str) -> None:
+        full = self.full
+        if full is None or text in self.view.allow_values:
+            return
+        hits = full.detectors.scan([text], [fname])
+        if hits:
+            self._rewrite(s, e, [(h.start, h.end, h.detector) for h in hits], full)
+
+    # -- keys ----------------------------------------------------------------
+
+    def _key_event(self, s: int, e: int, colon_end: int) -> int:
+        """Handle the key at [s, e); return where the search resumes."""
+        body = self.body
+        key = body[s:e].decode("utf-8")
+        info = self.view.splice_keys.get(key) or self._key_info(key)
+        if info.hits:
+            raise Fallback
+        cover = info.cover
+        if info.parent_matters:
+            classifier = self.view.classifier
+            assert classifier is not None
+            entity = classifier.classify(key, self.parents.of_key(s - 1))
+            binding = self.view.classify_bindings.get(entity) if entity else None
+            cover = (entity, binding) if entity and binding is not None else None
+        vs = colon_end
+        while body[vs] in _WS:
+            vs += 1
+        if cover is not None:
+            if body[vs] == _QUOTE:
+                ve = body.find(b'"', vs + 1)
+                self._cover_string(vs, ve, cover)
+            else:
+                ve = self._cover(vs, cover)
+            self.covered_until = ve
+            return ve + 1
+        if info.needle and body[vs] == _QUOTE:
+            ve = body.find(b'"', vs + 1)
+            text = body[vs + 1 : ve].decode("utf-8")
+            self._scan_whole(vs + 1, ve, text, key)
+            return ve + 1
+        return e + 1
+
+    def _key_info(self, key: str) -> KeyInfo:
+        view = self.view
+        classifier = view.classifier if view.classify_bindings else None
+        parent_matters = classifier is not None and classifier.parent_matters(key)
+        cover = None
+        if classifier is not None and not parent_matters:
+            entity = classifier.classify(key, None)
+            binding = view.classify_bindings.get(entity) if entity else None
+            cover = (entity, binding) if entity and binding is not None else None
+        needle = self.gate is not None and self.gate.search(key.encode("utf-8")) is not None
+        hits = False
+        if self.full is not None:
+            hits = any(not view.allows(key[h.start : h.end]) for h in self.full.detectors.scan([key], [""]))
+        info = KeyInfo(cover, parent_matters, needle, hits)
+        memo = view.splice_keys
+        if len(memo) >= _MEMO_KEYS:
+            memo.clear()
+        memo[key] = info
+        return info
+
+    # -- covered values ------------------------------------------------------
+
+    def _cover_string(self, vs: int, ve: int, cover: Cover) -> None:
+        """Apply ``cover`` to the string whose quotes are at ``vs`` and ``ve``."""
+        text = self.body[vs + 1 : ve].decode("utf-8")
+        view = self.view
+        if text in view.allow_values or (view.allow_pattern is not None and view.allows(text)):
+            return
+        self.records.append((vs, cover, -1, -1))
+        binding = cover[1]
+        if not binding.enforced:
+            return
+        action = binding.action
+        if action.removes:
+            raise Fallback
+        if action.value_free:
+            ckey = (cover[0], id(binding))
+            out = self.constants.get(ckey)
+            if out is None:
+                new = action.apply(text, cover[0])
+                out = orjson.dumps(new)
+                self.constants[ckey] = out
+            elif out == self.body[vs:ve + 1]:  # already the placeholder
+                out = b""
+        else:
+            new = action.apply(text, cover[0])
+            out = orjson.dumps(new) if new != text else b""
+        if out:
+            self.edits.append((vs, ve + 1, out))
+
+    def _cover(self, vs: int, cover: Cover) -> int:
+        """Apply ``cover`` to the non-string value at ``vs`` and every scalar inside it; return its last byte."""
+        body = self.body
+        c = body[vs]
+        if c != 0x7B and c != 0x5B:  # { [
+            end = vs
+            while end < len(body) and body[end] not in b",}] \t\r\n":
+                end += 1
+            self._cover_scalar(vs, end, cover)
+            return end - 1
+        # A container: every scalar inside is covered; its keys are only scanned.
+        if cover[1].mode == "enforce" and cover[1].action.removes:
+            raise Fallback  # the walk drops empty containers and list items
+        objects: list[bool] = []  # per open container: is it an object
+        expect_key = False
+        for m in _TOKEN.finditer(body, vs):
+            t = m.group()
+            c = t[0]
+            if c == 0x7B or c == 0x5B:
+                objects.append(c == 0x7B)
+                expect_key = c == 0x7B
+            elif c == 0x7D or c == 0x5D:
+                objects.pop()
+                if not objects:
+                    return m.start()
+            elif c == 0x2C:  # ,
+                expect_key = objects[-1]
+            elif c == 0x3A:  # :
+                expect_key = False
+            elif expect_key:
+                key = t[1:-1].decode("utf-8")
+                if (self.view.splice_keys.get(key) or self._key_info(key)).hits:
+                    raise Fallback
+            elif c == _QUOTE:
+                self._cover_string(m.start(), m.end() - 1, cover)
+            else:
+                self._cover_scalar(m.start(), m.end(), cover)
+        raise AssertionError("unbalanced JSON passed the parser")  # pragma: no cover
+
+    def _cover_scalar(self, vs: int, ve: int, cover: Cover) -> None:
+        """A covered number or boolean: written as the string the walk would make of it."""
+        raw = self.body[vs:ve]
+        if raw == b"null":
+            return
+        value = orjson.loads(raw)
+        text = ("true" if value else "false") if type(value) is bool else repr(value) if type(value) is float else str(value)
+        if self.view.allows(text):
+            return
+        entity, binding = cover
+        self.records.append((vs, cover, -1, -1))
+        if not binding.enforced:
+            return
+        if binding.action.removes:
+            raise Fallback
+        self.edits.append((vs, ve, orjson.dumps(binding.action.apply(text, entity))))
+
+    # -- numbers ---------------------------------------------------------------
+
+    def _number_event(self, p: int) -> int:
+        """An event outside strings: a number big enough to scan, or nothing."""
+        body = self.body
+        ns = p
+        if body[p] in _NUMBER_CHARS:
+            while ns > 0 and body[ns - 1] in _NUMBER_CHARS:
+                ns -= 1
+        else:
+            ns = _skip_ws(body, p + 1)
+            if ns >= len(body) or body[ns] not in _NUMBER_START:
+                return p + 1
+        if body[ns] not in _NUMBER_START:  # a letter of true/false/null
+            return p + 1
+        ne = ns
+        while ne < len(body) and body[ne] in _NUMBER_CHARS:
+            ne += 1
+        if ns <= self.covered_until or self.full is None:
+            return ne
+        value = orjson.loads(body[ns:ne])
+        if -_BIG_NUMBER < value < _BIG_NUMBER:
+            return ne
+        text = repr(value) if type(value) is float else str(value)
+        before = _skip_ws_back(body, ns - 1)
+        if body[before] == 0x3A:  # a member: its key is the context
+            ke = body.rfind(b'"', 0, before)
+            field = body[body.rfind(b'"', 0, ke) + 1 : ke].decode("utf-8")
+        else:  # a list item: the key holding the list
+            field = self.parents.of_item(ns) or ""
+        memo_key = (text, field)
+        spans = self.numbers.get(memo_key)
+        if spans is None:
+            spans = [(h.start, h.end, h.detector) for h in self.full.detectors.scan([text], [field])]
+            self.numbers[memo_key] = spans
+        if spans:
+            self._rewrite(ns, ne, spans, self.full, text, number=True)
+        return ne
+
+    # -- output ----------------------------------------------------------------
+
+    def _rewrite(self, s: int, e: int, spans: list[tuple[int, int, int]], scope: ScanScope,
+                 text: str | None = None, number: bool = False) -> None:
+        """Apply detector hits in the string at [s, e) (or the number at [s, e) reading ``text``)."""
+        if text is None:
+            text = self.body[s:e].decode("utf-8")
+        new, applied = scope.rewrite(text, spans, self.view.allows)
+        at = s if number else s - 1
+        for entity, binding, start, end in applied:
+            self.records.append((at, (entity, binding), start, end))
+        if new is None:
+            raise Fallback
+        if new != text:
+            self.edits.append((at, e if number else e + 1, orjson.dumps(new)))
+
+    def _finish(self) -> tuple[bytes, list[Finding], bool]:
+        records = self.records
+        records.sort(key=lambda r: r[0])
+        paths = self.paths
+        findings = [
+            Finding(entity, b.rule, b.action_name, "body", partial(paths.render, at), b.mode, start, end)
+            for at, (entity, b), start, end in records
+        ]
+        paths.wanted = {r[0] for r in records}
+        edits = self.edits
+        if not edits:
+            return self.body, findings, False
+        edits.sort(key=lambda x: x[0])
+        body = self.body
+        out: list[bytes] = []
+        last = 0
+        for start, end, new in edits:
+            out.append(body[last:start])
+            out.append(new)
+            last = end
+        out.append(body[last:])
+        return b"".join(out), findings, True
+
+
+_NOT_STRUCTURE = bytes(b for b in range(256) if b not in b'"{}[]')
+_AS_PARENS = bytes.maketrans(b"{}[]", b"()()")
+
+
+def _depth_within(body: bytes, limit: int) -> bool:
+    """Whether the body (no backslashes) nests at most ``limit`` containers deep."""
+    if body.count(b"{") + body.count(b"[") <= limit:
+        return True
+    # Quotes and brackets only, one kind of pair. Two adjacent quotes have no
+    # bracket between them, so dropping them keeps every structural bracket
+    # and the quotes' parity; what is left between quotes is inside strings.
+    nest = body.translate(_AS_PARENS, _NOT_STRUCTURE).replace(b'""', b"")
+    if b'"' in nest:
+        nest = b"".join(nest.split(b'"')[::2])
+    for _ in range(limit):  # each pass removes exactly the innermost level
+        nest = nest.replace(b"()", b"")
+        if not nest:
+            return True
+    return False
+
+
+def _skip_ws(body: bytes, i: int) -> int:
+    n = len(body)
+    while i < n and body[i] in _WS:
+        i += 1
+    return i
+
+
+def _skip_ws_back(body: bytes, i: int) -> int:
+    while i > 0 and body[i] in _WS:
+        i -= 1
+    return i
+
+
+def _field_of_string(body: bytes, s: int) -> str:
+    """The key holding the value string that starts at ``s`` ("" for a list item, as in the walk)."""
+    j = _skip_ws_back(body, s - 2)
+    if body[j] == 0x3A:
+        ke = body.rfind(b'"', 0, j)
+        return body[body.rfind(b'"', 0, ke) + 1 : ke].decode("utf-8")
+    return ""
+
+
+class _Parents:
+    """The walk's parent key for a position, found by scanning backwards.
+
+    The parent of a key is the key holding its object; an object (or list) in
+    a list takes the key holding that list. Scans are bounded: a body whose
+    lookups would cost more than its size falls back to the walk.
+    """
+
+    __slots__ = ("body", "budget", "last_item", "lists")
+
+    def __init__(self, body: bytes) -> None:
+        self.body = body
+        self.budget = 64 + len(body) // 4
+        self.last_item: tuple[int, int] | None = None  # (item start, its list's '[') most recently resolved
+        self.lists: dict[int, str | None] = {}  # '[' position -> key holding it
+
+    def of_key(self, q: int) -> str | None:
+        """Parent key for the key whose opening quote is at ``q``."""
+        brace = self._enclosing(q, 0x7B, 0x7D)
+        return self._holder(brace)
+
+    def of_item(self, q: int) -> str | None:
+        """The key holding the list whose item starts at ``q``."""
+        return self._list_holder(self._enclosing_list(q))
+
+    def _holder(self, opener: int) -> str | None:
+        """The key holding the container that opens at ``opener``."""
+        body = self.body
+        j = _skip_ws_back(body, opener - 1)
+        if opener == 0 or j < 0 or body[j] not in b":,[":
+            return None
+        if body[j] == 0x3A:
+            ke = body.rfind(b'"', 0, j)
+            return body[body.rfind(b'"', 0, ke) + 1 : ke].decode("utf-8")
+        return self._list_holder(self._enclosing_list(opener))
+
+    def _list_holder(self, bracket: int) -> str | None:
+        if bracket < 0:
+            return None
+        if bracket not in self.lists:
+            self.lists[bracket] = self._holder(bracket)
+        return self.lists[bracket]
+
+    def _enclosing_list(self, q: int) -> int:
+        last = self.last_item
+        found = self._enclosing(q, 0x5B, 0x5D, stop=last)
+        self.last_item = (q, found)
+        return found
+
+    def _enclosing(self, q: int, opener: int, closer: int, stop: tuple[int, int] | None = None) -> int:
+        """Position of the unclosed ``opener`` before ``q`` (outside strings), or -1.
+
+        ``stop``: (an item start, its list's '['): reaching that item at depth 0
+        means ``q`` is in the same list. Brackets of the other kind are skipped:
+        containers between are balanced in both.
+        """
+        body = self.body
+        open_b = bytes((opener,))
+        close_b = bytes((closer,))
+        depth = 0
+        j = q
+        quotes = 0  # quotes in [k, q): odd means k is inside a string
+        while True:
+            self.budget -= 1
+            if self.budget < 0:
+                raise Fallback
+            k = body.rfind(open_b, 0, j)
+            k2 = body.rfind(close_b, k + 1, j)
+            if k2 > k:
+                k = k2
+            if stop is not None and depth == 0 and k < stop[0] <= j and stop[0] < q:
+                return stop[1]
+            if k < 0:
+                return -1
+            quotes += body.count(b'"', k, j)
+            j = k
+            if quotes & 1:
+                continue
+            if body[k] == closer:
+                depth += 1
+            elif depth == 0:
+                return k
+            else:
+                depth -= 1
+
+
+class _PathIndex:
+    """JSONPath of findings' offsets, computed in one pass over the body on first use.
+
+    Findings are mostly counted, not read: the pass runs only when a path is.
+    """
+
+    __slots__ = ("body", "wanted", "done")
+
+    def __init__(self, body: bytes) -> None:
+        self.body = body
+        self.wanted: set[int] = set()
+        self.done: dict[int, str] | None = None
+
+    def render(self, at: int) -> str:
+        if self.done is None:
+            self.done = {at: render_path(node) for at, node in _nodes(self.body, self.wanted).items()}
+        return self.done[at]
+
+
+def _nodes(body: bytes, wanted: set[int]) -> dict[int, PathNode]:
+    """Path nodes (as json_walk builds them) of the values starting at the ``wanted`` offsets."""
+    out: dict[int, PathNode] = {}
+    # frame: [is object, node of the container, current key or index, expecting a key]
+    stack: list[list[Any]] = []
+    for m in _TOKEN.finditer(body):
+        t = m.group()
+        c = t[0]
+        start = m.start()
+        if c == 0x7B or c == 0x5B:
+            node: PathNode = None
+            if stack:
+                top = stack[-1]
+                node = (top[1], top[2])
+            if start in wanted:
+                out[start] = node
+            stack.append([c == 0x7B, node, None if c == 0x7B else 0, c == 0x7B])
+        elif c == 0x7D or c == 0x5D:
+            stack.pop()
+        elif c == 0x2C:
+            top = stack[-1]
+            if top[0]:
+                top[3] = True
+            else:
+                top[2] += 1
+        elif c == 0x3A:
+            continue
+        else:
+            top = stack[-1]
+            if top[0] and top[3]:
+                top[2] = t[1:-1].decode("utf-8")
+                top[3] = False
+            elif start in wanted:
+                out[start] = (top[1], top[2])
+    return out
