@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 JSON_TYPES = frozenset({"application/json", "text/json"})
 NDJSON_TYPES = frozenset({
     "application/x-ndjson", "application/ndjson", "application/jsonl", "application/x-jsonlines",
@@ -11,6 +13,7 @@ FORM_TYPES = frozenset({"application/x-www-form-urlencoded"})
 TEXT_LIKE = frozenset({"application/xml", "application/javascript", "application/graphql", "application/csv"})
 
 
+@lru_cache(maxsize=256)  # every body is labelled; a service sees a handful of values
 def media_type(content_type: str) -> tuple[str, str]:
     """``'Application/JSON; charset=UTF-8'`` -> ``('application/json', 'utf-8')``."""
     main, _, params = content_type.partition(";")
