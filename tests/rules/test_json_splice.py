@@ -65,7 +65,7 @@ text = st.lists(
     st.sampled_from(
         NEUTRAL_WORDS + PII_VALUES
         + ["ORD-1234", "born 1990-01-02", "x ORD-1234", "2001-02-03", "allowed@example.com", "a:b", "{x}", "[y]",
-           "1, 2", "passport 123456789", "tok_EMAIL_k1_abc", ":", ","]
+           "1, 2", "passport 123456789", "tok_EMAIL_k1_abc", ":", ",", "[REDACTED:EMAIL]", "[REDACTED:ADDRESS]"]
     ),
     max_size=5,
 ).map(" ".join)
@@ -122,6 +122,14 @@ def _agree(plan: Any, doc: Any, layout: str) -> bool:
 @given(docs, layouts)
 def test_splice_equals_walk_with_the_default_policy(doc: Any, layout: str) -> None:
     _agree(default_plan(), doc, layout)
+
+
+CLASSIFY_ONLY = compile_policy("version: 1\nrules:\n  - classify: {action: mask}\n")
+
+
+@given(docs, layouts)
+def test_splice_equals_walk_with_field_names_only(doc: Any, layout: str) -> None:
+    _agree(CLASSIFY_ONLY, doc, layout)
 
 
 @settings(max_examples=300)
@@ -185,6 +193,13 @@ def test_untouched_bytes_stay_identical_whitespace_included() -> None:
     body = b'{\n  "id" : 12,\n  "email":"a@b.co" ,\n  "ratio": 1.50,\n  "when": "2024-01-01"\n}'
     out = default_plan().redact_body(body, "application/json").output
     assert out == body.replace(b'"a@b.co"', b'"[REDACTED:EMAIL]"')
+
+
+def test_an_already_redacted_body_is_reported_unchanged() -> None:
+    body = b'{"email": "[REDACTED:EMAIL]", "note": "[REDACTED:EMAIL]"}'
+    result = default_plan().redact_body(body, "application/json")
+    assert result.output is body and not result.report.changed
+    assert [f.path for f in result.report.findings] == ["$.email"]  # still found: the key says what it holds
 
 
 def test_duplicate_keys_are_all_redacted() -> None:

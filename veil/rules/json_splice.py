@@ -61,11 +61,18 @@ class Fallback(Exception):
 class KeyInfo:
     """What a key's own text says, kept per view across bodies."""
 
-    __slots__ = ("cover", "parent_matters", "needle", "hits")
+    __slots__ = ("cover", "hits", "needle", "parent_matters", "placeholder")
 
     def __init__(self, cover: Cover | None, parent_matters: bool, needle: bool, hits: bool) -> None:
         self.cover = cover
         """Its field-name class and that class's binding (None if none, or if the parent decides)."""
+        self.placeholder: bytes | None = None
+        """What the cover writes for any string value, JSON-encoded, when that does not depend on the value."""
+        if cover is not None and not hits:
+            entity, binding = cover
+            action = binding.action
+            if binding.enforced and action.value_free and not action.removes:
+                self.placeholder = orjson.dumps(action.apply("", entity))
         self.parent_matters = parent_matters
         self.needle = needle
         """It holds a context word of a detector that needs one."""
@@ -123,6 +130,10 @@ class _Splice:
         pos = 0
         reduced = self.reduced.detectors if self.reduced is not None else None
         memo: dict[tuple[bytes, int], tuple[int, int, int, int]] = {}
+        keys = self.view.splice_keys
+        records = self.records
+        edits = self.edits
+        open_values = not self.view.allow_values and self.view.allow_pattern is None
         while events is not None and pos < n:
             m = events.search(body, pos)
             if m is None:
@@ -147,6 +158,21 @@ class _Splice:
                 while after < n and body[after] in _WS:
                     after += 1
                 if after < n and body[after] == 0x3A:  # ':' follows: a key
+                    # The common case inline: a known key whose class writes the same bytes
+                    # for every string value (redact), and no allow-list to consult.
+                    info = keys.get(body[s:e].decode("utf-8"))
+                    if info is not None and info.placeholder is not None and open_values:
+                        vs = after + 1
+                        while body[vs] in _WS:
+                            vs += 1
+                        if body[vs] == _QUOTE:
+                            ve = body.find(b'"', vs + 1)
+                            records.append((vs, info.cover, -1, -1))
+                            if body[vs : ve + 1] != info.placeholder:
+                                edits.append((vs, ve + 1, info.placeholder))
+                            self.covered_until = ve
+                            pos = ve + 1
+                            continue
                     pos = self._key_event(s, e, after + 1)
                     continue
                 token = self._value_token(s, e)
@@ -181,6 +207,8 @@ class _Splice:
 
     def _value_token(self, s: int, e: int) -> tuple[int, list[tuple[int, int, int]], str] | None:
         """Register the value string at [s, e) for event-by-event scanning, or decide it now."""
+        if self.reduced is None:  # no detectors: a value string changes only under a covered key
+            return None
         body = self.body
         text = body[s:e].decode("utf-8")
         if text in self.view.allow_values:
@@ -260,10 +288,13 @@ class _Splice:
 
     def _cover_string(self, vs: int, ve: int, cover: Cover) -> None:
         """Apply ``cover`` to the string whose quotes are at ``vs`` and ``ve``."""
-        text = self.body[vs + 1 : ve].decode("utf-8")
+        body = self.body
         view = self.view
-        if text in view.allow_values or (view.allow_pattern is not None and view.allows(text)):
-            return
+        text = None
+        if view.allow_values or view.allow_pattern is not None:
+            text = body[vs + 1 : ve].decode("utf-8")
+            if view.allows(text):
+                return
         self.records.append((vs, cover, -1, -1))
         binding = cover[1]
         if not binding.enforced:
@@ -271,19 +302,14 @@ class _Splice:
         action = binding.action
         if action.removes:
             raise Fallback
-        if action.value_free:
+        if action.value_free:  # the same bytes for every value: made once per body
             ckey = (cover[0], id(binding))
             out = self.constants.get(ckey)
             if out is None:
-                new = action.apply(text, cover[0])
-                out = orjson.dumps(new)
-                self.constants[ckey] = out
-            elif out == self.body[vs:ve + 1]:  # already the placeholder
-                out = b""
+                out = self.constants[ckey] = orjson.dumps(action.apply("", cover[0]))
         else:
-            new = action.apply(text, cover[0])
-            out = orjson.dumps(new) if new != text else b""
-        if out:
+            out = orjson.dumps(action.apply(text if text is not None else body[vs + 1 : ve].decode("utf-8"), cover[0]))
+        if out != body[vs : ve + 1]:  # no escapes in the body: equal bytes, equal text
             self.edits.append((vs, ve + 1, out))
 
     def _cover(self, vs: int, cover: Cover) -> int:
