@@ -9,6 +9,7 @@ does not touch must be left exactly as it was.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import orjson
@@ -253,3 +254,55 @@ def test_depth_check_counts_only_structural_brackets(doc: Any, limit: int) -> No
         padded = body if body.count(b"{") + body.count(b"[") > limit else orjson.dumps([doc] + [[]] * limit)
         expected = _depth(doc) if padded is body else max(_depth(doc) + 1, 2)
         assert _depth_within(padded, limit) == (expected <= limit)
+
+
+# -- validation without objects ---------------------------------------------------
+
+_MUTATION_BYTES = st.sampled_from(list(b'{}[]",:0123456789-+.eE tfnaluNI\\\x00\x01\x7f\xc3\xa9\xff\xed\xa0\x80 \t\n'))
+
+
+@st.composite
+def _mutated(draw: st.DrawFn) -> bytes:
+    body = bytearray(_encode(draw(docs | leaves), draw(layouts)))
+    for _ in range(draw(st.integers(0, 3))):
+        at = draw(st.integers(0, len(body)))
+        op = draw(st.sampled_from(["insert", "delete", "replace"]))
+        if op == "insert":
+            body[at:at] = bytes([draw(_MUTATION_BYTES)])
+        elif at < len(body):
+            if op == "delete":
+                del body[at]
+            else:
+                body[at] = draw(_MUTATION_BYTES)
+    return bytes(body)
+
+
+@settings(max_examples=600)
+@given(_mutated())
+def test_the_fast_validity_check_accepts_only_what_orjson_parses(body: bytes) -> None:
+    """The splice path trusts ``_valid_json``: it must never pass a body orjson refuses."""
+    from veil.rules.plan import _valid_json
+
+    try:
+        orjson.loads(body)
+        parses = True
+    except orjson.JSONDecodeError:
+        parses = False
+    if _valid_json(body):
+        assert parses, body
+    elif parses:  # the one known difference: integers beyond 64 bits (19 digits or more)
+        assert re.search(rb"[0-9]{19}", body), body
+
+
+@pytest.mark.parametrize("n", [2**63, -(2**63) - 1, 2**64, 10**30])
+def test_integers_beyond_64_bits_take_the_parser_that_accepts_them(n: int) -> None:
+    body = b'{"n": %d, "email": "a@b.co"}' % n
+    out = default_plan().redact_body(body, "application/json").output
+    assert b"a@b.co" not in out and orjson.loads(out)["email"] == "[REDACTED:EMAIL]"
+
+
+def test_invalid_json_is_still_refused_with_its_position() -> None:
+    from veil.errors import RedactionError
+
+    with pytest.raises(RedactionError, match="invalid_json|column"):
+        default_plan().redact_body(b'{"email": "a@b.co",}', "application/json")

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any, Iterable
 
 import orjson
+import simdjson
 
 from veil.errors import RedactionError
 from veil.rules.actions.keys import Keyring
@@ -274,6 +275,28 @@ def _sniff(body: bytes) -> str:
         return "binary"
 
 
+_parsers = threading.local()
+
+
+def _valid_json(body: bytes) -> bool:
+    """Whether ``body`` is one JSON document, checked without building Python objects.
+
+    simdjson validates in C at several GB/s, 4-5x faster than ``orjson.loads`` on
+    10 KB; the splice path needs only the verdict. A parser is reused per thread
+    (simdjson parsers are not thread-safe) and keeps a buffer as large as the
+    largest body it saw. It refuses integers beyond 64 bits, which orjson and the
+    stdlib accept: those bodies take ``_parse_json``, which has the last word.
+    """
+    parser = getattr(_parsers, "parser", None)
+    if parser is None:
+        parser = _parsers.parser = simdjson.Parser()
+    try:
+        parser.parse(body)
+    except (ValueError, RuntimeError):  # invalid JSON, bad UTF-8; BIGINT_ERROR is a RuntimeError
+        return False
+    return True
+
+
 def _parse_json(body: bytes | str) -> Any:
     try:
         return orjson.loads(body)
@@ -316,11 +339,12 @@ def _dumps(doc: Any) -> bytes:
 
 def _redact_json_bytes(view: View, body: bytes) -> tuple[bytes, Report]:
     if view.splice_ready:
-        doc = _parse_json(body)  # refuse invalid JSON; the walk below needs it anyway
-        spliced = splice_json(view, body)
-        if spliced is not None:
-            out, found, changed = spliced
-            return out, Report(tuple(found), changed)
+        if _valid_json(body):
+            spliced = splice_json(view, body)
+            if spliced is not None:
+                out, found, changed = spliced
+                return out, Report(tuple(found), changed)
+        doc = _parse_json(body)  # the error with its position, integers beyond 64 bits, and the walk
     else:
         prefilter = view.prefilter
         if prefilter is not None and prefilter.search(body) is None:
