@@ -35,6 +35,7 @@ import orjson
 
 from veil.rules.json_walk import PathNode, render_path
 from veil.rules.plan_types import Finding
+from veil.rules.raw_json import Memo, decide_at
 
 if TYPE_CHECKING:
     from veil.rules.compiled import Binding
@@ -129,7 +130,7 @@ class _Splice:
         counted_to = 0
         pos = 0
         reduced = self.reduced.detectors if self.reduced is not None else None
-        memo: dict[tuple[bytes, int], tuple[int, int, int, int]] = {}
+        memo: Memo = {}
         keys = self.view.splice_keys
         records = self.records
         edits = self.edits
@@ -180,25 +181,10 @@ class _Splice:
                     pos = e + 1
                     continue
             e, spans, text = token
-            local = body[s:e]
-            lp = p - s if p >= s else 0
-            key = (local, lp)
-            outcome = memo.get(key)
-            if outcome is None:
-                assert reduced is not None
-                # No detector left in the reduced set reads its field name (those
-                # that need context are scanned whole): "" stands for every field.
-                outcome = reduced.decide(local, lp, text, "", local.isascii())
-                memo[key] = outcome
-            det, start, end, consumed = outcome
-            if det >= 0:
-                spans.append((start, end, det))
-            if consumed > lp:
-                pos = s + consumed
-            else:
-                pos = max(p, s - 1) + 1
-                while pos < n and 0x80 <= body[pos] < 0xC0:
-                    pos += 1
+            assert reduced is not None
+            # No detector left in the reduced set reads its field name (those that
+            # need context are scanned whole): "" stands for every field.
+            pos = decide_at(reduced, memo, body, s, p, body[s:e], text, "", spans)
         for s, (e, spans, text) in self.tokens.items():
             if spans:
                 assert self.reduced is not None
@@ -453,12 +439,14 @@ _AS_PARENS = bytes.maketrans(b"{}[]", b"()()")
 
 def _depth_within(body: bytes, limit: int) -> bool:
     """Whether the body (no backslashes) nests at most ``limit`` containers deep."""
-    if body.count(b"{") + body.count(b"[") <= limit:
+    # Quotes and brackets only, one kind of pair (one pass over the body).
+    nest = body.translate(_AS_PARENS, _NOT_STRUCTURE)
+    if nest.count(b"(") <= limit:  # fewer openers than the limit: no need to count levels
         return True
-    # Quotes and brackets only, one kind of pair. Two adjacent quotes have no
-    # bracket between them, so dropping them keeps every structural bracket
-    # and the quotes' parity; what is left between quotes is inside strings.
-    nest = body.translate(_AS_PARENS, _NOT_STRUCTURE).replace(b'""', b"")
+    # Two adjacent quotes have no bracket between them, so dropping them keeps
+    # every structural bracket and the quotes' parity; what is left between
+    # quotes is inside strings.
+    nest = nest.replace(b'""', b"")
     if b'"' in nest:
         nest = b"".join(nest.split(b'"')[::2])
     for _ in range(limit):  # each pass removes exactly the innermost level

@@ -44,7 +44,7 @@ def scan_json_body(detectors: DetectorSet, body: bytes) -> RawHits:
     if candidate is None:
         return hits
     n = len(body)
-    memo: dict[tuple[bytes, int, str], tuple[int, int, int, int]] = {}
+    memo: Memo = {}
     tokens: dict[int, tuple[int, bytes, str, str, bool, Spans]] = {}  # start -> (end, local, text, field, is_key, spans)
     counted_to = 0
     quotes = 0
@@ -77,21 +77,7 @@ def scan_json_body(detectors: DetectorSet, body: bytes) -> RawHits:
             token = (e, local, local.decode("utf-8"), fname, is_key, [])
             tokens[s] = token
         e, local, text, fname, _, spans = token
-        lp = p - s if p >= s else 0
-        key = (local, lp, fname)
-        outcome = memo.get(key)
-        if outcome is None:
-            outcome = detectors.decide(local, lp, text, fname, local.isascii())
-            memo[key] = outcome
-        det, start, end, consumed = outcome
-        if det >= 0:
-            spans.append((start, end, det))
-        if consumed > lp:
-            pos = s + consumed
-        else:
-            pos = max(p, s - 1) + 1
-            while pos < n and 0x80 <= body[pos] < 0xC0:
-                pos += 1
+        pos = decide_at(detectors, memo, body, s, p, local, text, fname, spans)
     for e, _, text, fname, is_key, spans in tokens.values():
         if spans:
             if is_key:
@@ -99,6 +85,33 @@ def scan_json_body(detectors: DetectorSet, body: bytes) -> RawHits:
             else:
                 hits.values.setdefault(text, {})[fname] = spans
     return hits
+
+
+Memo = dict[tuple[bytes, int, str], tuple[int, int, int, int]]
+
+
+def decide_at(detectors: DetectorSet, memo: Memo, body: bytes, s: int, p: int, local: bytes, text: str,
+              fname: str, spans: Spans) -> int:
+    """Decide the candidate at ``p`` in the string ``local`` (= ``text``) that starts at ``s``.
+
+    A hit is appended to ``spans``; returns where the search resumes: after a consumed
+    match, else one character on (an opening quote stands for the string's start).
+    """
+    lp = p - s if p >= s else 0
+    key = (local, lp, fname)
+    outcome = memo.get(key)
+    if outcome is None:
+        outcome = detectors.decide(local, lp, text, fname, local.isascii())
+        memo[key] = outcome
+    det, start, end, consumed = outcome
+    if det >= 0:
+        spans.append((start, end, det))
+    if consumed > lp:
+        return s + consumed
+    pos = max(p, s - 1) + 1
+    while pos < len(body) and 0x80 <= body[pos] < 0xC0:
+        pos += 1
+    return pos
 
 
 def _role(body: bytes, s: int, e: int) -> tuple[bool, str]:
