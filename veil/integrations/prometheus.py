@@ -54,17 +54,31 @@ class Metrics:
             "policy_reloads_total", "Policy hot reloads (proxy), by outcome: ok or error.", ["outcome"], **kw
         )
 
+        # Labelled children by label values: ``labels()`` takes a lock and validates
+        # on every call, several times per body. Label values come from the plan and
+        # the adapter only, so these stay small.
+        self._children: dict[tuple[int, tuple[str, ...]], Any] = {}
+
+    def _child(self, metric: Any, *labels: str) -> Any:
+        key = (id(metric), labels)
+        child = self._children.get(key)
+        if child is None:
+            child = self._children[key] = metric.labels(*labels)
+        return child
+
     def observe(
         self, *, adapter: str, direction: str, outcome: str, report: Report, seconds: float, size: int,
         reason: str = "",
     ) -> None:
-        self.bodies.labels(adapter, direction, outcome).inc()
+        child = self._child
+        child(self.bodies, adapter, direction, outcome).inc()
         if outcome == "error":
-            self.errors.labels(adapter, direction, reason or "unknown").inc()
-        for (etype, rule, action, _mode), count in report.counts().items():
-            self.findings.labels(adapter, direction, etype, rule, action).inc(count)
-        self.seconds.labels(adapter, direction).observe(seconds)
-        self.bytes.labels(adapter, direction).inc(size)
+            child(self.errors, adapter, direction, reason or "unknown").inc()
+        if report.findings:
+            for (etype, rule, action, _mode), count in report.counts().items():
+                child(self.findings, adapter, direction, etype, rule, action).inc(count)
+        child(self.seconds, adapter, direction).observe(seconds)
+        child(self.bytes, adapter, direction).inc(size)
 
     def _exposition_registry(self) -> prom.CollectorRegistry:
         if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
