@@ -74,9 +74,8 @@ class Metrics:
         child(self.bodies, adapter, direction, outcome).inc()
         if outcome == "error":
             child(self.errors, adapter, direction, reason or "unknown").inc()
-        if report.findings:
-            for (etype, rule, action, _mode), count in report.counts().items():
-                child(self.findings, adapter, direction, etype, rule, action).inc(count)
+        for (etype, rule, action, _mode), count in report.counts().items():
+            child(self.findings, adapter, direction, etype, rule, action).inc(count)
         child(self.seconds, adapter, direction).observe(seconds)
         child(self.bytes, adapter, direction).inc(size)
 

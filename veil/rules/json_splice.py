@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from veil.rules.json_walk import PathNode, render_path
-from veil.rules.plan_types import Finding
+from veil.rules.plan_types import Finding, Report
 from veil.rules.raw_json import Memo, decide_at
 
 if TYPE_CHECKING:
@@ -81,8 +81,8 @@ class KeyInfo:
         """A detector finds something in the key itself."""
 
 
-def splice_json(view: View, body: bytes) -> tuple[bytes, list[Finding], bool] | None:
-    """(output, findings, changed) for a parsed-valid JSON ``body``; None: walk it instead."""
+def splice_json(view: View, body: bytes) -> tuple[bytes, Report, bool] | None:
+    """(output, report, changed) for a valid JSON ``body``; None: walk it instead."""
     limits = view.limits
     if (
         b"\\" in body
@@ -122,7 +122,7 @@ class _Splice:
 
     # -- the event loop ------------------------------------------------------
 
-    def run(self) -> tuple[bytes, list[Finding], bool]:
+    def run(self) -> tuple[bytes, Report, bool]:
         body = self.body
         events = self.view.splice_events
         n = len(body)
@@ -409,18 +409,15 @@ class _Splice:
         if new != text:
             self.edits.append((at, e if number else e + 1, orjson.dumps(new)))
 
-    def _finish(self) -> tuple[bytes, list[Finding], bool]:
+    def _finish(self) -> tuple[bytes, Report, bool]:
         records = self.records
         records.sort(key=lambda r: r[0])
-        paths = self.paths
-        findings = [
-            Finding(entity, b.rule, b.action_name, "body", partial(paths.render, at), b.mode, start, end)
-            for at, (entity, b), start, end in records
-        ]
-        paths.wanted = {r[0] for r in records}
+        changed = bool(self.edits)
+        report = Report.deferred([(entity, b.rule, b.action_name, b.mode) for _, (entity, b), _, _ in records],
+                                 partial(_findings, records, self.paths), changed)
         edits = self.edits
         if not edits:
-            return self.body, findings, False
+            return self.body, report, False
         edits.sort(key=lambda x: x[0])
         body = self.body
         out: list[bytes] = []
@@ -430,7 +427,7 @@ class _Splice:
             out.append(new)
             last = end
         out.append(body[last:])
-        return b"".join(out), findings, True
+        return b"".join(out), report, True
 
 
 _NOT_STRUCTURE = bytes(b for b in range(256) if b not in b'"{}[]')
@@ -454,6 +451,14 @@ def _depth_within(body: bytes, limit: int) -> bool:
         if not nest:
             return True
     return False
+
+
+def _findings(records: list[tuple[int, Cover, int, int]], paths: _PathIndex) -> tuple[Finding, ...]:
+    paths.wanted = {r[0] for r in records}
+    return tuple(
+        Finding(entity, b.rule, b.action_name, "body", partial(paths.render, at), b.mode, start, end)
+        for at, (entity, b), start, end in records
+    )
 
 
 def _skip_ws(body: bytes, i: int) -> int:

@@ -342,8 +342,7 @@ def _redact_json_bytes(view: View, body: bytes) -> tuple[bytes, Report]:
         if _valid_json(body):
             spliced = splice_json(view, body)
             if spliced is not None:
-                out, found, changed = spliced
-                return out, Report(tuple(found), changed)
+                return spliced[0], spliced[1]
         doc = _parse_json(body)  # the error with its position, integers beyond 64 bits, and the walk
     else:
         prefilter = view.prefilter
