@@ -22,7 +22,8 @@ the caller walks the parsed document instead:
   removes a whole value (``drop``: container sizes change);
 - a parent-key lookup that would cost more than a walk.
 
-Only bodies the caller has already parsed (so valid JSON) reach this module.
+Only bodies the caller has checked are valid JSON reach this module (``plan._valid_json``).
+Findings are handed over in a :class:`Report` that makes them on first read.
 """
 
 from __future__ import annotations
