@@ -307,3 +307,21 @@ def test_invalid_json_is_still_refused_with_its_position() -> None:
 
     with pytest.raises(RedactionError, match="invalid_json|column"):
         default_plan().redact_body(b'{"email": "a@b.co",}', "application/json")
+
+
+def test_names_under_no_qualifying_key_are_decided_without_parent_lookups() -> None:
+    view = default_plan().view(None, "application/json")
+    body = orjson.dumps({"items": [{"id": i, "name": "Mug", "tags": ["a"]} for i in range(200)]})
+    spliced = splice_json(view, body)
+    assert spliced is not None and spliced[0] is body and not spliced[1].findings
+
+
+def test_dense_parent_lookups_hand_over_to_the_walk_with_the_same_result() -> None:
+    plan = default_plan()
+    doc = {"customers": [{"id": i, "name": f"Person {i}"} for i in range(100)],
+           "products": [{"sku": i, "name": "Mug"} for i in range(100)]}
+    body = orjson.dumps(doc)
+    assert splice_json(plan.view(None, "application/json"), body) is None
+    out = orjson.loads(plan.redact_body(body, "application/json").output)
+    assert {c["name"] for c in out["customers"]} == {"[REDACTED:PERSON_NAME]"}
+    assert {p["name"] for p in out["products"]} == {"Mug"}

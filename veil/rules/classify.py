@@ -128,6 +128,18 @@ class Classifier:
             return entity
         return None
 
+    @property
+    def qualifying_parents(self) -> frozenset[str]:
+        """Every last word (singular) of a parent key that can change a key's class."""
+        words: set[str] = set()
+        for rule in self.rules:
+            words |= rule.parents
+        if "PERSON_NAME" in self.ambiguous.values():
+            words |= PERSON_QUALIFIERS
+        if "PHONE" in self.ambiguous.values():
+            words |= PHONE_QUALIFIERS
+        return frozenset(words)
+
     def parent_matters(self, key: str) -> bool:
         """Whether ``classify(key, parent)`` can depend on ``parent``."""
         words = split_words(key)

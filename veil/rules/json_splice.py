@@ -20,7 +20,8 @@ the caller walks the parsed document instead:
 - a top-level scalar;
 - a detector hit inside a key (the walk renames keys), or a rewrite that
   removes a whole value (``drop``: container sizes change);
-- a parent-key lookup that would cost more than a walk.
+- parent-key lookups that would cost more than a walk (many ambiguous keys,
+  ``name``, under keys like ``customers`` that can qualify them).
 
 Only bodies the caller has checked are valid JSON reach this module (``plan._valid_json``).
 Findings are handed over in a :class:`Report` that makes them on first read.
@@ -29,6 +30,7 @@ Findings are handed over in a :class:`Report` that makes them on first read.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, insort
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -48,6 +50,9 @@ _NUMBER_START = frozenset(b"-0123456789")
 _NUMBER_CHARS = frozenset(b"-+.eE0123456789")
 _BIG_NUMBER = 100_000  # as in json_walk: smaller numbers cannot hold a built-in entity
 _MEMO_KEYS = 4096
+# Parent lookups cost a backward scan each; past 16, more than one per 512 bytes means the walk is cheaper.
+_LOOKUPS_FREE = 16
+_LOOKUP_BYTES = 512
 
 # A fixed, backtracking-free pattern over the body's own structure (not user
 # input): Python's ``re`` iterates it faster than pyre2 does.
@@ -101,7 +106,7 @@ def splice_json(view: View, body: bytes) -> tuple[bytes, Report, bool] | None:
 class _Splice:
     __slots__ = (
         "view", "body", "full", "reduced", "gate", "edits", "records", "tokens",
-        "covered_until", "parents", "numbers", "paths", "constants",
+        "covered_until", "parents", "numbers", "paths", "constants", "qualified", "lookups",
     )
 
     def __init__(self, view: View, body: bytes) -> None:
@@ -120,6 +125,9 @@ class _Splice:
         self.parents = _Parents(body)
         self.numbers: dict[tuple[str, str], list[tuple[int, int, int]]] = {}
         self.paths = _PathIndex(body)
+        self.qualified: bool | None = None
+        self.lookups = 0
+        """Whether a parent key could change a class here (``View.splice_parents``)."""
 
     # -- the event loop ------------------------------------------------------
 
@@ -230,7 +238,16 @@ class _Splice:
         if info.parent_matters:
             classifier = self.view.classifier
             assert classifier is not None
-            entity = classifier.classify(key, self.parents.of_key(s - 1))
+            if self.qualified is None:  # asked once per body, on its first key whose parent matters
+                parents = self.view.splice_parents
+                self.qualified = parents is not None and parents.search(self.body) is not None
+            parent = None
+            if self.qualified:
+                self.lookups += 1
+                if self.lookups > _LOOKUPS_FREE and self.lookups * _LOOKUP_BYTES > len(self.body):
+                    raise Fallback  # the walk knows every parent for free: cheaper when they are this dense
+                parent = self.parents.of_key(s - 1)
+            entity = classifier.classify(key, parent)
             binding = self.view.classify_bindings.get(entity) if entity else None
             cover = (entity, binding) if entity and binding is not None else None
         vs = colon_end
@@ -488,37 +505,40 @@ class _Parents:
     """The walk's parent key for a position, found by scanning backwards.
 
     The parent of a key is the key holding its object; an object (or list) in
-    a list takes the key holding that list. Scans are bounded: a body whose
-    lookups would cost more than its size falls back to the walk.
+    a list takes the key holding that list. Every member (or item) already
+    resolved is remembered with its container: a scan that reaches one at
+    depth 0 has found a sibling, and stops there. So the items of a list are
+    each scanned back only to the one before, and a body is scanned about
+    once. Scans are still bounded: past the budget the body takes the walk.
     """
 
-    __slots__ = ("body", "budget", "last_item", "lists")
+    __slots__ = ("body", "budget", "known", "lists")
 
     def __init__(self, body: bytes) -> None:
         self.body = body
-        self.budget = 64 + len(body) // 4
-        self.last_item: tuple[int, int] | None = None  # (item start, its list's '[') most recently resolved
+        self.budget = 64 + len(body) // 8
+        # per opener byte: (sorted starts of resolved members or items, start -> their container's opener)
+        self.known: dict[int, tuple[list[int], dict[int, int]]] = {0x7B: ([], {}), 0x5B: ([], {})}
         self.lists: dict[int, str | None] = {}  # '[' position -> key holding it
 
     def of_key(self, q: int) -> str | None:
         """Parent key for the key whose opening quote is at ``q``."""
-        brace = self._enclosing(q, 0x7B, 0x7D)
-        return self._holder(brace)
+        return self._holder(self._enclosing(q, 0x7B, 0x7D))
 
     def of_item(self, q: int) -> str | None:
         """The key holding the list whose item starts at ``q``."""
-        return self._list_holder(self._enclosing_list(q))
+        return self._list_holder(self._enclosing(q, 0x5B, 0x5D))
 
     def _holder(self, opener: int) -> str | None:
         """The key holding the container that opens at ``opener``."""
         body = self.body
         j = _skip_ws_back(body, opener - 1)
-        if opener == 0 or j < 0 or body[j] not in b":,[":
+        if opener <= 0 or body[j] not in b":,[":
             return None
         if body[j] == 0x3A:
             ke = body.rfind(b'"', 0, j)
             return body[body.rfind(b'"', 0, ke) + 1 : ke].decode("utf-8")
-        return self._list_holder(self._enclosing_list(opener))
+        return self._list_holder(self._enclosing(opener, 0x5B, 0x5D))
 
     def _list_holder(self, bracket: int) -> str | None:
         if bracket < 0:
@@ -527,37 +547,42 @@ class _Parents:
             self.lists[bracket] = self._holder(bracket)
         return self.lists[bracket]
 
-    def _enclosing_list(self, q: int) -> int:
-        last = self.last_item
-        found = self._enclosing(q, 0x5B, 0x5D, stop=last)
-        self.last_item = (q, found)
-        return found
-
-    def _enclosing(self, q: int, opener: int, closer: int, stop: tuple[int, int] | None = None) -> int:
+    def _enclosing(self, q: int, opener: int, closer: int) -> int:
         """Position of the unclosed ``opener`` before ``q`` (outside strings), or -1.
 
-        ``stop``: (an item start, its list's '['): reaching that item at depth 0
-        means ``q`` is in the same list. Brackets of the other kind are skipped:
-        containers between are balanced in both.
+        ``q`` starts a member (``{``) or an item (``[``) directly in that container.
+        Brackets of the other kind are skipped: containers between are balanced in both.
+        Each search for a bracket stops at the nearest member or item already resolved,
+        so a list's items are not rescanned from every later one.
         """
+        starts, owner = self.known[opener]
+        found = owner.get(q)
+        if found is not None:
+            return found
         body = self.body
         open_b = bytes((opener,))
         close_b = bytes((closer,))
         depth = 0
         j = q
-        quotes = 0  # quotes in [k, q): odd means k is inside a string
+        quotes = 0  # quotes in [j, q): odd means j is inside a string
         while True:
             self.budget -= 1
             if self.budget < 0:
                 raise Fallback
-            k = body.rfind(open_b, 0, j)
-            k2 = body.rfind(close_b, k + 1, j)
-            if k2 > k:
-                k = k2
-            if stop is not None and depth == 0 and k < stop[0] <= j and stop[0] < q:
-                return stop[1]
+            i = bisect_left(starts, j) - 1
+            x = starts[i] if i >= 0 else -1  # the nearest resolved start before j
+            k = body.rfind(open_b, max(x, 0), j)
+            k = max(k, body.rfind(close_b, k + 1, j))
+            if x > k:  # no bracket between x and j
+                if depth == 0:  # x is a sibling of q's
+                    found = owner[x]
+                    break
+                quotes += body.count(b'"', x, j)
+                j = x
+                continue
             if k < 0:
-                return -1
+                found = -1
+                break
             quotes += body.count(b'"', k, j)
             j = k
             if quotes & 1:
@@ -565,9 +590,16 @@ class _Parents:
             if body[k] == closer:
                 depth += 1
             elif depth == 0:
-                return k
+                found = k
+                break
             else:
                 depth -= 1
+                if depth == 0 and k in owner:  # a sibling that is itself a container of this kind
+                    found = owner[k]
+                    break
+        insort(starts, q)
+        owner[q] = found
+        return found
 
 
 class _PathIndex:

@@ -302,6 +302,13 @@ class View:
         self.splice_ready = not self.selectors
         if not self.splice_ready:
             return
+        # A key holding an object or a list whose name ends in a qualifying word
+        # (``"customers": [``): without one, no parent can change any key's class.
+        self.splice_parents: Pattern | None = None
+        qualifying = self.classifier.qualifying_parents if self.classifier is not None else frozenset()
+        if qualifying and self.classify_bindings:
+            words = "|".join(re.escape(w) for w in sorted(qualifying))
+            self.splice_parents = compile_re2(f'(?i:{words})s?[^"A-Za-z0-9]*"[ \\t\\r\\n]*:[ \\t\\r\\n]*[\\[{{]')
         # Numbers the walk scans: at least 6 integer digits (|n| >= 100000), or an exponent.
         parts = [r"[:,\[][ \t\r\n]*-?(?:[0-9]{6}|[0-9]+(?:\.[0-9]+)?[eE])"]
         keys = self._classified_keys()
