@@ -325,3 +325,26 @@ def test_dense_parent_lookups_hand_over_to_the_walk_with_the_same_result() -> No
     out = orjson.loads(plan.redact_body(body, "application/json").output)
     assert {c["name"] for c in out["customers"]} == {"[REDACTED:PERSON_NAME]"}
     assert {p["name"] for p in out["products"]} == {"Mug"}
+
+
+def test_value_outcomes_are_remembered_by_digest_and_detect_hits_are_not_kept() -> None:
+    from veil.rules.detectors.verdicts import forget_verdicts
+
+    plan = compile_policy(
+        "version: 1\nrules:\n  - scan: {detectors: [EMAIL], action: redact}\n"
+        "  - mode: detect\n    scan: {detectors: [PHONE], action: redact}\n"
+    )
+    view = plan.view(None, "application/json")
+    forget_verdicts()
+    assert not view.splice_strings
+    body = b'{"a": "mail jane.roe@example.com now", "b": "call +44 20 7946 0958"}'
+    first = plan.redact_body(body, "application/json")
+    kept = dict(view.splice_strings)
+    assert len(kept) == 1  # the e-mail's string; the phone's (a detect hit, in clear) is not kept
+    for outcome in kept.values():
+        assert b"jane.roe" not in repr(outcome).encode() and b"7946" not in repr(outcome).encode()
+    again = plan.redact_body(body, "application/json")
+    assert again.output == first.output == b'{"a": "mail [REDACTED:EMAIL] now", "b": "call +44 20 7946 0958"}'
+    assert again.report == first.report
+    forget_verdicts()
+    assert not view.splice_strings

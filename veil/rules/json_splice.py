@@ -38,7 +38,7 @@ import orjson
 
 from veil.rules.json_walk import PathNode, render_path
 from veil.rules.plan_types import Finding, Report
-from veil.rules.raw_json import Memo, decide_at
+from veil.rules.detectors.verdicts import digest, store
 
 if TYPE_CHECKING:
     from veil.rules.compiled import Binding
@@ -59,6 +59,10 @@ _LOOKUP_BYTES = 512
 _TOKEN = re.compile(rb'"[^"]*"|[{}\[\],:]|[^\s{}\[\],:"]+')
 
 Cover = tuple[str, "Binding"]
+
+
+_ALLOWED = ("allowed",)  # outcomes of a value string besides (rewritten JSON or None, findings)
+_NEEDS_FIELD = ("needs its field",)
 
 
 class Fallback(Exception):
@@ -105,7 +109,7 @@ def splice_json(view: View, body: bytes) -> tuple[bytes, Report, bool] | None:
 
 class _Splice:
     __slots__ = (
-        "view", "body", "full", "reduced", "gate", "edits", "records", "tokens",
+        "view", "body", "full", "reduced", "gate", "edits", "records",
         "covered_until", "parents", "numbers", "paths", "constants", "qualified", "lookups",
     )
 
@@ -119,8 +123,6 @@ class _Splice:
         # (offset of the value, cover, start, end): made into findings at the end.
         self.records: list[tuple[int, Cover, int, int]] = []
         self.constants: dict[tuple[str, int], bytes] = {}  # value-free actions' output by (entity, binding)
-        # string start -> (end, spans, text) for value strings scanned event by event
-        self.tokens: dict[int, tuple[int, list[tuple[int, int, int]], str]] = {}
         self.covered_until = -1
         self.parents = _Parents(body)
         self.numbers: dict[tuple[str, str], list[tuple[int, int, int]]] = {}
@@ -138,8 +140,6 @@ class _Splice:
         quotes = 0
         counted_to = 0
         pos = 0
-        reduced = self.reduced.detectors if self.reduced is not None else None
-        memo: Memo = {}
         keys = self.view.splice_keys
         records = self.records
         edits = self.edits
@@ -161,61 +161,79 @@ class _Splice:
             if s <= self.covered_until:
                 pos = body.find(b'"', s) + 1  # a value under a covered key: the cover decides it
                 continue
-            token = self.tokens.get(s)
-            if token is None:
-                e = body.find(b'"', s)
-                after = e + 1
-                while after < n and body[after] in _WS:
-                    after += 1
-                if after < n and body[after] == 0x3A:  # ':' follows: a key
-                    # The common case inline: a known key whose class writes the same bytes
-                    # for every string value (redact), and no allow-list to consult.
-                    info = keys.get(body[s:e].decode("utf-8"))
-                    if info is not None and info.placeholder is not None and open_values:
-                        vs = after + 1
-                        while body[vs] in _WS:
-                            vs += 1
-                        if body[vs] == _QUOTE:
-                            ve = body.find(b'"', vs + 1)
-                            records.append((vs, info.cover, -1, -1))
-                            if body[vs : ve + 1] != info.placeholder:
-                                edits.append((vs, ve + 1, info.placeholder))
-                            self.covered_until = ve
-                            pos = ve + 1
-                            continue
-                    pos = self._key_event(s, e, after + 1)
-                    continue
-                token = self._value_token(s, e)
-                if token is None:  # decided whole (allowed, or scanned with context)
-                    pos = e + 1
-                    continue
-            e, spans, text = token
-            assert reduced is not None
-            # No detector left in the reduced set reads its field name (those that
-            # need context are scanned whole): "" stands for every field.
-            pos = decide_at(reduced, memo, body, s, p, body[s:e], text, "", spans)
-        for s, (e, spans, text) in self.tokens.items():
-            if spans:
-                assert self.reduced is not None
-                self._rewrite(s, e, spans, self.reduced, text)
+            e = body.find(b'"', s)
+            after = e + 1
+            while after < n and body[after] in _WS:
+                after += 1
+            if after < n and body[after] == 0x3A:  # ':' follows: a key
+                # The common case inline: a known key whose class writes the same bytes
+                # for every string value (redact), and no allow-list to consult.
+                info = keys.get(body[s:e].decode("utf-8"))
+                if info is not None and info.placeholder is not None and open_values:
+                    vs = after + 1
+                    while body[vs] in _WS:
+                        vs += 1
+                    if body[vs] == _QUOTE:
+                        ve = body.find(b'"', vs + 1)
+                        records.append((vs, info.cover, -1, -1))
+                        if body[vs : ve + 1] != info.placeholder:
+                            edits.append((vs, ve + 1, info.placeholder))
+                        self.covered_until = ve
+                        pos = ve + 1
+                        continue
+                pos = self._key_event(s, e, after + 1)
+                continue
+            self._value_string(s, e)
+            pos = e + 1
         return self._finish()
 
-    def _value_token(self, s: int, e: int) -> tuple[int, list[tuple[int, int, int]], str] | None:
-        """Register the value string at [s, e) for event-by-event scanning, or decide it now."""
-        if self.reduced is None:  # no detectors: a value string changes only under a covered key
-            return None
+    def _value_string(self, s: int, e: int) -> None:
+        """Scan the value string at [s, e) whole, its outcome remembered across bodies.
+
+        Without a context word in the string, the outcome depends only on its bytes
+        (no detector left in the reduced set reads the field name): it is kept under
+        a keyed digest, like the validators' verdicts, so a value seen before costs a
+        lookup. An outcome holds the rewritten string and where its findings are:
+        never a covered value in clear (one with a detect-mode hit is not kept).
+        """
+        reduced = self.reduced
+        if reduced is None:  # no detectors: a value string changes only under a covered key
+            return
         body = self.body
-        text = body[s:e].decode("utf-8")
-        if text in self.view.allow_values:
-            return None
-        gate = self.gate
-        if gate is not None and gate.search(body, s, e) is not None:
-            # A context word in the string: every detector may fire, decide it whole.
-            self._scan_whole(s, e, text, _field_of_string(body, s))
-            return None
-        token: tuple[int, list[tuple[int, int, int]], str] = (e, [], text)
-        self.tokens[s] = token
-        return token
+        local = body[s:e]
+        key = digest(local)
+        cache = self.view.splice_strings
+        outcome: Any = cache.get(key)
+        if outcome is None:
+            text = local.decode("utf-8")
+            gate = self.gate
+            if text in self.view.allow_values:
+                outcome = _ALLOWED
+            elif gate is not None and gate.search(local) is not None:
+                outcome = _NEEDS_FIELD
+            else:
+                hits = reduced.detectors.scan([text], [""])
+                new, made = reduced.rewrite(text, [(h.start, h.end, h.detector) for h in hits], self.view.allows)
+                if new is None:
+                    raise Fallback  # every hit a drop: the walk removes the item
+                outcome = (orjson.dumps(new) if new != text else None, tuple(made))
+                if any(not binding.enforced for _, binding, _, _ in made):
+                    # A detect-mode hit stays in the text in clear: used, never kept.
+                    key = b""
+            if key:
+                store(cache, key, outcome)
+        if outcome is _ALLOWED:
+            return
+        if outcome is _NEEDS_FIELD:
+            # A context word in the string: every detector may fire, with the field as context.
+            self._scan_whole(s, e, local.decode("utf-8"), _field_of_string(body, s))
+            return
+        out, applied = outcome
+        at = s - 1
+        for entity, binding, start, end in applied:
+            self.records.append((at, (entity, binding), start, end))
+        if out is not None:
+            self.edits.append((at, e + 1, out))
 
     def _scan_whole(self, s: int, e: int, text: str, fname: str) -> None:
         full = self.full

@@ -24,6 +24,7 @@ from veil.rules.compiled import (
     NameTargets,
 )
 from veil.rules.detectors.matching import CompiledDetector, context_needles
+from veil.rules.detectors.verdicts import new_cache
 from veil.rules.regex import Pattern, compile_re2
 from veil.rules.restore import Restorer
 from veil.rules.scanner import DetectorSet, alternatives
@@ -296,6 +297,8 @@ class View:
         """The events pattern of :mod:`veil.rules.json_splice`, for views without path selectors."""
         self.splice_keys: dict[str, Any] = {}
         """Key text -> ``json_splice.KeyInfo``, kept across bodies."""
+        self.splice_strings: dict[bytes, Any] = new_cache()
+        """Digest of a value string -> its outcome (``json_splice._Splice._value_string``)."""
         self.splice_gate: Pattern | None = self._gate
         self.splice_reduced: ScanScope | None = None
         self.splice_events: Pattern | None = None
