@@ -64,3 +64,17 @@ def serve(
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(timeout=10)
+
+
+# The seeded values of the test upstreams' customer profile (tests/proxy_addon/upstream_app.py, the ASGI app).
+PII = ("jane@example.com", "Jane Doe", "7946 0958", "4111 1111 1111 1111")
+
+
+def assert_profile_redacted(r: httpx.Response) -> None:
+    """The upstream's customer profile arrived whole, framed right, and without a seeded value."""
+    assert r.status_code == 200 and r.headers["content-length"] == str(len(r.content))
+    for value in PII:
+        assert value not in r.text
+    doc = r.json()
+    assert doc["id"] == 42 and doc["plan"] == "gold"
+    assert doc["customer"]["email"] == "[REDACTED:EMAIL]"

@@ -281,8 +281,8 @@ def _mutated(draw: st.DrawFn) -> bytes:
 @settings(max_examples=600)
 @given(_mutated())
 def test_the_fast_validity_check_accepts_only_what_orjson_parses(body: bytes) -> None:
-    """The splice path trusts ``_valid_json``: it must never pass a body orjson refuses."""
-    from veil.rules.plan import _valid_json
+    """The splice path trusts ``valid_json``: it must never pass a body orjson refuses."""
+    from veil.rules.json_splice import valid_json as _valid_json
 
     try:
         orjson.loads(body)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import textwrap
 
 import pytest
 
@@ -11,6 +10,8 @@ from veil import Route, compile_policy
 from veil.rules.actions.keys import Keyring
 from veil.rules.actions.tokenize import Tokenize
 from veil.rules.restore import Restorer
+
+from tests.rules.vendor_plan import VENDOR_ROUTE, vendor_restore_plan
 
 RING = Keyring({"k1": bytes(32)}, active="k1")
 RESTORER = Restorer(((RING, ("",)),))
@@ -47,19 +48,8 @@ def test_restore_body_opens_only_its_own_scopes() -> None:
 
 
 def test_plan_restorer_follows_restore_true_and_the_rule_match() -> None:
-    plan = compile_policy(
-        textwrap.dedent("""\
-            version: 1
-            keys:
-              tokens: {env: VEIL_TEST_KEY}
-            rules:
-              - match: {hosts: [api.vendor.test]}
-                scan: {detectors: [EMAIL], action: {type: tokenize, restore: true}}
-              - fields: [{path: $.id, action: {type: tokenize, scope: ids}}]
-            """),
-        key_material={"tokens": {"k1": bytes(range(64))}},
-    )
-    vendor = Route("request", "POST", "api.vendor.test", "/v1/chat", "application/json")
+    plan = vendor_restore_plan("  - fields: [{path: $.id, action: {type: tokenize, scope: ids}}]\n")
+    vendor = VENDOR_ROUTE
     token = plan.redact_text("mail jane@example.com", vendor).text.removeprefix("mail ")
     restorer = plan.restorer(vendor)
     assert restorer is not None

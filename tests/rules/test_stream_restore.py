@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import textwrap
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
@@ -12,11 +11,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from veil import Route, compile_policy
 from veil.rules.actions.keys import Keyring
 from veil.rules.actions.tokenize import Tokenize, partial_token_start
 from veil.rules.restore import Restorer
 from veil.rules.stream_restore import StreamRestorer
+
+from tests.rules.vendor_plan import VENDOR_ROUTE, vendor_restore_plan
 
 RING = Keyring({"k1": bytes(32)}, active="k1")
 RESTORER = Restorer(((RING, ("",)),))
@@ -330,18 +330,8 @@ def test_feeding_all_lines_at_once_or_in_batches_gives_the_same_output(
 
 
 def test_a_plan_restorer_restores_the_tokens_its_rules_made() -> None:
-    plan = compile_policy(
-        textwrap.dedent("""\
-            version: 1
-            keys:
-              tokens: {env: VEIL_TEST_KEY}
-            rules:
-              - match: {hosts: [api.vendor.test]}
-                scan: {detectors: [EMAIL], action: {type: tokenize, restore: true}}
-            """),
-        key_material={"tokens": {"k1": bytes(range(64))}},
-    )
-    route = Route("request", "POST", "api.vendor.test", "/v1/chat", "application/json")
+    plan = vendor_restore_plan()
+    route = VENDOR_ROUTE
     prompt = plan.redact_text(f"write to {EMAIL}", route).text
     token = prompt.removeprefix("write to ")
     assert token.startswith("tok_EMAIL_k1_")

@@ -23,33 +23,31 @@ the caller walks the parsed document instead:
 - parent-key lookups that would cost more than a walk (many ambiguous keys,
   ``name``, under keys like ``customers`` that can qualify them).
 
-Only bodies the caller has checked are valid JSON reach this module (``plan._valid_json``).
+A body is rewritten only once ``valid_json`` has accepted it (simdjson, no Python objects).
 Findings are handed over in a :class:`Report` that makes them on first read.
 """
 
 from __future__ import annotations
 
 import re
+import threading
 from bisect import bisect_left, insort
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import orjson
+import simdjson
 
-from veil.rules.json_walk import PathNode, render_path
+from veil.rules.json_walk import BIG_NUMBER, PathNode, render_path
 from veil.rules.plan_types import Finding, Report
 from veil.rules.detectors.verdicts import digest, store
+from veil.rules.raw_json import NUMBER_CHARS, NUMBER_START, WS, key_before, role_of
 
 if TYPE_CHECKING:
     from veil.rules.compiled import Binding
     from veil.rules.view import ScanScope, View
 
 _QUOTE = 0x22
-_WS = b" \t\r\n"
-_NUMBER_START = frozenset(b"-0123456789")
-_NUMBER_CHARS = frozenset(b"-+.eE0123456789")
-_BIG_NUMBER = 100_000  # as in json_walk: smaller numbers cannot hold a built-in entity
-_MEMO_KEYS = 4096
 # Parent lookups cost a backward scan each; past 16, more than one per 512 bytes means the walk is cheaper.
 _LOOKUPS_FREE = 16
 _LOOKUP_BYTES = 512
@@ -74,16 +72,12 @@ class KeyInfo:
 
     __slots__ = ("cover", "hits", "needle", "parent_matters", "placeholder")
 
-    def __init__(self, cover: Cover | None, parent_matters: bool, needle: bool, hits: bool) -> None:
+    def __init__(self, cover: Cover | None, parent_matters: bool, needle: bool, hits: bool,
+                 placeholder: bytes | None) -> None:
         self.cover = cover
         """Its field-name class and that class's binding (None if none, or if the parent decides)."""
-        self.placeholder: bytes | None = None
-        """What the cover writes for any string value, JSON-encoded, when that does not depend on the value."""
-        if cover is not None and not hits:
-            entity, binding = cover
-            action = binding.action
-            if binding.enforced and action.value_free and not action.removes:
-                self.placeholder = orjson.dumps(action.apply("", entity))
+        self.placeholder = placeholder
+        """What the cover writes for any string value, JSON-encoded (``View.splice_placeholders``)."""
         self.parent_matters = parent_matters
         self.needle = needle
         """It holds a context word of a detector that needs one."""
@@ -92,13 +86,16 @@ class KeyInfo:
 
 
 def splice_json(view: View, body: bytes) -> tuple[bytes, Report, bool] | None:
-    """(output, report, changed) for a valid JSON ``body``; None: walk it instead."""
+    """(output, report, changed) for ``body``; None: parse and walk it instead (also when invalid,
+    so that the parser reports the error with its position)."""
     limits = view.limits
+    start = _skip_ws(body, 0)
     if (
-        b"\\" in body
+        body[start : start + 1] not in (b"{", b"[")
+        or b"\\" in body
         or len(body) > limits.max_string_bytes
         or not _depth_within(body, limits.max_depth)
-        or body.lstrip(_WS)[:1] not in (b"{", b"[")
+        or not valid_json(body)
     ):
         return None
     try:
@@ -110,7 +107,7 @@ def splice_json(view: View, body: bytes) -> tuple[bytes, Report, bool] | None:
 class _Splice:
     __slots__ = (
         "view", "body", "full", "reduced", "gate", "edits", "records",
-        "covered_until", "parents", "numbers", "paths", "constants", "qualified", "lookups",
+        "covered_until", "parents", "numbers", "paths", "qualified", "lookups",
     )
 
     def __init__(self, view: View, body: bytes) -> None:
@@ -122,14 +119,13 @@ class _Splice:
         self.edits: list[tuple[int, int, bytes]] = []
         # (offset of the value, cover, start, end): made into findings at the end.
         self.records: list[tuple[int, Cover, int, int]] = []
-        self.constants: dict[tuple[str, int], bytes] = {}  # value-free actions' output by (entity, binding)
         self.covered_until = -1
         self.parents = _Parents(body)
         self.numbers: dict[tuple[str, str], list[tuple[int, int, int]]] = {}
         self.paths = _PathIndex(body)
         self.qualified: bool | None = None
-        self.lookups = 0
         """Whether a parent key could change a class here (``View.splice_parents``)."""
+        self.lookups = 0
 
     # -- the event loop ------------------------------------------------------
 
@@ -163,7 +159,7 @@ class _Splice:
                 continue
             e = body.find(b'"', s)
             after = e + 1
-            while after < n and body[after] in _WS:
+            while after < n and body[after] in WS:
                 after += 1
             if after < n and body[after] == 0x3A:  # ':' follows: a key
                 # The common case inline: a known key whose class writes the same bytes
@@ -171,7 +167,7 @@ class _Splice:
                 info = keys.get(body[s:e].decode("utf-8"))
                 if info is not None and info.placeholder is not None and open_values:
                     vs = after + 1
-                    while body[vs] in _WS:
+                    while body[vs] in WS:
                         vs += 1
                     if body[vs] == _QUOTE:
                         ve = body.find(b'"', vs + 1)
@@ -226,7 +222,7 @@ class _Splice:
             return
         if outcome is _NEEDS_FIELD:
             # A context word in the string: every detector may fire, with the field as context.
-            self._scan_whole(s, e, local.decode("utf-8"), _field_of_string(body, s))
+            self._scan_whole(s, e, local.decode("utf-8"), role_of(body, s, e)[1])
             return
         out, applied = outcome
         at = s - 1
@@ -269,7 +265,7 @@ class _Splice:
             binding = self.view.classify_bindings.get(entity) if entity else None
             cover = (entity, binding) if entity and binding is not None else None
         vs = colon_end
-        while body[vs] in _WS:
+        while body[vs] in WS:
             vs += 1
         if cover is not None:
             if body[vs] == _QUOTE:
@@ -299,11 +295,9 @@ class _Splice:
         hits = False
         if self.full is not None:
             hits = any(not view.allows(key[h.start : h.end]) for h in self.full.detectors.scan([key], [""]))
-        info = KeyInfo(cover, parent_matters, needle, hits)
-        memo = view.splice_keys
-        if len(memo) >= _MEMO_KEYS:
-            memo.clear()
-        memo[key] = info
+        placeholder = view.splice_placeholders.get(cover[0]) if cover is not None and not hits else None
+        info = KeyInfo(cover, parent_matters, needle, hits, placeholder)
+        store(view.splice_keys, key, info)
         return info
 
     # -- covered values ------------------------------------------------------
@@ -324,12 +318,8 @@ class _Splice:
         action = binding.action
         if action.removes:
             raise Fallback
-        if action.value_free:  # the same bytes for every value: made once per body
-            ckey = (cover[0], id(binding))
-            out = self.constants.get(ckey)
-            if out is None:
-                out = self.constants[ckey] = orjson.dumps(action.apply("", cover[0]))
-        else:
+        out = view.splice_placeholders.get(cover[0])  # the same bytes for every value (redact)
+        if out is None:
             out = orjson.dumps(action.apply(text if text is not None else body[vs + 1 : ve].decode("utf-8"), cover[0]))
         if out != body[vs : ve + 1]:  # no escapes in the body: equal bytes, equal text
             self.edits.append((vs, ve + 1, out))
@@ -396,28 +386,27 @@ class _Splice:
         """An event outside strings: a number big enough to scan, or nothing."""
         body = self.body
         ns = p
-        if body[p] in _NUMBER_CHARS:
-            while ns > 0 and body[ns - 1] in _NUMBER_CHARS:
+        if body[p] in NUMBER_CHARS:
+            while ns > 0 and body[ns - 1] in NUMBER_CHARS:
                 ns -= 1
         else:
             ns = _skip_ws(body, p + 1)
-            if ns >= len(body) or body[ns] not in _NUMBER_START:
+            if ns >= len(body) or body[ns] not in NUMBER_START:
                 return p + 1
-        if body[ns] not in _NUMBER_START:  # a letter of true/false/null
+        if body[ns] not in NUMBER_START:  # a letter of true/false/null
             return p + 1
         ne = ns
-        while ne < len(body) and body[ne] in _NUMBER_CHARS:
+        while ne < len(body) and body[ne] in NUMBER_CHARS:
             ne += 1
         if ns <= self.covered_until or self.full is None:
             return ne
         value = orjson.loads(body[ns:ne])
-        if -_BIG_NUMBER < value < _BIG_NUMBER:
+        if -BIG_NUMBER < value < BIG_NUMBER:
             return ne
         text = repr(value) if type(value) is float else str(value)
         before = _skip_ws_back(body, ns - 1)
         if body[before] == 0x3A:  # a member: its key is the context
-            ke = body.rfind(b'"', 0, before)
-            field = body[body.rfind(b'"', 0, ke) + 1 : ke].decode("utf-8")
+            field = key_before(body, before)
         else:  # a list item: the key holding the list
             field = self.parents.of_item(ns) or ""
         memo_key = (text, field)
@@ -470,6 +459,28 @@ _NOT_STRUCTURE = bytes(b for b in range(256) if b not in b'"{}[]')
 _AS_PARENS = bytes.maketrans(b"{}[]", b"()()")
 
 
+_parsers = threading.local()
+
+
+def valid_json(body: bytes) -> bool:
+    """Whether ``body`` is one JSON document, checked without building Python objects.
+
+    simdjson validates in C at several GB/s, 4-5x faster than ``orjson.loads`` on
+    10 KB; the splice path needs only the verdict. A parser is reused per thread
+    (simdjson parsers are not thread-safe) and keeps a buffer as large as the
+    largest body it saw. It refuses integers beyond 64 bits, which orjson and the
+    stdlib accept: those bodies take the walk, whose parser has the last word.
+    """
+    parser = getattr(_parsers, "parser", None)
+    if parser is None:
+        parser = _parsers.parser = simdjson.Parser()
+    try:
+        parser.parse(body)
+    except (ValueError, RuntimeError):  # invalid JSON, bad UTF-8; BIGINT_ERROR is a RuntimeError
+        return False
+    return True
+
+
 def _depth_within(body: bytes, limit: int) -> bool:
     """Whether the body (no backslashes) nests at most ``limit`` containers deep."""
     # Quotes and brackets only, one kind of pair (one pass over the body).
@@ -499,24 +510,15 @@ def _findings(records: list[tuple[int, Cover, int, int]], paths: _PathIndex) -> 
 
 def _skip_ws(body: bytes, i: int) -> int:
     n = len(body)
-    while i < n and body[i] in _WS:
+    while i < n and body[i] in WS:
         i += 1
     return i
 
 
 def _skip_ws_back(body: bytes, i: int) -> int:
-    while i > 0 and body[i] in _WS:
+    while i > 0 and body[i] in WS:
         i -= 1
     return i
-
-
-def _field_of_string(body: bytes, s: int) -> str:
-    """The key holding the value string that starts at ``s`` ("" for a list item, as in the walk)."""
-    j = _skip_ws_back(body, s - 2)
-    if body[j] == 0x3A:
-        ke = body.rfind(b'"', 0, j)
-        return body[body.rfind(b'"', 0, ke) + 1 : ke].decode("utf-8")
-    return ""
 
 
 class _Parents:
@@ -554,8 +556,7 @@ class _Parents:
         if opener <= 0 or body[j] not in b":,[":
             return None
         if body[j] == 0x3A:
-            ke = body.rfind(b'"', 0, j)
-            return body[body.rfind(b'"', 0, ke) + 1 : ke].decode("utf-8")
+            return key_before(body, j)
         return self._list_holder(self._enclosing(opener, 0x5B, 0x5D))
 
     def _list_holder(self, bracket: int) -> str | None:

@@ -27,7 +27,7 @@ from veil.rules.view import ROLE_ALLOW, ROLE_FIELD, ROLE_UNDER, ScanScope, View
 
 PathNode = tuple[Any, Any] | None
 _NO_STATES: frozenset[State] = frozenset()
-_BIG_NUMBER = 100_000  # smaller numbers cannot hold any built-in entity
+BIG_NUMBER = 100_000  # smaller numbers cannot hold any built-in entity
 _MEMO_PARENTS = 1024  # bounds of the view's field-name class memo
 _MEMO_KEYS = 1024
 
@@ -184,7 +184,7 @@ def _walk(w: _Walk, doc: Any) -> None:
                     w.drops.append((container, key))
                 continue
             elif cover is None and (
-                value is None or tv is bool or ((tv is int or tv is float) and -_BIG_NUMBER < value < _BIG_NUMBER)
+                value is None or tv is bool or ((tv is int or tv is float) and -BIG_NUMBER < value < BIG_NUMBER)
             ):
                 continue  # too small to hold any entity; the common case, so decided inline
             _visit_scalar(w, container, key, value, node, cover, child_scope,
@@ -227,7 +227,7 @@ def _visit_scalar(
     if tv is str:
         text = value
         kind = KIND_VALUE
-    elif (tv is int or tv is float) and (cover is not None or value >= _BIG_NUMBER or value <= -_BIG_NUMBER):
+    elif (tv is int or tv is float) and (cover is not None or value >= BIG_NUMBER or value <= -BIG_NUMBER):
         text = repr(value) if tv is float else str(value)
         kind = KIND_NUMBER
     elif tv is bool and cover is not None:

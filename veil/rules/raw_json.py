@@ -22,9 +22,9 @@ from veil.rules.scanner import DetectorSet
 Spans = list[tuple[int, int, int]]
 """(start, end, detector index) in ``str`` offsets of the decoded text."""
 
-_WS = b" \t\r\n"
-_NUMBER_START = b"-0123456789"
-_NUMBER_CHARS = frozenset(b"-+.eE0123456789")
+WS = b" \t\r\n"
+NUMBER_START = b"-0123456789"
+NUMBER_CHARS = frozenset(b"-+.eE0123456789")
 _QUOTE = 0x22
 _COLON = 0x3A
 
@@ -44,7 +44,7 @@ def scan_json_body(detectors: DetectorSet, body: bytes) -> RawHits:
     if candidate is None:
         return hits
     n = len(body)
-    memo: Memo = {}
+    memo: dict[tuple[bytes, int, str], tuple[int, int, int, int]] = {}
     tokens: dict[int, tuple[int, bytes, str, str, bool, Spans]] = {}  # start -> (end, local, text, field, is_key, spans)
     counted_to = 0
     quotes = 0
@@ -73,11 +73,25 @@ def scan_json_body(detectors: DetectorSet, body: bytes) -> RawHits:
         if token is None:
             e = body.find(b'"', s)
             local = body[s:e]
-            is_key, fname = _role(body, s, e)
+            is_key, fname = role_of(body, s, e)
             token = (e, local, local.decode("utf-8"), fname, is_key, [])
             tokens[s] = token
         e, local, text, fname, _, spans = token
-        pos = decide_at(detectors, memo, body, s, p, local, text, fname, spans)
+        lp = p - s if p >= s else 0
+        key = (local, lp, fname)
+        outcome = memo.get(key)
+        if outcome is None:
+            outcome = detectors.decide(local, lp, text, fname, local.isascii())
+            memo[key] = outcome
+        det, start, end, consumed = outcome
+        if det >= 0:
+            spans.append((start, end, det))
+        if consumed > lp:
+            pos = s + consumed
+        else:
+            pos = max(p, s - 1) + 1
+            while pos < n and 0x80 <= body[pos] < 0xC0:
+                pos += 1
     for e, _, text, fname, is_key, spans in tokens.values():
         if spans:
             if is_key:
@@ -87,55 +101,32 @@ def scan_json_body(detectors: DetectorSet, body: bytes) -> RawHits:
     return hits
 
 
-Memo = dict[tuple[bytes, int, str], tuple[int, int, int, int]]
-
-
-def decide_at(detectors: DetectorSet, memo: Memo, body: bytes, s: int, p: int, local: bytes, text: str,
-              fname: str, spans: Spans) -> int:
-    """Decide the candidate at ``p`` in the string ``local`` (= ``text``) that starts at ``s``.
-
-    A hit is appended to ``spans``; returns where the search resumes: after a consumed
-    match, else one character on (an opening quote stands for the string's start).
-    """
-    lp = p - s if p >= s else 0
-    key = (local, lp, fname)
-    outcome = memo.get(key)
-    if outcome is None:
-        outcome = detectors.decide(local, lp, text, fname, local.isascii())
-        memo[key] = outcome
-    det, start, end, consumed = outcome
-    if det >= 0:
-        spans.append((start, end, det))
-    if consumed > lp:
-        return s + consumed
-    pos = max(p, s - 1) + 1
-    while pos < len(body) and 0x80 <= body[pos] < 0xC0:
-        pos += 1
-    return pos
-
-
-def _role(body: bytes, s: int, e: int) -> tuple[bool, str]:
+def role_of(body: bytes, s: int, e: int) -> tuple[bool, str]:
     """(is this string a key, the field name holding it) for the string at [s, e)."""
     j = e + 1
-    while j < len(body) and body[j] in _WS:
+    while j < len(body) and body[j] in WS:
         j += 1
     if j < len(body) and body[j] == _COLON:
         return True, ""
     j = s - 2
-    while j >= 0 and body[j] in _WS:
+    while j >= 0 and body[j] in WS:
         j -= 1
     if j >= 0 and body[j] == _COLON:
-        ke = body.rfind(b'"', 0, j)
-        ks = body.rfind(b'"', 0, ke) + 1
-        return False, body[ks:ke].decode("utf-8")
+        return False, key_before(body, j)
     return False, ""
+
+
+def key_before(body: bytes, colon: int) -> str:
+    """The key whose ``:`` is at ``colon`` (a body without backslashes)."""
+    ke = body.rfind(b'"', 0, colon)
+    return body[body.rfind(b'"', 0, ke) + 1 : ke].decode("utf-8")
 
 
 def _after_number(body: bytes, p: int) -> int:
     """End of the number token at ``p`` or right after it; else ``p + 1``."""
-    end = p if body[p] in _NUMBER_START else p + 1
-    if end >= len(body) or body[end] not in _NUMBER_START:
+    end = p if body[p] in NUMBER_START else p + 1
+    if end >= len(body) or body[end] not in NUMBER_START:
         return p + 1
-    while end < len(body) and body[end] in _NUMBER_CHARS:
+    while end < len(body) and body[end] in NUMBER_CHARS:
         end += 1
     return end

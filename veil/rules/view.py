@@ -15,6 +15,8 @@ from typing import Any
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import orjson
+
 from veil.rules.classify import Classifier
 from veil.rules.compiled import (
     EMPTY_NAMES,
@@ -193,6 +195,10 @@ class View:
             off = self._gated
         else:
             off = frozenset(name for name, needle in self._needles if needle.search(body) is None)
+        return self._everywhere_without(off)
+
+    def _everywhere_without(self, off: frozenset[str]) -> ScanScope:
+        """The everywhere scope without the detectors named in ``off`` (cached per ``off``)."""
         if not off:
             return self.scope(self.everywhere)
         scope = self._reduced.get(off)
@@ -214,7 +220,6 @@ class View:
             if words:
                 alternation = "|".join(re.escape(w) for w in words)
                 needles.append((det.spec.name, alternation))
-        self._needle_alternations = tuple(a for _, a in needles)
         if needles:
             self._needles = tuple((n, compile_re2(a, case_insensitive=True)) for n, a in needles)
             self._gated = frozenset(n for n, _ in needles)
@@ -300,6 +305,12 @@ class View:
         self.splice_strings: dict[bytes, Any] = new_cache()
         """Digest of a value string -> its outcome (``json_splice._Splice._value_string``)."""
         self.splice_gate: Pattern | None = self._gate
+        # Class -> what its enforced action writes for any string value (redact): made once.
+        self.splice_placeholders: dict[str, bytes] = {
+            entity: orjson.dumps(b.action.apply("", entity))
+            for entity, b in self.classify_bindings.items()
+            if b.enforced and b.action.value_free and not b.action.removes
+        }
         self.splice_reduced: ScanScope | None = None
         self.splice_events: Pattern | None = None
         self.splice_ready = not self.selectors
@@ -320,11 +331,11 @@ class View:
         if self.everywhere:
             # Detectors that need a context word are left out: their context words
             # are events instead, and a string or key holding one is scanned whole.
-            reduced = self._build_scope(self.everywhere, self._gated)
+            reduced = self._everywhere_without(self._gated)
             self.splice_reduced = reduced
             parts += list(self._protected) + alternatives(reduced.detectors.detectors, edge='"')
             if self._gate is not None:
-                parts.append("(?i:" + "|".join(f"(?:{a})" for a in self._needle_alternations) + ")")
+                parts.append(f"(?i:{self._gate.pattern.decode()})")
         self.splice_events = compile_re2("(?:" + ")|(?:".join(parts) + ")")
 
 
