@@ -33,6 +33,7 @@ import re
 import threading
 from bisect import bisect_left, insort
 from functools import partial
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -57,6 +58,8 @@ _LOOKUP_BYTES = 512
 _TOKEN = re.compile(rb'"[^"]*"|[{}\[\],:]|[^\s{}\[\],:"]+')
 
 Cover = tuple[str, "Binding"]
+Count = tuple[str, str, str, str]
+"""What a finding is counted under: (type, rule, action, mode), as ``Report.counts`` keys it."""
 
 
 _ALLOWED = ("allowed",)  # outcomes of a value string besides (rewritten JSON or None, findings)
@@ -70,12 +73,13 @@ class Fallback(Exception):
 class KeyInfo:
     """What a key's own text says, kept per view across bodies."""
 
-    __slots__ = ("cover", "hits", "needle", "parent_matters", "placeholder")
+    __slots__ = ("count", "cover", "hits", "needle", "parent_matters", "placeholder")
 
     def __init__(self, cover: Cover | None, parent_matters: bool, needle: bool, hits: bool,
                  placeholder: bytes | None) -> None:
         self.cover = cover
         """Its field-name class and that class's binding (None if none, or if the parent decides)."""
+        self.count = _count(cover) if cover is not None else None
         self.placeholder = placeholder
         """What the cover writes for any string value, JSON-encoded (``View.splice_placeholders``)."""
         self.parent_matters = parent_matters
@@ -117,8 +121,8 @@ class _Splice:
         self.reduced: ScanScope | None = view.splice_reduced
         self.gate = view.splice_gate
         self.edits: list[tuple[int, int, bytes]] = []
-        # (offset of the value, cover, start, end): made into findings at the end.
-        self.records: list[tuple[int, Cover, int, int]] = []
+        # (offset of the value, what it counts as, start, end): made into findings on first read.
+        self.records: list[tuple[int, Count, int, int]] = []
         self.covered_until = -1
         self.parents = _Parents(body)
         self.numbers: dict[tuple[str, str], list[tuple[int, int, int]]] = {}
@@ -171,7 +175,7 @@ class _Splice:
                         vs += 1
                     if body[vs] == _QUOTE:
                         ve = body.find(b'"', vs + 1)
-                        records.append((vs, info.cover, -1, -1))
+                        records.append((vs, info.count, -1, -1))
                         if body[vs : ve + 1] != info.placeholder:
                             edits.append((vs, ve + 1, info.placeholder))
                         self.covered_until = ve
@@ -212,7 +216,8 @@ class _Splice:
                 new, made = reduced.rewrite(text, [(h.start, h.end, h.detector) for h in hits], self.view.allows)
                 if new is None:
                     raise Fallback  # every hit a drop: the walk removes the item
-                outcome = (orjson.dumps(new) if new != text else None, tuple(made))
+                outcome = (orjson.dumps(new) if new != text else None,
+                           tuple((_count((entity, binding)), start, end) for entity, binding, start, end in made))
                 if any(not binding.enforced for _, binding, _, _ in made):
                     # A detect-mode hit stays in the text in clear: used, never kept.
                     key = b""
@@ -226,8 +231,8 @@ class _Splice:
             return
         out, applied = outcome
         at = s - 1
-        for entity, binding, start, end in applied:
-            self.records.append((at, (entity, binding), start, end))
+        for count, start, end in applied:
+            self.records.append((at, count, start, end))
         if out is not None:
             self.edits.append((at, e + 1, out))
 
@@ -311,7 +316,7 @@ class _Splice:
             text = body[vs + 1 : ve].decode("utf-8")
             if view.allows(text):
                 return
-        self.records.append((vs, cover, -1, -1))
+        self.records.append((vs, _count(cover), -1, -1))
         binding = cover[1]
         if not binding.enforced:
             return
@@ -373,7 +378,7 @@ class _Splice:
         if self.view.allows(text):
             return
         entity, binding = cover
-        self.records.append((vs, cover, -1, -1))
+        self.records.append((vs, _count(cover), -1, -1))
         if not binding.enforced:
             return
         if binding.action.removes:
@@ -428,7 +433,7 @@ class _Splice:
         new, applied = scope.rewrite(text, spans, self.view.allows)
         at = s if number else s - 1
         for entity, binding, start, end in applied:
-            self.records.append((at, (entity, binding), start, end))
+            self.records.append((at, _count((entity, binding)), start, end))
         if new is None:
             raise Fallback
         if new != text:
@@ -436,14 +441,13 @@ class _Splice:
 
     def _finish(self) -> tuple[bytes, Report, bool]:
         records = self.records
-        records.sort(key=lambda r: r[0])
+        records.sort(key=_AT)
         changed = bool(self.edits)
-        report = Report.deferred([(entity, b.rule, b.action_name, b.mode) for _, (entity, b), _, _ in records],
-                                 partial(_findings, records, self.paths), changed)
+        report = Report.deferred([r[1] for r in records], partial(_findings, records, self.paths), changed)
         edits = self.edits
         if not edits:
             return self.body, report, False
-        edits.sort(key=lambda x: x[0])
+        edits.sort()  # edits never overlap: their starts differ
         body = self.body
         out: list[bytes] = []
         last = 0
@@ -500,11 +504,19 @@ def _depth_within(body: bytes, limit: int) -> bool:
     return False
 
 
-def _findings(records: list[tuple[int, Cover, int, int]], paths: _PathIndex) -> tuple[Finding, ...]:
+_AT = itemgetter(0)
+
+
+def _count(cover: Cover) -> Count:
+    entity, b = cover
+    return entity, b.rule, b.action_name, b.mode
+
+
+def _findings(records: list[tuple[int, Count, int, int]], paths: _PathIndex) -> tuple[Finding, ...]:
     paths.wanted = {r[0] for r in records}
     return tuple(
-        Finding(entity, b.rule, b.action_name, "body", partial(paths.render, at), b.mode, start, end)
-        for at, (entity, b), start, end in records
+        Finding(entity, rule, action, "body", partial(paths.render, at), mode, start, end)
+        for at, (entity, rule, action, mode), start, end in records
     )
 
 

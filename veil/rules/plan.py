@@ -47,6 +47,9 @@ class TextResult:
     report: Report
 
 
+_NO_ROUTE = Route()  # immutable: one for every call without a route
+
+
 class Plan:
     """A compiled policy. Build one with :func:`veil.compile_policy`."""
 
@@ -83,7 +86,7 @@ class Plan:
 
     def view(self, route: Route | None = None, media: str | None = None) -> View:
         """The merged rules for ``route``; cached per (direction, method, host, path, type)."""
-        route = route or Route()
+        route = route or _NO_ROUTE
         mtype = media if media is not None else media_type(route.content_type)[0]
         key = (route.direction, route.method.upper(), route.host.lower(), route.path, mtype)
         view = self._routes.get(key)
