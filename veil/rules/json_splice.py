@@ -73,10 +73,11 @@ class Fallback(Exception):
 class KeyInfo:
     """What a key's own text says, kept per view across bodies."""
 
-    __slots__ = ("count", "cover", "hits", "needle", "parent_matters", "placeholder")
+    __slots__ = ("count", "cover", "hits", "key", "needle", "parent_matters", "placeholder")
 
-    def __init__(self, cover: Cover | None, parent_matters: bool, needle: bool, hits: bool,
+    def __init__(self, key: str, cover: Cover | None, parent_matters: bool, needle: bool, hits: bool,
                  placeholder: bytes | None) -> None:
+        self.key = key
         self.cover = cover
         """Its field-name class and that class's binding (None if none, or if the parent decides)."""
         self.count = _count(cover) if cover is not None else None
@@ -111,7 +112,7 @@ def splice_json(view: View, body: bytes) -> tuple[bytes, Report, bool] | None:
 class _Splice:
     __slots__ = (
         "view", "body", "full", "reduced", "gate", "edits", "records",
-        "covered_until", "parents", "numbers", "paths", "qualified", "lookups",
+        "covered_until", "_parents", "numbers", "qualified", "lookups",
     )
 
     def __init__(self, view: View, body: bytes) -> None:
@@ -124,12 +125,17 @@ class _Splice:
         # (offset of the value, what it counts as, start, end): made into findings on first read.
         self.records: list[tuple[int, Count, int, int]] = []
         self.covered_until = -1
-        self.parents = _Parents(body)
+        self._parents: _Parents | None = None
         self.numbers: dict[tuple[str, str], list[tuple[int, int, int]]] = {}
-        self.paths = _PathIndex(body)
         self.qualified: bool | None = None
         """Whether a parent key could change a class here (``View.splice_parents``)."""
         self.lookups = 0
+
+    def parents(self) -> _Parents:
+        """Made on first use: most bodies need no parent key."""
+        if self._parents is None:
+            self._parents = _Parents(self.body)
+        return self._parents
 
     # -- the event loop ------------------------------------------------------
 
@@ -168,7 +174,7 @@ class _Splice:
             if after < n and body[after] == 0x3A:  # ':' follows: a key
                 # The common case inline: a known key whose class writes the same bytes
                 # for every string value (redact), and no allow-list to consult.
-                info = keys.get(body[s:e].decode("utf-8"))
+                info = keys.get(body[s:e])
                 if info is not None and info.placeholder is not None and open_values:
                     vs = after + 1
                     while body[vs] in WS:
@@ -249,8 +255,9 @@ class _Splice:
     def _key_event(self, s: int, e: int, colon_end: int) -> int:
         """Handle the key at [s, e); return where the search resumes."""
         body = self.body
-        key = body[s:e].decode("utf-8")
-        info = self.view.splice_keys.get(key) or self._key_info(key)
+        raw = body[s:e]
+        info = self.view.splice_keys.get(raw) or self._key_info(raw)
+        key = info.key
         if info.hits:
             raise Fallback
         cover = info.cover
@@ -265,7 +272,7 @@ class _Splice:
                 self.lookups += 1
                 if self.lookups > _LOOKUPS_FREE and self.lookups * _LOOKUP_BYTES > len(self.body):
                     raise Fallback  # the walk knows every parent for free: cheaper when they are this dense
-                parent = self.parents.of_key(s - 1)
+                parent = self.parents().of_key(s - 1)
             entity = classifier.classify(key, parent)
             binding = self.view.classify_bindings.get(entity) if entity else None
             cover = (entity, binding) if entity and binding is not None else None
@@ -287,8 +294,9 @@ class _Splice:
             return ve + 1
         return e + 1
 
-    def _key_info(self, key: str) -> KeyInfo:
+    def _key_info(self, raw: bytes) -> KeyInfo:
         view = self.view
+        key = raw.decode("utf-8")
         classifier = view.classifier if view.classify_bindings else None
         parent_matters = classifier is not None and classifier.parent_matters(key)
         cover = None
@@ -301,8 +309,8 @@ class _Splice:
         if self.full is not None:
             hits = any(not view.allows(key[h.start : h.end]) for h in self.full.detectors.scan([key], [""]))
         placeholder = view.splice_placeholders.get(cover[0]) if cover is not None and not hits else None
-        info = KeyInfo(cover, parent_matters, needle, hits, placeholder)
-        store(view.splice_keys, key, info)
+        info = KeyInfo(key, cover, parent_matters, needle, hits, placeholder)
+        store(view.splice_keys, raw, info)
         return info
 
     # -- covered values ------------------------------------------------------
@@ -359,7 +367,7 @@ class _Splice:
             elif c == 0x3A:  # :
                 expect_key = False
             elif expect_key:
-                key = t[1:-1].decode("utf-8")
+                key = t[1:-1]
                 if (self.view.splice_keys.get(key) or self._key_info(key)).hits:
                     raise Fallback
             elif c == _QUOTE:
@@ -413,7 +421,7 @@ class _Splice:
         if body[before] == 0x3A:  # a member: its key is the context
             field = key_before(body, before)
         else:  # a list item: the key holding the list
-            field = self.parents.of_item(ns) or ""
+            field = self.parents().of_item(ns) or ""
         memo_key = (text, field)
         spans = self.numbers.get(memo_key)
         if spans is None:
@@ -443,7 +451,7 @@ class _Splice:
         records = self.records
         records.sort(key=_AT)
         changed = bool(self.edits)
-        report = Report.deferred([r[1] for r in records], partial(_findings, records, self.paths), changed)
+        report = Report.deferred([r[1] for r in records], partial(_findings, records, _PathIndex(self.body)), changed)
         edits = self.edits
         if not edits:
             return self.body, report, False

@@ -132,11 +132,14 @@ class Report:
         cls, keys: list[tuple[str, str, str, str]], make: Callable[[], tuple[Finding, ...]], changed: bool
     ) -> "Report":
         """A report whose findings ``make()`` returns, in the order of their ``keys``."""
-        report = cls((), changed)
-        if keys:
-            object.__setattr__(report, "_findings", None)
-            object.__setattr__(report, "_keys", keys)
-            object.__setattr__(report, "_make", make)
+        if not keys:
+            return cls((), changed)
+        report = object.__new__(cls)  # the engine makes one per body: set each slot once
+        set_ = object.__setattr__
+        set_(report, "_findings", None)
+        set_(report, "_keys", keys)
+        set_(report, "_make", make)
+        set_(report, "changed", changed)
         return report
 
     @property
