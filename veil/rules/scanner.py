@@ -152,11 +152,15 @@ class DetectorSet:
         return -1, 0, 0, -1
 
 
-def alternatives(detectors: tuple[CompiledDetector, ...], edge: str) -> list[str]:
-    """Each detector's pattern, capture-free, with its case flag inlined."""
+def alternatives(detectors: tuple[CompiledDetector, ...], edge: str, triggers: bool = False) -> list[str]:
+    """Each detector's pattern, capture-free, with its case flag inlined.
+
+    ``triggers``: a detector's ``trigger`` where it has one, for passes that only
+    decide which strings to scan.
+    """
     out = []
     for d in detectors:
-        pattern = without_captures(d.spec.pattern, edge=edge)
+        pattern = without_captures((triggers and d.spec.trigger) or d.spec.pattern, edge=edge)
         out.append(f"(?i:{pattern})" if d.spec.case_insensitive else pattern)
     return out
 

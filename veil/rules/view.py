@@ -280,7 +280,7 @@ class View:
                     context_words.update(context_needles(det.spec.context))  # the words has_context looks for
                 else:
                     plain.append(det)
-            parts += alternatives(tuple(plain), edge='"')  # strings' edges are quotes here
+            parts += alternatives(tuple(plain), edge='"', triggers=True)  # strings' edges are quotes here
             if context_words:
                 parts.append("(?i:" + "|".join(re.escape(w) for w in sorted(context_words)) + ")")
         if always:
@@ -345,7 +345,7 @@ class View:
             # are events instead, and a string or key holding one is scanned whole.
             reduced = self._everywhere_without(self._gated)
             self.splice_reduced = reduced
-            parts += list(self._protected) + alternatives(reduced.detectors.detectors, edge='"')
+            parts += list(self._protected) + alternatives(reduced.detectors.detectors, edge='"', triggers=True)
             if self._gate is not None:
                 parts.append(f"(?i:{self._gate.pattern.decode()})")
         self.splice_events = compile_re2("(?:" + ")|(?:".join(parts) + ")")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from veil.rules.detectors import BUILTIN_DETECTORS, PRIORITY, VALIDATORS
 from veil.rules.detectors.matching import CompiledDetector, find_spans
@@ -55,3 +57,33 @@ def test_required_named_validators_exist() -> None:
 )
 def test_named_validators_return_false_on_junk_and_never_raise(name: str, junk: str) -> None:
     assert VALIDATORS[name](junk) is False
+
+
+TRIGGERED = [name for name, spec in BUILTIN_DETECTORS.items() if spec.trigger]
+
+
+def test_some_detector_has_a_trigger() -> None:
+    assert "URL_CREDENTIALS" in TRIGGERED  # or the property below tests nothing
+
+
+def _pieces(name: str) -> list[str]:
+    spec = BUILTIN_DETECTORS[name]
+    # Its examples, cut anywhere, plus the characters its pattern cares about.
+    cut = [example[i:j] for example in spec.examples for i in range(0, len(example), 3) for j in (i + 4, i + 12, len(example))]
+    return cut + list(":/@#?[]'\" \t.-_+x1Aé") + ["://", "a:b@", "@h", "x://", "//:@"]
+
+
+@pytest.mark.parametrize("name", TRIGGERED)
+@settings(max_examples=400, deadline=None)
+@given(data=st.data())
+def test_a_trigger_matches_wherever_its_pattern_does(name: str, data: st.DataObject) -> None:
+    # A trigger only picks which strings get scanned: missing one would let a value through.
+    spec = BUILTIN_DETECTORS[name]
+    pattern = compile_re2(spec.pattern, case_insensitive=spec.case_insensitive)
+    trigger = compile_re2(spec.trigger, case_insensitive=spec.case_insensitive)
+    text = "".join(data.draw(st.lists(st.sampled_from(_pieces(name)), max_size=12)))
+    raw = text.encode("utf-8")
+    if pattern.search(raw) is not None:
+        assert trigger.search(raw) is not None, text
+    for example in spec.examples:
+        assert trigger.search(example.encode("utf-8")) is not None

@@ -25,6 +25,11 @@ class DetectorSpec:
     counts when one of them appears in the ``context_window`` characters before
     it, or in the name of the field or header that holds the string.
     ``case_insensitive`` compiles the pattern with ``(?i)``.
+
+    ``trigger`` (optional) is a cheaper pattern that matches inside every text
+    in which ``pattern`` matches: a part every match must contain. It is only
+    used to pick which strings of a body to scan, never to report, so it may
+    match more; it must never match less (the catalog tests check each one).
     """
 
     name: str
@@ -36,3 +41,4 @@ class DetectorSpec:
     case_insensitive: bool = False
     description: str = ""
     examples: tuple[str, ...] = field(default=())
+    trigger: str = ""
