@@ -140,11 +140,13 @@ class _Splice:
     # -- the event loop ------------------------------------------------------
 
     def run(self) -> tuple[bytes, Report, bool]:
+        # The search always resumes outside strings, so the parity of the quotes
+        # between there and an event says whether the event is inside a string.
+        # The body is valid JSON with a container at the top: a string is always
+        # followed by another byte, so no index below runs past the end.
         body = self.body
         events = self.view.splice_events
         n = len(body)
-        quotes = 0
-        counted_to = 0
         pos = 0
         keys = self.view.splice_keys
         records = self.records
@@ -155,9 +157,7 @@ class _Splice:
             if m is None:
                 break
             p = m.start()
-            quotes += body.count(b'"', counted_to, p)
-            counted_to = p
-            if not quotes & 1:  # outside strings
+            if not body.count(b'"', pos, p) & 1:  # outside strings
                 if body[p] != _QUOTE:
                     pos = self._number_event(p)
                     continue
@@ -169,16 +169,18 @@ class _Splice:
                 continue
             e = body.find(b'"', s)
             after = e + 1
-            while after < n and body[after] in WS:
-                after += 1
-            if after < n and body[after] == 0x3A:  # ':' follows: a key
+            if body[after] != 0x3A:
+                while body[after] in WS:
+                    after += 1
+            if body[after] == 0x3A:  # ':' follows: a key
                 # The common case inline: a known key whose class writes the same bytes
                 # for every string value (redact), and no allow-list to consult.
                 info = keys.get(body[s:e])
                 if info is not None and info.placeholder is not None and open_values:
                     vs = after + 1
-                    while body[vs] in WS:
-                        vs += 1
+                    if body[vs] != _QUOTE:
+                        while body[vs] in WS:
+                            vs += 1
                     if body[vs] == _QUOTE:
                         ve = body.find(b'"', vs + 1)
                         records.append((vs, info.count, -1, -1))
