@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from mitmproxy import ctx, exceptions, http
+from mitmproxy.net.http import url
 
 from veil.errors import RedactionError, VeilError
 from veil.middleware._http import (
@@ -59,6 +60,17 @@ from veil.settings import load_policy, resolve_plan
 
 log = logging.getLogger("veil")
 F = TypeVar("F", bound=Callable[..., None])
+
+
+def _pretty_host(request: http.Request) -> str:
+    """``request.pretty_host``, with the Host header's parse remembered: it is the same on every request."""
+    authority = request.host_header
+    return _authority_host(authority) if authority else request.host
+
+
+@functools.lru_cache(maxsize=256)
+def _authority_host(authority: str) -> str:
+    return url.parse_authority(authority, check=False)[0]
 
 
 def _fail_closed(direction: str) -> Callable[[F], F]:
@@ -197,7 +209,7 @@ class VeilAddon:
         limit = self.plan.limits.max_body_bytes
         if self._max_body > 0:
             limit = min(limit, self._max_body)
-        exchange = Exchange(self.plan, self.options, request.method, request.pretty_host, path, limit)
+        exchange = Exchange(self.plan, self.options, request.method, _pretty_host(request), path, limit)
         self._flows[flow] = exchange
         headers = str_headers(request.headers.fields)
         ctype = header_value(headers, "content-type")
