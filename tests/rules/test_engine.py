@@ -355,3 +355,18 @@ def test_a_custom_detector_needing_a_multi_word_context_is_found_in_a_raw_body()
     for body in (b'{"accountNumber": "12345678"}', b'{"note": "account number 12345678"}'):
         out = plan.redact_body(body, "application/json", Route("response")).output
         assert b"12345678" not in out, body
+
+
+def test_a_header_found_clean_is_remembered_by_name_and_value_only() -> None:
+    # Clean (name, value) pairs are not scanned again; a context word in the name still counts.
+    plan = default_plan()
+    for _ in range(2):
+        assert plan.redact_headers([("x-note", "1990-01-02")])[0] == [("x-note", "1990-01-02")]
+        out, report = plan.redact_headers([("x-birth-date", "1990-01-02"), ("x-mail", "a@b.co")])
+        assert out == [("x-birth-date", "[REDACTED:DATE_OF_BIRTH]"), ("x-mail", "[REDACTED:EMAIL]")]
+        assert [f.type for f in report.findings] == ["DATE_OF_BIRTH", "EMAIL"]
+    from veil.rules.detectors.verdicts import digest
+
+    clean = plan.view(None).clean_headers
+    assert digest(b"x-note\n1990-01-02") in clean
+    assert digest(b"x-mail\na@b.co") not in clean  # a header with findings is scanned every time

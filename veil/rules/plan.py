@@ -23,6 +23,7 @@ from veil.rules.actions.keys import Keyring
 from veil.rules.classify import Classifier
 from veil.rules.compiled import AllowConfig, CompiledRule
 from veil.rules.detectors.matching import CompiledDetector
+from veil.rules.detectors.verdicts import digest, store
 from veil.rules.json_splice import splice_json
 from veil.rules.json_walk import redact_document
 from veil.rules.media import body_kind, media_type
@@ -170,6 +171,9 @@ class Plan:
         findings: list[Finding] = []
         out: list[tuple[str, str]] = []
         pending: list[int] = []
+        clean = view.clean_headers
+        digests: list[bytes] = []
+        scan = bool(view.everywhere)
         for name, value in headers:
             lname = name.lower()
             handled, new = apply_name_target(view.headers, name, value, "header", findings, view)
@@ -182,14 +186,22 @@ class Plan:
                 new, handled = redact_set_cookie(view, value, findings), True
             if new is None:
                 continue
-            if not handled:
-                pending.append(len(out))
+            if not handled and scan:
+                # Most headers repeat on every message (user-agent, accept, server): a value
+                # the detectors found nothing in, under this name, is not scanned again.
+                key = digest(f"{name}\n{new}".encode("utf-8", "surrogatepass"))
+                if key not in clean:
+                    pending.append(len(out))
+                    digests.append(key)
             out.append((name, new))
         if pending:
+            found_in: set[int] = set()
             scanned = scan_strings(view, [out[i][1] for i in pending], [out[i][0] for i in pending],
-                                   "header", [out[i][0] for i in pending], findings)
+                                   "header", [out[i][0] for i in pending], findings, found_in)
             drop: set[int] = set()
-            for i, new in zip(pending, scanned):
+            for n, (i, new) in enumerate(zip(pending, scanned)):
+                if n not in found_in:
+                    store(clean, digests[n], True)
                 if new is None:
                     drop.add(i)
                 else:

@@ -16,9 +16,12 @@ from veil.rules.view import View
 
 def scan_strings(
     view: View, texts: list[str], fields: list[str], location: str, paths: list[str],
-    findings: list[Finding],
+    findings: list[Finding], found_in: set[int] | None = None,
 ) -> list[str | None]:
-    """Detector-scan ``texts``; return the rewritten text, or None to remove the item."""
+    """Detector-scan ``texts``; return the rewritten text, or None to remove the item.
+
+    ``found_in``, if given, receives the indices of the texts where a detector found something.
+    """
     out: list[str | None] = list(texts)
     if not view.everywhere or not texts:
         return out
@@ -28,6 +31,8 @@ def scan_strings(
     grouped: dict[int, list[tuple[int, int, int]]] = {}
     for hit in scope.detectors.scan(texts, fields):
         grouped.setdefault(hit.index, []).append((hit.start, hit.end, hit.detector))
+    if found_in is not None:
+        found_in.update(grouped)
     for index, spans in grouped.items():
         new, applied = scope.rewrite(texts[index], spans, view.allows)
         for entity, b, start, end in applied:

@@ -160,6 +160,8 @@ class View:
                         self.classify_bindings[entity] = binding
                         break
 
+        self.clean_headers: dict[bytes, bool] = new_cache()
+        """Digests of header (name, value) pairs the detectors found nothing in (``Plan.redact_headers``)."""
         self._scopes: dict[frozenset[int], ScanScope] = {}
         self.class_memo: dict[Any, dict[str, Any]] = {}
         """Field-name classes by parent key, then key, kept across bodies by the JSON walk."""
