@@ -220,7 +220,8 @@ class VeilAddon:
         except RedactionError as exc:
             self._refuse(flow, exchange, exc.reason, "request")
             return
-        request.headers = http.Headers(raw_headers(new_headers))
+        if new_headers != headers:
+            request.headers = http.Headers(raw_headers(new_headers))
         if new_query != query:
             request.path = f"{path}?{new_query}"
         if body_kind_of(ctype) == "binary":
@@ -299,12 +300,12 @@ class VeilAddon:
             return
         if response.stream:
             return  # binary, streamed through unread
-        headers = str_headers(response.headers.fields)
-        ctype = header_value(headers, "content-type")
+        received = str_headers(response.headers.fields)
+        ctype = header_value(received, "content-type")
         route = exchange.route("response", ctype)
         body = response.raw_content or b""
         try:
-            headers = redact_head(exchange.plan, route, headers, "")[0]
+            headers = redact_head(exchange.plan, route, received, "")[0]
             out, outcome = body, ""
             if body:
                 if len(body) > exchange.limit:
@@ -318,7 +319,8 @@ class VeilAddon:
             return
         if outcome == "rewritten":
             headers = replace_length(headers, len(out))
-        response.headers = http.Headers(raw_headers(headers))
+        if headers != received:
+            response.headers = http.Headers(raw_headers(headers))
         if outcome == "rewritten":
             response.raw_content = out
 
