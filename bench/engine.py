@@ -76,6 +76,35 @@ def measure(fn: Callable[[], object], budget_s: float, min_rounds: int = 3) -> T
     return Timing(statistics.median(per_call), min(per_call), rounds * number)
 
 
+def measure_interleaved(fns: dict[str, Callable[[], object]], budget_s: float, min_rounds: int = 3) -> dict[str, Timing]:
+    """``measure`` for several functions at once, their rounds taking turns.
+
+    On a shared machine the speed moves by tens of percent from one second to
+    the next; timing the plan and its baseline in alternating rounds puts them in
+    the same phases, so their ratio holds even when the absolute times do not.
+    ``budget_s`` is per function, as in ``measure``.
+    """
+    numbers: dict[str, int] = {}
+    round_s = 0.0
+    for name, fn in fns.items():
+        fn()  # warm up
+        t0 = time.perf_counter()
+        fn()
+        one = max(time.perf_counter() - t0, 1e-7)
+        numbers[name] = max(1, int(0.002 / one))
+        round_s += one * numbers[name]
+    rounds = max(min_rounds, int(budget_s * len(fns) / round_s))
+    per_call: dict[str, list[float]] = {name: [] for name in fns}
+    for _ in range(rounds):
+        for name, fn in fns.items():
+            number = numbers[name]
+            t0 = time.perf_counter()
+            for _ in range(number):
+                fn()
+            per_call[name].append((time.perf_counter() - t0) / number)
+    return {name: Timing(statistics.median(v), min(v), rounds * numbers[name]) for name, v in per_call.items()}
+
+
 # -- the naive walker ------------------------------------------------------------
 
 
@@ -163,7 +192,8 @@ def main(argv: list[str] | None = None) -> int:
           f"os.cpu_count()={os.cpu_count()}")
     print(f"- python: {platform.python_implementation()} {platform.python_version()}; veil {veil.__version__}; "
           f"orjson {orjson.__version__}")
-    print(f"- seed: {args.seed}; ~{budget} s per cell; median per-call time (GC on)")
+    print(f"- seed: {args.seed}; ~{budget} s per cell; median per-call time (GC on); plan, plan cold, orjson rt "
+          "and the RE2 columns of a row are timed in alternating rounds")
 
     plan = veil.default_plan()
     view = plan.view(None, JSON)
@@ -217,16 +247,20 @@ def main(argv: list[str] | None = None) -> int:
             p = payloads[(label, variant)]
             body = p.body
             n = len(body)
-            t_plan = measure(lambda: plan.redact_body(body, JSON), budget, min_rounds)
-            # Cold: every value is new to the validators' verdict cache (the worst case).
-            t_cold = measure(lambda: (forget_verdicts(), plan.redact_body(body, JSON)), budget, min_rounds)
-            t_orj = measure(lambda: orjson.dumps(orjson.loads(body)), budget, min_rounds)
-            t_naive = measure(lambda: naive(body), budget, 1 if args.quick else 2)
-            t_scan: Timing | None = None
-            t_full: Timing | None = None
+            fns: dict[str, Callable[[], object]] = {
+                "plan": lambda: plan.redact_body(body, JSON),
+                # Cold: every value is new to the validators' verdict cache (the worst case).
+                "cold": lambda: (forget_verdicts(), plan.redact_body(body, JSON)),
+                "orjson": lambda: orjson.dumps(orjson.loads(body)),
+            }
             if variant == "pii_free" and prefilter is not None:
-                t_scan = measure(lambda: prefilter.search(body), budget, min_rounds)
-                t_full = measure(lambda: sum(1 for _ in prefilter.finditer(body)), budget, min_rounds)
+                fns["scan"] = lambda: prefilter.search(body)
+                fns["full"] = lambda: sum(1 for _ in prefilter.finditer(body))
+            timed = measure_interleaved(fns, budget, min_rounds)
+            t_plan, t_cold, t_orj = timed["plan"], timed["cold"], timed["orjson"]
+            t_scan: Timing | None = timed.get("scan")
+            t_full: Timing | None = timed.get("full")
+            t_naive = measure(lambda: naive(body), budget, 1 if args.quick else 2)
             rows.append(
                 f"| {label} | {variant} | {n:,} | {fmt_us(t_plan)} | {t_plan.mbps(n):.1f} | {fmt_us(t_cold)} | {fmt_us(t_orj)} | "
                 f"{t_orj.mbps(n):.1f} | {fmt_us(t_naive)} | {t_naive.mbps(n):.1f} | {fmt_us(t_scan)} | {fmt_us(t_full)} | "
