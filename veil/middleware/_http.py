@@ -87,7 +87,9 @@ def redact_head(
 ) -> tuple[list[tuple[str, str]], str, Report]:
     """Headers (with cookies) and the raw query string, rewritten."""
     new_headers, report = plan.redact_headers(headers, route)
-    new_query, query_report = plan.redact_query(query, route) if query else (query, EMPTY_REPORT)
+    if not query:
+        return new_headers, query, report
+    new_query, query_report = plan.redact_query(query, route)
     return new_headers, new_query, report.merge(query_report)
 
 

@@ -137,12 +137,14 @@ class _Responder:
                 return None
             headers, new_query = self.headers, query
         scope = dict(self.scope)
+        unchanged = headers == self.headers  # then the server's raw headers are passed on as they came
         if new_query != query:
             scope["query_string"] = new_query.encode("latin-1")
             if b"?" in (scope.get("raw_path") or b""):  # a server that put the query in raw_path
                 del scope["raw_path"]
         if body_kind_of(ctype) == "binary":
-            scope["headers"] = _raw_headers(headers)
+            if not unchanged:
+                scope["headers"] = _raw_headers(headers)
             return scope, receive  # never rewritten, so never buffered: uploads stream on
         body, more, gone = await self._read(receive)
         if gone:
@@ -158,7 +160,8 @@ class _Responder:
             out, outcome = body, ""
         if outcome == "rewritten":
             headers = replace_length(headers, len(out))
-        scope["headers"] = _raw_headers(headers)
+        if outcome == "rewritten" or not unchanged:
+            scope["headers"] = _raw_headers(headers)
         return scope, _replay(out, more, receive)
 
     async def _read(self, receive: Receive) -> tuple[bytes, bool, bool]:
@@ -197,17 +200,20 @@ class _Responder:
             await self.send(message)
 
     async def on_start(self, message: Message) -> None:
-        headers = str_headers(message.get("headers", ()))
-        self.ctype = header_value(headers, "content-type")
-        self.cenc = header_value(headers, "content-encoding").strip().lower()
+        received = str_headers(message.get("headers", ()))
+        self.ctype = header_value(received, "content-type")
+        self.cenc = header_value(received, "content-encoding").strip().lower()
         self.response_route = self.route("response", self.ctype)
+        headers = received
         try:
-            headers = redact_head(self.plan, self.response_route, headers, "")[0]
+            headers = redact_head(self.plan, self.response_route, received, "")[0]
         except RedactionError as exc:
             if await self.fail(exc.reason, "response"):
                 return
         self.response_headers = headers
-        self.start = {**message, "headers": _raw_headers(headers)}  # a copy: the app's message stays its own
+        self.start = dict(message)  # a copy: the app's message stays its own
+        if headers != received:
+            self.start["headers"] = _raw_headers(headers)
         self.mode, kind = body_mode(self.ctype, self.cenc)
         if self.mode == "stream" and kind is not None:  # events must reach the client as they happen
             self.lines = LineRedactor(self.plan, self.response_route, kind)
