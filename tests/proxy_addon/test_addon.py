@@ -330,16 +330,20 @@ def test_hot_reload_swaps_valid_edits_keeps_the_plan_on_invalid_ones_and_counts_
 
 
 @pytest.mark.parametrize(
-    "host_header", [None, "api.example.com", "API.example.com:8443", "[::1]:8080", "10.0.0.1", "bad host:x"]
+    "host_header", [None, "api.example.com", "API.example.com:8443", "[::1]:8080", "10.0.0.1", "bad host:x", "exämple.com"]
 )
 def test_the_route_host_is_mitmproxys_pretty_host(host_header: str | None) -> None:
     from mitmproxy.test import tutils
 
+    from veil.middleware._http import str_headers
     from veil.proxy_addon.addon import _pretty_host
 
     request = tutils.treq(host="upstream.internal", port=8000)
     request.headers.pop("host", None)
     if host_header is not None:
         request.headers["host"] = host_header
-    for _ in range(2):  # the second answer comes from the memo
-        assert _pretty_host(request) == request.pretty_host
+    for headers in ([("Host", host_header)] if host_header is not None else [], str_headers(request.headers.fields)):
+        for _ in range(2):  # the second answer comes from the memo
+            assert _pretty_host(request, headers) == request.pretty_host
+    request.headers.add("host", "second.example")  # mitmproxy joins repeated headers; so does veil
+    assert _pretty_host(request, str_headers(request.headers.fields)) == request.pretty_host

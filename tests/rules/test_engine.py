@@ -370,3 +370,6 @@ def test_a_header_found_clean_is_remembered_by_name_and_value_only() -> None:
     clean = plan.view(None).clean_headers
     assert digest(b"x-note\n1990-01-02") in clean
     assert digest(b"x-mail\na@b.co") not in clean  # a header with findings is scanned every time
+    lists = plan.view(None).clean_header_lists  # whole lists too, only those without findings
+    assert digest(b"x-note\n1990-01-02") in lists
+    assert digest(b"x-birth-date\n1990-01-02\x00x-mail\na@b.co") not in lists

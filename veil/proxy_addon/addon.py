@@ -62,10 +62,16 @@ log = logging.getLogger("veil")
 F = TypeVar("F", bound=Callable[..., None])
 
 
-def _pretty_host(request: http.Request) -> str:
-    """``request.pretty_host``, with the Host header's parse remembered: it is the same on every request."""
-    authority = request.host_header
-    return _authority_host(authority) if authority else request.host
+def _pretty_host(request: http.Request, headers: list[tuple[str, str]]) -> str:
+    """``request.pretty_host``, read from the headers veil already decoded, with the Host
+    header's parse remembered: it is the same on every request."""
+    if request.data.http_version in (b"HTTP/2.0", b"HTTP/3"):
+        return request.pretty_host  # :authority first
+    hosts = [value for name, value in headers if name.lower() == "host"]
+    if not hosts:
+        return request.host
+    authority = ", ".join(hosts)  # as mitmproxy's Headers.get joins repeated headers
+    return _authority_host(authority) if authority.isascii() else request.pretty_host
 
 
 @functools.lru_cache(maxsize=256)
@@ -209,9 +215,9 @@ class VeilAddon:
         limit = self.plan.limits.max_body_bytes
         if self._max_body > 0:
             limit = min(limit, self._max_body)
-        exchange = Exchange(self.plan, self.options, request.method, _pretty_host(request), path, limit)
-        self._flows[flow] = exchange
         headers = str_headers(request.headers.fields)
+        exchange = Exchange(self.plan, self.options, request.method, _pretty_host(request, headers), path, limit)
+        self._flows[flow] = exchange
         ctype = header_value(headers, "content-type")
         route = exchange.route("request", ctype)
         exchange.restorer = exchange.plan.restorer(route)

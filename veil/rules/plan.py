@@ -168,10 +168,17 @@ class Plan:
     ) -> tuple[list[tuple[str, str]], Report]:
         """Rewrite header values; drop removed headers. Order and duplicates are kept."""
         view = self.view(route)
+        headers = list(headers)
+        # The result depends only on the view and the list, and clients send the same
+        # list again and again: a list that came out unchanged and without findings is
+        # remembered whole, under a keyed digest.
+        whole = digest("\x00".join(map("\n".join, headers)).encode("utf-8", "surrogatepass"))
+        if whole in view.clean_header_lists:
+            return headers, EMPTY_REPORT
+        clean = view.clean_headers
         findings: list[Finding] = []
         out: list[tuple[str, str]] = []
         pending: list[int] = []
-        clean = view.clean_headers
         digests: list[bytes] = []
         scan = bool(view.everywhere)
         for name, value in headers:
@@ -207,6 +214,8 @@ class Plan:
                 else:
                     out[i] = (out[i][0], new)
             out = [h for i, h in enumerate(out) if i not in drop]
+        if not findings and out == headers:
+            store(view.clean_header_lists, whole, True)
         return out, Report(tuple(findings), any(f.mode == "enforce" for f in findings))
 
     def redact_query(self, query: str, route: Route | None = None) -> tuple[str, Report]:

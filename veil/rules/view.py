@@ -162,6 +162,8 @@ class View:
 
         self.clean_headers: dict[bytes, bool] = new_cache()
         """Digests of header (name, value) pairs the detectors found nothing in (``Plan.redact_headers``)."""
+        self.clean_header_lists: dict[bytes, bool] = new_cache()
+        """Digests of whole header lists that came out unchanged and without findings."""
         self._scopes: dict[frozenset[int], ScanScope] = {}
         self.class_memo: dict[Any, dict[str, Any]] = {}
         """Field-name classes by parent key, then key, kept across bodies by the JSON walk."""
