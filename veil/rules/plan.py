@@ -172,7 +172,10 @@ class Plan:
         # The result depends only on the view and the list, and clients send the same
         # list again and again: a list that came out unchanged and without findings is
         # remembered whole, under a keyed digest.
-        whole = digest("\x00".join(map("\n".join, headers)).encode("utf-8", "surrogatepass"))
+        try:
+            whole = digest(orjson.dumps(headers))  # JSON: no two lists encode alike
+        except TypeError:  # a lone surrogate: not remembered
+            whole = b""
         if whole in view.clean_header_lists:
             return headers, EMPTY_REPORT
         clean = view.clean_headers
@@ -214,7 +217,7 @@ class Plan:
                 else:
                     out[i] = (out[i][0], new)
             out = [h for i, h in enumerate(out) if i not in drop]
-        if not findings and out == headers:
+        if whole and not findings and out == headers:
             store(view.clean_header_lists, whole, True)
         return out, Report(tuple(findings), any(f.mode == "enforce" for f in findings))
 
