@@ -199,7 +199,7 @@ class Plan:
             if not handled and scan:
                 # Most headers repeat on every message (user-agent, accept, server): a value
                 # the detectors found nothing in, under this name, is not scanned again.
-                key = digest(f"{name}\n{new}".encode("utf-8", "surrogatepass"))
+                key = digest(f"{len(name)}:{name}{new}".encode("utf-8", "surrogatepass"))
                 if key not in clean:
                     pending.append(len(out))
                     digests.append(key)
