@@ -347,3 +347,22 @@ def test_the_route_host_is_mitmproxys_pretty_host(host_header: str | None) -> No
             assert _pretty_host(request, headers) == request.pretty_host
     request.headers.add("host", "second.example")  # mitmproxy joins repeated headers; so does veil
     assert _pretty_host(request, str_headers(request.headers.fields)) == request.pretty_host
+
+
+def test_veil_proxy_keeps_long_lived_objects_out_of_full_collections() -> None:
+    import gc
+
+    from veil.proxy_addon.run import freeze_long_lived
+
+    plan = veil.default_plan()
+    try:
+        freeze_long_lived()
+        frozen = gc.get_freeze_count()
+        assert frozen > 10_000  # modules, mitmproxy, the plan
+        addon = VeilAddon()
+        addon.freezes = True
+        addon._swap(plan)  # a policy reload: the old plan may go, the new one is frozen in turn
+        assert gc.get_freeze_count() > 10_000
+        assert addon.plan is plan
+    finally:
+        gc.unfreeze()

@@ -26,6 +26,7 @@ are those of the in-app middleware (:mod:`veil.middleware._http`).
 from __future__ import annotations
 
 import functools
+import gc
 import logging
 import os
 import weakref
@@ -109,6 +110,9 @@ class VeilAddon:
         self._policy = ""
         self._max_body = 0  # veil_max_body_bytes; 0: the plan's own limit
         self._flows: weakref.WeakKeyDictionary[http.HTTPFlow, Exchange] = weakref.WeakKeyDictionary()
+        self.freezes = False
+        """``veil proxy`` froze the long-lived objects at start-up (``run.freeze_long_lived``): do it
+        again after a policy reload, so the old plan can be collected and the new one is skipped."""
 
     # -- options and lifecycle ---------------------------------------------------------
 
@@ -173,6 +177,10 @@ class VeilAddon:
 
     def _swap(self, plan: Plan) -> None:
         self.plan = plan  # one reference assignment: flows already running keep their own plan
+        if self.freezes:
+            gc.unfreeze()
+            gc.collect()
+            gc.freeze()
         if self.metrics is not None:
             self.metrics.policy_reloads.labels("ok").inc()
 
