@@ -101,7 +101,7 @@ async def _serve(config: ProxyConfig) -> int:
 def freeze_long_lived() -> None:
     """Keep what lives as long as the process out of the collector's full passes.
 
-    mitmproxy, the compiled plan and phonenumbers' metadata are ~150,000 objects
+    mitmproxy, the compiled plan and phonenumbers' metadata are ~100,000 objects
     that are never garbage. Under load a full collection came every minute or
     two and paused the proxy for ~60 ms, every flow in it waiting. Frozen, they
     are skipped (their memory is still freed by reference counting).
