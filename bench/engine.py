@@ -49,40 +49,25 @@ class Timing:
 
 
 def measure(fn: Callable[[], object], budget_s: float, min_rounds: int = 3) -> Timing:
-    """Median and best per-call time over rounds of ``number`` calls each, ~``budget_s`` in total.
-
-    ``number`` is picked so one round takes >= ~2 ms (keeps timer overhead out of
-    the 1 KB cells); the round count fills the budget, with at least
-    ``min_rounds`` rounds. GC stays enabled: the plan allocates, and so does real traffic.
-    """
+    """Median and best per-call time of ``fn`` over ~``budget_s`` (see ``measure_interleaved``)."""
     t0 = time.perf_counter()
     fn()  # warm up (lazy scopes, caches); also the first estimate
     one = time.perf_counter() - t0
     if one >= budget_s and min_rounds <= 1:  # one call already fills the budget (--quick, 1 MB naive)
         return Timing(one, one, 1)
-    if one < budget_s / 4:  # cheap enough: re-estimate without first-call costs
-        t0 = time.perf_counter()
-        fn()
-        one = time.perf_counter() - t0
-    one = max(one, 1e-7)
-    number = max(1, int(0.002 / one))
-    rounds = max(min_rounds, int(budget_s / (one * number)))
-    per_call: list[float] = []
-    for _ in range(rounds):
-        t0 = time.perf_counter()
-        for _ in range(number):
-            fn()
-        per_call.append((time.perf_counter() - t0) / number)
-    return Timing(statistics.median(per_call), min(per_call), rounds * number)
+    return measure_interleaved({"fn": fn}, budget_s, min_rounds)["fn"]
 
 
 def measure_interleaved(fns: dict[str, Callable[[], object]], budget_s: float, min_rounds: int = 3) -> dict[str, Timing]:
-    """``measure`` for several functions at once, their rounds taking turns.
+    """Median and best per-call time of each function over rounds of ``number`` calls, their rounds
+    taking turns, ~``budget_s`` per function in total.
 
+    ``number`` is picked so one round takes >= ~2 ms (keeps timer overhead out of
+    the 1 KB cells); the round count fills the budget, with at least
+    ``min_rounds`` rounds. GC stays enabled: the plan allocates, and so does real traffic.
     On a shared machine the speed moves by tens of percent from one second to
     the next; timing the plan and its baseline in alternating rounds puts them in
     the same phases, so their ratio holds even when the absolute times do not.
-    ``budget_s`` is per function, as in ``measure``.
     """
     numbers: dict[str, int] = {}
     round_s = 0.0

@@ -112,7 +112,7 @@ def splice_json(view: View, body: bytes) -> tuple[bytes, Report, bool] | None:
 class _Splice:
     __slots__ = (
         "view", "body", "full", "reduced", "gate", "edits", "records",
-        "covered_until", "_parents", "numbers", "qualified", "lookups",
+        "_parents", "numbers", "qualified", "lookups",
     )
 
     def __init__(self, view: View, body: bytes) -> None:
@@ -124,7 +124,6 @@ class _Splice:
         self.edits: list[tuple[int, int, bytes]] = []
         # (offset of the value, what it counts as, start, end): made into findings on first read.
         self.records: list[tuple[int, Count, int, int]] = []
-        self.covered_until = -1
         self._parents: _Parents | None = None
         self.numbers: dict[tuple[str, str], list[tuple[int, int, int]]] = {}
         self.qualified: bool | None = None
@@ -142,6 +141,7 @@ class _Splice:
     def run(self) -> tuple[bytes, Report, bool]:
         # The search always resumes outside strings, so the parity of the quotes
         # between there and an event says whether the event is inside a string.
+        # It resumes past a covered value, never inside one: the cover decided it whole.
         # The body is valid JSON with a container at the top: a string is always
         # followed by another byte, so no index below runs past the end.
         body = self.body
@@ -164,9 +164,6 @@ class _Splice:
                 s = p + 1
             else:
                 s = body.rfind(b'"', 0, p) + 1
-            if s <= self.covered_until:
-                pos = body.find(b'"', s) + 1  # a value under a covered key: the cover decides it
-                continue
             e = body.find(b'"', s)
             after = e + 1
             if body[after] != 0x3A:
@@ -186,7 +183,6 @@ class _Splice:
                         records.append((vs, info.count, -1, -1))
                         if body[vs : ve + 1] != info.placeholder:
                             edits.append((vs, ve + 1, info.placeholder))
-                        self.covered_until = ve
                         pos = ve + 1
                         continue
                 pos = self._key_event(s, e, after + 1)
@@ -287,7 +283,6 @@ class _Splice:
                 self._cover_string(vs, ve, cover)
             else:
                 ve = self._cover(vs, cover)
-            self.covered_until = ve
             return ve + 1
         if info.needle and body[vs] == _QUOTE:
             ve = body.find(b'"', vs + 1)
@@ -413,7 +408,7 @@ class _Splice:
         ne = ns
         while ne < len(body) and body[ne] in NUMBER_CHARS:
             ne += 1
-        if ns <= self.covered_until or self.full is None:
+        if self.full is None:
             return ne
         value = orjson.loads(body[ns:ne])
         if -BIG_NUMBER < value < BIG_NUMBER:
