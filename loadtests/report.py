@@ -89,6 +89,24 @@ def rounds_table(samples: dict[str, Samples], names: Sequence[str]) -> list[str]
     return lines
 
 
+def cpu_table(samples: dict[str, Samples], baselines: dict[str, str]) -> list[str]:
+    """Server CPU per request of each configuration, and against its baseline; empty when none was measured."""
+    per_request = {config: s.cpu_ms_per_request for config, s in samples.items()}
+    if all(v is None for v in per_request.values()):
+        return []
+    lines = ["| config | requests | server CPU s | CPU ms per request | vs baseline |", "|---|---:|---:|---:|---|"]
+    for config, s in samples.items():
+        own = per_request[config]
+        base_name = baselines.get(config)
+        base = per_request.get(base_name) if base_name else None
+        versus = "-"
+        if own is not None and base is not None and base > 0:
+            versus = f"{own - base:+.3f} ms ({own / base:.2f}x {base_name})"
+        cpu_s = "-" if s.cpu_s is None else f"{s.cpu_s:.1f}"
+        lines.append(f"| {config} | {s.sent} | {cpu_s} | {'-' if own is None else f'{own:.3f}'} | {versus} |")
+    return lines
+
+
 def plot(samples: dict[str, Samples], names: Sequence[str], path: Path, title: str) -> None:
     """Latency CDFs per configuration, one panel per budgeted request, written as a PNG."""
     import matplotlib

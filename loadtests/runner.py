@@ -46,8 +46,9 @@ from pathlib import Path
 import httpx
 
 from loadtests.budgets import Budgets, check_budget, load_budgets
+from loadtests.cpu import session_cpu_seconds
 from loadtests.processes import RunError, Server, run_bounded, stop
-from loadtests.report import Verdict, budget_table, plot, requests_table, rounds_table
+from loadtests.report import Verdict, budget_table, cpu_table, plot, requests_table, rounds_table
 from loadtests.scenario import Scenario, builtin_scenario, load_user_scenario
 from loadtests.stats import Samples
 from loadtests.targets import (
@@ -191,6 +192,20 @@ def verdicts_for(budgets: Budgets, samples: dict[str, Samples], names: list[str]
     return out
 
 
+def server_sessions(t: Target, servers: list[Server]) -> set[int] | None:
+    """The session ids of ``t``'s processes and its upstream's; None if one of them is not the runner's."""
+    pids = {s.name: s.proc.pid for s in servers}
+    names = [t.name] + ([t.upstream] if t.upstream else [])
+    if any(n not in pids for n in names):
+        return None  # a --target-url service: its CPU time is not ours to read
+    return {pids[n] for n in names}
+
+
+def _cpu_delta(sessions: set[int] | None, before: float | None) -> float | None:
+    after = session_cpu_seconds(sessions) if sessions else None
+    return None if before is None or after is None else after - before
+
+
 def _version(dist: str) -> str:
     try:
         return importlib.metadata.version(dist)
@@ -259,7 +274,10 @@ def run(args: argparse.Namespace) -> int:
                 stem = f"{t.name.replace('+', '-')}-r{round_no}"
                 path, log = workdir / f"samples-{stem}.tsv", workdir / f"locust-{stem}.log"
                 path.unlink(missing_ok=True)
+                sessions = server_sessions(t, servers)
+                cpu_before = session_cpu_seconds(sessions) if sessions else None
                 run_locust(t, settings, scenario_path, path, log, workdir)
+                samples[t.name].add_cpu(_cpu_delta(sessions, cpu_before))
                 samples[t.name].add_file(path, settings.warmup)
                 if "CPU usage above 90%" in log.read_text(errors="replace"):
                     locust_notes.add(f"Locust warned that its CPU usage went above 90% ({t.name}, round {round_no}): "
@@ -282,6 +300,12 @@ def run(args: argparse.Namespace) -> int:
             "Overhead = config - baseline at the same percentile (and as % of the baseline, and the ratio)."]
     if settings.rounds > 1:
         out += ["", "## p95 per round (budgeted requests)", "", *rounds_table(samples, names)]
+    cpu = cpu_table(samples, {b.config: b.baseline for b in budgets.budgets})
+    if cpu:
+        out += ["", "## Server CPU per request (all requests of the mix; not gated)", "", *cpu,
+                "", "CPU seconds (user + system) of the configuration's processes, and its upstream's for a proxy, "
+                "during its Locust runs, divided by the requests sent: the work a request costs, without the "
+                "queueing that latency adds on a busy machine."]
     out += ["", "## Every request", "", *requests_table(samples, scenario.names())]
     failed = sum(sum(s.failures.values()) for s in samples.values())
     leaked = sum(sum(s.leaks.values()) for s in samples.values())

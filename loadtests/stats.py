@@ -71,6 +71,10 @@ class Samples:
     failures: Counter[tuple[str, str]] = field(default_factory=Counter)
     per_round: list[dict[str, list[float]]] = field(default_factory=list)
     dropped_warmup: int = 0
+    sent: int = 0
+    """Requests of every outcome in every round, warm-up included: what the server CPU time was spent on."""
+    cpu_s: float | None = 0.0
+    """Server CPU seconds over all rounds (:mod:`loadtests.cpu`); None once a round could not be measured."""
 
     def add_round(self, lines: Iterable[str], warmup_s: float) -> None:
         """Merge one Locust run; samples in its first ``warmup_s`` seconds are dropped (ramp-up, new connections)."""
@@ -80,6 +84,7 @@ class Samples:
             if len(parts) != 4:
                 continue
             t, name, ms, outcome = float(parts[0]), parts[1], float(parts[2]), parts[3]
+            self.sent += 1
             if t < warmup_s:
                 self.dropped_warmup += 1
                 if outcome == OK:
@@ -96,6 +101,15 @@ class Samples:
     def add_file(self, path: Path, warmup_s: float) -> None:
         with open(path, encoding="utf-8") as fh:
             self.add_round(fh, warmup_s)
+
+    def add_cpu(self, seconds: float | None) -> None:
+        self.cpu_s = None if seconds is None or self.cpu_s is None else self.cpu_s + seconds
+
+    @property
+    def cpu_ms_per_request(self) -> float | None:
+        if self.cpu_s is None or not self.sent:
+            return None
+        return self.cpu_s * 1000 / self.sent
 
     def summary(self, name: str) -> Summary:
         return summarize(self.latencies.get(name, ()))

@@ -5,15 +5,17 @@ from __future__ import annotations
 import math
 import re
 import statistics
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from loadtests.budgets import Budget, Limit, check_budget, load_budgets, parse_budgets
+from loadtests.cpu import TICKS, session_cpu_seconds
 from loadtests.leaks import LeakChecker
 from loadtests.payloads import json_payloads, ndjson_payload, sse_payload
-from loadtests.report import budget_table
+from loadtests.report import budget_table, cpu_table
 from loadtests.runner import build_parser, settings_from, verdicts_for
 from loadtests.targets import KNOWN_CONFIGS
 from loadtests.scenario import Scenario, builtin_scenario, load_user_scenario
@@ -153,6 +155,76 @@ def test_samples_drop_warmup_latencies_but_count_leaks_and_failures() -> None:
     assert samples.leaks["GET /a"] == 1
     assert samples.failures == {("GET /a", "CatchResponseError: HTTP 502"): 1}
     assert samples.failed("GET /a") == 1 and samples.summary("GET /a").p50 == 3.0
+
+
+# -- server CPU per request ----------------------------------------------------------------
+
+
+def _stat(pid: int, name: str, session: int, utime: int, stime: int) -> str:
+    # /proc/<pid>/stat: pid (comm) state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime ...
+    return f"{pid} ({name}) S 1 {session} {session} 0 -1 4194560 10 0 0 0 {utime} {stime} 0 0 20 0 1 0\n"
+
+
+def test_session_cpu_sums_user_and_system_time_of_the_sessions_processes(tmp_path: Path) -> None:
+    stats = {
+        100: _stat(100, "uvicorn", 100, 250, 50),
+        101: _stat(101, "python3 -m gunicorn) x (", 101, 7, 3),  # a name with spaces and parentheses
+        102: _stat(102, "worker", 101, 40, 10),  # gunicorn's worker: same session as its arbiter
+        103: _stat(103, "locust", 103, 999, 999),  # not a server
+    }
+    for pid, text in stats.items():
+        (tmp_path / str(pid)).mkdir()
+        (tmp_path / str(pid) / "stat").write_text(text)
+    (tmp_path / "self").mkdir()  # not a pid: skipped
+    (tmp_path / "104").mkdir()  # exited between the listing and the read: skipped
+    assert session_cpu_seconds({100}, tmp_path) == pytest.approx(300 / TICKS)
+    assert session_cpu_seconds({101}, tmp_path) == pytest.approx(60 / TICKS)
+    assert session_cpu_seconds({100, 101}, tmp_path) == pytest.approx(360 / TICKS)
+    assert session_cpu_seconds({100}, tmp_path / "missing") is None
+
+
+def test_session_cpu_of_a_real_busy_child_grows() -> None:
+    import subprocess
+    import sys
+
+    if not Path("/proc").is_dir():
+        pytest.skip("no /proc on this system: the CPU table is left out there")
+    child = subprocess.Popen([sys.executable, "-c", "import time\nt = time.process_time()\n"
+                              "while time.process_time() - t < 0.3: pass\ntime.sleep(30)"], start_new_session=True)
+    try:
+        deadline = time.monotonic() + 20
+        used = 0.0
+        while time.monotonic() < deadline and used < 0.25:
+            used = session_cpu_seconds({child.pid}) or 0.0
+            time.sleep(0.05)
+        assert 0.25 <= used < 5
+    finally:
+        child.kill()
+        child.wait()
+
+
+def test_cpu_per_request_counts_every_request_and_compares_with_the_baseline() -> None:
+    base, veil = Samples(), Samples()
+    base.add_round(["0.5\tGET /a\t1.0\tok\n"] + ["2.0\tGET /a\t1.0\tok\n"] * 99, warmup_s=1.0)
+    base.add_cpu(0.2)
+    veil.add_round(["2.0\tGET /a\t1.0\tfail:x\n"] + ["2.0\tGET /a\t1.0\tok\n"] * 99, warmup_s=1.0)
+    veil.add_cpu(0.1)
+    veil.add_round(["2.0\tGET /a\t1.0\tok\n"] * 100, warmup_s=1.0)
+    veil.add_cpu(0.2)
+    assert (base.sent, veil.sent) == (100, 200)  # warm-up and failed requests cost CPU too
+    assert base.cpu_ms_per_request == pytest.approx(2.0) and veil.cpu_ms_per_request == pytest.approx(1.5)
+    table = cpu_table({"fastapi": base, "fastapi+veil": veil}, {"fastapi+veil": "fastapi"})
+    assert table[2] == "| fastapi | 100 | 0.2 | 2.000 | - |"
+    assert table[3] == "| fastapi+veil | 200 | 0.3 | 1.500 | -0.500 ms (0.75x fastapi) |"
+
+
+def test_cpu_table_is_left_out_when_nothing_was_measured() -> None:
+    unmeasured = Samples()
+    unmeasured.add_round(["2.0\tGET /a\t1.0\tok\n"], warmup_s=0)
+    unmeasured.add_cpu(None)  # a --target-url service, or no /proc
+    unmeasured.add_cpu(0.5)  # one unmeasured round makes the total unknown
+    assert unmeasured.cpu_s is None and unmeasured.cpu_ms_per_request is None
+    assert cpu_table({"target": unmeasured}, {}) == []
 
 
 # -- PASS / BREACH ----------------------------------------------------------------------
