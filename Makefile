@@ -24,7 +24,7 @@ bench: $(BIN)/.installed  ## engine benchmark: plan vs orjson round trip vs naiv
 bench-proxy: $(BIN)/.installed  ## proxy latency: direct vs plain mitmdump vs veil proxy, in one run
 	$(BIN)/python bench/proxy.py
 
-loadtest: $(BIN)/.installed  ## Locust load tests, full budgeted run (~6-7 min on 2 CPUs; exit 1 on a breach or leak)
+loadtest: $(BIN)/.installed  ## Locust load tests, full budgeted run (~8-9 min on 2 CPUs; exit 1 on a breach or leak)
 	$(BIN)/python -m loadtests
 
 loadtest-smoke: $(BIN)/.installed  ## the same suites, a few seconds per configuration (~35 s; CI runs it)

@@ -9,6 +9,8 @@ never with absolute times (those depend on the machine)::
       asgi_middleware: {config: fastapi+veil, baseline: fastapi, p95_overhead_ms: 1.0}
       proxy: {config: veil-proxy, baseline: mitmdump, p95_ratio: 1.25}
 
+Each limit is held against the median over rounds of the per-round value (a
+round's configuration and baseline run back to back; see :func:`check_budget`).
 Limits (every limit given must hold; at least one per budget):
 ``pNN_overhead_ms`` (config - baseline, ms), ``pNN_overhead_pct`` (that difference
 as a % of the baseline), ``pNN_ratio`` (config / baseline), for NN = 95 or 99.
@@ -17,6 +19,8 @@ A budget whose configurations are not part of a run is skipped.
 
 from __future__ import annotations
 
+import statistics
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -126,13 +130,21 @@ def ratio(config: Summary, baseline: Summary, metric: str) -> float:
     return config.get(metric) / baseline.get(metric)
 
 
-def check_budget(budget: Budget, config: Summary, baseline: Summary) -> list[Check]:
-    """Every limit of ``budget`` against the measured summaries (both must have samples)."""
-    if config.n == 0 or baseline.n == 0:
+def check_budget(budget: Budget, rounds: Sequence[tuple[Summary, Summary]]) -> list[Check]:
+    """Every limit of ``budget``, held against the median over rounds of its per-round value.
+
+    ``rounds`` are (config, baseline) summaries of the same round: the two ran one
+    right after the other, so each pair shares the machine's state of that moment.
+    A round in which one of them has no samples is left out; with none left this
+    raises ValueError. The median is robust to a disturbed round (a busy host, a
+    noisy neighbour): with 5 rounds, two bad ones cannot move it past the good ones.
+    """
+    pairs = [(config, baseline) for config, baseline in rounds if config.n and baseline.n]
+    if not pairs:
         raise ValueError(f"budget {budget.name}: no samples to compare")
     checks = []
     for limit in budget.limits:
         measure = {"overhead_ms": overhead_ms, "overhead_pct": overhead_pct, "ratio": ratio}[limit.kind]
-        actual = measure(config, baseline, limit.metric)
+        actual = statistics.median(measure(config, baseline, limit.metric) for config, baseline in pairs)
         checks.append(Check(limit, actual, actual <= limit.value))
     return checks

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from loadtests.budgets import Budget, Check, overhead_ms, overhead_pct, ratio
+from loadtests.budgets import Budget, Check, Limit, overhead_ms, overhead_pct, ratio
 from loadtests.stats import Samples, Summary, summarize
 
 
@@ -20,6 +20,8 @@ class Verdict:
     config: Summary
     baseline: Summary
     checks: tuple[Check, ...]  # empty when there were no samples to compare
+    rounds: tuple[tuple[Summary, Summary], ...] = ()
+    """(config, baseline) of each round both have samples in: the checks hold their medians."""
 
     @property
     def ok(self) -> bool:
@@ -55,10 +57,30 @@ def requests_table(samples: dict[str, Samples], names: Sequence[str]) -> list[st
     return lines
 
 
+def _round_values(v: Verdict, limit: Limit) -> str:
+    """The per-round values a check is the median of, in the limit's unit."""
+    measure = {"overhead_ms": overhead_ms, "overhead_pct": overhead_pct, "ratio": ratio}[limit.kind]
+    values = [measure(c, b, limit.metric) for c, b in v.rounds]
+    return " ".join(f"{x:.2f}" if limit.kind == "ratio" else f"{x:+.2f}" for x in values)
+
+
+def verdict_cell(v: Verdict) -> str:
+    """Each limit's median over rounds (what is checked), with the rounds it is the median of."""
+    if not v.checks:
+        return "-"
+    unit = {"overhead_ms": " ms", "overhead_pct": "%", "ratio": "x"}
+    cells = []
+    for c in v.checks:
+        value = f"{c.actual:.2f}x" if c.limit.kind == "ratio" else f"{c.actual:+.2f}{unit[c.limit.kind]}"
+        rounds = f" ({_round_values(v, c.limit)})" if len(v.rounds) > 1 else ""
+        cells.append(f"{c.limit.metric} {value}{rounds}")
+    return "; ".join(cells)
+
+
 def budget_table(verdicts: Sequence[Verdict], gated: bool) -> list[str]:
     lines = ["| budget | config vs baseline | request | n (baseline / config) | baseline p50 / p95 / p99 | config p50 / p95 / p99 | "
-             "p95 overhead | p99 overhead | limits | result |",
-             "|---|---|---|---:|---|---|---|---|---|---|"]
+             "p95 overhead, merged | p99 overhead, merged | checked: median of rounds (each round) | limits | result |",
+             "|---|---|---|---:|---|---|---|---|---|---|---|"]
     for v in verdicts:
         limits = ", ".join(limit.describe() for limit in v.budget.limits)
         if not v.checks:
@@ -71,12 +93,12 @@ def budget_table(verdicts: Sequence[Verdict], gated: bool) -> list[str]:
         lines.append(f"| {v.budget.name} | {v.budget.config} vs {v.budget.baseline} | {v.request} | "
                      f"{v.baseline.n} / {v.config.n} | {triple(v.baseline)} | {triple(v.config)} | "
                      f"{overhead_cell(v.config, v.baseline, 'p95')} | {overhead_cell(v.config, v.baseline, 'p99')} | "
-                     f"{limits} | {result} |")
+                     f"{verdict_cell(v)} | {limits} | {result} |")
     return lines
 
 
 def rounds_table(samples: dict[str, Samples], names: Sequence[str]) -> list[str]:
-    """p95 of each round, to judge drift and noise (the budgets use all rounds merged)."""
+    """p95 of each round, to judge drift and noise (the budgets check the median of per-round overheads)."""
     rounds = max((len(s.per_round) for s in samples.values()), default=0)
     if rounds < 2:
         return []

@@ -114,6 +114,9 @@ class Samples:
     def summary(self, name: str) -> Summary:
         return summarize(self.latencies.get(name, ()))
 
+    def round_summaries(self, name: str) -> list[Summary]:
+        return [summarize(r.get(name, ())) for r in self.per_round]
+
     def failed(self, name: str) -> int:
         return sum(n for (req, _), n in self.failures.items() if req == name)
 

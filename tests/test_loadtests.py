@@ -252,13 +252,43 @@ BASE = summary(1.0, 2.0, 4.0)
     ((Limit("p95", "overhead_ms", 0.0),), summary(0.9, 1.8, 3.0), [True]),
 ])
 def test_check_budget_decides_each_limit(limits: tuple[Limit, ...], config: Summary, oks: list[bool]) -> None:
-    checks = check_budget(Budget("b", "fastapi+veil", "fastapi", limits), config, BASE)
+    checks = check_budget(Budget("b", "fastapi+veil", "fastapi", limits), [(config, BASE)])
     assert [c.ok for c in checks] == oks
 
 
 def test_check_budget_refuses_empty_samples() -> None:
     with pytest.raises(ValueError, match="no samples"):
-        check_budget(Budget("b", "x", "y", (Limit("p95", "ratio", 1.0),)), Summary(0, *[math.nan] * 4), BASE)
+        check_budget(Budget("b", "x", "y", (Limit("p95", "ratio", 1.0),)), [(Summary(0, *[math.nan] * 4), BASE)])
+    with pytest.raises(ValueError, match="no samples"):
+        check_budget(Budget("b", "x", "y", (Limit("p95", "ratio", 1.0),)), [])
+
+
+def test_check_budget_holds_the_median_of_the_rounds() -> None:
+    budget = Budget("b", "veil-proxy", "mitmdump", (Limit("p95", "ratio", 1.25), Limit("p95", "overhead_ms", 1.0)))
+    rounds = [
+        (summary(1, 2.4, 3), summary(1, 2.0, 3)),  # 1.20x, +0.4 ms
+        (summary(1, 9.0, 9), summary(1, 2.0, 3)),  # the config's run was disturbed: 4.50x
+        (summary(1, 2.6, 3), summary(1, 2.0, 3)),  # 1.30x, +0.6 ms
+        (summary(1, 2.2, 3), summary(1, 8.0, 9)),  # the baseline's run was disturbed: 0.28x
+        (summary(1, 2.5, 3), summary(1, 2.0, 3)),  # 1.25x, +0.5 ms
+        (Summary(0, *[math.nan] * 4), summary(1, 2.0, 3)),  # no samples: left out
+    ]
+    ratio_check, ms_check = check_budget(budget, rounds)
+    assert ratio_check.actual == pytest.approx(1.25) and ratio_check.ok  # median of 1.2 4.5 1.3 0.275 1.25
+    assert ms_check.actual == pytest.approx(0.5) and ms_check.ok  # median of +0.4 +7 +0.6 -5.8 +0.5
+    assert not check_budget(budget, rounds[:3])[0].ok  # median 1.30x: a breach
+
+
+def test_budget_table_shows_each_rounds_value_beside_the_median() -> None:
+    budgets = parse_budgets(VALID, "b.yaml", KNOWN_CONFIGS)
+    base, veil = Samples(), Samples()
+    for base_ms, veil_ms in ((2.0, 2.4), (2.0, 9.0), (2.0, 2.5)):
+        base.add_round([f"5.0\tGET /a\t{base_ms}\tok\n"] * 20, warmup_s=0)
+        veil.add_round([f"5.0\tGET /a\t{veil_ms}\tok\n"] * 20, warmup_s=0)
+    (verdict,) = verdicts_for(budgets, {"mitmdump": base, "veil-proxy": veil}, ["GET /a"])
+    assert verdict.ok and len(verdict.rounds) == 3
+    row = budget_table([verdict], gated=True)[2]
+    assert "| p95 1.25x (1.20 4.50 1.25) |" in row and row.endswith("| PASS |")
 
 
 def _samples(latencies: list[float]) -> Samples:
@@ -293,7 +323,8 @@ def test_smoke_settings_are_short_and_slower() -> None:
     smoke = settings_from(build_parser("t").parse_args(["--smoke"]), budgets)
     full = settings_from(build_parser("t").parse_args([]), budgets)
     assert (smoke.rounds, smoke.rate) == (1, 50.0) and smoke.duration <= 5
-    assert full.rate == budgets.rate and full.rounds >= 2 and full.users * 10 >= full.rate
+    # an odd number of rounds, at least 5: the median then sets aside two disturbed ones
+    assert full.rate == budgets.rate and full.rounds >= 5 and full.rounds % 2 and full.users * 10 >= full.rate
 
 
 # -- leak check ------------------------------------------------------------------------------
