@@ -10,7 +10,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from mitmproxy import exceptions
+from mitmproxy import exceptions, http
 from mitmproxy.addons.proxyserver import Proxyserver
 
 import veil
@@ -87,6 +87,27 @@ def test_response_headers_are_rewritten_and_validators_of_the_old_bytes_dropped(
     assert "abc123" not in flow.response.headers["set-cookie"]
     assert "etag" not in flow.response.headers
     assert flow.response.headers["content-length"] == str(len(flow.response.raw_content or b""))
+
+
+def test_headers_another_addon_changes_between_two_hooks_are_read_again(addon: VeilAddon) -> None:
+    # Each direction's second hook reuses the headers its first hook decoded, while mitmproxy
+    # still holds the same field tuple: a change by another addon in between must be seen.
+    flow = make_flow(b'{"first_name": "Olivia"}', "text/plain")  # as text, nothing in it is found
+    addon.requestheaders(flow)
+    flow.request.headers["content-type"] = "application/json"  # another addon, between the hooks
+    addon.request(flow)
+    assert b"Olivia" not in (flow.request.raw_content or b"")  # redacted as JSON, by its key
+
+    flow = make_flow(method="GET")
+    send_request(addon, flow)
+    flow.response = http.Response.make(200, b"", [(b"content-type", b"application/json")])
+    flow.response.data.content = None
+    addon.responseheaders(flow)
+    flow.response.headers["x-debug-user"] = "jane@example.com"  # added after veil saw the headers
+    flow.response.raw_content = b'{"ok": true}'
+    addon.response(flow)
+    assert flow.response.headers["x-debug-user"] == "[REDACTED:EMAIL]"
+    assert flow.response.raw_content == b'{"ok": true}'
 
 
 # -- fail closed --------------------------------------------------------------------------------

@@ -47,11 +47,10 @@ from veil.middleware._http import (
     redact_head,
     replace_length,
     body_mode,
-    str_headers,
 )
 from veil.middleware._stream_codec import can_stream
 from veil.observe import NullObserver, Observer
-from veil.proxy_addon.exchange import Exchange, declared_length, raw_headers
+from veil.proxy_addon.exchange import Exchange, declared_length, head_of, raw_headers
 from veil.proxy_addon.options import add_options
 from veil.proxy_addon.reload import PolicyWatcher
 from veil.proxy_addon.stream import ResponseStream
@@ -223,10 +222,11 @@ class VeilAddon:
         limit = self.plan.limits.max_body_bytes
         if self._max_body > 0:
             limit = min(limit, self._max_body)
-        headers = str_headers(request.headers.fields)
+        head = head_of(request)
+        headers, ctype = head.headers, head.content_type
         exchange = Exchange(self.plan, self.options, request.method, _pretty_host(request, headers), path, limit)
+        exchange.request_head = head
         self._flows[flow] = exchange
-        ctype = header_value(headers, "content-type")
         route = exchange.route("request", ctype)
         exchange.restorer = exchange.plan.restorer(route)
         try:
@@ -252,8 +252,8 @@ class VeilAddon:
         body = request.raw_content or b""
         if not body:
             return
-        headers = str_headers(request.headers.fields)
-        ctype = header_value(headers, "content-type")
+        head = head_of(request, exchange.request_head)
+        headers, ctype = head.headers, head.content_type
         try:
             if len(body) > exchange.limit:
                 raise RedactionError("body_too_large", "request body is over the limit")
@@ -276,8 +276,8 @@ class VeilAddon:
         if exchange is None or flow.response is None or flow.error or not flow.live:
             return
         response = flow.response
-        headers = str_headers(response.headers.fields)
-        ctype = header_value(headers, "content-type")
+        head = exchange.response_head = head_of(response)
+        headers, ctype = head.headers, head.content_type
         cenc = header_value(headers, "content-encoding")
         mode, kind = body_mode(ctype, cenc, streams_encoded=can_stream(cenc))
         if mode == "buffer":
@@ -314,8 +314,8 @@ class VeilAddon:
             return
         if response.stream:
             return  # binary, streamed through unread
-        received = str_headers(response.headers.fields)
-        ctype = header_value(received, "content-type")
+        head = head_of(response, exchange.response_head)
+        received, ctype = head.headers, head.content_type
         route = exchange.route("response", ctype)
         body = response.raw_content or b""
         try:

@@ -3,14 +3,34 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from veil.middleware._http import Options, header_bytes, header_value
+from veil.middleware._http import Options, header_bytes, header_value, str_headers
 from veil.proxy_addon.stream import ResponseStream
 from veil.rules.plan import Plan
 from veil.rules.plan_types import Route
 from veil.rules.restore import Restorer
 
 Headers = list[tuple[str, str]]
+
+
+@dataclass(slots=True, frozen=True)
+class Head:
+    """A message's headers as decoded once, kept with the mitmproxy field tuple they came from."""
+
+    fields: object
+    headers: Headers
+    content_type: str
+
+
+def head_of(message: Any, seen: Head | None = None) -> Head:
+    """``message``'s headers decoded, or ``seen`` again when mitmproxy still holds the very same
+    field tuple (its headers are replaced, never changed in place, so the identity says nothing changed)."""
+    fields = message.headers.fields
+    if seen is not None and seen.fields is fields:
+        return seen
+    headers = str_headers(fields)
+    return Head(fields, headers, header_value(headers, "content-type"))
 
 
 @dataclass(slots=True)
@@ -25,6 +45,9 @@ class Exchange:
     limit: int
     restorer: Restorer | None = None
     stream: ResponseStream | None = None
+    request_head: Head | None = None
+    response_head: Head | None = None
+    """The headers each direction's first hook decoded: its second hook reuses them if unchanged."""
     failed: str = ""
     """Set when the response failed in ``responseheaders``: the ``response`` hook blocks it
     (a response set earlier would get the upstream's body written into it)."""
