@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test bench bench-proxy loadtest loadtest-smoke typecheck clean
+.PHONY: demo test bench bench-proxy bench-proxy-addon loadtest loadtest-smoke typecheck clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,9 @@ bench: $(BIN)/.installed  ## engine benchmark: plan vs orjson round trip vs naiv
 
 bench-proxy: $(BIN)/.installed  ## proxy latency: direct vs plain mitmdump vs veil proxy, in one run
 	$(BIN)/python bench/proxy.py
+
+bench-proxy-addon: $(BIN)/.installed  ## veil's own CPU time per proxied flow: the addon's hooks in-process, vs the plan alone
+	$(BIN)/python bench/proxy_addon.py
 
 loadtest: $(BIN)/.installed  ## Locust load tests, full budgeted run (~8-9 min on 2 CPUs; exit 1 on a breach or leak)
 	$(BIN)/python -m loadtests
