@@ -50,7 +50,7 @@ from veil.middleware._http import (
 )
 from veil.middleware._stream_codec import can_stream
 from veil.observe import NullObserver, Observer
-from veil.proxy_addon.exchange import Exchange, declared_length, head_of, raw_headers
+from veil.proxy_addon.exchange import Exchange, head_of, raw_headers
 from veil.proxy_addon.options import add_options
 from veil.proxy_addon.reload import PolicyWatcher
 from veil.proxy_addon.stream import ResponseStream
@@ -240,7 +240,7 @@ class VeilAddon:
             request.path = f"{path}?{new_query}"
         if body_kind_of(ctype) == "binary":
             request.stream = True  # never rewritten, so never buffered: uploads stream on
-        elif declared_length(headers) > exchange.limit:
+        elif head.content_length > exchange.limit:
             self._refuse(flow, exchange, "body_too_large", "request")
 
     @_fail_closed("request")
@@ -259,7 +259,7 @@ class VeilAddon:
                 raise RedactionError("body_too_large", "request body is over the limit")
             out, _, outcome = redact_buffered(
                 exchange.plan, exchange.route("request", ctype), body, ctype,
-                header_value(headers, "content-encoding"), exchange.options, "proxy",
+                head.content_encoding, exchange.options, "proxy",
             )
         except RedactionError as exc:
             self._refuse(flow, exchange, exc.reason, "request")
@@ -278,7 +278,7 @@ class VeilAddon:
         response = flow.response
         head = exchange.response_head = head_of(response)
         headers, ctype = head.headers, head.content_type
-        cenc = header_value(headers, "content-encoding")
+        cenc = head.content_encoding
         mode, kind = body_mode(ctype, cenc, streams_encoded=can_stream(cenc))
         if mode == "buffer":
             response.stream = False  # veil must see the whole body (another addon may have asked to stream)
@@ -324,9 +324,9 @@ class VeilAddon:
             if body:
                 if len(body) > exchange.limit:
                     raise RedactionError("body_too_large", "response body is over the limit")
+                cenc = head.content_encoding if headers == received else header_value(headers, "content-encoding")
                 out, _, outcome = redact_buffered(
-                    exchange.plan, route, body, ctype, header_value(headers, "content-encoding"),
-                    exchange.options, "proxy", restorer=exchange.restorer,
+                    exchange.plan, route, body, ctype, cenc, exchange.options, "proxy", restorer=exchange.restorer,
                 )
         except RedactionError as exc:
             self._refuse(flow, exchange, exc.reason, "response")

@@ -21,6 +21,9 @@ class Head:
     fields: object
     headers: Headers
     content_type: str
+    content_encoding: str
+    content_length: int
+    """As declared; 0 when absent or not a number."""
 
 
 def head_of(message: Any, seen: Head | None = None) -> Head:
@@ -30,7 +33,8 @@ def head_of(message: Any, seen: Head | None = None) -> Head:
     if seen is not None and seen.fields is fields:
         return seen
     headers = str_headers(fields)
-    return Head(fields, headers, header_value(headers, "content-type"))
+    return Head(fields, headers, header_value(headers, "content-type"), header_value(headers, "content-encoding"),
+                declared_length(headers))
 
 
 @dataclass(slots=True)
