@@ -130,11 +130,16 @@ def ratio(config: Summary, baseline: Summary, metric: str) -> float:
     return config.get(metric) / baseline.get(metric)
 
 
+MEASURES = {"overhead_ms": overhead_ms, "overhead_pct": overhead_pct, "ratio": ratio}
+"""A limit's kind -> how its value is measured from (config, baseline, metric)."""
+
+
 def check_budget(budget: Budget, rounds: Sequence[tuple[Summary, Summary]]) -> list[Check]:
     """Every limit of ``budget``, held against the median over rounds of its per-round value.
 
-    ``rounds`` are (config, baseline) summaries of the same round: the two ran one
-    right after the other, so each pair shares the machine's state of that moment.
+    ``rounds`` are (config, baseline) summaries of the same round: the two ran in
+    that round (back to back in the default order), so each pair shares the
+    machine's state of that moment.
     A round in which one of them has no samples is left out; with none left this
     raises ValueError. The median is robust to a disturbed round (a busy host, a
     noisy neighbour): with 5 rounds, two bad ones cannot move it past the good ones.
@@ -144,7 +149,7 @@ def check_budget(budget: Budget, rounds: Sequence[tuple[Summary, Summary]]) -> l
         raise ValueError(f"budget {budget.name}: no samples to compare")
     checks = []
     for limit in budget.limits:
-        measure = {"overhead_ms": overhead_ms, "overhead_pct": overhead_pct, "ratio": ratio}[limit.kind]
+        measure = MEASURES[limit.kind]
         actual = statistics.median(measure(config, baseline, limit.metric) for config, baseline in pairs)
         checks.append(Check(limit, actual, actual <= limit.value))
     return checks

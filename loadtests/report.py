@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from loadtests.budgets import Budget, Check, Limit, overhead_ms, overhead_pct, ratio
+from loadtests.budgets import MEASURES, Budget, Check, Limit, overhead_ms, overhead_pct, ratio
 from loadtests.stats import Samples, Summary, summarize
 
 
@@ -59,8 +59,7 @@ def requests_table(samples: dict[str, Samples], names: Sequence[str]) -> list[st
 
 def _round_values(v: Verdict, limit: Limit) -> str:
     """The per-round values a check is the median of, in the limit's unit."""
-    measure = {"overhead_ms": overhead_ms, "overhead_pct": overhead_pct, "ratio": ratio}[limit.kind]
-    values = [measure(c, b, limit.metric) for c, b in v.rounds]
+    values = [MEASURES[limit.kind](c, b, limit.metric) for c, b in v.rounds]
     return " ".join(f"{x:.2f}" if limit.kind == "ratio" else f"{x:+.2f}" for x in values)
 
 
