@@ -14,7 +14,6 @@ line each). See bench/README.md.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import statistics
@@ -25,7 +24,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from payloads import Payload, generate
+from middleware import fmt, leaks  # the same leak check and number format as the middleware benchmark
+from payloads import generate
 
 from mitmproxy import http
 from mitmproxy.test import taddons, tflow
@@ -90,17 +90,6 @@ def measure(addon: VeilAddon, exchange: tuple[str, bytes, bytes], plan_alone: Ca
             plan_alone()
         per_flow["plan"].append((time.perf_counter() - t0) / batch)
     return statistics.median(per_flow["hooks"]) * 1e6, statistics.median(per_flow["plan"]) * 1e6
-
-
-def leaks(p: Payload, output: bytes) -> list[str]:
-    """Seeded PII that survives: free-text values as raw substrings, whole values as JSON literals."""
-    found = [v for v in p.pii_substrings if v.encode() in output]
-    found += [v for v in p.pii_values if json.dumps(v).encode() in output]
-    return found
-
-
-def fmt(us: float) -> str:
-    return f"{us:,.1f}" if abs(us) < 100 else f"{us:,.0f}"
 
 
 def main(argv: list[str] | None = None) -> int:
