@@ -110,6 +110,27 @@ def rounds_table(samples: dict[str, Samples], names: Sequence[str]) -> list[str]
     return lines
 
 
+UNSTEADY = 2.0
+"""A configuration whose p95 in one round is this many times its p95 in another did not see the same machine."""
+
+
+def unsteady_notes(samples: dict[str, Samples], names: Sequence[str]) -> list[str]:
+    """A warning for each configuration whose p95 moved more than UNSTEADY-fold between rounds.
+
+    Every configuration does the same work in every round, so a swing that large is the
+    host, not the code: its rounds, and any budget it is part of, measure the machine.
+    """
+    notes = []
+    for config, s in samples.items():
+        for name in names:
+            p95s = [summarize(r.get(name, ())).p95 for r in s.per_round]
+            p95s = [p for p in p95s if not math.isnan(p)]
+            if len(p95s) >= 2 and max(p95s) > UNSTEADY * min(p95s):
+                notes.append(f"{config} {name}: p95 from {ms(min(p95s))} to {ms(max(p95s))} ms between rounds: "
+                             "the machine was not steady (other load on the host?); the numbers measure it too")
+    return notes
+
+
 def cpu_table(samples: dict[str, Samples], baselines: dict[str, str]) -> list[str]:
     """Server CPU per request of each configuration, and against its baseline; empty when none was measured."""
     per_request = {config: s.cpu_ms_per_request for config, s in samples.items()}

@@ -49,7 +49,7 @@ import httpx
 from loadtests.budgets import Budgets, check_budget, load_budgets
 from loadtests.cpu import session_cpu_seconds
 from loadtests.processes import RunError, Server, run_bounded, stop
-from loadtests.report import Verdict, budget_table, cpu_table, plot, requests_table, rounds_table
+from loadtests.report import Verdict, budget_table, cpu_table, plot, requests_table, rounds_table, unsteady_notes
 from loadtests.scenario import Scenario, builtin_scenario, load_user_scenario
 from loadtests.stats import Samples
 from loadtests.targets import (
@@ -318,7 +318,7 @@ def run(args: argparse.Namespace) -> int:
     for (name, reason), n in sorted((k, v) for s in samples.values() for k, v in s.failures.items())[:10]:
         out.append(f"  failed: {name}: {reason} (x{n})")
     out += [f"PROBLEM before the load: {p}" for p in probe_problems]
-    out += [f"note: {n}" for n in sorted(set(probe_notes)) + sorted(locust_notes)]
+    out += [f"note: {n}" for n in sorted(set(probe_notes)) + sorted(locust_notes) + unsteady_notes(samples, names)]
     if odd_exits:
         out.append("exit codes after SIGTERM: " + ", ".join(f"{k} {v}" for k, v in odd_exits.items()))
     if args.plot:

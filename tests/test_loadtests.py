@@ -15,7 +15,7 @@ from loadtests.budgets import Budget, Limit, check_budget, load_budgets, parse_b
 from loadtests.cpu import TICKS, session_cpu_seconds
 from loadtests.leaks import LeakChecker
 from loadtests.payloads import json_payloads, ndjson_payload, sse_payload
-from loadtests.report import budget_table, cpu_table
+from loadtests.report import budget_table, cpu_table, unsteady_notes
 from loadtests.runner import build_parser, settings_from, verdicts_for
 from loadtests.targets import KNOWN_CONFIGS
 from loadtests.scenario import Scenario, builtin_scenario, load_user_scenario
@@ -216,6 +216,19 @@ def test_cpu_per_request_counts_every_request_and_compares_with_the_baseline() -
     table = cpu_table({"fastapi": base, "fastapi+veil": veil}, {"fastapi+veil": "fastapi"})
     assert table[2] == "| fastapi | 100 | 0.2 | 2.000 | - |"
     assert table[3] == "| fastapi+veil | 200 | 0.3 | 1.500 | -0.500 ms (0.75x fastapi) |"
+
+
+def test_a_configuration_whose_p95_swings_between_rounds_is_flagged() -> None:
+    steady, swinging = Samples(), Samples()
+    for steady_ms, swinging_ms in ((2.0, 4.8), (2.2, 5.0), (2.1, 12.0)):
+        steady.add_round([f"5.0\tGET /a\t{steady_ms}\tok\n"] * 20, warmup_s=0)
+        swinging.add_round([f"5.0\tGET /a\t{swinging_ms}\tok\n"] * 20, warmup_s=0)
+    notes = unsteady_notes({"fastapi": steady, "mitmdump": swinging}, ["GET /a"])
+    assert notes == ["mitmdump GET /a: p95 from 4.80 to 12.00 ms between rounds: the machine was not steady "
+                     "(other load on the host?); the numbers measure it too"]
+    one_round = Samples()
+    one_round.add_round(["5.0\tGET /a\t9.0\tok\n"], warmup_s=0)
+    assert unsteady_notes({"fastapi": one_round}, ["GET /a"]) == []
 
 
 def test_cpu_table_is_left_out_when_nothing_was_measured() -> None:
