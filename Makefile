@@ -27,7 +27,7 @@ bench-proxy: $(BIN)/.installed  ## proxy latency: direct vs plain mitmdump vs ve
 bench-proxy-addon: $(BIN)/.installed  ## veil's own CPU time per proxied flow: the addon's hooks in-process, vs the plan alone
 	$(BIN)/python bench/proxy_addon.py
 
-loadtest: $(BIN)/.installed  ## Locust load tests, full budgeted run (~8-9 min on 2 CPUs; exit 1 on a breach or leak)
+loadtest: $(BIN)/.installed  ## Locust load tests, full budgeted run (~8 min on 2 CPUs; exit 1 on a breach or leak)
 	$(BIN)/python -m loadtests
 
 loadtest-smoke: $(BIN)/.installed  ## the same suites, a few seconds per configuration (~35 s; CI runs it)
