@@ -43,6 +43,12 @@ class Limit:
     def key(self) -> str:
         return f"{self.metric}_{self.kind}"
 
+    def show(self, measured: float) -> str:
+        """A measured value in this limit's unit: ``1.27x``, ``+0.42 ms``, ``-3.00%``."""
+        if self.kind == "ratio":
+            return f"{measured:.2f}x"
+        return f"{measured:+.2f}{' ms' if self.kind == 'overhead_ms' else '%'}"
+
     def describe(self) -> str:
         if self.kind == "overhead_ms":
             return f"{self.metric} ≤ +{self.value:g} ms"
@@ -114,8 +120,7 @@ class Check:
 
     def describe(self) -> str:
         unit = {"overhead_ms": " ms", "overhead_pct": "%", "ratio": "x"}[self.limit.kind]
-        sign = "+" if self.limit.kind != "ratio" and self.actual >= 0 else ""
-        return f"{self.limit.metric} {sign}{self.actual:.2f}{unit} > {self.limit.value:g}{unit}"
+        return f"{self.limit.metric} {self.limit.show(self.actual)} > {self.limit.value:g}{unit}"
 
 
 def overhead_ms(config: Summary, baseline: Summary, metric: str) -> float:

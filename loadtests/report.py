@@ -67,12 +67,10 @@ def verdict_cell(v: Verdict) -> str:
     """Each limit's median over rounds (what is checked), with the rounds it is the median of."""
     if not v.checks:
         return "-"
-    unit = {"overhead_ms": " ms", "overhead_pct": "%", "ratio": "x"}
     cells = []
     for c in v.checks:
-        value = f"{c.actual:.2f}x" if c.limit.kind == "ratio" else f"{c.actual:+.2f}{unit[c.limit.kind]}"
         rounds = f" ({_round_values(v, c.limit)})" if len(v.rounds) > 1 else ""
-        cells.append(f"{c.limit.metric} {value}{rounds}")
+        cells.append(f"{c.limit.metric} {c.limit.show(c.actual)}{rounds}")
     return "; ".join(cells)
 
 

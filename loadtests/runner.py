@@ -203,9 +203,8 @@ def server_sessions(t: Target, servers: list[Server]) -> set[int] | None:
     return {pids[n] for n in names}
 
 
-def _cpu_delta(sessions: set[int] | None, before: float | None) -> float | None:
-    after = session_cpu_seconds(sessions) if sessions else None
-    return None if before is None or after is None else after - before
+def _cpu_now(sessions: set[int] | None) -> float | None:
+    return session_cpu_seconds(sessions) if sessions else None
 
 
 def _version(dist: str) -> str:
@@ -277,9 +276,10 @@ def run(args: argparse.Namespace) -> int:
                 path, log = workdir / f"samples-{stem}.tsv", workdir / f"locust-{stem}.log"
                 path.unlink(missing_ok=True)
                 sessions = server_sessions(t, servers)
-                cpu_before = session_cpu_seconds(sessions) if sessions else None
+                cpu_before = _cpu_now(sessions)
                 run_locust(t, settings, scenario_path, path, log, workdir)
-                samples[t.name].add_cpu(_cpu_delta(sessions, cpu_before))
+                cpu_after = _cpu_now(sessions)
+                samples[t.name].add_cpu(None if cpu_before is None or cpu_after is None else cpu_after - cpu_before)
                 samples[t.name].add_file(path, settings.warmup)
                 if "CPU usage above 90%" in log.read_text(errors="replace"):
                     locust_notes.add(f"Locust warned that its CPU usage went above 90% ({t.name}, round {round_no}): "

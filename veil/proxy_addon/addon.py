@@ -324,9 +324,9 @@ class VeilAddon:
             if body:
                 if len(body) > exchange.limit:
                     raise RedactionError("body_too_large", "response body is over the limit")
-                cenc = head.content_encoding if headers == received else header_value(headers, "content-encoding")
                 out, _, outcome = redact_buffered(
-                    exchange.plan, route, body, ctype, cenc, exchange.options, "proxy", restorer=exchange.restorer,
+                    exchange.plan, route, body, ctype, header_value(headers, "content-encoding"),
+                    exchange.options, "proxy", restorer=exchange.restorer,
                 )
         except RedactionError as exc:
             self._refuse(flow, exchange, exc.reason, "response")
