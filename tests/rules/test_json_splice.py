@@ -258,6 +258,56 @@ def test_depth_check_counts_only_structural_brackets(doc: Any, limit: int) -> No
         assert _depth_within(padded, limit) == (expected <= limit)
 
 
+@given(docs, st.integers(1, 8))
+def test_the_parser_proves_a_depth_only_when_it_holds(doc: Any, limit: int) -> None:
+    from veil.rules.json_splice import _within_by_parser
+
+    body = orjson.dumps(doc)
+    depth = _depth(doc)
+    if _within_by_parser(body, limit):
+        assert depth <= limit
+    if depth <= limit - 1:  # an empty container at the bottom may hide one level, never more
+        assert _within_by_parser(body, limit)
+
+
+@pytest.mark.parametrize(
+    ("body", "limit", "within"),
+    [
+        (b"[[0]]", 2, True),
+        (b"[[0]]", 1, False),
+        (b"[[[]]]", 3, True),  # the empty innermost list is a level: the parser does not count it
+        (b"[[[]]]", 2, False),
+        (b'{"a": {"b": {}}}', 2, False),
+        (b'{"a": {"b": {}}}', 3, True),
+        (b'[{"a": "[[[[["}]', 2, True),  # brackets inside strings are not levels
+        (b"[" * 300 + b"]" * 300, 256, False),
+        (b"[" * 256 + b"]" * 256, 256, True),
+        (b"[" * 1023 + b"0" + b"]" * 1023, 1023, True),  # as deep as simdjson goes, with the limit at it
+        (b"[" * 1024 + b"]" * 1024, 1024, True),
+        (b"[" * 1024 + b"]" * 1024, 1023, False),
+    ],
+)
+def test_depth_at_and_around_the_limit(body: bytes, limit: int, within: bool) -> None:
+    from veil.rules.json_splice import _counted_depth_within, _depth_within, valid_json
+
+    assert valid_json(body)
+    assert _depth_within(body, limit) is within
+    assert _counted_depth_within(body, limit) is within  # the exact count agrees with the fast paths
+
+
+def test_a_parser_without_a_depth_limit_is_never_taken_as_proof(monkeypatch: pytest.MonkeyPatch) -> None:
+    from veil.rules import json_splice
+
+    monkeypatch.setattr(json_splice, "_DEEPEST_PROBE", 8)  # the parser takes every probe up to here
+    json_splice._parser_levels.cache_clear()
+    try:
+        assert json_splice._parser_levels() is None
+        assert not json_splice._within_by_parser(b"[[0]]", 5)
+        assert json_splice._depth_within(b"[[0]]", 2) and not json_splice._depth_within(b"[[[0]]]", 2)
+    finally:
+        json_splice._parser_levels.cache_clear()
+
+
 # -- validation without objects ---------------------------------------------------
 
 _MUTATION_BYTES = st.sampled_from(list(b'{}[]",:0123456789-+.eE tfnaluNI\\\x00\x01\x7f\xc3\xa9\xff\xed\xa0\x80 \t\n'))
