@@ -72,6 +72,9 @@ CREDIT_CARD = DetectorSpec(
     name="CREDIT_CARD",
     pattern=rf"{LEAD_NUMBER}(?P<value>[2-6]\d{{12,18}}|{_grouped(' ')}|{_grouped('-')})\b",
     validator=remembered(is_card_number),
+    # Every shape starts with four digits, then four more after at most one separator: the
+    # trigger leaves out the automaton's counting of 12 to 18 digits and of the groups.
+    trigger=rf"{LEAD_NUMBER}[2-6][0-9]{{3}}[ \-]?[0-9]{{4}}",
     context=("card", "credit card", "cc", "pan", "visa", "mastercard", "amex"),
     description="Payment card number (Visa, Mastercard, Amex, Discover, JCB, Diners, UnionPay, Maestro), Luhn-checked.",
     examples=("card 4111 1111 1111 1111 exp 12/29", "amex: 3782-822463-10005", "pan=5555555555554444"),

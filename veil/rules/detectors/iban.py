@@ -31,6 +31,8 @@ IBAN = DetectorSpec(
         r"|[A-Z]{2}\d{2}(?: [A-Z0-9]{4}){2,7}(?: [A-Z0-9]{1,4})?)\b"
     ),
     validator=remembered(is_iban),
+    # Country, check digits and the first four characters, grouped or not.
+    trigger=r"\b[A-Z]{2}[0-9]{2} ?[A-Z0-9]{4}",
     context=("iban", "account", "bank"),
     description="IBAN, validated with check digits and per-country length/format.",
     examples=("IBAN: DE89 3704 0044 0532 0130 00", "pay to GB82WEST12345698765432 today"),

@@ -83,6 +83,13 @@ PHONE = DetectorSpec(
         rf"(?P<value>(?:{_INTL}|{_NANP}|{_TRUNK}|{_FR_DOTS}|{_IN_MOBILE}){_TAIL})\b"
     ),
     validator=remembered(is_phone_number),
+    # A part of each shape: "+" and a digit (international), three digits, a separator and four
+    # (North American and Indian mobile, at their end), a trunk 0 (national), "0d.dd" (French).
+    # The international shape's up to six groups were most of the automaton.
+    trigger=(
+        r"(?:^|[^0-9A-Za-z_.+\-/])(?:\+[1-9]|\(?0[0-9]{1,4}\)?[ \-][0-9]{2}|0[0-9]\.[0-9]{2})"
+        r"|[0-9]{3}[ .\-][0-9]{4}"
+    ),
     context=("phone", "tel", "mobile", "cell", "fax", "call"),
     description="Phone number, confirmed valid by phonenumbers.",
     examples=("call +44 20 7946 0958", "tel: (212) 555-0143", "Festnetz 030 12345678"),
