@@ -33,6 +33,9 @@ LIMIT_KEYS: dict[str, tuple[str, str]] = {
 }
 
 
+_UNITS = {"overhead_ms": " ms", "overhead_pct": "%", "ratio": "x"}
+
+
 @dataclass(frozen=True)
 class Limit:
     metric: str  # p95 | p99
@@ -43,11 +46,17 @@ class Limit:
     def key(self) -> str:
         return f"{self.metric}_{self.kind}"
 
+    @property
+    def unit(self) -> str:
+        return _UNITS[self.kind]
+
+    def number(self, measured: float) -> str:
+        """A measured value without its unit: ``1.27`` for a ratio, signed ``+0.42`` for an overhead."""
+        return f"{measured:.2f}" if self.kind == "ratio" else f"{measured:+.2f}"
+
     def show(self, measured: float) -> str:
         """A measured value in this limit's unit: ``1.27x``, ``+0.42 ms``, ``-3.00%``."""
-        if self.kind == "ratio":
-            return f"{measured:.2f}x"
-        return f"{measured:+.2f}{' ms' if self.kind == 'overhead_ms' else '%'}"
+        return self.number(measured) + self.unit
 
     def describe(self) -> str:
         if self.kind == "overhead_ms":
@@ -119,8 +128,7 @@ class Check:
     ok: bool
 
     def describe(self) -> str:
-        unit = {"overhead_ms": " ms", "overhead_pct": "%", "ratio": "x"}[self.limit.kind]
-        return f"{self.limit.metric} {self.limit.show(self.actual)} > {self.limit.value:g}{unit}"
+        return f"{self.limit.metric} {self.limit.show(self.actual)} > {self.limit.value:g}{self.limit.unit}"
 
 
 def overhead_ms(config: Summary, baseline: Summary, metric: str) -> float:

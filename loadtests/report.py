@@ -59,8 +59,7 @@ def requests_table(samples: dict[str, Samples], names: Sequence[str]) -> list[st
 
 def _round_values(v: Verdict, limit: Limit) -> str:
     """The per-round values a check is the median of, in the limit's unit."""
-    values = [MEASURES[limit.kind](c, b, limit.metric) for c, b in v.rounds]
-    return " ".join(f"{x:.2f}" if limit.kind == "ratio" else f"{x:+.2f}" for x in values)
+    return " ".join(limit.number(MEASURES[limit.kind](c, b, limit.metric)) for c, b in v.rounds)
 
 
 def verdict_cell(v: Verdict) -> str:

@@ -75,19 +75,19 @@ _TRUNK = r"\(?0\d{1,4}\)?[ \-]\d{2,8}(?:[ \-]\d{2,4}){0,3}"
 _FR_DOTS = r"0\d(?:\.\d{2}){4}"
 _IN_MOBILE = r"[6-9]\d{4}[ \-]\d{5}"
 _TAIL = r"(?:[.\-/]\d+)*"
+_EDGE = r"(?:^|[^0-9A-Za-z_.+\-/])"  # not inside a longer number, word or path
 
 PHONE = DetectorSpec(
     name="PHONE",
     pattern=(
-        r"(?:^|[^0-9A-Za-z_.+\-/])"
-        rf"(?P<value>(?:{_INTL}|{_NANP}|{_TRUNK}|{_FR_DOTS}|{_IN_MOBILE}){_TAIL})\b"
+        rf"{_EDGE}(?P<value>(?:{_INTL}|{_NANP}|{_TRUNK}|{_FR_DOTS}|{_IN_MOBILE}){_TAIL})\b"
     ),
     validator=remembered(is_phone_number),
     # A part of each shape: "+" and a digit (international), three digits, a separator and four
     # (North American and Indian mobile, at their end), a trunk 0 (national), "0d.dd" (French).
     # The international shape's up to six groups were most of the automaton.
     trigger=(
-        r"(?:^|[^0-9A-Za-z_.+\-/])(?:\+[1-9]|\(?0[0-9]{1,4}\)?[ \-][0-9]{2}|0[0-9]\.[0-9]{2})"
+        rf"{_EDGE}(?:\+[1-9]|\(?0[0-9]{{1,4}}\)?[ \-][0-9]{{2}}|0[0-9]\.[0-9]{{2}})"
         r"|[0-9]{3}[ .\-][0-9]{4}"
     ),
     context=("phone", "tel", "mobile", "cell", "fax", "call"),
