@@ -1,0 +1,174 @@
+"""A JSON body's bytes as the splice path reads them: validity, depth, escapes, string text.
+
+Everything here answers a question about a body without building Python objects
+for its values: is it one valid document (simdjson), how deep does it nest, and
+what text does the string between two quotes hold. A body with escapes is read
+through a *masked* copy (:func:`mask_escapes`) in which every escape pair is two
+marker bytes: the structure (quotes, brackets, colons) stands at the same offsets
+as in the body, so quote parity and ``find`` work on it unchanged, and only the
+strings that hold a marker are decoded, by a JSON decoder.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from functools import cache
+
+import orjson
+import simdjson
+
+WS = b" \t\r\n"
+
+
+class Undecidable(Exception):
+    """The bytes alone cannot answer cheaply: parse the document instead."""
+
+
+_ESCAPE = re.compile(rb"\\.", re.DOTALL)
+ESCAPE_MARK = b"\x01"
+"""What stands for a backslash and the character after it in a masked body. A valid JSON
+string holds no raw control character, so in a masked body this byte marks escapes."""
+
+
+def mask_escapes(body: bytes) -> bytes:
+    """``body`` (valid JSON) with every backslash pair (``\\n``, ``\\"``, ``\\\\``, the ``\\u``
+    of ``\\u0040``) replaced by two ``ESCAPE_MARK`` bytes; ``body`` itself if it has none.
+
+    Offsets are kept, and what is left has no backslash and no escaped quote.
+    What is left of a ``\\uXXXX`` escape (its hex digits) is never read as text:
+    a string holding a mark is decoded from the original bytes (:func:`string_text`)
+    and scanned whole, so an escape cannot hide a value from the detectors.
+    """
+    if b"\\" not in body:
+        return body
+    return _ESCAPE.sub(ESCAPE_MARK * 2, body)
+
+
+def string_text(body: bytes, frame: bytes, s: int, e: int) -> str:
+    """The text of the JSON string whose content is ``body[s:e]`` (quotes at ``s - 1`` and ``e``).
+
+    ``frame`` is ``mask_escapes(body)``: where it holds no mark in ``[s, e)`` the
+    bytes are the text. Raises :class:`Undecidable` for a string no JSON decoder
+    accepts as text (a lone surrogate escape, were simdjson to let one through).
+    """
+    if frame is body or frame.find(ESCAPE_MARK, s, e) < 0:
+        return body[s:e].decode("utf-8")
+    try:
+        text: str = orjson.loads(body[s - 1 : e + 1])
+    except orjson.JSONDecodeError:
+        raise Undecidable from None
+    return text
+
+
+def is_escaped(frame: bytes, body: bytes, s: int, e: int) -> bool:
+    """Whether the string at ``[s, e)`` holds an escape."""
+    return frame is not body and frame.find(ESCAPE_MARK, s, e) >= 0
+
+
+_NOT_STRUCTURE = bytes(b for b in range(256) if b not in b'"{}[]')
+_AS_PARENS = bytes.maketrans(b"{}[]", b"()()")
+
+
+_parsers = threading.local()
+
+
+def valid_json(body: bytes) -> bool:
+    """Whether ``body`` is one JSON document, checked without building Python objects.
+
+    simdjson validates in C at several GB/s, 4-5x faster than ``orjson.loads`` on
+    10 KB; the splice path needs only the verdict. A parser is reused per thread
+    (simdjson parsers are not thread-safe) and keeps a buffer as large as the
+    largest body it saw. It refuses integers beyond 64 bits, which orjson and the
+    stdlib accept: those bodies take the walk, whose parser has the last word.
+    """
+    parser = getattr(_parsers, "parser", None)
+    if parser is None:
+        parser = _parsers.parser = simdjson.Parser()
+    try:
+        parser.parse(body)
+    except (ValueError, RuntimeError):  # invalid JSON, bad UTF-8; BIGINT_ERROR is a RuntimeError
+        return False
+    return True
+
+
+# Below this many bytes per allowed level, counting brackets usually settles the depth at once.
+_COUNT_FIRST_BYTES_PER_LEVEL = 64
+
+
+def depth_within(body: bytes, frame: bytes, limit: int) -> bool:
+    """Whether ``body`` (valid JSON; ``frame`` its masked copy) nests at most ``limit`` containers deep."""
+    if len(body) <= _COUNT_FIRST_BYTES_PER_LEVEL * limit and _few_openers(frame, limit):
+        return True
+    return _within_by_parser(body, limit) or _counted_depth_within(frame, limit)
+
+
+def _few_openers(body: bytes, limit: int) -> bool:
+    """At most ``limit`` brackets open outside strings: no need to count levels."""
+    return body.translate(_AS_PARENS, _NOT_STRUCTURE).count(b"(") <= limit
+
+
+def _within_by_parser(body: bytes, limit: int) -> bool:
+    """True when simdjson proves ``body`` (valid JSON) at most ``limit`` deep; False: undecided.
+
+    simdjson refuses documents nesting more than a fixed number of non-empty
+    containers (an empty one at the bottom opens no level of its own, so the real
+    depth may be one more). Wrapped in enough arrays that it accepts only bodies
+    whose non-empty containers nest at most ``limit - 1`` deep, the body is at most
+    ``limit`` deep if it parses. One parse in C, instead of a pass per level in
+    Python: for a 100 KB body 3x faster than counting.
+    """
+    levels = _parser_levels()
+    if levels is None:
+        return False
+    pad = levels - (limit - 1)
+    if pad <= 0:
+        return True  # the parser accepted the body, so it is within the parser's depth, and so within the limit
+    return valid_json(b"[" * pad + body + b"]" * pad)
+
+
+def _counted_depth_within(body: bytes, limit: int) -> bool:
+    """Counted level by level; ``body`` has no backslash (a masked body)."""
+    # Quotes and brackets only, one kind of pair (one pass over the body).
+    nest = body.translate(_AS_PARENS, _NOT_STRUCTURE)
+    # Two adjacent quotes have no bracket between them, so dropping them keeps
+    # every structural bracket and the quotes' parity; what is left between
+    # quotes is inside strings.
+    nest = nest.replace(b'""', b"")
+    if b'"' in nest:
+        nest = b"".join(nest.split(b'"')[::2])
+    for _ in range(limit):  # each pass removes exactly the innermost level
+        nest = nest.replace(b"()", b"")
+        if not nest:
+            return True
+    return False
+
+
+@cache
+def _parser_levels() -> int | None:
+    """How many non-empty arrays simdjson nests (1023 in pysimdjson 7), found once by bisection;
+    None if it takes the deepest probe (then its refusals prove nothing)."""
+    low, high = 0, _DEEPEST_PROBE
+    while low < high:
+        mid = (low + high + 1) // 2
+        if valid_json(b"[" * mid + b"0" + b"]" * mid):
+            low = mid
+        else:
+            high = mid - 1
+    return low if low < _DEEPEST_PROBE else None
+
+
+_DEEPEST_PROBE = 1 << 14
+
+
+def skip_ws(body: bytes, i: int) -> int:
+    n = len(body)
+    while i < n and body[i] in WS:
+        i += 1
+    return i
+
+
+def skip_ws_back(body: bytes, i: int) -> int:
+    while i > 0 and body[i] in WS:
+        i -= 1
+    return i
