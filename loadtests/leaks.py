@@ -6,10 +6,14 @@ sensitive key, as a JSON string literal ``"value"``. The checker only ever
 reports *how many* values leaked, never which: load-test output and Locust's
 failure table must not carry PII either.
 
-Redaction is deterministic for a fixed policy, so identical response bodies
-repeat; results are cached by body (a bounded dict), which keeps the check off
-the client's critical path: a slow check in Locust's single gevent loop would
-delay other users' requests and inflate the latencies being measured.
+The check must stay off the client's critical path: a slow check in Locust's
+single gevent loop would delay other users' requests and inflate the latencies
+being measured, and only the veil configurations are checked. So every value's
+forms are first looked for in one RE2 pass (one automaton over the body: 0.5 ms
+on 100 KB, against 5 ms for one ``in`` per form); only a body in which it finds
+something is counted form by form. Redaction is deterministic for a fixed
+policy, so identical response bodies repeat; results are also cached by body (a
+bounded dict). With ``--fresh`` every body is new, and the RE2 pass is the cost.
 """
 
 from __future__ import annotations
@@ -17,7 +21,17 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 
+import re2
+
 _CACHE_SIZE = 16
+
+
+def _any_of(needles: Iterable[bytes]) -> re2.Pattern | None:
+    """One RE2 pattern matching any of ``needles``; None if RE2 refuses it (then every form is counted)."""
+    try:
+        return re2.compile(b"|".join(re2.escape(n) for n in needles))
+    except (re2.error, ValueError, TypeError):
+        return None
 
 
 class LeakChecker:
@@ -29,7 +43,8 @@ class LeakChecker:
     0
     """
 
-    def __init__(self, substrings: Iterable[str] = (), values: Iterable[str] = ()) -> None:
+    def __init__(self, substrings: Iterable[str] = (), values: Iterable[str] = (), remember: int = _CACHE_SIZE) -> None:
+        """``remember``: how many bodies' counts to keep (0 for a checker used once, as with ``--fresh``)."""
         needles: list[tuple[bytes, ...]] = []
         for v in substrings:
             if v:
@@ -39,6 +54,8 @@ class LeakChecker:
             if v:
                 needles.append(tuple({json.dumps(v).encode(), json.dumps(v, ensure_ascii=False).encode()}))
         self._needles = tuple(needles)
+        self._any = _any_of(form for forms in needles for form in forms) if needles else None
+        self._remember = remember
         self._cache: dict[bytes, int] = {}
 
     def __len__(self) -> int:
@@ -54,8 +71,12 @@ class LeakChecker:
         cached = self._cache.get(body)
         if cached is not None:
             return cached
-        found = sum(1 for forms in self._needles if any(form in body for form in forms))
-        if len(self._cache) >= _CACHE_SIZE:
-            self._cache.pop(next(iter(self._cache)))
-        self._cache[body] = found
+        if self._any is not None and self._any.search(body) is None:
+            found = 0
+        else:
+            found = sum(1 for forms in self._needles if any(form in body for form in forms))
+        if self._remember:
+            if len(self._cache) >= self._remember:
+                self._cache.pop(next(iter(self._cache)))
+            self._cache[body] = found
         return found

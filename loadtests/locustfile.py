@@ -8,7 +8,11 @@ configuration and round, with these environment variables:
 * ``VEIL_LOADTEST_CHECK_LEAKS``: ``1`` for a veil configuration: a response that
   still carries a seeded PII value is a failure in Locust's stats (default 1);
 * ``VEIL_LOADTEST_SAMPLES``: where to write every request's exact latency (ms,
-  float) and outcome; Locust's own percentiles are rounded, too coarse for a 1 ms budget.
+  float) and outcome; Locust's own percentiles are rounded, too coarse for a 1 ms budget;
+* ``VEIL_LOADTEST_POOL`` and ``VEIL_LOADTEST_ROUND`` (``--fresh``): the pool's
+  directory and the round: each request then takes the round's next slot of the
+  pool's plan (request and entry, see :mod:`loadtests.pool`) instead of a random
+  request with its fixed body, and is leak-checked against that entry's values.
 
 Every configuration also checks that each response is a 200. Debug one user
 against a running app: ``python loadtests/locustfile.py http://127.0.0.1:8000``.
@@ -31,6 +35,7 @@ import gevent  # type: ignore[import-untyped]  # (no stubs; only gevent.sleep is
 from locust import FastHttpUser, events
 
 from loadtests.leaks import LeakChecker
+from loadtests.pool import ENV_POOL, ENV_ROUND, RoundPlan, entry_request
 from loadtests.scenario import RequestSpec, Scenario, builtin_scenario
 from loadtests.stats import FAIL, LEAK, OK
 
@@ -53,7 +58,10 @@ SCENARIO = _scenario()
 CHECK_LEAKS = os.environ.get(ENV_CHECK_LEAKS, "1") != "0"
 USER_RATE = float(os.environ.get(ENV_USER_RATE, "10"))
 USERS = int(os.environ.get(ENV_USERS, "1"))
+FRESH = (RoundPlan(Path(os.environ[ENV_POOL]), int(os.environ.get(ENV_ROUND, "1")), CHECK_LEAKS)
+         if os.environ.get(ENV_POOL) else None)
 _user_numbers = itertools.count()
+_slots = itertools.count()  # --fresh: this run's requests in the order they start, all users together
 _epoch: list[float] = []  # monotonic time the first user started; every user's schedule hangs off it
 
 
@@ -102,25 +110,46 @@ events.quitting.add_listener(_recorder.flush)  # type: ignore[no-untyped-call]
 # -- the user ---------------------------------------------------------------------------
 
 
+def _headers(spec: RequestSpec) -> dict[str, str]:
+    return {"content-type": spec.content_type} if spec.content_type else {}
+
+
+def _send(user: FastHttpUser, spec: RequestSpec, path: str, body: bytes, headers: dict[str, str],
+          checker: LeakChecker | None) -> None:
+    # geventhttpclient sends bytes as they are; Locust's annotation only says str | dict.
+    with user.client.request(spec.method, path, name=spec.name, data=body or None,  # type: ignore[arg-type]
+                             headers=headers, catch_response=True) as response:
+        if response.status_code != 200:
+            response.failure(f"HTTP {response.status_code}")
+            return
+        if checker is not None:
+            leaked = checker.count(response.content or b"")
+            if leaked:  # how many, never which: Locust prints failure messages
+                response.failure(f"{LEAK_PREFIX}{leaked} seeded PII value(s) in the response")
+
+
 def _make_task(spec: RequestSpec) -> Callable[[FastHttpUser], None]:
     checker = LeakChecker(spec.leak_substrings, spec.leak_values) if CHECK_LEAKS else None
-    headers = {"content-type": spec.content_type} if spec.content_type else {}
-    body = spec.body or None
+    headers = _headers(spec)
 
     def task(user: FastHttpUser) -> None:
-        # geventhttpclient sends bytes as they are; Locust's annotation only says str | dict.
-        with user.client.request(spec.method, spec.path, name=spec.name, data=body,  # type: ignore[arg-type]
-                                 headers=headers, catch_response=True) as response:
-            if response.status_code != 200:
-                response.failure(f"HTTP {response.status_code}")
-                return
-            if checker is not None:
-                leaked = checker.count(response.content or b"")
-                if leaked:  # how many, never which: Locust prints failure messages
-                    response.failure(f"{LEAK_PREFIX}{leaked} seeded PII value(s) in the response")
+        _send(user, spec, spec.path, spec.body, headers, checker)
 
     task.__name__ = spec.name
     return task
+
+
+def _make_fresh_task(plan: RoundPlan) -> Callable[[FastHttpUser], None]:
+    headers = [_headers(spec) for spec in SCENARIO.requests]
+
+    def fresh_task(user: FastHttpUser) -> None:
+        """``--fresh``: the round's next slot, the same for every configuration (see :mod:`loadtests.pool`)."""
+        k, entry = plan.slot(next(_slots))
+        spec = SCENARIO.requests[k]
+        path, body = entry_request(spec, entry, plan.bodies.get(k))
+        _send(user, spec, path, body, headers[k], plan.checker(k, entry))
+
+    return fresh_task
 
 
 class VeilLoadUser(FastHttpUser):
@@ -135,7 +164,8 @@ class VeilLoadUser(FastHttpUser):
     """
 
     # A {task: weight} dict is documented Locust usage; its annotation only says list.
-    tasks = {_make_task(spec): spec.weight for spec in SCENARIO.requests}  # type: ignore[assignment]
+    tasks = ([_make_fresh_task(FRESH)] if FRESH is not None
+             else {_make_task(spec): spec.weight for spec in SCENARIO.requests})  # type: ignore[assignment]
     host = "http://127.0.0.1:8000"
     period = 1.0 / USER_RATE
     next_due = 0.0

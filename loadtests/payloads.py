@@ -12,9 +12,12 @@ from __future__ import annotations
 
 import json
 import random
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bench.payloads import SIZES, Payload, build, card_number, email, iban, ipv4, phone, ssn
+
+if TYPE_CHECKING:
+    from loadtests.fresh import FreshValues
 
 SEED = 20240601
 LOAD_SIZES = ("1KB", "10KB", "100KB")
@@ -29,15 +32,22 @@ def json_payloads(seed: int = SEED) -> dict[tuple[str, str], Payload]:
     return {(label, variant): build(label, SIZES[label], seed, variant) for label in LOAD_SIZES for variant in VARIANTS}
 
 
-def _stream_items(seed: int, kind: str) -> tuple[list[dict[str, Any]], list[str], list[str]]:
-    """Small JSON documents carrying PII: whole values under sensitive keys, and some inside free text."""
+def _stream_items(seed: int, kind: str, fresh: FreshValues | None) -> tuple[list[dict[str, Any]], list[str], list[str]]:
+    """Small JSON documents carrying PII: whole values under sensitive keys, and some inside free text.
+
+    With ``fresh`` (``--fresh``), the PII values come from it and never repeat.
+    """
     rng = random.Random(f"{seed}:{kind}")
     items: list[dict[str, Any]] = []
     values: list[str] = []
     substrings: list[str] = []
     for n in range(STREAM_ITEMS):
-        contact = {"email": email(rng), "phone": phone(rng)}
-        secret = rng.choice((card_number, ssn, ipv4, iban))(rng)
+        if fresh is None:
+            contact = {"email": email(rng), "phone": phone(rng)}
+            secret = rng.choice((card_number, ssn, ipv4, iban))(rng)
+        else:
+            contact = {"email": fresh.email(), "phone": fresh.phone()}
+            secret = fresh.secret(rng.choice(("card", "ssn", "ipv4", "iban")))
         values += [contact["email"], contact["phone"]]
         substrings.append(secret)
         items.append({
@@ -50,15 +60,15 @@ def _stream_items(seed: int, kind: str) -> tuple[list[dict[str, Any]], list[str]
     return items, values, substrings
 
 
-def ndjson_payload(seed: int = SEED) -> Payload:
+def ndjson_payload(seed: int = SEED, fresh: FreshValues | None = None) -> Payload:
     """``GET /ndjson``: a few JSON lines (``application/x-ndjson``)."""
-    items, values, substrings = _stream_items(seed, "ndjson")
+    items, values, substrings = _stream_items(seed, "ndjson", fresh)
     body = b"".join(json.dumps(item, separators=(",", ":")).encode() + b"\n" for item in items)
     return Payload("ndjson", "realistic", body, substrings, values)
 
 
-def sse_payload(seed: int = SEED) -> Payload:
+def sse_payload(seed: int = SEED, fresh: FreshValues | None = None) -> Payload:
     """``GET /sse``: a few Server-Sent Events whose ``data:`` is JSON (``text/event-stream``)."""
-    items, values, substrings = _stream_items(seed, "sse")
+    items, values, substrings = _stream_items(seed, "sse", fresh)
     body = b"".join(f"id: {item['seq']}\nevent: update\ndata: {json.dumps(item)}\n\n".encode() for item in items)
     return Payload("sse", "realistic", body, substrings, values)

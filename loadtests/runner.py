@@ -24,6 +24,11 @@ the tables also show all rounds merged. Exit 0: all budgets hold, no failed requ
 survived; 2: usage error, bad budgets/scenario file, or a process that would not
 start or died.
 
+With ``--fresh`` every request takes a body no server has had before, from a
+pool whose PII values never repeat (see :mod:`loadtests.pool`): veil's
+digest-keyed caches then see first-seen values only, instead of the same
+values on every request. Same configurations, budgets and exit codes.
+
 Your own app: ``--baseline-command``/``--baseline-url`` (without veil) and
 ``--target-command``/``--target-url`` (with veil), ``--payloads DIR``, and
 ``--proxy`` to also measure veil proxy against plain mitmdump in front of the
@@ -48,6 +53,7 @@ import httpx
 
 from loadtests.budgets import Budgets, check_budget, load_budgets
 from loadtests.cpu import session_cpu_seconds
+from loadtests.pool import ENV_POOL, ENV_ROUND, Pool, plan_slots, slots_per_round, write_pool
 from loadtests.processes import RunError, Server, run_bounded, stop
 from loadtests.report import Verdict, budget_table, cpu_table, plot, requests_table, rounds_table, unsteady_notes
 from loadtests.scenario import Scenario, builtin_scenario, load_user_scenario
@@ -91,6 +97,9 @@ def build_parser(prog: str) -> argparse.ArgumentParser:
     ap.add_argument("--smoke", action="store_true",
                     help="a short run (1 round of 4 s per configuration at 50 req/s): checks the suites end to end; "
                          "budget breaches are printed but do not fail it")
+    ap.add_argument("--fresh", action="store_true",
+                    help="every request a body no server has had before, with PII values that never repeat, "
+                         "so veil's caches see first-seen values (default: the same seeded body for each request)")
     ap.add_argument("--rounds", type=_bounded(int, 1, 20), help="rounds (A B A B ...); default 5, --smoke 1")
     ap.add_argument("--duration", type=_bounded(int, 2, 600), metavar="S",
                     help="seconds of load per configuration per round; default 15, --smoke 4")
@@ -125,6 +134,7 @@ def build_parser(prog: str) -> argparse.ArgumentParser:
 @dataclass(frozen=True)
 class Settings:
     smoke: bool
+    fresh: bool
     rounds: int
     duration: int
     warmup: float
@@ -138,6 +148,7 @@ def settings_from(args: argparse.Namespace, budgets: Budgets) -> Settings:
     users = max(1, math.ceil(rate / USER_RATE))
     return Settings(
         smoke=smoke,
+        fresh=bool(args.fresh),
         rounds=int(args.rounds or (1 if smoke else 5)),
         duration=int(args.duration or (4 if smoke else 15)),
         warmup=float(args.warmup if args.warmup is not None else (1.0 if smoke else 3.0)),
@@ -147,8 +158,8 @@ def settings_from(args: argparse.Namespace, budgets: Budgets) -> Settings:
 
 
 def run_locust(t: Target, settings: Settings, scenario_path: Path, samples_path: Path, log: Path,
-               workdir: Path) -> None:
-    env = {**base_env(drop_policy=True),
+               workdir: Path, pool_env: dict[str, str]) -> None:
+    env = {**base_env(drop_policy=True), **pool_env,
            "VEIL_LOADTEST_SCENARIO": str(scenario_path),
            "VEIL_LOADTEST_SAMPLES": str(samples_path),
            "VEIL_LOADTEST_CHECK_LEAKS": "1" if t.veil else "0",
@@ -214,10 +225,11 @@ def _version(dist: str) -> str:
         return "-"
 
 
-def header(settings: Settings, loaded: list[Target], budgets: Budgets, args: argparse.Namespace) -> list[str]:
+def header(settings: Settings, loaded: list[Target], budgets: Budgets, args: argparse.Namespace,
+           scenario: Scenario, pool: Pool | None) -> list[str]:
     versions = ", ".join(f"{d} {_version(d)}" for d in
                          ("veil", "locust", "uvicorn", "fastapi", "gunicorn", "flask", "mitmproxy"))
-    mode = "--smoke" if settings.smoke else "full run"
+    mode = ("--smoke" if settings.smoke else "full run") + (", --fresh" if settings.fresh else "")
     lines = [
         f"# veil load test ({mode})",
         "",
@@ -230,6 +242,10 @@ def header(settings: Settings, loaded: list[Target], budgets: Budgets, args: arg
         f"each run dropped",
         f"- order per round: {' '.join(t.name for t in loaded)}",
         f"- policy: {args.policy or 'built-in default'}; seed {args.seed}; budgets: {budgets.source}",
+        "- bodies: " + (f"fresh: every request a pool entry no server had before, in the same order for every "
+                        f"configuration; {pool.describe(scenario)}" if pool else
+                        "the same seeded body for each request, so veil's digest-keyed caches are warm "
+                        "(--fresh for first-seen values)"),
     ]
     if not settings.smoke and abs(settings.rate - budgets.rate) > 1e-9:
         lines.append(f"- NOTE: the budgets are stated at {budgets.rate:g} req/s; this run offered {settings.rate:g}")
@@ -241,6 +257,9 @@ def run(args: argparse.Namespace) -> int:
     budgets = load_budgets(args.budgets, KNOWN_CONFIGS)
     settings = settings_from(args, budgets)
     own = any((args.baseline_command, args.baseline_url, args.target_command, args.target_url))
+    if own and args.fresh:
+        raise ValueError("--fresh needs the bundled apps (they serve the pool by ?k=); "
+                         "for your own app, put distinct bodies in --payloads")
     if own:
         if args.payloads is None:
             raise ValueError("your own app needs --payloads DIR (what to send, what must not leak)")
@@ -266,10 +285,22 @@ def run(args: argparse.Namespace) -> int:
     locust_notes: set[str] = set()
     probe_problems: list[str] = []
     probe_notes: list[str] = []
+    pool: Pool | None = None
     try:
+        if settings.fresh:
+            made = time.monotonic()
+            slots = plan_slots(scenario, settings.rounds,
+                               slots_per_round(settings.rate, settings.duration, settings.users), args.seed)
+            try:
+                pool = write_pool(Path(tmp.name) / "pool", scenario, slots, args.seed)
+            except RuntimeError as exc:  # bench/payloads.py seeded values fresh.py cannot replace
+                raise RunError(f"--fresh: {exc}") from exc
+            for t in to_start:
+                t.env[ENV_POOL] = str(pool.directory)
+            print(f"fresh pool: {pool.describe(scenario)}, made in {time.monotonic() - made:.1f} s", file=sys.stderr)
         print("starting: " + ", ".join(t.name for t in to_start), file=sys.stderr)
         start_all(to_start, servers, workdir, scenario, args.seed, args.policy, lenient=own)
-        probe_problems, probe_notes = probe(loaded, scenario)
+        probe_problems, probe_notes = probe(loaded, pool.probe if pool else scenario)
         for round_no in range(1, settings.rounds + 1):
             for t in loaded:
                 stem = f"{t.name.replace('+', '-')}-r{round_no}"
@@ -277,7 +308,8 @@ def run(args: argparse.Namespace) -> int:
                 path.unlink(missing_ok=True)
                 sessions = server_sessions(t, servers)
                 cpu_before = _cpu_now(sessions)
-                run_locust(t, settings, scenario_path, path, log, workdir)
+                pool_env = {ENV_POOL: str(pool.directory), ENV_ROUND: str(round_no)} if pool else {}
+                run_locust(t, settings, scenario_path, path, log, workdir, pool_env)
                 cpu_after = _cpu_now(sessions)
                 samples[t.name].add_cpu(None if cpu_before is None or cpu_after is None else cpu_after - cpu_before)
                 samples[t.name].add_file(path, settings.warmup)
@@ -296,7 +328,7 @@ def run(args: argparse.Namespace) -> int:
     odd_exits = {k: v for k, v in codes.items() if v not in (0, -15)}
 
     verdicts = verdicts_for(budgets, samples, names)
-    out = header(settings, loaded, budgets, args)
+    out = header(settings, loaded, budgets, args, scenario, pool)
     out += ["", "## Budgets", "", *budget_table(verdicts, gated=not settings.smoke)]
     out += ["", "Latencies in ms (p50 / p95 / p99), exact per-request times from the locustfile, all rounds merged. "
             "Overhead = config - baseline at the same percentile (and as % of the baseline, and the ratio). "
@@ -319,6 +351,8 @@ def run(args: argparse.Namespace) -> int:
         out.append(f"  failed: {name}: {reason} (x{n})")
     out += [f"PROBLEM before the load: {p}" for p in probe_problems]
     out += [f"note: {n}" for n in sorted(set(probe_notes)) + sorted(locust_notes) + unsteady_notes(samples, names)]
+    out += [f"note: the fresh pool of {name} reached its cap: some of its entries were sent twice"
+            for name in (pool.slots.wrapped if pool else ())]
     if odd_exits:
         out.append("exit codes after SIGTERM: " + ", ".join(f"{k} {v}" for k, v in odd_exits.items()))
     if args.plot:

@@ -30,6 +30,7 @@ class RequestSpec:
     content_type: str = ""
     leak_substrings: tuple[str, ...] = ()  # raw substrings (free text)
     leak_values: tuple[str, ...] = ()  # whole values under sensitive keys (JSON string literals)
+    payload: str = ""  # the bundled apps' body it carries ("10KB/realistic", "ndjson", "sse"): what --fresh varies
 
     def __repr__(self) -> str:  # never the seeded values
         return f"RequestSpec({self.name!r}, weight={self.weight}, {len(self.body)} B body)"
@@ -52,6 +53,7 @@ class Scenario:
                 "name": r.name, "method": r.method, "path": r.path, "weight": r.weight,
                 "body": base64.b64encode(r.body).decode(), "content_type": r.content_type,
                 "leak_substrings": list(r.leak_substrings), "leak_values": list(r.leak_values),
+                "payload": r.payload,
             } for r in self.requests],
         })
 
@@ -63,6 +65,7 @@ class Scenario:
                 name=r["name"], method=r["method"], path=r["path"], weight=int(r["weight"]),
                 body=base64.b64decode(r["body"]), content_type=r["content_type"],
                 leak_substrings=tuple(r["leak_substrings"]), leak_values=tuple(r["leak_values"]),
+                payload=r.get("payload", ""),
             ) for r in data["requests"]),
             ready_path=data["ready_path"],
             budgeted=tuple(data["budgeted"]),
@@ -96,10 +99,10 @@ def builtin_scenario(seed: int) -> Scenario:
         else:
             name, path, body, ctype = f"POST /echo {size} {variant}", "/echo", p.body, JSON
         requests.append(RequestSpec(name, method, path, weight, body, ctype,
-                                    tuple(p.pii_substrings), tuple(p.pii_values)))
+                                    tuple(p.pii_substrings), tuple(p.pii_values), f"{size}/{variant}"))
     for p, path in ((ndjson_payload(seed), "/ndjson"), (sse_payload(seed), "/sse")):
         requests.append(RequestSpec(f"GET {path}", "GET", path, STREAM_WEIGHT, b"", "",
-                                    tuple(p.pii_substrings), tuple(p.pii_values)))
+                                    tuple(p.pii_substrings), tuple(p.pii_values), path.lstrip("/")))
     return Scenario(tuple(requests), ready_path="/health")
 
 

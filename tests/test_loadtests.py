@@ -1,4 +1,4 @@
-"""loadtests/ without Locust: budgets files, percentiles, PASS/BREACH decisions, the leak check."""
+"""loadtests/ without Locust: budgets files, percentiles, PASS/BREACH decisions, the leak check, --fresh's pool."""
 
 from __future__ import annotations
 
@@ -13,10 +13,12 @@ import pytest
 
 from loadtests.budgets import Budget, Limit, check_budget, load_budgets, parse_budgets
 from loadtests.cpu import TICKS, session_cpu_seconds
+from loadtests.fresh import FreshValues
 from loadtests.leaks import LeakChecker
 from loadtests.payloads import json_payloads, ndjson_payload, sse_payload
+from loadtests.pool import ENV_POOL, Pool, RoundPlan, entry_request, plan_slots, served_bodies, write_pool
 from loadtests.report import budget_table, cpu_table, unsteady_notes
-from loadtests.runner import build_parser, settings_from, verdicts_for
+from loadtests.runner import build_parser, main, settings_from, verdicts_for
 from loadtests.targets import KNOWN_CONFIGS
 from loadtests.scenario import Scenario, builtin_scenario, load_user_scenario
 from loadtests.stats import Samples, Summary, percentile, summarize
@@ -425,3 +427,181 @@ def test_veil_loadtest_outside_a_checkout_says_where_to_run_it(
     monkeypatch.chdir(tmp_path)
     assert main(["loadtest", "--smoke"]) == 2
     assert "run it from a veil checkout (the loadtests/ folder), or use python -m loadtests" in capsys.readouterr().err
+
+
+# -- --fresh: the pool ----------------------------------------------------------------------------
+
+POOL_ROUNDS, POOL_SLOTS = 2, 40  # small: every request kind gets a few entries
+
+
+@pytest.fixture(scope="module")
+def pool(tmp_path_factory: pytest.TempPathFactory) -> Pool:
+    scenario = builtin_scenario(SEED)
+    slots = plan_slots(scenario, POOL_ROUNDS, POOL_SLOTS, SEED)
+    return write_pool(tmp_path_factory.mktemp("pool"), scenario, slots, SEED)
+
+
+def _entries(pool: Pool) -> Iterator[tuple[int, int, bytes]]:
+    """(request index, entry, body) of every entry of every request's pool."""
+    scenario = builtin_scenario(SEED)
+    served = served_bodies(pool.directory)
+    sent = RoundPlan(pool.directory, 1, check_leaks=False).bodies
+    for k, spec in enumerate(scenario.requests):
+        bodies = served[spec.path] if spec.method == "GET" else sent[k]
+        assert len(bodies) == pool.slots.sizes[k]
+        for entry, body in enumerate(bodies):
+            yield k, entry, body
+
+
+def test_fresh_pool_bodies_are_distinct_and_no_seeded_value_repeats(pool: Pool) -> None:
+    """Across entries and request kinds; and none is a value of the fixed (warm) bodies."""
+    plan = RoundPlan(pool.directory, 1, check_leaks=True)
+    bodies = [body for _, _, body in _entries(pool)]
+    assert len(set(bodies)) == len(bodies) == sum(pool.slots.sizes)
+    seen: set[str] = set()
+    for k, entry, _ in _entries(pool):
+        substrings, values = plan._leaks[k][entry]
+        own = set(substrings) | set(values)
+        assert not own & seen
+        seen |= own
+    warm = {v for spec in builtin_scenario(SEED).requests for v in spec.leak_substrings + spec.leak_values}
+    assert len(seen) > 500 and not seen & warm
+
+
+def test_fresh_bodies_keep_the_shape_and_size_of_the_fixed_ones(pool: Pool) -> None:
+    import json
+
+    fixed = json_payloads(SEED)[("10KB", "realistic")]
+    entry = served_bodies(pool.directory)["/json/10KB/realistic"][1]
+    assert set(json.loads(entry)) == set(json.loads(fixed.body))
+    assert 0.9 < len(entry) / len(fixed.body) < 1.2
+
+
+def test_every_fresh_value_is_found_in_its_body_and_redacted_by_veil(pool: Pool) -> None:
+    """Fresh values are valid for veil's detectors: none survives the default policy."""
+    import veil
+
+    plan = RoundPlan(pool.directory, 1, check_leaks=True)
+    ctypes = {"ndjson": "application/x-ndjson", "sse": "text/event-stream"}
+    scenario = builtin_scenario(SEED)
+    for k, entry, body in _entries(pool):
+        checker = plan.checker(k, entry)
+        assert checker is not None and checker.count(body) == len(checker)
+        ctype = ctypes.get(scenario.requests[k].payload, "application/json")
+        redacted = veil.default_plan().redact_body(body, ctype, veil.Route("response")).output
+        assert checker.count(redacted) == 0, (scenario.requests[k].name, entry)
+
+
+def test_each_response_is_checked_against_its_own_entrys_values(pool: Pool) -> None:
+    import veil
+
+    plan = RoundPlan(pool.directory, 1, check_leaks=True)
+    k = next(i for i, r in enumerate(builtin_scenario(SEED).requests) if r.name == "GET /json/10KB/realistic")
+    bodies = served_bodies(pool.directory)["/json/10KB/realistic"]
+    own, other = plan.checker(k, 1), plan.checker(k, 2)
+    assert own is not None and other is not None
+    redacted = veil.default_plan().redact_body(bodies[1], "application/json", veil.Route("response")).output
+    assert own.count(redacted) == 0
+    substrings, values = plan._leaks[k][1]
+    leaking = redacted[:-1] + b',"leak":' + json_dumps(values[0]) + b"}"
+    assert own.count(leaking) == 1  # one of its own values came back: a failed request
+    assert other.count(bodies[1]) == 0  # another entry's values are not this response's
+    assert RoundPlan(pool.directory, 1, check_leaks=False).checker(k, 1) is None  # baselines: status only
+
+
+def json_dumps(value: str) -> bytes:
+    import json
+
+    return json.dumps(value).encode()
+
+
+def test_slots_give_every_configuration_the_same_entries_in_the_same_order(pool: Pool) -> None:
+    scenario = builtin_scenario(SEED)
+    again = plan_slots(scenario, POOL_ROUNDS, POOL_SLOTS, SEED)
+    assert again == pool.slots  # the baseline's Locust run and the target's read the same plan
+    assert len(pool.slots.order) == POOL_ROUNDS * POOL_SLOTS
+    taken = [(k, e) for k, e in pool.slots.order]
+    assert len(set(taken)) == len(taken)  # no entry twice, in any round
+    assert all(e >= 1 for _, e in taken)  # entry 0 is the probe's
+    assert {k for k, _ in taken} == set(range(len(scenario.requests)))
+    second = RoundPlan(pool.directory, 2, check_leaks=False)
+    assert [second.slot(n) for n in range(POOL_SLOTS)] == list(pool.slots.order[POOL_SLOTS:])
+    k, entry = second.slot(0)
+    path, body = entry_request(scenario.requests[k], entry, second.bodies.get(k))
+    assert (path, body == b"") in ((f"{scenario.requests[k].path}?k={entry}", True), ("/echo", False))
+
+
+def test_a_pool_at_its_cap_takes_entries_again_and_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    import loadtests.pool
+
+    monkeypatch.setattr(loadtests.pool, "MAX_POOL_BYTES", 4 * 100_000)  # 100 KB pools: 4 entries, 10 KB: 40
+    scenario = builtin_scenario(SEED)
+    slots = plan_slots(scenario, 1, 400, SEED)
+    for k, spec in enumerate(scenario.requests):
+        cap = loadtests.pool.entry_cap(spec.payload)
+        taken = [e for i, e in slots.order if i == k]
+        assert set(taken) <= set(range(1, cap)) and slots.sizes[k] == min(len(taken), cap - 1) + 1
+        assert (spec.name in slots.wrapped) == (len(taken) > cap - 1)
+    assert "GET /json/100KB/realistic" in slots.wrapped
+
+
+def test_probe_uses_entry_zero_of_each_pool(pool: Pool) -> None:
+    served = served_bodies(pool.directory)
+    for spec in pool.probe.requests:
+        if spec.method == "GET":
+            assert spec.path.endswith("?k=0") and not spec.body
+        else:
+            assert spec.body and spec.path == "/echo"
+        assert spec.leak_substrings or spec.leak_values or "pii_free" in spec.name
+    get = next(r for r in pool.probe.requests if r.name == "GET /json/10KB/realistic")
+    assert LeakChecker(get.leak_substrings, get.leak_values).count(served["/json/10KB/realistic"][0]) > 0
+
+
+def test_apps_serve_the_pool_entry_asked_for_by_k(pool: Pool, monkeypatch: pytest.MonkeyPatch) -> None:
+    import asyncio
+
+    import httpx
+    from flask import Flask
+
+    from loadtests.apps import create_asgi_app, create_wsgi_app
+
+    monkeypatch.setenv(ENV_POOL, str(pool.directory))
+    served = served_bodies(pool.directory)
+    paths = ("/json/10KB/realistic", "/json/1KB/pii_free", "/ndjson", "/sse")
+
+    urls = [(path, f"{path}?k={k}") for path in paths for k in (0, 1)]
+    missing = [f"{path}?k={len(served[path])}" for path in paths]  # past the last entry
+
+    async def asgi_get(urls: list[str]) -> list[httpx.Response]:
+        transport = httpx.ASGITransport(app=create_asgi_app())
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            return [await client.get(url) for url in urls]
+
+    asgi = asyncio.run(asgi_get([url for _, url in urls] + missing))
+    flask_app = create_wsgi_app()
+    assert isinstance(flask_app, Flask)
+    wsgi = flask_app.test_client()
+    expected = [served[path][int(url[-1])] for path, url in urls]
+    assert [r.content for r in asgi[:len(urls)]] == expected
+    assert [wsgi.get(url).data for _, url in urls] == expected
+    assert {r.status_code for r in asgi[len(urls):]} == {wsgi.get(url).status_code for url in missing} == {404}
+
+
+def test_fresh_values_refuse_a_kind_they_cannot_make() -> None:
+    with pytest.raises(ValueError, match="does not know the kind"):
+        FreshValues(1).like("not a pii value")
+
+
+def test_fresh_flag_composes_with_smoke() -> None:
+    budgets = parse_budgets(VALID, "b.yaml", KNOWN_CONFIGS)
+    fresh_smoke = settings_from(build_parser("t").parse_args(["--smoke", "--fresh"]), budgets)
+    assert fresh_smoke.fresh and fresh_smoke.smoke and fresh_smoke.rounds == 1 and fresh_smoke.duration <= 5
+    fresh_full = settings_from(build_parser("t").parse_args(["--fresh"]), budgets)
+    assert fresh_full.fresh and not fresh_full.smoke and fresh_full.rate == budgets.rate
+    assert not settings_from(build_parser("t").parse_args([]), budgets).fresh
+
+
+def test_fresh_refuses_your_own_app(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Its bodies come from the bundled apps' pool (served by ?k=): a usage error, exit 2."""
+    assert main(["--fresh", "--baseline-url", "http://127.0.0.1:9", "--payloads", str(tmp_path)]) == 2
+    assert "--fresh needs the bundled apps" in capsys.readouterr().err
