@@ -11,7 +11,6 @@ strings that hold a marker are decoded, by a JSON decoder.
 
 from __future__ import annotations
 
-import re
 import threading
 from functools import cache
 
@@ -25,24 +24,28 @@ class Undecidable(Exception):
     """The bytes alone cannot answer cheaply: parse the document instead."""
 
 
-_ESCAPE = re.compile(rb"\\.", re.DOTALL)
 ESCAPE_MARK = b"\x01"
-"""What stands for a backslash and the character after it in a masked body. A valid JSON
-string holds no raw control character, so in a masked body this byte marks escapes."""
+"""What stands for the backslash of an escape in a masked body. A valid JSON string holds
+no raw control character, so in a masked body this byte marks escapes."""
+_MARK2 = ESCAPE_MARK * 2
 
 
 def mask_escapes(body: bytes) -> bytes:
-    """``body`` (valid JSON) with every backslash pair (``\\n``, ``\\"``, ``\\\\``, the ``\\u``
-    of ``\\u0040``) replaced by two ``ESCAPE_MARK`` bytes; ``body`` itself if it has none.
+    """``body`` (valid JSON) with its escapes marked; ``body`` itself if it has none.
 
-    Offsets are kept, and what is left has no backslash and no escaped quote.
+    ``\\\\`` and ``\\"`` become two ``ESCAPE_MARK`` bytes, the backslash of any other
+    escape (``\\n``, ``\\/``, ``\\u0040``) one. Offsets are kept, and what is left has
+    no backslash and no escaped quote.
     What is left of a ``\\uXXXX`` escape (its hex digits) is never read as text:
     a string holding a mark is decoded from the original bytes (:func:`string_text`)
     and scanned whole, so an escape cannot hide a value from the detectors.
     """
     if b"\\" not in body:
         return body
-    return _ESCAPE.sub(ESCAPE_MARK * 2, body)
+    # Three replaces (each left to right, as a parser pairs backslashes) cost a third of
+    # one regex substitution: escaped backslashes first, then escaped quotes, then the
+    # backslash of every other escape (what follows it is a letter or a slash).
+    return body.replace(b"\\\\", _MARK2).replace(b'\\"', _MARK2).replace(b"\\", ESCAPE_MARK)
 
 
 def string_text(body: bytes, frame: bytes, s: int, e: int) -> str:
@@ -104,8 +107,11 @@ def depth_within(body: bytes, frame: bytes, limit: int) -> bool:
 
 
 def _few_openers(body: bytes, limit: int) -> bool:
-    """At most ``limit`` brackets open outside strings: no need to count levels."""
-    return body.translate(_AS_PARENS, _NOT_STRUCTURE).count(b"(") <= limit
+    """At most ``limit`` opening brackets in the whole body (strings too): no need to count levels.
+
+    Two ``count`` calls (memchr speed) instead of a translate: a third of the time on 10 KB.
+    """
+    return body.count(b"{") + body.count(b"[") <= limit
 
 
 def _within_by_parser(body: bytes, limit: int) -> bool:

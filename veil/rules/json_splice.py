@@ -131,7 +131,7 @@ def _cache_key(raw: bytes) -> bytes:
 
 class _Splice:
     __slots__ = (
-        "view", "body", "frame", "escaped", "full", "reduced", "gate", "edits", "records",
+        "view", "body", "frame", "escaped", "full", "reduced", "gate", "edits", "records", "pending",
         "_parents", "numbers", "qualified", "lookups",
     )
 
@@ -147,6 +147,8 @@ class _Splice:
         self.edits: list[tuple[int, int, bytes]] = []
         # (offset of the value, what it counts as, start, end): made into findings on first read.
         self.records: list[tuple[int, Count, int, int]] = []
+        # Value strings not seen before, decided together at the end: (s, e, text, digest).
+        self.pending: list[tuple[int, int, str, bytes]] = []
         self._parents: Parents | None = None
         self.numbers: dict[tuple[str, str], list[tuple[int, int, int]]] = {}
         self.qualified: bool | None = None
@@ -229,6 +231,8 @@ class _Splice:
                 continue
             self._value_string(s, e)
             pos = e + 1
+        if self.pending:
+            self._decide_pending()
         return self._finish()
 
     def _differs(self, vs: int, ve: int, out: bytes) -> bool:
@@ -243,54 +247,73 @@ class _Splice:
     # -- decide: value strings -----------------------------------------------------
 
     def _value_string(self, s: int, e: int) -> None:
-        """Scan the value string at [s, e) whole, its outcome remembered across bodies.
+        """Decide the value string at [s, e) whole, its outcome remembered across bodies.
 
         Without a context word in the string, the outcome depends only on its bytes
         (no detector left in the reduced set reads the field name): it is kept under
         a keyed digest, like the validators' verdicts, so a value seen before costs a
         lookup. An outcome holds the rewritten string and where its findings are:
         never a covered value in clear (one with a detect-mode hit is not kept).
+        Strings not seen before wait in ``pending``: one scan decides them all.
         """
         reduced = self.reduced
         if reduced is None:  # no detectors: a value string changes only under a covered key
             return
-        body = self.body
-        local = body[s:e]
+        local = self.body[s:e]
         key = digest(local)
-        cache = self.view.splice_strings
-        outcome: Any = cache.get(key)
-        text = None
+        outcome: Any = self.view.splice_strings.get(key)
         if outcome is None:
             text = self.text(s, e)
             gate = self.gate
             if text in self.view.allow_values:
-                outcome = _ALLOWED
+                store(self.view.splice_strings, key, _ALLOWED)
             elif gate is not None and gate.search(local if len(text) == e - s else text.encode("utf-8", "surrogatepass")) is not None:
-                outcome = _NEEDS_FIELD
+                store(self.view.splice_strings, key, _NEEDS_FIELD)
+                # A context word in the string: every detector may fire, with the field as context.
+                self._scan_whole(s, e, text, self._field_of(s, e))
             else:
-                hits = reduced.detectors.scan([text], [""])
-                new, made = reduced.rewrite(text, [(h.start, h.end, h.detector) for h in hits], self.view.allows)
-                if new is None:
-                    raise Undecidable  # every hit a drop: the walk removes the item
-                outcome = (orjson.dumps(new) if new != text else None,
-                           tuple((_count((entity, binding)), start, end) for entity, binding, start, end in made))
-                if any(not binding.enforced for _, binding, _, _ in made):
-                    # A detect-mode hit stays in the text in clear: used, never kept.
-                    key = b""
-            if key:
-                store(cache, key, outcome)
+                self.pending.append((s, e, text, key))
+            return
         if outcome is _ALLOWED:
             return
         if outcome is _NEEDS_FIELD:
-            # A context word in the string: every detector may fire, with the field as context.
-            self._scan_whole(s, e, text if text is not None else self.text(s, e), self._field_of(s, e))
+            self._scan_whole(s, e, self.text(s, e), self._field_of(s, e))
             return
+        self._apply(s, e, outcome)
+
+    def _apply(self, s: int, e: int, outcome: tuple[bytes | None, tuple[tuple[Count, int, int], ...]]) -> None:
         out, applied = outcome
         at = s - 1
         for count, start, end in applied:
             self.records.append((at, count, start, end))
         if out is not None:
             self.edits.append((at, e + 1, out))
+
+    def _decide_pending(self) -> None:
+        """Scan the value strings not seen before in one pass of the reduced detectors, then apply
+        and remember each outcome (a pass per string cost more than the scan itself)."""
+        pending = self.pending
+        reduced = self.reduced
+        assert reduced is not None
+        spans: list[list[tuple[int, int, int]]] = [[] for _ in pending]
+        for hit in reduced.detectors.scan([p[2] for p in pending], [""] * len(pending)):
+            spans[hit.index].append((hit.start, hit.end, hit.detector))
+        cache = self.view.splice_strings
+        allows = self.view.allows
+        for (s, e, text, key), found in zip(pending, spans):
+            if not found:
+                outcome: tuple[bytes | None, tuple[tuple[Count, int, int], ...]] = (None, ())
+                store(cache, key, outcome)
+                continue
+            new, made = reduced.rewrite(text, found, allows)
+            if new is None:
+                raise Undecidable  # every hit a drop: the walk removes the item
+            outcome = (orjson.dumps(new) if new != text else None,
+                       tuple((_count((entity, binding)), start, end) for entity, binding, start, end in made))
+            # A detect-mode hit stays in the text in clear: used, never kept.
+            if all(binding.enforced for _, binding, _, _ in made):
+                store(cache, key, outcome)
+            self._apply(s, e, outcome)
 
     def _field_of(self, s: int, e: int) -> str:
         """The field name holding the value string at [s, e): its key, or "" in a list."""
