@@ -96,7 +96,7 @@ class ResponseStream:
         return body + b"\n"  # output so far always ends at a line boundary
 
     def _observe(self) -> None:
-        report = Report(tuple(self.lines.findings), self.lines.changed or bool(self.restore and self.restore.restored))
+        report = Report.from_counts(self.lines.counts, self.lines.changed or bool(self.restore and self.restore.restored))
         outcome = "error" if self.failed else ("rewritten" if report.changed else "unchanged")
         self.options.observer.observe(
             adapter="proxy", direction=self.direction, outcome=outcome, report=report,

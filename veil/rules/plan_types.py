@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import FrozenInstanceError, dataclass, field
 
 
@@ -113,18 +113,23 @@ class Report:
     findings (metrics) or ignore them, and making a :class:`Finding` per value
     was a sixth of the engine's time on PII-dense bodies. They are made on the
     first read of ``findings``; ``counts`` never needs them.
+
+    A stream's report is made :meth:`from_counts`: it keeps one number per
+    (type, rule, action, mode), whatever the stream's length, and no findings.
     """
 
-    __slots__ = ("_findings", "_keys", "_make", "changed")
+    __slots__ = ("_findings", "_keys", "_make", "_counts", "changed")
     _findings: tuple[Finding, ...] | None
     _keys: list[tuple[str, str, str, str]] | None
     _make: Callable[[], tuple[Finding, ...]] | None
+    _counts: Counter[tuple[str, str, str, str]] | None
     changed: bool
 
     def __init__(self, findings: tuple[Finding, ...] = (), changed: bool = False) -> None:
         object.__setattr__(self, "_findings", findings)
         object.__setattr__(self, "_keys", None)
         object.__setattr__(self, "_make", None)
+        object.__setattr__(self, "_counts", None)
         object.__setattr__(self, "changed", changed)
 
     @classmethod
@@ -139,7 +144,24 @@ class Report:
         set_(report, "_findings", None)
         set_(report, "_keys", keys)
         set_(report, "_make", make)
+        set_(report, "_counts", None)
         set_(report, "changed", changed)
+        return report
+
+    @classmethod
+    def from_counts(cls, counts: Mapping[tuple[str, str, str, str], int], changed: bool) -> "Report":
+        """A report that holds only ``counts`` (copied), keyed as :meth:`counts` returns them.
+
+        For a stream, whose findings are counted as its lines pass and then let go:
+        its size depends on the plan (how many keys), not on how much was read.
+        ``findings`` is empty: a counted report has no paths or offsets to give,
+        so read ``counts()``. Equal only to a counted report with the same counts
+        and ``changed``; with no counts it is a plain empty report.
+        """
+        counted = Counter({key: n for key, n in counts.items() if n > 0})
+        report = cls((), changed)
+        if counted:
+            object.__setattr__(report, "_counts", counted)
         return report
 
     @property
@@ -154,11 +176,16 @@ class Report:
 
     def counts(self) -> Counter[tuple[str, str, str, str]]:
         """Findings counted by (type, rule, action, mode): safe for metrics labels."""
+        if self._counts is not None:
+            return Counter(self._counts)  # a copy: the report stays as it was made
         if self._keys is not None:
             return Counter(self._keys)
         return Counter((f.type, f.rule, f.action, f.mode) for f in self.findings)
 
     def merge(self, other: "Report") -> "Report":
+        """Both reports' findings; counted if either is (the other's findings are then counted too)."""
+        if self._counts is not None or other._counts is not None:
+            return Report.from_counts(self.counts() + other.counts(), self.changed or other.changed)
         return Report(self.findings + other.findings, self.changed or other.changed)
 
     def __setattr__(self, name: str, value: object) -> None:
@@ -170,12 +197,18 @@ class Report:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Report):
             return NotImplemented
+        if self._counts is not None or other._counts is not None:
+            return (self._counts, self.changed) == (other._counts, other.changed)
         return (self.findings, self.changed) == (other.findings, other.changed)
 
     def __hash__(self) -> int:
+        if self._counts is not None:
+            return hash((frozenset(self._counts.items()), self.changed))
         return hash((self.findings, self.changed))
 
     def __repr__(self) -> str:
+        if self._counts is not None:
+            return f"Report(counts={dict(self._counts)!r}, changed={self.changed!r})"
         return f"Report(findings={self.findings!r}, changed={self.changed!r})"
 
 

@@ -3,14 +3,18 @@
 Chunks are cut anywhere by the transport; a line is redacted only once it is
 complete, so a value split across two chunks is still seen whole. Memory is
 bounded by the longest line: a line longer than ``max_line_bytes`` is an error
-(fail closed), never passed through unread.
+(fail closed), never passed through unread. What a stream found is kept as counts
+(one per type, rule, action and mode), so an endless stream's report does not grow,
+and no line's bytes outlive the call that redacted it.
 """
 
 from __future__ import annotations
 
+from collections import Counter
+
 from veil.errors import RedactionError
 from veil.rules.plan import Plan
-from veil.rules.plan_types import Finding, Route
+from veil.rules.plan_types import Report, Route
 
 
 def split_line(line: bytes, kind: str) -> tuple[bytes, bytes, bytes] | None:
@@ -37,6 +41,11 @@ class LineRedactor:
 
     ``kind`` is ``ndjson`` (each line is a JSON document), ``sse`` (``data:``
     lines hold JSON or text; other fields pass unchanged) or ``text``.
+
+    ``counts`` holds the findings so far by (type, rule, action, mode), as
+    :meth:`Report.counts` keys them; ``changed`` is whether any line was rewritten.
+    :meth:`report` gives both as a :class:`Report`. Individual findings (paths,
+    offsets) are not kept: a stream may be endless.
     """
 
     def __init__(self, plan: Plan, route: Route, kind: str, max_line_bytes: int | None = None) -> None:
@@ -44,7 +53,7 @@ class LineRedactor:
         self.route = route
         self.kind = kind
         self.max_line_bytes = max_line_bytes or plan.limits.max_body_bytes
-        self.findings: list[Finding] = []
+        self.counts: Counter[tuple[str, str, str, str]] = Counter()
         self.changed = False
         self._carry = b""
 
@@ -54,6 +63,10 @@ class LineRedactor:
         passthrough`` an adapter that fails on a chunk delivers ``unsent + chunk`` (taken
         before the ``feed``) and then the rest of the stream as it comes."""
         return self._carry
+
+    def report(self) -> Report:
+        """The stream so far, counted: see :meth:`Report.from_counts` (its ``findings`` is empty)."""
+        return Report.from_counts(self.counts, self.changed)
 
     def feed(self, chunk: bytes) -> bytes:
         data = self._carry + chunk
@@ -93,6 +106,8 @@ class LineRedactor:
                 raise
             # An SSE data line that only looks like JSON ("[DONE]") is text.
             result = self.plan.redact_body(payload, "text/plain", self.route)
-        self.findings.extend(result.report.findings)
+        # Only the counts are kept: the line's report may hold a closure over the
+        # line's bytes (findings made on demand), and goes when this call returns.
+        self.counts.update(result.report.counts())
         self.changed = self.changed or result.report.changed
         return result.output
