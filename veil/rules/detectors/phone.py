@@ -25,6 +25,14 @@ from __future__ import annotations
 import phonenumbers
 
 from veil.rules.detectors.base import DetectorSpec
+from veil.rules.detectors.phone_fast import (
+    DIGITS_ONLY,
+    MAX_LENGTH,
+    SHAPE,
+    Verdict,
+    decide_international,
+    decide_national,
+)
 from veil.rules.detectors.verdicts import remembered
 
 TRUNK_REGIONS: tuple[str, ...] = ("GB", "DE", "FR", "NL", "AU", "IN")
@@ -37,11 +45,43 @@ _MIN_NATIONAL_DIGITS = 9  # below this, dates like 01-31-2024 and short codes pa
 
 
 def _valid_in(text: str, region: str | None) -> bool:
+    """The library's own answer: parse, then is_valid_number, and no extension."""
     try:
         number = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException:
         return False
     return bool(phonenumbers.is_valid_number(number)) and not number.extension
+
+
+def _regions_for(digits: str) -> tuple[str, ...]:
+    """The regions a national candidate is tried in, by its digits (9 or more)."""
+    if digits.startswith("0"):
+        return TRUNK_REGIONS
+    if len(digits) == 10 or (len(digits) == 11 and digits.startswith("1")):
+        return NANP_REGIONS + (("IN",) if len(digits) == 10 and digits[0] in "6789" else ())
+    return ()
+
+
+def _is_phone_number_by_library(candidate: str) -> bool:
+    """The reference: every region tried with ``phonenumbers.parse`` (tens of µs each).
+
+    ``is_phone_number`` must give the same verdict for every string; it
+    falls back to this for shapes its fast path does not model.
+    """
+    if not candidate.isascii():
+        return False
+    if candidate.startswith("+"):
+        return _valid_in(candidate, None)
+    digits = "".join(ch for ch in candidate if ch.isdigit())
+    if len(digits) < _MIN_NATIONAL_DIGITS:
+        return False
+    return any(_valid_in(candidate, region) for region in _regions_for(digits))
+
+
+def _settle(verdict: Verdict, candidate: str, region: str | None) -> bool:
+    if verdict is Verdict.UNDECIDED:
+        return _valid_in(candidate, region)
+    return verdict is Verdict.VALID
 
 
 def is_phone_number(candidate: str) -> bool:
@@ -52,21 +92,26 @@ def is_phone_number(candidate: str) -> bool:
     starting with 1, mean NANP (``NANP_REGIONS``); 10 digits starting 6-9 may
     also be an Indian mobile. Regions that accept numbers without a trunk
     prefix of any length (DE, IT) are never tried for prefix-less digits.
+
+    Candidates shaped like the pattern's (digits and separators, at most one
+    leading '+') are decided by :mod:`phone_fast`, which replays parse and
+    is_valid_number on phonenumbers' metadata in a few µs; anything else, and
+    the few steps the replay does not model, go to phonenumbers itself, with
+    the same verdicts either way (issue #13).
+
+    >>> is_phone_number("+44 20 7946 0958"), is_phone_number("123-456-7890")
+    (True, False)
     """
     if not candidate.isascii():
         return False
+    if len(candidate) > MAX_LENGTH or not SHAPE.fullmatch(candidate):
+        return _is_phone_number_by_library(candidate)
+    digits = candidate.translate(DIGITS_ONLY)
     if candidate.startswith("+"):
-        return _valid_in(candidate, None)
-    digits = "".join(ch for ch in candidate if ch.isdigit())
+        return _settle(decide_international(digits), candidate, None)
     if len(digits) < _MIN_NATIONAL_DIGITS:
         return False
-    if digits.startswith("0"):
-        regions: tuple[str, ...] = TRUNK_REGIONS
-    elif len(digits) == 10 or (len(digits) == 11 and digits.startswith("1")):
-        regions = NANP_REGIONS + (("IN",) if len(digits) == 10 and digits[0] in "6789" else ())
-    else:
-        return False
-    return any(_valid_in(candidate, region) for region in regions)
+    return any(_settle(decide_national(digits, region), candidate, region) for region in _regions_for(digits))
 
 
 _INTL = r"\+[1-9]\d{0,3}(?:[ .\-]?(?:\(\d{1,4}\)|\d{1,5})){1,6}"
