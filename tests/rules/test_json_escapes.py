@@ -30,7 +30,7 @@ FIELD_NAMES_ONLY = compile_policy("version: 1\nrules:\n  - id: names\n    classi
 
 # Pieces that make an encoder write escapes: quotes, backslashes, control characters,
 # and text outside ASCII (a surrogate pair for the emoji when written as \u escapes).
-ESCAPY = ['"quoted"', "back\\slash", "line\nbreak", "tab\there", "\r\n", "\x00", "\u2028", "é", "日本", "😀", '\\"', "/"]
+ESCAPY = ['"quoted"', "back\\slash", "line\nbreak", "x\nORD-1234", "ORD-1234\n", '"ORD-1234"', "\nborn 1990-01-02", "tab\there", "\r\n", "\x00", "\u2028", "é", "日本", "😀", '\\"', "/"]
 SEPARATORS = [" ", "\n", '"', "\t", " \\ ", "é", "😀", "\u00a0"]
 
 

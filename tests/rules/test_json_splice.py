@@ -377,7 +377,7 @@ def test_dense_parent_lookups_hand_over_to_the_walk_with_the_same_result() -> No
     assert {p["name"] for p in out["products"]} == {"Mug"}
 
 
-def test_value_outcomes_are_remembered_by_digest_and_detect_hits_are_not_kept() -> None:
+def test_value_hits_are_remembered_by_digest_as_offsets_never_text() -> None:
     from veil.rules.detectors.verdicts import forget_verdicts
 
     plan = compile_policy(
@@ -387,14 +387,15 @@ def test_value_outcomes_are_remembered_by_digest_and_detect_hits_are_not_kept() 
     view = plan.view(None, "application/json")
     forget_verdicts()
     assert not view.splice_strings
-    body = b'{"a": "mail jane.roe@example.com now", "b": "call +44 20 7946 0958"}'
+    body = b'{"a": "mail jane.roe@example.com now", "b": "call +44 20 7946 0958", "c": "nothing here"}'
     first = plan.redact_body(body, "application/json")
     kept = dict(view.splice_strings)
-    assert len(kept) == 1  # the e-mail's string; the phone's (a detect hit, in clear) is not kept
-    for outcome in kept.values():
-        assert b"jane.roe" not in repr(outcome).encode() and b"7946" not in repr(outcome).encode()
+    assert sorted(kept.values()) == [((5, 21, 1),), ((5, 25, 0),)]  # (start, end, detector): no text of any kind
+    for key in kept:
+        assert len(key) == 16  # a keyed digest
     again = plan.redact_body(body, "application/json")
-    assert again.output == first.output == b'{"a": "mail [REDACTED:EMAIL] now", "b": "call +44 20 7946 0958"}'
+    assert again.output == first.output
+    assert again.output == b'{"a": "mail [REDACTED:EMAIL] now", "b": "call +44 20 7946 0958", "c": "nothing here"}'
     assert again.report == first.report
     forget_verdicts()
     assert not view.splice_strings

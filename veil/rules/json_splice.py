@@ -43,6 +43,7 @@ from __future__ import annotations
 import re
 from functools import partial
 from operator import itemgetter
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -79,7 +80,7 @@ Count = tuple[str, str, str, str]
 """What a finding is counted under: (type, rule, action, mode), as ``Report.counts`` keys it."""
 
 
-_ALLOWED = ("allowed",)  # outcomes of a value string besides (rewritten JSON or None, findings)
+_ALLOWED = ("allowed",)  # what a value string may be remembered as, besides its hits
 _NEEDS_FIELD = ("needs its field",)
 
 
@@ -229,8 +230,16 @@ class _Splice:
                         continue
                 pos = self._key_event(s, e, after + 1, info)
                 continue
-            self._value_string(s, e)
             pos = e + 1
+            text = None
+            if self.escaped and frame.find(ESCAPE_MARK, s, e) >= 0:
+                # The pass over the masked bytes cannot see through escapes: the same pass
+                # over the decoded text, quoted as an unescaped string would stand, decides
+                # whether the string needs a closer look (most escaped free text does not).
+                text = self.text(s, e)
+                if events is not None and events.search(b'"' + text.encode("utf-8", "surrogatepass") + b'"') is None:
+                    continue
+            self._value_string(s, e, text)
         if self.pending:
             self._decide_pending()
         return self._finish()
@@ -246,15 +255,15 @@ class _Splice:
 
     # -- decide: value strings -----------------------------------------------------
 
-    def _value_string(self, s: int, e: int) -> None:
-        """Decide the value string at [s, e) whole, its outcome remembered across bodies.
+    def _value_string(self, s: int, e: int, text: str | None = None) -> None:
+        """Decide the value string at [s, e) whole, its detector hits remembered across bodies.
 
-        Without a context word in the string, the outcome depends only on its bytes
-        (no detector left in the reduced set reads the field name): it is kept under
-        a keyed digest, like the validators' verdicts, so a value seen before costs a
-        lookup. An outcome holds the rewritten string and where its findings are:
-        never a covered value in clear (one with a detect-mode hit is not kept).
-        Strings not seen before wait in ``pending``: one scan decides them all.
+        Without a context word in the string, its hits depend only on its bytes (no
+        detector left in the reduced set reads the field name): they are kept under a
+        keyed digest, like the validators' verdicts, so a value seen before costs a
+        lookup. What is kept is offsets and detector numbers, never text: the string
+        is rewritten from the body each time. Strings not seen before wait in
+        ``pending``: one scan decides them all.
         """
         reduced = self.reduced
         if reduced is None:  # no detectors: a value string changes only under a covered key
@@ -263,7 +272,8 @@ class _Splice:
         key = digest(local)
         outcome: Any = self.view.splice_strings.get(key)
         if outcome is None:
-            text = self.text(s, e)
+            if text is None:
+                text = self.text(s, e)
             gate = self.gate
             if text in self.view.allow_values:
                 store(self.view.splice_strings, key, _ALLOWED)
@@ -274,24 +284,16 @@ class _Splice:
             else:
                 self.pending.append((s, e, text, key))
             return
-        if outcome is _ALLOWED:
+        if outcome is _ALLOWED or not outcome:  # allowed, or no hits
             return
         if outcome is _NEEDS_FIELD:
-            self._scan_whole(s, e, self.text(s, e), self._field_of(s, e))
+            self._scan_whole(s, e, text if text is not None else self.text(s, e), self._field_of(s, e))
             return
-        self._apply(s, e, outcome)
-
-    def _apply(self, s: int, e: int, outcome: tuple[bytes | None, tuple[tuple[Count, int, int], ...]]) -> None:
-        out, applied = outcome
-        at = s - 1
-        for count, start, end in applied:
-            self.records.append((at, count, start, end))
-        if out is not None:
-            self.edits.append((at, e + 1, out))
+        self._rewrite(s, e, outcome, reduced, text if text is not None else self.text(s, e))
 
     def _decide_pending(self) -> None:
         """Scan the value strings not seen before in one pass of the reduced detectors, then apply
-        and remember each outcome (a pass per string cost more than the scan itself)."""
+        and remember each one's hits (a pass per string cost more than the scan itself)."""
         pending = self.pending
         reduced = self.reduced
         assert reduced is not None
@@ -299,21 +301,10 @@ class _Splice:
         for hit in reduced.detectors.scan([p[2] for p in pending], [""] * len(pending)):
             spans[hit.index].append((hit.start, hit.end, hit.detector))
         cache = self.view.splice_strings
-        allows = self.view.allows
         for (s, e, text, key), found in zip(pending, spans):
-            if not found:
-                outcome: tuple[bytes | None, tuple[tuple[Count, int, int], ...]] = (None, ())
-                store(cache, key, outcome)
-                continue
-            new, made = reduced.rewrite(text, found, allows)
-            if new is None:
-                raise Undecidable  # every hit a drop: the walk removes the item
-            outcome = (orjson.dumps(new) if new != text else None,
-                       tuple((_count((entity, binding)), start, end) for entity, binding, start, end in made))
-            # A detect-mode hit stays in the text in clear: used, never kept.
-            if all(binding.enforced for _, binding, _, _ in made):
-                store(cache, key, outcome)
-            self._apply(s, e, outcome)
+            store(cache, key, tuple(found))
+            if found:
+                self._rewrite(s, e, found, reduced, text)
 
     def _field_of(self, s: int, e: int) -> str:
         """The field name holding the value string at [s, e): its key, or "" in a list."""
@@ -516,7 +507,7 @@ class _Splice:
 
     # -- rewrite ---------------------------------------------------------------------
 
-    def _rewrite(self, s: int, e: int, spans: list[tuple[int, int, int]], scope: ScanScope,
+    def _rewrite(self, s: int, e: int, spans: Sequence[tuple[int, int, int]], scope: ScanScope,
                  text: str, number: bool = False) -> None:
         """Apply detector hits in the string at [s, e) (or the number at [s, e)) whose text is ``text``."""
         new, applied = scope.rewrite(text, spans, self.view.allows)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import threading
 from typing import Any
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import orjson
@@ -52,7 +52,7 @@ class ScanScope:
     """Parallel to ``detectors.detectors``."""
 
     def rewrite(
-        self, text: str, spans: list[tuple[int, int, int]], allows: Callable[[str], bool]
+        self, text: str, spans: Sequence[tuple[int, int, int]], allows: Callable[[str], bool]
     ) -> tuple[str | None, list[Applied]]:
         """Apply the bindings to the detector hits ``(start, end, detector)`` in ``text``.
 
@@ -319,7 +319,7 @@ class View:
         self.splice_keys: dict[bytes, Any] = new_cache()
         """A key's bytes if shaped like a name, else their digest -> ``json_splice.KeyInfo``, kept across bodies."""
         self.splice_strings: dict[bytes, Any] = new_cache()
-        """Digest of a value string -> its outcome (``json_splice._Splice._value_string``)."""
+        """Digest of a value string -> its detector hits as offsets, never text (``json_splice._Splice._value_string``)."""
         self.splice_gate: Pattern | None = self._gate
         # Class -> what its enforced action writes for any string value (redact): made once.
         self.splice_placeholders: dict[str, bytes] = {
