@@ -12,9 +12,7 @@ Luhn, so long numeric ids that start with 2-6 can still be reported.
 
 from __future__ import annotations
 
-from stdnum import luhn
-
-from veil.rules.detectors._common import LEAD_NUMBER, is_ascii_digits, strip_separators
+from veil.rules.detectors._common import LEAD_NUMBER, is_ascii_digits, luhn_valid, strip_separators
 from veil.rules.detectors.base import DetectorSpec
 from veil.rules.detectors.verdicts import remembered
 
@@ -48,13 +46,13 @@ def is_card_number(candidate: str) -> bool:
         return False
     if len(set(digits)) == 1:
         return False
-    return _brand_accepts(digits) and luhn.is_valid(digits)
+    return _brand_accepts(digits) and luhn_valid(digits)
 
 
 def is_luhn(candidate: str) -> bool:
     """Digits (spaces and dashes ignored) that pass the Luhn checksum; for custom detectors."""
     digits = strip_separators(candidate)
-    return is_ascii_digits(digits) and len(digits) >= 2 and luhn.is_valid(digits)
+    return is_ascii_digits(digits) and len(digits) >= 2 and luhn_valid(digits)
 
 
 def _grouped(sep: str) -> str:

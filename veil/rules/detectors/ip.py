@@ -22,6 +22,11 @@ def is_ip_address(candidate: str) -> bool:
     """A valid IPv4 or IPv6 address (zone ids not included); IPv6 needs a decimal digit."""
     if not candidate.isascii():
         return False
+    if ":" not in candidate:
+        # Without a colon only IPv4 can parse: ipaddress's own rules for it (four parts of
+        # 1-3 digits, no leading zero, at most 255), in a fifth of its time.
+        parts = candidate.split(".")
+        return len(parts) == 4 and all(_is_octet(part) for part in parts)
     try:
         address = ipaddress.ip_address(candidate)
     except ValueError:
@@ -29,6 +34,10 @@ def is_ip_address(candidate: str) -> bool:
     if address.version == 6 and not any(ch.isdigit() for ch in candidate):
         return False
     return True
+
+
+def _is_octet(part: str) -> bool:
+    return 0 < len(part) <= 3 and part.isdigit() and (part == "0" or part[0] != "0") and int(part) <= 255
 
 
 _V4 = r"\d{1,3}(?:\.\d{1,3}){3}(?:\.\d+)*[0-9A-Za-z_]*"
