@@ -21,7 +21,7 @@ TOKEN = re.compile(rb'"[^"]*"|[{}\[\],:]|[^\s{}\[\],:"]+')
 def key_before(body: bytes, frame: bytes, colon: int) -> str:
     """The key whose ``:`` is at ``colon``."""
     ke = frame.rfind(b'"', 0, colon)
-    return string_text(body, frame, frame.rfind(b'"', 0, ke) + 1, ke)
+    return string_text(body, frame.rfind(b'"', 0, ke) + 1, ke)
 
 
 class Parents:
@@ -181,7 +181,7 @@ def _nodes(body: bytes, frame: bytes, wanted: set[int]) -> dict[int, PathNode]:
         else:
             top = stack[-1]
             if top[0] and top[3]:
-                top[2] = string_text(body, frame, start + 1, m.end() - 1)
+                top[2] = string_text(body, start + 1, m.end() - 1)
                 top[3] = False
             elif start in wanted:
                 out[start] = (top[1], top[2])

@@ -41,7 +41,9 @@ from the output body (never the input).
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from functools import partial
+from itertools import accumulate
 from operator import itemgetter
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -50,7 +52,7 @@ import orjson
 
 from veil.rules.detectors.verdicts import digest, store
 from veil.rules.json_bytes import (
-    ESCAPE_MARK, WS, Undecidable, depth_within, mask_escapes, skip_ws, skip_ws_back, string_text, valid_json,
+    WS, Undecidable, mask_escapes, skip_ws, skip_ws_back, string_text, valid_json, valid_within,
 )
 from veil.rules.json_paths import TOKEN, Parents, PathIndex, key_before
 from veil.rules.json_walk import BIG_NUMBER
@@ -73,7 +75,7 @@ _LOOKUP_BYTES = 512
 # they are; any other key (``jane@example.com``, free text) is held by its keyed digest.
 _IDENTIFIER_MAX = 64
 # In a masked body: a key holding an escape, and an object or a list as its value.
-_ESCAPED_HOLDER = re.compile(rb'\x01[^"]*"[ \t\r\n]*:[ \t\r\n]*[\[{]')
+_ESCAPED_HOLDER = re.compile(rb'[\x01\\][^"]*"[ \t\r\n]*:[ \t\r\n]*[\[{]')
 
 Cover = tuple[str, "Binding"]
 Count = tuple[str, str, str, str]
@@ -108,14 +110,10 @@ def splice_json(view: View, body: bytes) -> tuple[bytes, Report, bool] | None:
     so that the parser reports the error with its position)."""
     limits = view.limits
     start = skip_ws(body, 0)
-    if (
-        body[start : start + 1] not in (b"{", b"[")
-        or len(body) > limits.max_string_bytes
-        or not valid_json(body)
-    ):
+    if body[start : start + 1] not in (b"{", b"[") or len(body) > limits.max_string_bytes:
         return None
     frame = mask_escapes(body)
-    if not depth_within(body, frame, limits.max_depth):
+    if not valid_within(body, frame, limits.max_depth):
         return None
     try:
         return _Splice(view, body, frame).run()
@@ -141,7 +139,7 @@ class _Splice:
         self.body = body
         self.frame = frame
         """``body`` with its escapes masked (``body`` itself without any): read for structure."""
-        self.escaped = frame is not body
+        self.escaped = _BACKSLASH in body
         self.full: ScanScope | None = view.scope(view.everywhere) if view.everywhere else None
         self.reduced: ScanScope | None = view.splice_reduced
         self.gate = view.splice_gate
@@ -165,7 +163,7 @@ class _Splice:
     def text(self, s: int, e: int) -> str:
         """The text of the string whose content is at ``[s, e)``."""
         if self.escaped:
-            return string_text(self.body, self.frame, s, e)
+            return string_text(self.body, s, e)
         return self.body[s:e].decode("utf-8")
 
     # -- locate ----------------------------------------------------------------
@@ -187,6 +185,7 @@ class _Splice:
         open_values = not self.view.allow_values and self.view.allow_pattern is None
         # The next backslash: the string holding it is an event whatever the pass finds.
         escape = body.find(_BACKSLASH) if self.escaped else -1
+        escaped: list[tuple[int, int]] = []  # value strings holding an escape
         m: Any = None
         exhausted = events is None  # no event left after pos: only escapes remain
         while pos < n:
@@ -231,25 +230,57 @@ class _Splice:
                 pos = self._key_event(s, e, after + 1, info)
                 continue
             pos = e + 1
-            text = None
-            if self.escaped and frame.find(ESCAPE_MARK, s, e) >= 0:
-                # The pass over the masked bytes cannot see through escapes: the same pass
-                # over the decoded text, quoted as an unescaped string would stand, decides
-                # whether the string needs a closer look (most escaped free text does not).
-                text = self.text(s, e)
-                if events is not None and events.search(b'"' + text.encode("utf-8", "surrogatepass") + b'"') is None:
-                    continue
-            self._value_string(s, e, text)
+            if self.escaped and body.find(_BACKSLASH, s, e) >= 0:
+                escaped.append((s, e))  # read through its escapes below, with the others
+                continue
+            self._value_string(s, e)
+        if escaped:
+            self._escaped_values(escaped)
         if self.pending:
             self._decide_pending()
         return self._finish()
+
+    def _escaped_values(self, strings: list[tuple[int, int]]) -> None:
+        """Decide the value strings holding escapes: the pass over the body cannot see through
+        them, so the same events pattern runs over their decoded texts.
+
+        All of them are decoded by one parse, and searched in one buffer where each text
+        stands between quotes, as it would in a body written without escapes (the quotes
+        are string edges in the events pattern). A search resumes at the start of the text
+        after the one it found something in, so a match running on past a text's end never
+        hides the next text's. Only texts with an event are decided; most free text has none.
+        """
+        events = self.view.splice_events
+        body = self.body
+        try:
+            texts: list[str] = orjson.loads(b"[" + b",".join(body[s - 1 : e + 1] for s, e in strings) + b"]")
+        except orjson.JSONDecodeError:
+            raise Undecidable from None  # a lone surrogate escape: the walk's parser reports it
+        if events is None:
+            return
+        encoded = [t.encode("utf-8", "surrogatepass") for t in texts]
+        joined = b'"' + b'"'.join(encoded) + b'"'
+        # Where each text's opening quote stands: a match may start there (a detector's
+        # leading edge takes the quote), and belongs to the text after it.
+        opens = list(accumulate((len(t) + 1 for t in encoded), initial=0))
+        k = 0
+        while k < len(texts):
+            m = events.search(joined, opens[k])
+            if m is None:
+                break
+            k = bisect_right(opens, m.start()) - 1
+            if k >= len(texts):
+                break
+            s, e = strings[k]
+            self._value_string(s, e, texts[k])
+            k += 1
 
     def _differs(self, vs: int, ve: int, out: bytes) -> bool:
         """Whether the string with quotes at ``vs`` and ``ve`` holds other text than ``out`` (JSON)."""
         raw = self.body[vs : ve + 1]
         if raw == out:
             return False
-        if self.frame.find(ESCAPE_MARK, vs, ve) < 0:
+        if raw.find(_BACKSLASH) < 0:
             return True  # no escapes: equal bytes, equal text
         return bool(self.text(vs + 1, ve) != orjson.loads(out))
 
