@@ -176,6 +176,22 @@ def test_escaped_values_are_decoded_decided_and_rewritten(body: bytes, expected:
     assert orjson.loads(spliced[0]) == expected
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        rb'{"a": "\u004fRD-1234"}',  # a whole-string pattern, the string escaped
+        rb'{"x": "a\nb", "a": "\u004fRD-1234"}',  # the same after another escaped string
+        rb'{"x": "a\nb", "a": "\u004fRD-1234", "y": "c\td"}',  # and before a third
+        rb'["\n", "\u004fRD-1234", "\n"]',
+    ],
+)
+def test_a_pattern_anchored_at_the_start_of_an_escaped_string_is_found(body: bytes) -> None:
+    """Each escaped text is searched from its own opening quote, which a leading edge takes."""
+    out = orjson.loads(CUSTOM.redact_body(body, JSON).output)
+    strings = _strings(out)
+    assert "ORD-1234" not in strings and "[REDACTED:ORDER_REF]" in strings
+
+
 def test_untouched_escaped_strings_keep_their_bytes() -> None:
     body = rb'{"a": "caf\u00e9 \"ok\"\n", "b": "\/path", "email": "jane@example.com"}'
     out = default_plan().redact_body(body, JSON).output
@@ -205,6 +221,6 @@ def test_the_masked_copy_keeps_structure_at_the_same_offsets() -> None:
     body = rb'{"k": "a\"b\\", "u": "\u0040"}'
     frame = mask_escapes(body)
     assert len(frame) == len(body)
-    assert b"\\" not in frame
+    assert b'\\"' not in frame and b"\\\\" not in frame  # no escaped quote or backslash is left
     assert [i for i, c in enumerate(frame) if c == 0x22] == [1, 3, 6, 13, 16, 18, 21, 28]
     assert mask_escapes(b'{"a": 1}') == b'{"a": 1}'

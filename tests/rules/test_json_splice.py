@@ -429,3 +429,13 @@ def test_every_classified_key_is_an_event(key: str, parent: str | None) -> None:
         pattern = view._classified_keys()
         assert pattern is not None
         assert compile_re2(pattern).search(orjson.dumps({key: "x"})) is not None, (key, parent)
+
+
+def test_a_number_under_an_empty_key_takes_the_key_holding_its_object_as_context() -> None:
+    """As in the walk: an empty key says nothing, so the object's own key ("staff") is the context.
+    Found by the escape property tests; both paths differed before."""
+    body = orjson.dumps({"staff": {"alpha": None, "": 1000000}})
+    view = CUSTOM.view(None, "application/json")
+    spliced = splice_json(view, body)
+    assert spliced is not None
+    assert orjson.loads(spliced[0]) == {"staff": {"alpha": None, "": "[REDACTED:STAFF_NUM]"}}

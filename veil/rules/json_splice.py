@@ -525,6 +525,9 @@ class _Splice:
         before = skip_ws_back(body, ns - 1)
         if body[before] == _COLON:  # a member: its key is the context
             field = key_before(self.body, self.frame, before)
+            if not field:  # an empty key: as in the walk, the key holding the object
+                ke = body.rfind(b'"', 0, before)
+                field = self.parents().of_key(body.rfind(b'"', 0, ke)) or ""
         else:  # a list item: the key holding the list
             field = self.parents().of_item(ns) or ""
         memo_key = (text, field)
