@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 from tests.strategies import NEUTRAL_KEYS, NEUTRAL_WORDS, PII_VALUES
 from veil import compile_policy, default_plan
+from veil.errors import RedactionError
 from veil.rules.json_splice import splice_json
 from veil.rules.json_walk import redact_document
 from veil.rules.regex import compile_re2
@@ -439,3 +440,28 @@ def test_a_number_under_an_empty_key_takes_the_key_holding_its_object_as_context
     spliced = splice_json(view, body)
     assert spliced is not None
     assert orjson.loads(spliced[0]) == {"staff": {"alpha": None, "": "[REDACTED:STAFF_NUM]"}}
+
+
+@pytest.mark.parametrize("pad", [10, 5000])
+def test_a_body_of_several_values_is_refused_whatever_its_size(pad: int) -> None:
+    """Two values separated by a comma are not one document (a check that wraps the body in
+    arrays would have taken them for a list)."""
+    filler = b"x" * pad
+    for body in (b'{"a":"' + filler + b'"},{"email":"jane@example.com"}', b'{"a":"' + filler + b'"},"x\\n"'):
+        view = default_plan().view(None, "application/json")
+        assert splice_json(view, body) is None
+        with pytest.raises(RedactionError, match="invalid_json|not valid JSON"):
+            default_plan().redact_body(body, "application/json")
+
+
+@pytest.mark.parametrize("key", [b"078-05-1120", b"4111111111111111", b"AKIAIOSFODNN7EXAMPLE", b"GB82WEST12345698765432",
+                                 b"jane@example.com"])
+def test_keys_holding_a_finding_are_never_kept_in_clear(key: bytes) -> None:
+    from veil.rules.detectors.verdicts import forget_verdicts
+
+    plan = default_plan()
+    view = plan.view(None, "application/json")
+    forget_verdicts()
+    plan.redact_body(b'{"' + key + b'": "order 4111 1111 1111 1111"}', "application/json")
+    kept = list(view.splice_keys) + [k for k in view.scope(view.everywhere).detectors._decided]
+    assert not any(key in repr(k).encode() or key.decode() in repr(k) for k in kept)

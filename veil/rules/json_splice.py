@@ -52,7 +52,7 @@ import orjson
 
 from veil.rules.detectors.verdicts import digest, store
 from veil.rules.json_bytes import (
-    WS, Undecidable, mask_escapes, skip_ws, skip_ws_back, string_text, valid_json, valid_within,
+    WS, Undecidable, depth_within, mask_escapes, skip_ws, skip_ws_back, string_text, valid_json,
 )
 from veil.rules.json_paths import TOKEN, Parents, PathIndex, key_before
 from veil.rules.json_walk import BIG_NUMBER
@@ -63,7 +63,7 @@ if TYPE_CHECKING:
     from veil.rules.compiled import Binding
     from veil.rules.view import ScanScope, View
 
-__all__ = ["KeyInfo", "splice_json", "valid_json"]
+__all__ = ["KeyInfo", "splice_json"]
 
 _QUOTE = 0x22
 _COLON = 0x3A
@@ -71,8 +71,10 @@ _BACKSLASH = b"\\"
 # Parent lookups cost a backward scan each; past 16, more than one per 512 bytes means the walk is cheaper.
 _LOOKUPS_FREE = 16
 _LOOKUP_BYTES = 512
-# Keys of this shape are a schema's names, not payload text: the key cache holds them as
-# they are; any other key (``jane@example.com``, free text) is held by its keyed digest.
+# Keys of this shape (an ASCII letter, then letters, digits, '_' or '-') are a schema's
+# names, not payload text: the key cache holds them as they are; any other key
+# (``jane@example.com``, ``078-05-1120``, free text) by its keyed digest. A key a detector
+# finds something in is never kept at all (the body takes the walk).
 _IDENTIFIER_MAX = 64
 # In a masked body: a key holding an escape, and an object or a list as its value.
 _ESCAPED_HOLDER = re.compile(rb'[\x01\\][^"]*"[ \t\r\n]*:[ \t\r\n]*[\[{]')
@@ -87,7 +89,8 @@ _NEEDS_FIELD = ("needs its field",)
 
 
 class KeyInfo:
-    """What a key's own text says, kept per view across bodies (never the key's text)."""
+    """What a key's own text says, kept per view across bodies, under the key if it is
+    shaped like a name, else under its digest (``_cache_key``)."""
 
     __slots__ = ("count", "cover", "hits", "needle", "parent_matters", "placeholder")
 
@@ -110,10 +113,14 @@ def splice_json(view: View, body: bytes) -> tuple[bytes, Report, bool] | None:
     so that the parser reports the error with its position)."""
     limits = view.limits
     start = skip_ws(body, 0)
-    if body[start : start + 1] not in (b"{", b"[") or len(body) > limits.max_string_bytes:
+    if (
+        body[start : start + 1] not in (b"{", b"[")
+        or len(body) > limits.max_string_bytes
+        or not valid_json(body)
+    ):
         return None
     frame = mask_escapes(body)
-    if not valid_within(body, frame, limits.max_depth):
+    if not depth_within(body, frame, limits.max_depth):
         return None
     try:
         return _Splice(view, body, frame).run()
@@ -123,7 +130,7 @@ def splice_json(view: View, body: bytes) -> tuple[bytes, Report, bool] | None:
 
 def _cache_key(raw: bytes) -> bytes:
     """What the key cache files ``raw`` under: itself for a schema-like name, else its digest."""
-    if len(raw) <= _IDENTIFIER_MAX and raw.replace(b"_", b"a").replace(b"-", b"a").isalnum():
+    if len(raw) <= _IDENTIFIER_MAX and raw[:1].isalpha() and raw.replace(b"_", b"a").replace(b"-", b"a").isalnum():
         return raw
     return digest(raw)
 
@@ -177,6 +184,8 @@ class _Splice:
         body = self.body
         frame = self.frame
         events = self.view.splice_events
+        if events is None:  # pragma: no cover  # a view ready to splice always has its pattern
+            raise Undecidable
         n = len(body)
         pos = 0
         keys = self.view.splice_keys
@@ -187,9 +196,9 @@ class _Splice:
         escape = body.find(_BACKSLASH) if self.escaped else -1
         escaped: list[tuple[int, int]] = []  # value strings holding an escape
         m: Any = None
-        exhausted = events is None  # no event left after pos: only escapes remain
+        exhausted = False  # no event left after pos: only escapes remain
         while pos < n:
-            if events is not None and not exhausted and (m is None or m.start() < pos):
+            if not exhausted and (m is None or m.start() < pos):
                 m = events.search(frame, pos)
                 exhausted = m is None
             if 0 <= escape < pos:
@@ -256,8 +265,7 @@ class _Splice:
             texts: list[str] = orjson.loads(b"[" + b",".join(body[s - 1 : e + 1] for s, e in strings) + b"]")
         except orjson.JSONDecodeError:
             raise Undecidable from None  # a lone surrogate escape: the walk's parser reports it
-        if events is None:
-            return
+        assert events is not None  # see run()
         encoded = [t.encode("utf-8", "surrogatepass") for t in texts]
         joined = b'"' + b'"'.join(encoded) + b'"'
         # Where each text's opening quote stands: a match may start there (a detector's
@@ -415,7 +423,8 @@ class _Splice:
             hits = any(not view.allows(key[h.start : h.end]) for h in self.full.detectors.scan([key], [""]))
         placeholder = view.splice_placeholders.get(cover[0]) if cover is not None and not hits else None
         info = KeyInfo(cover, parent_matters, needle, hits, placeholder)
-        store(view.splice_keys, _cache_key(self.body[s:e]), info)
+        if not hits:  # a key holding a finding is payload: never kept (the body takes the walk anyway)
+            store(view.splice_keys, _cache_key(self.body[s:e]), info)
         return info
 
     # -- decide: covered values ------------------------------------------------------
@@ -502,32 +511,32 @@ class _Splice:
 
     def _number_event(self, p: int) -> int:
         """An event outside strings: a number big enough to scan, or nothing."""
-        body = self.frame  # numbers and structure read alike in both
+        frame = self.frame  # a number reads the same in the body and in its masked copy
         ns = p
-        if body[p] in NUMBER_CHARS:
-            while ns > 0 and body[ns - 1] in NUMBER_CHARS:
+        if frame[p] in NUMBER_CHARS:
+            while ns > 0 and frame[ns - 1] in NUMBER_CHARS:
                 ns -= 1
         else:
-            ns = skip_ws(body, p + 1)
-            if ns >= len(body) or body[ns] not in NUMBER_START:
+            ns = skip_ws(frame, p + 1)
+            if ns >= len(frame) or frame[ns] not in NUMBER_START:
                 return p + 1
-        if body[ns] not in NUMBER_START:  # a letter of true/false/null
+        if frame[ns] not in NUMBER_START:  # a letter of true/false/null
             return p + 1
         ne = ns
-        while ne < len(body) and body[ne] in NUMBER_CHARS:
+        while ne < len(frame) and frame[ne] in NUMBER_CHARS:
             ne += 1
         if self.full is None:
             return ne
-        value = orjson.loads(body[ns:ne])
+        value = orjson.loads(frame[ns:ne])
         if -BIG_NUMBER < value < BIG_NUMBER:
             return ne
         text = repr(value) if type(value) is float else str(value)
-        before = skip_ws_back(body, ns - 1)
-        if body[before] == _COLON:  # a member: its key is the context
-            field = key_before(self.body, self.frame, before)
+        before = skip_ws_back(frame, ns - 1)
+        if frame[before] == _COLON:  # a member: its key is the context
+            field = key_before(self.body, frame, before)
             if not field:  # an empty key: as in the walk, the key holding the object
-                ke = body.rfind(b'"', 0, before)
-                field = self.parents().of_key(body.rfind(b'"', 0, ke)) or ""
+                ke = frame.rfind(b'"', 0, before)
+                field = self.parents().of_key(frame.rfind(b'"', 0, ke)) or ""
         else:  # a list item: the key holding the list
             field = self.parents().of_item(ns) or ""
         memo_key = (text, field)
@@ -571,8 +580,8 @@ class _Splice:
             pieces.append(body[last:])
             out = b"".join(pieces)
             _shift(records, edits)
-        # The report renders paths from the output, the bytes that cross the boundary anyway:
-        # nothing that outlives this call keeps the input.
+        # The report renders paths from the output, the bytes that cross the boundary anyway
+        # (the input itself only when nothing changed, so that it crosses as it is).
         report = Report.deferred([r[1] for r in records], partial(_findings, records, PathIndex(out)), bool(edits))
         return out, report, bool(edits)
 

@@ -57,7 +57,7 @@ class DetectorSet:
         self.names = tuple(d.spec.name for d in detectors)
         parts = list(protected) + alternatives(detectors, edge="")
         self._protect = len(protected)
-        self._decided: dict[tuple[bytes, int, str | bytes], tuple[int, int, int, int]] = new_cache()
+        self._decided: dict[tuple[bytes, int, bytes], tuple[int, int, int, int]] = new_cache()
         if parts:
             self._candidate: Pattern | None = compile_re2("(?m)(?:" + ")|(?:".join(parts) + ")")
             self._which: _Tree | None = _Tree(parts, 0, len(parts))
@@ -126,9 +126,8 @@ class DetectorSet:
         same values come back request after request: outcomes are remembered across
         calls, under a digest of the string (see :mod:`veil.rules.detectors.verdicts`).
         """
-        # A field name shaped like an identifier is a schema's name; any other (an e-mail as a
-        # map key) may be payload, and is kept only as its digest.
-        key = (digest(local), lp, field if not field or field.isidentifier() else digest(field.encode("utf-8", "surrogatepass")))
+        # The field name may itself be payload (an e-mail or a key id as a map key): kept as its digest.
+        key = (digest(local), lp, digest(field.encode("utf-8", "surrogatepass")) if field else b"")
         outcome = self._decided.get(key)
         if outcome is None:
             outcome = self._decide(local, lp, text, field, ascii_only)

@@ -18,7 +18,7 @@ from veil.rules.detectors._common import luhn_valid, strip_separators
 from veil.rules.detectors.ip import is_ip_address
 
 
-@given(st.text(alphabet="0123456789", min_size=1, max_size=25))
+@given(st.text(alphabet="0123456789", max_size=25))
 def test_luhn_agrees_with_stdnum(digits: str) -> None:
     assert luhn_valid(digits) == luhn.is_valid(digits)
 

@@ -31,8 +31,10 @@ _DOUBLED = (0, 2, 4, 6, 8, 1, 3, 5, 7, 9)  # the digit sum of 2 * d
 
 
 def luhn_valid(digits: str) -> bool:
-    """The Luhn checksum of ``digits`` (ASCII digits only) is 0: the verdict of
-    ``stdnum.luhn.is_valid`` for such a string, in a third of its time."""
+    """The Luhn checksum of ``digits`` (ASCII digits only: callers check) is 0: the verdict
+    of ``stdnum.luhn.is_valid`` for such a string, in a third of its time."""
+    if not digits:
+        return False
     total = 0
     doubled = False
     for ch in reversed(digits):

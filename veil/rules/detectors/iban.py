@@ -30,7 +30,14 @@ def _bban_patterns() -> dict[str, re.Pattern[str]] | None:
     plain two-letter entries, since then its lookup is more than a dict's.
     """
     patterns: dict[str, re.Pattern[str]] = {}
-    for length, low, high, props, children in numdb.get("iban").prefixes:
+    try:
+        prefixes = list(numdb.get("iban").prefixes)  # stdnum's registry, not a public API: checked, not trusted
+    except (AttributeError, LookupError, OSError, ValueError):  # pragma: no cover
+        return None
+    for entry in prefixes:
+        if not isinstance(entry, tuple) or len(entry) != 5:  # pragma: no cover
+            return None
+        length, low, high, props, children = entry
         if length != 2 or low != high or children:
             return None
         if low in patterns:
