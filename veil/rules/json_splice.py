@@ -86,6 +86,7 @@ Count = tuple[str, str, str, str]
 
 _ALLOWED = ("allowed",)  # what a value string may be remembered as, besides its hits
 _NEEDS_FIELD = ("needs its field",)
+_NOT_COVERED: Count = ("", "", "", "")  # what a key without a cover would count under: never counted
 
 
 class KeyInfo:
@@ -98,7 +99,7 @@ class KeyInfo:
                  placeholder: bytes | None) -> None:
         self.cover = cover
         """Its field-name class and that class's binding (None if none, or if the parent decides)."""
-        self.count = _count(cover) if cover is not None else None
+        self.count: Count = _count(cover) if cover is not None else _NOT_COVERED
         self.placeholder = placeholder
         """What the cover writes for any string value, JSON-encoded (``View.splice_placeholders``)."""
         self.parent_matters = parent_matters
@@ -128,11 +129,22 @@ def splice_json(view: View, body: bytes) -> tuple[bytes, Report, bool] | None:
         return None
 
 
+def _is_name(raw: bytes) -> bool:
+    return len(raw) <= _IDENTIFIER_MAX and raw[:1].isalpha() and raw.replace(b"_", b"a").replace(b"-", b"a").isalnum()
+
+
 def _cache_key(raw: bytes) -> bytes:
     """What the key cache files ``raw`` under: itself for a schema-like name, else its digest."""
-    if len(raw) <= _IDENTIFIER_MAX and raw[:1].isalpha() and raw.replace(b"_", b"a").replace(b"-", b"a").isalnum():
-        return raw
-    return digest(raw)
+    return raw if _is_name(raw) else digest(raw)
+
+
+def _known_key(keys: dict[bytes, KeyInfo], raw: bytes) -> KeyInfo | None:
+    """The cached ``KeyInfo`` of the key ``raw``. Looked up as it stands first: only names are
+    filed so, and a digest (16 bytes of a keyed hash) is no key's bytes but by chance."""
+    info = keys.get(raw)
+    if info is None and not _is_name(raw):
+        info = keys.get(digest(raw))
+    return info
 
 
 class _Splice:
@@ -223,7 +235,10 @@ class _Splice:
             if frame[after] == _COLON:  # a key
                 # The common case inline: a known key whose class writes the same bytes
                 # for every string value (redact), and no allow-list to consult.
-                info = keys.get(_cache_key(body[s:e]))
+                raw = body[s:e]
+                info = keys.get(raw)  # a name, filed as it stands (see _known_key)
+                if info is None and not _is_name(raw):
+                    info = keys.get(digest(raw))
                 if info is not None and info.placeholder is not None and open_values:
                     vs = after + 1
                     if frame[vs] != _QUOTE:
@@ -232,8 +247,9 @@ class _Splice:
                     if frame[vs] == _QUOTE:
                         ve = frame.find(b'"', vs + 1)
                         records.append((vs, info.count, -1, -1))
-                        if self._differs(vs, ve, info.placeholder):
-                            edits.append((vs, ve + 1, info.placeholder))
+                        out = info.placeholder
+                        if body[vs : ve + 1] != out and (not self.escaped or self._differs(vs, ve, out)):
+                            edits.append((vs, ve + 1, out))
                         pos = ve + 1
                         continue
                 pos = self._key_event(s, e, after + 1, info)
@@ -328,7 +344,37 @@ class _Splice:
         if outcome is _NEEDS_FIELD:
             self._scan_whole(s, e, text if text is not None else self.text(s, e), self._field_of(s, e))
             return
+        if text is None and self._placed(s, e, local, outcome):
+            return
         self._rewrite(s, e, outcome, reduced, text if text is not None else self.text(s, e))
+
+    def _placed(self, s: int, e: int, local: bytes, spans: Sequence[tuple[int, int, int]]) -> bool:
+        """Rewrite the value string at [s, e) in its bytes when every hit takes a fixed placeholder
+        (redact) and its text is ASCII without escapes (its bytes are its text, and are what
+        orjson would write): no decoding, no encoding. False: nothing done, take ``_rewrite``."""
+        view = self.view
+        placeholders = view.splice_reduced_placeholders
+        if placeholders is None or not local.isascii() or _BACKSLASH in local:
+            return False
+        pieces = [b'"']
+        last = 0
+        for start, end, det in spans:
+            placeholder = placeholders[det]
+            if placeholder is None:
+                return False
+            pieces.append(local[last:start])
+            pieces.append(placeholder)
+            last = end
+        pieces.append(local[last:])
+        pieces.append(b'"')
+        counts = view.splice_reduced_counts
+        records = self.records
+        for start, end, det in spans:
+            records.append((s - 1, counts[det], start, end))
+        out = b"".join(pieces)
+        if out != self.body[s - 1 : e + 1]:
+            self.edits.append((s - 1, e + 1, out))
+        return True
 
     def _decide_pending(self) -> None:
         """Scan the value strings not seen before in one pass of the reduced detectors, then apply
@@ -481,7 +527,7 @@ class _Splice:
                 expect_key = False
             elif expect_key:
                 ks, ke = m.start() + 1, m.end() - 1
-                info = self.view.splice_keys.get(_cache_key(self.body[ks:ke])) or self._key_info(ks, ke)
+                info = _known_key(self.view.splice_keys, self.body[ks:ke]) or self._key_info(ks, ke)
                 if info.hits:
                     raise Undecidable
             elif c == _QUOTE:
@@ -579,10 +625,10 @@ class _Splice:
                 last = end
             pieces.append(body[last:])
             out = b"".join(pieces)
-            _shift(records, edits)
         # The report renders paths from the output, the bytes that cross the boundary anyway
-        # (the input itself only when nothing changed, so that it crosses as it is).
-        report = Report.deferred([r[1] for r in records], partial(_findings, records, PathIndex(out)), bool(edits))
+        # (the input itself only when nothing changed, so that it crosses as it is); the
+        # records' offsets move to the output only if a finding is read.
+        report = Report.deferred([r[1] for r in records], partial(_findings, records, edits, PathIndex(out)), bool(edits))
         return out, report, bool(edits)
 
 
@@ -612,7 +658,10 @@ def _count(cover: Cover) -> Count:
     return entity, b.rule, b.action_name, b.mode
 
 
-def _findings(records: list[tuple[int, Count, int, int]], paths: PathIndex) -> tuple[Finding, ...]:
+def _findings(records: list[tuple[int, Count, int, int]], edits: list[tuple[int, int, bytes]],
+              paths: PathIndex) -> tuple[Finding, ...]:
+    if edits:
+        _shift(records, edits)
     paths.wanted = {r[0] for r in records}
     return tuple(
         Finding(entity, rule, action, "body", partial(paths.render, at), mode, start, end)

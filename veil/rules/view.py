@@ -329,6 +329,11 @@ class View:
             if b.enforced and b.action.value_free and not b.action.removes
         }
         self.splice_reduced: ScanScope | None = None
+        self.splice_reduced_placeholders: tuple[bytes | None, ...] | None = None
+        """Per detector of ``splice_reduced``: what its enforced, value-free action writes inside a
+        JSON string (redact), else None; None as a whole when an allow list must see each value."""
+        self.splice_reduced_counts: tuple[tuple[str, str, str, str], ...] = ()
+        """Per detector of ``splice_reduced``: what its findings are counted under."""
         self.splice_events: Pattern | None = None
         self.splice_ready = not self.selectors
         if not self.splice_ready:
@@ -350,6 +355,16 @@ class View:
             # are events instead, and a string or key holding one is scanned whole.
             reduced = self._everywhere_without(self._gated)
             self.splice_reduced = reduced
+            names = reduced.detectors.names
+            self.splice_reduced_counts = tuple(
+                (name, b.rule, b.action_name, b.mode) for name, b in zip(names, reduced.bindings)
+            )
+            if not self.allow_values and self.allow_pattern is None:
+                self.splice_reduced_placeholders = tuple(
+                    orjson.dumps(b.action.apply("", name))[1:-1]
+                    if b.enforced and b.action.value_free and not b.action.removes else None
+                    for name, b in zip(names, reduced.bindings)
+                )
             parts += list(self._protected) + alternatives(reduced.detectors.detectors, edge='"', triggers=True)
             if self._gate is not None:
                 parts.append(f"(?i:{self._gate.pattern.decode()})")
