@@ -383,12 +383,13 @@ class _Splice:
         reduced = self.reduced
         assert reduced is not None
         spans: list[list[tuple[int, int, int]]] = [[] for _ in pending]
-        for hit in reduced.detectors.scan([p[2] for p in pending], [""] * len(pending)):
+        for hit in reduced.detectors.scan([p[2] for p in pending], [""] * len(pending), remember=False):
             spans[hit.index].append((hit.start, hit.end, hit.detector))
         cache = self.view.splice_strings
+        body = self.body
         for (s, e, text, key), found in zip(pending, spans):
             store(cache, key, tuple(found))
-            if found:
+            if found and not self._placed(s, e, body[s:e], found):
                 self._rewrite(s, e, found, reduced, text)
 
     def _field_of(self, s: int, e: int) -> str:

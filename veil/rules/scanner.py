@@ -73,8 +73,12 @@ class DetectorSet:
     def __bool__(self) -> bool:
         return bool(self.detectors)
 
-    def scan(self, texts: list[str], field_names: list[str] | None = None) -> list[Hit]:
-        """Hits in every string of ``texts``, in order. ``field_names`` gives context."""
+    def scan(self, texts: list[str], field_names: list[str] | None = None, *, remember: bool = True) -> list[Hit]:
+        """Hits in every string of ``texts``, in order. ``field_names`` gives context.
+
+        ``remember=False``: the caller keeps each string's outcome itself (the splice path, by
+        the string's digest), so the decision at each candidate is not filed again here.
+        """
         candidate = self._candidate
         which = self._which
         if candidate is None or which is None or not texts:
@@ -106,7 +110,10 @@ class DetectorSet:
             memo_key = (local, lp, field)
             outcome = memo.get(memo_key)
             if outcome is None:
-                outcome = self.decide(local, lp, texts[k], field, ascii_only)
+                if remember:
+                    outcome = self.decide(local, lp, texts[k], field, ascii_only)
+                else:
+                    outcome = self._decide(local, lp, texts[k], field, ascii_only)
                 memo[memo_key] = outcome
             det_index, start, end, consumed = outcome
             if det_index >= 0:
