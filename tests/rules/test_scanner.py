@@ -32,7 +32,7 @@ def test_scanning_many_strings_at_once_equals_one_at_a_time(text: str, name: str
     texts = [text, "filler " + text, text + " tail"]
     hits = DetectorSet((det,)).scan(texts)
     for index, t in enumerate(texts):
-        assert [(h.start, h.end) for h in hits if h.index == index] == find_spans(det, t)
+        assert [(h.start, h.end) for h in hits if h.which == index] == find_spans(det, t)
 
 
 def test_priority_decides_between_detectors_at_one_position() -> None:

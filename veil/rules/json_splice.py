@@ -384,7 +384,7 @@ class _Splice:
         assert reduced is not None
         spans: list[list[tuple[int, int, int]]] = [[] for _ in pending]
         for hit in reduced.detectors.scan([p[2] for p in pending], [""] * len(pending), remember=False):
-            spans[hit.index].append((hit.start, hit.end, hit.detector))
+            spans[hit.which].append((hit.start, hit.end, hit.detector))
         cache = self.view.splice_strings
         body = self.body
         for (s, e, text, key), found in zip(pending, spans):

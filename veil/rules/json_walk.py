@@ -299,7 +299,7 @@ def _scan(w: _Walk) -> None:
             continue
         grouped: dict[int, list[tuple[int, int, int]]] = {}
         for hit in hits:
-            grouped.setdefault(hit.index, []).append((hit.start, hit.end, hit.detector))
+            grouped.setdefault(hit.which, []).append((hit.start, hit.end, hit.detector))
         for index, spans in grouped.items():
             _rewrite(w, items[index], spans, scope)
 

@@ -23,8 +23,7 @@ over its bytes instead of one Python call per string per detector.
 from __future__ import annotations
 
 from bisect import bisect_right
-from typing import Any
-from dataclasses import dataclass
+from typing import Any, NamedTuple
 from itertools import accumulate
 
 from veil.rules.detectors.matching import CompiledDetector, has_context, value_span
@@ -32,10 +31,11 @@ from veil.rules.detectors.verdicts import digest, new_cache, store
 from veil.rules.regex import Pattern, compile_re2, without_captures
 
 
-@dataclass(frozen=True, slots=True)
-class Hit:
-    index: int
-    """Which input string."""
+class Hit(NamedTuple):
+    """One detector hit: a named tuple, built in half the time of a frozen dataclass."""
+
+    which: int
+    """Which input string (its index in ``texts``)."""
     start: int
     end: int
     """``str`` offsets of the finding inside that string."""

@@ -30,7 +30,7 @@ def scan_strings(
         return out
     grouped: dict[int, list[tuple[int, int, int]]] = {}
     for hit in scope.detectors.scan(texts, fields):
-        grouped.setdefault(hit.index, []).append((hit.start, hit.end, hit.detector))
+        grouped.setdefault(hit.which, []).append((hit.start, hit.end, hit.detector))
     if found_in is not None:
         found_in.update(grouped)
     for index, spans in grouped.items():
