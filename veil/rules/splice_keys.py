@@ -1,0 +1,256 @@
+"""Decide a JSON body's keys, the values they cover, and its numbers, in its bytes.
+
+Part of the splice path (:mod:`veil.rules.json_splice` runs the events): a key is classified
+by its words (and its parent's, found by scanning back), the value it covers is rewritten
+whole, a number big enough to hold an entity is scanned with its field as context.
+"""
+
+from __future__ import annotations
+
+import re
+
+import orjson
+
+from veil.rules.detectors.verdicts import digest, store
+from veil.rules.json_bytes import WS, Undecidable, skip_ws, skip_ws_back
+from veil.rules.json_paths import TOKEN, key_before
+from veil.rules.json_walk import BIG_NUMBER
+from veil.rules.raw_json import NUMBER_CHARS, NUMBER_START
+from veil.rules.splice_state import COLON, QUOTE, Count, Cover, SpliceState, count_of
+
+# Parent lookups cost a backward scan each; past 16, more than one per 512 bytes means the walk is cheaper.
+_LOOKUPS_FREE = 16
+_LOOKUP_BYTES = 512
+# Keys of this shape (an ASCII letter, then letters, digits, '_' or '-') are a schema's
+# names, not payload text: the key cache holds them as they are; any other key
+# (``jane@example.com``, ``078-05-1120``, free text) by its keyed digest. A key a detector
+# finds something in is never kept at all (the body takes the walk).
+_IDENTIFIER_MAX = 64
+# In a masked body: a key holding an escape, and an object or a list as its value.
+_ESCAPED_HOLDER = re.compile(rb'[\x01\\][^"]*"[ \t\r\n]*:[ \t\r\n]*[\[{]')
+_NOT_COVERED: Count = ("", "", "", "")  # what a key without a cover would count under: never counted
+
+
+class KeyInfo:
+    """What a key's own text says, kept per view across bodies, under the key if it is
+    shaped like a name, else under its digest (``cache_key``)."""
+
+    __slots__ = ("count", "cover", "hits", "needle", "parent_matters", "placeholder")
+
+    def __init__(self, cover: Cover | None, parent_matters: bool, needle: bool, hits: bool,
+                 placeholder: bytes | None) -> None:
+        self.cover = cover
+        """Its field-name class and that class's binding (None if none, or if the parent decides)."""
+        self.count: Count = count_of(cover) if cover is not None else _NOT_COVERED
+        self.placeholder = placeholder
+        """What the cover writes for any string value, JSON-encoded (``View.splice_placeholders``)."""
+        self.parent_matters = parent_matters
+        self.needle = needle
+        """It holds a context word of a detector that needs one."""
+        self.hits = hits
+        """A detector finds something in the key itself."""
+
+
+def is_name(raw: bytes) -> bool:
+    return len(raw) <= _IDENTIFIER_MAX and raw[:1].isalpha() and raw.replace(b"_", b"a").replace(b"-", b"a").isalnum()
+
+
+def cache_key(raw: bytes) -> bytes:
+    """What the key cache files ``raw`` under: itself for a schema-like name, else its digest."""
+    return raw if is_name(raw) else digest(raw)
+
+
+def known_key(keys: dict[bytes, KeyInfo], raw: bytes) -> KeyInfo | None:
+    """The cached ``KeyInfo`` of the key ``raw``. Looked up as it stands first: only names are
+    filed so, and a digest (16 bytes of a keyed hash) is no key's bytes but by chance."""
+    info = keys.get(raw)
+    if info is None and not is_name(raw):
+        info = keys.get(digest(raw))
+    return info
+
+
+class KeyDecisions(SpliceState):
+    """The key, cover and number steps of a splice."""
+
+    __slots__ = ()
+
+    def _key_event(self, s: int, e: int, colon_end: int, info: KeyInfo | None) -> int:
+        """Handle the key at [s, e); return where the search resumes."""
+        body = self.body
+        frame = self.frame
+        if info is None:
+            info = self._key_info(s, e)
+        if info.hits:
+            raise Undecidable
+        cover = info.cover
+        if info.parent_matters:
+            classifier = self.view.classifier
+            assert classifier is not None
+            if self.qualified is None:  # asked once per body, on its first key whose parent matters
+                parents = self.view.splice_parents
+                self.qualified = parents is not None and (
+                    parents.search(frame) is not None
+                    # a key written with escapes may spell a qualifying word the pattern cannot see
+                    or (self.escaped and _ESCAPED_HOLDER.search(frame) is not None)
+                )
+            parent = None
+            if self.qualified:
+                self.lookups += 1
+                if self.lookups > _LOOKUPS_FREE and self.lookups * _LOOKUP_BYTES > len(body):
+                    raise Undecidable  # the walk knows every parent for free: cheaper when they are this dense
+                parent = self.parents().of_key(s - 1)
+            entity = classifier.classify(self.text(s, e), parent)
+            binding = self.view.classify_bindings.get(entity) if entity else None
+            cover = (entity, binding) if entity and binding is not None else None
+        vs = colon_end
+        while frame[vs] in WS:
+            vs += 1
+        if cover is not None:
+            if frame[vs] == QUOTE:
+                ve = frame.find(b'"', vs + 1)
+                self._cover_string(vs, ve, cover)
+            else:
+                ve = self._cover(vs, cover)
+            return ve + 1
+        if info.needle and frame[vs] == QUOTE:
+            ve = frame.find(b'"', vs + 1)
+            self._scan_whole(vs + 1, ve, self.text(vs + 1, ve), self.text(s, e))
+            return ve + 1
+        return e + 1
+
+    def _key_info(self, s: int, e: int) -> KeyInfo:
+        view = self.view
+        key = self.text(s, e)
+        classifier = view.classifier if view.classify_bindings else None
+        parent_matters = classifier is not None and classifier.parent_matters(key)
+        cover = None
+        if classifier is not None and not parent_matters:
+            entity = classifier.classify(key, None)
+            binding = view.classify_bindings.get(entity) if entity else None
+            cover = (entity, binding) if entity and binding is not None else None
+        needle = self.gate is not None and self.gate.search(key.encode("utf-8", "surrogatepass")) is not None
+        hits = False
+        if self.full is not None:
+            hits = any(not view.allows(key[h.start : h.end]) for h in self.full.detectors.scan([key], [""]))
+        placeholder = view.splice_placeholders.get(cover[0]) if cover is not None and not hits else None
+        info = KeyInfo(cover, parent_matters, needle, hits, placeholder)
+        if not hits:  # a key holding a finding is payload: never kept (the body takes the walk anyway)
+            store(view.splice_keys, cache_key(self.body[s:e]), info)
+        return info
+
+    def _cover_string(self, vs: int, ve: int, cover: Cover) -> None:
+        """Apply ``cover`` to the string whose quotes are at ``vs`` and ``ve``."""
+        view = self.view
+        text = None
+        if view.allow_values or view.allow_pattern is not None:
+            text = self.text(vs + 1, ve)
+            if view.allows(text):
+                return
+        self.records.append((vs, count_of(cover), -1, -1))
+        binding = cover[1]
+        if not binding.enforced:
+            return
+        action = binding.action
+        if action.removes:
+            raise Undecidable
+        out = view.splice_placeholders.get(cover[0])  # the same bytes for every value (redact)
+        if out is None:
+            out = orjson.dumps(action.apply(text if text is not None else self.text(vs + 1, ve), cover[0]))
+        if self._differs(vs, ve, out):
+            self.edits.append((vs, ve + 1, out))
+
+    def _cover(self, vs: int, cover: Cover) -> int:
+        """Apply ``cover`` to the non-string value at ``vs`` and every scalar inside it; return its last byte."""
+        frame = self.frame
+        c = frame[vs]
+        if c != 0x7B and c != 0x5B:  # { [
+            end = vs
+            while end < len(frame) and frame[end] not in b",}] \t\r\n":
+                end += 1
+            self._cover_scalar(vs, end, cover)
+            return end - 1
+        # A container: every scalar inside is covered; its keys are only scanned.
+        if cover[1].mode == "enforce" and cover[1].action.removes:
+            raise Undecidable  # the walk drops empty containers and list items
+        objects: list[bool] = []  # per open container: is it an object
+        expect_key = False
+        for m in TOKEN.finditer(frame, vs):
+            t = m.group()
+            c = t[0]
+            if c == 0x7B or c == 0x5B:
+                objects.append(c == 0x7B)
+                expect_key = c == 0x7B
+            elif c == 0x7D or c == 0x5D:
+                objects.pop()
+                if not objects:
+                    return m.start()
+            elif c == 0x2C:  # ,
+                expect_key = objects[-1]
+            elif c == COLON:
+                expect_key = False
+            elif expect_key:
+                ks, ke = m.start() + 1, m.end() - 1
+                info = known_key(self.view.splice_keys, self.body[ks:ke]) or self._key_info(ks, ke)
+                if info.hits:
+                    raise Undecidable
+            elif c == QUOTE:
+                self._cover_string(m.start(), m.end() - 1, cover)
+            else:
+                self._cover_scalar(m.start(), m.end(), cover)
+        raise AssertionError("unbalanced JSON passed the parser")  # pragma: no cover
+
+    def _cover_scalar(self, vs: int, ve: int, cover: Cover) -> None:
+        """A covered number or boolean: written as the string the walk would make of it."""
+        raw = self.body[vs:ve]
+        if raw == b"null":
+            return
+        value = orjson.loads(raw)
+        text = ("true" if value else "false") if type(value) is bool else repr(value) if type(value) is float else str(value)
+        if self.view.allows(text):
+            return
+        entity, binding = cover
+        self.records.append((vs, count_of(cover), -1, -1))
+        if not binding.enforced:
+            return
+        if binding.action.removes:
+            raise Undecidable
+        self.edits.append((vs, ve, orjson.dumps(binding.action.apply(text, entity))))
+
+    def _number_event(self, p: int) -> int:
+        """An event outside strings: a number big enough to scan, or nothing."""
+        frame = self.frame  # a number reads the same in the body and in its masked copy
+        ns = p
+        if frame[p] in NUMBER_CHARS:
+            while ns > 0 and frame[ns - 1] in NUMBER_CHARS:
+                ns -= 1
+        else:
+            ns = skip_ws(frame, p + 1)
+            if ns >= len(frame) or frame[ns] not in NUMBER_START:
+                return p + 1
+        if frame[ns] not in NUMBER_START:  # a letter of true/false/null
+            return p + 1
+        ne = ns
+        while ne < len(frame) and frame[ne] in NUMBER_CHARS:
+            ne += 1
+        if self.full is None:
+            return ne
+        value = orjson.loads(frame[ns:ne])
+        if -BIG_NUMBER < value < BIG_NUMBER:
+            return ne
+        text = repr(value) if type(value) is float else str(value)
+        before = skip_ws_back(frame, ns - 1)
+        if frame[before] == COLON:  # a member: its key is the context
+            field = key_before(self.body, frame, before)
+            if not field:  # an empty key: as in the walk, the key holding the object
+                ke = frame.rfind(b'"', 0, before)
+                field = self.parents().of_key(frame.rfind(b'"', 0, ke)) or ""
+        else:  # a list item: the key holding the list
+            field = self.parents().of_item(ns) or ""
+        memo_key = (text, field)
+        spans = self.numbers.get(memo_key)
+        if spans is None:
+            spans = [(h.start, h.end, h.detector) for h in self.full.detectors.scan([text], [field])]
+            self.numbers[memo_key] = spans
+        if spans:
+            self._rewrite(ns, ne, spans, self.full, text, number=True)
+        return ne
