@@ -101,11 +101,8 @@ def depth_within(body: bytes, frame: bytes, limit: int) -> bool:
 
 
 def _few_openers(body: bytes, limit: int) -> bool:
-    """At most ``limit`` opening brackets in the whole body (strings too): no need to count levels.
-
-    Two ``count`` calls (memchr speed) instead of a translate: a third of the time on 10 KB.
-    """
-    return body.count(b"{") + body.count(b"[") <= limit
+    """At most ``limit`` brackets open outside strings: no need to count levels."""
+    return body.translate(_AS_PARENS, _NOT_STRUCTURE).count(b"(") <= limit
 
 
 def _within_by_parser(body: bytes, limit: int) -> bool:
@@ -159,6 +156,13 @@ def _parser_levels() -> int | None:
 
 
 _DEEPEST_PROBE = 1 << 14
+
+
+def key_before(body: bytes, frame: bytes, colon: int) -> str:
+    """The key whose ``:`` is at ``colon`` (``frame``: the body's masked copy, or the body
+    itself when it holds no escaped quote)."""
+    ke = frame.rfind(b'"', 0, colon)
+    return string_text(body, frame.rfind(b'"', 0, ke) + 1, ke)
 
 
 def skip_ws(body: bytes, i: int) -> int:

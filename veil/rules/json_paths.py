@@ -10,18 +10,12 @@ import re
 from bisect import bisect_left, insort
 from typing import Any
 
-from veil.rules.json_bytes import Undecidable, mask_escapes, skip_ws_back, string_text
+from veil.rules.json_bytes import Undecidable, key_before, mask_escapes, skip_ws_back, string_text
 from veil.rules.json_walk import PathNode, render_path
 
 # A fixed, backtracking-free pattern over a (masked) body's own structure, not
 # user input: Python's ``re`` iterates it faster than pyre2 does.
 TOKEN = re.compile(rb'"[^"]*"|[{}\[\],:]|[^\s{}\[\],:"]+')
-
-
-def key_before(body: bytes, frame: bytes, colon: int) -> str:
-    """The key whose ``:`` is at ``colon``."""
-    ke = frame.rfind(b'"', 0, colon)
-    return string_text(body, frame.rfind(b'"', 0, ke) + 1, ke)
 
 
 class Parents:

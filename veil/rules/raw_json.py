@@ -17,12 +17,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from veil.rules.json_bytes import WS, key_before
 from veil.rules.scanner import DetectorSet
 
 Spans = list[tuple[int, int, int]]
 """(start, end, detector index) in ``str`` offsets of the decoded text."""
 
-WS = b" \t\r\n"
 NUMBER_START = b"-0123456789"
 NUMBER_CHARS = frozenset(b"-+.eE0123456789")
 _QUOTE = 0x22
@@ -112,14 +112,8 @@ def role_of(body: bytes, s: int, e: int) -> tuple[bool, str]:
     while j >= 0 and body[j] in WS:
         j -= 1
     if j >= 0 and body[j] == _COLON:
-        return False, key_before(body, j)
+        return False, key_before(body, body, j)
     return False, ""
-
-
-def key_before(body: bytes, colon: int) -> str:
-    """The key whose ``:`` is at ``colon`` (a body without backslashes)."""
-    ke = body.rfind(b'"', 0, colon)
-    return body[body.rfind(b'"', 0, ke) + 1 : ke].decode("utf-8")
 
 
 def _after_number(body: bytes, p: int) -> int:

@@ -12,8 +12,8 @@ import re
 import orjson
 
 from veil.rules.detectors.verdicts import digest, store
-from veil.rules.json_bytes import WS, Undecidable, skip_ws, skip_ws_back
-from veil.rules.json_paths import TOKEN, key_before
+from veil.rules.json_bytes import WS, Undecidable, key_before, skip_ws, skip_ws_back
+from veil.rules.json_paths import TOKEN
 from veil.rules.json_walk import BIG_NUMBER
 from veil.rules.raw_json import NUMBER_CHARS, NUMBER_START
 from veil.rules.splice_state import COLON, QUOTE, Count, Cover, SpliceState, count_of
@@ -99,9 +99,7 @@ class KeyDecisions(SpliceState):
                 if self.lookups > _LOOKUPS_FREE and self.lookups * _LOOKUP_BYTES > len(body):
                     raise Undecidable  # the walk knows every parent for free: cheaper when they are this dense
                 parent = self.parents().of_key(s - 1)
-            entity = classifier.classify(self.text(s, e), parent)
-            binding = self.view.classify_bindings.get(entity) if entity else None
-            cover = (entity, binding) if entity and binding is not None else None
+            cover = self._class_cover(classifier.classify(self.text(s, e), parent))
         vs = colon_end
         while frame[vs] in WS:
             vs += 1
@@ -118,6 +116,11 @@ class KeyDecisions(SpliceState):
             return ve + 1
         return e + 1
 
+    def _class_cover(self, entity: str | None) -> Cover | None:
+        """The field-name class ``entity`` and the binding the view gives it, if any."""
+        binding = self.view.classify_bindings.get(entity) if entity else None
+        return (entity, binding) if entity and binding is not None else None
+
     def _key_info(self, s: int, e: int) -> KeyInfo:
         view = self.view
         key = self.text(s, e)
@@ -125,9 +128,7 @@ class KeyDecisions(SpliceState):
         parent_matters = classifier is not None and classifier.parent_matters(key)
         cover = None
         if classifier is not None and not parent_matters:
-            entity = classifier.classify(key, None)
-            binding = view.classify_bindings.get(entity) if entity else None
-            cover = (entity, binding) if entity and binding is not None else None
+            cover = self._class_cover(classifier.classify(key, None))
         needle = self.gate is not None and self.gate.search(key.encode("utf-8", "surrogatepass")) is not None
         hits = False
         if self.full is not None:

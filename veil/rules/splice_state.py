@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING
 
 import orjson
 
-from veil.rules.json_bytes import Undecidable, skip_ws_back, string_text
-from veil.rules.json_paths import Parents, key_before
+from veil.rules.json_bytes import Undecidable, key_before, skip_ws_back, string_text
+from veil.rules.json_paths import Parents
 
 if TYPE_CHECKING:
     from veil.rules.compiled import Binding

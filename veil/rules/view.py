@@ -324,9 +324,7 @@ class View:
         self.splice_gate: Pattern | None = self._gate
         # Class -> what its enforced action writes for any string value (redact): made once.
         self.splice_placeholders: dict[str, bytes] = {
-            entity: orjson.dumps(b.action.apply("", entity))
-            for entity, b in self.classify_bindings.items()
-            if b.enforced and b.action.value_free and not b.action.removes
+            entity: out for entity, b in self.classify_bindings.items() if (out := _fixed_output(entity, b)) is not None
         }
         self.splice_reduced: ScanScope | None = None
         self.splice_reduced_placeholders: tuple[bytes | None, ...] | None = None
@@ -361,14 +359,22 @@ class View:
             )
             if not self.allow_values and self.allow_pattern is None:
                 self.splice_reduced_placeholders = tuple(
-                    orjson.dumps(b.action.apply("", name))[1:-1]
-                    if b.enforced and b.action.value_free and not b.action.removes else None
+                    None if (out := _fixed_output(name, b)) is None else out[1:-1]
                     for name, b in zip(names, reduced.bindings)
                 )
             parts += list(self._protected) + alternatives(reduced.detectors.detectors, edge='"', triggers=True)
             if self._gate is not None:
                 parts.append(f"(?i:{self._gate.pattern.decode()})")
         self.splice_events = compile_re2("(?:" + ")|(?:".join(parts) + ")")
+
+
+def _fixed_output(entity: str, binding: Binding) -> bytes | None:
+    """What ``binding`` writes for any value of ``entity``, JSON-encoded, if it writes the same
+    for every value and keeps the item (an enforced redact); else None."""
+    action = binding.action
+    if binding.enforced and action.value_free and not action.removes:
+        return orjson.dumps(action.apply("", entity))
+    return None
 
 
 def _restorer(rules: tuple[CompiledRule, ...]) -> Restorer | None:
