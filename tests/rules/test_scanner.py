@@ -11,19 +11,27 @@ from hypothesis import strategies as st
 
 from tests.strategies import NEUTRAL_WORDS, PII_VALUES
 from veil.rules.detectors import BUILTIN_DETECTORS
+from veil.rules.detectors.base import DetectorSpec
 from veil.rules.detectors.matching import compile_detector, find_spans
 from veil.rules.scanner import DetectorSet
 
 CORPUS = [json.loads(line) for line in (Path(__file__).parent.parent / "corpus" / "detectors.jsonl").read_text().splitlines() if line.strip()]
 COMPILED = {name: compile_detector(spec) for name, spec in BUILTIN_DETECTORS.items()}
+# Values the built-ins weigh by context (issue #14): each means something else with and without it.
+CONFIDENCE_VALUES = [
+    "SSN", "ssn:", "078051123", "912-70-1234", "912701234", "912.34.5678", "ITIN", "nino", "AB123456", "ab 12 34 56 c",
+    "iban", "de89370400440532013000", "phone", "4155552671", "card", "4000000000000002", "version", "rv:", "1.9.1.20",
+    "Chrome/", "tracking", "1Z", "01 2345 6784", "v",
+]
 
 
 @pytest.mark.parametrize("case", CORPUS, ids=lambda c: f"{c['type']}:{c['text'][:30]}")
 def test_single_detector_scan_equals_reference(case: dict[str, object]) -> None:
     det = COMPILED[str(case["type"])]
     text = str(case["text"])
-    hits = DetectorSet((det,)).scan([text])
-    assert [(h.start, h.end) for h in hits] == find_spans(det, text)
+    field = str(case.get("field", ""))
+    hits = DetectorSet((det,)).scan([text], [field])
+    assert [(h.start, h.end) for h in hits] == find_spans(det, text, field)
 
 
 @given(st.lists(st.sampled_from(NEUTRAL_WORDS + PII_VALUES), max_size=8).map(" ".join), st.sampled_from(sorted(COMPILED)))
@@ -69,3 +77,38 @@ def test_capture_free_value_span_equals_the_captured_group(text: str, name: str,
     m = det.regex.match(data, pos)
     expected = None if m is None else (m.start("value"), m.end("value"), m.end())
     assert value_span(det, data, pos) == expected
+
+
+# A detector with every confidence signal (issue #14): strict and weaker validators, context words, a veto.
+WEIGHED = compile_detector(
+    DetectorSpec(
+        name="T",
+        pattern=r"(?:^|[^0-9])(?P<value>[0-9]{4})",
+        validator=lambda s: s.startswith("1"),
+        with_context=lambda s: s.startswith("2"),
+        context=("pin", "card pin"),
+        context_window=12,
+        not_after=r"(?i)\bv ?|[a-z]/",
+    )
+)
+WEIGHED_WORDS = ["pin", "card", "v", "x/", "rv", " ", "1234", "2234", "3234", "é", "12345", ":"]
+
+
+@given(
+    st.lists(st.lists(st.sampled_from(WEIGHED_WORDS), max_size=8).map("".join), min_size=1, max_size=4),
+    st.sampled_from(["", "pin", "cardPin", "card", "name"]),
+)
+def test_confidence_signals_scan_equals_reference(texts: list[str], field: str) -> None:
+    """with_context, context words (in the text and the field name) and not_after: scanner == reference."""
+    hits = DetectorSet((WEIGHED,)).scan(texts, [field] * len(texts))
+    for index, t in enumerate(texts):
+        assert [(h.start, h.end) for h in hits if h.which == index] == find_spans(WEIGHED, t, field)
+
+
+@pytest.mark.parametrize("name", [n for n, s in BUILTIN_DETECTORS.items() if s.with_context or s.not_after])
+@given(text=st.lists(st.sampled_from(NEUTRAL_WORDS + PII_VALUES + CONFIDENCE_VALUES), max_size=6).map(" ".join),
+       field=st.sampled_from(["", "ssn", "nino", "iban", "phone", "cardNumber", "version", "tracking"]))
+def test_builtin_confidence_detectors_scan_equals_reference(name: str, text: str, field: str) -> None:
+    det = COMPILED[name]
+    hits = DetectorSet((det,)).scan([text], [field])
+    assert [(h.start, h.end) for h in hits] == find_spans(det, text, field)

@@ -26,8 +26,9 @@ from bisect import bisect_right
 from typing import Any, NamedTuple
 from itertools import accumulate
 
-from veil.rules.detectors.matching import CompiledDetector, has_context, value_span
+from veil.rules.detectors.matching import CompiledDetector, has_context, preceded_by, value_span
 from veil.rules.detectors.verdicts import digest, new_cache, store
+from veil.rules.normalize import TRIGGER as NORMALIZE_TRIGGER, Normalized, needs_normalizing, normalize
 from veil.rules.regex import Pattern, compile_re2, without_captures
 
 
@@ -61,7 +62,8 @@ class DetectorSet:
         if parts:
             self._candidate: Pattern | None = compile_re2("(?m)(?:" + ")|(?:".join(parts) + ")")
             self._which: _Tree | None = _Tree(parts, 0, len(parts))
-            raw_parts = list(protected) + alternatives(detectors, edge='"')
+            # Obfuscated text (:mod:`veil.rules.normalize`) too: such a string is scanned whole, normalized.
+            raw_parts = list(protected) + alternatives(detectors, edge='"') + [NORMALIZE_TRIGGER]
             # The same alternation for strings as they stand in a raw JSON body,
             # where a string's edges are quotes rather than the text's ends.
             self.raw_candidate: Pattern | None = compile_re2("(?:" + ")|(?:".join(raw_parts) + ")")
@@ -84,6 +86,10 @@ class DetectorSet:
         if candidate is None or which is None or not texts:
             return []
         joined = "\n".join(texts)
+        norms: dict[int, Normalized] | None = None
+        if needs_normalizing(joined):
+            norms, texts = _normalized(texts)
+            joined = "\n".join(texts)
         data = joined.encode("utf-8", "surrogatepass")
         ascii_only = len(data) == len(joined)
         if ascii_only:
@@ -124,6 +130,8 @@ class DetectorSet:
                 pos = p + 1
                 while pos < end_all and 0x80 <= data[pos] < 0xC0:
                     pos += 1  # stay on a UTF-8 character boundary
+        if norms:
+            return [Hit(h.which, *norms[h.which].span(h.start, h.end), h.detector) if h.which in norms else h for h in hits]
         return hits
 
     def decide(self, local: bytes, lp: int, text: str, field: str, ascii_only: bool) -> tuple[int, int, int, int]:
@@ -160,6 +168,18 @@ class DetectorSet:
         return -1, 0, 0, -1
 
 
+def _normalized(texts: list[str]) -> tuple[dict[int, Normalized], list[str]]:
+    """The texts to scan (each obfuscated one normalized) and the normalized ones' offset maps."""
+    norms: dict[int, Normalized] = {}
+    out = list(texts)
+    for i, text in enumerate(texts):
+        found = normalize(text)
+        if found is not None:
+            norms[i] = found
+            out[i] = found.text
+    return norms, out
+
+
 def alternatives(detectors: tuple[CompiledDetector, ...], edge: str, triggers: bool = False) -> list[str]:
     """Each detector's pattern, capture-free, with its case flag inlined.
 
@@ -187,7 +207,15 @@ def _accept(
     # Context first: it is the cheaper check, and rejects most dates and ids.
     if spec.context_required and not has_context(spec, text, start, field):
         return None
-    if spec.validator is not None and not spec.validator(text[start:end]):
+    candidate = text[start:end]
+    valid = spec.validator is None or spec.validator(candidate)
+    weaker = spec.with_context
+    if not valid and weaker is None:
+        return None
+    # The rarer signals (a few built-ins): the text just before, then the weaker validator with context.
+    if det.not_after is not None and preceded_by(det.not_after, text, start, spec.context_window):
+        return None
+    if not valid and not (weaker is not None and weaker(candidate) and has_context(spec, text, start, field)):
         return None
     return start, end
 

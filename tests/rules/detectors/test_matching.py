@@ -118,3 +118,47 @@ def test_has_context(text: str, start: int, field_name: str, expected: bool) -> 
 def test_context_required_without_context_words_never_matches() -> None:
     spec = DetectorSpec(name="T", pattern=r"\d+", context_required=True)
     assert spans(spec, "ssn 123", "ssn") == []
+
+
+# Confidence (issue #14): a strict validator, a weaker one that needs context, and a veto by what precedes.
+WEIGHED = DetectorSpec(
+    name="T",
+    pattern=r"\d{4}",
+    validator=lambda s: s.startswith("1"),
+    with_context=lambda s: s.startswith("2"),
+    context=("pin",),
+    context_window=10,
+    not_after=r"(?i)\bv ?",
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "field_name", "expected"),
+    [
+        ("1234", "", ["1234"]),  # the strict validator alone
+        ("2234", "", []),  # weaker validator, no context: near miss
+        ("pin 2234", "", ["2234"]),  # weaker validator + context word before
+        ("2234", "userPin", ["2234"]),  # weaker validator + field name
+        ("2234 pin", "", []),  # context after the candidate does not count
+        ("pin" + " " * 8 + "2234", "", []),  # context word outside the window
+        ("pin 3234", "pin", []),  # both validators reject: context cannot help
+        ("v1234", "", []),  # not_after: 'v' right before
+        ("V 1234", "", []),  # not_after is the spec's own pattern (case-insensitive here)
+        ("rv 1234", "", ["1234"]),  # '\bv' does not match inside 'rv'
+        ("v 1234 1234", "", ["1234"]),  # the veto reads only what precedes each candidate
+        ("pin v 2234", "pin", []),  # a veto wins over context
+    ],
+)
+def test_with_context_and_not_after(text: str, field_name: str, expected: list[str]) -> None:
+    assert [text[s:e] for s, e in spans(WEIGHED, text, field_name)] == expected
+
+
+def test_with_context_is_ignored_when_the_strict_validator_accepts() -> None:
+    spec = DetectorSpec(name="T", pattern=r"\d+", validator=lambda s: True, with_context=lambda s: False)
+    assert spans(spec, "12") == [(0, 2)]
+
+
+def test_context_required_still_applies_to_candidates_the_strict_validator_accepts() -> None:
+    spec = DetectorSpec(name="T", pattern=r"\d+", context=("pin",), context_required=True, with_context=lambda s: True)
+    assert spans(spec, "12") == []
+    assert spans(spec, "pin 12") == [(4, 6)]

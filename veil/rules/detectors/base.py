@@ -30,6 +30,20 @@ class DetectorSpec:
     in which ``pattern`` matches: a part every match must contain. It is only
     used to pick which strings of a body to scan, never to report, so it may
     match more; it must never match less (the catalog tests check each one).
+
+    Confidence instead of blanket rejection (issue #14): ``with_context`` is a
+    weaker validator for candidates ``validator`` rejects; such a candidate
+    still counts when ``with_context`` accepts it *and* one of ``context``
+    is near it or in its field name (:func:`~veil.rules.detectors.matching.has_context`).
+    So a rule that would otherwise drop a value the user must not leak (nine
+    bare digits, an SSN-shaped 9xx number, an IBAN whose national check fails)
+    lowers confidence rather than vetoing.
+
+    ``not_after`` (optional, RE2) is the opposite signal: a candidate is left
+    alone when this pattern matches at the very end of the ``context_window``
+    characters before it (the pattern is searched as ``(?:not_after)$``, so it
+    describes what immediately precedes the value: ``version ``, ``rv:``,
+    ``Chrome/``). Only the text is read, never the field name.
     """
 
     name: str
@@ -42,3 +56,5 @@ class DetectorSpec:
     description: str = ""
     examples: tuple[str, ...] = field(default=())
     trigger: str = ""
+    with_context: Validator | None = None
+    not_after: str = ""

@@ -38,15 +38,18 @@ class CompiledDetector:
     """Capture-free ``V`` + suffix, to tell at offset 0 whether ``^`` or a character led."""
     boundary: bool = False
     """The pattern starts with ``(?:^|[^X])``: one character (or the text start) before the value."""
+    not_after: re2.Pattern | None = None
+    """``(?:spec.not_after)$`` compiled, when the spec has one."""
 
 
 def compile_detector(spec: DetectorSpec) -> CompiledDetector:
     """Compile ``spec.pattern``; raises :class:`veil.rules.regex.PatternError`."""
     regex: re2.Pattern = compile_re2(spec.pattern, case_insensitive=spec.case_insensitive)
     value_group = "value" in regex.groupindex
+    not_after = compile_re2(f"(?:{spec.not_after})$", allow_empty=True) if spec.not_after else None
     form = _value_form(spec.pattern) if value_group else None
     if form is None:
-        return CompiledDetector(spec=spec, regex=regex, value_group=value_group)
+        return CompiledDetector(spec=spec, regex=regex, value_group=value_group, not_after=not_after)
     boundary, body, suffix = form
     ci = spec.case_insensitive
     return CompiledDetector(
@@ -56,6 +59,7 @@ def compile_detector(spec: DetectorSpec) -> CompiledDetector:
         fast=compile_re2(without_captures(spec.pattern), case_insensitive=ci),
         value_re=compile_re2(without_captures(body) + suffix, case_insensitive=ci) if boundary else None,
         boundary=boundary,
+        not_after=not_after,
     )
 
 
@@ -208,6 +212,37 @@ def has_context(spec: DetectorSpec, text: str, start: int, field_name: str = "")
     return False
 
 
+def confirm(detector: CompiledDetector, candidate: str, text: str, start: int, field_name: str = "") -> bool:
+    """Whether ``candidate`` (at str offset ``start`` of ``text``) counts, its pattern having matched.
+
+    It counts when all of these hold:
+
+    * not ``context_required``, or :func:`has_context`;
+    * ``not_after`` (if any) does not match at the end of the ``context_window``
+      characters before it;
+    * the ``validator`` (if any) accepts it, or else ``with_context`` accepts it
+      and :func:`has_context` (the confidence a context word or field name adds).
+
+    The verdict is the same whatever order the checks run in: callers may run
+    the cheapest first.
+    """
+    spec = detector.spec
+    if spec.context_required and not has_context(spec, text, start, field_name):
+        return False
+    if detector.not_after is not None and preceded_by(detector.not_after, text, start, spec.context_window):
+        return False
+    if spec.validator is None or spec.validator(candidate):
+        return True
+    weaker = spec.with_context
+    return weaker is not None and weaker(candidate) and has_context(spec, text, start, field_name)
+
+
+def preceded_by(pattern: re2.Pattern, text: str, start: int, window: int) -> bool:
+    """Whether ``pattern`` (compiled ``not_after``) matches the ``window`` characters before ``text[start]``."""
+    before = text[max(0, start - window) : start]
+    return bool(before) and pattern.search(before.encode("utf-8", "surrogatepass")) is not None
+
+
 def _next_char_boundary(data: bytes, pos: int) -> int:
     while pos < len(data) and data[pos] & 0xC0 == 0x80:
         pos += 1
@@ -223,9 +258,9 @@ def find_spans(detector: CompiledDetector, text: str, field_name: str = "") -> l
     2. ``m = regex.search(data, pos)``; stop when there is none.
     3. The candidate is the ``value`` group if the pattern has one *and it took
        part in the match*, else the whole match.
-    4. The candidate is rejected when it is empty, when the validator (if any)
-       returns False for its text, or when ``context_required`` and not
-       :func:`has_context` at the candidate's start. On rejection, search again
+    4. The candidate is rejected when it is empty or when :func:`confirm` says
+       it does not count (validator, ``with_context`` and context words,
+       ``not_after``, ``context_required``). On rejection, search again
        from ``m.start() + 1`` byte, moved forward to the next UTF-8 character
        boundary.
     5. Otherwise record the candidate and search again from ``m.end()``.
@@ -238,7 +273,6 @@ def find_spans(detector: CompiledDetector, text: str, field_name: str = "") -> l
     Offsets are ``str`` indices (via :func:`byte_to_str_offsets`). ``field_name``
     is the key/header/parameter holding ``text``, used only for context.
     """
-    spec = detector.spec
     data = text.encode("utf-8", "surrogatepass")
     byte_spans: list[tuple[int, int]] = []
     pos = 0
@@ -249,12 +283,13 @@ def find_spans(detector: CompiledDetector, text: str, field_name: str = "") -> l
         start, end = m.span()
         if detector.value_group and m.start("value") >= 0:
             start, end = m.span("value")
-        accepted = end > start
-        if accepted and spec.validator is not None:
-            accepted = spec.validator(data[start:end].decode("utf-8", "surrogatepass"))
-        if accepted and spec.context_required:
-            str_start = byte_to_str_offsets(data, [start])[0]
-            accepted = has_context(spec, text, str_start, field_name)
+        accepted = end > start and confirm(
+            detector,
+            data[start:end].decode("utf-8", "surrogatepass"),
+            text,
+            byte_to_str_offsets(data, [start])[0],
+            field_name,
+        )
         if accepted:
             byte_spans.append((start, end))
             pos = m.end() if m.end() > m.start() else m.start() + 1
