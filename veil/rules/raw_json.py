@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from veil.rules.json_bytes import WS, key_before
+from veil.rules.normalize import needs_normalizing
 from veil.rules.scanner import DetectorSet
 
 Spans = list[tuple[int, int, int]]
@@ -74,7 +75,13 @@ def scan_json_body(detectors: DetectorSet, body: bytes) -> RawHits:
             e = body.find(b'"', s)
             local = body[s:e]
             is_key, fname = role_of(body, s, e)
-            token = (e, local, local.decode("utf-8"), fname, is_key, [])
+            text = local.decode("utf-8")
+            if needs_normalizing(text):  # scanned whole, normalized: offsets in its bytes do not apply
+                found = [(h.start, h.end, h.detector) for h in detectors.scan([text], [fname])]
+                tokens[s] = (e, local, text, fname, is_key, found)
+                pos = e + 1
+                continue
+            token = (e, local, text, fname, is_key, [])
             tokens[s] = token
         e, local, text, fname, _, spans = token
         lp = p - s if p >= s else 0

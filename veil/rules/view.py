@@ -29,6 +29,7 @@ from veil.rules.detectors.matching import CompiledDetector, context_needles
 from veil.rules.detectors.verdicts import new_cache
 from veil.rules.regex import Pattern, compile_re2
 from veil.rules.restore import Restorer
+from veil.rules.normalize import TRIGGER as NORMALIZE_TRIGGER
 from veil.rules.scanner import DetectorSet, alternatives
 from veil.rules.actions.keys import Keyring
 from veil.rules.schema import Limits
@@ -285,6 +286,7 @@ class View:
                 else:
                     plain.append(det)
             parts += alternatives(tuple(plain), edge='"', triggers=True)  # strings' edges are quotes here
+            parts.append(NORMALIZE_TRIGGER)  # obfuscated text is scanned normalized
             if context_words:
                 parts.append("(?i:" + "|".join(re.escape(w) for w in sorted(context_words)) + ")")
         if always:
@@ -363,6 +365,7 @@ class View:
                     for name, b in zip(names, reduced.bindings)
                 )
             parts += list(self._protected) + alternatives(reduced.detectors.detectors, edge='"', triggers=True)
+            parts.append(NORMALIZE_TRIGGER)  # a string holding obfuscated text is scanned normalized
             if self._gate is not None:
                 parts.append(f"(?i:{self._gate.pattern.decode()})")
         self.splice_events = compile_re2("(?:" + ")|(?:".join(parts) + ")")

@@ -19,7 +19,12 @@ Detect = Callable[..., list[str]]
         ("José: jose@exemplo.com.br", ["jose@exemplo.com.br"]),  # non-ASCII before
         ("josé@exemplo.com", ["josé@exemplo.com"]),  # accented local part (RFC 6531)
         ("josé.luis@exemplo.com", ["josé.luis@exemplo.com"]),  # whole local part, not a tail
-        ("иван@почта.example.ru", []),  # non-ASCII domain: out of scope
+        ("иван@почта.example.ru", ["иван@почта.example.ru"]),  # IDN label
+        ("mail jane@bücher.de.", ["jane@bücher.de"]),  # IDN label, ASCII TLD, sentence dot
+        ("иван@пример.рф, ok", ["иван@пример.рф"]),  # IDN top-level label
+        ("user@例え.jp まで", ["user@例え.jp"]),  # CJK label
+        ("user@例え.日本。次", ["user@例え.日本"]),  # CJK TLD, CJK full stop after it
+        ("x@xn--bcher-kva.xn--p1ai", ["x@xn--bcher-kva.xn--p1ai"]),  # punycode TLD
         ("иван@example.ru", ["иван@example.ru"]),  # Cyrillic local part
         ("連絡先はjane@example.comです", ["jane@example.com"]),  # unspaced CJK around it
         ("邮箱：li.wei@example.cn。", ["li.wei@example.cn"]),  # CJK punctuation
@@ -41,6 +46,8 @@ def test_email_found_with_exact_span(detect: Detect, text: str, expected: list[s
         "a..b@example.com",  # consecutive dots in local part
         "jane@-example.com",  # label starts with '-'
         "see example.com",  # bare domain
+        "jane@bücher",  # IDN without a dot
+        "jane@例え。jp",  # CJK full stop is not a label dot
     ],
 )
 def test_email_near_misses_are_not_found(detect: Detect, text: str) -> None:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import re2
 
 from veil.rules.detectors.base import DetectorSpec
+from veil.rules.normalize import normalize
 from veil.rules.regex import byte_to_str_offsets, compile_re2, without_captures
 
 
@@ -272,7 +273,17 @@ def find_spans(detector: CompiledDetector, text: str, field_name: str = "") -> l
 
     Offsets are ``str`` indices (via :func:`byte_to_str_offsets`). ``field_name``
     is the key/header/parameter holding ``text``, used only for context.
+
+    Obfuscated text (:func:`veil.rules.normalize.normalize`) is matched in its
+    normalized form, once, and each span mapped back to ``text``.
     """
+    normalized = normalize(text)
+    if normalized is None:
+        return _find_spans(detector, text, field_name)
+    return [normalized.span(s, e) for s, e in _find_spans(detector, normalized.text, field_name)]
+
+
+def _find_spans(detector: CompiledDetector, text: str, field_name: str) -> list[tuple[int, int]]:
     data = text.encode("utf-8", "surrogatepass")
     byte_spans: list[tuple[int, int]] = []
     pos = 0
