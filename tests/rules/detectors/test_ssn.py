@@ -1,4 +1,4 @@
-"""US_SSN: formatted numbers anywhere, bare nine digits only after an SSN keyword."""
+"""US_SSN: formatted numbers anywhere, bare nine digits only with an SSN word nearby or as the field name."""
 
 from __future__ import annotations
 
@@ -6,40 +6,95 @@ from collections.abc import Callable
 
 import pytest
 
+import veil
+from veil.rules.detectors.ssn import is_us_ssn
+
 Detect = Callable[..., list[str]]
+
+
+@pytest.mark.parametrize(
+    ("text", "field", "expected"),
+    [
+        ("SSN 123-45-6789", "", ["123-45-6789"]),  # dashed
+        ("id 123 45 6789 on file", "", ["123 45 6789"]),  # spaced
+        ("078.05.1123", "", ["078.05.1123"]),  # dotted
+        ("078 05 1123", "", ["078 05 1123"]),  # spaced, no keyword
+        ("ssn: 123456789", "", ["123456789"]),  # bare after keyword, keyword not in span
+        ("Social Security Number: 234567890", "", ["234567890"]),  # long keyword
+        ('{"ssn": "345678901"}', "", ["345678901"]),  # keyword in the same JSON text
+        ("SSN#078051121", "", ["078051121"]),  # '#' separator
+        ("SSN-078051121", "", ["078051121"]),  # '-' separator
+        ("the applicant's SSN is 078051121", "", ["078051121"]),  # a few words between
+        ("078051123", "ssn", ["078051123"]),  # bare, the field name says SSN
+        ("078051123", "socialSecurityNumber", ["078051123"]),  # camelCase field name
+        ("a 123-45-6789, b 234-56-7890", "", ["123-45-6789", "234-56-7890"]),  # two
+    ],
+)
+def test_ssn_found_with_exact_span(detect: Detect, text: str, field: str, expected: list[str]) -> None:
+    assert detect("US_SSN", text, field) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "field"),
+    [
+        ("000-12-3456", ""),  # area 000
+        ("666-12-3456", ""),  # area 666
+        ("SSN 666-12-3456", ""),  # area 666, even with context
+        ("ssn 666123456", "ssn"),  # bare area 666 with context
+        ("912-34-5678", ""),  # area 9xx: an ITIN, never an SSN
+        ("SSN 912345678", ""),  # area 9xx after SSN: reported as US_ITIN, not here
+        ("123-00-4567", ""),  # group 00
+        ("ssn 123004567", ""),  # group 00, bare, context
+        ("123-45-0000", ""),  # serial 0000
+        ("078-05-1120", ""),  # famous advertising number (stdnum blacklist)
+        ("id 123456789", ""),  # bare nine digits without keyword
+        ("123456789", "order_id"),  # bare digits, field says nothing
+        ("SSN" + " " * 40 + "123456789", ""),  # keyword outside the context window
+        ("1123-45-6789", ""),  # inside a longer run
+        ("123-45-67890", ""),  # serial too long
+        ("123-45-6789-12", ""),  # a longer dashed number
+        ("1.123.45.6789", ""),  # inside a longer dotted number
+        ("123.45.6789.1", ""),  # a longer dotted number
+        ("123-45.6789", ""),  # mixed separators
+        ("123-456-789", ""),  # wrong grouping
+        ("ssn: 1234567890", ""),  # ten digits after keyword
+        ("x123-45-6789", ""),  # glued to a word
+    ],
+)
+def test_ssn_near_misses_are_not_found(detect: Detect, text: str, field: str) -> None:
+    assert detect("US_SSN", text, field) == []
+
+
+@pytest.mark.parametrize(
+    ("candidate", "valid"),
+    [("078-05-1123", True), ("078.05.1123", True), ("078051123", True), ("666-05-1123", False), ("", False), ("078-05-112", False)],
+)
+def test_named_validator_takes_any_separator_and_bare_digits(candidate: str, valid: bool) -> None:
+    """``validator: us_ssn`` in a custom detector keeps its meaning: a valid SSN, formatted or bare."""
+    assert is_us_ssn(candidate) is valid
 
 
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("SSN 123-45-6789", ["123-45-6789"]),  # dashed
-        ("id 123 45 6789 on file", ["123 45 6789"]),  # spaced
-        ("ssn: 123456789", ["123456789"]),  # bare after keyword, keyword not in span
-        ("Social Security Number: 234567890", ["234567890"]),  # long keyword
-        ('{"ssn": "345678901"}', ["345678901"]),  # keyword in the same JSON text
-        ("SSN#078051121", ["078051121"]),  # '#' separator
-        ("a 123-45-6789, b 234-56-7890", ["123-45-6789", "234-56-7890"]),  # two
+        ("SSN on file: 078.05.1123", "SSN on file: [REDACTED:US_SSN]"),
+        ("ssn 078051123 ok", "ssn [REDACTED:US_SSN] ok"),
+        ("order 078051123 shipped", "order 078051123 shipped"),
+        ("SSN 912-34-5678", "SSN [REDACTED:US_ITIN]"),
     ],
 )
-def test_ssn_found_with_exact_span(detect: Detect, text: str, expected: list[str]) -> None:
-    assert detect("US_SSN", text) == expected
+def test_default_plan_redacts_ssn_in_text(text: str, expected: str) -> None:
+    assert veil.default_plan().redact_text(text).text == expected
 
 
 @pytest.mark.parametrize(
-    "text",
+    ("body", "expected"),
     [
-        "000-12-3456",  # area 000
-        "666-12-3456",  # area 666
-        "912-34-5678",  # area 9xx
-        "123-00-4567",  # group 00
-        "123-45-0000",  # serial 0000
-        "078-05-1120",  # famous advertising number (stdnum blacklist)
-        "id 123456789",  # bare nine digits without keyword
-        "1123-45-6789",  # inside a longer run
-        "123-45-67890",  # serial too long
-        "123-456-789",  # wrong grouping
-        "ssn: 1234567890",  # ten digits after keyword
+        (b'{"ssn": "078051123"}', b'{"ssn": "[REDACTED:US_SSN]"}'),  # field-name class
+        (b'{"note": "SSN 078 05 1123"}', b'{"note": "SSN [REDACTED:US_SSN]"}'),
+        (b'{"note": "ref 078.05.1123"}', b'{"note": "ref [REDACTED:US_SSN]"}'),
+        (b'{"id": "078051123"}', b'{"id": "078051123"}'),  # bare digits, nothing says SSN
     ],
 )
-def test_ssn_near_misses_are_not_found(detect: Detect, text: str) -> None:
-    assert detect("US_SSN", text) == []
+def test_default_plan_redacts_ssn_in_json(body: bytes, expected: bytes) -> None:
+    assert veil.default_plan().redact_body(body, "application/json").output == expected

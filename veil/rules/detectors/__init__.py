@@ -25,6 +25,7 @@ from veil.rules.detectors import (
     email,
     iban,
     ip,
+    itin,
     jwt,
     mac,
     nino,
@@ -48,6 +49,7 @@ PRIORITY: tuple[str, ...] = (
     "IBAN",
     "CREDIT_CARD",
     "US_SSN",
+    "US_ITIN",
     "UK_NINO",
     "US_PASSPORT",
     "DATE_OF_BIRTH",
@@ -61,7 +63,7 @@ PRIORITY: tuple[str, ...] = (
 
 def _collect() -> dict[str, DetectorSpec]:
     by_name: dict[str, DetectorSpec] = {}
-    for module in (private_key, jwt, api_key, aws, bearer, url, email, iban, card, ssn, nino, passport, dob, ip, mac, phone):
+    for module in (private_key, jwt, api_key, aws, bearer, url, email, iban, card, ssn, itin, nino, passport, dob, ip, mac, phone):
         for spec in module.DETECTORS:
             by_name[spec.name] = spec
     # Fail at import, not at first use, if a family and PRIORITY drift apart.
@@ -78,6 +80,7 @@ VALIDATORS: dict[str, Validator] = {
     "credit_card": card.is_card_number,
     "iban": iban.is_iban,
     "us_ssn": ssn.is_us_ssn,
+    "us_itin": itin.is_us_itin,
     "uk_nino": nino.is_uk_nino,
     "phone": phone.is_phone_number,
     "ip_address": ip.is_ip_address,

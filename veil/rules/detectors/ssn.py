@@ -1,15 +1,16 @@
 """US_SSN: US Social Security numbers.
 
-``123-45-6789`` and ``123 45 6789`` match anywhere (word-bounded). Nine bare
-digits only match right after a keyword (``SSN``, ``social security
-number``...) and a short separator; that alternative reports only the digits
-through the ``value`` group, while the formatted alternatives report the whole
-match (the ``value`` group does not take part there). Numbers stdnum rejects
-(area 000, 666, 9xx; group 00; serial 0000; known advertising numbers) never
-count.
+Written ``123-45-6789``, ``123.45.6789`` or ``123 45 6789``, a number counts
+on its own. Nine bare digits (``123456789``) count only with an SSN word
+within ``context_window`` characters before them (``SSN``, ``social security
+number``...) or in the name of the field holding them (``{"ssn": ...}``,
+``socialSecurityNumber``): the confidence of :attr:`DetectorSpec.with_context`.
+Numbers stdnum rejects (area 000, 666 or 9xx, group 00, serial 0000, known
+advertising numbers) never count here; area 9xx is a taxpayer number, found
+as ``US_ITIN`` (:mod:`veil.rules.detectors.itin`).
 
-Caveat: bare digits in a JSON field named ``ssn`` are not detected, because
-the keyword must be in the same string.
+A candidate may not follow a word character, '+' or '.', and a longer
+dotted/dashed number it starts (``123-45-6789-1``) is read whole and fails.
 """
 
 from __future__ import annotations
@@ -20,28 +21,48 @@ from veil.rules.detectors._common import is_ascii_digits, strip_separators
 from veil.rules.detectors.base import DetectorSpec
 from veil.rules.detectors.verdicts import remembered
 
+SSN_SEPARATORS = " -."
+
+LEAD = r"(?:^|[^0-9A-Za-z_+.])"
+"""Before a 3-2-4 number: not a word character, '+' or '.' ('-' is allowed: ``SSN-123456789``)."""
+
+SHAPE = r"(?:\d{3}(?:-\d{2}-|\.\d{2}\.| \d{2} )\d{4}|\d{9})(?:[.\-]\d+)*"
+"""Dashed, dotted, spaced (one separator throughout) or bare; a further ``.digits``/``-digits`` run is swallowed."""
+
+SHAPE_TRIGGER = r"[0-9]{3}[ .\-]?[0-9]{2}[ .\-]?[0-9]{4}"
+
+
+def digits_of(candidate: str) -> str:
+    """The nine digits of a 3-2-4 candidate, or "" if it is anything else."""
+    digits = strip_separators(candidate, SSN_SEPARATORS)
+    return digits if len(digits) == 9 and is_ascii_digits(digits) else ""
+
+
+def is_formatted(candidate: str) -> bool:
+    """Whether the candidate is written with separators (``123-45-6789``), not as bare digits."""
+    return len(candidate) == 11 and bool(digits_of(candidate))
+
 
 def is_us_ssn(candidate: str) -> bool:
-    """Valid SSN per stdnum (ranges and blacklist); spaces/dashes between groups allowed."""
-    digits = strip_separators(candidate)
-    if not is_ascii_digits(digits) or len(digits) != 9:
-        return False
-    return bool(_ssn.is_valid(digits))
+    """Valid SSN per stdnum (ranges and blacklist); spaces, dashes or dots between groups allowed."""
+    digits = digits_of(candidate)
+    return bool(digits) and bool(_ssn.is_valid(digits))
 
 
-_KEYWORD = r"(?i:\bssn|\bsocial[ _\-]?security(?:[ _\-]?(?:number|num|no))?)"
+def _is_formatted_ssn(candidate: str) -> bool:
+    return is_formatted(candidate) and is_us_ssn(candidate)
+
 
 US_SSN = DetectorSpec(
     name="US_SSN",
-    pattern=(
-        rf"{_KEYWORD}[\s:#=\"'.\-]{{1,5}}(?P<value>\d{{9}})\b"
-        r"|\b\d{3}-\d{2}-\d{4}\b"
-        r"|\b\d{3} \d{2} \d{4}\b"
-    ),
-    validator=remembered(is_us_ssn),
-    context=("ssn", "social security", "social security number"),
-    description="US Social Security number; nine bare digits only after an SSN keyword.",
-    examples=("SSN 123-45-6789", "ssn: 123456789", "social security number 123 45 6789"),
+    pattern=rf"{LEAD}(?P<value>{SHAPE})\b",
+    validator=remembered(_is_formatted_ssn),
+    with_context=remembered(is_us_ssn),
+    trigger=SHAPE_TRIGGER,
+    context=("ssn", "social security", "social security number", "social security no"),
+    context_window=32,
+    description="US Social Security number; nine bare digits only with an SSN word nearby or as the field name.",
+    examples=("SSN 123-45-6789", "ssn: 123456789", "social security number 123 45 6789", "SSN 078.05.1123"),
 )
 
 DETECTORS: tuple[DetectorSpec, ...] = (US_SSN,)
