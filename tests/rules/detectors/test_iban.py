@@ -1,4 +1,4 @@
-"""IBAN: check digits and per-country length/format via stdnum."""
+"""IBAN: check digits and per-country length/format via stdnum; national checks and case only weigh with context."""
 
 from __future__ import annotations
 
@@ -20,6 +20,12 @@ Detect = Callable[..., list[str]]
         ("iban=ES9121000418450200051332;", ["ES9121000418450200051332"]),  # Spain in key=value
         ("CH9300762011623852957", ["CH9300762011623852957"]),  # Switzerland
         ("DE89 3704 0044 0532 0130 00 EUR", ["DE89 3704 0044 0532 0130 00"]),  # currency after a short last group
+        ("DE89-3704-0044-0532-0130-00", ["DE89-3704-0044-0532-0130-00"]),  # dashed groups
+        ("to BE41539007547035.", ["BE41539007547035"]),  # Belgian national check fails, mod 97 holds
+        ("ES29 2100 0418 4602 0005 1332", ["ES29 2100 0418 4602 0005 1332"]),  # Spanish national check fails
+        ("iban: de89370400440532013000", ["de89370400440532013000"]),  # lower case with context
+        ("to BE41 5390 0754 7035 now", ["BE41 5390 0754 7035"]),  # a short lower-case word after a printed one
+        ("IBAN GB15W3ST12345698765432", ["GB15W3ST12345698765432"]),  # structure off, length and mod 97 hold
     ],
 )
 def test_iban_found_with_exact_span(detect: Detect, text: str, expected: list[str]) -> None:
@@ -34,9 +40,41 @@ def test_iban_found_with_exact_span(detect: Detect, text: str, expected: list[st
         "GB82WEST1234569876543",  # one char short for GB
         "DE8937040044053201300000",  # too long for DE
         "XX89370400440532013000",  # unknown country
-        "de89370400440532013000",  # lower case
+        "de89370400440532013000",  # lower case, no context
+        "GB15W3ST12345698765432",  # digit where GB's bank code has letters (mod 97 holds), no context
+        "iban: de89370400440532013001",  # lower case with context, mod 97 fails
+        "IBAN GB82WEST1234569876543",  # with context, one char short for GB
+        "DE89-3704-0044 0532-0130-00",  # mixed separators
+        "iban de89 3704 0044 0532 0130 00",  # lower case grouped: never, even with context
         "ADE89370400440532013000",  # glued to a letter
     ],
 )
 def test_iban_near_misses_are_not_found(detect: Detect, text: str) -> None:
     assert detect("IBAN", text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "field", "expected"),
+    [
+        ("de89370400440532013000", "iban", ["de89370400440532013000"]),  # lower case, the field name says IBAN
+        ("de89370400440532013000", "bankAccount", ["de89370400440532013000"]),
+        ("de89370400440532013000", "commit", []),  # the field name says nothing
+    ],
+)
+def test_iban_context_from_the_field_name(detect: Detect, text: str, field: str, expected: list[str]) -> None:
+    assert detect("IBAN", text, field) == expected
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        (b'{"memo": "pay DE89-3704-0044-0532-0130-00"}', b'{"memo": "pay [REDACTED:IBAN]"}'),
+        (b'{"memo": "to BE41 5390 0754 7035 now"}', b'{"memo": "to [REDACTED:IBAN] now"}'),
+        (b'{"memo": "iban de89370400440532013000"}', b'{"memo": "iban [REDACTED:IBAN]"}'),
+        (b'{"memo": "ref de89370400440532013000"}', b'{"memo": "ref de89370400440532013000"}'),
+    ],
+)
+def test_default_plan_redacts_iban_in_json(body: bytes, expected: bytes) -> None:
+    import veil
+
+    assert veil.default_plan().redact_body(body, "application/json").output == expected

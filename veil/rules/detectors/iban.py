@@ -1,8 +1,15 @@
 """IBAN: International Bank Account Numbers, compact or printed in groups of 4.
 
-Candidates are upper-case (``DE89 3704 0044 0532 0130 00`` or
-``DE89370400440532013000``); stdnum checks the mod-97 check digits, the
-country's length and BBAN structure, and national checks where it has them.
+Upper-case candidates (``DE89 3704 0044 0532 0130 00``, ``DE89-3704-0044-0532-0130-00``
+or ``DE89370400440532013000``) count when stdnum's generic rules hold: a known
+country, its BBAN structure (which fixes the length) and the mod-97 check
+digits. National checks (Belgian, Spanish, Norwegian... check digits inside
+the BBAN) no longer veto: an IBAN whose mod 97 holds is one digit in 97 of
+being chance, and one a national rule rejects is still a payee's account, or
+a mistyped one (issue #14). With ``iban``/``account``/``bank`` nearby or as
+the field name, the evidence may be weaker still: lower case (compact only), or a BBAN whose
+letters and digits do not follow the country's structure, as long as the
+country, the length and mod 97 hold (``with_context``).
 
 Caveat: a printed IBAN immediately followed by another upper-case/digit group
 of 1-4 chars ("... 3000 EUR") is read as one candidate, fails, and is missed.
@@ -14,7 +21,6 @@ import re
 
 from stdnum import iban as _iban
 from stdnum import numdb
-from stdnum.util import get_cc_module
 
 from veil.rules.detectors.base import DetectorSpec
 from veil.rules.detectors.verdicts import remembered
@@ -23,13 +29,13 @@ _ALNUM = re.compile(r"[A-Z0-9]+")
 _BASE36 = str.maketrans({chr(ord("A") + i): str(10 + i) for i in range(26)})  # A=10 ... Z=35, as int(c, 36)
 
 
-def _bban_patterns() -> dict[str, re.Pattern[str]] | None:
-    """Each country's BBAN pattern, built from stdnum's registry exactly as ``stdnum.iban.validate`` builds it.
+def _bban_patterns() -> dict[str, tuple[re.Pattern[str], int]] | None:
+    """Each country's BBAN pattern and length, from stdnum's registry exactly as ``stdnum.iban.validate`` builds it.
 
     None (every candidate goes to stdnum) if the registry holds anything but
     plain two-letter entries, since then its lookup is more than a dict's.
     """
-    patterns: dict[str, re.Pattern[str]] = {}
+    patterns: dict[str, tuple[re.Pattern[str], int]] = {}
     try:
         prefixes = list(numdb.get("iban").prefixes)  # stdnum's registry, not a public API: checked, not trusted
     except (AttributeError, LookupError, OSError, ValueError):  # pragma: no cover
@@ -43,8 +49,10 @@ def _bban_patterns() -> dict[str, re.Pattern[str]] | None:
         if low in patterns:
             return None  # stdnum would merge the entries' properties
         if props:  # an entry without properties is no country: stdnum rejects it
-            structure = re.sub(r"([1-9][0-9]*)!([nac])", _structure_part, props.get("bban", ""))
-            patterns[low] = re.compile(f"^{structure}$")
+            bban = props.get("bban", "")
+            structure = re.sub(r"([1-9][0-9]*)!([nac])", _structure_part, bban)
+            size = sum(int(n) for n in re.findall(r"([1-9][0-9]*)!", bban))
+            patterns[low] = (re.compile(f"^{structure}$"), size)
     return patterns
 
 
@@ -54,60 +62,73 @@ def _structure_part(match: re.Match[str]) -> str:
 
 
 _BBAN = _bban_patterns()
-_HAS_NATIONAL_CHECK: dict[str, bool] = {}  # filled on first sight of a country, as stdnum imports its module
-
-
-def _has_national_check(country: str) -> bool:
-    """Whether stdnum has a national module that checks more after the generic rules (BE, ES, ME, NO in 2.2)."""
-    known = _HAS_NATIONAL_CHECK.get(country)
-    if known is None:
-        known = _HAS_NATIONAL_CHECK[country] = get_cc_module(country, "iban") is not None
-    return known
+_SEPARATORS = str.maketrans("", "", " -.")  # what stdnum's compact drops (besides surrounding whitespace)
+_GROUPING = str.maketrans("", "", " -")  # how the pattern groups a printed IBAN
 
 
 def _is_iban_by_stdnum(candidate: str) -> bool:
-    """The reference: stdnum's full check (10-70 µs; the Belgian and Spanish ones are the slowest)."""
-    compact = candidate.replace(" ", "")
+    """The reference: stdnum's generic rules, its national checks left out (10-70 µs)."""
+    compact = candidate.translate(_GROUPING)
     if not compact.isascii() or not 15 <= len(compact) <= 34:
         return False
-    return bool(_iban.is_valid(compact))
+    return bool(_iban.is_valid(compact, check_country=False))
+
+
+def _mod97_holds(compact: str) -> bool:
+    return int((compact[4:] + compact[:4]).translate(_BASE36)) % 97 == 1
 
 
 def is_iban(candidate: str) -> bool:
-    """Valid IBAN per stdnum: check digits, country length, BBAN format.
+    """Valid IBAN per stdnum's generic rules: a known country, its BBAN format and length, mod-97 check digits.
 
-    stdnum's generic rules (a known country, the BBAN pattern, which fixes the
-    length, and mod 97) are replayed here in a few µs; a candidate that
-    passes them all and whose country has a national check goes to stdnum,
-    and so does anything outside upper-case letters and digits (stdnum also
-    upper-cases and drops '-' and '.'). The verdict is stdnum's either way
-    (issue #13).
+    Replayed here in a few µs for upper-case letters and digits with spaces
+    or dashes; anything else goes to stdnum (which also upper-cases and drops
+    '.'). The verdict is stdnum's (``is_valid(check_country=False)``) either
+    way: country-specific national checks are not applied (issue #14).
     """
-    compact = candidate.replace(" ", "")
+    compact = candidate.translate(_GROUPING)
     if not compact.isascii() or not 15 <= len(compact) <= 34:
         return False
     if _BBAN is None or not _ALNUM.fullmatch(compact):
         return _is_iban_by_stdnum(candidate)
-    bban = _BBAN.get(compact[:2])
-    if bban is None or not bban.match(compact[4:]):
+    country = _BBAN.get(compact[:2])
+    return country is not None and country[0].match(compact[4:]) is not None and _mod97_holds(compact)
+
+
+def _is_printed_iban(candidate: str) -> bool:
+    """The detector's own evidence: an IBAN (``is_iban``) written in upper case."""
+    return not any(ch.islower() for ch in candidate) and is_iban(candidate)
+
+
+def _is_iban_in_context(candidate: str) -> bool:
+    """Weaker evidence, for a candidate with a bank word nearby: any case, the country's length and mod 97."""
+    compact = candidate.translate(_SEPARATORS).upper()
+    if not compact.isascii() or not _ALNUM.fullmatch(compact) or _BBAN is None:
         return False
-    if int((compact[4:] + compact[:4]).translate(_BASE36)) % 97 != 1:
-        return False
-    return not _has_national_check(compact[:2]) or _is_iban_by_stdnum(candidate)
+    country = _BBAN.get(compact[:2])
+    return country is not None and len(compact) == 4 + country[1] and _mod97_holds(compact)
 
 
 IBAN = DetectorSpec(
     name="IBAN",
     pattern=(
-        r"\b(?P<value>[A-Z]{2}\d{2}[A-Z0-9]{11,30}"
-        r"|[A-Z]{2}\d{2}(?: [A-Z0-9]{4}){2,7}(?: [A-Z0-9]{1,4})?)\b"
+        # Lower case only compact: a grouped form would take a short word after it as its last group.
+        r"\b(?P<value>[A-Za-z]{2}\d{2}[A-Za-z0-9]{11,30}"
+        r"|[A-Z]{2}\d{2}(?: [A-Z0-9]{4}){2,7}(?: [A-Z0-9]{1,4})?"
+        r"|[A-Z]{2}\d{2}(?:-[A-Z0-9]{4}){2,7}(?:-[A-Z0-9]{1,4})?)\b"
     ),
-    validator=remembered(is_iban),
+    validator=remembered(_is_printed_iban),
+    with_context=remembered(_is_iban_in_context),
     # Country, check digits and the first four characters, grouped or not.
-    trigger=r"\b[A-Z]{2}[0-9]{2} ?[A-Z0-9]{4}",
+    trigger=r"\b[A-Za-z]{2}[0-9]{2}[ \-]?[A-Za-z0-9]{4}",
     context=("iban", "account", "bank"),
-    description="IBAN, validated with check digits and per-country length/format.",
-    examples=("IBAN: DE89 3704 0044 0532 0130 00", "pay to GB82WEST12345698765432 today"),
+    description="IBAN: country, BBAN format and length, mod-97 check digits; lower case only with context.",
+    examples=(
+        "IBAN: DE89 3704 0044 0532 0130 00",
+        "pay to GB82WEST12345698765432 today",
+        "DE89-3704-0044-0532-0130-00",
+        "iban be41539007547035",
+    ),
 )
 
 DETECTORS: tuple[DetectorSpec, ...] = (IBAN,)
