@@ -23,6 +23,12 @@ Detect = Callable[..., list[str]]
         ("mapped ::ffff:192.0.2.1", ["::ffff:192.0.2.1"]),  # IPv4-mapped
         ("[2001:db8::1]:443", ["2001:db8::1"]),  # bracketed with port
         ("a 10.1.1.1, b 10.1.1.2", ["10.1.1.1", "10.1.1.2"]),  # two
+        ("client 10.0.0.12", ["10.0.0.12"]),  # log line
+        ("from 203.0.113.9 port 22", ["203.0.113.9"]),  # sshd
+        ("X-Forwarded-For: 198.51.100.7", ["198.51.100.7"]),  # header line
+        ("GET http://10.0.0.1/status", ["10.0.0.1"]),  # '/' after ':' or '/' is a URL, not a product
+        ("server 10.2.3.4 (v 2)", ["10.2.3.4"]),  # a version word after the address does not matter
+        ("dev 10.2.3.4", ["10.2.3.4"]),  # 'v' inside a word is no version marker
     ],
 )
 def test_ip_found_with_exact_span(detect: Detect, text: str, expected: list[str]) -> None:
@@ -44,7 +50,30 @@ def test_ip_found_with_exact_span(detect: Detect, text: str, expected: list[str]
         "std::vector",  # C++ scope
         "a :: b",  # bare '::'
         "dead::beef",  # hex words, no digit
+        "Build 7.12.31.170",  # build number
+        "Mozilla/5.0 (Windows NT 10.0; rv:1.9.1.20) Gecko",  # user agent's rv:
+        "version 10.0.19041.1",  # Windows version
+        "Version: 1.2.3.4",  # version word with a colon
+        "ver=2.4.10.1",  # key=value
+        "release 4.1.0.2",  # release
+        "Chrome/120.0.6099.109",  # product/version (octets over 255 too)
+        "Firefox/1.9.1.20",  # product/version, valid octets
+        "app v 1.2.3.4",  # 'v' and a space
     ],
 )
 def test_ip_near_misses_are_not_found(detect: Detect, text: str) -> None:
     assert detect("IP_ADDRESS", text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("client 10.0.0.12 connected", "client [REDACTED:IP_ADDRESS] connected"),
+        ("Build 7.12.31.170 deployed", "Build 7.12.31.170 deployed"),
+        ("Mozilla/5.0 (rv:1.9.1.20) Gecko/20100101", "Mozilla/5.0 (rv:1.9.1.20) Gecko/20100101"),
+    ],
+)
+def test_default_plan_leaves_versions_and_redacts_addresses(text: str, expected: str) -> None:
+    import veil
+
+    assert veil.default_plan().redact_text(text).text == expected

@@ -7,8 +7,16 @@ numbers do not yield an inner address. Colon runs like ``12:30:45`` or a MAC
 address are candidates but fail IPv6 parsing; IPv6 candidates must contain a
 decimal digit, which rejects ``::`` and words like ``dead::beef``.
 
-Caveat: a four-part version string such as "version 1.2.3.4" is a valid IPv4
-address and is reported.
+Version strings are left alone by their context (issue #14): a candidate
+right after ``v``, ``ver``, ``version``, ``build``, ``release`` or ``rv``
+(with an optional ``:``, ``=``, ``.`` or space) or after a product name and a
+slash (``Chrome/120.0.6099.109``, ``Firefox/1.9.1.20``) is not an address;
+five or more dotted parts are never one. Addresses in logs
+(``client 10.0.0.12``, ``from 203.0.113.9 port 22``, ``X-Forwarded-For:
+198.51.100.7``, ``http://10.0.0.1/``) still count.
+
+Caveat: a four-part version with no such word before it ("7.12.31.170 is
+out") is a valid IPv4 address and is reported.
 """
 
 from __future__ import annotations
@@ -47,6 +55,8 @@ IP_ADDRESS = DetectorSpec(
     name="IP_ADDRESS",
     pattern=rf"(?:^|[^0-9A-Za-z_.])(?P<value>{_V4}|{_V6})",
     validator=is_ip_address,
+    # What precedes a version number: a version word, or a product name and '/'.
+    not_after=r"(?i)\b(?:v|ver|version|build|release|rv)[ .:=]? ?|[A-Za-z]/",
     context=("ip", "ip address", "addr", "host", "client"),
     description="IPv4 or IPv6 address, confirmed with the ipaddress module.",
     examples=("client 203.0.113.7 connected", "via 2001:db8::8a2e:370:7334", "mapped ::ffff:192.0.2.1"),
