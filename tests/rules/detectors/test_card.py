@@ -31,6 +31,15 @@ Detect = Callable[..., list[str]]
         ("maestro 6759649826438453", ["6759649826438453"]),  # Maestro
         ('{"pan":"5105105105105100"}', ["5105105105105100"]),  # JSON string
         ("a,4111111111111111,b", ["4111111111111111"]),  # CSV field
+        ("mir 2200123456789019", ["2200123456789019"]),  # Mir 2200-2204
+        ("2200 1234 5678 9019", ["2200 1234 5678 9019"]),  # Mir, printed
+        ("rupay 8100123456789017", ["8100123456789017"]),  # RuPay 81
+        ("5089123456789018", ["5089123456789018"]),  # RuPay 508
+        ("6070123456789017", ["6070123456789017"]),  # RuPay 60
+        ("diners 36123456789013", ["36123456789013"]),  # Diners, 14 digits
+        ("2100 1234 5678 9010", ["2100 1234 5678 9010"]),  # IIN no brand claims, printed as a card
+        ("card number 2100123456789010", ["2100123456789010"]),  # unknown IIN, bare, with context
+        ("4242424242424242", ["4242424242424242"]),  # a test card is still a card
     ],
 )
 def test_card_found_with_exact_span(detect: Detect, text: str, expected: list[str]) -> None:
@@ -52,6 +61,12 @@ def test_card_found_with_exact_span(detect: Detect, text: str, expected: list[st
         "411111111111111",  # 15-digit Visa is not a Visa length
         "id-4111111111111111",  # glued to an identifier with '-'
         "4111111111111111abc",  # glued to letters
+        "2100123456789010",  # unknown IIN, bare, no context
+        "2100 1234 5678 9011",  # unknown IIN printed, Luhn fails
+        "card 2100123456789011",  # unknown IIN, context, Luhn fails
+        "card 2222222222222222",  # all-same digits, even with context
+        "7012345678901232",  # 7: no card starts with it (Luhn valid)
+        "9400 1000 0000 0000 0000 00",  # USPS tracking: 9 is left out
     ],
 )
 def test_card_near_misses_are_not_found(detect: Detect, text: str) -> None:
@@ -71,3 +86,29 @@ def test_card_near_misses_are_not_found(detect: Detect, text: str) -> None:
 )
 def test_luhn_validator(candidate: str, valid: bool) -> None:
     assert VALIDATORS["luhn"](candidate) is valid
+
+
+@pytest.mark.parametrize(
+    ("text", "field", "expected"),
+    [
+        ("8800123456789010", "cardNumber", ["8800123456789010"]),  # unknown IIN, the field name says card
+        ("8800123456789010", "pan", ["8800123456789010"]),
+        ("8800123456789010", "orderId", []),  # the field name says nothing
+    ],
+)
+def test_card_context_from_the_field_name(detect: Detect, text: str, field: str, expected: list[str]) -> None:
+    assert detect("CREDIT_CARD", text, field) == expected
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        (b'{"note": "paid with 2200 1234 5678 9019"}', b'{"note": "paid with [REDACTED:CREDIT_CARD]"}'),
+        (b'{"note": "card 2100123456789010"}', b'{"note": "card [REDACTED:CREDIT_CARD]"}'),
+        (b'{"note": "order 2100123456789010"}', b'{"note": "order 2100123456789010"}'),
+    ],
+)
+def test_default_plan_redacts_cards_in_json(body: bytes, expected: bytes) -> None:
+    import veil
+
+    assert veil.default_plan().redact_body(body, "application/json").output == expected

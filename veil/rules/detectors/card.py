@@ -1,5 +1,12 @@
 """CREDIT_CARD: payment card numbers confirmed by brand prefix, length and Luhn.
 
+Brands: Visa, Mastercard (51-55 and the 2-series 2221-2720), Amex, Discover,
+JCB, Diners (14-19), UnionPay, Maestro, Mir (2200-2204), RuPay (60, 65, 81,
+82, 508). A Luhn-valid number whose IIN no brand here claims still counts
+when printed as a card is (four groups of four), or with a card word nearby
+or as the field name (``with_context``): new ranges appear every year and
+the number is as sensitive (issue #14).
+
 Accepted shapes: 13-19 bare digits, or the printed groupings 4-4-4-1..4,
 Amex 4-6-5 and Diners 4-6-4, separated consistently by single spaces or
 single dashes (a 19-digit card is only found unseparated). The number may not
@@ -7,7 +14,7 @@ be preceded by a word character, '.', '-' or '+' and must end at a word
 boundary, so no match inside a longer digit run or a decimal like 0.4111....
 
 Caveat: about 1 in 10 random digit strings with a card prefix and length pass
-Luhn, so long numeric ids that start with 2-6 can still be reported.
+Luhn, so long numeric ids that start with 2-6 or 8 and match a brand can still be reported.
 """
 
 from __future__ import annotations
@@ -26,6 +33,8 @@ _BRANDS: tuple[tuple[tuple[tuple[str, str], ...], frozenset[int]], ...] = (
     ((("300", "305"), ("3095", "3095"), ("36", "36"), ("38", "39")), frozenset(range(14, 20))),  # Diners
     ((("62", "62"),), frozenset(range(16, 20))),  # UnionPay
     ((("50", "50"), ("56", "69")), frozenset(range(13, 20))),  # Maestro
+    ((("2200", "2204"),), frozenset(range(16, 20))),  # Mir
+    ((("60", "60"), ("65", "65"), ("81", "82"), ("508", "508")), frozenset({16})),  # RuPay
 )
 
 
@@ -39,14 +48,31 @@ def _brand_accepts(digits: str) -> bool:
     return False
 
 
+def _card_digits(candidate: str) -> str:
+    """13-19 ASCII digits (separators dropped), not one repeated digit, Luhn-valid; else ""."""
+    digits = strip_separators(candidate)
+    if not is_ascii_digits(digits) or not 13 <= len(digits) <= 19 or len(set(digits)) == 1:
+        return ""
+    return digits if luhn_valid(digits) else ""
+
+
 def is_card_number(candidate: str) -> bool:
     """Brand prefix + length fit, not one repeated digit, and the Luhn checksum holds."""
-    digits = strip_separators(candidate)
-    if not is_ascii_digits(digits) or not 13 <= len(digits) <= 19:
+    digits = _card_digits(candidate)
+    return bool(digits) and _brand_accepts(digits)
+
+
+def _is_printed_card(candidate: str) -> bool:
+    """A brand's number, or any Luhn-valid 16 digits printed in four groups of four."""
+    digits = _card_digits(candidate)
+    if not digits:
         return False
-    if len(set(digits)) == 1:
-        return False
-    return _brand_accepts(digits) and luhn_valid(digits)
+    return _brand_accepts(digits) or (len(digits) == 16 and len(candidate) == 19)
+
+
+def _is_card_in_context(candidate: str) -> bool:
+    """Any Luhn-valid 13-19 digits, for a candidate with a card word nearby."""
+    return bool(_card_digits(candidate))
 
 
 def is_luhn(candidate: str) -> bool:
@@ -60,7 +86,7 @@ def _grouped(sep: str) -> str:
     return (
         # No 4-4-4-4-3 shape: "4111 1111 1111 1111 123" is a card and its CVV far
         # more often than a 19-digit card, so the number ends after 4 groups.
-        rf"[2-6]\d{{3}}(?:{s}\d{{4}}){{2}}{s}\d{{1,4}}"
+        rf"[2-68]\d{{3}}(?:{s}\d{{4}}){{2}}{s}\d{{1,4}}"
         rf"|3[47]\d{{2}}{s}\d{{6}}{s}\d{{5}}"
         rf"|3\d{{3}}{s}\d{{6}}{s}\d{{4}}"
     )
@@ -68,13 +94,14 @@ def _grouped(sep: str) -> str:
 
 CREDIT_CARD = DetectorSpec(
     name="CREDIT_CARD",
-    pattern=rf"{LEAD_NUMBER}(?P<value>[2-6]\d{{12,18}}|{_grouped(' ')}|{_grouped('-')})\b",
-    validator=remembered(is_card_number),
+    pattern=rf"{LEAD_NUMBER}(?P<value>[2-68]\d{{12,18}}|{_grouped(' ')}|{_grouped('-')})\b",
+    validator=remembered(_is_printed_card),
+    with_context=remembered(_is_card_in_context),
     # Every shape starts with four digits, then four more after at most one separator: the
     # trigger leaves out the automaton's counting of 12 to 18 digits and of the groups.
-    trigger=rf"{LEAD_NUMBER}[2-6][0-9]{{3}}[ \-]?[0-9]{{4}}",
+    trigger=rf"{LEAD_NUMBER}[2-68][0-9]{{3}}[ \-]?[0-9]{{4}}",
     context=("card", "credit card", "cc", "pan", "visa", "mastercard", "amex"),
-    description="Payment card number (Visa, Mastercard, Amex, Discover, JCB, Diners, UnionPay, Maestro), Luhn-checked.",
+    description="Payment card number (Visa, Mastercard, Amex, Discover, JCB, Diners, UnionPay, Maestro, Mir, RuPay), Luhn-checked.",
     examples=("card 4111 1111 1111 1111 exp 12/29", "amex: 3782-822463-10005", "pan=5555555555554444"),
 )
 
