@@ -39,7 +39,7 @@ from veil.rules.media import body_kind_of
 from veil.rules.plan import Plan
 from veil.rules.plan_types import Route
 from veil.observe import NullObserver, Observer
-from veil.rules.streaming import LineRedactor
+from veil.rules.stream_redact import StreamRedactor
 from veil.settings import PolicyArg, resolve_plan
 
 # Any-based like starlette.middleware's own aliases, so any framework's app type fits.
@@ -109,7 +109,7 @@ class _Responder:
         self.response_headers: Headers = []  # as sent with the start message, before its length is known
         self.chunks: list[bytes] = []
         self.size = 0
-        self.lines: LineRedactor | None = None
+        self.lines: StreamRedactor | None = None
 
     def route(self, direction: str, content_type: str) -> Route:
         return Route(direction, self.method, self.host, self.path, content_type)
@@ -216,7 +216,7 @@ class _Responder:
             self.start["headers"] = _raw_headers(headers)
         self.mode, kind = body_mode(self.ctype, self.cenc)
         if self.mode == "stream" and kind is not None:  # events must reach the client as they happen
-            self.lines = LineRedactor(self.plan, self.response_route, kind)
+            self.lines = StreamRedactor(self.plan, self.response_route, kind)
             self.start["headers"] = _raw_headers(replace_length(headers, None))
         elif self.mode == "buffer":
             return  # Content-Length is known only once the whole body is redacted

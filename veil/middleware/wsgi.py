@@ -50,7 +50,7 @@ from veil.middleware._http import (
 from veil.rules.media import body_kind_of
 from veil.rules.plan import Plan
 from veil.rules.plan_types import Route
-from veil.rules.streaming import LineRedactor
+from veil.rules.stream_redact import StreamRedactor
 from veil.settings import PolicyArg, resolve_plan
 
 if TYPE_CHECKING:
@@ -284,7 +284,7 @@ class _Exchange:
                 yield chunk
 
     def _stream(self, route: Route, kind: str, headers: list[tuple[str, str]], body: Iterator[bytes]) -> Body:
-        redactor = LineRedactor(self.plan, route, kind)
+        redactor = StreamRedactor(self.plan, route, kind)
         unsent = b""  # raw bytes fed but not yet sent: what passthrough must still deliver
         try:
             for chunk in body:

@@ -22,8 +22,8 @@ from veil.middleware._stream_codec import StreamDecoder, StreamEncoder
 from veil.rules.plan import Plan
 from veil.rules.plan_types import Report, Route
 from veil.rules.restore import Restorer
+from veil.rules.stream_redact import StreamRedactor
 from veil.rules.stream_restore import StreamRestorer
-from veil.rules.streaming import LineRedactor
 
 
 class ResponseStream:
@@ -35,7 +35,7 @@ class ResponseStream:
     ) -> None:
         self.kind, self.options = kind, options
         self.blocks = options.blocks(plan)
-        self.lines = LineRedactor(plan, route, kind)
+        self.lines = StreamRedactor(plan, route, kind)
         self.restore = StreamRestorer(restorer, kind) if restorer is not None else None
         self.decoder, self.encoder = StreamDecoder(encoding), StreamEncoder(encoding)
         self.failed = ""  # the reason, once the stream has failed

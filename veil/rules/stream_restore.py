@@ -20,40 +20,19 @@ line before (``"service_tier": "default"`` on every OpenAI chunk). Past ``max_he
 
 from __future__ import annotations
 
-import json
-import re
-from collections import deque
-from dataclasses import dataclass, field
-from typing import Any
-
 import orjson
 
 from veil.rules.actions.tokenize import partial_token_start
 from veil.rules.restore import Restorer
+from veil.rules.stream_channels import (
+    Channel,
+    HeldLine,
+    LineQueue,
+    Path,
+    Replacement,
+    json_strings,
+)
 from veil.rules.streaming import split_line
-
-Path = tuple[str | int, ...]
-"""Where a string sits in a JSON document (keys and list indices); ``()`` for plain text."""
-
-
-@dataclass(eq=False, slots=True)
-class _Line:
-    raw: bytes
-    ending: bytes
-    prefix: bytes = b""  # ``data:`` plus its optional space, for SSE
-    doc: Any = None  # the parsed JSON document; None for a plain-text payload
-    fields: dict[Path, str] = field(default_factory=dict)  # original text of each channelled field
-    new: dict[Path, str] = field(default_factory=dict)  # final text of each field that changed
-    pending: int = 0  # fields a channel still holds: the line waits for all of them
-
-
-@dataclass(eq=False, slots=True)
-class _Channel:
-    parts: list[tuple[_Line, str]]  # held lines with the still unsettled text of the field
-    head: str = ""  # settled text of the first part, which comes before its unsettled text
-
-    def text(self) -> str:
-        return "".join(part for _, part in self.parts)
 
 
 class StreamRestorer:
@@ -77,21 +56,20 @@ class StreamRestorer:
         self.restorer, self.kind = restorer, kind
         self.max_held_bytes, self.max_held_lines = max_held_bytes, max_held_lines
         self.restored = 0  # tokens restored so far
-        self._held: deque[_Line] = deque()
-        self._held_bytes = 0
-        self._channels: dict[Path, _Channel] = {}
+        self._held = LineQueue(kind)
+        self._channels: dict[Path, Channel] = {}
         self._last: dict[Path, str] = {}  # the previous payload line's fields
 
     def feed(self, lines: bytes) -> bytes:
         out = []
         for raw in lines.splitlines(keepends=True):
             self._take(raw)
-            out.append(self._release())
+            out.append(self._held.release())
         return b"".join(out)
 
     def close(self) -> bytes:
         self._end_channels(list(self._channels))
-        return self._release()
+        return self._held.release()
 
     def _end_channels(self, paths: list[Path]) -> None:
         for path in paths:  # no token completed: the lines go on as they came
@@ -99,8 +77,7 @@ class StreamRestorer:
 
     def _take(self, raw: bytes) -> None:
         line, fields = self._parse(raw)
-        self._held.append(line)
-        self._held_bytes += len(line.raw)
+        self._held.push(line)
         if fields is not None:
             last, self._last = self._last, fields
             self._end_channels([path for path in self._channels if path not in fields or self._constant(path, fields, last)])
@@ -111,11 +88,9 @@ class StreamRestorer:
                     partial_token_start(text) is None or last.get(path) == text
                 ):
                     continue  # nothing to restore or wait for (most fields)
-                line.fields[path] = text
-                line.pending += 1
-                self._channels.setdefault(path, _Channel([])).parts.append((line, text))
+                self._channels.setdefault(path, Channel([])).add(line, path, text)
                 self._scan(path)
-        if len(self._held) > self.max_held_lines or self._held_bytes > self.max_held_bytes:
+        if len(self._held) > self.max_held_lines or self._held.bytes > self.max_held_bytes:
             self._end_channels(list(self._channels))
 
     def _constant(self, path: Path, fields: dict[Path, str], last: dict[Path, str]) -> bool:
@@ -125,20 +100,20 @@ class StreamRestorer:
         text = fields[path]
         return bool(text) and text == last.get(path) and "tok_" not in text and len(self._channels[path].parts) == 1
 
-    def _parse(self, raw: bytes) -> tuple[_Line, dict[Path, str] | None]:
+    def _parse(self, raw: bytes) -> tuple[HeldLine, dict[Path, str] | None]:
         """The line and its string fields; None for a line that carries no payload."""
         parts = split_line(raw, self.kind)
         if parts is None:
-            return _Line(raw, b""), None
+            return HeldLine(raw, b""), None
         prefix, payload, ending = parts
-        line = _Line(raw, ending, prefix)
+        line = HeldLine(raw, ending, prefix)
         try:
             doc = orjson.loads(payload)
         except orjson.JSONDecodeError:
             doc = None
         if isinstance(doc, (dict, list)):
             line.doc = doc
-            return line, _strings(doc)
+            return line, json_strings(doc)
         if self.kind == "ndjson":
             # Still JSON (a scalar, or broken): escape values, a quote must not end a string.
             text, count = self.restorer.restore_text(payload.decode("utf-8", "surrogateescape"), json_escape=True)
@@ -151,7 +126,7 @@ class StreamRestorer:
     def _scan(self, path: Path) -> None:
         """Restore the channel's complete tokens; settle all before a token still completing."""
         text = self._channels[path].text()
-        tokens: list[tuple[int, int, str]] = []
+        tokens: list[Replacement] = []
         done = 0  # end of the last token restored
         start = text.find("tok_")
         while start >= 0:
@@ -165,75 +140,7 @@ class StreamRestorer:
         tail = partial_token_start(text[done:])
         self._settle(path, tokens, None if tail is None else done + tail)
 
-    def _settle(self, path: Path, tokens: list[tuple[int, int, str]], hold: int | None) -> None:
+    def _settle(self, path: Path, tokens: list[Replacement], hold: int | None) -> None:
         """Final text for the channel's lines up to ``hold`` (all when None); the rest stays held."""
-        channel = self._channels.pop(path)
-        text = channel.text()
-        cut = len(text) if hold is None else hold
-        head, start = channel.head, 0
-        for i, (line, part) in enumerate(channel.parts):
-            end = start + len(part)
-            if end > cut:
-                channel.head = head + _rebuild(text, tokens, start, cut)
-                channel.parts[: i + 1] = [(line, text[cut:end])]
-                self._channels[path] = channel
-                return
-            final = head + _rebuild(text, tokens, start, end)
-            line.pending -= 1
-            if final != line.fields[path]:
-                line.new[path] = final
-            head, start = "", end
-
-    def _release(self) -> bytes:
-        out = []
-        while self._held and not self._held[0].pending:
-            line = self._held.popleft()
-            self._held_bytes -= len(line.raw)
-            out.append(self._emit(line))
-        return b"".join(out)
-
-    def _emit(self, line: _Line) -> bytes:
-        if not line.new:
-            return line.raw
-        if line.doc is None:
-            # A line break in a value would end the data: line; SSE joins data: lines with "\n".
-            pieces = re.split(r"\r\n|\r|\n", line.new[()]) if self.kind == "sse" else [line.new[()]]
-            glue = (line.ending or b"\n") + line.prefix
-            payload = glue.join(piece.encode("utf-8", "surrogateescape") for piece in pieces)
-        else:
-            for path, text in line.new.items():
-                node = line.doc
-                for key in path[:-1]:
-                    node = node[key]
-                node[path[-1]] = text
-            try:
-                payload = orjson.dumps(line.doc)
-            except TypeError:  # a lone surrogate in a value (from a request that was not UTF-8)
-                payload = json.dumps(line.doc, separators=(",", ":")).encode("ascii")
-        return line.prefix + payload + line.ending
-
-
-def _strings(doc: Any) -> dict[Path, str]:
-    """Every string leaf of a JSON document by its path (iterative: documents may nest deep)."""
-    found: dict[Path, str] = {}
-    stack: list[tuple[Path, Any]] = [((), doc)]
-    while stack:
-        path, node = stack.pop()
-        if isinstance(node, str):
-            found[path] = node
-        items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
-        stack.extend(((*path, key), value) for key, value in items)
-    return found
-
-
-def _rebuild(text: str, tokens: list[tuple[int, int, str]], start: int, end: int) -> str:
-    """``text[start:end]``, tokens starting there replaced by their values, the rest of earlier ones cut."""
-    out, cursor = [], start
-    for first, last, value in tokens:
-        if last <= start or first >= end:
-            continue
-        if first >= start:
-            out += [text[cursor:first], value]
-        cursor = max(cursor, last)
-    out.append(text[cursor:end])
-    return "".join(out)
+        if not self._channels[path].settle(tokens, hold):
+            del self._channels[path]

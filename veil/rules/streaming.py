@@ -69,23 +69,28 @@ class LineRedactor:
         return Report.from_counts(self.counts, self.changed)
 
     def feed(self, chunk: bytes) -> bytes:
+        return b"".join(self.redact_line(line) for line in self.complete_lines(chunk))
+
+    def close(self) -> bytes:
+        rest, self._carry = self._carry, b""
+        return self.redact_line(rest) if rest else b""
+
+    def complete_lines(self, chunk: bytes) -> list[bytes]:
+        """The lines ``chunk`` completes (with their endings); the unfinished rest is kept."""
         data = self._carry + chunk
         cut = data.rfind(b"\n") + 1
         self._carry = data[cut:]
         if len(self._carry) > self.max_line_bytes:
             raise RedactionError("line_too_long", f"a streamed line is longer than {self.max_line_bytes} bytes")
         if not cut:
-            return b""
+            return []
         lines = data[:cut].splitlines(keepends=True)
         if any(len(line) > self.max_line_bytes for line in lines):
             raise RedactionError("line_too_long", f"a streamed line is longer than {self.max_line_bytes} bytes")
-        return b"".join(self._line(line) for line in lines)
+        return lines
 
-    def close(self) -> bytes:
-        rest, self._carry = self._carry, b""
-        return self._line(rest) if rest else b""
-
-    def _line(self, line: bytes) -> bytes:
+    def redact_line(self, line: bytes) -> bytes:
+        """One complete line, redacted on its own (its payload as JSON or text)."""
         parts = split_line(line, self.kind)
         if parts is None:
             return line
@@ -94,9 +99,10 @@ class LineRedactor:
             ctype = "application/json" if payload[:1] in (b"{", b"[") else "text/plain"
         else:
             ctype = "application/json" if self.kind == "ndjson" else "text/plain"
-        return prefix + self._redact(payload, ctype) + ending
+        return prefix + self.redact_payload(payload, ctype) + ending
 
-    def _redact(self, payload: bytes, ctype: str) -> bytes:
+    def redact_payload(self, payload: bytes, ctype: str) -> bytes:
+        """A line's payload redacted as ``ctype``; its findings are counted."""
         try:
             result = self.plan.redact_body(payload, ctype, self.route)
         except RedactionError as exc:
