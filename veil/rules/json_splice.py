@@ -115,6 +115,7 @@ class _Splice(KeyDecisions):
         # The next backslash: the string holding it is an event whatever the pass finds.
         escape = body.find(BACKSLASH) if self.escaped else -1
         escaped: list[tuple[int, int]] = []  # value strings holding an escape
+        named = self.named
         m: Any = None
         exhausted = False  # no event left after pos: only escapes remain
         while pos < n:
@@ -163,6 +164,8 @@ class _Splice(KeyDecisions):
                 pos = self._key_event(s, e, after + 1, info)
                 continue
             pos = e + 1
+            if named and s - 1 in named:  # a list item a role key covered as a name
+                continue
             if self.escaped and body.find(BACKSLASH, s, e) >= 0:
                 escaped.append((s, e))  # read through its escapes below, with the others
                 continue

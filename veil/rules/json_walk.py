@@ -19,6 +19,7 @@ from functools import partial
 from typing import Any
 
 from veil.errors import RedactionError
+from veil.rules.classify import person_shaped
 from veil.rules.compiled import Binding, FieldRule
 from veil.rules.plan_types import Finding
 from veil.rules.raw_json import RawHits
@@ -34,6 +35,25 @@ _MEMO_KEYS = 1024
 KIND_VALUE = 0
 KIND_KEY = 1
 KIND_NUMBER = 2
+
+
+class Shaped:
+    """The cover of a key whose class is shaped (a role word, ``classify.KeyClass.shaped``):
+    it holds for a string shaped like a name, directly under the key or in lists under it,
+    and for nothing else (an object under the key is classified key by key, with the key
+    as their parent). The splice path decides the same (``splice_keys``)."""
+
+    __slots__ = ("cover",)
+
+    def __init__(self, cover: tuple[str, Binding]) -> None:
+        self.cover = cover
+
+    def of(self, value: Any) -> "tuple[str, Binding] | Shaped | None":
+        """What covers ``value``, found under the key."""
+        tv = type(value)
+        if tv is str:
+            return self.cover if person_shaped(value) else None
+        return self if tv is list and value else None
 
 
 def render_path(node: PathNode) -> str:
@@ -110,7 +130,7 @@ def _walk(w: _Walk, doc: Any) -> None:
         class_memo.clear()
     local_memo: dict[Any, dict[str, tuple[str, Binding] | None]] = {}
     # frame: container, path node, selector states, inherited cover, parent key, depth, scan scope
-    stack: list[tuple[Any, PathNode, frozenset[State], tuple[str, Binding] | None, Any, int, frozenset[int]]]
+    stack: list[tuple[Any, PathNode, frozenset[State], tuple[str, Binding] | Shaped | None, Any, int, frozenset[int]]]
     stack = [(doc, None, view.start_states, None, None, 1, view.everywhere)]
     pop = stack.pop
     push = stack.append
@@ -129,7 +149,7 @@ def _walk(w: _Walk, doc: Any) -> None:
         else:
             items = enumerate(container)
         for key, value in items:
-            cover = inherited
+            cover: Any = inherited
             child_states = _NO_STATES
             child_scope = scope
             if states:
@@ -142,9 +162,12 @@ def _walk(w: _Walk, doc: Any) -> None:
                 if cover is None:
                     cover = kmemo.get(key, _UNKNOWN)
                     if cover is _UNKNOWN:
-                        entity = classifier.classify(key, parent_key if type(parent_key) is str else None)  # type: ignore[union-attr]
-                        b = class_bindings.get(entity) if entity else None
-                        cover = (entity, b) if (entity and b is not None) else None
+                        found = classifier.key_class(key, parent_key if type(parent_key) is str else None)  # type: ignore[union-attr]
+                        b = class_bindings.get(found.entity) if found is not None else None
+                        if found is None or b is None:
+                            cover = None
+                        else:
+                            cover = Shaped((found.entity, b)) if found.shaped else (found.entity, b)
                         if key.isidentifier():  # other keys may be data (an e-mail as a map key): not kept
                             kmemo[key] = cover
                 if child_scope:
@@ -161,6 +184,8 @@ def _walk(w: _Walk, doc: Any) -> None:
                 field = key
             else:
                 field = ""
+            if type(cover) is Shaped:
+                cover = cover.of(value)
             tv = type(value)
             if tv is str:
                 if cover is None:

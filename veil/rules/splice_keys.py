@@ -11,6 +11,7 @@ import re
 
 import orjson
 
+from veil.rules.classify import KeyClass, person_shaped
 from veil.rules.detectors.verdicts import digest, store
 from veil.rules.json_bytes import WS, Undecidable, key_before, skip_ws, skip_ws_back
 from veil.rules.json_paths import TOKEN
@@ -35,12 +36,14 @@ class KeyInfo:
     """What a key's own text says, kept per view across bodies, under the key if it is
     shaped like a name, else under its digest (``cache_key``)."""
 
-    __slots__ = ("count", "cover", "hits", "needle", "parent_matters", "placeholder")
+    __slots__ = ("count", "cover", "hits", "needle", "parent_matters", "placeholder", "shaped")
 
     def __init__(self, cover: Cover | None, parent_matters: bool, needle: bool, hits: bool,
-                 placeholder: bytes | None) -> None:
+                 placeholder: bytes | None, shaped: bool = False) -> None:
         self.cover = cover
         """Its field-name class and that class's binding (None if none, or if the parent decides)."""
+        self.shaped = shaped
+        """The cover holds only for strings shaped like a name (a role word: ``json_walk.Shaped``)."""
         self.count: Count = count_of(cover) if cover is not None else _NOT_COVERED
         self.placeholder = placeholder
         """What the cover writes for any string value, JSON-encoded (``View.splice_placeholders``)."""
@@ -83,6 +86,7 @@ class KeyDecisions(SpliceState):
         if info.hits:
             raise Undecidable
         cover = info.cover
+        shaped = info.shaped
         if info.parent_matters:
             classifier = self.view.classifier
             assert classifier is not None
@@ -99,10 +103,14 @@ class KeyDecisions(SpliceState):
                 if self.lookups > _LOOKUPS_FREE and self.lookups * _LOOKUP_BYTES > len(body):
                     raise Undecidable  # the walk knows every parent for free: cheaper when they are this dense
                 parent = self.parents().of_key(s - 1)
-            cover = self._class_cover(classifier.classify(self.text(s, e), parent))
+            found = classifier.key_class(self.text(s, e), parent)
+            cover = self._class_cover(found)
+            shaped = found is not None and found.shaped
         vs = colon_end
         while frame[vs] in WS:
             vs += 1
+        if shaped and cover is not None:
+            cover = self._shaped_cover(vs, cover)
         if cover is not None:
             if frame[vs] == QUOTE:
                 ve = frame.find(b'"', vs + 1)
@@ -116,10 +124,40 @@ class KeyDecisions(SpliceState):
             return ve + 1
         return e + 1
 
-    def _class_cover(self, entity: str | None) -> Cover | None:
-        """The field-name class ``entity`` and the binding the view gives it, if any."""
-        binding = self.view.classify_bindings.get(entity) if entity else None
-        return (entity, binding) if entity and binding is not None else None
+    def _class_cover(self, found: KeyClass | None) -> Cover | None:
+        """The field-name class ``found`` and the binding the view gives it, if any."""
+        binding = self.view.classify_bindings.get(found.entity) if found is not None else None
+        return (found.entity, binding) if found is not None and binding is not None else None
+
+    def _shaped_cover(self, vs: int, cover: Cover) -> Cover | None:
+        """What a shaped ``cover`` (a role key's) covers of the value at ``vs``, as the walk's
+        ``Shaped.of`` decides: a string shaped like a name whole. In a list, each string shaped
+        like one (in lists only, not in objects) is covered here, and the events that fall in
+        it later are skipped (``named``); the rest of the list is left to the events."""
+        frame = self.frame
+        if frame[vs] == QUOTE:
+            ve = frame.find(b'"', vs + 1)
+            return cover if person_shaped(self.text(vs + 1, ve)) else None
+        if frame[vs] != 0x5B:  # [
+            return None
+        objects = 0  # objects open inside the list: their strings are keys or values of keys
+        depth = 0
+        for m in TOKEN.finditer(frame, vs):
+            c = frame[m.start()]
+            if c == 0x5B or c == 0x7B:
+                depth += 1
+                objects += c == 0x7B
+            elif c == 0x5D or c == 0x7D:
+                depth -= 1
+                objects -= c == 0x7D
+                if not depth:
+                    return None
+            elif c == QUOTE and not objects:
+                qs, qe = m.start(), m.end() - 1
+                if person_shaped(self.text(qs + 1, qe)):
+                    self._cover_string(qs, qe, cover)
+                    self.named.add(qs)
+        raise AssertionError("unbalanced JSON passed the parser")  # pragma: no cover
 
     def _key_info(self, s: int, e: int) -> KeyInfo:
         view = self.view
@@ -127,14 +165,17 @@ class KeyDecisions(SpliceState):
         classifier = view.classifier if view.classify_bindings else None
         parent_matters = classifier is not None and classifier.parent_matters(key)
         cover = None
+        shaped = False
         if classifier is not None and not parent_matters:
-            cover = self._class_cover(classifier.classify(key, None))
+            found = classifier.key_class(key, None)
+            cover = self._class_cover(found)
+            shaped = found is not None and found.shaped
         needle = self.gate is not None and self.gate.search(key.encode("utf-8", "surrogatepass")) is not None
         hits = False
         if self.full is not None:
             hits = any(not view.allows(key[h.start : h.end]) for h in self.full.detectors.scan([key], [""]))
-        placeholder = view.splice_placeholders.get(cover[0]) if cover is not None and not hits else None
-        info = KeyInfo(cover, parent_matters, needle, hits, placeholder)
+        placeholder = view.splice_placeholders.get(cover[0]) if cover is not None and not hits and not shaped else None
+        info = KeyInfo(cover, parent_matters, needle, hits, placeholder, shaped)
         if not hits:  # a key holding a finding is payload: never kept (the body takes the walk anyway)
             store(view.splice_keys, cache_key(self.body[s:e]), info)
         return info

@@ -36,7 +36,7 @@ def count_of(cover: Cover) -> Count:
 class SpliceState:
     __slots__ = (
         "view", "body", "frame", "escaped", "full", "reduced", "gate", "edits", "records", "pending",
-        "_parents", "numbers", "qualified", "lookups",
+        "_parents", "numbers", "qualified", "lookups", "named",
     )
 
     def __init__(self, view: View, body: bytes, frame: bytes) -> None:
@@ -58,6 +58,8 @@ class SpliceState:
         self.qualified: bool | None = None
         """Whether a parent key could change a class here (``View.splice_parents``)."""
         self.lookups = 0
+        self.named: set[int] = set()
+        """Opening quotes of list items a role key covered as names (``splice_keys._shaped_cover``)."""
 
     def parents(self) -> Parents:
         """Made on first use: most bodies need no parent key."""
