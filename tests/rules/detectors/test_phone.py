@@ -57,3 +57,34 @@ def test_phone_found_with_exact_span(detect: Detect, text: str, expected: list[s
 )
 def test_phone_near_misses_are_not_found(detect: Detect, text: str) -> None:
     assert detect("PHONE", text) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ups 1Z 999 AA1 01 2345 6784",  # UPS number printed in groups: its tail is phone-shaped
+        "1Z 999 AA1 01 2345 6784",  # the same without the carrier's name
+        "0430 1234 5678 9012",  # four groups of four: tracking or card shape
+        "9400 1000 0000 0000 0000 00",  # USPS, 22 digits
+        "tracking: 020 7946 0958",  # after a tracking word
+        "FedEx 7489 1234 5678",  # FedEx 12 digits after the carrier
+        "DHL Express 12 3456 7890",  # DHL 10 digits
+        "Sendungsnummer 0034 0434 1610 9404 2557",  # DHL Germany
+    ],
+)
+def test_tracking_numbers_are_not_phones(detect: Detect, text: str) -> None:
+    assert detect("PHONE", text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("UPS driver phone 020 7946 0958", ["020 7946 0958"]),  # another word between carrier and number
+        ("call 020 7946 0958 re parcel", ["020 7946 0958"]),  # a tracking word after the number
+        ("+44 1234 5678 9012", []),  # '+': parsed as is (invalid here), never called tracking-shaped
+        ("tel:+442079460958", ["+442079460958"]),  # glued after a colon
+        ("Phone:0207 946 0958", ["0207 946 0958"]),
+    ],
+)
+def test_phones_near_tracking_words(detect: Detect, text: str, expected: list[str]) -> None:
+    assert detect("PHONE", text) == expected

@@ -16,8 +16,17 @@ nor do ISO dates, times, prices with ',' or versions. A candidate may not be
 preceded by a word character, '.', '-', '+' or '/', and a following
 ``.digits``/``-digits``/``/digits`` run is swallowed so the longer id fails.
 
+Parcel tracking numbers are left alone (issue #14): a national candidate of
+four or more groups of exactly four digits (``0430 1234 5678 9012``) is a
+tracking or card number's shape, never a phone's, and a candidate right after
+a carrier or tracking word (``tracking:``, ``UPS``, ``FedEx``, ``DHL``,
+``waybill``...) or inside a UPS ``1Z...`` number (``1Z 999 AA1 01 2345 6784``)
+is not a phone (``not_after``).
+
 Caveat: a number directly followed by another space-separated digit group
-("+44 20 7946 0958 12") is read as one longer candidate and missed.
+("+44 20 7946 0958 12") is read as one longer candidate and missed. Numbers
+glued to a word (``call+14155552671``, ``mobile07700900123``) and bare digit
+runs after a phone word (``phone 4155552671``) are not proposed.
 """
 
 from __future__ import annotations
@@ -114,6 +123,16 @@ def is_phone_number(candidate: str) -> bool:
     return any(_settle(decide_national(digits, region), candidate, region) for region in _regions_for(digits))
 
 
+def _is_tracking_shaped(candidate: str) -> bool:
+    """Four or more groups of exactly four digits and no '+': a tracking or card number, not a phone."""
+    groups = candidate.replace("-", " ").split(" ")
+    return not candidate.startswith("+") and len(groups) >= 4 and all(len(g) == 4 and g.isdigit() for g in groups)
+
+
+def _is_written_phone(candidate: str) -> bool:
+    return not _is_tracking_shaped(candidate) and is_phone_number(candidate)
+
+
 _INTL = r"\+[1-9]\d{0,3}(?:[ .\-]?(?:\(\d{1,4}\)|\d{1,5})){1,6}"
 _NANP = r"(?:1[ .\-]?)?(?:\(\d{3}\) ?|\d{3}[ .\-])\d{3}[ .\-]\d{4}"
 _TRUNK = r"\(?0\d{1,4}\)?[ \-]\d{2,8}(?:[ \-]\d{2,4}){0,3}"
@@ -127,7 +146,12 @@ PHONE = DetectorSpec(
     pattern=(
         rf"{_EDGE}(?P<value>(?:{_INTL}|{_NANP}|{_TRUNK}|{_FR_DOTS}|{_IN_MOBILE}){_TAIL})\b"
     ),
-    validator=remembered(is_phone_number),
+    validator=remembered(_is_written_phone),
+    # After a carrier or tracking word, or inside a UPS "1Z" number: a parcel, not a phone.
+    not_after=(
+        r"(?i)\b(?:tracking|track|waybill|awb|consignment|shipment|parcel|ups|usps|fedex|dhl|sendungsnummer)"
+        r"(?: ?(?:number|no|num|id|#))?[ :#=.]*|\b1z[0-9a-z ]{0,16}"
+    ),
     # A part of each shape: "+" and a digit (international), three digits, a separator and four
     # (North American and Indian mobile, at their end), a trunk 0 (national), "0d.dd" (French).
     # The international shape's up to six groups were most of the automaton.
