@@ -51,14 +51,12 @@ ChannelKey = tuple[Any, ...]
 def parse_path(text: str) -> Steps:
     """``"choices[].delta.content"`` as steps: ``("choices", "[]", "delta", "content")``."""
     steps: list[str] = []
-    for name in text.split("."):
-        items = name.endswith(ITEMS)
-        name = name[: -len(ITEMS)] if items else name
-        if not name:
-            raise ValueError(f"delta field path {text!r}: empty step (expected names joined by '.', '[]' after a list)")
-        steps.append(name)
-        if items:
-            steps.append(ITEMS)
+    for part in text.split("."):
+        name = part.rstrip("[]")
+        lists = (len(part) - len(name)) // 2
+        if not name or "[" in name or "]" in name or part != name + ITEMS * lists:
+            raise ValueError(f"delta field path {text!r}: step {part!r} (expected names joined by '.', '[]' after a list)")
+        steps += [name] + [ITEMS] * lists
     return tuple(steps)
 
 
