@@ -43,6 +43,7 @@ BUILTIN_CLASSES: dict[str, tuple[str, ...]] = {
     PERSON: (
         "first name", "last name", "full name", "surname", "given name", "family name",
         "middle name", "firstname", "lastname", "fullname", "maiden name", "forename", "fname", "lname", "real name",
+        "preferred name",
         "f name", "l name", "first names", "given names", "last names", "surnames", "forenames",
         # The obvious ones in a few other languages (split_words sees ASCII words: 'prénom' is 'pr nom').
         "vorname", "nachname", "familienname", "prenom", "pr nom", "nom de famille", "apellido", "apellidos",
@@ -63,12 +64,12 @@ PERSON_ROLES: tuple[str, ...] = (
     "recipient", "addressee", "reviewer", "approver", "agent", "employee", "manager", "supervisor", "customer",
     "user", "member", "contact", "person", "participant", "attendee", "organizer", "organiser", "invitee",
     "speaker", "moderator", "presenter", "guest", "visitor", "caller", "callee", "committer", "maintainer",
-    "contributor", "commenter", "patient", "physician", "doctor", "nurse", "practitioner", "clinician",
+    "contributor", "collaborator", "submitter", "commenter", "patient", "physician", "doctor", "nurse", "practitioner", "clinician",
     "therapist", "dentist", "surgeon", "caregiver", "pharmacist", "prescriber", "teacher", "instructor",
     "student", "guardian", "spouse", "next of kin", "signatory", "signer", "witness", "driver", "passenger",
-    "traveler", "traveller", "tenant", "landlord", "occupant", "resident", "borrower", "guarantor",
+    "traveler", "traveller", "rider", "tenant", "landlord", "occupant", "resident", "borrower", "guarantor",
     "cosigner", "applicant", "candidate", "interviewer", "recruiter", "beneficiary", "policyholder",
-    "holder", "cardholder", "subscriber", "buyer", "purchaser", "payer", "payee", "representative",
+    "holder", "cardholder", "insured", "adjuster", "subscriber", "buyer", "purchaser", "payer", "payee", "representative",
     "technician", "dispatcher", "officer", "coworker", "people", "colleague", "teammate", "mentor",
     "claimant", "plaintiff", "defendant", "victim", "executor", "trustee", "nominee", "actor", "cc", "bcc",
     "attn", "attention", "reply to", "assigned to", "sent to", "addressed to", "ship to", "bill to",
@@ -103,16 +104,18 @@ AMBIGUOUS: dict[str, str] = {"name": PERSON, "number": "PHONE"}
 PERSON_QUALIFIERS = frozenset(
     {
         "customer", "user", "contact", "holder", "cardholder", "account", "person", "patient",
-        "employee", "owner", "sender", "recipient", "billing", "shipping", "member", "client",
-        "buyer", "seller", "author", "guest", "passenger", "applicant", "beneficiary", "payer",
+        "employee", "billing", "shipping", "member",
+        "buyer", "guest", "passenger", "applicant", "beneficiary", "payer",
         "payee", "emergency", "display", "legal", "my", "your", "profile", "subscriber", "student",
         "traveler", "traveller", "attendee", "driver", "signer", "visitor", "candidate",
     }
 )
 # Parents whose ``name`` is a person's when shaped like one (``{"assignee": {"name": ...}}``,
-# ``{"to": [{"name": ...}]}``): the last word of every role (``created_by`` -> 'by'), and the
-# message roles. Under a PERSON_QUALIFIERS parent, a ``name`` is a person's whatever its shape.
-ROLE_QUALIFIERS = frozenset(p.split()[-1] for p in PERSON_ROLES) | frozenset(MESSAGE_ROLES)
+# ``{"to": [{"name": ...}]}``): the last word of every role (``created_by`` -> 'by'), the
+# message roles, and a few whose name is as often a bot's, an app's or a shop's
+# (``{"author": {"name": "dependabot[bot]"}}``). Under a PERSON_QUALIFIERS parent, a
+# ``name`` is a person's whatever its shape.
+ROLE_QUALIFIERS = frozenset(p.split()[-1] for p in PERSON_ROLES) | frozenset(MESSAGE_ROLES) | {"seller", "client"}
 # 'number' is a phone only under these.
 PHONE_QUALIFIERS = frozenset({"phone", "mobile", "contact", "telephone", "cell"})
 
@@ -302,7 +305,8 @@ _NOT_NAMES = frozenset(
     notification alerts alert newsletter import migration sync script job task worker daemon process batch
     dependabot renovate copilot github gitlab bitbucket jenkins actions zapier slack jira salesforce hubspot
     stripe shopify google microsoft amazon aws gcp azure iam mozilla chrome chromium firefox safari curl wget
-    python java node linux windows macos android ios
+    python java node linux windows macos android ios operator yes no true false web website portal form
+    email phone chat mobile online kiosk
     """.split()
 )
 
