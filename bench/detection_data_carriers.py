@@ -145,9 +145,14 @@ GLUED = ("{ctx}:{v}", "({v})", "[{v}]", "'{v}',", "{ctx}={v};", "*{v}*", "{ctx}#
 PHONE_GLUED = ("Tel.{v}", "ph:{v}", "Mob{v}", "WhatsApp:{v}", "Phone#{v}", "{v}(mobile)", "call{v}asap")
 
 
-def text_case(rng: random.Random, type_: str, value: str, source: str) -> Case:
+def text_case(rng: random.Random, type_: str, value: str, source: str, need_context: bool = False) -> Case:
+    """``value`` in a sentence; ``need_context`` picks one that names what it is (a bare 9-digit SSN is
+    just a number: people write "SSN 123456789", and only that is fair to ask of a detector)."""
     ctx = rng.choice(CONTEXT[type_])
-    if source.endswith("/glued") or rng.random() < 0.12:
+    if need_context:
+        template = rng.choice([t for t in SENTENCES if "{ctx}" in t or "{key}" in t])
+        carrier = "text/with-context"
+    elif source.endswith("/glued") or rng.random() < 0.12:
         pool = PHONE_GLUED if type_ == "PHONE" else GLUED
         template, carrier = "Contact " + rng.choice(pool), "text/glued"
     else:
@@ -163,10 +168,10 @@ def text_case(rng: random.Random, type_: str, value: str, source: str) -> Case:
 
 
 # -- JSON payloads ----------------------------------------------------------------------------------
-def json_case(rng: random.Random, type_: str, value: str, source: str) -> Case:
+def json_case(rng: random.Random, type_: str, value: str, source: str, need_context: bool = False) -> Case:
     """A payload with the value in a free-text field (most) or in a field named for it."""
-    direct = rng.random() < 0.3
-    shape = rng.choice(("ticket", "chat", "customer", "event", "llm"))
+    direct = need_context or rng.random() < 0.3
+    shape = rng.choice(("ticket", "customer") if direct else ("ticket", "chat", "customer", "event", "llm"))
     note = fill(rng.choice(("Customer wrote: {v}", "see {v}", "{v}", "Updated contact details -> {v}.", "Please use {v} from now on")), type_, value, source)
     if shape == "ticket":
         doc: Any = {"ticket": {"id": rng.randint(1000, 99999), "status": rng.choice(("open", "pending")), "priority": "normal",

@@ -44,7 +44,9 @@ def _n(type_: str, quick: bool) -> int:
 
 
 def personal_case(rng: random.Random, type_: str, value: str, source: str) -> Case:
-    return text_case(rng, type_, value, source) if rng.random() < 0.6 else json_case(rng, type_, value, source)
+    # A bare run of digits is only an SSN/ITIN when something says so.
+    context = type_ in ("US_SSN", "US_ITIN") and source.endswith("/compact")
+    return text_case(rng, type_, value, source, context) if rng.random() < 0.6 else json_case(rng, type_, value, source, context)
 
 
 def build_pii(seed: int, quick: bool = False) -> list[Case]:
