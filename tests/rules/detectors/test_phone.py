@@ -84,6 +84,10 @@ def test_tracking_numbers_are_not_phones(detect: Detect, text: str) -> None:
         ("+44 1234 5678 9012", []),  # '+': parsed as is (invalid here), never called tracking-shaped
         ("tel:+442079460958", ["+442079460958"]),  # glued after a colon
         ("Phone:0207 946 0958", ["0207 946 0958"]),
+        ("the parcel +44 20 7946 0958", ["+44 20 7946 0958"]),  # a tracking word alone is no label
+        ("tracking (212) 555-0143", ["(212) 555-0143"]),
+        ("tracking no. 020 7946 0958", []),  # a label is
+        ("parcel number: 020 7946 0958", []),
     ],
 )
 def test_phones_near_tracking_words(detect: Detect, text: str, expected: list[str]) -> None:

@@ -148,9 +148,10 @@ PHONE = DetectorSpec(
     ),
     validator=remembered(_is_written_phone),
     # After a carrier or tracking word, or inside a UPS "1Z" number: a parcel, not a phone.
+    # Words alone ("the parcel", "tracking") say nothing: a label ("tracking no:") or a carrier's name does.
     not_after=(
-        r"(?i)\b(?:tracking|track|waybill|awb|consignment|shipment|parcel|ups|usps|fedex|dhl|sendungsnummer)"
-        r"(?: ?(?:number|no|num|id|#))?[ :#=.]*|\b1z[0-9a-z ]{0,16}"
+        r"(?i)(?:\b(?:tracking|shipment|parcel|consignment)[ _\-]?(?:number|no|num|id|#)\.?|\btracking ?[:#=]"
+        r"|\b(?:waybill|awb|ups|usps|fedex|dhl|sendungsnummer))[ :#=.]*|\b1z[0-9a-z ]{0,16}"
     ),
     # A part of each shape: "+" and a digit (international), three digits, a separator and four
     # (North American and Indian mobile, at their end), a trunk 0 (national), "0d.dd" (French).
