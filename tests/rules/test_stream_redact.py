@@ -7,6 +7,7 @@ the whole text; every other field of each event is what LineRedactor gives for t
 
 from __future__ import annotations
 
+import itertools
 import random
 from collections.abc import Callable
 from typing import Any, NamedTuple
@@ -91,7 +92,7 @@ FORMATS = {
 
 def pieces(text: str, cuts: list[int]) -> list[str]:
     bounds = [0, *sorted(set(cuts)), len(text)]
-    return [text[a:b] for a, b in zip(bounds, bounds[1:]) if b > a]
+    return [text[a:b] for a, b in itertools.pairwise(bounds) if b > a]
 
 
 def stream(fmt: Format, parts: list[str]) -> bytes:
@@ -102,7 +103,7 @@ def run(kind: str, data: bytes, chunks: list[int] | None = None, **options: Any)
     """Feed ``data`` (cut at the byte offsets ``chunks``, else whole), then close."""
     redactor = StreamRedactor(PLAN, ROUTE, kind, **options)
     bounds = [0, *sorted(set(chunks or [])), len(data)]
-    out = b"".join(redactor.feed(data[a:b]) for a, b in zip(bounds, bounds[1:]))
+    out = b"".join(redactor.feed(data[a:b]) for a, b in itertools.pairwise(bounds))
     return out + redactor.close(), redactor
 
 

@@ -84,6 +84,8 @@ class DeltaFields:
         tag = tuple(doc.get(name) for name in self.discriminators if isinstance(doc.get(name), (str, int)))
         found: list[tuple[ChannelKey, Path, str]] = []
         for number, steps in enumerate(self._paths):
+            if steps[0] not in doc:
+                continue  # most paths: not this vendor's shape
             for path, ids, value in _walk(doc, steps):
                 if isinstance(value, str):
                     found.append(((number, tag, ids), path, value))
@@ -94,7 +96,9 @@ class DeltaFields:
         kind = doc.get("type")
         if isinstance(kind, str) and (kind in self.end_types or kind.endswith(".done")):
             return True
-        return any(value not in (None, False) for steps in self._flags for _, _, value in _walk(doc, steps))
+        return any(
+            value not in (None, False) for steps in self._flags if steps[0] in doc for _, _, value in _walk(doc, steps)
+        )
 
 
 def _walk(doc: Any, steps: Steps) -> list[tuple[Path, tuple[Any, ...], Any]]:
