@@ -51,7 +51,7 @@ rules:
       # Every built-in detector except URL: plain URLs are rarely personal, and
       # redacting them whole would hide the e-mail or token inside from review.
       detectors: [PRIVATE_KEY, JWT, API_KEY, AWS_ACCESS_KEY, AWS_SECRET_KEY, BEARER_TOKEN,
-                  URL_CREDENTIALS, EMAIL, IBAN, CREDIT_CARD, US_SSN, US_ITIN, UK_NINO, US_PASSPORT,
+                  URL_CREDENTIALS, SECRET, EMAIL, IBAN, CREDIT_CARD, US_SSN, US_ITIN, UK_NINO, US_PASSPORT,
                   DATE_OF_BIRTH, IP_ADDRESS, MAC_ADDRESS, PHONE]
       action: redact
 """

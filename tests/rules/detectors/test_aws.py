@@ -50,6 +50,7 @@ def test_aws_access_key_near_misses(detect: Detect, text: str) -> None:
         (SECRET, "X-Aws-Secret", [SECRET]),  # kebab-case header name
         (f"AWS secret key: {SECRET}.", "", [SECRET]),  # prose
         (f"secret={SECRET}&x=1", "", [SECRET]),  # query string
+        ("AWS_SECRET_ACCESS_KEY=/Ab3dEf6hIj9kLm2nOp5qRs8tUv1wXy4zQ7rT2mN", "", ["/Ab3dEf6hIj9kLm2nOp5qRs8tUv1wXy4zQ7rT2mN"]),  # leading '/'
     ],
 )
 def test_aws_secret_key_found_with_context(detect: Detect, text: str, field_name: str, expected: list[str]) -> None:
@@ -67,6 +68,11 @@ def test_aws_secret_key_found_with_context(detect: Detect, text: str, field_name
         (f"secret: {SECRET[:-1]}", ""),  # 39 characters
         (f"secret: x{SECRET}", ""),  # inside a longer base64 run
         (f"secretive {SECRET}", ""),  # 'secretive' is not the word 'secret'
+        ("aws s3 ls s3://acme-prod/Reports/2024/Q1/SalesSummaryFinal12", ""),  # 'aws' alone, a bucket path
+        ("secret at s3://acme-prod/Reports/2024/Q1/SalesSummaryFinal12", ""),  # after '-': inside a bucket name
+        ("secret: Reports/2024/Q1/SalesSummaryFinalEU/v3abc", ""),  # 40 characters of path words
+        (f"aws key {SECRET}", ""),  # 'aws' without 'secret'
+        ("secret_arn arn:aws:s3:::acme:Ab3dEf6hIj9kLm2nOp5qRs8tUv1wXy4zQ7rT2mN8", ""),  # after ':' in an ARN
     ],
 )
 def test_aws_secret_key_near_misses(detect: Detect, text: str, field_name: str) -> None:

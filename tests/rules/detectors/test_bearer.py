@@ -35,6 +35,7 @@ def test_bearer_token_found_with_exact_span(detect: Detect, text: str, expected:
         "Bearer abcdefghijklmnopqrstuvwxyz",  # long, but lower case only and no digit
         "Bearer\n0123456789abcdef",  # newline is not a header separator
         "cupbearer 0123456789abcdef",  # 'bearer' inside a word
+        "Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiI0MiJ9.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U",  # a JWT: JWT's
     ],
 )
 def test_bearer_token_near_misses_are_not_found(detect: Detect, text: str) -> None:

@@ -14,7 +14,7 @@ from veil.rules.regex import compile_re2
 
 EXPECTED_ORDER = [
     "PRIVATE_KEY", "JWT", "API_KEY", "AWS_ACCESS_KEY", "AWS_SECRET_KEY", "BEARER_TOKEN",
-    "URL_CREDENTIALS", "EMAIL", "IBAN", "CREDIT_CARD", "US_SSN", "US_ITIN", "UK_NINO", "US_PASSPORT",
+    "URL_CREDENTIALS", "SECRET", "EMAIL", "IBAN", "CREDIT_CARD", "US_SSN", "US_ITIN", "UK_NINO", "US_PASSPORT",
     "DATE_OF_BIRTH", "IP_ADDRESS", "MAC_ADDRESS", "PHONE", "URL",
 ]  # fmt: skip
 
@@ -52,7 +52,7 @@ def test_required_named_validators_exist() -> None:
     assert required <= set(VALIDATORS)
 
 
-@pytest.mark.parametrize("name", ["luhn", "credit_card", "iban", "us_ssn", "us_itin", "uk_nino", "phone", "ip_address", "mac_address", "jwt", "date", "aws_secret_key"])
+@pytest.mark.parametrize("name", ["luhn", "credit_card", "iban", "us_ssn", "us_itin", "uk_nino", "phone", "ip_address", "mac_address", "jwt", "date", "aws_secret_key", "api_key", "secret_value"])
 @pytest.mark.parametrize(
     "junk",
     ["", " ", "\x00", "é", "💳" * 20, "\ud800", "1234567890" * 20 + "1", "-", "....", "+", "eyJ.eyJ.x", "::::"],

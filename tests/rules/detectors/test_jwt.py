@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable
 
 import pytest
@@ -15,6 +16,23 @@ SIG = "dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U"
 TOKEN = f"{HS256}.{PAYLOAD}.{SIG}"
 
 
+def b64(text: str) -> str:
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
+TYP_FIRST = b64('{"typ":"JWT","alg":"HS256"}')  # eyJ0eXAi...
+KID_FIRST = b64('{"kid":"2024-05-key","alg":"RS256","typ":"JWT"}')  # eyJraWQi...
+SPACED = b64('{ "alg": "HS256", "typ": "JWT" }')  # eyAi...
+PRETTY = b64('{\n  "alg": "RS256",\n  "typ": "JWT"\n}')  # ewog...
+PADDED = base64.urlsafe_b64encode(b'{"alg":"HS256"}').decode()  # keeps its '='
+NO_ALG = b64('{ "typ": "JWT" }')
+JWE_HEADER = b64('{"alg":"dir","enc":"A256GCM"}')
+CEK = "OKOawDo13gRp2ojaHV7LFpZcgV7T6DVZKTyKOMTYUmKoTCVJRgckCL9kiMT03JGe"
+IV = "48V1_ALb6US04U3b"
+CIPHER = "5eym8TW_c8SuK0ltJ3rpYIzOeDQz7TALvtu6UG9oMo4vpzs9tX_EFShS8iB7j6ji"
+TAG = "XFBoMYUZodetZdvTiFvSkQ"
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
@@ -24,6 +42,14 @@ TOKEN = f"{HS256}.{PAYLOAD}.{SIG}"
         (f"{ES256}.{PAYLOAD}.a-b_c", [f"{ES256}.{PAYLOAD}.a-b_c"]),  # short signature with - and _
         (f"jwt {TOKEN}. done", [TOKEN]),  # sentence dot not included
         (f"a {TOKEN} b {TOKEN}", [TOKEN, TOKEN]),  # two
+        (f"{TYP_FIRST}.{PAYLOAD}.{SIG}", [f"{TYP_FIRST}.{PAYLOAD}.{SIG}"]),  # {"typ":"JWT","alg":"HS256"}
+        (f"{KID_FIRST}.{PAYLOAD}.{SIG}", [f"{KID_FIRST}.{PAYLOAD}.{SIG}"]),  # kid first
+        (f"{SPACED}.{PAYLOAD}.{SIG}", [f"{SPACED}.{PAYLOAD}.{SIG}"]),  # '{ "alg"': eyAi
+        (f"{PRETTY}.{PAYLOAD}.{SIG}", [f"{PRETTY}.{PAYLOAD}.{SIG}"]),  # pretty-printed header: ewog
+        (f"{PADDED}.{PAYLOAD}==.{SIG}=", [f"{PADDED}.{PAYLOAD}==.{SIG}="]),  # '=' padding left in
+        (f"{JWE_HEADER}..{IV}.{CIPHER}.{TAG}", [f"{JWE_HEADER}..{IV}.{CIPHER}.{TAG}"]),  # JWE, dir: empty key
+        (f"{JWE_HEADER}.{CEK}.{IV}.{CIPHER}.{TAG}", [f"{JWE_HEADER}.{CEK}.{IV}.{CIPHER}.{TAG}"]),  # JWE, 5 parts
+        (f'{{"auth":"Bearer {TOKEN}"}}', [TOKEN]),  # inside a Bearer string in JSON
     ],
 )
 def test_jwt_found_with_exact_span(detect: Detect, text: str, expected: list[str]) -> None:
@@ -40,6 +66,9 @@ def test_jwt_found_with_exact_span(detect: Detect, text: str, expected: list[str
         f"abc{TOKEN}",  # glued to a word
         f"eyJhbGciOiJIUzI1NiJ9Zm9v.{PAYLOAD}.{SIG}",  # header has trailing garbage
         "eyJhbGci.OiJIUz.I1NiJ9",  # truncated header
+        f"{NO_ALG}.{PAYLOAD}.{SIG}",  # eyAi header without 'alg'
+        "ewoks.are.small",  # prose starting like a pretty-printed header
+        f"{JWE_HEADER}..{IV}..{TAG}",  # JWE with an empty ciphertext
     ],
 )
 def test_jwt_near_misses_are_not_found(detect: Detect, text: str) -> None:

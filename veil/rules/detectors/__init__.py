@@ -21,6 +21,7 @@ from veil.rules.detectors import (
     aws,
     bearer,
     card,
+    credential,
     dob,
     email,
     iban,
@@ -45,6 +46,7 @@ PRIORITY: tuple[str, ...] = (
     "AWS_SECRET_KEY",
     "BEARER_TOKEN",
     "URL_CREDENTIALS",
+    "SECRET",
     "EMAIL",
     "IBAN",
     "CREDIT_CARD",
@@ -63,7 +65,7 @@ PRIORITY: tuple[str, ...] = (
 
 def _collect() -> dict[str, DetectorSpec]:
     by_name: dict[str, DetectorSpec] = {}
-    for module in (private_key, jwt, api_key, aws, bearer, url, email, iban, card, ssn, itin, nino, passport, dob, ip, mac, phone):
+    for module in (private_key, jwt, api_key, aws, bearer, url, credential, email, iban, card, ssn, itin, nino, passport, dob, ip, mac, phone):
         for spec in module.DETECTORS:
             by_name[spec.name] = spec
     # Fail at import, not at first use, if a family and PRIORITY drift apart.
@@ -88,6 +90,8 @@ VALIDATORS: dict[str, Validator] = {
     "jwt": jwt.is_jwt,
     "date": dob.is_plausible_date,
     "aws_secret_key": aws.is_aws_secret_key,
+    "api_key": api_key.is_api_key,
+    "secret_value": credential.is_secret_value,
 }
 """Validators a policy's custom detector may name (``validator: luhn``).
 

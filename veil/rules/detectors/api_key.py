@@ -1,64 +1,73 @@
-"""API_KEY: vendor tokens with a well-known prefix.
+"""API_KEY: vendor tokens from the catalog in :mod:`secret_formats` (100+ formats).
 
-Covered: GitHub (``ghp_``/``gho_``/``ghu_``/``ghs_``/``ghr_``, ``github_pat_``),
-GitLab ``glpat-``, Slack (``xoxb-``/``xoxp-``/``xoxa-``/``xoxr-``/``xoxs-``,
-``xapp-``), Stripe (``sk_live_``/``sk_test_``/``rk_live_``/``rk_test_``/
-``pk_live_``), Google ``AIza``, OpenAI-style ``sk-``/``sk-proj-``, Anthropic
-``sk-ant-``, npm ``npm_``, PyPI ``pypi-``, Hugging Face ``hf_``, SendGrid
-``SG.``, Shopify ``shpat_``-family, DigitalOcean ``dop_v1_``.
-
-Each body is matched greedily over its character set, so the whole token is
-reported even when longer than the documented minimum. The validator rejects
-low-entropy placeholders (fewer than 10 distinct characters, e.g.
-``ghp_xxxxxxxx...``), and bare ``sk-`` tokens must mix upper case, lower case
-and digits so prose like ``sk-learn-compatible-estimators`` is not a key.
+The engine scans for every format's fragment in one alternation; each
+candidate is then dispatched by prefix (longest first, then the formats with
+no literal prefix) to the formats that could have produced it, and counts
+when one of them accepts it whole: its exact shape (length, alphabet, parts),
+its checksum when it has one (GitHub's and npm's CRC32 tails, age's bech32),
+and a body that is not a placeholder (``ghp_xxxx...``, ``sk_live_1234567890...``,
+too few distinct characters, or words such as ``example``/``your``).
 """
 
 from __future__ import annotations
 
-from veil.rules.detectors.base import DetectorSpec
+import re
 
-_TOKENS = (
-    r"gh[pousr]_[A-Za-z0-9]{36,}",
-    r"github_pat_[A-Za-z0-9_]{60,}",
-    r"glpat-[A-Za-z0-9_\-]{20,}",
-    r"xox[bpars]-[A-Za-z0-9\-]{10,}",
-    r"xapp-\d-[A-Za-z0-9\-]{10,}",
-    r"(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{16,}",
-    r"pk_live_[A-Za-z0-9]{16,}",
-    r"AIza[A-Za-z0-9_\-]{35,}",
-    r"sk-[A-Za-z0-9_\-]{20,}",
-    r"npm_[A-Za-z0-9]{36,}",
-    r"pypi-[A-Za-z0-9_\-]{50,}",
-    r"hf_[A-Za-z0-9]{30,}",
-    r"SG\.[A-Za-z0-9_\-]{16,}\.[A-Za-z0-9_\-]{16,}",
-    r"shp(?:at|ca|pa|ss)_[a-fA-F0-9]{32,}",
-    r"dop_v1_[a-f0-9]{64,}",
+from veil.rules.detectors.base import DetectorSpec
+from veil.rules.detectors.secret_formats import FORMATS, SecretFormat, scan_pattern
+
+_BY_PREFIX: tuple[tuple[SecretFormat, re.Pattern[str]], ...] = tuple(
+    (f, re.compile(f.shape)) for f in sorted(FORMATS, key=lambda f: -len(f.prefix))
 )
+_PLACEHOLDER_WORDS = ("xxxx", "example", "your", "placeholder", "redacted", "dummy", "sample", "changeme")
+_RUNS = ("0123456789", "1234567890", "abcdefghij", "ABCDEFGHIJ", "0000000000", "1111111111")
+
+
+def is_placeholder(body: str) -> bool:
+    """Too few distinct characters, a placeholder word, or a run nobody's generator writes."""
+    alnum = [c for c in body if c.isalnum()]
+    if len(set(alnum)) < min(10, max(3, len(alnum) // 3)):
+        return True
+    lowered = body.lower()
+    return any(word in lowered for word in _PLACEHOLDER_WORDS) or any(run in body for run in _RUNS)
+
+
+def _mixes_classes(body: str) -> bool:
+    return any(c.isupper() for c in body) and any(c.islower() for c in body) and any(c.isdigit() for c in body)
+
+
+def _accepts(fmt: SecretFormat, shape: re.Pattern[str], candidate: str) -> bool:
+    if shape.fullmatch(candidate) is None:
+        return False
+    body = candidate[len(fmt.prefix) :]
+    if is_placeholder(body) or (fmt.mixed_classes and not _mixes_classes(body)):
+        return False
+    return fmt.checksum is None or fmt.checksum(candidate)
+
+
+def matching_format(candidate: str) -> SecretFormat | None:
+    """The catalog format that accepts ``candidate`` whole, or None."""
+    if not candidate.isascii():
+        return None
+    for fmt, shape in _BY_PREFIX:
+        if candidate.startswith(fmt.prefix) and _accepts(fmt, shape, candidate):
+            return fmt
+    return None
 
 
 def is_api_key(candidate: str) -> bool:
-    """Not a placeholder; an unprefixed-vendor ``sk-`` token must look random."""
-    if not candidate.isascii() or len(set(candidate)) < 10:
-        return False
-    if candidate.startswith("sk-") and not candidate.startswith("sk-ant-"):
-        body = candidate[3:]
-        return (
-            any(c.isupper() for c in body)
-            and any(c.islower() for c in body)
-            and any(c.isdigit() for c in body)
-        )
-    return True
+    """Some catalog format accepts ``candidate``: shape, checksum, not a placeholder."""
+    return matching_format(candidate) is not None
 
 
 API_KEY = DetectorSpec(
     name="API_KEY",
-    pattern=r"\b(?:" + "|".join(_TOKENS) + ")",
+    pattern=scan_pattern(),
     validator=is_api_key,
     context=("api key", "apikey", "token", "secret", "key"),
-    description="Vendor API key or token with a well-known prefix (GitHub, Slack, Stripe, Google, OpenAI, ...).",
+    description="Vendor API key or token in one of 100+ published formats (GitHub, GitLab, Slack, Stripe, OpenAI, ...).",
     examples=(
-        "GITHUB_TOKEN=ghp_R7fK2mQ9xLp4Wv8sT1nB6yC3dE5gH0jA2kZu",
+        "GITHUB_TOKEN=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",
         "stripe sk_live_4eC39HqLyjWDarjtT1zdp7dc",
         "key AIzaSyD-9tSrke72PouQMnMX-a7eZSW0jkFMBWY",
     ),

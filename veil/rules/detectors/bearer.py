@@ -3,17 +3,21 @@
 Only the token is reported (``value`` group), so ``Authorization: Bearer``
 survives redaction. The token is an RFC 6750 ``b64token`` not ending in '.';
 to keep prose ("the bearer of this letter") out, it must be 8+ characters with
-a digit, or 20+ characters mixing upper and lower case.
+a digit, or 20+ characters mixing upper and lower case. A JWT after ``Bearer``
+(the usual case in JSON ``"Authorization": "Bearer eyJ..."`` values) is left to
+the JWT detector, so it is reported as a JWT; a template (``${TOKEN}``,
+``<token>``, ``{{token}}``) never matches.
 """
 
 from __future__ import annotations
 
 from veil.rules.detectors.base import DetectorSpec
+from veil.rules.detectors.jwt import is_jwt
 
 
 def is_bearer_token(candidate: str) -> bool:
-    """8+ chars with a digit, or 20+ chars with both upper and lower case."""
-    if len(candidate) < 8:
+    """8+ chars with a digit, or 20+ chars with both upper and lower case; not a JWT."""
+    if len(candidate) < 8 or (candidate.startswith("e") and is_jwt(candidate)):
         return False
     if any(c.isdigit() for c in candidate):
         return True

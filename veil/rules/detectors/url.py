@@ -8,7 +8,9 @@ is not swallowed (an IRI's non-ASCII path is cut short).
 
 URL_CREDENTIALS: the ``user:password`` userinfo of any ``scheme://`` URL
 (including DSNs such as ``postgres://u:p@db/x`` and ``redis://:p@host``). Only the userinfo is reported
-(``value`` group); a user name without a password is not a credential.
+(``value`` group); a user name without a password is not a credential. The
+password runs to the last ``@`` before the host, so a percent-encoded ``%40``
+in it (decoded before matching) does not cut it short.
 """
 
 from __future__ import annotations
@@ -29,11 +31,11 @@ URL_CREDENTIALS = DetectorSpec(
     name="URL_CREDENTIALS",
     pattern=(
         r"\b[A-Za-z][A-Za-z0-9+.\-]{1,30}://"
-        r"(?P<value>[^\s:/?#@\[\]\"'<>]*:[^\s/?#@\"'<>]+)@[A-Za-z0-9\[]"
+        r"(?P<value>[^\s:/?#@\[\]\"'<>]*:[^\s/?#\"'<>]+)@[A-Za-z0-9\[]"
     ),
     # What follows the scheme: a scheme is any word, so the full pattern makes
     # RE2 follow every word in a body for 30 bytes (a tenth of the events pass).
-    trigger=r"://[^\s:/?#@\[\]\"'<>]*:[^\s/?#@\"'<>]+@[A-Za-z0-9\[]",
+    trigger=r"://[^\s:/?#@\[\]\"'<>]*:[^\s/?#\"'<>]+@[A-Za-z0-9\[]",
     context=("url", "dsn", "connection"),
     description="user:password userinfo embedded in a URL.",
     examples=("https://admin:s3cr3t@example.com/", "postgres://app:hunter2@db.internal:5432/app"),
