@@ -35,6 +35,9 @@ B64 = "Zt4kQ9wL2mXr8vBn+/3hYc=="
         (f'{{\\"password\\": \\"{PW}\\"}}', [PW]),  # escaped JSON inside a log string
         (f"db.password={PW}.", [PW]),  # sentence dot is not part of the value
         (f"API_TOKEN={HEX}\nSESSION_SECRET={PW}", [HEX, PW]),  # two lines
+        (f"key={PW}", [PW]),  # 'key' alone
+        (f"signingKey: {PW}", [PW]),  # qualified camelCase key
+        (f"STRIPE_SECRET_KEY={PW}", [PW]),  # qualified upper-case key
     ],
 )
 def test_secret_assignment_value_is_found(detect: Detect, text: str, expected: list[str]) -> None:
@@ -68,6 +71,9 @@ def test_secret_assignment_value_is_found(detect: Detect, text: str, expected: l
         "secret_name=prod/MyApp/DbPassword",  # a path of words
         "authorizationHeader: Authorization",  # a word
         "password_reset_email=jane@example.com",  # an address (EMAIL's job)
+        "idempotency_key: 8f14e45fceea167a5a36dedd4bea2543",  # 'key' naming an identifier
+        "cache_key=user42Profile9x",  # 'key' naming an identifier
+        "public_key: AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0",  # public, not secret
     ],
 )
 def test_non_secret_assignments_are_not_found(detect: Detect, text: str) -> None:

@@ -4,9 +4,11 @@ Env files and dumps (``DB_PASSWORD=...``, ``export API_TOKEN="..."``), YAML
 (``api_key: ...``), JSON inside text (``"client_secret": "..."``), query
 strings and form text (``password=...&``) and log lines (``token=... user=``)
 all put a key name that says what the value is right before it. The key must
-contain one of the words secret, token, password/passwd/pwd, key/apikey,
+contain one of the words secret, token, password/passwd/pwd, apikey,
 credential(s) or auth as a word (``db_password``, ``clientSecret``,
-``GITHUBTOKEN``; not ``monkey``); only the value is reported (``value`` group),
+``GITHUBTOKEN``; not ``monkey``), or ``key`` qualified as secret (``api_key``,
+``secret_key``, ``signingKey``, ``private-key``...) or standing alone; an
+``idempotency_key`` or ``cache_key`` holds an identifier; only the value is reported (``value`` group),
 so the key stays readable. The same label as the field-name classifier's
 ``SECRET`` class, and the same placeholder.
 
@@ -49,10 +51,17 @@ from veil.rules.detectors.secret_checksums import shannon_entropy
 MIN_ENTROPY = 2.4
 """Bits per character a value needs (measured; see the module docstring)."""
 
-_WORDS = r"secrets?|tokens?|passw(?:or)?ds?|pwd|keys?|apikey|credentials?|auth"
-_CAMEL = r"Secrets?|Tokens?|Passw(?:or)?ds?|Pwd|Keys?|Apikey|Credentials?|Auth"
+_QUALIFIED_KEY = r"(?:api|access|secret|private|signing|encryption|master|client|auth|app|account|license|service|admin)[_.\-]?keys?"
+_WORDS = rf"secrets?|tokens?|passw(?:or)?ds?|pwd|apikey|credentials?|auth|{_QUALIFIED_KEY}"
+_CAMEL = r"Secrets?|Tokens?|Passw(?:or)?ds?|Pwd|Apikey|Credentials?|Auth|(?:Api|Access|Secret|Private|Signing|Encryption|Master|Client|App)Keys?"
+_GLUED = r"SECRETS?|TOKENS?|PASSW(?:OR)?DS?|PWD|APIKEY|CREDENTIALS?"
 _VALUE_CHARS = r"A-Za-z0-9+/=_\-.~!@#%^*?:"
-_KEY = rf"(?:(?:^|[^A-Za-z0-9])(?i:{_WORDS})|[a-z](?:{_CAMEL})|[A-Z](?:{_WORDS.upper()}))"
+# A bare "key" counts only as the whole name (``key=...``): idempotency_key, cache_key, sort_key,
+# partition_key and public_key hold identifiers, so a key needs a word that says it is secret.
+_KEY = (
+    rf"(?:(?:^|[^A-Za-z0-9])(?i:{_WORDS})|(?:^|[^A-Za-z0-9_.\-])(?i:keys?)"
+    rf"|[a-z](?:{_CAMEL})|[A-Z](?:{_GLUED}))"
+)
 _PATTERN = (
     _KEY
     + r"[A-Za-z0-9_.\-]{0,40}"  # the rest of the key name: DB_PASSWORD_PROD, token.value
