@@ -36,6 +36,8 @@ B64 = "Zt4kQ9wL2mXr8vBn+/3hYc=="
         (f"db.password={PW}.", [PW]),  # sentence dot is not part of the value
         (f"API_TOKEN={HEX}\nSESSION_SECRET={PW}", [HEX, PW]),  # two lines
         (f"key={PW}", [PW]),  # 'key' alone
+        ("SMTP_PASSWORD=Xk9$mP2q#Lw7", ["Xk9$mP2q#Lw7"]),  # '$' inside the value
+        (f"gpg_passphrase: {PW}", [PW]),  # passphrase
         (f"signingKey: {PW}", [PW]),  # qualified camelCase key
         (f"STRIPE_SECRET_KEY={PW}", [PW]),  # qualified upper-case key
     ],

@@ -52,7 +52,7 @@ MIN_ENTROPY = 2.4
 """Bits per character a value needs (measured; see the module docstring)."""
 
 _QUALIFIED_KEY = r"(?:api|access|secret|private|signing|encryption|master|client|auth|app|account|license|service|admin)[_.\-]?keys?"
-_WORDS = rf"secrets?|tokens?|passw(?:or)?ds?|pwd|apikey|credentials?|auth|{_QUALIFIED_KEY}"
+_WORDS = rf"secrets?|tokens?|passw(?:or)?ds?|passphrases?|pwd|apikey|credentials?|auth|{_QUALIFIED_KEY}"
 _CAMEL = r"Secrets?|Tokens?|Passw(?:or)?ds?|Pwd|Apikey|Credentials?|Auth|(?:Api|Access|Secret|Private|Signing|Encryption|Master|Client|App)Keys?"
 _GLUED = r"SECRETS?|TOKENS?|PASSW(?:OR)?DS?|PWD|APIKEY|CREDENTIALS?"
 _VALUE_CHARS = r"A-Za-z0-9+/=_\-.~!@#%^*?:"
@@ -66,7 +66,8 @@ _PATTERN = (
     _KEY
     + r"[A-Za-z0-9_.\-]{0,40}"  # the rest of the key name: DB_PASSWORD_PROD, token.value
     + r"(?:\\?[\"'])?[ \t]*(?:=>|:=|=|:)[ \t]*(?:\\?[\"'])?"  # closing quote, separator, opening quote
-    + rf"(?P<value>[{_VALUE_CHARS}]{{7,}}[A-Za-z0-9+/=_\-~!@#%^*?])"  # not ending in sentence punctuation
+    # '$' may sit inside a value but not start it (``${VAR}``); no sentence punctuation at the end
+    + rf"(?P<value>[{_VALUE_CHARS}][{_VALUE_CHARS}$]{{6,}}[A-Za-z0-9+/=_\-~!@#%^*?$])"
 )
 
 _PLACEHOLDERS = (
