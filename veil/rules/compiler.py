@@ -14,9 +14,9 @@ from veil.errors import PolicyError, PolicyErrors
 from veil.rules import schema
 from veil.rules.actions import ACTION_TYPES
 from veil.rules.actions.base import Action
-from veil.rules.actions.hmac_hash import HASH_OUTPUT_PATTERN, MIN_KEY_BYTES, Hash
+from veil.rules.actions.hmac_hash import MIN_KEY_BYTES, Hash
 from veil.rules.actions.keys import Keyring
-from veil.rules.actions.tokenize import TOKEN_PATTERN, Tokenize
+from veil.rules.actions.tokenize import Tokenize
 from veil.rules.classify import Classifier
 from veil.rules.compiled import (
     AllowConfig,
@@ -34,6 +34,7 @@ from veil.rules.detectors.base import DetectorSpec
 from veil.rules.detectors.matching import CompiledDetector, compile_detector
 from veil.rules.globs import compile_globs, compile_media_types, is_glob
 from veil.rules.plan import Plan
+from veil.rules.protected import own_outputs
 from veil.rules.regex import PatternError, compile_re2
 from veil.rules.selectors import SelectorError, compile_selector
 from veil.rules.source import Path, PolicySource, parse_policy_text
@@ -76,6 +77,9 @@ class _Compiler:
         self.errors: list[PolicyError] = []
         self._keyrings: dict[str, Keyring] = {}
         self._restores: list[tuple[Keyring, str]] = []
+        # The plan's own outputs, which the scanner may recognise (veil.rules.protected).
+        self._tokenizers: list[Tokenize] = []
+        self._hashes: list[Hash] = []
 
     def fail(self, path: Path, message: str) -> None:
         self.errors.append(self.src.error(path, message))
@@ -100,7 +104,7 @@ class _Compiler:
                 rules.append(compiled)
         if self.errors:
             raise PolicyErrors(self.errors) if len(self.errors) > 1 else self.errors[0]
-        protected = (TOKEN_PATTERN, HASH_OUTPUT_PATTERN)
+        protected = own_outputs(self._tokenizers, self._hashes)
         return Plan(
             rules=tuple(rules),
             catalog=catalog,
@@ -284,14 +288,18 @@ class _Compiler:
                 if found is None:
                     return None
                 key_id, key = found
-                return Hash(key=key, key_id=key_id, length=spec.length, prefix=spec.prefix)
+                hashing = Hash(key=key, key_id=key_id, length=spec.length, prefix=spec.prefix)
+                self._hashes.append(hashing)
+                return hashing
             if isinstance(spec, schema.TokenizeSpec):
                 ring = self._keyring(spec.key, path + ("key",))
                 if ring is None:
                     return None
                 if spec.restore:
                     self._restores.append((ring, spec.scope))
-                return Tokenize(keyring=ring, scope=spec.scope)
+                tokenizing = Tokenize(keyring=ring, scope=spec.scope)
+                self._tokenizers.append(tokenizing)
+                return tokenizing
             params = spec.model_dump(exclude={"type"})
             return cls(**params)
         except ValueError as exc:

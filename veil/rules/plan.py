@@ -27,6 +27,7 @@ from veil.rules.detectors.verdicts import digest, store
 from veil.rules.json_splice import splice_json
 from veil.rules.json_walk import redact_document
 from veil.rules.media import body_kind, media_type
+from veil.rules.protected import Protected
 from veil.rules.raw_json import scan_json_body
 from veil.rules.restore import Restorer
 from veil.rules.plan_types import EMPTY_REPORT, Finding, Report, Result, Route
@@ -61,7 +62,7 @@ class Plan:
         catalog: dict[str, CompiledDetector],
         classifier: Classifier,
         global_allow: AllowConfig,
-        protected: tuple[str, ...],
+        protected: tuple[Protected, ...],
         limits: Limits,
         on_error: str,
         source: str,

@@ -23,13 +23,16 @@ over its bytes instead of one Python call per string per detector.
 from __future__ import annotations
 
 from bisect import bisect_right
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 from itertools import accumulate
 
 from veil.rules.detectors.matching import CompiledDetector, has_context, preceded_by, value_span
 from veil.rules.detectors.verdicts import digest, new_cache, store
 from veil.rules.normalize import TRIGGER as NORMALIZE_TRIGGER, Normalized, needs_normalizing, normalize
 from veil.rules.regex import Pattern, compile_re2, without_captures
+
+if TYPE_CHECKING:
+    from veil.rules.protected import Protected
 
 
 class Hit(NamedTuple):
@@ -47,23 +50,26 @@ class Hit(NamedTuple):
 class DetectorSet:
     """An ordered set of compiled detectors (priority order) plus protected patterns.
 
-    ``protected`` patterns (veil's own tokens and hashes) are consumed with the
-    highest priority and never reported, so redacting twice equals redacting once.
+    ``protected``: the plan's own outputs (tokens, hashes). A span its check accepts
+    as the plan's own, followed by a boundary, is consumed and never reported, so
+    redacting twice equals redacting once; see :mod:`veil.rules.protected` for
+    what may be skipped and why.
     """
 
-    __slots__ = ("detectors", "names", "raw_candidate", "_candidate", "_which", "_protect", "_decided")
+    __slots__ = ("detectors", "names", "raw_candidate", "_candidate", "_which", "_protect", "_protected", "_decided")
 
-    def __init__(self, detectors: tuple[CompiledDetector, ...], protected: tuple[str, ...] = ()) -> None:
+    def __init__(self, detectors: tuple[CompiledDetector, ...], protected: tuple[Protected, ...] = ()) -> None:
         self.detectors = detectors
         self.names = tuple(d.spec.name for d in detectors)
-        parts = list(protected) + alternatives(detectors, edge="")
+        self._protected = protected
+        parts = [p.pattern for p in protected] + alternatives(detectors, edge="")
         self._protect = len(protected)
         self._decided: dict[tuple[bytes, int, bytes], tuple[int, int, int, int]] = new_cache()
         if parts:
             self._candidate: Pattern | None = compile_re2("(?m)(?:" + ")|(?:".join(parts) + ")")
             self._which: _Tree | None = _Tree(parts, 0, len(parts))
             # Obfuscated text (:mod:`veil.rules.normalize`) too: such a string is scanned whole, normalized.
-            raw_parts = list(protected) + alternatives(detectors, edge='"') + [NORMALIZE_TRIGGER]
+            raw_parts = [p.pattern for p in protected] + alternatives(detectors, edge='"') + [NORMALIZE_TRIGGER]
             # The same alternation for strings as they stand in a raw JSON body,
             # where a string's edges are quotes rather than the text's ends.
             self.raw_candidate: Pattern | None = compile_re2("(?:" + ")|(?:".join(raw_parts) + ")")
@@ -155,8 +161,14 @@ class DetectorSet:
         protect = self._protect
         alt = which.first(local, lp, 0, known=True) if lp < len(local) else -1
         if 0 <= alt < protect:
-            pm = which.leaf_match(local, lp, alt)
-            return -1, 0, 0, (pm.end() if pm is not None else -1)
+            return self._decide_protected(local, lp, text, field, ascii_only, alt)
+        return self._detect(local, lp, text, field, ascii_only, alt)
+
+    def _detect(self, local: bytes, lp: int, text: str, field: str, ascii_only: bool, alt: int) -> tuple[int, int, int, int]:
+        """The first detector from alternative ``alt`` on (-1: none) that accepts a finding at ``local[lp]``."""
+        which = self._which
+        assert which is not None
+        protect = self._protect
         while alt >= 0:
             det = self.detectors[alt - protect]
             found = value_span(det, local, lp)
@@ -166,6 +178,55 @@ class DetectorSet:
                     return alt - protect, span[0], span[1], found[2]
             alt = which.first(local, lp, alt + 1)
         return -1, 0, 0, -1
+
+    def _decide_protected(
+        self, local: bytes, lp: int, text: str, field: str, ascii_only: bool, alt: int
+    ) -> tuple[int, int, int, int]:
+        """At text shaped like the plan's own output: consume it only where its check says it is
+        the plan's own, a boundary follows, and skipping it hides no finding; else detect as usual."""
+        which = self._which
+        assert which is not None
+        protect = self._protect
+        usual = self._detect(local, lp, text, field, ascii_only, which.first(local, lp, protect))
+        start = lp if ascii_only else len(local[:lp].decode("utf-8", "surrogatepass"))
+        while 0 <= alt < protect:
+            spec = self._protected[alt]
+            end = spec.own_end(text, start)
+            if end > start and _boundary_at(text, end):
+                bend = end if ascii_only else lp + len(text[start:end].encode("utf-8", "surrogatepass"))
+                if not self._hides_finding(local, lp, bend, text, field, ascii_only, usual, spec.authenticated):
+                    return -1, 0, 0, bend
+            alt = which.first(local, lp, alt + 1)
+        return usual
+
+    def _hides_finding(
+        self, local: bytes, lp: int, bend: int, text: str, field: str, ascii_only: bool,
+        at_start: tuple[int, int, int, int], authenticated: bool,
+    ) -> bool:
+        """Would skipping ``local[lp:bend]`` hide a finding? One that starts in it and runs past
+        its end always would; one inside it only when the span is not authenticated (a hash)."""
+        if at_start[0] >= 0 and at_start[3] > bend:
+            return True
+        candidate, which = self._candidate, self._which
+        assert candidate is not None and which is not None
+        pos = lp + 1
+        while pos < bend:
+            m = candidate.search(local, pos)
+            if m is None or m.start() >= bend:
+                return False
+            inner = m.start()
+            found = self._detect(local, inner, text, field, ascii_only, which.first(local, inner, self._protect))
+            if found[0] >= 0 and (not authenticated or found[3] > bend):
+                return True
+            pos = inner + 1
+            while pos < bend and 0x80 <= local[pos] < 0xC0:
+                pos += 1  # stay on a UTF-8 character boundary
+        return False
+
+
+def _boundary_at(text: str, end: int) -> bool:
+    """True at the end of ``text`` or before a character that cannot continue a word."""
+    return end >= len(text) or not (text[end].isalnum() or text[end] == "_")
 
 
 def _normalized(texts: list[str]) -> tuple[dict[int, Normalized], list[str]]:
@@ -254,9 +315,3 @@ class _Tree:
             return found
         # When this whole node matched and its left half did not, the right half must.
         return right.first(data, pos, start, known=self.lo >= start)
-
-    def leaf_match(self, data: bytes, pos: int, index: int) -> Any:
-        node: _Tree = self
-        while node.left is not None and node.right is not None:
-            node = node.left if index < node.left.hi else node.right
-        return node.regex.match(data, pos)

@@ -28,6 +28,7 @@ from veil.rules.compiled import (
 from veil.rules.detectors.matching import CompiledDetector, context_needles
 from veil.rules.detectors.verdicts import new_cache
 from veil.rules.regex import Pattern, compile_re2
+from veil.rules.protected import Protected
 from veil.rules.restore import Restorer
 from veil.rules.normalize import TRIGGER as NORMALIZE_TRIGGER
 from veil.rules.scanner import DetectorSet, alternatives
@@ -95,7 +96,7 @@ class View:
         catalog: dict[str, CompiledDetector],
         classifier: Classifier | None,
         global_allow: AllowConfig,
-        protected: tuple[str, ...],
+        protected: tuple[Protected, ...],
         limits: Limits,
     ) -> None:
         ordered = tuple(sorted(rules, key=lambda r: r.mode != "enforce"))  # stable: file order kept
@@ -364,7 +365,7 @@ class View:
                     None if (out := _fixed_output(name, b)) is None else out[1:-1]
                     for name, b in zip(names, reduced.bindings)
                 )
-            parts += list(self._protected) + alternatives(reduced.detectors.detectors, edge='"', triggers=True)
+            parts += [p.pattern for p in self._protected] + alternatives(reduced.detectors.detectors, edge='"', triggers=True)
             parts.append(NORMALIZE_TRIGGER)  # a string holding obfuscated text is scanned normalized
             if self._gate is not None:
                 parts.append(f"(?i:{self._gate.pattern.decode()})")

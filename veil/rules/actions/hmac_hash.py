@@ -95,6 +95,12 @@ class Hash:
         """RE2-compatible pattern for this instance's outputs (unanchored)."""
         return rf"{re.escape(self.prefix)}{ENTITY_TAG_PATTERN}_[0-9a-f]{{{self.length}}}"
 
+    def output_end(self, text: str, start: int) -> int:
+        """End of text shaped exactly like this instance's output (prefix, a tag, ``length``
+        hex digits) starting at ``text[start]``, or -1. Shape only: see :mod:`veil.rules.protected`."""
+        match = self._own_output.match(text, start)
+        return -1 if match is None else match.end()
+
     def apply(self, value: str, entity: str) -> str:
         if self._own_output.fullmatch(value):
             return value

@@ -1,0 +1,182 @@
+"""Text shaped like a veil token or hash never hides real data (issue #15).
+
+The scanner leaves the plan's own outputs alone (so redacting twice equals redacting
+once), but only what the plan can check as its own: a token its keyrings open, a hash
+of a configured shape that hides no finding, each followed by a boundary.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+
+import orjson
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from veil import compile_policy
+from veil.rules.actions.keys import Keyring
+from veil.rules.actions.tokenize import Tokenize
+
+TOKEN_KEY = bytes(range(64))
+HASH_KEY = bytes(range(100, 132))
+POLICY = """\
+version: 1
+keys:
+  tokens: {env: T}
+  hash: {env: H}
+rules:
+  - scan:
+      action: {type: hash, key: hash}
+      actions:
+        EMAIL: {type: tokenize, key: tokens}
+"""
+PLAN = compile_policy(POLICY, key_material={"tokens": {"k1": TOKEN_KEY}, "hash": {"k1": HASH_KEY}})
+EMAIL = "alice@example.com"
+CARD = "4111 1111 1111 1111"
+SSN = "078-05-1120"
+API_KEY = "AKIAIOSFODNN7EXAMPLE"
+REAL_TOKEN = PLAN.redact_text("bob@example.org").text
+REAL_HASH = PLAN.redact_text("4000 0000 0000 0002").text
+OTHER_RING_TOKEN = Tokenize(Keyring({"k1": bytes(64)}, active="k1")).apply("bob@example.org", "EMAIL")
+
+
+def redact(text: str) -> str:
+    return PLAN.redact_text(text).text
+
+
+def test_the_fixtures_are_what_the_plan_makes() -> None:
+    assert re.fullmatch(r"tok_EMAIL_k1_[a-z2-7]+", REAL_TOKEN)
+    assert re.fullmatch(r"hash_CREDIT_CARD_[0-9a-f]{16}", REAL_HASH)
+    assert redact(REAL_TOKEN) == REAL_TOKEN and redact(REAL_HASH) == REAL_HASH
+
+
+@pytest.mark.parametrize(
+    "text, value",
+    [
+        (f"tok_A_k1_{EMAIL}", EMAIL),  # the issue's case: a forged prefix glued to an e-mail
+        (f"tok_A_k1_abc.{EMAIL}", EMAIL),  # forged, a dot between (a local-part character)
+        (f"{REAL_TOKEN}{EMAIL}", EMAIL),  # a real token glued to an e-mail: no boundary after it
+        (f"{REAL_TOKEN}.{EMAIL}", EMAIL),  # real token, then a dot: the e-mail runs through it
+        (f"{REAL_TOKEN} {EMAIL}", EMAIL),  # real token, a space: both kept apart
+        (f"{OTHER_RING_TOKEN}.{EMAIL}", EMAIL),  # a real token of another key is not ours
+        (f"hash_EMAIL_0123456789abcdef.{EMAIL}", EMAIL),  # forged hash of the configured shape
+        (f"{REAL_HASH}.{EMAIL}", EMAIL),  # the plan's own hash, then a dot
+        (f"hash_CREDIT_CARD_0123456789abcdef{EMAIL}", EMAIL),  # hex glued to the e-mail
+        (f"tok_X_k1_b {CARD}", CARD),
+        (f"hash_X_deadbeefdeadbeef {SSN}", SSN),
+        (f"tok_EMAIL_k1_{API_KEY.lower()} {API_KEY}", API_KEY),
+    ],
+)
+def test_lookalike_text_never_hides_a_value(text: str, value: str) -> None:
+    assert value not in redact(text)
+    assert value not in PLAN.redact_body(orjson.dumps({"note": text}), "application/json").output.decode()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        REAL_TOKEN,
+        f"see {REAL_TOKEN}, thanks",
+        f"{REAL_HASH} {REAL_TOKEN}",
+        f'"{REAL_HASH}"',
+    ],
+)
+def test_the_plans_own_outputs_followed_by_a_boundary_are_left_alone(text: str) -> None:
+    assert redact(text) == text
+
+
+def test_a_real_token_glued_to_an_email_is_redacted_whole() -> None:
+    """No boundary after the token: the e-mail detector takes the token with the address."""
+    out = redact(f"{REAL_TOKEN}{EMAIL}")
+    assert re.fullmatch(r"tok_EMAIL_k1_[a-z2-7]+", out) and out != REAL_TOKEN
+
+
+def test_a_plan_without_keys_protects_no_token_shape() -> None:
+    plan = compile_policy("version: 1\nrules:\n  - scan: true\n")
+    assert EMAIL not in plan.redact_text(f"tok_EMAIL_k1_abc.{EMAIL}").text
+    assert EMAIL not in plan.redact_text(f"hash_EMAIL_0123456789abcdef.{EMAIL}").text
+
+
+# -- properties ----------------------------------------------------------------
+
+VALUES = [EMAIL, "jane.roe@example.com", CARD, "5500-0000-0000-0004", SSN, API_KEY]
+SEPARATORS = ["", " ", "\n", ".", "-", "_", ":", "/", ",", "=", "(", "@"]
+CLEAR_SEPARATORS = [" ", "\n", ", ", "; "]
+BASE32 = "abcdefghijklmnopqrstuvwxyz234567"
+BASE64 = string.ascii_letters + string.digits + "-_"
+
+
+@st.composite
+def lookalikes(draw: st.DrawFn) -> str:
+    """Token- and hash-shaped text: the plan's own outputs, forged ones, random base64."""
+    kind = draw(st.sampled_from(["real_token", "real_hash", "forged_token", "forged_hash", "base64", "other_ring"]))
+    if kind == "real_token":
+        return REAL_TOKEN
+    if kind == "real_hash":
+        return REAL_HASH
+    if kind == "other_ring":
+        return OTHER_RING_TOKEN
+    if kind == "forged_token":
+        tag = draw(st.sampled_from(["A", "EMAIL", "CREDIT_CARD"]))
+        return f"tok_{tag}_k1_" + draw(st.text(BASE32, max_size=60))
+    if kind == "forged_hash":
+        tag = draw(st.sampled_from(["EMAIL", "CREDIT_CARD", "US_SSN"]))
+        return f"hash_{tag}_" + draw(st.text("0123456789abcdef", min_size=8, max_size=20))
+    return draw(st.text(BASE64, min_size=1, max_size=40))
+
+
+def neutral(lookalike: str) -> str:
+    """The same characters classes with the letters replaced: shaped like nothing veil makes."""
+    return re.sub("[A-Z]", "X", re.sub("[a-z]", "x", lookalike))
+
+
+@given(
+    lookalikes(),
+    st.sampled_from(SEPARATORS),
+    st.sampled_from(VALUES),
+    st.sampled_from(SEPARATORS),
+    st.one_of(st.just(""), lookalikes()),
+)
+def test_lookalikes_hide_no_more_than_neutral_text_does(before: str, sep1: str, value: str, sep2: str, after: str) -> None:
+    """Glued to a value, token- or hash-shaped text lets it through only where neutral text
+    of the same shape does too (some detectors need a boundary before a value)."""
+    text = f"{before}{sep1}{value}{sep2}{after}"
+    baseline = redact(f"{neutral(before)}{sep1}{value}{sep2}{neutral(after)}")
+    if value not in baseline:
+        assert value not in redact(text)
+
+
+@given(lookalikes(), st.sampled_from(CLEAR_SEPARATORS), st.sampled_from(VALUES), st.one_of(st.just(""), lookalikes()))
+def test_a_value_set_apart_from_lookalikes_never_passes(before: str, sep: str, value: str, after: str) -> None:
+    text = f"{before}{sep}{value}{sep}{after}"
+    assert value not in redact(text)
+    assert value not in PLAN.redact_body(orjson.dumps({"note": text}), "application/json").output.decode()
+
+
+# Not SSN: "078-05-1120 4111 1111 1111 1111" leaves the SSN on the first pass and finds a PHONE
+# on the second, a detector matter unrelated to tokens (reported with issue #15).
+@given(
+    st.lists(st.sampled_from([v for v in VALUES if v != SSN] + ["ok", "the", REAL_TOKEN, REAL_HASH]), max_size=6),
+    st.sampled_from(CLEAR_SEPARATORS),
+)
+def test_redacting_twice_equals_redacting_once(words: list[str], sep: str) -> None:
+    once = redact(sep.join(words))
+    assert redact(once) == once
+
+
+def test_the_scanner_consumes_a_token_only_when_its_check_opens_it() -> None:
+    """The scanner itself: a Protected check decides, not the shape (was: any shape matched)."""
+    from veil.rules.detectors import BUILTIN_DETECTORS
+    from veil.rules.detectors.matching import compile_detector
+    from veil.rules.protected import own_outputs
+    from veil.rules.scanner import DetectorSet
+
+    ring = Keyring({"k1": TOKEN_KEY}, active="k1")
+    token = Tokenize(ring).apply("+44 20 7946 0958", "PHONE")
+    dets = tuple(compile_detector(spec) for spec in BUILTIN_DETECTORS.values())
+    scanner = DetectorSet(dets, own_outputs([Tokenize(ring)], []))
+    assert scanner.scan([f"call {token}"]) == []
+    glued = f"tok_PHONE_k1_b.{EMAIL}"
+    assert [glued[h.start : h.end] for h in scanner.scan([glued])] == [glued]

@@ -1,0 +1,92 @@
+"""Which token- and hash-shaped spans the scanner may leave alone, and how it checks them.
+
+Why anything is left alone: redacting twice must equal redacting once. A second
+pass over ``tok_EMAIL_k1_...`` or ``hash_EMAIL_3f2a...`` must not tokenize the
+token or let a secrets detector rewrite the hash.
+
+Why not everything that looks like a token (issue #15): before, any span shaped
+like a token or hash was skipped, so ``tok_A_k1_alice@example.com`` came back
+unchanged. A shape is free to forge. The scanner now skips a span only when the
+plan can check, without I/O, that it made the span, and only when the span ends
+at a boundary (the end of the text, or a character that is neither a letter, a
+digit nor ``_``). Even then, a span is not skipped when a detector finding that
+starts in it runs past its end (``<token>.alice@example.com`` is one e-mail
+address to the e-mail detector). What each kind of output allows:
+
+* **Vaultless tokens** (``tokenize``): the check is authentication. The token is
+  cut to the length its prefix gives and decrypted with the plan's keyrings
+  under the scopes of the plan's ``tokenize`` actions. AES-SIV authenticates, so
+  a forged or altered token, or one made with another key, scope or type, fails.
+  A token that opens really is the plan's own output, so findings that lie
+  entirely inside it (its base32 text may hold digit runs) are ciphertext, not
+  data, and are ignored.
+* **Hashes** (``hash``): a truncated HMAC cannot be checked without the value it
+  was made from, so any hex of the right length passes as one. The check is
+  therefore shape only: the prefix and length of a ``hash`` action the plan
+  configures, exactly (a plan without ``hash`` actions protects no hash shape).
+  Since the shape can be forged around data (``hash_X_`` before 16 digits of a
+  card number), a hash-shaped span is skipped only when no detector finds
+  anything that starts *inside* it either. What skipping still buys is a
+  detector that would match the whole hash (a generic-secret or hex detector)
+  leaving it alone. The cost: a real hash whose hex happens to hold a finding
+  (16 decimal digits that pass Luhn) is rewritten again; that is rare, and safe.
+* **Vault tokens** (issue #18, not built yet): they will carry a keyed tag that
+  can be checked without the vault. When they land, their check is passed to
+  :func:`own_outputs` as ``extra``; until then no vault token shape is protected.
+
+The checks take text and return offsets: the core does no I/O (``veil/rules``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from typing import NamedTuple
+
+from veil.rules.actions.hmac_hash import Hash
+from veil.rules.actions.keys import Keyring
+from veil.rules.actions.tokenize import TOKEN_PATTERN, Tokenize
+from veil.rules.restore import Restorer
+
+
+class Protected(NamedTuple):
+    """A kind of output the plan makes, found by ``pattern`` and checked by ``own_end``."""
+
+    pattern: str
+    """RE2, capture-free and unanchored: where such an output may start."""
+    own_end: Callable[[str, int], int]
+    """``own_end(text, start)``: the end of the plan's own output starting exactly at
+    ``text[start]``, or -1 when the plan cannot check it as its own."""
+    authenticated: bool
+    """True when ``own_end`` authenticates the whole span (findings inside it are the
+    plan's own ciphertext); False for shape-only checks (hashes)."""
+
+
+def own_outputs(
+    tokenizers: Iterable[Tokenize], hashes: Iterable[Hash], extra: Sequence[Protected] = ()
+) -> tuple[Protected, ...]:
+    """The protected outputs of a plan with these ``tokenize`` and ``hash`` actions.
+
+    ``extra``: checks for other kinds of output (the hook for vault tokens, #18).
+    """
+    scopes: dict[Keyring, list[str]] = {}
+    for tokenizer in tokenizers:
+        found = scopes.setdefault(tokenizer.keyring, [])
+        if tokenizer.scope not in found:
+            found.append(tokenizer.scope)
+    out: list[Protected] = []
+    if scopes:
+        opener = Restorer(tuple((ring, tuple(s)) for ring, s in scopes.items()))
+        out.append(Protected(TOKEN_PATTERN, _token_end(opener), authenticated=True))
+    shapes: dict[str, Hash] = {}
+    for hashing in hashes:
+        shapes.setdefault(hashing.output_pattern, hashing)
+    out += [Protected(pattern, hashing.output_end, authenticated=False) for pattern, hashing in shapes.items()]
+    return (*out, *extra)
+
+
+def _token_end(opener: Restorer) -> Callable[[str, int], int]:
+    def token_end(text: str, start: int) -> int:
+        opened = opener.open_at(text, start)
+        return -1 if opened is None else opened[0]
+
+    return token_end
