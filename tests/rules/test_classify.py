@@ -178,3 +178,12 @@ def test_values_shaped_like_a_person_name(value: str) -> None:
 )
 def test_values_not_shaped_like_a_person_name(value: str) -> None:
     assert not person_shaped(value)
+
+
+def test_every_plural_role_is_a_role_in_lists_and_qualifies_a_name_as_its_singular() -> None:
+    from veil.rules.classify import PERSON_ROLES, PLURAL_ROLES
+
+    for plural in PLURAL_ROLES:
+        assert plural[:-1] in PERSON_ROLES, plural
+        assert BUILTIN.key_class(plural, None) == ROLE
+        assert BUILTIN.key_class("name", plural) is not None, plural

@@ -100,3 +100,33 @@ def test_a_name_in_a_role_list_is_covered_once_even_when_an_event_falls_inside_i
     result = default_plan().redact_body(body, "application/json")
     assert orjson.loads(result.output) == {"attendees": ["[REDACTED:PERSON_NAME]", "Dobson x"]}
     assert [f.path for f in result.report.findings] == ["$.attendees[0]"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    words=st.lists(st.sampled_from(["ticket", "primary", "assignee", "created", "by", "attendees", "to", "reply", "agent",
+                                    "user", "next", "of", "kin", "first", "display", "name", "full", "x"]), min_size=1, max_size=3),
+    sep=st.sampled_from(["_", "-", "", " "]),
+    case=st.sampled_from([str.lower, str.capitalize, str.upper]),
+    parent=st.sampled_from([None, "message", "name", "assignee", "product", "repository"]),
+)
+def test_every_key_with_a_class_shaped_or_not_is_an_event(words: list[str], sep: str, case: Any, parent: str | None) -> None:
+    """The splice pass sees only keys its events pattern finds: role keys must be among them."""
+    key = sep.join(case(w) for w in words)
+    view = default_plan().view(None, "application/json")
+    assert view.classifier is not None and view.splice_events is not None
+    if view.classifier.key_class(key, parent) is None:
+        return
+    assert view.splice_events.search(orjson.dumps({key: "x"})) is not None, (key, parent)
+
+
+def test_only_flat_lists_under_a_role_key_have_their_names_covered() -> None:
+    """A list holding an object or a list is decided item by item as any other (its objects'
+    keys take the role key as their parent): the splice path then never reads a list of
+    objects to its end."""
+    doc = {"attendees": [{"name": "Jane Doe", "rsvp": "Yes"}, "Raj Patel"], "cc": ["Ann Lee", "bot[bot]"]}
+    for encoding in ("compact", "indent", "ascii"):
+        assert _agree(default_plan(), doc, encoding)
+    out = default_plan().redact_json(doc)[0]
+    assert out == {"attendees": [{"name": "[REDACTED:PERSON_NAME]", "rsvp": "Yes"}, "Raj Patel"],
+                   "cc": ["[REDACTED:PERSON_NAME]", "bot[bot]"]}

@@ -79,6 +79,13 @@ PERSON_ROLES: tuple[str, ...] = (
     "completed by", "entered by", "recorded by", "authored by", "written by", "handled by", "referred by",
     "invited by", "booked by", "accepted by", "rejected by", "cancelled by", "canceled by",
 )
+# The roles that come in lists (each phrase costs the events pass of every body a little).
+PLURAL_ROLES = (
+    "participants", "attendees", "reviewers", "assignees", "recipients", "owners", "authors", "members", "contacts",
+    "users", "customers", "employees", "guests", "invitees", "speakers", "organizers", "passengers", "travelers",
+    "travellers", "collaborators", "approvers", "signers", "students", "patients", "guardians", "tenants",
+    "contributors", "maintainers", "commenters", "teammates", "managers", "requesters", "agents", "riders",
+)
 # ... and these only under a parent that is a message (elsewhere: dates, currencies, places).
 MESSAGE_ROLES = ("from", "to")
 MESSAGE_PARENTS = frozenset(
@@ -149,11 +156,8 @@ def _singular(word: str) -> str:
 
 def _role_rules() -> list[ClassRule]:
     rules = []
-    for phrase in PERSON_ROLES:
-        words = tuple(phrase.split())
-        rules.append(ClassRule(PERSON, words, shaped=True))
-        if len(words[-1]) > 3:  # lists of them: participants, attendees, createdBy has none
-            rules.append(ClassRule(PERSON, words[:-1] + (words[-1] + "s",), shaped=True))
+    for phrase in PERSON_ROLES + PLURAL_ROLES:
+        rules.append(ClassRule(PERSON, tuple(phrase.split()), shaped=True))
     for word in MESSAGE_ROLES:
         rules.append(ClassRule(PERSON, (word,), MESSAGE_PARENTS, shaped=True))
     for word in NAME_PARTS:

@@ -39,9 +39,12 @@ KIND_NUMBER = 2
 
 class Shaped:
     """The cover of a key whose class is shaped (a role word, ``classify.KeyClass.shaped``):
-    it holds for a string shaped like a name, directly under the key or in lists under it,
-    and for nothing else (an object under the key is classified key by key, with the key
-    as their parent). The splice path decides the same (``splice_keys``)."""
+    it holds for a string shaped like a name, directly under the key or an item of a flat
+    list under it (no object or list among its items), and for nothing else (an object
+    under the key, or in a list under it, is classified key by key, with the key as its
+    parent). The splice path decides the same (``splice_keys``): a flat list is read to its
+    end, any other is known as such at its first object or list, so a list of a thousand
+    objects costs nothing."""
 
     __slots__ = ("cover",)
 
@@ -53,7 +56,12 @@ class Shaped:
         tv = type(value)
         if tv is str:
             return self.cover if person_shaped(value) else None
-        return self if tv is list and value else None
+        if tv is not list:
+            return None
+        for item in value:
+            if type(item) is dict or type(item) is list:
+                return None
+        return self if value else None
 
 
 def render_path(node: PathNode) -> str:

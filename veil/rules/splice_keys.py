@@ -131,32 +131,29 @@ class KeyDecisions(SpliceState):
 
     def _shaped_cover(self, vs: int, cover: Cover) -> Cover | None:
         """What a shaped ``cover`` (a role key's) covers of the value at ``vs``, as the walk's
-        ``Shaped.of`` decides: a string shaped like a name whole. In a list, each string shaped
-        like one (in lists only, not in objects) is covered here, and the events that fall in
-        it later are skipped (``named``); the rest of the list is left to the events."""
+        ``Shaped.of`` decides: a string shaped like a name, whole. In a flat list (no object or
+        list among its items), each string shaped like one is covered here, and the events that
+        fall in it later are skipped (``named``); the rest of the list is left to the events."""
         frame = self.frame
         if frame[vs] == QUOTE:
             ve = frame.find(b'"', vs + 1)
             return cover if person_shaped(self.text(vs + 1, ve)) else None
         if frame[vs] != 0x5B:  # [
             return None
-        objects = 0  # objects open inside the list: their strings are keys or values of keys
-        depth = 0
-        for m in TOKEN.finditer(frame, vs):
+        names: list[tuple[int, int]] = []
+        for m in TOKEN.finditer(frame, vs + 1):
             c = frame[m.start()]
-            if c == 0x5B or c == 0x7B:
-                depth += 1
-                objects += c == 0x7B
-            elif c == 0x5D or c == 0x7D:
-                depth -= 1
-                objects -= c == 0x7D
-                if not depth:
-                    return None
-            elif c == QUOTE and not objects:
+            if c == QUOTE:
                 qs, qe = m.start(), m.end() - 1
                 if person_shaped(self.text(qs + 1, qe)):
+                    names.append((qs, qe))
+            elif c == 0x5D:  # ]: the list was flat
+                for qs, qe in names:
                     self._cover_string(qs, qe, cover)
                     self.named.add(qs)
+                return None
+            elif c == 0x5B or c == 0x7B:  # not flat: its items are decided as any others
+                return None
         raise AssertionError("unbalanced JSON passed the parser")  # pragma: no cover
 
     def _key_info(self, s: int, e: int) -> KeyInfo:
