@@ -16,11 +16,22 @@ What happens to a flow, in hook order:
    through unread; everything else is buffered.
 4. ``response``: the buffered response is rewritten (tokens the request's
    rules asked for restored), or replaced by a 502.
+5. ``websocket_message``: after an upgrade, each message is rewritten, or
+   dropped and the connection closed (:mod:`veil.proxy_addon.websocket`).
+
+A hook that finds no state for its flow (the script was reloaded mid-flow,
+another addon answered or created the flow) rebuilds it from the request
+with the current plan; without a plan the flow is refused, never passed.
 
 mitmproxy logs an exception raised in a hook and lets the flow continue
 (``addonmanager.safecall``), which would forward the unredacted message. So
 every hook here catches everything and fails closed itself. Failure semantics
 are those of the in-app middleware (:mod:`veil.middleware._http`).
+
+Logs name the hook or direction, a reason code, the method and the ids of the
+policy rules that apply; never the path, a header or body text, nor an
+exception's message (third-party messages can quote their input): an internal
+error logs its type and stack frames only.
 """
 
 from __future__ import annotations
@@ -29,6 +40,7 @@ import functools
 import gc
 import logging
 import os
+import traceback
 import weakref
 from collections.abc import Callable
 from dataclasses import replace
@@ -50,16 +62,19 @@ from veil.middleware._http import (
 )
 from veil.middleware._stream_codec import can_stream
 from veil.observe import NullObserver, Observer
-from veil.proxy_addon.exchange import Exchange, head_of, raw_headers
+from veil.proxy_addon.exchange import Exchange, Head, head_of, raw_headers
 from veil.proxy_addon.options import add_options
 from veil.proxy_addon.reload import PolicyWatcher
 from veil.proxy_addon.stream import ResponseStream
+from veil.proxy_addon.websocket import close_connection, direction_of, redact_message
 from veil.rules.media import body_kind_of
 from veil.rules.plan import Plan
 from veil.settings import load_policy, resolve_plan
 
 log = logging.getLogger("veil")
 F = TypeVar("F", bound=Callable[..., None])
+ANSWERED = "veil_answered"
+"""``flow.metadata`` key set on a response veil made itself (a refusal): it is not redacted again."""
 
 
 def _pretty_host(request: http.Request, headers: list[tuple[str, str]]) -> str:
@@ -87,13 +102,21 @@ def _fail_closed(direction: str) -> Callable[[F], F]:
         def guarded(self: VeilAddon, flow: http.HTTPFlow) -> None:
             try:
                 hook(self, flow)
-            except Exception:
-                log.exception("veil: internal error in %s; the flow is blocked", hook.__name__)
+            except Exception as exc:
+                log.error("veil: internal error in %s (%s %s); the flow is blocked\n%s", hook.__name__,
+                          direction, self._context(flow, direction), frames_of(exc))
                 self._block(flow, "internal_error", direction)
 
         return guarded  # type: ignore[return-value]
 
     return wrap
+
+
+def frames_of(exc: BaseException) -> str:
+    """The exception's type and stack frames, without its message: a message from a parser or
+    a codec can quote the payload it choked on (``invalid literal for int(): 'jane@...'``)."""
+    frames = "".join(traceback.format_tb(exc.__traceback__))
+    return f"Traceback (most recent call last):\n{frames}{type(exc).__module__}.{type(exc).__qualname__}"
 
 
 class VeilAddon:
@@ -109,6 +132,9 @@ class VeilAddon:
         self._policy = ""
         self._max_body = 0  # veil_max_body_bytes; 0: the plan's own limit
         self._flows: weakref.WeakKeyDictionary[http.HTTPFlow, Exchange] = weakref.WeakKeyDictionary()
+        self._sockets: weakref.WeakKeyDictionary[http.HTTPFlow, Exchange] = weakref.WeakKeyDictionary()
+        """WebSocket flows after their upgrade; ``failed`` set once the connection must close."""
+        self._binary_passes = False  # veil_websocket_binary=pass
         self.freezes = False
         """``veil proxy`` froze the long-lived objects at start-up (``run.freeze_long_lived``): do it
         again after a policy reload, so the old plan can be collected and the new one is skipped."""
@@ -125,6 +151,13 @@ class VeilAddon:
                 "veil: stream_large_bodies would forward large bodies unread; unset it "
                 "(veil streams SSE and NDJSON itself and limits buffered bodies with veil_max_body_bytes)"
             )
+        if getattr(opts, "flow_detail", 0):  # the option belongs to mitmdump's dumper addon
+            # The dumper prints a flow in its own response hook, before veil's has run: the raw path from 1,
+            # unredacted response headers from 2 and bodies from 3. Refusing would not help: a script whose
+            # configure fails stays loaded (answering 503), and the dumper would print those flows.
+            log.warning("veil: flow_detail=%s would make mitmdump print flows before veil has rewritten them; "
+                        "set to 0 (run mitmdump with -q or --set flow_detail=0 to silence this)", opts.flow_detail)
+            opts.update(flow_detail=0)
         if "veil_policy" in updated or self.plan is None:
             self._load_plan(opts.veil_policy)
         if updated & {"veil_on_error", "veil_max_decompressed_bytes"}:
@@ -134,6 +167,8 @@ class VeilAddon:
             )
         if "veil_max_body_bytes" in updated:
             self._max_body = opts.veil_max_body_bytes  # read here, not on every request
+        if "veil_websocket_binary" in updated:
+            self._binary_passes = opts.veil_websocket_binary == "pass"
         if updated & {"veil_metrics_port", "veil_metrics_host"}:
             self._start_admin(opts.veil_metrics_host, opts.veil_metrics_port)
 
@@ -205,30 +240,54 @@ class VeilAddon:
         except OSError as exc:
             raise exceptions.OptionsError(f"veil_metrics_port: cannot listen on {host}:{port}: {exc}") from None
 
+    # -- per-flow state ------------------------------------------------------------------
+
+    def _exchange(self, flow: http.HTTPFlow, head: Head | None = None) -> Exchange | None:
+        """The flow's state; rebuilt from its request with the current plan when veil holds none
+        (a script reload between hooks, a flow another addon made or answered). None without a plan."""
+        exchange = self._flows.get(flow)
+        if exchange is not None or self.plan is None:
+            return exchange
+        request = flow.request
+        head = head or head_of(request)
+        limit = self.plan.limits.max_body_bytes
+        if self._max_body > 0:
+            limit = min(limit, self._max_body)
+        path = request.path.partition("?")[0]
+        exchange = Exchange(self.plan, self.options, request.method, _pretty_host(request, head.headers), path, limit)
+        exchange.request_head = head
+        exchange.restorer = exchange.plan.restorer(exchange.route("request", head.content_type))
+        self._flows[flow] = exchange
+        return exchange
+
+    def _context(self, flow: http.HTTPFlow, direction: str, exchange: Exchange | None = None) -> str:
+        """What a log line may say about a flow: its method and the ids of the rules on its route."""
+        exchange = exchange or self._flows.get(flow) or self._sockets.get(flow)
+        if exchange is None:
+            return flow.request.method
+        return f"{exchange.method}, rules: {exchange.rule_ids(direction)}"
+
     # -- requests ------------------------------------------------------------------------
 
     @_fail_closed("request")
     def requestheaders(self, flow: http.HTTPFlow) -> None:
+        flow.metadata.pop(ANSWERED, None)  # a replayed flow: its new response is not veil's
         if flow.response or flow.error or not flow.live:
             return
         if self.plan is None:
             # Loaded as a script whose configure failed: mitmproxy keeps running, veil must not forward.
-            flow.response = http.Response.make(
+            self._answer(flow, http.Response.make(
                 503, b'{"error":"veil_not_ready","reason":"policy_not_loaded"}', {"content-type": "application/json"}
-            )
+            ), "policy_not_loaded")
             return
         request = flow.request
-        path, _, query = request.path.partition("?")
-        limit = self.plan.limits.max_body_bytes
-        if self._max_body > 0:
-            limit = min(limit, self._max_body)
+        self._flows.pop(flow, None)  # a replayed flow starts again with the current plan
         head = head_of(request)
+        exchange = self._exchange(flow, head)
+        assert exchange is not None  # a plan is loaded
         headers, ctype = head.headers, head.content_type
-        exchange = Exchange(self.plan, self.options, request.method, _pretty_host(request, headers), path, limit)
-        exchange.request_head = head
-        self._flows[flow] = exchange
+        query = request.path.partition("?")[2]
         route = exchange.route("request", ctype)
-        exchange.restorer = exchange.plan.restorer(route)
         try:
             new_headers, new_query, _ = redact_head(exchange.plan, route, headers, query)
         except RedactionError as exc:
@@ -237,23 +296,32 @@ class VeilAddon:
         if new_headers != headers:
             request.headers = http.Headers(raw_headers(new_headers))
         if new_query != query:
-            request.path = f"{path}?{new_query}"
+            request.path = f"{exchange.path}?{new_query}"
         if body_kind_of(ctype) == "binary":
             request.stream = True  # never rewritten, so never buffered: uploads stream on
         elif head.content_length > exchange.limit:
             self._refuse(flow, exchange, "body_too_large", "request")
+        else:
+            request.stream = False  # veil must see the whole body (another addon may have asked to stream)
 
     @_fail_closed("request")
     def request(self, flow: http.HTTPFlow) -> None:
-        exchange = self._flows.get(flow)
-        if exchange is None or flow.response or flow.error or not flow.live or flow.request.stream:
+        if flow.response or flow.error or not flow.live:
+            return
+        exchange = self._exchange(flow)
+        if exchange is None:
+            self._block(flow, "policy_not_loaded", "request")
             return
         request = flow.request
+        head = head_of(request, exchange.request_head)
+        headers, ctype = head.headers, head.content_type
+        if request.stream:
+            if body_kind_of(ctype) != "binary":
+                self._block(flow, "streamed_unread", "request")  # another addon streamed it: abort
+            return
         body = request.raw_content or b""
         if not body:
             return
-        head = head_of(request, exchange.request_head)
-        headers, ctype = head.headers, head.content_type
         try:
             if len(body) > exchange.limit:
                 raise RedactionError("body_too_large", "request body is over the limit")
@@ -272,10 +340,13 @@ class VeilAddon:
 
     @_fail_closed("response")
     def responseheaders(self, flow: http.HTTPFlow) -> None:
-        exchange = self._flows.get(flow)
-        if exchange is None or flow.response is None or flow.error or not flow.live:
+        if flow.response is None or flow.error or not flow.live:
             return
         response = flow.response
+        exchange = self._exchange(flow)
+        if exchange is None:
+            response.stream = False  # buffered, so that the response hook can refuse it whole
+            return
         head = exchange.response_head = head_of(response)
         headers, ctype = head.headers, head.content_type
         cenc = head.content_encoding
@@ -301,18 +372,27 @@ class VeilAddon:
 
     @_fail_closed("response")
     def response(self, flow: http.HTTPFlow) -> None:
-        exchange = self._flows.pop(flow, None)
-        if exchange is None or flow.response is None or flow.error:
+        if flow.response is None or flow.error or ANSWERED in flow.metadata:
+            return  # veil's own refusals carry nothing to redact
+        exchange = self._exchange(flow)
+        self._flows.pop(flow, None)
+        if exchange is None:
+            self._block(flow, "policy_not_loaded", "response")
             return
         response = flow.response
         if exchange.failed:
             self._block(flow, exchange.failed, "response")
             return
-        if exchange.stream is not None:
-            if exchange.stream.failed and exchange.stream.blocks:
+        if flow.websocket is not None:
+            self._sockets[flow] = exchange  # its messages are redacted with the same plan and route
+        stream = exchange.stream or response.stream
+        if isinstance(stream, ResponseStream):
+            if stream.failed and stream.blocks:
                 flow.kill()  # abort the connection: the cut stream must not look complete
             return
-        if response.stream:
+        if stream:
+            if body_kind_of(head_of(response, exchange.response_head).content_type) != "binary":
+                self._block(flow, "streamed_unread", "response")  # another addon streamed it: abort
             return  # binary, streamed through unread
         head = head_of(response, exchange.response_head)
         received, ctype = head.headers, head.content_type
@@ -340,11 +420,49 @@ class VeilAddon:
 
     def error(self, flow: http.HTTPFlow) -> None:
         self._flows.pop(flow, None)
+        self._sockets.pop(flow, None)
+
+    # -- WebSocket messages --------------------------------------------------------------
+
+    def websocket_message(self, flow: http.HTTPFlow) -> None:
+        assert flow.websocket is not None
+        message = flow.websocket.messages[-1]
+        direction = direction_of(message)
+        exchange = self._sockets.get(flow)
+        try:
+            if exchange is None:
+                exchange = self._exchange(flow)  # e.g. the upgrade went through before a script reload
+                self._flows.pop(flow, None)
+                if exchange is None:
+                    raise RedactionError("policy_not_loaded", "no policy loaded")
+                self._sockets[flow] = exchange
+            if exchange.failed:
+                message.drop()  # the connection is closing: nothing more crosses
+                return
+            redact_message(exchange, message, binary_passes=self._binary_passes)
+        except RedactionError as exc:
+            self._close_socket(flow, exchange, exc.reason, direction)
+        except Exception as exc:
+            log.error("veil: internal error in websocket_message (%s); the message is dropped\n%s",
+                      self._context(flow, direction), frames_of(exc))
+            self._close_socket(flow, exchange, "internal_error", direction)
+
+    def websocket_end(self, flow: http.HTTPFlow) -> None:
+        self._sockets.pop(flow, None)
+
+    def _close_socket(self, flow: http.HTTPFlow, exchange: Exchange | None, reason: str, direction: str) -> None:
+        """Drop the message, and every later one on the flow; close the connection."""
+        flow.websocket.messages[-1].drop()  # type: ignore[union-attr]
+        if exchange is not None:
+            exchange.failed = reason
+        closed = close_connection(flow)
+        log.warning("veil: websocket %s message dropped: %s (%s); %s", direction, reason,
+                    self._context(flow, direction, exchange), "connection closed" if closed else "later messages dropped")
 
     # -- failures ------------------------------------------------------------------------
 
     def _refuse(self, flow: http.HTTPFlow, exchange: Exchange, reason: str, direction: str) -> None:
-        log.warning("veil: %s redaction failed: %s (%s)", direction, reason, exchange.method)
+        log.warning("veil: %s redaction failed: %s (%s)", direction, reason, self._context(flow, direction, exchange))
         if exchange.options.blocks(exchange.plan):
             self._block(flow, reason, direction)
 
@@ -360,4 +478,8 @@ class VeilAddon:
             if flow.killable:
                 flow.kill()  # bytes already left: the connection is aborted instead
             return
-        flow.response = http.Response.make(status, body, dict(headers))
+        self._answer(flow, http.Response.make(status, body, dict(headers)), reason)
+
+    def _answer(self, flow: http.HTTPFlow, response: http.Response, reason: str) -> None:
+        flow.response = response
+        flow.metadata[ANSWERED] = reason

@@ -59,6 +59,12 @@ class Exchange:
     def route(self, direction: str, content_type: str) -> Route:
         return Route(direction, self.method, self.host, self.path, content_type)
 
+    def rule_ids(self, direction: str) -> str:
+        """The ids of the policy rules that apply to this flow in ``direction``: what a log line
+        may name instead of the path (which can carry an e-mail or a token)."""
+        rules = self.plan.view(self.route(direction, "")).rules
+        return ",".join(rule.id for rule in rules) or "none"
+
 
 def declared_length(headers: Headers) -> int:
     try:

@@ -34,3 +34,11 @@ def add_options(loader: Any) -> None:
         "Port for /healthz, /readyz and /metrics (Prometheus). 0: no operational endpoints.",
     )
     loader.add_option("veil_metrics_host", str, "127.0.0.1", "Address the operational endpoints bind to.")
+    loader.add_option(
+        "veil_websocket_binary", str, "drop",
+        "Binary WebSocket messages, which veil cannot read: drop (the default: the message is dropped and "
+        "the connection closed) or pass (forwarded unread, e.g. audio frames known to carry no text). "
+        "Text messages are always redacted; one that cannot be is dropped and its connection closed, "
+        "whatever veil_on_error says.",
+        choices=["drop", "pass"],
+    )
