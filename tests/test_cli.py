@@ -465,6 +465,26 @@ def test_detokenize_plain_text_log_is_not_json_escaped(policy_file: PolicyFile, 
     assert proc.stdout.decode() == '[2024-05-01 10:00] login Jane "JJ" Roe\n'
 
 
+def test_detokenize_with_policy_tries_every_keyring(policy_file: PolicyFile, tmp_path: Path) -> None:
+    """Two tokenize keys in one policy: tokens made with the second are restored too (was: first only)."""
+    policy = policy_file(
+        "version: 1\n"
+        "keys:\n  tokens: {env: VEIL_TOKEN_KEY}\n  ids: {env: VEIL_ID_KEY}\n"
+        "rules:\n  - fields:\n"
+        "      - {path: $.user.email, action: {type: tokenize, key: tokens}}\n"
+        "      - {path: $.user.id, action: {type: tokenize, key: ids, scope: ids}}\n"
+    )
+    env = _env(VEIL_TOKEN_KEY=KEY_HEX, VEIL_ID_KEY="cd" * 64)
+    doc = {"user": {"email": SEEDED_EMAIL, "id": "u-1234"}}
+    applied = veil("apply", "-p", policy, "-t", "application/json", "-", stdin=json.dumps(doc).encode(), env=env)
+    assert applied.returncode == 0, applied.stderr
+    assert SEEDED_EMAIL.encode() not in applied.stdout and b"u-1234" not in applied.stdout
+    proc = veil("detokenize", "-p", policy, "--scope", "", "--scope", "ids", "-", stdin=applied.stdout, env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout) == doc
+    assert proc.stderr == b"veil detokenize: 2 tokens restored\n"
+
+
 def test_detokenize_with_unset_key_env_is_a_usage_error(tokenized: tuple[Path, Path]) -> None:
     _, out = tokenized
     proc = veil("detokenize", "--key-env", "MY_KEY", out)

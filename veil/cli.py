@@ -143,7 +143,7 @@ def cmd_detect(args: argparse.Namespace) -> int:
 
 def cmd_detokenize(args: argparse.Namespace) -> int:
     from veil.rules.actions.keys import Keyring, parse_key
-    from veil.rules.actions.tokenize import detokenize_text
+    from veil.rules.restore import Restorer
 
     if args.key_env or args.key_file:
         if args.key_env:
@@ -155,7 +155,7 @@ def cmd_detokenize(args: argparse.Namespace) -> int:
             with open(args.key_file, encoding="utf-8") as fh:
                 text = fh.read()
         try:
-            ring = Keyring(keys={args.key_id: parse_key(text)}, active=args.key_id)
+            rings: tuple[Keyring, ...] = (Keyring(keys={args.key_id: parse_key(text)}, active=args.key_id),)
         except ValueError as exc:
             print(f"veil detokenize: {exc}", file=sys.stderr)
             return EXIT_USAGE
@@ -165,7 +165,6 @@ def cmd_detokenize(args: argparse.Namespace) -> int:
         if not rings:
             print("veil detokenize: the policy has no tokenize key; give --key-env or --key-file", file=sys.stderr)
             return EXIT_USAGE
-        ring = rings[0]
     with _open_input(args.file) as stream:
         raw = stream.read()
     try:
@@ -176,7 +175,9 @@ def cmd_detokenize(args: argparse.Namespace) -> int:
     # Inside JSON, restored values must be escaped or a quote would break the document.
     in_json = args.file.lower().endswith((".json", ".ndjson", ".jsonl")) or _parses_as_json(raw)
     try:
-        restored, count = detokenize_text(data, ring, scopes=tuple(args.scope or [""]), json_escape=in_json)
+        # Every keyring of the policy: each tokenize key makes its own tokens.
+        scopes = tuple(args.scope or [""])
+        restored, count = Restorer(tuple((ring, scopes) for ring in rings)).restore_text(data, json_escape=in_json)
     except KeyMaterialError as exc:
         print(f"veil detokenize: {exc}", file=sys.stderr)
         return EXIT_PAYLOAD

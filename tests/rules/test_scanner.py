@@ -50,11 +50,15 @@ def test_priority_decides_between_detectors_at_one_position() -> None:
 
 
 def test_protected_tokens_are_consumed_silently() -> None:
-    from veil.rules.actions.tokenize import TOKEN_PATTERN
+    """Only a token the plan's keys open (tests/rules/test_lookalike_tokens.py has the look-alikes)."""
+    from veil.rules.actions.keys import Keyring
+    from veil.rules.actions.tokenize import Tokenize
+    from veil.rules.protected import own_outputs
 
     dets = tuple(COMPILED[n] for n in BUILTIN_DETECTORS)
-    token = "tok_PHONE_k1_" + "2345672345672345672345672345"
-    assert DetectorSet(dets, (TOKEN_PATTERN,)).scan([f"call {token}"]) == []
+    tokenizer = Tokenize(Keyring({"k1": bytes(32)}, active="k1"))
+    token = tokenizer.apply("+44 20 7946 0958", "PHONE")
+    assert DetectorSet(dets, own_outputs([tokenizer], [])).scan([f"call {token}"]) == []
 
 
 FAST = [name for name, det in COMPILED.items() if det.fast is not None]

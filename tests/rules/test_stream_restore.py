@@ -102,7 +102,8 @@ def test_every_proper_prefix_of_a_token_is_partial_where_it_starts() -> None:
         (f"{TOKEN} and", None),  # complete, text after it
         (f"{TOKEN}t", len(TOKEN)),  # a glued token may start after a complete one
         ("tok_email", None),  # the type is upper case
-        ("tok_EMAIL_k1_q", None),  # 'q' is a leading zero digit: never a canonical length
+        ("tok_EMAIL_k1_q", 0),  # format 2's version letter: its length prefix may follow
+        ("tok_EMAIL_k1_qq", None),  # then a leading zero digit: never a canonical length
         ("tok_EMAIL_k1_" + "a" * 60, None),  # payload longer than its length prefix says
         ("tok_EMAIL_k1_rrrrrrrr", None),  # more length digits than a token ever has
         ("stop", None),  # ends in neither t, to nor tok

@@ -9,6 +9,12 @@ records; use ``tokenize`` if the value must be recoverable, ``redact`` if
 records must not be linkable.
 
 Output: ``{prefix}{TYPE}_{hex}``, e.g. ``hash_EMAIL_3f2a9c0e5b7d1a46``.
+
+The HMAC key is not the ``keys:`` entry itself but its subkey for hashing
+(HKDF-SHA256, :data:`veil.rules.actions.keys.HASH_PURPOSE`), so one entry may
+also key ``tokenize``. Pseudonyms made before that derivation differ from the
+ones made now for the same value; both have the same shape, so the engine still
+recognises old ones as pseudonyms (see :mod:`veil.rules.protected`).
 """
 
 from __future__ import annotations
@@ -16,11 +22,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
-from dataclasses import dataclass, field
+from dataclasses import InitVar, dataclass, field
 from typing import ClassVar
 
 from veil.rules.actions._entity import ENTITY_TAG_PATTERN, entity_tag
-from veil.rules.actions.keys import KEY_ID_PATTERN
+from veil.rules.actions.keys import HASH_PURPOSE, KEY_ID_PATTERN, derive_key
 
 DEFAULT_PREFIX = "hash_"
 MIN_KEY_BYTES = 16
@@ -37,12 +43,13 @@ _PREFIX = re.compile(r"[A-Za-z][A-Za-z0-9_:.-]{0,31}")
 _KEY_ID = re.compile(KEY_ID_PATTERN)
 
 
-@dataclass(frozen=True, slots=True, repr=False)
+@dataclass(frozen=True, slots=True, repr=False, eq=False)
 class Hash:
     """Replaces the value with a truncated HMAC-SHA256 of the entity tag and the value.
 
-    ``key`` is at least 16 bytes; ``key_id`` names it (for reports and rotation,
-    it is not part of the output); ``length`` is the number of hex characters
+    ``key`` is at least 16 bytes, and only its hashing subkey is kept (inside the
+    HMAC state: no attribute holds key bytes); ``key_id`` names it (for reports
+    and rotation, it is not part of the output); ``length`` is the number of hex characters
     kept, 8 to 64; ``prefix`` starts with a letter. A value that already is an
     output of this configuration (same prefix and length) is returned as is.
     The HMAC input is length-prefixed so ``("AB", "C")`` and ``("A", "BC")``
@@ -55,21 +62,22 @@ class Hash:
     Hash(key=<16 bytes hidden>, key_id='k1', length=16, prefix='hash_')
     """
 
-    key: bytes
+    key: InitVar[bytes]
     key_id: str
     length: int = 16
     prefix: str = DEFAULT_PREFIX
-    _mac: hmac.HMAC = field(init=False, compare=False)
-    _own_output: re.Pattern[str] = field(init=False, compare=False)
+    _key_size: int = field(init=False)
+    _mac: hmac.HMAC = field(init=False)
+    _own_output: re.Pattern[str] = field(init=False)
 
     name: ClassVar[str] = "hash"
     removes: ClassVar[bool] = False
     value_free: ClassVar[bool] = False
     changes: ClassVar[bool] = True
 
-    def __post_init__(self) -> None:
-        if not isinstance(self.key, bytes) or len(self.key) < MIN_KEY_BYTES:
-            size = len(self.key) if isinstance(self.key, bytes) else type(self.key).__name__
+    def __post_init__(self, key: bytes) -> None:
+        if not isinstance(key, bytes) or len(key) < MIN_KEY_BYTES:
+            size = len(key) if isinstance(key, bytes) else type(key).__name__
             raise ValueError(f"hash key must be at least {MIN_KEY_BYTES} bytes, got {size}")
         if not _KEY_ID.fullmatch(self.key_id):
             raise ValueError(f"hash key_id must match {KEY_ID_PATTERN}, got {self.key_id!r}")
@@ -87,7 +95,9 @@ class Hash:
                 "hash prefix must start with a letter and use only letters, digits, "
                 f"'_', ':', '.' or '-' (at most 32), got {self.prefix!r}"
             )
-        object.__setattr__(self, "_mac", hmac.new(self.key, digestmod=hashlib.sha256))
+        object.__setattr__(self, "_key_size", len(key))
+        subkey = derive_key(key, HASH_PURPOSE, 32)
+        object.__setattr__(self, "_mac", hmac.new(subkey, digestmod=hashlib.sha256))
         object.__setattr__(self, "_own_output", re.compile(self.output_pattern))
 
     @property
@@ -114,6 +124,6 @@ class Hash:
 
     def __repr__(self) -> str:
         return (
-            f"Hash(key=<{len(self.key)} bytes hidden>, key_id={self.key_id!r}, "
+            f"Hash(key=<{self._key_size} bytes hidden>, key_id={self.key_id!r}, "
             f"length={self.length}, prefix={self.prefix!r})"
         )

@@ -6,8 +6,16 @@ reads either). The ``active`` key makes new tokens; every other key in the ring
 still opens the tokens it made, which is how keys are rotated: add the new key,
 make it active, and drop the old one once no stored token needs it.
 
+One key entry, one subkey per purpose: a ``keys:`` entry may serve both
+``tokenize`` and ``hash``, so neither uses its bytes directly. Each derives its
+own key with HKDF-SHA256 (RFC 5869, no salt) whose ``info`` names the purpose
+(:data:`TOKENIZE_PURPOSE`, :data:`HASH_PURPOSE`). Tokens made before this
+derivation existed (format 1, AES-SIV under the entry's bytes) still open: the
+token's version letter says which key opens it (see ``tokenize``).
+
 Security caveat: anyone holding a key can reverse every token it made. Key
-bytes never appear in a ``repr`` or an error message.
+bytes are never a public attribute and never appear in a ``repr`` or an error
+message.
 """
 
 from __future__ import annotations
@@ -17,10 +25,12 @@ import binascii
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from types import MappingProxyType
+from typing import Any, NoReturn
 
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESSIV
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from veil.errors import KeyMaterialError
 
@@ -29,6 +39,11 @@ KEY_ID_PATTERN = r"[a-z][a-z0-9]{0,15}"
 
 AES_SIV_KEY_SIZES = (32, 48, 64)
 """AES-SIV key lengths in bytes (two AES-128, -192 or -256 keys)."""
+
+TOKENIZE_PURPOSE = b"veil/v2 tokenize aes-siv"
+"""HKDF ``info`` of the AES-SIV subkey (64 bytes: AES-SIV-256) that makes format-2 tokens."""
+HASH_PURPOSE = b"veil/v2 hash hmac-sha256"
+"""HKDF ``info`` of the HMAC-SHA256 subkey (32 bytes) that makes pseudonyms."""
 
 _KEY_ID = re.compile(KEY_ID_PATTERN)
 _HEX = re.compile(r"(?:[0-9a-fA-F]{2})+")
@@ -69,6 +84,11 @@ def parse_key(text: str) -> bytes:
         raise ValueError("key text is neither hex nor base64") from None
 
 
+def derive_key(key: bytes, purpose: bytes, length: int) -> bytes:
+    """The ``length``-byte subkey of ``key`` for ``purpose``: HKDF-SHA256, no salt, ``info=purpose``."""
+    return HKDF(algorithm=hashes.SHA256(), length=length, salt=None, info=purpose).derive(key)
+
+
 def generate_key_text(nbytes: int = 64) -> str:
     """Return ``nbytes`` random bytes as unpadded base64url, ready for a policy secret.
 
@@ -80,28 +100,32 @@ def generate_key_text(nbytes: int = 64) -> str:
     return base64.urlsafe_b64encode(os.urandom(nbytes)).rstrip(b"=").decode("ascii")
 
 
-@dataclass(frozen=True, slots=True, eq=False, repr=False)
 class Keyring:
     """AES-SIV keys by id, and the ``active`` id that makes new tokens.
 
     ``keys`` must not be empty; each id matches :data:`KEY_ID_PATTERN` and
     each key is 32, 48 or 64 bytes; ``active`` must be one of the ids.
-    Anything else raises ValueError naming the id, never the key.
+    Anything else raises ValueError naming the id, never the key. The ring
+    keeps no key bytes where they can be read: only the ciphers made from them.
+    Immutable; compared by identity.
 
     >>> ring = Keyring({"k1": bytes(32)}, active="k1")
     >>> ring
     Keyring(active='k1', key_ids=('k1',))
     """
 
-    keys: Mapping[str, bytes]
-    active: str
-    _ciphers: Mapping[str, AESSIV] = field(init=False, compare=False)
+    __slots__ = ("_active", "_ciphers", "_format1_ciphers")
 
-    def __post_init__(self) -> None:
-        if not self.keys:
+    _active: str
+    _ciphers: Mapping[str, AESSIV]
+    _format1_ciphers: Mapping[str, AESSIV]
+
+    def __init__(self, keys: Mapping[str, bytes], active: str) -> None:
+        if not keys:
             raise ValueError("keyring needs at least one key")
-        copied: dict[str, bytes] = {}
-        for key_id, key in self.keys.items():
+        ciphers: dict[str, AESSIV] = {}
+        format1: dict[str, AESSIV] = {}
+        for key_id, key in keys.items():
             if not isinstance(key_id, str) or not _KEY_ID.fullmatch(key_id):
                 raise ValueError(
                     f"key id must match {KEY_ID_PATTERN} "
@@ -112,15 +136,22 @@ class Keyring:
                 raise ValueError(
                     f"key {key_id!r} must be 32, 48 or 64 bytes for AES-SIV, got {size}"
                 )
-            copied[key_id] = key
-        if self.active not in copied:
+            ciphers[key_id] = AESSIV(derive_key(key, TOKENIZE_PURPOSE, 64))
+            format1[key_id] = AESSIV(key)
+        if active not in ciphers:
             raise ValueError(
-                f"active key {self.active!r} is not in the keyring "
-                f"(ids: {', '.join(sorted(copied))})"
+                f"active key {active!r} is not in the keyring "
+                f"(ids: {', '.join(sorted(ciphers))})"
             )
-        object.__setattr__(self, "keys", MappingProxyType(copied))
-        ciphers = {key_id: AESSIV(key) for key_id, key in copied.items()}
+        object.__setattr__(self, "_active", active)
         object.__setattr__(self, "_ciphers", MappingProxyType(ciphers))
+        object.__setattr__(self, "_format1_ciphers", MappingProxyType(format1))
+
+    def __setattr__(self, name: str, value: Any) -> NoReturn:
+        raise AttributeError(f"Keyring is immutable: cannot set {name!r}")
+
+    def __delattr__(self, name: str) -> NoReturn:
+        raise AttributeError(f"Keyring is immutable: cannot delete {name!r}")
 
     @classmethod
     def from_text(cls, keys: Mapping[str, str], active: str) -> Keyring:
@@ -134,13 +165,24 @@ class Keyring:
         return cls(parsed, active)
 
     @property
-    def key_ids(self) -> tuple[str, ...]:
-        return tuple(self.keys)
+    def active(self) -> str:
+        """The id of the key that makes new tokens."""
+        return self._active
 
-    def cipher(self, key_id: str) -> AESSIV:
-        """The AES-SIV cipher for ``key_id``; KeyMaterialError if the ring lacks it."""
+    @property
+    def key_ids(self) -> tuple[str, ...]:
+        return tuple(self._ciphers)
+
+    def __contains__(self, key_id: object) -> bool:
+        """``"k1" in ring``: whether the ring has a key with this id."""
+        return key_id in self._ciphers
+
+    def cipher(self, key_id: str, *, format1: bool = False) -> AESSIV:
+        """The AES-SIV cipher for ``key_id``: under its derived tokenize subkey, or with
+        ``format1`` under the key entry itself (it opens tokens made before derivation).
+        KeyMaterialError if the ring lacks the id."""
         try:
-            return self._ciphers[key_id]
+            return (self._format1_ciphers if format1 else self._ciphers)[key_id]
         except KeyError:
             raise KeyMaterialError(f"no key with id {key_id!r} in the keyring") from None
 

@@ -9,11 +9,17 @@ records share a value, and the token's length reveals the value's length.
 
 Token format::
 
-    tok_{TYPE}_{keyid}_{payload}
-    payload = {length}{base32(AES-SIV(key, value, ad=[domain, TYPE, scope]))}
+    tok_{TYPE}_{keyid}_q{length}{base32(AES-SIV(subkey, value, ad=["veil/tok/v2", TYPE, scope]))}
 
 * ``TYPE`` is the entity tag (``EMAIL``, ``CREDIT_CARD``); ``keyid`` names the
   keyring key that made the token (``k1``), so rotated keys keep working.
+* ``q`` is the version letter of format 2: ``subkey`` is derived from the key
+  entry by HKDF-SHA256 (:data:`veil.rules.actions.keys.TOKENIZE_PURPOSE`), so the
+  same entry can also key ``hash``. A length prefix never starts with ``q`` (that
+  would be a leading zero digit), so tokens made before derivation existed,
+  format 1 (``tok_{TYPE}_{keyid}_{length}{...}``, AES-SIV under the key entry's
+  own bytes, domain ``veil/tok/v1``), are told apart by their first payload
+  letter and still open. Only format 2 is made.
 * The ciphertext is AES-SIV (RFC 5297) of the UTF-8 value with three pieces of
   associated data: a format tag, ``TYPE`` and the scope. A token therefore
   only opens under the type and scope it was made for, and any edit to it
@@ -60,7 +66,8 @@ glued to following letters; the length prefix says where the token really ends
 _TOKEN = re.compile(
     rf"tok_(?P<type>{ENTITY_TAG_PATTERN})_(?P<kid>{KEY_ID_PATTERN})_(?P<payload>[a-z2-7]+)"
 )
-_AD_DOMAIN = b"veil/tok/v1"
+_AD_DOMAINS = {1: b"veil/tok/v1", 2: b"veil/tok/v2"}
+_VERSION_LETTER = "q"  # the letter of format 2; a length prefix never starts with it
 _ALPHABET = "abcdefghijklmnopqrstuvwxyz234567"
 _DIGIT = {ch: i for i, ch in enumerate(_ALPHABET)}
 _SIV_BYTES = 16
@@ -94,8 +101,8 @@ def _base32_chars(nbytes: int) -> int:
     return (nbytes * 8 + 4) // 5
 
 
-def _associated_data(tag: str, scope: str) -> list[bytes]:
-    return [_AD_DOMAIN, tag.encode("ascii"), scope.encode("utf-8", "surrogatepass")]
+def _associated_data(tag: str, scope: str, version: int = 2) -> list[bytes]:
+    return [_AD_DOMAINS[version], tag.encode("ascii"), scope.encode("utf-8", "surrogatepass")]
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +113,8 @@ class _Token:
     tag: str
     key_id: str
     ciphertext: bytes
+    version: int
+    """2: made under the derived subkey (``q`` letter); 1: made before derivation."""
 
 
 def _cut_token(match: re.Match[str]) -> _Token | None:
@@ -115,10 +124,13 @@ def _cut_token(match: re.Match[str]) -> _Token | None:
     canonical base32: then it is not a token and stays in the text as it is.
     """
     payload = match["payload"]
-    decoded = _decode_length(payload)
+    version = 2 if payload.startswith(_VERSION_LETTER) else 1
+    skip = 1 if version == 2 else 0
+    decoded = _decode_length(payload[skip:])
     if decoded is None:
         return None
     value_len, prefix_len = decoded
+    prefix_len += skip
     body_len = _base32_chars(value_len + _SIV_BYTES)
     body = payload[prefix_len : prefix_len + body_len]
     if len(body) != body_len:
@@ -131,7 +143,7 @@ def _cut_token(match: re.Match[str]) -> _Token | None:
     if _encode_body(ciphertext) != body:  # non-zero pad bits: not what we make
         return None
     end = match.start("payload") + prefix_len + body_len
-    return _Token(end, match["type"], match["kid"], ciphertext)
+    return _Token(end, match["type"], match["kid"], ciphertext, version)
 
 
 def _encode_body(ciphertext: bytes) -> str:
@@ -140,10 +152,10 @@ def _encode_body(ciphertext: bytes) -> str:
 
 def _open(token: _Token, keyring: Keyring, scopes: Iterable[str]) -> str | None:
     """Decrypt under the first scope that authenticates; None if none does."""
-    cipher = keyring.cipher(token.key_id)
+    cipher = keyring.cipher(token.key_id, format1=token.version == 1)
     for scope in scopes:
         try:
-            plain = cipher.decrypt(token.ciphertext, _associated_data(token.tag, scope))
+            plain = cipher.decrypt(token.ciphertext, _associated_data(token.tag, scope, token.version))
         except InvalidTag:
             continue
         return plain.decode("utf-8", "surrogatepass")
@@ -186,14 +198,14 @@ class Tokenize:
         ciphertext = self.keyring.cipher(key_id).encrypt(
             data, _associated_data(tag, self.scope)
         )
-        return f"tok_{tag}_{key_id}_{_encode_length(len(data))}{_encode_body(ciphertext)}"
+        return f"tok_{tag}_{key_id}_{_VERSION_LETTER}{_encode_length(len(data))}{_encode_body(ciphertext)}"
 
     def _is_own_token(self, value: str) -> bool:
         match = _TOKEN.fullmatch(value)
         if match is None:
             return False
         token = _cut_token(match)
-        if token is None or token.end != len(value) or token.key_id not in self.keyring.keys:
+        if token is None or token.end != len(value) or token.key_id not in self.keyring:
             return False
         return _open(token, self.keyring, (self.scope,)) is not None
 
@@ -253,7 +265,7 @@ def detokenize_text(
     while (match := _TOKEN.search(text, pos)) is not None:
         token = _cut_token(match)
         plain = None
-        if token is not None and token.key_id in keyring.keys:
+        if token is not None and token.key_id in keyring:
             plain = _open(token, keyring, scope_list)
         if token is None or plain is None:
             # Not a token we can open. Another token can only start inside the
@@ -272,7 +284,7 @@ def open_token_at(text: str, pos: int, keyring: Keyring, scopes: Iterable[str]) 
     """``(end, value)`` when a token that ``keyring`` opens starts exactly at ``text[pos]``."""
     match = _TOKEN.match(text, pos)
     token = _cut_token(match) if match is not None else None
-    if token is None or token.key_id not in keyring.keys:
+    if token is None or token.key_id not in keyring:
         return None
     plain = _open(token, keyring, scopes)
     return None if plain is None else (token.end, plain)
@@ -307,6 +319,8 @@ def partial_token_start(text: str) -> int | None:
 
 
 def _incomplete(payload: str | None) -> bool:
+    if payload and payload.startswith(_VERSION_LETTER):
+        payload = payload[1:]  # format 2: the length prefix follows its version letter
     if not payload:
         return True
     decoded = _decode_length(payload)
