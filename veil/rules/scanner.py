@@ -56,20 +56,23 @@ class DetectorSet:
     what may be skipped and why.
     """
 
-    __slots__ = ("detectors", "names", "raw_candidate", "_candidate", "_which", "_protect", "_protected", "_decided")
+    __slots__ = ("detectors", "names", "raw_candidate", "_candidate", "_which", "_protect", "_protected", "_decided", "_led")
 
     def __init__(self, detectors: tuple[CompiledDetector, ...], protected: tuple[Protected, ...] = ()) -> None:
         self.detectors = detectors
         self.names = tuple(d.spec.name for d in detectors)
         self._protected = protected
         parts = [p.pattern for p in protected] + alternatives(detectors, edge="")
+        leads = [p.pattern for p in protected] + alternatives(detectors, edge="", leads=True)
+        # A candidate found by a lead is not known to match the full alternation there.
+        self._led = leads != parts
         self._protect = len(protected)
         self._decided: dict[tuple[bytes, int, bytes], tuple[int, int, int, int]] = new_cache()
         if parts:
-            self._candidate: Pattern | None = compile_re2("(?m)(?:" + ")|(?:".join(parts) + ")")
+            self._candidate: Pattern | None = compile_re2("(?m)(?:" + ")|(?:".join(leads) + ")")
             self._which: _Tree | None = _Tree(parts, 0, len(parts))
             # Obfuscated text (:mod:`veil.rules.normalize`) too: such a string is scanned whole, normalized.
-            raw_parts = [p.pattern for p in protected] + alternatives(detectors, edge='"') + [NORMALIZE_TRIGGER]
+            raw_parts = [p.pattern for p in protected] + alternatives(detectors, edge='"', leads=True) + [NORMALIZE_TRIGGER]
             # The same alternation for strings as they stand in a raw JSON body,
             # where a string's edges are quotes rather than the text's ends.
             self.raw_candidate: Pattern | None = compile_re2("(?:" + ")|(?:".join(raw_parts) + ")")
@@ -159,7 +162,7 @@ class DetectorSet:
         which = self._which
         assert which is not None
         protect = self._protect
-        alt = which.first(local, lp, 0, known=True) if lp < len(local) else -1
+        alt = which.first(local, lp, 0, known=not self._led) if lp < len(local) else -1
         if 0 <= alt < protect:
             return self._decide_protected(local, lp, text, field, ascii_only, alt)
         return self._detect(local, lp, text, field, ascii_only, alt)
@@ -241,15 +244,19 @@ def _normalized(texts: list[str]) -> tuple[dict[int, Normalized], list[str]]:
     return norms, out
 
 
-def alternatives(detectors: tuple[CompiledDetector, ...], edge: str, triggers: bool = False) -> list[str]:
+def alternatives(detectors: tuple[CompiledDetector, ...], edge: str, triggers: bool = False,
+                 leads: bool = False) -> list[str]:
     """Each detector's pattern, capture-free, with its case flag inlined.
 
-    ``triggers``: a detector's ``trigger`` where it has one, for passes that only
-    decide which strings to scan.
+    ``leads``: a detector's ``lead`` where it has one, for searches that find candidate
+    positions; ``triggers``: its ``trigger``, else its lead, for passes that only decide
+    which strings to scan.
     """
     out = []
     for d in detectors:
-        pattern = without_captures((triggers and d.spec.trigger) or d.spec.pattern, edge=edge)
+        spec = d.spec
+        chosen = (triggers and (spec.trigger or spec.lead)) or (leads and spec.lead) or spec.pattern
+        pattern = without_captures(chosen, edge=edge)
         out.append(f"(?i:{pattern})" if d.spec.case_insensitive else pattern)
     return out
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 
 from veil.rules.detectors.base import DetectorSpec
-from veil.rules.detectors.secret_formats import FORMATS, SecretFormat, scan_pattern
+from veil.rules.detectors.secret_formats import FORMATS, SecretFormat, scan_lead, scan_pattern
 
 _BY_PREFIX: tuple[tuple[SecretFormat, re.Pattern[str]], ...] = tuple(
     (f, re.compile(f.shape)) for f in sorted(FORMATS, key=lambda f: -len(f.prefix))
@@ -63,6 +63,7 @@ def is_api_key(candidate: str) -> bool:
 API_KEY = DetectorSpec(
     name="API_KEY",
     pattern=scan_pattern(),
+    lead=scan_lead(),
     validator=is_api_key,
     context=("api key", "apikey", "token", "secret", "key"),
     description="Vendor API key or token in one of 100+ published formats (GitHub, GitLab, Slack, Stripe, OpenAI, ...).",

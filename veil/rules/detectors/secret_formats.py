@@ -325,6 +325,14 @@ FORMATS: tuple[SecretFormat, ...] = (
 """Every format the API_KEY detector knows, in no particular order (dispatch is by longest prefix)."""
 
 
+def scan_lead() -> str:
+    """What every match of :func:`scan_pattern` starts with: a format's literal prefix where it is
+    long enough to be rare in text (4+ characters), else its whole fragment (see
+    ``DetectorSpec.lead`` for why the engine wants one): ``SK`` alone starts every ``SKU-...``."""
+    return r"\b(?:" + "|".join(dict.fromkeys(
+        re.escape(f.prefix) if len(f.prefix) >= 4 else f.scan for f in FORMATS)) + ")"
+
+
 def scan_pattern() -> str:
     """The RE2 alternation of every format's scan fragment, each starting at a word boundary."""
     return r"\b(?:" + "|".join(f.scan for f in FORMATS) + ")"
