@@ -167,7 +167,7 @@ class KeyDecisions(SpliceState):
             found = classifier.key_class(key, None)
             cover = self._class_cover(found)
             shaped = found is not None and found.shaped
-        needle = self.gate is not None and self.gate.search(key.encode("utf-8", "surrogatepass")) is not None
+        needle = self.key_gate is not None and self.key_gate.search(key.encode("utf-8", "surrogatepass")) is not None
         hits = False
         if self.full is not None:
             hits = any(not view.allows(key[h.start : h.end]) for h in self.full.detectors.scan([key], [""]))

@@ -220,16 +220,27 @@ class View:
         self._gate: Pattern | None = None
         if not self.everywhere:
             return
+        self._confidence: str = ""
         needles = []
+        confidence: list[str] = []
         for det in self.scope(self.everywhere).detectors.detectors:
-            words = context_needles(det.spec.context) if det.spec.context_required else ()
-            if words:
-                alternation = "|".join(re.escape(w) for w in words)
-                needles.append((det.spec.name, alternation))
+            spec = det.spec
+            words = context_needles(spec.context) if spec.context_required or spec.with_context else ()
+            if not words:
+                continue
+            alternation = "|".join(re.escape(w) for w in words)
+            if spec.context_required:
+                needles.append((spec.name, alternation))
+            else:
+                confidence.append(alternation)
         if needles:
             self._needles = tuple((n, compile_re2(a, case_insensitive=True)) for n, a in needles)
             self._gated = frozenset(n for n, _ in needles)
             self._gate = compile_re2("|".join(a for _, a in needles), case_insensitive=True)
+        # Words that let a weaker candidate count (``with_context``) when they name its field: a key
+        # holding one has its value scanned whole with the key as context. In a value string the
+        # weak candidate's own trigger picks the string, and its context is read from the text.
+        self._confidence = "|".join(a for _, a in needles) + ("|" if needles and confidence else "") + "|".join(confidence)
 
     def _build_scope(self, key: frozenset[int], off: frozenset[str] = frozenset()) -> ScanScope:
         chosen: dict[str, Binding] = {}
@@ -325,6 +336,10 @@ class View:
         self.splice_strings: dict[bytes, Any] = new_cache()
         """Digest of a value string -> its detector hits as offsets, never text (``json_splice._Splice._value_string``)."""
         self.splice_gate: Pattern | None = self._gate
+        self.splice_key_gate: Pattern | None = (
+            compile_re2(self._confidence, case_insensitive=True) if self._confidence else None
+        )
+        """Context words in a key (``"nino":``) that make its value be scanned whole with the key as context."""
         # Class -> what its enforced action writes for any string value (redact): made once.
         self.splice_placeholders: dict[str, bytes] = {
             entity: out for entity, b in self.classify_bindings.items() if (out := _fixed_output(entity, b)) is not None
@@ -369,6 +384,8 @@ class View:
             parts.append(NORMALIZE_TRIGGER)  # a string holding obfuscated text is scanned normalized
             if self._gate is not None:
                 parts.append(f"(?i:{self._gate.pattern.decode()})")
+            if self._confidence:  # only in keys: in values the weak candidates' triggers pick the string
+                parts.append(f'(?i:{self._confidence})[^"]*"[ \t\r\n]*:')
         self.splice_events = compile_re2("(?:" + ")|(?:".join(parts) + ")")
 
 

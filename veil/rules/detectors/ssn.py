@@ -29,7 +29,8 @@ LEAD = r"(?:^|[^0-9A-Za-z_+.])"
 SHAPE = r"(?:\d{3}(?:-\d{2}-|\.\d{2}\.| \d{2} )\d{4}|\d{9})(?:[.\-]\d+)*"
 """Dashed, dotted, spaced (one separator throughout) or bare; a further ``.digits``/``-digits`` run is swallowed."""
 
-SHAPE_TRIGGER = r"[0-9]{3}[ .\-]?[0-9]{2}[ .\-]?[0-9]{4}"
+SHAPE_TRIGGER = LEAD + r"[0-9]{3}[ .\-]?[0-9]{2}[ .\-]?[0-9]{4}"
+"""With the pattern's own lead: digits inside ids (``ord_828367436b1b``, ``evt_d9117...``) pick no string."""
 
 
 def digits_of(candidate: str) -> str:
