@@ -82,7 +82,7 @@ from veil.observe import NullObserver
 from veil.rules.media import body_kind_of
 from veil.rules.plan import Plan
 from veil.rules.plan_types import Route
-from veil.rules.streaming import LineRedactor
+from veil.rules.stream_redact import StreamRedactor
 from veil.settings import resolve_plan
 
 log = logging.getLogger("veil")
@@ -293,9 +293,10 @@ class _Exchange:
             return "lines", response
         return "buffer", response  # redactable but not line by line: never streamed raw
 
-    def _lines(self, response: Any) -> LineRedactor:
+    def _lines(self, response: Any) -> StreamRedactor:
         ctype = response.get("Content-Type", "")
-        return LineRedactor(self.plan, self.route("response", ctype), stream_kind(ctype) or "text")
+        # Stream-aware: a value split across text deltas is seen whole, as in the other adapters.
+        return StreamRedactor(self.plan, self.route("response", ctype), stream_kind(ctype) or "text")
 
     def _prime(self, response: Any) -> Any:
         """Wrap a sync stream and advance it to its first redacted line, so an early failure is still a 502."""
@@ -321,7 +322,7 @@ class _Exchange:
         response.streaming_content = _achain(() if first is None else (first,), lines)
         return response
 
-    def _stream(self, redactor: LineRedactor, chunks: Iterator[bytes]) -> Iterator[bytes]:
+    def _stream(self, redactor: StreamRedactor, chunks: Iterator[bytes]) -> Iterator[bytes]:
         unsent = b""  # raw bytes fed but not yet sent: what passthrough must still deliver
         try:
             for chunk in chunks:
@@ -340,7 +341,7 @@ class _Exchange:
                 yield unsent
             yield from chunks
 
-    async def _astream(self, redactor: LineRedactor, chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    async def _astream(self, redactor: StreamRedactor, chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
         unsent = b""
         try:
             async for chunk in chunks:

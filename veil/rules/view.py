@@ -218,9 +218,9 @@ class View:
         self._needles: tuple[tuple[str, Pattern], ...] = ()
         self._gated: frozenset[str] = frozenset()
         self._gate: Pattern | None = None
+        self._confidence = ""
         if not self.everywhere:
             return
-        self._confidence: str = ""
         needles = []
         confidence: list[str] = []
         for det in self.scope(self.everywhere).detectors.detectors:
