@@ -310,7 +310,7 @@ _NOT_NAMES = frozenset(
     dependabot renovate copilot github gitlab bitbucket jenkins actions zapier slack jira salesforce hubspot
     stripe shopify google microsoft amazon aws gcp azure iam mozilla chrome chromium firefox safari curl wget
     python java node linux windows macos android ios operator yes no true false web website portal form
-    email phone chat mobile online kiosk
+    email phone chat mobile online kiosk agent agents collector exporter monitor sensor probe
     """.split()
 )
 

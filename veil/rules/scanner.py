@@ -26,7 +26,7 @@ from bisect import bisect_right
 from typing import TYPE_CHECKING, NamedTuple
 from itertools import accumulate
 
-from veil.rules.detectors.matching import CompiledDetector, has_context, preceded_by, value_span
+from veil.rules.detectors.matching import CompiledDetector, has_context, preceded_by, value_span, vetoed_by_field
 from veil.rules.detectors.verdicts import digest, new_cache, store
 from veil.rules.normalize import TRIGGER as NORMALIZE_TRIGGER, Normalized, needs_normalizing, normalize
 from veil.rules.regex import Pattern, compile_re2, without_captures
@@ -282,6 +282,8 @@ def _accept(
         return None
     # The rarer signals (a few built-ins): the text just before, then the weaker validator with context.
     if det.not_after is not None and preceded_by(det.not_after, text, start, spec.context_window):
+        return None
+    if field and vetoed_by_field(spec, field):
         return None
     if not valid and not (weaker is not None and weaker(candidate) and has_context(spec, text, start, field)):
         return None

@@ -225,6 +225,8 @@ class View:
         confidence: list[str] = []
         for det in self.scope(self.everywhere).detectors.detectors:
             spec = det.spec
+            if spec.not_in_field:  # a field-name veto also needs the value scanned with its key
+                confidence.append("|".join(re.escape(w) for w in spec.not_in_field))
             words = context_needles(spec.context) if spec.context_required or spec.with_context else ()
             if not words:
                 continue
@@ -237,8 +239,8 @@ class View:
             self._needles = tuple((n, compile_re2(a, case_insensitive=True)) for n, a in needles)
             self._gated = frozenset(n for n, _ in needles)
             self._gate = compile_re2("|".join(a for _, a in needles), case_insensitive=True)
-        # Words that let a weaker candidate count (``with_context``) when they name its field: a key
-        # holding one has its value scanned whole with the key as context. In a value string the
+        # Words that let a weaker candidate count (``with_context``), or veto one (``not_in_field``),
+        # when they name its field: a key holding one has its value scanned whole with the key as context. In a value string the
         # weak candidate's own trigger picks the string, and its context is read from the text.
         self._confidence = "|".join(a for _, a in needles) + ("|" if needles and confidence else "") + "|".join(confidence)
 

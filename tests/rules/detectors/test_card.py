@@ -112,3 +112,14 @@ def test_default_plan_redacts_cards_in_json(body: bytes, expected: bytes) -> Non
     import veil
 
     assert veil.default_plan().redact_body(body, "application/json").output == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "track 9400 1526 6643 1222 1013 78 now",  # USPS: six groups, a Luhn-valid tail of four
+        "ref 9205-4743-0563-6541-0315-04",
+    ],
+)
+def test_the_tail_of_a_longer_grouped_number_is_not_a_card(detect: Detect, text: str) -> None:
+    assert detect("CREDIT_CARD", text) == []

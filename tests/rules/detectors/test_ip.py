@@ -59,6 +59,12 @@ def test_ip_found_with_exact_span(detect: Detect, text: str, expected: list[str]
         "Chrome/120.0.6099.109",  # product/version (octets over 255 too)
         "Firefox/1.9.1.20",  # product/version, valid octets
         "app v 1.2.3.4",  # 'v' and a space
+        "APP_VERSION=8.7.5.235",  # a version word ending an env name
+        'export APP_VERSION="8.7.5.235"',  # quoted
+        "OID 1.3.6.1.4.1.311.21.8 not allowed",  # an object identifier
+        "signature algorithm 2.5.4.3",  # an algorithm's OID
+        "Upgraded the agent to 8.7.5.235 last night.",  # upgraded ... to
+        "bumped libfoo to 1.2.3.4",  # bumped ... to
     ],
 )
 def test_ip_near_misses_are_not_found(detect: Detect, text: str) -> None:
@@ -77,3 +83,36 @@ def test_default_plan_leaves_versions_and_redacts_addresses(text: str, expected:
     import veil
 
     assert veil.default_plan().redact_text(text).text == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "updated the DNS record to 203.0.113.9",  # 'updated ... to' may well name a host
+        "rolled out the fix to 10.0.0.5",
+        "connect to 10.0.0.1 now",
+        "ip=10.1.2.3",
+    ],
+)
+def test_addresses_near_version_like_words_are_still_found(detect: Detect, text: str) -> None:
+    assert len(detect("IP_ADDRESS", text)) == 1
+
+
+@pytest.mark.parametrize(
+    ("field", "found"),
+    [
+        ("app_version", False), ("buildNumber", False), ("oid", False), ("firmware", False), ("sdkRelease", False),
+        ("client_ip", True), ("host", True), ("note", True), ("conversion", True),  # 'version' inside a word
+    ],
+)
+@pytest.mark.parametrize("path", ["splice", "walk"])
+def test_a_field_named_for_versions_vetoes_an_address(field: str, found: bool, path: str) -> None:
+    import orjson
+
+    import veil
+
+    plan = veil.default_plan() if path == "splice" else veil.compile_policy(
+        "version: 1\nrules:\n  - fields: [{path: $.none, action: redact}]\n  - scan: {detectors: [IP_ADDRESS]}\n"
+    )
+    out = orjson.loads(plan.redact_body(orjson.dumps({field: "8.7.5.235"}), "application/json").output)
+    assert (out[field] == "[REDACTED:IP_ADDRESS]") is found

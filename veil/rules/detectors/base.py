@@ -52,6 +52,11 @@ class DetectorSpec:
     characters before it (the pattern is searched as ``(?:not_after)$``, so it
     describes what immediately precedes the value: ``version ``, ``rv:``,
     ``Chrome/``). Only the text is read, never the field name.
+
+    ``not_in_field`` (optional, lowercase words) is the field name's veto: a
+    candidate in a field whose name holds one of these words (``app_version``,
+    ``buildNumber``, ``oid``) is left alone, as split by
+    :func:`~veil.rules.detectors.matching.split_words`.
     """
 
     name: str
@@ -67,3 +72,4 @@ class DetectorSpec:
     lead: str = ""
     with_context: Validator | None = None
     not_after: str = ""
+    not_in_field: tuple[str, ...] = ()

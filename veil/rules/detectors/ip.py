@@ -55,8 +55,15 @@ IP_ADDRESS = DetectorSpec(
     name="IP_ADDRESS",
     pattern=rf"(?:^|[^0-9A-Za-z_.])(?P<value>{_V4}|{_V6})",
     validator=is_ip_address,
-    # What precedes a version number: a version word, or a product name and '/'.
-    not_after=r"(?i)\b(?:v|ver|version|build|release|rv)[ .:=]? ?|[A-Za-z]/",
+    # What precedes a version number or an OID: a version word (also ending a name,
+    # ``APP_VERSION=``), an OID or algorithm word, an upgrade "to", or a product name and '/'.
+    not_after=(
+        r"(?i)(?:\b|_)(?:v|ver|version|build|release|rv|oid|algorithm)[ .:=]?[\"' ]?"
+        r"|(?i)\b(?:upgrad[a-z]*|downgrad[a-z]*|bump(?:ed|s)?|roll(?:ed|ing)? back|pinn(?:ed|ing))\b[^.\n]{0,40}\bto ?"
+        r"|[A-Za-z]/"
+    ),
+    # Fields that hold versions or object identifiers, not addresses.
+    not_in_field=("version", "ver", "build", "release", "revision", "oid", "firmware", "sdk"),
     context=("ip", "ip address", "addr", "host", "client"),
     description="IPv4 or IPv6 address, confirmed with the ipaddress module.",
     examples=("client 203.0.113.7 connected", "via 2001:db8::8a2e:370:7334", "mapped ::ffff:192.0.2.1"),

@@ -220,7 +220,7 @@ def confirm(detector: CompiledDetector, candidate: str, text: str, start: int, f
 
     * not ``context_required``, or :func:`has_context`;
     * ``not_after`` (if any) does not match at the end of the ``context_window``
-      characters before it;
+      characters before it, and ``field_name`` holds none of ``not_in_field``;
     * the ``validator`` (if any) accepts it, or else ``with_context`` accepts it
       and :func:`has_context` (the confidence a context word or field name adds).
 
@@ -232,10 +232,23 @@ def confirm(detector: CompiledDetector, candidate: str, text: str, start: int, f
         return False
     if detector.not_after is not None and preceded_by(detector.not_after, text, start, spec.context_window):
         return False
+    if field_name and vetoed_by_field(spec, field_name):
+        return False
     if spec.validator is None or spec.validator(candidate):
         return True
     weaker = spec.with_context
     return weaker is not None and weaker(candidate) and has_context(spec, text, start, field_name)
+
+
+def vetoed_by_field(spec: DetectorSpec, field_name: str) -> bool:
+    """Whether ``field_name`` holds one of ``spec.not_in_field`` as a word."""
+    return bool(spec.not_in_field) and _field_veto(spec.not_in_field, field_name)
+
+
+@functools.lru_cache(maxsize=4096)
+def _field_veto(words: tuple[str, ...], field_name: str) -> bool:
+    # Bounded: field names come from payloads.
+    return any(word in words for word in split_words(field_name))
 
 
 def preceded_by(pattern: re2.Pattern, text: str, start: int, window: int) -> bool:
