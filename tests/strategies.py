@@ -16,7 +16,7 @@ PII_VALUES = [
     "j.smith+news@mail.example.co.uk",
     "4111 1111 1111 1111",
     "5500-0000-0000-0004",
-    "078-05-1120",
+    "536-22-1234",  # 078-05-1120 (Woolworth's wallet card) was voided by the SSA: no SSN
     "+44 20 7946 0958",
     "GB82 WEST 1234 5698 7654 32",
     "192.168.10.23",

@@ -123,3 +123,9 @@ def test_default_plan_redacts_cards_in_json(body: bytes, expected: bytes) -> Non
 )
 def test_the_tail_of_a_longer_grouped_number_is_not_a_card(detect: Detect, text: str) -> None:
     assert detect("CREDIT_CARD", text) == []
+
+
+def test_groups_of_digits_before_a_card_do_not_hide_it(detect: Detect) -> None:
+    assert detect("CREDIT_CARD", "ORD-1234 4111 1111 1111 1111") == ["4111 1111 1111 1111"]
+    two = "4111 1111 1111 1111 5555 5555 5555 4444"
+    assert detect("CREDIT_CARD", two) == ["4111 1111 1111 1111", "5555 5555 5555 4444"]

@@ -97,3 +97,4 @@ def test_phones_near_tracking_words(detect: Detect, text: str, expected: list[st
 def test_the_tail_of_a_longer_grouped_number_is_not_a_phone(detect: Detect) -> None:
     assert detect("PHONE", "usps 9205 4743 0563 6541 0315 04 ok") == []
     assert detect("PHONE", "call 0207 946 0958 or +44 20 7946 0958") == ["0207 946 0958", "+44 20 7946 0958"]
+    assert detect("PHONE", "ORD-1234 +44 20 7946 0958") == ["+44 20 7946 0958"]  # one group is an id

@@ -97,9 +97,10 @@ CREDIT_CARD = DetectorSpec(
     pattern=rf"{LEAD_NUMBER}(?P<value>[2-68]\d{{12,18}}|{_grouped(' ')}|{_grouped('-')})\b",
     validator=remembered(_is_printed_card),
     with_context=remembered(_is_card_in_context),
-    # Right after a group of four digits: the tail of a longer grouped number (a USPS
-    # tracking number is six groups), not a card of its own.
-    not_after=r"[0-9]{4}[ \-]",
+    # Inside a grouped number that began with a 9xxx group (USPS tracking numbers, 9400 ...
+    # in six groups): its tail, not a card (no card starts with 9). Groups alone say nothing:
+    # two cards in a row are eight groups, "ORD-1234 4111 ..." is an id and a card.
+    not_after=r"(?:^|[^0-9])9[0-9]{3}[ \-](?:[0-9]{4}[ \-])*",
     # Every shape starts with four digits, then four more after at most one separator: the
     # trigger leaves out the automaton's counting of 12 to 18 digits and of the groups.
     trigger=rf"{LEAD_NUMBER}[2-68][0-9]{{3}}[ \-]?[0-9]{{4}}",

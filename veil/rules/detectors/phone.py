@@ -152,7 +152,7 @@ PHONE = DetectorSpec(
     not_after=(
         r"(?i)(?:\b(?:tracking|shipment|parcel|consignment)[ _\-]?(?:number|no|num|id|#)\.?|\btracking ?[:#=]"
         r"|\b(?:waybill|awb|ups|usps|fedex|dhl|sendungsnummer))[ :#=.]*|\b1z[0-9a-z ]{0,16}"
-        r"|[0-9]{4} "  # the tail of a longer number in groups of four
+        r"|(?:^|[^0-9])9[0-9]{3} (?:[0-9]{4} )*"  # inside a grouped 9xxx... tracking number
     ),
     # A part of each shape: "+" and a digit (international), three digits, a separator and four
     # (North American and Indian mobile, at their end), a trunk 0 (national), "0d.dd" (French).
