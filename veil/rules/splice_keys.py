@@ -12,6 +12,7 @@ import re
 import orjson
 
 from veil.rules.classify import KeyClass, person_shaped
+from veil.rules.detectors.matching import split_words
 from veil.rules.detectors.verdicts import digest, store
 from veil.rules.json_bytes import WS, Undecidable, key_before, skip_ws, skip_ws_back
 from veil.rules.json_paths import TOKEN
@@ -167,7 +168,7 @@ class KeyDecisions(SpliceState):
             found = classifier.key_class(key, None)
             cover = self._class_cover(found)
             shaped = found is not None and found.shaped
-        needle = self.key_gate is not None and self.key_gate.search(key.encode("utf-8", "surrogatepass")) is not None
+        needle = bool(self.key_words) and not self.key_words.isdisjoint(split_words(key))
         hits = False
         if self.full is not None:
             hits = any(not view.allows(key[h.start : h.end]) for h in self.full.detectors.scan([key], [""]))

@@ -35,7 +35,7 @@ def count_of(cover: Cover) -> Count:
 
 class SpliceState:
     __slots__ = (
-        "view", "body", "frame", "escaped", "full", "reduced", "gate", "key_gate", "edits", "records", "pending",
+        "view", "body", "frame", "escaped", "full", "reduced", "gate", "key_words", "edits", "records", "pending",
         "_parents", "numbers", "qualified", "lookups", "named",
     )
 
@@ -48,7 +48,7 @@ class SpliceState:
         self.full: ScanScope | None = view.scope(view.everywhere) if view.everywhere else None
         self.reduced: ScanScope | None = view.splice_reduced
         self.gate = view.splice_gate
-        self.key_gate = view.splice_key_gate
+        self.key_words = view.splice_key_words
         self.edits: list[tuple[int, int, bytes]] = []
         # (offset of the value, what it counts as, start, end): made into findings on first read.
         self.records: list[tuple[int, Count, int, int]] = []

@@ -218,31 +218,27 @@ class View:
         self._needles: tuple[tuple[str, Pattern], ...] = ()
         self._gated: frozenset[str] = frozenset()
         self._gate: Pattern | None = None
-        self._confidence = ""
+        self._key_words: frozenset[str] = frozenset()
         if not self.everywhere:
             return
         needles = []
-        confidence: list[str] = []
+        key_words: set[str] = set()
         for det in self.scope(self.everywhere).detectors.detectors:
             spec = det.spec
-            if spec.not_in_field:  # a field-name veto also needs the value scanned with its key
-                confidence.append("|".join(re.escape(w) for w in spec.not_in_field))
+            key_words.update(spec.not_in_field)  # a field-name veto needs the value scanned with its key
             words = context_needles(spec.context) if spec.context_required or spec.with_context else ()
-            if not words:
-                continue
-            alternation = "|".join(re.escape(w) for w in words)
-            if spec.context_required:
-                needles.append((spec.name, alternation))
-            else:
-                confidence.append(alternation)
+            key_words.update(words)
+            if words and spec.context_required:
+                needles.append((spec.name, "|".join(re.escape(w) for w in words)))
         if needles:
             self._needles = tuple((n, compile_re2(a, case_insensitive=True)) for n, a in needles)
             self._gated = frozenset(n for n, _ in needles)
             self._gate = compile_re2("|".join(a for _, a in needles), case_insensitive=True)
-        # Words that let a weaker candidate count (``with_context``), or veto one (``not_in_field``),
-        # when they name its field: a key holding one has its value scanned whole with the key as context. In a value string the
-        # weak candidate's own trigger picks the string, and its context is read from the text.
-        self._confidence = "|".join(a for _, a in needles) + ("|" if needles and confidence else "") + "|".join(confidence)
+        # Words that, as a word of a key, make its value be scanned whole with the key as context:
+        # context words (of detectors that need one, and of weaker candidates, ``with_context``)
+        # and field-name vetoes (``not_in_field``). In a value string a weak candidate's own
+        # trigger picks the string, and its context is read from the text.
+        self._key_words = frozenset(key_words)
 
     def _build_scope(self, key: frozenset[int], off: frozenset[str] = frozenset()) -> ScanScope:
         chosen: dict[str, Binding] = {}
@@ -338,10 +334,9 @@ class View:
         self.splice_strings: dict[bytes, Any] = new_cache()
         """Digest of a value string -> its detector hits as offsets, never text (``json_splice._Splice._value_string``)."""
         self.splice_gate: Pattern | None = self._gate
-        self.splice_key_gate: Pattern | None = (
-            compile_re2(self._confidence, case_insensitive=True) if self._confidence else None
-        )
-        """Context words in a key (``"nino":``) that make its value be scanned whole with the key as context."""
+        self.splice_key_words: frozenset[str] = self._key_words
+        """Words (as ``split_words`` splits a key) that make a key's value be scanned whole with the key as
+        context (``"nino":``, ``"app_version":``)."""
         # Class -> what its enforced action writes for any string value (redact): made once.
         self.splice_placeholders: dict[str, bytes] = {
             entity: out for entity, b in self.classify_bindings.items() if (out := _fixed_output(entity, b)) is not None
@@ -386,9 +381,25 @@ class View:
             parts.append(NORMALIZE_TRIGGER)  # a string holding obfuscated text is scanned normalized
             if self._gate is not None:
                 parts.append(f"(?i:{self._gate.pattern.decode()})")
-            if self._confidence:  # only in keys: in values the weak candidates' triggers pick the string
-                parts.append(f'(?i:{self._confidence})[^"]*"[ \t\r\n]*:')
+            if self._key_words:  # only in keys: in values the weak candidates' triggers pick the string
+                parts.append(_key_word_pattern(self._key_words))
         self.splice_events = compile_re2("(?:" + ")|(?:".join(parts) + ")")
+
+
+def _key_word_pattern(words: frozenset[str]) -> str:
+    """Found in every key holding one of ``words`` as a word (as ``split_words`` splits it):
+    after a non-alphanumeric byte, or as a capitalized word after a lower-case letter or digit
+    (``customerNino``); ended by a byte that is not a lower-case letter or digit."""
+    camel: dict[str, list[str]] = {}
+    for word in sorted(words):
+        if word[0].isalpha():
+            camel.setdefault(word[0].upper(), []).append(re.escape(word[1:]))
+    after_lower = "|".join(f"{first}(?i:{'|'.join(rests)})" for first, rests in camel.items())
+    alternation = "|".join(re.escape(w) for w in sorted(words))
+    start = f"(?:^|[^A-Za-z0-9])(?i:{alternation})"
+    if after_lower:
+        start = f"(?:{start}|[a-z0-9](?:{after_lower}))"
+    return f'{start}(?:[^a-z0-9"][^"]*)?"[ \t\r\n]*:'
 
 
 def _fixed_output(entity: str, binding: Binding) -> bytes | None:
