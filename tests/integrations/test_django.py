@@ -24,7 +24,7 @@ from django.urls import path  # type: ignore[import-untyped]
 
 from tests.middleware.cases import CASES, Case, expected
 from veil import RedactionError, Route, compile_policy, default_plan
-from veil.middleware._http import redact_head
+from veil.http import redact_head
 from veil.integrations.django import VeilMiddleware
 
 PLAN = default_plan()

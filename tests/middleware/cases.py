@@ -11,7 +11,7 @@ import gzip
 from dataclasses import dataclass, field
 
 import veil
-from veil.middleware._http import Options, redact_buffered
+from veil.http import Options, redact_buffered
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from werkzeug.test import Client, EnvironBuilder, run_wsgi_app
 
 from tests.middleware.cases import CASES, Case, expected
 from veil import RedactionError, Route, compile_policy, default_plan
-from veil.middleware._http import redact_head
+from veil.http import redact_head
 from veil.middleware.wsgi import WSGIMiddleware
 
 PLAN = default_plan()

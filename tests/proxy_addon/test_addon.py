@@ -356,7 +356,7 @@ def test_hot_reload_swaps_valid_edits_keeps_the_plan_on_invalid_ones_and_counts_
 def test_the_route_host_is_mitmproxys_pretty_host(host_header: str | None) -> None:
     from mitmproxy.test import tutils
 
-    from veil.middleware._http import str_headers
+    from veil.http import str_headers
     from veil.proxy_addon.addon import _pretty_host
 
     request = tutils.treq(host="upstream.internal", port=8000)

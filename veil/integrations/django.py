@@ -46,7 +46,7 @@ rewritten. Like django/middleware/gzip.py, bodies split on ``response.streaming`
   piecewise, so it is buffered (bounded by ``limits.max_body_bytes``), redacted and sent
   as one chunk with a ``Content-Length``: never streamed raw.
 
-Failure semantics are those of :mod:`veil.middleware._http`: with ``block`` a request
+Failure semantics are those of :mod:`veil.http.failures`: with ``block`` a request
 veil cannot process never reaches the view (400, or 413 over a limit) and a response is
 replaced by a 502 with the JSON error body. A stream that fails after its first lines
 went out raises, so the server aborts the connection rather than end it cleanly. With
@@ -66,7 +66,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from veil.errors import RedactionError
-from veil.middleware._http import (
+from veil.http import (
     DEFAULT_MAX_DECOMPRESSED,
     Options,
     VALIDATORS_OF_BYTES,
@@ -287,7 +287,7 @@ class _Exchange:
         if mode == "pass":
             return "done", response  # never rewritten, so never buffered; FileResponse keeps sendfile
         if mode == "stream":
-            for name in VALIDATORS_OF_BYTES:  # the length is known only once streamed; see _http
+            for name in VALIDATORS_OF_BYTES:  # the length is known only once streamed; see veil.http.headers
                 if name in response:
                     del response[name]
             return "lines", response
@@ -408,7 +408,7 @@ class _Exchange:
         elif outcome == "rewritten":
             response.content = out
         if outcome == "rewritten":
-            for name in VALIDATORS_OF_BYTES:  # computed from the unredacted bytes; see _http
+            for name in VALIDATORS_OF_BYTES:  # computed from the unredacted bytes; see veil.http.headers
                 if name in response:
                     del response[name]
             response["Content-Length"] = str(len(out))

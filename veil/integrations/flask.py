@@ -17,7 +17,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from veil.middleware.wsgi import WSGIMiddleware, parse_options
+from veil.http import parse_options
+from veil.middleware.wsgi import WSGIMiddleware
 from veil.settings import PolicyArg
 
 if TYPE_CHECKING:

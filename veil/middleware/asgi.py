@@ -8,7 +8,7 @@ Pure ASGI, shaped like starlette's GZipMiddleware: non-HTTP scopes pass
 through, per-request state lives in a ``_Responder`` made per request, and
 ``http.response.start`` is held back until the body decides the headers.
 Failure semantics (statuses, error body, ``on_error``) are those of
-:mod:`veil.middleware._http`.
+:mod:`veil.http.failures`.
 
 Request bodies are read whole (up to ``limits.max_body_bytes``) before the app
 is called; binary types stream through unread, because veil never rewrites
@@ -23,7 +23,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 from veil.errors import RedactionError
-from veil.middleware._http import (
+from veil.http import (
     DEFAULT_MAX_DECOMPRESSED,
     Options,
     error_response,
@@ -59,7 +59,7 @@ class ASGIMiddleware:
 
     ``policy``: a policy file path, a policy dict, a compiled Plan, or None for
     ``$VEIL_POLICY`` / the built-in default. The options are those of
-    :class:`veil.middleware._http.Options`. They are keyword-only parameters
+    :class:`veil.http.Options`. They are keyword-only parameters
     rather than ``**options`` so that a misspelt one is a TypeError naming it
     and ``app.add_middleware(ASGIMiddleware, ...)`` type-checks (mypy cannot
     match starlette's ParamSpec factory against ``**kwargs: Any``).

@@ -13,7 +13,7 @@ line by line as the app yields them; every other body is buffered, redacted
 and sent as one chunk with a fixed Content-Length. Binary bodies stream
 through untouched.
 
-Failure semantics are those of :mod:`veil.middleware._http`: with ``block``
+Failure semantics are those of :mod:`veil.http.failures`: with ``block``
 (the default) a request veil cannot process never reaches the app (400/413)
 and a response is replaced by a 502. The exception is a stream whose first
 lines were already sent: the status can no longer change, so veil raises and
@@ -30,14 +30,14 @@ from __future__ import annotations
 import io
 import logging
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
-from dataclasses import fields
 from http import HTTPStatus
 from itertools import chain
 from typing import TYPE_CHECKING, Any
 
 from veil.errors import RedactionError
-from veil.middleware._http import (
+from veil.http import (
     Options,
+    parse_options,
     error_response,
     header_value,
     redact_buffered,
@@ -62,18 +62,6 @@ Body = Generator[bytes, None, None]
 
 _READ_SIZE = 64 * 1024
 log = logging.getLogger("veil")
-
-
-def parse_options(options: Mapping[str, Any]) -> Options:
-    """``**options`` of a middleware as :class:`Options`; an unknown name is a TypeError naming it."""
-    known = sorted(f.name for f in fields(Options))
-    for name in options:
-        if name not in known:
-            raise TypeError(f"unknown veil middleware option {name!r} (expected one of {', '.join(known)})")
-    parsed = Options(**options)
-    if parsed.on_error not in (None, "block", "passthrough"):
-        raise ValueError(f"on_error must be 'block' or 'passthrough' (got {parsed.on_error!r})")
-    return parsed
 
 
 class WSGIMiddleware:

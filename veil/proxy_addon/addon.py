@@ -26,7 +26,7 @@ with the current plan; without a plan the flow is refused, never passed.
 mitmproxy logs an exception raised in a hook and lets the flow continue
 (``addonmanager.safecall``), which would forward the unredacted message. So
 every hook here catches everything and fails closed itself. Failure semantics
-are those of the in-app middleware (:mod:`veil.middleware._http`).
+are those of the in-app middleware (:mod:`veil.http.failures`).
 
 Logs name the hook or direction, a reason code, the method and the ids of the
 policy rules that apply; never the path, a header or body text, nor an
@@ -51,7 +51,7 @@ from mitmproxy import ctx, exceptions, http
 from mitmproxy.net.http import url
 
 from veil.errors import RedactionError, VeilError
-from veil.middleware._http import (
+from veil.http import (
     Options,
     error_response,
     header_value,
@@ -60,7 +60,7 @@ from veil.middleware._http import (
     replace_length,
     body_mode,
 )
-from veil.middleware._stream_codec import can_stream
+from veil.http import can_stream
 from veil.observe import NullObserver, Observer
 from veil.proxy_addon.exchange import Exchange, Head, head_of, raw_headers
 from veil.proxy_addon.options import add_options
@@ -229,7 +229,7 @@ class VeilAddon:
         if port <= 0:
             return
         from veil.proxy_addon.admin import AdminServer
-        from veil.integrations.prometheus import Metrics
+        from veil.observe.prometheus import Metrics
         import prometheus_client
 
         if self.metrics is None:

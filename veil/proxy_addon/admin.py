@@ -14,7 +14,7 @@ from socketserver import ThreadingMixIn
 from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
-from veil.integrations.prometheus import Metrics
+from veil.observe.prometheus import Metrics
 
 StartResponse = Callable[..., Any]
 

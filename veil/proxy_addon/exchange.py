@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from veil.middleware._http import Options, header_bytes, header_value, str_headers
+from veil.http import Options, header_bytes, header_value, str_headers
 from veil.proxy_addon.stream import ResponseStream
 from veil.rules.plan import Plan
 from veil.rules.plan_types import Route

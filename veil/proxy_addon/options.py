@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from veil.middleware._http import DEFAULT_MAX_DECOMPRESSED
+from veil.http import DEFAULT_MAX_DECOMPRESSED
 
 
 def add_options(loader: Any) -> None:

@@ -17,8 +17,8 @@ from __future__ import annotations
 import time
 
 from veil.errors import RedactionError
-from veil.middleware._http import Options, error_response
-from veil.middleware._stream_codec import StreamDecoder, StreamEncoder
+from veil.http import Options, error_response
+from veil.http import StreamDecoder, StreamEncoder
 from veil.rules.plan import Plan
 from veil.rules.plan_types import Report, Route
 from veil.rules.restore import Restorer

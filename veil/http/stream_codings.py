@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from veil.errors import RedactionError
-from veil.middleware._http import _brotli, _decoder
+from veil.http.codings import brotli_module, zlib_decoder
 
 STREAMABLE_ENCODINGS = frozenset({"", "identity", "gzip", "x-gzip", "deflate", "br"})
 _PIECE = 256 * 1024  # most plain bytes one decode step produces
@@ -24,7 +24,7 @@ _PIECE = 256 * 1024  # most plain bytes one decode step produces
 def can_stream(encoding: str) -> bool:
     """Whether a body in this Content-Encoding can be rewritten as it streams."""
     encoding = encoding.strip().lower()
-    return encoding in STREAMABLE_ENCODINGS and (encoding != "br" or _brotli() is not None)
+    return encoding in STREAMABLE_ENCODINGS and (encoding != "br" or brotli_module() is not None)
 
 
 class StreamDecoder:
@@ -33,7 +33,7 @@ class StreamDecoder:
     def __init__(self, encoding: str) -> None:
         self.encoding = encoding.strip().lower()
         self._zlib: Any = None
-        self._brotli: Any = _brotli().Decompressor() if self.encoding == "br" else None
+        self._brotli: Any = brotli_module().Decompressor() if self.encoding == "br" else None
         self._ended = False
 
     def feed(self, chunk: bytes) -> Iterator[bytes]:
@@ -49,7 +49,7 @@ class StreamDecoder:
             if self._zlib is None:
                 if self._ended and not data.strip(b"\0"):
                     return  # padding after the last member
-                self._zlib = _decoder(data, self.encoding in ("gzip", "x-gzip"))
+                self._zlib = zlib_decoder(data, self.encoding in ("gzip", "x-gzip"))
             try:
                 piece = self._zlib.decompress(data, _PIECE)
             except zlib.error:
@@ -71,7 +71,7 @@ class StreamDecoder:
                 piece = self._brotli.process(chunk[start : start + 64])
                 if piece:
                     yield piece
-        except _brotli().error:
+        except brotli_module().error:
             raise RedactionError("bad_encoding", "body is not valid br") from None
 
     def close(self) -> None:
@@ -88,7 +88,7 @@ class StreamEncoder:
 
     def __init__(self, encoding: str) -> None:
         self.encoding = encoding.strip().lower()
-        self._brotli: Any = _brotli().Compressor() if self.encoding == "br" else None
+        self._brotli: Any = brotli_module().Compressor() if self.encoding == "br" else None
         self._zlib: Any = None
         if self.encoding in ("gzip", "x-gzip"):
             self._zlib = zlib.compressobj(6, zlib.DEFLATED, 31)

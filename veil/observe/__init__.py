@@ -1,8 +1,8 @@
 """How adapters report what they did, without depending on a metrics library.
 
-Every adapter calls ``observer.observe(...)`` once per body it handles; the
-Prometheus integration (``veil.integrations.prometheus.Metrics``) is one
-observer. Labels come only from the plan and the adapter (rule ids, detector
+Every adapter calls ``observer.observe(...)`` once per body it handles (a
+streamed body once, when it ends or fails); the Prometheus observer
+(``veil.observe.prometheus.Metrics``, needs ``veil[metrics]``) is one. Labels come only from the plan and the adapter (rule ids, detector
 types, actions, outcomes, reasons): never from payloads.
 """
 
@@ -11,6 +11,8 @@ from __future__ import annotations
 from typing import Protocol
 
 from veil.rules.plan_types import Report
+
+__all__ = ["OUTCOMES", "NullObserver", "Observer"]
 
 OUTCOMES = ("rewritten", "unchanged", "skipped", "error")
 

@@ -1,0 +1,75 @@
+"""Transport-neutral HTTP: what every adapter shares, with no server interface in it.
+
+Each adapter (ASGI and WSGI middleware, Django, the httpx transport, the mitmproxy
+addons) converts its server's messages to plain values (header pairs, bytes, a
+:class:`veil.rules.plan_types.Route`), calls this layer, and converts back.
+
+- :mod:`veil.http.options`: the knobs every adapter takes (:class:`Options`).
+- :mod:`veil.http.bodies`: how a body is handled (pass, stream, buffer) and the
+  redaction of a whole one.
+- :mod:`veil.http.codings`, :mod:`veil.http.stream_codings`: Content-Encoding, whole and
+  incremental, bounded.
+- :mod:`veil.http.headers`, :mod:`veil.http.cgi`: header lists and CGI environs.
+- :mod:`veil.http.lines`: the one line-stream driver (SSE, NDJSON) with the failure loop.
+- :mod:`veil.http.failures`, :mod:`veil.http.aborts`: error responses, log lines without
+  payload, and ending a stream whose headers are out.
+
+Imports only the core (:mod:`veil.rules`) and :mod:`veil.observe`; nothing here imports a
+server or framework.
+"""
+
+from __future__ import annotations
+
+from veil.http.aborts import StreamAborted, quiet_server_tracebacks
+from veil.http.bodies import body_mode, redact_buffered, stream_kind
+from veil.http.cgi import cgi_host, redact_cgi_head
+from veil.http.codings import decode_body, encode_body
+from veil.http.failures import describe, engine_errors, error_response, frames_of, log_failure, rule_ids
+from veil.http.headers import (
+    VALIDATORS_OF_BYTES,
+    Headers,
+    header_bytes,
+    header_value,
+    raw_headers,
+    redact_head,
+    replace_length,
+    str_headers,
+)
+from veil.http.lines import LineStream, adrive, drive
+from veil.http.options import DEFAULT_MAX_DECOMPRESSED, Options, parse_options
+from veil.http.stream_codings import StreamDecoder, StreamEncoder, can_stream
+
+__all__ = [
+    "DEFAULT_MAX_DECOMPRESSED",
+    "VALIDATORS_OF_BYTES",
+    "Headers",
+    "LineStream",
+    "Options",
+    "StreamAborted",
+    "StreamDecoder",
+    "StreamEncoder",
+    "adrive",
+    "body_mode",
+    "can_stream",
+    "cgi_host",
+    "decode_body",
+    "describe",
+    "drive",
+    "encode_body",
+    "engine_errors",
+    "error_response",
+    "frames_of",
+    "header_bytes",
+    "header_value",
+    "log_failure",
+    "parse_options",
+    "quiet_server_tracebacks",
+    "raw_headers",
+    "redact_buffered",
+    "redact_cgi_head",
+    "redact_head",
+    "replace_length",
+    "rule_ids",
+    "str_headers",
+    "stream_kind",
+]

@@ -1,0 +1,41 @@
+"""CGI-style environs (a WSGI ``environ``, Django's ``request.META``): host and head rewriting."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, MutableMapping
+from typing import Any
+
+from veil.http.headers import redact_head
+from veil.rules.plan import Plan
+from veil.rules.plan_types import Route
+
+
+def cgi_host(environ: Mapping[str, Any]) -> str:
+    """The host a WSGI environ (or Django's META) was addressed to."""
+    return str(environ.get("HTTP_HOST") or environ.get("SERVER_NAME", ""))
+
+
+def cgi_headers(environ: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """The ``HTTP_*`` entries as header pairs (``HTTP_X_REQUEST_ID`` -> ``x-request-id``)."""
+    return [(k[5:].replace("_", "-").lower(), environ[k]) for k in environ if k.startswith("HTTP_")]
+
+
+def redact_cgi_head(plan: Plan, route: Route, environ: MutableMapping[str, Any]) -> bool:
+    """Rewrite the ``HTTP_*`` headers and ``QUERY_STRING`` of a WSGI environ (or Django's
+    META) in place; True when something changed. Raises RedactionError."""
+    keys = [k for k in environ if k.startswith("HTTP_")]
+    query = environ.get("QUERY_STRING", "")
+    headers, new_query, report = redact_head(plan, route, cgi_headers(environ), query)
+    if not report.changed:
+        return False
+    for key in keys:
+        del environ[key]
+    for name, value in headers:
+        key = "HTTP_" + name.upper().replace("-", "_")
+        sep = "; " if name == "cookie" else ", "  # PEP 3333 servers join repeated headers the same way
+        environ[key] = environ[key] + sep + value if key in environ else value
+    environ["QUERY_STRING"] = new_query
+    for raw in ("RAW_URI", "REQUEST_URI"):  # gunicorn / uWSGI keep the original target, query included
+        if raw in environ and new_query != query:
+            environ[raw] = environ[raw].partition("?")[0] + (f"?{new_query}" if new_query else "")
+    return True

@@ -1,0 +1,59 @@
+"""Header lists as the plan takes them: ``list[tuple[str, str]]``, case and duplicates kept."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from veil.rules.plan import Plan
+from veil.rules.plan_types import Report, Route
+
+Headers = list[tuple[str, str]]
+
+VALIDATORS_OF_BYTES = frozenset({"content-length", "etag", "content-md5", "digest", "content-digest", "repr-digest"})
+"""Headers computed from the original bytes. After a rewrite they would be wrong, and an
+ETag or digest of the unredacted body is a plain hash of its personal data."""
+
+
+def header_value(headers: Headers, name: str) -> str:
+    """The first value of ``name`` (any case), or ``""``."""
+    lname = name.lower()
+    for key, value in headers:
+        if key.lower() == lname:
+            return value
+    return ""
+
+
+def redact_head(plan: Plan, route: Route, headers: Headers, query: str) -> tuple[Headers, str, Report]:
+    """Headers (with cookies) and the raw query string, rewritten. Raises RedactionError."""
+    new_headers, report = plan.redact_headers(headers, route)
+    if not query:
+        return new_headers, query, report
+    new_query, query_report = plan.redact_query(query, route)
+    return new_headers, new_query, report.merge(query_report)
+
+
+def replace_length(headers: Headers, length: int | None) -> Headers:
+    """Headers for a rewritten (or streamed) body: Content-Length set to ``length`` (dropped
+    when None), and the validators of the original bytes (ETag, digests) dropped."""
+    out = [(k, v) for k, v in headers if k.lower() not in VALIDATORS_OF_BYTES]
+    if length is not None:
+        out.append(("content-length", str(length)))
+    return out
+
+
+def header_bytes(value: str) -> bytes:
+    """A header value for the wire: latin-1, or UTF-8 for a replacement (a mask character) outside it."""
+    try:
+        return value.encode("latin-1")
+    except UnicodeEncodeError:
+        return value.encode("utf-8")
+
+
+def str_headers(raw: Iterable[tuple[bytes, bytes]]) -> Headers:
+    """Raw (bytes) header pairs as the str pairs the plan takes; latin-1 keeps every byte."""
+    return [(bytes(k).decode("latin-1"), bytes(v).decode("latin-1")) for k, v in raw]
+
+
+def raw_headers(headers: Headers, *, lower: bool = False) -> list[tuple[bytes, bytes]]:
+    """Str pairs back to wire pairs; ``lower`` for ASGI, whose header names are lower case."""
+    return [((k.lower() if lower else k).encode("latin-1"), header_bytes(v)) for k, v in headers]
