@@ -1,0 +1,174 @@
+"""The cross-adapter case table: every row runs through ASGI, WSGI, Django, the proxy and the httpx transport.
+
+Each row says which side it exercises. ``request``: the client's request, and what must reach the app
+(for the middlewares), the upstream (proxy) or the vendor (httpx transport). ``response``: the app's,
+upstream's or vendor's response, and what must reach the client (for httpx: with ``redact_responses=True``).
+
+Expected bytes are written out here, by hand, from the policy in ``policy.py``; nothing in this table
+calls veil. Where an adapter differs without a leak (Django renders cookie attributes in its own order,
+a client library raises instead of answering a status), the row carries that adapter's own expectation.
+Where an adapter lets data through today, the row names the issue item that fixes it (``defects``): that
+adapter's run is a strict xfail, and it passes as soon as the fix lands (then drop the mark).
+"""
+
+from __future__ import annotations
+
+import gzip
+
+from tests.cross_adapter.model import (
+    ADAPTERS,
+    Case,
+    Crossed,
+    Raised,
+    Refused,
+    Request,
+    Response,
+)
+
+SSE_LINES = "issue 15, SSE fields: a JSON object over several data: lines loses its field-name context"
+DECLARED_TYPE = "issue 15, bodies by declared type only: JSON behind text/plain or octet-stream, multipart parts"
+URL_PATH = "issue 15, URL path and redirect headers: an e-mail in the path passes"
+HTTPX_STREAM = "issue 15, the httpx transport must stream SSE line by line: a value split across deltas leaks"
+HTTPX_HEADERS = "issue 15, the httpx transport like the other adapters: response headers pass unredacted"
+
+JSON = (("Content-Type", "application/json"),)
+SSE = (("Content-Type", "text/event-stream"),)
+NDJSON = (("Content-Type", "application/x-ndjson"),)
+
+# One JSON document with PII in named fields, in free text, and behind JSON escapes (\u0040 is '@').
+PII_FIELDS = b'{"user": {"email": "jane@example.com", "card": "4111 1111 1111 1111"}, "ssn": "123-45-6789", "n": 7}'
+PII_FIELDS_REDACTED = (
+    b'{"user": {"email": "[REDACTED:EMAIL]", "card": "[REDACTED:CREDIT_CARD]"}, "ssn": "[REDACTED:US_SSN]", "n": 7}'
+)
+FREE_TEXT = (b'{"note": "mail jane@example.com or call +1 415 555 0100, SSN 123-45-6789", '
+             b'"escaped": "jane\\u0040example.com \\"4111 1111 1111 1111\\""}')
+FREE_TEXT_REDACTED = (b'{"note": "mail [REDACTED:EMAIL] or call [REDACTED:PHONE], SSN [REDACTED:US_SSN]", '
+                      b'"escaped": "[REDACTED:EMAIL] \\"[REDACTED:CREDIT_CARD]\\""}')
+# Values no detector would find, redacted for their key's name alone; city and order_id are near-misses.
+FIELD_NAMES = (b'{"password": "hunter2", "first_name": "Jane", "last_name": "Doe", "phone_number": "n/a", '
+               b'"date_of_birth": "1990-01-02", "city": "Leeds", "order_id": "A-17"}')
+FIELD_NAMES_REDACTED = (b'{"password": "[REDACTED:SECRET]", "first_name": "[REDACTED:PERSON_NAME]", '
+                        b'"last_name": "[REDACTED:PERSON_NAME]", "phone_number": "[REDACTED:PHONE]", '
+                        b'"date_of_birth": "[REDACTED:DATE_OF_BIRTH]", "city": "Leeds", "order_id": "A-17"}')
+TEXT = b"Call +1 415 555 0100 or write to jane@example.com.\nCard: 4111 1111 1111 1111\n"
+TEXT_REDACTED = b"Call [REDACTED:PHONE] or write to [REDACTED:EMAIL].\nCard: [REDACTED:CREDIT_CARD]\n"
+# No rule covers anything here: odd spacing, a \u escape, raw UTF-8 and an id must come back byte for byte.
+UNTOUCHED = b'{ "status" : "ok",\n  "items": [1, 2.50, "A-17"], "unicode": "Jos\\u00e9 \xe2\x9c\x93", "empty": {} }'
+NDJSON_LINES = (b'{"email": "jane@example.com"}\n', b'{"note": "card 4111 1111 1111 1111"}\n', b'{"n": 3}\n')
+NDJSON_REDACTED = b'{"email": "[REDACTED:EMAIL]"}\n{"note": "card [REDACTED:CREDIT_CARD]"}\n{"n": 3}\n'
+# limits.max_body_bytes is 4096: 4096 bytes pass, 4212 are refused.
+AT_LIMIT = b'{"blob": "' + b"x" * 4084 + b'"}'
+OVER_LIMIT = b'{"blob": "' + b"x" * 4200 + b'"}'
+
+
+CASES: list[Case] = [
+    # -- JSON ---------------------------------------------------------------------------------------
+    Case("json-fields-request", "request", Request(PII_FIELDS), Crossed(PII_FIELDS_REDACTED)),
+    Case("json-fields-response", "response", Response((PII_FIELDS,)), Crossed(PII_FIELDS_REDACTED)),
+    Case("json-free-text-request", "request", Request(FREE_TEXT), Crossed(FREE_TEXT_REDACTED)),
+    Case("json-free-text-response", "response", Response((FREE_TEXT,)), Crossed(FREE_TEXT_REDACTED)),
+    Case("field-names-request", "request", Request(FIELD_NAMES), Crossed(FIELD_NAMES_REDACTED)),
+    Case("field-names-response", "response", Response((FIELD_NAMES,)), Crossed(FIELD_NAMES_REDACTED)),
+    Case("untouched-json-request", "request", Request(UNTOUCHED), Crossed(UNTOUCHED)),
+    Case("untouched-json-response", "response", Response((UNTOUCHED,)), Crossed(UNTOUCHED)),
+    Case("gzip-json-response", "response",
+         Response((gzip.compress(b'{"email": "jane@example.com"}', mtime=0),),
+                  headers=(*JSON, ("Content-Encoding", "gzip"))),
+         Crossed(b'{"email": "[REDACTED:EMAIL]"}')),  # as the client decodes it
+    # -- head: headers, cookies, query, path ----------------------------------------------------------
+    Case("headers-request", "request",
+         Request(b"{}", headers=(("Authorization", "Bearer abc.def.ghi"), ("Cookie", "session=s3ss10n; theme=dark"),
+                                 ("X-Contact", "jane@example.com"), ("X-Request-Id", "r-17"))),
+         Crossed(b"{}", headers=(("authorization", "[REDACTED:SECRET]"),
+                                 ("cookie", "session=[REDACTED:SECRET]; theme=[REDACTED:SECRET]"),
+                                 ("x-contact", "[REDACTED:EMAIL]"), ("x-request-id", "r-17")))),
+    Case("headers-response", "response",
+         Response((b"{}",), headers=(*JSON, ("Set-Cookie", "session=s3ss10n; Path=/; HttpOnly"),
+                                     ("X-Contact", "jane@example.com"), ("X-Request-Id", "r-17"))),
+         Crossed(b"{}", headers=(("set-cookie", "session=[REDACTED:SECRET]; Path=/; HttpOnly"),
+                                 ("x-contact", "[REDACTED:EMAIL]"), ("x-request-id", "r-17"))),
+         per_adapter={"django": Crossed(b"{}", headers=(  # Django renders cookie attributes in its own order
+             ("set-cookie", "session=[REDACTED:SECRET]; HttpOnly; Path=/"),
+             ("x-contact", "[REDACTED:EMAIL]"), ("x-request-id", "r-17")))},
+         defects={"httpx": HTTPX_HEADERS}),
+    Case("query-request", "request",
+         Request(method="GET", content_type="",
+                 query="access_token=s3cr3t&page=2&email=jane%40example.com&api_key=k-123&q=hello+world"),
+         Crossed(b"", query="access_token=[REDACTED:SECRET]&page=2&email=[REDACTED:EMAIL]"
+                            "&api_key=[REDACTED:SECRET]&q=hello+world")),
+    Case("email-in-path-request", "request",
+         Request(method="GET", content_type="", path="/users/jane@example.com/orders"),
+         Crossed(b"", path="/users/[REDACTED:EMAIL]/orders"),
+         defects=dict.fromkeys(ADAPTERS, URL_PATH)),
+    Case("location-header-response", "response",
+         Response((b"",), status=302,
+                  headers=(("Location", "/users/jane@example.com"), ("Content-Type", "text/plain"))),
+         Crossed(b"", status=302, headers=(("location", "/users/[REDACTED:EMAIL]"),)),
+         defects={"httpx": HTTPX_HEADERS}),
+    # -- other body types ---------------------------------------------------------------------------
+    Case("form-request", "request",
+         Request(b"email=jane%40example.com&password=hunter2&q=hello",
+                 content_type="application/x-www-form-urlencoded"),
+         Crossed(b"email=[REDACTED:EMAIL]&password=[REDACTED:SECRET]&q=hello")),
+    Case("text-plain-request", "request", Request(TEXT, content_type="text/plain; charset=utf-8"),
+         Crossed(TEXT_REDACTED)),
+    Case("text-plain-response", "response",
+         Response((TEXT,), headers=(("Content-Type", "text/plain; charset=utf-8"),)), Crossed(TEXT_REDACTED)),
+    Case("json-password-as-text-plain-request", "request",
+         Request(b'{"password": "hunter2", "n": 1}', content_type="text/plain"),
+         Crossed(b'{"password": "[REDACTED:SECRET]", "n": 1}'),
+         defects=dict.fromkeys(ADAPTERS, DECLARED_TYPE)),
+    Case("json-as-octet-stream-request", "request",
+         Request(b'{"email": "jane@example.com"}', content_type="application/octet-stream"),
+         Crossed(b'{"email": "[REDACTED:EMAIL]"}'),
+         defects=dict.fromkeys(ADAPTERS, DECLARED_TYPE)),
+    Case("multipart-text-part-request", "request",
+         Request(b'--XyZ\r\nContent-Disposition: form-data; name="note"\r\n\r\nmail jane@example.com\r\n--XyZ--\r\n',
+                 content_type="multipart/form-data; boundary=XyZ"),
+         Crossed(b'--XyZ\r\nContent-Disposition: form-data; name="note"\r\n\r\nmail [REDACTED:EMAIL]\r\n--XyZ--\r\n'),
+         defects=dict.fromkeys(ADAPTERS, DECLARED_TYPE)),
+    # -- streams ------------------------------------------------------------------------------------
+    Case("ndjson-request", "request", Request(b"".join(NDJSON_LINES), content_type="application/x-ndjson"),
+         Crossed(NDJSON_REDACTED)),
+    Case("ndjson-response", "response", Response(NDJSON_LINES, headers=NDJSON), Crossed(NDJSON_REDACTED)),
+    Case("ndjson-split-value-response", "response",
+         Response((b'{"email": "jane@exa', b'mple.com"}\n{"n": 2}\n'), headers=NDJSON),
+         Crossed(b'{"email": "[REDACTED:EMAIL]"}\n{"n": 2}\n')),
+    # An LLM-style reply: the e-mail starts in one text delta and ends in the next. The stream redactor
+    # rewrites the deltas it changes (compact JSON) and holds the value back to the delta that completes it.
+    Case("sse-split-delta-response", "response",
+         Response((b'data: {"choices": [{"index": 0, "delta": {"content": "write to ja"}}]}\n\n',
+                   b'data: {"choices": [{"index": 0, "delta": {"content": "ne@example.com today"}}]}\n\n',
+                   b"data: [DONE]\n\n"), headers=SSE),
+         Crossed(b'data: {"choices":[{"index":0,"delta":{"content":"write to [REDACTED:EMAIL]"}}]}\n\n'
+                 b'data: {"choices":[{"index":0,"delta":{"content":" today"}}]}\n\n'
+                 b"data: [DONE]\n\n"),
+         defects={"httpx": HTTPX_STREAM}),
+    # Issue 15, SSE fields other than data: id: and comments passed unscanned (ASGI, WSGI, Django, proxy).
+    Case("sse-id-and-comment-response", "response",
+         Response((b'id: jane@example.com\nevent: update\ndata: {"n": 1}\n\n',
+                   b': comment for jane@example.com\ndata: {"n": 2}\n\n'), headers=SSE),
+         Crossed(b'id: [REDACTED:EMAIL]\nevent: update\ndata: {"n": 1}\n\n'
+                 b': comment for [REDACTED:EMAIL]\ndata: {"n": 2}\n\n')),
+    Case("sse-multiline-data-response", "response",
+         Response((b'data: {"password":\ndata: "hunter2", "n": 1}\n\n',), headers=SSE),
+         Crossed(b'data: {"password":\ndata: "[REDACTED:SECRET]", "n": 1}\n\n'),
+         defects=dict.fromkeys(("django", "httpx"), SSE_LINES)),  # both read an unstreamed SSE body whole
+    # -- fail closed --------------------------------------------------------------------------------
+    Case("invalid-json-request", "request", Request(b'{"email": "jane@example.com"'),
+         Refused(400, b'{"error":"veil_redaction_failed","reason":"invalid_json","direction":"request"}'),
+         per_adapter={"httpx": Raised("invalid_json")}),
+    Case("invalid-json-response", "response", Response((b'{"email": "jane@example.com", ',)),
+         Refused(502, b'{"error":"veil_redaction_failed","reason":"invalid_json","direction":"response"}'),
+         per_adapter={"httpx": Raised("invalid_json")}),
+    Case("at-limit-request", "request", Request(AT_LIMIT), Crossed(AT_LIMIT)),
+    Case("oversize-request", "request", Request(OVER_LIMIT),
+         Refused(413, b'{"error":"veil_redaction_failed","reason":"body_too_large","direction":"request"}'),
+         per_adapter={"httpx": Raised("body_too_large")}),
+    Case("oversize-response", "response", Response((OVER_LIMIT,)),
+         Refused(502, b'{"error":"veil_redaction_failed","reason":"body_too_large","direction":"response"}'),
+         per_adapter={"httpx": Raised("body_too_large")}),
+]
+
+RESPONSES = {case.id: case.sent for case in CASES if isinstance(case.sent, Response)}
+"""What the case apps answer to ``GET /respond/<case id>``."""
