@@ -43,7 +43,7 @@ from veil.rules.stream_channels import (
     set_at,
 )
 from veil.rules.stream_fields import ChannelKey, DeltaFields
-from veil.rules.streaming import LineRedactor, split_line
+from veil.rules.streaming import LineRedactor, split_line, sse_field
 
 _GAP = re.compile(r"\s+")
 _DIGIT = re.compile(r"\d")
@@ -90,24 +90,52 @@ class StreamRedactor(LineRedactor):
 
     @property
     def unsent(self) -> bytes:
-        return self._held.unsent() + self._carry
+        return self._held.unsent() + super().unsent
 
     def feed(self, chunk: bytes) -> bytes:
-        if self.kind not in ("sse", "ndjson"):
-            return super().feed(chunk)
+        if self.kind != "ndjson":
+            return super().feed(chunk)  # SSE: events come back through emit and emit_joined
         return b"".join(self._take(line) for line in self.complete_lines(chunk))
 
     def close(self) -> bytes:
         if self.kind not in ("sse", "ndjson"):
             return super().close()
-        rest, self._carry = self._carry, b""
-        out = self._take(rest) if rest else b""
+        if self.kind == "sse":
+            out = super().close()
+        else:
+            rest, self._carry = self._carry, b""
+            out = self._take(rest) if rest else b""
         self._end()
         return out + self._held.release()
+
+    def emit(self, line: bytes) -> bytes:
+        return self._take(line)
+
+    def emit_joined(self, lines: list[bytes], joined: bytes, doc: Any) -> bytes:
+        if not isinstance(doc, dict) or not self.fields.texts(doc):
+            if not isinstance(doc, dict):
+                self._end()  # a list: not a delta event, and the deltas are over
+            self._held.push(HeldLine(self.joined_lines(lines, joined), b"", original=b"".join(lines)))
+            return self._held.release()
+        # A delta event spread over data lines: the stream carries on with it as one line.
+        out, placed = [], False
+        for line in lines:
+            data = split_line(line, "sse")
+            if data is None:
+                out.append(self._take(line))
+            elif not placed:
+                placed = True
+                out.append(self._take(data[0] + orjson.dumps(doc) + data[2]))
+        return b"".join(out)
 
     # -- lines -------------------------------------------------------------------------
 
     def _take(self, raw: bytes) -> bytes:
+        field = sse_field(raw) if self.kind == "sse" else None
+        if field is not None and field[0] != b"data":
+            # event:, id:, comments: redacted on their own; they neither carry nor end deltas.
+            self._held.push(HeldLine(self.redact_line(raw), b"", original=raw))
+            return self._held.release()
         parts = split_line(raw, self.kind)
         doc = None
         if parts is not None:

@@ -3,7 +3,15 @@
 Chunks are cut anywhere by the transport; a line is redacted only once it is
 complete, so a value split across two chunks is still seen whole. Memory is
 bounded by the longest line: a line longer than ``max_line_bytes`` is an error
-(fail closed), never passed through unread. What a stream found is kept as counts
+(fail closed), never passed through unread.
+
+Server-Sent Events: every field is read, not only ``data``. ``event:`` and ``id:`` values,
+comments (``: ...``) and unknown fields are scanned as text (clients may log or echo them);
+``retry:`` passes when it is the number the spec says it is. An event whose ``data:`` lines
+form one JSON document only together (a pretty-printed object: SSE joins an event's data
+lines with "\n") is held until the event ends and redacted as that one document, so its
+field names classify; it goes out as data lines whose join is the redacted document. The
+held event is bounded by ``max_line_bytes`` like a line. What a stream found is kept as counts
 (one per type, rule, action and mode), so an endless stream's report does not grow,
 and no line's bytes outlive the call that redacted it.
 """
@@ -11,6 +19,9 @@ and no line's bytes outlive the call that redacted it.
 from __future__ import annotations
 
 from collections import Counter
+from typing import Any
+
+import orjson
 
 from veil.errors import RedactionError
 from veil.rules.plan import Plan
@@ -36,11 +47,63 @@ def split_line(line: bytes, kind: str) -> tuple[bytes, bytes, bytes] | None:
     return b"data:" + lead, value[len(lead):], ending
 
 
+_SSE_VALUE_FIELDS = frozenset({b"data", b"event", b"id", b"retry"})
+
+
+def sse_field(line: bytes) -> tuple[bytes, bytes, bytes, bytes] | None:
+    """``(name, prefix, payload, ending)`` of one SSE line, or None for a blank line.
+
+    For ``data``, ``event``, ``id`` and ``retry`` the prefix is the field name, its colon
+    and optional space, and the payload its value. A comment or any other field is all
+    payload (prefix ``b""``): what it holds, its name included, is only ever text.
+    """
+    body = line.rstrip(b"\r\n")
+    ending = line[len(body):]
+    if not body.strip():
+        return None
+    name, colon, value = body.partition(b":")
+    if not colon or name not in _SSE_VALUE_FIELDS:
+        return (b":" if colon and not name else name), b"", body, ending
+    lead = b" " if value.startswith(b" ") else b""
+    return name, name + b":" + lead, value[len(lead):], ending
+
+
+def opens_json(payload: bytes) -> bool:
+    """Whether ``payload`` is the start of a JSON document that goes on (``{`` alone, an
+    object cut after a comma): the first data line of a document spread over several."""
+    if payload.lstrip()[:1] not in (b"{", b"["):
+        return False
+    try:
+        orjson.loads(payload)
+    except orjson.JSONDecodeError as exc:
+        # orjson reports a document cut short at its end: the next data line may finish it.
+        return "end of data" in exc.msg or exc.pos >= len(payload.decode("utf-8", "replace"))
+    return False
+
+
+def joined_json(lines: list[bytes]) -> tuple[bytes, Any] | None:
+    """``(joined data, document)`` when the data lines of one event (two or more) parse
+    together as one JSON document, as a client joins them (with "\n"); else None."""
+    payloads = [parts[1] for parts in map(split_data, lines) if parts is not None]
+    if len(payloads) < 2:
+        return None
+    joined = b"\n".join(payloads)
+    try:
+        return joined, orjson.loads(joined)
+    except orjson.JSONDecodeError:
+        return None
+
+
+def split_data(line: bytes) -> tuple[bytes, bytes, bytes] | None:
+    """``split_line(line, "sse")``: the ``data:`` field of an SSE line, or None."""
+    return split_line(line, "sse")
+
+
 class LineRedactor:
     """Feed chunks, get back redacted complete lines; ``close`` flushes the last line.
 
     ``kind`` is ``ndjson`` (each line is a JSON document), ``sse`` (``data:``
-    lines hold JSON or text; other fields pass unchanged) or ``text``.
+    lines hold JSON or text, other fields text: see the module docstring) or ``text``.
 
     ``counts`` holds the findings so far by (type, rule, action, mode), as
     :meth:`Report.counts` keys them; ``changed`` is whether any line was rewritten.
@@ -56,24 +119,82 @@ class LineRedactor:
         self.counts: Counter[tuple[str, str, str, str]] = Counter()
         self.changed = False
         self._carry = b""
+        self._open_event = b""  # SSE lines of an event whose data is a JSON document still open
 
     @property
     def unsent(self) -> bytes:
         """The raw bytes of the unfinished line: fed, not yet returned. With ``on_error:
         passthrough`` an adapter that fails on a chunk delivers ``unsent + chunk`` (taken
         before the ``feed``) and then the rest of the stream as it comes."""
-        return self._carry
+        return self._open_event + self._carry
 
     def report(self) -> Report:
         """The stream so far, counted: see :meth:`Report.from_counts` (its ``findings`` is empty)."""
         return Report.from_counts(self.counts, self.changed)
 
     def feed(self, chunk: bytes) -> bytes:
+        if self.kind == "sse":
+            return b"".join(self.sse_line(line) for line in self.complete_lines(chunk))
         return b"".join(self.redact_line(line) for line in self.complete_lines(chunk))
 
     def close(self) -> bytes:
         rest, self._carry = self._carry, b""
+        if self.kind == "sse":
+            return (self.sse_line(rest) if rest else b"") + self.end_event()
         return self.redact_line(rest) if rest else b""
+
+    # -- SSE events ----------------------------------------------------------------------
+
+    def sse_line(self, line: bytes) -> bytes:
+        """One complete SSE line: emitted now, or held with the open event it belongs to."""
+        if self._open_event:
+            if not line.strip(b"\r\n"):
+                return self.end_event() + self.emit(line)
+            self._open_event += line
+            if len(self._open_event) > self.max_line_bytes:
+                raise RedactionError(
+                    "line_too_long", f"an SSE event's data lines are longer than {self.max_line_bytes} bytes")
+            return b""
+        data = split_data(line)
+        if data is not None and opens_json(data[1]):
+            self._open_event = line
+            return b""
+        return self.emit(line)
+
+    def end_event(self) -> bytes:
+        """The held event's lines: its data redacted as one JSON document if they make one,
+        else each line on its own (as if never held)."""
+        held, self._open_event = self._open_event, b""
+        if not held:
+            return b""
+        lines = held.splitlines(keepends=True)
+        joined = joined_json(lines)
+        if joined is None:
+            return b"".join(self.emit(line) for line in lines)
+        return self.emit_joined(lines, *joined)
+
+    def emit(self, line: bytes) -> bytes:
+        """A line that belongs to no held event, redacted (a subclass may hold it further)."""
+        return self.redact_line(line)
+
+    def emit_joined(self, lines: list[bytes], joined: bytes, doc: Any) -> bytes:
+        """An event whose data lines make one JSON document: the document redacted whole and
+        written back as data lines where its first data line was; its other fields as lines."""
+        return self.joined_lines(lines, joined)
+
+    def joined_lines(self, lines: list[bytes], joined: bytes) -> bytes:
+        redacted = self.redact_payload(joined, "application/json")
+        out, placed = [], False
+        for line in lines:
+            data = split_data(line)
+            if data is None:
+                out.append(self.redact_line(line))
+            elif redacted == joined:
+                out.append(line)  # nothing changed: the lines as they came
+            elif not placed:
+                placed = True
+                out += [data[0] + piece + data[2] for piece in redacted.split(b"\n")]
+        return b"".join(out)
 
     def complete_lines(self, chunk: bytes) -> list[bytes]:
         """The lines ``chunk`` completes (with their endings); the unfinished rest is kept."""
@@ -91,6 +212,13 @@ class LineRedactor:
 
     def redact_line(self, line: bytes) -> bytes:
         """One complete line, redacted on its own (its payload as JSON or text)."""
+        if self.kind == "sse":
+            field = sse_field(line)
+            if field is None or (field[0] == b"retry" and field[2].isdigit()):
+                return line  # a blank line ends an event; retry is a number of milliseconds
+            name, prefix, payload, ending = field
+            if name != b"data":
+                return prefix + self.redact_payload(payload, "text/plain") + ending
         parts = split_line(line, self.kind)
         if parts is None:
             return line
