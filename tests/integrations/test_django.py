@@ -293,9 +293,8 @@ def test_policy_on_error_passthrough_applies_when_the_setting_is_unset() -> None
 def test_a_failure_is_logged_with_its_reason_never_the_payload(caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.WARNING, logger="veil"):
         post("sync", Case("bad", "application/json", b'{"email": "jane@example.com",'))
-    assert [r.getMessage() for r in caplog.records if r.name == "veil"] == [
-        "veil: request redaction failed: invalid_json (POST /echo)"
-    ]
+    ids = ",".join(rule.id for rule in default_plan().rules)  # the route's rules name it, never the path
+    assert [r.getMessage() for r in caplog.records] == [f"veil: request redaction failed: invalid_json (POST, rules: {ids})"]
 
 
 # -- headers and cookies ------------------------------------------------------------------
@@ -442,3 +441,33 @@ def test_directions_can_be_switched_off() -> None:
     assert SEEN[0]["body"] == b"jane@example.com"
     _, body = call("sync", "get", "/respond/text/plain", veil={"POLICY": PLAN, "RESPONSES": False})
     assert body == next(c for c in CASES if c.name == "text").body
+
+
+class Recorder:
+    """An observer that keeps (outcome, reason, size) of every body."""
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[str, str, str, str]] = []
+        self.sizes: list[int] = []
+
+    def observe(self, *, adapter: str, direction: str, outcome: str, size: int, reason: str = "", **_: object) -> None:
+        self.seen.append((adapter, direction, outcome, reason))
+        self.sizes.append(size)
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize(("name", "outcome", "reason"), [
+    ("ndjson", "rewritten", ""),
+    ("bad_later", "error", "invalid_json"),  # after a line went out: the stream is aborted, and counted
+    ("bad_first", "error", "invalid_json"),  # on its first line: a 502, and counted
+])
+def test_a_stream_is_observed_once_with_its_outcome_and_error_reason(mode: str, name: str, outcome: str, reason: str) -> None:
+    """Issue #15: streams were invisible to the observer (and so to veil_errors_total) in Django."""
+    recorder = Recorder()
+    try:
+        call(mode, "get", f"/stream/{name}/{mode}", veil={"POLICY": PLAN, "OBSERVER": recorder})
+    except RedactionError:
+        pass  # the aborted stream breaks the connection
+    assert recorder.seen == [("django", "response", outcome, reason)]
+    if not reason:
+        assert recorder.sizes == [sum(len(chunk) for chunk in STREAMS[name][1])]

@@ -17,7 +17,7 @@ import veil
 from tests.middleware.cases import CASES, Case, expected
 from tests.proxy_addon.flows import KEY_ENV, KEY_HEX, RESTORE_POLICY, addon_context, make_flow, send_request, send_response
 from tests.servers import free_port
-from veil.proxy_addon import VeilAddon
+from veil.proxy_addon import PolicyReloader, VeilAddon, make_addons
 
 
 
@@ -313,24 +313,27 @@ def test_replies_are_not_restored_when_no_rule_asks(addon: VeilAddon) -> None:
 def test_hot_reload_swaps_valid_edits_keeps_the_plan_on_invalid_ones_and_counts_both(
     tmp_path: Path
 ) -> None:
+    """The three addons together: the watcher swaps the redaction addon's plan, the admin counts it."""
     policy = tmp_path / "policy.yaml"
     policy.write_text("version: 1\nrules:\n  - fields: [{path: $.a, action: redact}]\n")
-    addon = VeilAddon()
+    addon, admin_addon, reloader = make_addons()
+    assert isinstance(addon, VeilAddon) and isinstance(reloader, PolicyReloader)
     port = free_port()
-    with addon_context(addon) as tctx:
+    with addon_context(addon, admin_addon, reloader) as tctx:
         tctx.configure(addon, veil_policy=str(policy), veil_metrics_port=port)
         admin = f"http://127.0.0.1:{port}"
         assert httpx.get(admin + "/readyz").status_code == 503  # not serving yet
 
         async def scenario() -> None:
             addon.running()
-            assert addon.watcher is not None
+            reloader.running()
+            assert reloader.watcher is not None
             first = addon.plan
             in_flight = make_flow(method="GET")
             send_request(addon, in_flight)
 
             policy.write_text("version: 1\nrules:\n  - fields: [{path: $.b, action: redact}]\n")
-            await addon.watcher.check()
+            await reloader.watcher.check()
             assert addon.plan is not first
             # The flow that started before the reload finishes on the plan it started with.
             out = send_response(addon, in_flight, b'{"a": 1, "b": 2}', "application/json")
@@ -338,16 +341,30 @@ def test_hot_reload_swaps_valid_edits_keeps_the_plan_on_invalid_ones_and_counts_
 
             second = addon.plan
             policy.write_text("version: 1\nrules:\n  - fields: [{path: '$..[', action: redact}]\n  # longer\n")
-            await addon.watcher.check()
+            await reloader.watcher.check()
             assert addon.plan is second
             assert (await asyncio.to_thread(httpx.get, admin + "/readyz")).status_code == 200
             metrics = (await asyncio.to_thread(httpx.get, admin + "/metrics")).text
             assert 'veil_policy_reloads_total{outcome="ok"} 1.0' in metrics
             assert 'veil_policy_reloads_total{outcome="error"} 1.0' in metrics
             assert 'veil_bodies_total{adapter="proxy",direction="response",outcome="rewritten"} 1.0' in metrics
-            addon.done()
+            for each in (addon, admin_addon, reloader):
+                each.done()  # type: ignore[attr-defined]
+            assert reloader.watcher is None and admin_addon.server is None
 
         asyncio.run(scenario())
+
+
+def test_each_addon_declares_only_its_own_options() -> None:
+    """Split the mitmproxy way: the redaction addon alone runs without the admin's options, and
+    the admin's options exist only when the admin addon is loaded."""
+    addon = VeilAddon()
+    with addon_context(addon) as tctx:
+        tctx.configure(addon)
+        assert hasattr(tctx.options, "veil_policy") and not hasattr(tctx.options, "veil_metrics_port")
+    redaction, admin_addon, reloader = make_addons()
+    with addon_context(redaction, admin_addon, reloader) as tctx:
+        assert tctx.options.veil_metrics_port == 0 and tctx.options.veil_websocket_binary == "drop"
 
 
 @pytest.mark.parametrize(
@@ -381,8 +398,9 @@ def test_veil_proxy_keeps_long_lived_objects_out_of_full_collections() -> None:
         frozen = gc.get_freeze_count()
         assert frozen > 10_000  # modules, mitmproxy, the plan
         addon = VeilAddon()
-        addon.freezes = True
-        addon._swap(plan)  # a policy reload: the old plan may go, the new one is frozen in turn
+        reloader = PolicyReloader(addon)
+        reloader.freezes = True
+        reloader.swap(plan)  # a policy reload: the old plan may go, the new one is frozen in turn
         assert gc.get_freeze_count() > 10_000
         assert addon.plan is plan
     finally:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from veil.http.failures import engine_errors
 from veil.rules.plan import Plan
 from veil.rules.plan_types import Report, Route
 
@@ -25,10 +26,11 @@ def header_value(headers: Headers, name: str) -> str:
 
 def redact_head(plan: Plan, route: Route, headers: Headers, query: str) -> tuple[Headers, str, Report]:
     """Headers (with cookies) and the raw query string, rewritten. Raises RedactionError."""
-    new_headers, report = plan.redact_headers(headers, route)
-    if not query:
-        return new_headers, query, report
-    new_query, query_report = plan.redact_query(query, route)
+    with engine_errors(f"{route.direction} head"):
+        new_headers, report = plan.redact_headers(headers, route)
+        if not query:
+            return new_headers, query, report
+        new_query, query_report = plan.redact_query(query, route)
     return new_headers, new_query, report.merge(query_report)
 
 

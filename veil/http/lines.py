@@ -78,13 +78,14 @@ class LineStream:
 
     def feed(self, chunk: bytes) -> bytes:
         """The bytes to send for ``chunk``: often ``b""`` while a line or a value is incomplete."""
-        return self._step(chunk, last=False)
+        return self.step(chunk, last=False)
 
     def close(self) -> bytes:
         """The rest, once the body has ended (held lines, the encoder's tail)."""
-        return self._step(b"", last=True)
+        return self.step(b"", last=True)
 
-    def _step(self, chunk: bytes, last: bool) -> bytes:
+    def step(self, chunk: bytes, last: bool) -> bytes:
+        """``feed(chunk)``, and with ``last`` also ``close()``: the bytes to send."""
         if self.blocked or self.ended:
             return b""
         started = time.perf_counter()

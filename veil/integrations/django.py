@@ -49,9 +49,10 @@ rewritten. Like django/middleware/gzip.py, bodies split on ``response.streaming`
 Failure semantics are those of :mod:`veil.http.failures`: with ``block`` a request
 veil cannot process never reaches the view (400, or 413 over a limit) and a response is
 replaced by a 502 with the JSON error body. A stream that fails after its first lines
-went out raises, so the server aborts the connection rather than end it cleanly. With
-``passthrough`` the body that failed is delivered unchanged. Failures are logged on the
-``veil`` logger with the reason and path, never the payload. ``Host`` and the framing
+went out raises, so the server aborts the connection rather than end it cleanly (one
+warning line in the log: :mod:`veil.http.aborts`). With ``passthrough`` the body that
+failed is delivered unchanged. Failures are logged on the ``veil`` loggers with the
+reason, the method and the ids of the policy rules on the route: never the path or payload. ``Host`` and the framing
 headers are never rewritten by detectors.
 """
 
@@ -68,24 +69,29 @@ from typing import Any
 from veil.errors import RedactionError
 from veil.http import (
     DEFAULT_MAX_DECOMPRESSED,
-    Options,
     VALIDATORS_OF_BYTES,
-    error_response,
-    redact_buffered,
+    LineStream,
+    Options,
+    StreamAborted,
+    adrive,
+    body_mode,
     cgi_host,
+    drive,
+    error_response,
+    log_failure,
+    quiet_server_tracebacks,
+    redact_buffered,
     redact_cgi_head,
     redact_head,
-    body_mode,
     stream_kind,
 )
 from veil.observe import NullObserver
 from veil.rules.media import body_kind_of
 from veil.rules.plan import Plan
 from veil.rules.plan_types import Route
-from veil.rules.stream_redact import StreamRedactor
 from veil.settings import resolve_plan
 
-log = logging.getLogger("veil")
+log = logging.getLogger(__name__)
 SETTINGS_KEYS = ("POLICY", "ON_ERROR", "REQUESTS", "RESPONSES", "MAX_DECOMPRESSED_BYTES", "OBSERVER")
 
 
@@ -139,6 +145,7 @@ class VeilMiddleware:
         self.get_response = get_response
         policy, self.options = options_from_settings(getattr(django.settings, "VEIL", None))
         self.plan = resolve_plan(policy)  # compiled once; a Plan is immutable and shared by all requests
+        quiet_server_tracebacks()  # an aborted stream is one warning line, not a server traceback
         # As MiddlewareMixin: an async chain turns us into async mode so no thread is held per request.
         self.async_mode = django.sync.iscoroutinefunction(get_response)
         if self.async_mode:
@@ -178,9 +185,8 @@ class _Exchange:
                      content_type)
 
     def fail(self, reason: str, direction: str, original: Any = None) -> Any:
-        """Log a failure (never the payload); with ``block`` return the error response, else None."""
-        log.warning("veil: %s redaction failed: %s (%s %s)", direction, reason, self.request.method,
-                    self.request.path_info)
+        """Log a failure (reason, method, rule ids); with ``block`` return the error response, else None."""
+        log_failure(log, self.plan, self.route(direction, ""), reason)
         return self.error(reason, direction, original) if self.blocks else None
 
     def error(self, reason: str, direction: str, original: Any = None) -> Any:
@@ -188,6 +194,7 @@ class _Exchange:
         response = _django().HttpResponse(body, status=status)
         for name, value in headers:
             response[name] = value
+        response._has_been_logged = True  # django.request would log "Bad Request: <path>": veil logged its line
         if original is not None:
             # The view's files and iterators close when the server closes our response; calling
             # original.close() here would also fire request_finished before the request is over.
@@ -293,73 +300,35 @@ class _Exchange:
             return "lines", response
         return "buffer", response  # redactable but not line by line: never streamed raw
 
-    def _lines(self, response: Any) -> StreamRedactor:
+    def _lines(self, response: Any) -> LineStream:
         ctype = response.get("Content-Type", "")
         # Stream-aware: a value split across text deltas is seen whole, as in the other adapters.
-        return StreamRedactor(self.plan, self.route("response", ctype), stream_kind(ctype) or "text")
+        return LineStream(self.plan, self.route("response", ctype), stream_kind(ctype) or "text", self.options,
+                          "django")
 
     def _prime(self, response: Any) -> Any:
         """Wrap a sync stream and advance it to its first redacted line, so an early failure is still a 502."""
-        lines = self._stream(self._lines(response), iter(response.streaming_content))
+        lines = drive(self._lines(response), iter(response.streaming_content))
         try:
             first = next(lines, None)
-        except RedactionError as exc:  # logged by _stream
+        except StreamAborted as exc:  # logged and observed by the stream
             return self.error(exc.reason, "response", response)
         response.streaming_content = _chain(() if first is None else (first,), lines)
         return response
 
     def _wrap_unprimed(self, response: Any) -> Any:
         """Sync chain, async iterator: it cannot be awaited here, so wrap it unprimed."""
-        response.streaming_content = self._astream(self._lines(response), response.streaming_content)
+        response.streaming_content = adrive(self._lines(response), response.streaming_content)
         return response
 
     async def _aprime(self, response: Any) -> Any:
-        lines = self._astream(self._lines(response), response.streaming_content)
+        lines = adrive(self._lines(response), response.streaming_content)
         try:
             first = await anext(lines, None)
-        except RedactionError as exc:
+        except StreamAborted as exc:
             return self.error(exc.reason, "response", response)
         response.streaming_content = _achain(() if first is None else (first,), lines)
         return response
-
-    def _stream(self, redactor: StreamRedactor, chunks: Iterator[bytes]) -> Iterator[bytes]:
-        unsent = b""  # raw bytes fed but not yet sent: what passthrough must still deliver
-        try:
-            for chunk in chunks:
-                unsent = redactor.unsent + chunk
-                out = redactor.feed(chunk)
-                if out:
-                    yield out
-            unsent = redactor.unsent
-            if out := redactor.close():
-                yield out
-        except RedactionError as exc:
-            self.fail(exc.reason, "response")
-            if self.blocks:
-                raise  # lines may be out: abort the connection so the client sees a broken stream
-            if unsent:
-                yield unsent
-            yield from chunks
-
-    async def _astream(self, redactor: StreamRedactor, chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
-        unsent = b""
-        try:
-            async for chunk in chunks:
-                unsent = redactor.unsent + chunk
-                out = redactor.feed(chunk)
-                if out:
-                    yield out
-            unsent = redactor.unsent
-            if out := redactor.close():
-                yield out
-        except RedactionError as exc:
-            self.fail(exc.reason, "response")
-            if self.blocks:
-                raise
-            if unsent:
-                yield unsent
-            async for chunk in chunks:
-                yield chunk
 
     def _collect(self, chunks: Iterator[bytes]) -> tuple[list[bytes], bool, Iterator[bytes]]:
         """(chunks read, over the limit?, the rest); stops just past the limit so memory stays bounded."""

@@ -25,21 +25,24 @@ from typing import Any
 from veil.errors import RedactionError
 from veil.http import (
     DEFAULT_MAX_DECOMPRESSED,
+    LineStream,
     Options,
+    StreamAborted,
+    body_mode,
     error_response,
-    header_bytes,
     header_value,
+    log_failure,
+    quiet_server_tracebacks,
+    raw_headers,
     redact_buffered,
     redact_head,
     replace_length,
-    body_mode,
     str_headers,
 )
+from veil.observe import NullObserver, Observer
 from veil.rules.media import body_kind_of
 from veil.rules.plan import Plan
 from veil.rules.plan_types import Route
-from veil.observe import NullObserver, Observer
-from veil.rules.stream_redact import StreamRedactor
 from veil.settings import PolicyArg, resolve_plan
 
 # Any-based like starlette.middleware's own aliases, so any framework's app type fits.
@@ -50,7 +53,7 @@ Send = Callable[[Any], Awaitable[None]]
 ASGIApp = Callable[[Any, Receive, Send], Awaitable[None]]
 Headers = list[tuple[str, str]]
 
-log = logging.getLogger("veil")
+log = logging.getLogger(__name__)
 _FILE_CHUNK = 64 * 1024
 
 
@@ -81,6 +84,7 @@ class ASGIMiddleware:
         self.app = app
         self.plan = resolve_plan(policy)  # compiled once; a Plan is immutable and shared by all requests
         self.options = Options(on_error, requests, responses, max_decompressed_bytes, observer or NullObserver())
+        quiet_server_tracebacks()  # an aborted stream is one warning line, not a server traceback
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":  # websocket and lifespan carry no HTTP bodies to redact
@@ -109,7 +113,7 @@ class _Responder:
         self.response_headers: Headers = []  # as sent with the start message, before its length is known
         self.chunks: list[bytes] = []
         self.size = 0
-        self.lines: StreamRedactor | None = None
+        self.lines: LineStream | None = None
 
     def route(self, direction: str, content_type: str) -> Route:
         return Route(direction, self.method, self.host, self.path, content_type)
@@ -216,7 +220,7 @@ class _Responder:
             self.start["headers"] = _raw_headers(headers)
         self.mode, kind = body_mode(self.ctype, self.cenc)
         if self.mode == "stream" and kind is not None:  # events must reach the client as they happen
-            self.lines = StreamRedactor(self.plan, self.response_route, kind)
+            self.lines = LineStream(self.plan, self.response_route, kind, self.options, "asgi", headers_out=True)
             self.start["headers"] = _raw_headers(replace_length(headers, None))
         elif self.mode == "buffer":
             return  # Content-Length is known only once the whole body is redacted
@@ -240,13 +244,10 @@ class _Responder:
 
     async def on_stream_chunk(self, body: bytes, more: bool) -> None:
         assert self.lines is not None
-        raw = self.lines.unsent + body
-        try:
-            out = self.lines.feed(body) + (b"" if more else self.lines.close())
-        except RedactionError as exc:
-            if await self.fail(exc.reason, "response"):
-                return
-            out, self.mode = raw, "pass"  # passthrough: the original bytes from here on
+        out = self.lines.step(body, last=not more)  # passthrough after a failure: the original bytes
+        if self.lines.blocked:  # logged and observed by the stream; the headers are out
+            self.mode = "done"
+            raise StreamAborted(self.lines.failed)
         if out or not more:
             await self.send({"type": "http.response.body", "body": out, "more_body": more})
 
@@ -282,8 +283,8 @@ class _Responder:
             await self.send(self.start)
 
     async def fail(self, reason: str, direction: str) -> bool:
-        """Log a failure; with on_error=block answer with the error and return True."""
-        log.warning("veil: %s redaction failed: %s (%s %s)", direction, reason, self.method, self.path)
+        """Log a failure (reason, method, rule ids); with on_error=block answer with the error and return True."""
+        log_failure(log, self.plan, self.route(direction, ""), reason, "stream aborted" if self.started else "")
         if not self.blocks:
             return False
         if direction == "response":
@@ -292,7 +293,7 @@ class _Responder:
             # Headers are out and the status cannot change. Ending the stream cleanly would look
             # complete to the client; raising makes the server abort the connection instead
             # (as the WSGI middleware does), and the rest is never sent.
-            raise RedactionError(reason, f"{direction} stream aborted: {reason}")
+            raise StreamAborted(reason)
         status, headers, body = error_response(reason, direction)
         self.started = True
         await self.send({"type": "http.response.start", "status": status, "headers": _raw_headers(headers)})
@@ -313,7 +314,7 @@ def _replay(body: bytes, more: bool, receive: Receive) -> Receive:
 
 
 def _raw_headers(headers: Headers) -> list[tuple[bytes, bytes]]:
-    return [(k.lower().encode("latin-1"), header_bytes(v)) for k, v in headers]
+    return raw_headers(headers, lower=True)
 
 
 async def _unattached(message: Message) -> None:

@@ -18,7 +18,7 @@ Failure semantics are those of :mod:`veil.http.failures`: with ``block``
 and a response is replaced by a 502. The exception is a stream whose first
 lines were already sent: the status can no longer change, so veil raises and
 the server aborts the connection; the client sees a broken stream, never raw
-bytes. With ``passthrough`` the body that failed is delivered unchanged (the
+bytes, and the log one warning line (see :mod:`veil.http.aborts` for which servers). With ``passthrough`` the body that failed is delivered unchanged (the
 head, which was processed, stays redacted).
 
 Host and the framing headers are never rewritten by detectors (the plan's
@@ -36,21 +36,25 @@ from typing import TYPE_CHECKING, Any
 
 from veil.errors import RedactionError
 from veil.http import (
+    LineStream,
     Options,
-    parse_options,
+    StreamAborted,
+    body_mode,
+    cgi_host,
+    drive,
     error_response,
     header_value,
+    log_failure,
+    parse_options,
+    quiet_server_tracebacks,
     redact_buffered,
-    cgi_host,
     redact_cgi_head,
     redact_head,
     replace_length,
-    body_mode,
 )
 from veil.rules.media import body_kind_of
 from veil.rules.plan import Plan
 from veil.rules.plan_types import Route
-from veil.rules.stream_redact import StreamRedactor
 from veil.settings import PolicyArg, resolve_plan
 
 if TYPE_CHECKING:
@@ -61,7 +65,7 @@ if TYPE_CHECKING:
 Body = Generator[bytes, None, None]
 
 _READ_SIZE = 64 * 1024
-log = logging.getLogger("veil")
+log = logging.getLogger(__name__)
 
 
 class WSGIMiddleware:
@@ -75,6 +79,7 @@ class WSGIMiddleware:
         self.app = app
         self.options = parse_options(options)  # a typo fails before any policy file is read
         self.plan = resolve_plan(policy)
+        quiet_server_tracebacks()  # an aborted stream is one warning line, not a server traceback
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         exchange = _Exchange(self.plan, self.options, environ, start_response)
@@ -205,9 +210,12 @@ class _Exchange:
         self.environ.pop("HTTP_TRANSFER_ENCODING", None)  # the new body has a length, not chunks
 
     def _fail(self, reason: str, direction: str) -> list[bytes] | None:
-        """Log a failure (never the payload); with ``block``, start the error response and return its body."""
-        log.warning("veil: %s redaction failed: %s (%s %s)", direction, reason,
-                    self.environ.get("REQUEST_METHOD", ""), self.environ.get("PATH_INFO", ""))
+        """Log a failure (reason, method, rule ids); with ``block``, start the error response and return its body."""
+        log_failure(log, self.plan, self.route(direction, ""), reason)
+        return self._refuse(reason, direction)
+
+    def _refuse(self, reason: str, direction: str) -> list[bytes] | None:
+        """With ``block`` and nothing sent yet, start the error response and return its body."""
         if not self.blocks or self.sent:
             return None
         status, headers, body = error_response(reason, direction)
@@ -272,23 +280,17 @@ class _Exchange:
                 yield chunk
 
     def _stream(self, route: Route, kind: str, headers: list[tuple[str, str]], body: Iterator[bytes]) -> Body:
-        redactor = StreamRedactor(self.plan, route, kind)
-        unsent = b""  # raw bytes fed but not yet sent: what passthrough must still deliver
+        # Headers go out with the first redacted line, so an early failure can still be a 502.
+        stream = LineStream(self.plan, route, kind, self.options, "wsgi")
         try:
-            for chunk in body:
-                unsent = redactor.unsent + chunk
-                out = redactor.feed(chunk)
-                if out:  # headers go out with the first redacted line, so an early failure can still be a 502
-                    yield from self._send(headers, (out,))
-            unsent = redactor.unsent
-            yield from self._send(headers, (redactor.close(),))
-        except RedactionError as exc:
-            if (refusal := self._fail(exc.reason, "response")) is not None:
-                yield from refusal
-            elif self.blocks:
+            for out in drive(stream, body):
+                yield from self._send(headers, (out,))
+        except StreamAborted as exc:  # logged and observed by the stream
+            if (refusal := self._refuse(exc.reason, "response")) is None:
                 raise  # lines already went out: abort the connection so the client sees a broken stream
-            else:
-                yield from self._send(headers, chain((unsent,), body))
+            yield from refusal
+        if not self.sent:
+            yield from self._send(headers, ())  # an empty stream: the head still goes out
 
     def _buffered(
         self, route: Route, ctype: str, encoding: str, headers: list[tuple[str, str]], body: Iterator[bytes]

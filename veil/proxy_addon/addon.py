@@ -1,4 +1,9 @@
-"""The mitmproxy addon: every flow through the proxy is rewritten by the plan.
+"""The redaction addon: every flow through the proxy is rewritten by the plan.
+
+One of veil's three mitmproxy addons, each with its own hooks (:func:`veil.proxy_addon.make_addons`
+wires them): this one redacts; :class:`veil.proxy_addon.admin.AdminAddon` serves /healthz,
+/readyz and /metrics; :class:`veil.proxy_addon.reload.PolicyReloader` swaps in a policy file
+that changed.
 
     mitmdump -s "$(python -m veil.proxy_addon)" --mode reverse:http://127.0.0.1:8000 \\
         --set veil_policy=policy.yaml --set veil_metrics_port=9090
@@ -37,14 +42,11 @@ error logs its type and stack frames only.
 from __future__ import annotations
 
 import functools
-import gc
 import logging
 import os
-import traceback
 import weakref
 from collections.abc import Callable
 from dataclasses import replace
-from pathlib import Path
 from typing import Any, TypeVar
 
 from mitmproxy import ctx, exceptions, http
@@ -53,25 +55,27 @@ from mitmproxy.net.http import url
 from veil.errors import RedactionError, VeilError
 from veil.http import (
     Options,
+    body_mode,
+    can_stream,
     error_response,
+    frames_of,
     header_value,
+    log_failure,
+    quiet_server_tracebacks,
     redact_buffered,
     redact_head,
     replace_length,
-    body_mode,
 )
-from veil.http import can_stream
 from veil.observe import NullObserver, Observer
 from veil.proxy_addon.exchange import Exchange, Head, head_of, raw_headers
 from veil.proxy_addon.options import add_options
-from veil.proxy_addon.reload import PolicyWatcher
 from veil.proxy_addon.stream import ResponseStream
 from veil.proxy_addon.websocket import close_connection, direction_of, redact_message
 from veil.rules.media import body_kind_of
 from veil.rules.plan import Plan
 from veil.settings import load_policy, resolve_plan
 
-log = logging.getLogger("veil")
+log = logging.getLogger(__name__)
 F = TypeVar("F", bound=Callable[..., None])
 ANSWERED = "veil_answered"
 """``flow.metadata`` key set on a response veil made itself (a refusal): it is not redacted again."""
@@ -112,37 +116,26 @@ def _fail_closed(direction: str) -> Callable[[F], F]:
     return wrap
 
 
-def frames_of(exc: BaseException) -> str:
-    """The exception's type and stack frames, without its message: a message from a parser or
-    a codec can quote the payload it choked on (``invalid literal for int(): 'jane@...'``)."""
-    frames = "".join(traceback.format_tb(exc.__traceback__))
-    return f"Traceback (most recent call last):\n{frames}{type(exc).__module__}.{type(exc).__qualname__}"
-
-
 class VeilAddon:
     """Redacts requests and responses passing through mitmproxy with a veil plan."""
 
     def __init__(self, observer: Observer | None = None) -> None:
         self.plan: Plan | None = None
         self.options = Options(observer=observer or NullObserver())
-        self.metrics: Any = None
-        self.admin: Any = None
-        self.watcher: PolicyWatcher | None = None
         self.serving = False
-        self._policy = ""
+        self.policy_path = ""
+        """The policy file in use (the option, else $VEIL_POLICY); "" for the built-in policy."""
         self._max_body = 0  # veil_max_body_bytes; 0: the plan's own limit
         self._flows: weakref.WeakKeyDictionary[http.HTTPFlow, Exchange] = weakref.WeakKeyDictionary()
         self._sockets: weakref.WeakKeyDictionary[http.HTTPFlow, Exchange] = weakref.WeakKeyDictionary()
         """WebSocket flows after their upgrade; ``failed`` set once the connection must close."""
         self._binary_passes = False  # veil_websocket_binary=pass
-        self.freezes = False
-        """``veil proxy`` froze the long-lived objects at start-up (``run.freeze_long_lived``): do it
-        again after a policy reload, so the old plan can be collected and the new one is skipped."""
 
     # -- options and lifecycle ---------------------------------------------------------
 
     def load(self, loader: Any) -> None:
         add_options(loader)
+        quiet_server_tracebacks()
 
     def configure(self, updated: set[str]) -> None:
         opts = ctx.options
@@ -169,8 +162,6 @@ class VeilAddon:
             self._max_body = opts.veil_max_body_bytes  # read here, not on every request
         if "veil_websocket_binary" in updated:
             self._binary_passes = opts.veil_websocket_binary == "pass"
-        if updated & {"veil_metrics_port", "veil_metrics_host"}:
-            self._start_admin(opts.veil_metrics_host, opts.veil_metrics_port)
 
     def _load_plan(self, policy: str) -> None:
         path = policy or os.environ.get("VEIL_POLICY", "")
@@ -178,67 +169,33 @@ class VeilAddon:
             plan = load_policy(path) if path else resolve_plan(None)
         except VeilError as exc:
             raise exceptions.OptionsError(f"veil_policy: {exc}") from None
-        self.plan, self._policy = plan, path
-        if self.watcher is not None:
-            self.watcher.stop()
-            self.watcher = None
-        if self.serving:
-            self._watch()
+        self.plan, self.policy_path = plan, path
 
     def running(self) -> None:
         self.serving = True
-        self._watch()
         if self.plan is None:
             log.error("veil: no policy loaded; every flow is answered 503 until one is")
             return
-        log.info("veil: proxying with %r (%s)", self.plan, "hot reload on" if self._policy else "built-in policy")
-        if not self._policy:
+        log.info("veil: proxying with %r (%s)", self.plan, "from " + self.policy_path if self.policy_path else "built-in policy")
+        if not self.policy_path:
             log.warning("veil: the built-in default policy also redacts Authorization and cookies on requests; "
                         "in front of an app that needs them, give a policy (see README 'Narrowing the default')")
 
     def done(self) -> None:
         self.serving = False
-        if self.watcher is not None:
-            self.watcher.stop()
-        if self.admin is not None:
-            self.admin.stop()
-            self.admin = None
 
-    def _watch(self) -> None:
-        if self._policy and self.watcher is None:
-            self.watcher = PolicyWatcher(Path(self._policy), self._swap, self._reload_failed)
-            self.watcher.start()
+    def ready(self) -> bool:
+        """What /readyz answers: serving with a plan."""
+        return self.serving and self.plan is not None
 
-    def _swap(self, plan: Plan) -> None:
-        self.plan = plan  # one reference assignment: flows already running keep their own plan
-        if self.freezes:
-            gc.unfreeze()
-            gc.collect()
-            gc.freeze()
-        if self.metrics is not None:
-            self.metrics.policy_reloads.labels("ok").inc()
+    def use_plan(self, plan: Plan) -> None:
+        """Swap in a new plan (a hot reload): one reference assignment, so flows already
+        running keep the plan they started with."""
+        self.plan = plan
 
-    def _reload_failed(self) -> None:
-        if self.metrics is not None:
-            self.metrics.policy_reloads.labels("error").inc()
-
-    def _start_admin(self, host: str, port: int) -> None:
-        if self.admin is not None:
-            self.admin.stop()
-            self.admin = None
-        if port <= 0:
-            return
-        from veil.proxy_addon.admin import AdminServer
-        from veil.observe.prometheus import Metrics
-        import prometheus_client
-
-        if self.metrics is None:
-            self.metrics = Metrics(registry=prometheus_client.CollectorRegistry())
-            self.options = replace(self.options, observer=self.metrics)
-        try:
-            self.admin = AdminServer(host, port, self.metrics, lambda: self.serving and self.plan is not None)
-        except OSError as exc:
-            raise exceptions.OptionsError(f"veil_metrics_port: cannot listen on {host}:{port}: {exc}") from None
+    def observe_with(self, observer: Observer) -> None:
+        """Report every body and stream from now on to ``observer`` (the admin addon's metrics)."""
+        self.options = replace(self.options, observer=observer)
 
     # -- per-flow state ------------------------------------------------------------------
 
@@ -265,7 +222,7 @@ class VeilAddon:
         exchange = exchange or self._flows.get(flow) or self._sockets.get(flow)
         if exchange is None:
             return flow.request.method
-        return f"{exchange.method}, rules: {exchange.rule_ids(direction)}"
+        return exchange.describe(direction)
 
     # -- requests ------------------------------------------------------------------------
 
@@ -462,7 +419,7 @@ class VeilAddon:
     # -- failures ------------------------------------------------------------------------
 
     def _refuse(self, flow: http.HTTPFlow, exchange: Exchange, reason: str, direction: str) -> None:
-        log.warning("veil: %s redaction failed: %s (%s)", direction, reason, self._context(flow, direction, exchange))
+        log_failure(log, exchange.plan, exchange.route(direction, ""), reason)
         if exchange.options.blocks(exchange.plan):
             self._block(flow, reason, direction)
 

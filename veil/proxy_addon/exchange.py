@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from veil.http import Options, header_bytes, header_value, str_headers
+from veil.http import Options, describe, header_bytes, header_value, str_headers
 from veil.proxy_addon.stream import ResponseStream
 from veil.rules.plan import Plan
 from veil.rules.plan_types import Route
@@ -59,11 +59,10 @@ class Exchange:
     def route(self, direction: str, content_type: str) -> Route:
         return Route(direction, self.method, self.host, self.path, content_type)
 
-    def rule_ids(self, direction: str) -> str:
-        """The ids of the policy rules that apply to this flow in ``direction``: what a log line
-        may name instead of the path (which can carry an e-mail or a token)."""
-        rules = self.plan.view(self.route(direction, "")).rules
-        return ",".join(rule.id for rule in rules) or "none"
+    def describe(self, direction: str) -> str:
+        """``METHOD, rules: a,b``: what a log line may say about this flow instead of its path
+        (which can carry an e-mail or a token)."""
+        return describe(self.plan, self.route(direction, ""))
 
 
 def declared_length(headers: Headers) -> int:

@@ -1,4 +1,4 @@
-"""The addon's mitmproxy options, each with the one-paragraph help ``mitmdump --options`` shows."""
+"""The redaction addon's mitmproxy options (the admin addon declares ``veil_metrics_*``), each with the one-paragraph help ``mitmdump --options`` shows."""
 
 from __future__ import annotations
 
@@ -29,11 +29,6 @@ def add_options(loader: Any) -> None:
         "veil_max_decompressed_bytes", int, DEFAULT_MAX_DECOMPRESSED,
         "Largest decoded size of a gzip, deflate or br body; a larger one is a decompression bomb and fails.",
     )
-    loader.add_option(
-        "veil_metrics_port", int, 0,
-        "Port for /healthz, /readyz and /metrics (Prometheus). 0: no operational endpoints.",
-    )
-    loader.add_option("veil_metrics_host", str, "127.0.0.1", "Address the operational endpoints bind to.")
     loader.add_option(
         "veil_websocket_binary", str, "drop",
         "Binary WebSocket messages, which veil cannot read: drop (the default: the message is dropped and "

@@ -1,9 +1,9 @@
-"""``veil proxy``: mitmproxy's DumpMaster with the veil addon, set up for one job.
+"""``veil proxy``: mitmproxy's DumpMaster with veil's addons, set up for one job.
 
     veil proxy --upstream http://127.0.0.1:8000 --listen 127.0.0.1:8080   # reverse proxy (sidecar)
     veil proxy --egress --listen 127.0.0.1:8080                            # forward proxy (HTTPS_PROXY)
 
-The addon is added to the master directly (not loaded as a ``-s`` script), so a
+The addons are added to the master directly (not loaded as a ``-s`` script), so a
 policy or option error stops start-up with its ``file:line:col`` message
 instead of leaving a proxy running without a plan. mitmproxy's per-flow dump
 is off: it would print URLs and, at higher detail, bodies before veil has
@@ -24,7 +24,7 @@ from typing import Any
 from mitmproxy import exceptions, options
 from mitmproxy.tools.dump import DumpMaster
 
-from veil.proxy_addon.addon import VeilAddon
+from veil.proxy_addon import PolicyReloader, make_addons
 
 
 @dataclass(frozen=True)
@@ -80,9 +80,10 @@ async def _serve(config: ProxyConfig) -> int:
         logging.getLogger(noisy).setLevel(logging.WARNING)
     opts = options.Options()
     master = DumpMaster(opts, with_termlog=True, with_dumper=False)
-    addon = VeilAddon()
-    addon.freezes = True
-    master.addons.add(addon)
+    for addon in make_addons():
+        if isinstance(addon, PolicyReloader):
+            addon.freezes = True
+        master.addons.add(addon)
     values = config.mitmproxy_options()
     confdir = values.pop("confdir", None)
     if confdir:
