@@ -1,8 +1,21 @@
-"""Media types: how a body of a given Content-Type is processed."""
+"""Media types: how a body of a given Content-Type is processed, and what a body is when
+its type says nothing (missing, ``application/octet-stream``) or may be wrong (``text/plain``).
+
+Sniffing is bounded and conservative: a body counts as JSON only if it is valid UTF-8 and
+parses as one JSON object or array; NDJSON only if every non-blank line (two or more) does;
+a urlencoded form only if the whole body is ``name=value`` pairs joined by ``&`` in the
+characters a form encoder emits (no spaces, no controls, ``%`` followed by two hex digits);
+text only if it is UTF-8 with no control characters but tab, line breaks, form feed and ESC.
+Anything else (images, gzip, protobuf, UTF-8 holding control bytes) is binary and passes
+untouched: rewriting text inside a length-prefixed binary format would corrupt it.
+"""
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
+
+import orjson
 
 JSON_TYPES = frozenset({"application/json", "text/json"})
 NDJSON_TYPES = frozenset({
@@ -11,6 +24,21 @@ NDJSON_TYPES = frozenset({
 })
 FORM_TYPES = frozenset({"application/x-www-form-urlencoded"})
 TEXT_LIKE = frozenset({"application/xml", "application/javascript", "application/graphql", "application/csv"})
+MULTIPART_TYPES = frozenset({"multipart/form-data"})
+VAGUE_TYPES = frozenset({"", "application/octet-stream", "binary/octet-stream", "application/unknown"})
+"""Types that say nothing about the content: the body is sniffed (:func:`sniff_body`)."""
+SNIFFED_MEDIA = {
+    "json": "application/json", "ndjson": "application/x-ndjson",
+    "form": "application/x-www-form-urlencoded", "text": "text/plain",
+}
+"""The media type a sniffed body's rules are matched with: what it is, not its label."""
+SNIFF_HEAD_BYTES = 512
+"""How much of a body :func:`sniff_head` needs to tell binary from possible text."""
+
+_CONTROLS = re.compile(rb"[\x00-\x08\x0e-\x1a\x1c-\x1f\x7f]")
+_FORM_NAME = rb"(?:[A-Za-z0-9._~+*\-\[\]]|%[0-9A-Fa-f]{2})+"
+_FORM_VALUE = rb"(?:[A-Za-z0-9._~+*\-\[\]!$'(),;:@/?=]|%[0-9A-Fa-f]{2})*"
+_FORM = re.compile(rb"%s=%s(?:&%s=%s)*\r?\n?" % (_FORM_NAME, _FORM_VALUE, _FORM_NAME, _FORM_VALUE))
 
 
 @lru_cache(maxsize=256)  # every body is labelled; a service sees a handful of values
@@ -33,6 +61,8 @@ def body_kind(mtype: str) -> str:
         return "json"
     if mtype in FORM_TYPES:
         return "form"
+    if mtype in MULTIPART_TYPES:
+        return "multipart"
     if mtype.startswith("text/") or mtype in TEXT_LIKE or mtype.endswith("+xml"):
         return "text"
     if not mtype:
@@ -43,3 +73,48 @@ def body_kind(mtype: str) -> str:
 def body_kind_of(content_type: str) -> str:
     """``body_kind`` of a full Content-Type header value."""
     return body_kind(media_type(content_type)[0])
+
+
+def sniff_body(body: bytes) -> str:
+    """What a body whose type says nothing is: json, ndjson, form, text or binary (see the
+    module docstring for the exact tests; each is linear in the body)."""
+    if _CONTROLS.search(body) is not None:
+        return "binary"
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return "binary"
+    if body.lstrip()[:1] in (b"{", b"["):
+        if _is_json(body):
+            return "json"
+        lines = [line for line in body.splitlines() if line.strip()]
+        if len(lines) > 1 and all(line.lstrip()[:1] in (b"{", b"[") and _is_json(line) for line in lines):
+            return "ndjson"
+        return "text"
+    if _FORM.fullmatch(body) is not None:
+        return "form"
+    return "text"
+
+
+def sniff_head(head: bytes) -> bool:
+    """Whether a body starting with ``head`` (its first :data:`SNIFF_HEAD_BYTES` or all of
+    it) may be text, so an adapter must read it whole and give it to the plan; False for
+    binary, which the adapter may stream through unread."""
+    # No list of magic numbers: gzip, PNG, JPEG, zip, zstd... all start with a control
+    # byte or one that is not UTF-8, and an ASCII magic ("GIF8", "BZh") may start a text.
+    if _CONTROLS.search(head) is not None:
+        return False
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        # Only the last character may be cut short (by the end of the head), nothing else.
+        return exc.reason == "unexpected end of data" and exc.start >= len(head) - 3
+    return True
+
+
+def _is_json(body: bytes) -> bool:
+    try:
+        orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return False
+    return True

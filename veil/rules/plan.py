@@ -26,7 +26,8 @@ from veil.rules.detectors.matching import CompiledDetector
 from veil.rules.detectors.verdicts import digest, store
 from veil.rules.json_splice import splice_json
 from veil.rules.json_walk import redact_document
-from veil.rules.media import body_kind, media_type
+from veil.rules.media import SNIFFED_MEDIA, VAGUE_TYPES, body_kind, media_type, sniff_body
+from veil.rules.multipart import redact_multipart
 from veil.rules.protected import Protected
 from veil.rules.raw_json import scan_json_body
 from veil.rules.restore import Restorer
@@ -117,23 +118,32 @@ class Plan:
     def redact_body(self, body: bytes, content_type: str = "", route: Route | None = None) -> Result:
         """Redact an HTTP body of the given Content-Type.
 
-        JSON (and ``+json``), NDJSON, urlencoded forms and text are rewritten;
-        other types pass through untouched (``kind == "binary"``). An empty
-        Content-Type is sniffed: JSON if it parses, text if it is UTF-8.
-        Raises :class:`RedactionError` for invalid JSON, bad encoding and
-        limits; nothing partial is ever returned.
+        JSON (and ``+json``), NDJSON, urlencoded forms, text and the text parts of
+        ``multipart/form-data`` (:mod:`veil.rules.multipart`) are rewritten; other
+        types pass through untouched (``kind == "binary"``). A body whose type says
+        nothing (none, ``application/octet-stream``) or may be wrong (UTF-8
+        ``text/plain``) is sniffed (:func:`veil.rules.media.sniff_body`) and redacted
+        as what it is, its rules matched with that type. Raises
+        :class:`RedactionError` for invalid JSON, bad encoding, an unreadable
+        multipart body and limits; nothing partial is ever returned.
         """
         if len(body) > self.limits.max_body_bytes:
             raise RedactionError("body_too_large", f"body of {len(body)} bytes is over the limit of {self.limits.max_body_bytes}")
-        mtype, charset = media_type(content_type or (route.content_type if route else ""))
+        declared = content_type or (route.content_type if route else "")
+        mtype, charset = media_type(declared)
         kind = body_kind(mtype)
         if not body:
             # A GET or 204 labelled JSON carries nothing: not an error, nothing to redact.
             return Result(body, EMPTY_REPORT, kind)
+        if mtype in VAGUE_TYPES or (mtype == "text/plain" and charset in ("utf-8", "us-ascii")):
+            sniffed = sniff_body(body)
+            if sniffed != "binary" or kind != "text":  # declared text stays text (or bad_encoding)
+                kind, mtype = sniffed, SNIFFED_MEDIA.get(sniffed, mtype)
         view = self.view(route, mtype)
-        if kind == "sniff":
-            kind = _sniff(body)
-        if kind == "json":
+        if kind == "multipart":
+            out, report = redact_multipart(
+                body, declared, view, lambda part, ctype: self.redact_body(part, ctype, route))
+        elif kind == "json":
             out, report = _redact_json_bytes(view, body)
         elif kind == "ndjson":
             out, report = _redact_ndjson(view, body)
@@ -285,21 +295,6 @@ def _decode(body: bytes, charset: str) -> str:
         return body.decode(charset)
     except (UnicodeDecodeError, LookupError):
         raise RedactionError("bad_encoding", f"body is not valid {charset}") from None
-
-
-def _sniff(body: bytes) -> str:
-    head = body.lstrip()[:1]
-    if head in (b"{", b"["):
-        try:
-            orjson.loads(body)
-            return "json"
-        except orjson.JSONDecodeError:
-            pass
-    try:
-        body.decode("utf-8")
-        return "text"
-    except UnicodeDecodeError:
-        return "binary"
 
 
 def _parse_json(body: bytes | str) -> Any:

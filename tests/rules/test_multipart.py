@@ -1,0 +1,172 @@
+"""multipart/form-data (issue #15): fields and text files are read and redacted, each by its
+own type; binary parts and everything unchanged keep their bytes; a body the strict parser
+cannot read the way a server would is refused, never passed."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from werkzeug.formparser import parse_form_data
+
+from veil import RedactionError, Route, compile_policy, default_plan
+from veil.rules.multipart import boundary_of, split_parts
+
+PLAN = default_plan()
+ROUTE = Route("request", "POST", "api.test", "/upload")
+BOUNDARY = "----veilTestBoundary7MA4YWxk"
+CTYPE = f"multipart/form-data; boundary={BOUNDARY}"
+PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR jane@example.com \x00\xff"
+
+
+def part(name: str, content: bytes, *, filename: str | None = None, ctype: str | None = None) -> bytes:
+    head = f'Content-Disposition: form-data; name="{name}"'
+    if filename is not None:
+        head += f'; filename="{filename}"'
+    if ctype is not None:
+        head += f"\r\nContent-Type: {ctype}"
+    return f"--{BOUNDARY}\r\n{head}\r\n\r\n".encode() + content + b"\r\n"
+
+
+def body(*parts: bytes) -> bytes:
+    return b"".join(parts) + f"--{BOUNDARY}--\r\n".encode()
+
+
+def redact(data: bytes, plan: object = PLAN, ctype: str = CTYPE) -> bytes:
+    return PLAN.redact_body(data, ctype, ROUTE).output if plan is PLAN else plan.redact_body(data, ctype, ROUTE).output  # type: ignore[attr-defined]
+
+
+def fields_of(data: bytes) -> tuple[dict[str, str], dict[str, bytes]]:
+    """What a real server (werkzeug) reads from the body: its fields and files."""
+    environ = {"REQUEST_METHOD": "POST", "CONTENT_TYPE": CTYPE, "CONTENT_LENGTH": str(len(data)),
+               "wsgi.input": io.BytesIO(data)}
+    _, form, files = parse_form_data(environ)
+    contents = {}
+    for key, file in files.items():
+        contents[key] = file.read()
+        file.close()
+    return dict(form.items()), contents
+
+
+@pytest.mark.parametrize(
+    ("given_part", "field", "expected"),
+    [
+        (part("email", b"jane@example.com"), "email", "[REDACTED:EMAIL]"),
+        (part("password", b"hunter2"), "password", "[REDACTED:SECRET]"),  # the form rule, by name
+        (part("note", b"call +1 415 555 0100 today"), "note", "call [REDACTED:PHONE] today"),
+        (part("note", b"call +1 415 555 0100", ctype="text/plain; charset=utf-8"), "note", "call [REDACTED:PHONE]"),
+        (part("meta", b'{"password": "hunter2"}'), "meta", '{"password": "[REDACTED:SECRET]"}'),  # JSON field
+        (part("q", b"running shoes"), "q", "running shoes"),  # near-miss: nothing to find
+        (part("pass", b"x"), "pass", "x"),  # near-miss: not a secret's name
+    ],
+)
+def test_fields_are_redacted_like_form_values(given_part: bytes, field: str, expected: str) -> None:
+    assert fields_of(redact(body(part("keep", b"1"), given_part)))[0] == {"keep": "1", field: expected}
+
+
+@pytest.mark.parametrize(
+    ("given_part", "expected"),
+    [
+        (part("f", b"mail jane@example.com\n", filename="a.txt", ctype="text/plain"), b"mail [REDACTED:EMAIL]\n"),
+        (part("f", b'{"ssn": "078-05-1120"}', filename="a.json", ctype="application/json"),
+         b'{"ssn": "[REDACTED:US_SSN]"}'),
+        (part("f", b"mail jane@example.com", filename="a.txt"), b"mail [REDACTED:EMAIL]"),  # no type: sniffed
+        (part("f", b'{"password": "x1"}', filename="a.bin", ctype="application/octet-stream"),
+         b'{"password": "[REDACTED:SECRET]"}'),  # a lying type: sniffed
+        (part("f", PNG, filename="a.png", ctype="image/png"), PNG),  # binary: untouched
+        (part("f", PNG, filename="a.bin", ctype="application/octet-stream"), PNG),
+        (part("f", b"plain words", filename="a.txt", ctype="text/plain"), b"plain words"),
+    ],
+)
+def test_files_are_redacted_by_their_own_type(given_part: bytes, expected: bytes) -> None:
+    assert fields_of(redact(body(given_part)))[1] == {"f": expected}
+
+
+def test_a_body_with_nothing_to_redact_is_byte_identical() -> None:
+    data = b"preamble\r\n" + body(part("q", b"shoes"), part("f", PNG, filename="a.png", ctype="image/png")) + b"epilogue"
+    result = PLAN.redact_body(data, CTYPE, ROUTE)
+    assert (result.kind, result.output, result.report.changed) == ("multipart", data, False)
+
+
+def test_unchanged_parts_keep_every_byte() -> None:
+    binary = part("f", PNG, filename="a.png", ctype="image/png")
+    out = redact(body(binary, part("email", b"jane@example.com"), binary))
+    assert out.startswith(binary) and out.endswith(binary + f"--{BOUNDARY}--\r\n".encode())
+
+
+def test_a_dropped_field_removes_its_part() -> None:
+    plan = compile_policy("version: 1\nrules:\n  - form: [{name: token, action: drop}]\n")
+    out = plan.redact_body(body(part("a", b"1"), part("token", b"s3cr3t"), part("b", b"2")), CTYPE, ROUTE).output
+    assert b"s3cr3t" not in out and fields_of(out)[0] == {"a": "1", "b": "2"}
+
+
+def test_findings_are_reported() -> None:
+    report = PLAN.redact_body(body(part("email", b"jane@example.com"), part("f", b"x@y.io", filename="n.txt")),
+                              CTYPE, ROUTE).report
+    assert report.changed and sorted(f.type for f in report.findings) == ["EMAIL", "EMAIL"]
+
+
+@pytest.mark.parametrize(
+    ("data", "ctype", "message"),
+    [
+        (body(part("a", b"1")), "multipart/form-data", "boundary"),  # no boundary parameter
+        (body(part("a", b"1"))[:-10], CTYPE, "closing delimiter"),  # cut short
+        (body(part("a", b"1")).replace(b"\r\n", b"\n"), CTYPE, "CRLF"),  # LF line breaks
+        (body(part("a", b"x\n--" + BOUNDARY.encode() + b"\nhidden")), CTYPE, "inside a part"),  # a bare-LF delimiter
+        (body(part("a", b"1")) + b"--" + BOUNDARY.encode(), CTYPE, "after the closing"),
+        (body(part("a", b"amFuZUBleGFtcGxlLmNvbQ==", ctype="text/plain\r\nContent-Transfer-Encoding: base64")),
+         CTYPE, "Content-Transfer-Encoding"),
+        (f"--{BOUNDARY}\r\nno colon here\r\n\r\nx\r\n--{BOUNDARY}--".encode(), CTYPE, "without a colon"),
+        (b"no delimiter at all", CTYPE, "without its boundary"),
+    ],
+)
+def test_bodies_a_server_might_read_differently_are_refused(data: bytes, ctype: str, message: str) -> None:
+    with pytest.raises(RedactionError, match=message) as info:
+        PLAN.redact_body(data, ctype, ROUTE)
+    assert info.value.reason == "invalid_multipart"
+
+
+def test_a_multipart_body_over_the_limit_fails_closed() -> None:
+    plan = compile_policy("version: 1\nlimits: {max_body_bytes: 100}\nrules:\n  - scan: {detectors: [EMAIL]}\n")
+    with pytest.raises(RedactionError) as info:
+        plan.redact_body(body(part("f", PNG * 10, filename="a.png", ctype="image/png")), CTYPE, ROUTE)
+    assert info.value.reason == "body_too_large"
+
+
+@pytest.mark.parametrize(
+    ("ctype", "boundary"),
+    [
+        ('multipart/form-data; boundary="a b:c"', b"a b:c"),
+        ("multipart/form-data; charset=utf-8; BOUNDARY=xyz", b"xyz"),
+        ("multipart/form-data;boundary=xyz;foo=bar", b"xyz"),
+    ],
+)
+def test_boundary_of(ctype: str, boundary: bytes) -> None:
+    assert boundary_of(ctype) == boundary
+
+
+def test_a_part_without_headers_is_a_field_without_a_name() -> None:
+    data = f"--{BOUNDARY}\r\n\r\nmail jane@example.com\r\n--{BOUNDARY}--\r\n".encode()
+    assert len(split_parts(data, BOUNDARY.encode())) == 1
+    assert redact(data) == f"--{BOUNDARY}\r\n\r\nmail [REDACTED:EMAIL]\r\n--{BOUNDARY}--\r\n".encode()
+
+
+VALUES = st.sampled_from(["jane@example.com", "hunter2", "shoes", "078-05-1120", "", "a\r\nb", "+1 415 555 0100"])
+NAMES = st.sampled_from(["email", "password", "q", "note", "ssn"])
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.tuples(NAMES, VALUES, st.booleans()), min_size=1, max_size=5))
+def test_the_output_is_multipart_a_server_reads_with_no_seeded_value_left(
+    items: list[tuple[str, str, bool]],
+) -> None:
+    parts = [part(f"{name}{i}", value.encode(), filename=f"{i}.txt" if as_file else None)
+             for i, (name, value, as_file) in enumerate(items)]
+    out = redact(body(*parts))
+    fields, files = fields_of(out)
+    assert len(fields) + len(files) == len(items)
+    for secret in (b"jane@example.com", b"078-05-1120", b"555 0100"):
+        assert secret not in out
+    assert redact(out) == out  # idempotent

@@ -1,0 +1,177 @@
+"""``multipart/form-data`` bodies (RFC 7578): text parts read and redacted, every other byte kept.
+
+A small boundary-splitting parser, not the stdlib ``email`` package: a part nothing changed
+goes out byte for byte (headers, line endings, binary content), and only a changed part's
+content is replaced. Each part is redacted by its own type:
+
+- a *field* (no ``filename``, no Content-Type or ``text/plain``) is a form value: the
+  policy's ``form:`` rules and field-name classification apply by its ``name`` as for an
+  urlencoded form, then the detectors scan it with the name as context (a field holding a
+  JSON document is redacted as JSON);
+- any other part (an uploaded file, a typed field) is redacted as a body of its
+  Content-Type would be (:meth:`veil.rules.plan.Plan.redact_body`), a missing or vague type
+  sniffed: JSON, text files and forms are rewritten, images, archives and other binary
+  content pass untouched.
+
+The parser is strict, so that it never reads a body differently from the server behind it:
+CRLF line breaks, a closing delimiter, no ``--boundary`` anywhere but at a delimiter, and no
+``Content-Transfer-Encoding`` other than the identity ones. Anything else is an error
+(``invalid_multipart``), never a pass-through. The whole body is bounded by
+``limits.max_body_bytes`` before it gets here.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from veil.errors import RedactionError
+from veil.rules.media import media_type, sniff_body
+from veil.rules.plan_types import Finding, Report, Result
+from veil.rules.text_ops import apply_name_class, apply_name_target, scan_strings
+from veil.rules.view import View
+
+RedactPart = Callable[[bytes, str], Result]
+"""Redact one part's content as a body of the given Content-Type."""
+
+_BOUNDARY = re.compile(r"""boundary\s*=\s*(?:"([^"]{1,70})"|([^\s;"]{1,70}))""", re.IGNORECASE)
+_PARAM = re.compile(r""";\s*([A-Za-z0-9_.*-]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^;\s]*))""")
+_IDENTITY_ENCODINGS = frozenset({"", "7bit", "8bit", "binary"})
+
+
+@dataclass(slots=True)
+class Part:
+    delimiter: int  # where the delimiter line before the part starts
+    start: int  # where the part's headers start in the body
+    content_start: int
+    end: int  # where its content ends (the CRLF before the next delimiter)
+    headers: dict[str, str]
+
+
+def boundary_of(content_type: str) -> bytes:
+    """The ``boundary`` parameter of a multipart Content-Type (1 to 70 characters)."""
+    found = _BOUNDARY.search(content_type)
+    if found is None:
+        raise RedactionError("invalid_multipart", "multipart/form-data without a valid boundary parameter")
+    return (found.group(1) or found.group(2)).encode("latin-1", "replace")
+
+
+def split_parts(body: bytes, boundary: bytes) -> list[Part]:
+    """The parts of a multipart body, by offsets; raises ``invalid_multipart`` on any
+    deviation from the strict form above."""
+    delimiter = b"--" + boundary
+    if body.startswith(delimiter):
+        opening = 0
+    else:  # a preamble, then the first delimiter on a line of its own
+        opening = body.find(b"\r\n" + delimiter) + 2
+        if opening < 2:
+            raise RedactionError("invalid_multipart", "multipart body without its boundary")
+    parts: list[Part] = []
+    cursor = opening + len(delimiter)
+    while not body.startswith(b"--", cursor):
+        line_end = body.find(b"\r\n", cursor)
+        if line_end < 0 or body[cursor:line_end].strip(b" \t"):
+            raise RedactionError("invalid_multipart", f"part {len(parts) + 1}: delimiter line not ended by CRLF")
+        start = line_end + 2
+        end = body.find(b"\r\n" + delimiter, start)
+        if end < 0:
+            raise RedactionError("invalid_multipart", f"part {len(parts) + 1}: no closing delimiter")
+        if body.startswith(b"\r\n", start):
+            content_start = start + 2  # a part without headers
+        else:
+            blank = body.find(b"\r\n\r\n", start, end)
+            if blank < 0:
+                raise RedactionError("invalid_multipart", f"part {len(parts) + 1}: headers not ended by a blank line")
+            content_start = blank + 4
+        headers = _headers(body[start:content_start], len(parts) + 1)
+        parts.append(Part(cursor - len(delimiter), start, content_start, end, headers))
+        cursor = end + 2 + len(delimiter)
+    if body.count(delimiter) != len(parts) + 1:
+        # A delimiter we did not split at (after a bare LF, in the epilogue) is one some
+        # other parser may split at: refuse rather than read the body differently.
+        raise RedactionError("invalid_multipart", "boundary found inside a part or after the closing delimiter")
+    return parts
+
+
+def redact_multipart(body: bytes, content_type: str, view: View, redact_part: RedactPart) -> tuple[bytes, Report]:
+    """``(new body, report)``: every part redacted by its type (see the module docstring);
+    unchanged parts, the preamble and the epilogue are kept byte for byte."""
+    boundary = boundary_of(content_type)
+    parts = split_parts(body, boundary)
+    out: list[bytes] = []
+    findings: list[Finding] = []
+    report = Report()
+    cursor = 0
+    for number, part in enumerate(parts, 1):
+        content = body[part.content_start : part.end]
+        new, part_report = _redact_part(part, content, view, redact_part, findings)
+        report = report.merge(part_report)
+        if new == content:
+            continue
+        if new is not None and b"--" + boundary in new:
+            raise RedactionError("invalid_multipart", f"part {number}: redacted content holds the boundary")
+        if new is None:  # a form rule removed the field: its delimiter line, the part and its CRLF go
+            out.append(body[cursor : part.delimiter])
+            cursor = part.end + 2
+        else:
+            out.append(body[cursor : part.content_start])
+            out.append(new)
+            cursor = part.end
+    if not out:
+        return body, report.merge(Report(tuple(findings), False))
+    out.append(body[cursor:])
+    new_body = b"".join(out)
+    return new_body, report.merge(Report(tuple(findings), new_body != body))
+
+
+def _redact_part(
+    part: Part, content: bytes, view: View, redact_part: RedactPart, findings: list[Finding]
+) -> tuple[bytes | None, Report]:
+    disposition = _params(part.headers.get("content-disposition", ""))
+    ctype = part.headers.get("content-type", "")
+    mtype, charset = media_type(ctype)
+    name = disposition.get("name", "")
+    is_file = "filename" in disposition or "filename*" in disposition
+    if is_file or mtype not in ("", "text/plain"):
+        result = redact_part(content, ctype or "application/octet-stream")
+        return result.output, result.report
+    try:
+        value = content.decode(charset)
+    except (UnicodeDecodeError, LookupError):
+        raise RedactionError("bad_encoding", f"form field part is not valid {charset}") from None
+    handled, new = apply_name_target(view.form, name, value, "form", findings, view)
+    if not handled:
+        handled, new = apply_name_class(view, name, value, "form", findings)
+    if not handled and sniff_body(content) in ("json", "ndjson"):
+        result = redact_part(content, "application/json" if sniff_body(content) == "json" else "application/x-ndjson")
+        return result.output, result.report
+    if not handled:
+        new = scan_strings(view, [value], [name], "form", [name], findings)[0]
+    if new is None:
+        return None, Report((), True)
+    return (content if new == value else new.encode(charset)), Report()
+
+
+def _headers(block: bytes, number: int) -> dict[str, str]:
+    headers: dict[str, str] = {}
+    for line in block.decode("utf-8", "surrogateescape").split("\r\n"):
+        if not line:
+            continue
+        name, colon, value = line.partition(":")
+        if not colon:
+            raise RedactionError("invalid_multipart", f"part {number}: a header line without a colon")
+        headers[name.strip().lower()] = value.strip()
+    encoding = headers.get("content-transfer-encoding", "").lower()
+    if encoding not in _IDENTITY_ENCODINGS:
+        raise RedactionError("invalid_multipart", f"part {number}: Content-Transfer-Encoding {encoding!r} is not supported")
+    return headers
+
+
+def _params(value: str) -> dict[str, str]:
+    """Parameters of a Content-Disposition value, names lowercased, quotes undone."""
+    params: dict[str, str] = {}
+    for found in _PARAM.finditer(value):
+        quoted, bare = found.group(2), found.group(3)
+        params[found.group(1).lower()] = re.sub(r"\\(.)", r"\1", quoted) if quoted is not None else bare
+    return params
