@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import MutableMapping
 from typing import Any
 
 import httpx
@@ -68,7 +69,7 @@ def test_a_body_veil_cannot_process_is_never_sent() -> None:
 def test_async_transport_redacts_and_restores() -> None:
     seen: list[bytes] = []
 
-    async def vendor(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    async def vendor(scope: MutableMapping[str, Any], receive: Any, send: Any) -> None:
         body = b""
         while True:
             message = await receive()

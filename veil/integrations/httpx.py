@@ -11,12 +11,25 @@ Direction: for an egress client, ``request`` is what leaves to the vendor and
 query string are redacted with the plan before they leave; with
 ``detokenize=True`` veil tokens in the vendor's response (``tok_EMAIL_k1_...``,
 e.g. echoed by an LLM) are replaced with the original values, so the caller
-sees real data while the vendor never did. Response bodies are not redacted
-unless ``redact_responses=True``.
+sees real data while the vendor never did. Response bodies and headers are not
+redacted unless ``redact_responses=True``.
 
-Fail closed: a request body veil cannot process raises ``RedactionError`` and
-nothing is sent. Streaming request bodies (generators) are read in full first,
-up to the plan's body limit.
+Bodies, as in the other adapters (:func:`veil.http.body_mode`): SSE and NDJSON
+replies stream through line by line (the core's stream-aware redactor, so a value
+split across events is seen whole; tokens split across events are restored);
+other redactable bodies are read whole, up to the plan's ``limits.max_body_bytes``
+(decoded size, checked as they arrive), and handed on redacted with their
+Content-Encoding removed; binary bodies, and any body no rule covers and with
+nothing to restore, stream through unread. A request the plan has no rules for
+leaves as it came, and its target (path and query) changes only when the query
+had something redacted.
+
+Fail closed, whatever the policy's ``on_error``: a request body veil cannot
+process raises :class:`veil.RedactionError` and nothing is sent; a reply veil
+cannot process raises it from ``send`` (nothing partial is returned), or, once a
+stream has begun, from the iteration (``veil.http.StreamAborted``, a
+``RedactionError``) after the lines redacted so far. An ``observer``
+(:class:`veil.observe.Observer`) is told about every body, labelled ``httpx``.
 
 The transport wraps another one (by default httpx's own), following httpx's
 "custom transports that wrap the default" pattern, so bodies can be rewritten,
@@ -25,11 +38,34 @@ which event hooks cannot do.
 
 from __future__ import annotations
 
+import time
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
+from urllib.parse import quote
 
-from veil.middleware._http import Options, header_value, redact_buffered, redact_head
-from veil.rules.plan_types import Route
+import orjson
+
+from veil.errors import RedactionError
+from veil.http import (
+    LineStream,
+    Options,
+    StreamDecoder,
+    adrive,
+    body_mode,
+    can_stream,
+    drive,
+    engine_errors,
+    header_value,
+    redact_buffered,
+    redact_head,
+    replace_length,
+)
+from veil.observe import NullObserver, Observer
+from veil.rules.media import body_kind_of
+from veil.rules.plan import Plan
+from veil.rules.plan_types import EMPTY_REPORT, Report, Route
 from veil.rules.restore import Restorer
+from veil.rules.stream_redact import StreamRedactor
 from veil.settings import PolicyArg, resolve_plan
 
 try:
@@ -37,89 +73,346 @@ try:
 except ImportError as exc:  # pragma: no cover - exercised only without the extra
     raise ImportError("veil.integrations.httpx needs httpx: install veil[httpx]") from exc
 
+ADAPTER = "httpx"
+Headers = list[tuple[str, str]]
+_FRAMING = ("content-length", "transfer-encoding")
+_QUERY_SAFE = "!$&'()*+,;=:@/?%[]"  # what may stay as it is in a query (httpx leaves [] raw too)
 
 
 class _Redactor:
-    def __init__(self, policy: PolicyArg, detokenize: bool, redact_responses: bool) -> None:
+    """What the sync and async transports share: every decision, none of the I/O."""
+
+    def __init__(self, policy: PolicyArg, detokenize: bool, redact_responses: bool, observer: Observer | None) -> None:
         self.plan = resolve_plan(policy)
         self.redact_responses = redact_responses
-        self.options = Options()
+        # The caller gets an exception it can handle: forwarding unredacted data is never the answer here.
+        self.options = Options(on_error="block", observer=observer or NullObserver())
+        self.limit = self.plan.limits.max_body_bytes
         # With detokenize=True every key of the policy may open the vendor's tokens, in the default scope.
         rings = self.plan.keyrings() if detokenize else ()
         self.restorer = Restorer(tuple((ring, ("",)) for ring in rings)) if rings else None
 
-    def request(self, request: httpx.Request, body: bytes) -> httpx.Request:
+    # -- requests: what leaves for the vendor --------------------------------------------
+
+    def request_head(self, request: httpx.Request) -> tuple[Route, Headers, httpx.URL] | None:
+        """The redacted head, or None when no rule covers the request (it leaves as it came)."""
         url = request.url
         route = Route("request", request.method, url.host, url.path, request.headers.get("content-type", ""))
-        headers = [(k, v) for k, v in request.headers.multi_items() if k.lower() != "content-length"]
+        if not self.plan.view(route).rules:
+            return None
         query = url.query.decode("ascii")
-        headers, query, _ = redact_head(self.plan, route, headers, query)
-        encoding = header_value(headers, "content-encoding")
-        new_body, _, _ = redact_buffered(self.plan, route, body, route.content_type, encoding, self.options)
-        return httpx.Request(
-            request.method,
-            url.copy_with(query=query.encode("ascii")),
-            headers=headers,
-            content=new_body,
-            extensions=request.extensions,
-        )
+        headers, new_query, _ = redact_head(self.plan, route, list(request.headers.multi_items()), query)
+        if new_query != query:  # else the target stays byte for byte (no "?" added, no re-encoding)
+            url = url.copy_with(query=quote(new_query, safe=_QUERY_SAFE).encode("ascii"))
+        return route, headers, url
 
-    def response(self, request: httpx.Request, response: httpx.Response, body: bytes) -> httpx.Response:
+    def reads_request_body(self, route: Route) -> bool:
+        return body_mode(route.content_type, "")[0] != "pass"  # binary uploads stream on unread
+
+    def outgoing(self, request: httpx.Request, route: Route, headers: Headers, url: httpx.URL, body: bytes | None) -> httpx.Request:
+        """The request to send: ``body`` None means the original stream goes on unread."""
+        if body is None:
+            return httpx.Request(request.method, url, headers=headers, stream=request.stream, extensions=request.extensions)
+        cenc = header_value(headers, "content-encoding")
+        out, _, outcome = redact_buffered(self.plan, route, body, route.content_type, cenc, self.options, ADAPTER)
+        if outcome == "rewritten":
+            headers = replace_length(headers, None)  # and no digest of the unredacted bytes
+        headers = [(k, v) for k, v in headers if k.lower() not in _FRAMING]  # httpx frames the new content
+        return httpx.Request(request.method, url, headers=headers, content=out, extensions=request.extensions)
+
+    # -- responses: what comes back to the caller -----------------------------------------
+
+    def reply(self, request: httpx.Request, response: httpx.Response) -> _Reply | None:
+        """How to hand the vendor's reply on; None: as it came (nothing to redact or restore)."""
         ctype = response.headers.get("content-type", "")
-        if self.redact_responses:
-            route = Route("response", request.method, request.url.host, request.url.path, ctype)
-            body, _, _ = redact_buffered(self.plan, route, body, ctype, "", self.options)
-        if self.restorer is not None:
-            body, _ = self.restorer.restore_body(body, ctype, kind="json" if "json" in ctype else "text")
-        headers = [(k, v) for k, v in response.headers.multi_items()
-                   if k.lower() not in ("content-length", "content-encoding", "transfer-encoding")]
-        return httpx.Response(response.status_code, headers=headers, content=body,
-                              request=request, extensions=response.extensions)
+        route = Route("response", request.method, request.url.host, request.url.path, ctype)
+        redacting = self.redact_responses and bool(self.plan.view(route).rules)
+        if not redacting and self.restorer is None:
+            return None
+        cenc = response.headers.get("content-encoding", "")
+        mode, kind = body_mode(ctype, cenc, streams_encoded=can_stream(cenc))
+        headers = list(response.headers.multi_items())
+        if redacting:
+            headers = redact_head(self.plan, route, headers, "")[0]
+        return _Reply(self, route, redacting, headers, mode, kind, cenc)
+
+    def observe(self, route: Route, outcome: str, report: Report, started: float, size: int, reason: str = "") -> None:
+        self.options.observer.observe(adapter=ADAPTER, direction=route.direction, outcome=outcome, report=report,
+                                      seconds=time.perf_counter() - started, size=size, reason=reason)
+
+
+class _Reply:
+    """One reply's way through veil: passed on, streamed line by line, or read whole."""
+
+    def __init__(self, core: _Redactor, route: Route, redacting: bool, headers: Headers,
+                 mode: str, kind: str | None, encoding: str) -> None:
+        self.core, self.route, self.redacting, self.headers = core, route, redacting, headers
+        self.mode, self.kind, self.encoding = mode, kind, encoding
+        self.started = time.perf_counter()
+        self.body: _Bounded | None = None
+
+    def reader(self) -> _Bounded:
+        """Where a body read whole (``mode == "buffer"``) goes as it arrives."""
+        self.body = _Bounded(self.encoding, self.core.limit, "response")
+        return self.body
+
+    def lines(self) -> LineStream:
+        """The line driver of a streamed reply (``mode == "stream"``)."""
+        assert self.kind is not None
+        core = self.core
+        stream = LineStream(core.plan, self.route, self.kind, core.options, ADAPTER, encoding=self.encoding,
+                            restorer=core.restorer, headers_out=True)
+        if not self.redacting:
+            # Restore-only (responses not redacted): the driver's loop, with lines that pass unredacted.
+            stream.lines = _Unredacted(core.plan, self.route)
+        return stream
+
+    def streamed_headers(self) -> Headers:
+        return replace_length(self.headers, None)  # re-encoded in its own coding as it goes
+
+    def fail(self, exc: RedactionError) -> None:
+        size = self.body.size if self.body is not None else 0
+        self.core.observe(self.route, "error", EMPTY_REPORT, self.started, size, exc.reason)
+
+    def whole(self, body: _Bounded) -> tuple[bytes, Headers]:
+        """The body read, redacted and restored; its headers (plain: no Content-Encoding)."""
+        core, plain = self.core, body.close()
+        out, report, restored = plain, EMPTY_REPORT, 0
+        with engine_errors("response body"):
+            if self.redacting:
+                result = core.plan.redact_body(plain, self.route.content_type, self.route)
+                out, report = result.output, result.report
+            if core.restorer is not None:
+                out, restored = _restore(core.restorer, out, self.route.content_type)
+        changed = report.changed or bool(restored)
+        if plain:
+            core.observe(self.route, "rewritten" if changed else "unchanged", report, self.started, body.size)
+        headers = [(k, v) for k, v in self.headers if k.lower() not in ("content-encoding", *_FRAMING)]
+        return out, replace_length(headers, len(out)) if changed else [*headers, ("content-length", str(len(out)))]
+
+
+class _Bounded:
+    """A body read up to ``limit`` bytes, decoded as it arrives: a small compressed body that
+    expands past the limit is refused before its end, and never held whole."""
+
+    def __init__(self, encoding: str, limit: int, direction: str) -> None:
+        if not can_stream(encoding):
+            raise RedactionError("unsupported_encoding", f"cannot decode Content-Encoding {encoding.strip()!r}")
+        self.decoder = StreamDecoder(encoding)
+        self.limit, self.direction = limit, direction
+        self.plain = bytearray()
+        self.size = 0  # bytes as they came
+
+    def feed(self, chunk: bytes) -> None:
+        self.size += len(chunk)
+        for piece in self.decoder.feed(chunk):
+            self.plain += piece
+            if len(self.plain) > self.limit:
+                break
+        if len(self.plain) > self.limit or self.size > self.limit:
+            raise RedactionError("body_too_large", f"{self.direction} body is over the limit of {self.limit} bytes")
+
+    def close(self) -> bytes:
+        self.decoder.close()
+        return bytes(self.plain)
+
+
+class _Unredacted(StreamRedactor):
+    """Cuts a stream into lines and redacts none (kind ``text``: no delta channels either)."""
+
+    def __init__(self, plan: Plan, route: Route) -> None:
+        super().__init__(plan, route, "text")
+
+    def redact_line(self, line: bytes) -> bytes:
+        return line
+
+
+def _restore(restorer: Restorer, body: bytes, content_type: str) -> tuple[bytes, int]:
+    """Tokens restored as what the body is, not what its label contains: escaped for a JSON
+    string when the body parses as JSON (or NDJSON, line by line) whatever its type says, as
+    they are in text; a form is left alone (a value would need form encoding)."""
+    if b"tok_" not in body:
+        return body, 0
+    kind = "form" if body_kind_of(content_type) == "form" else "json" if _is_json(body) else "text"
+    return restorer.restore_body(body, content_type, kind=kind)
+
+
+def _is_json(body: bytes) -> bool:
+    try:
+        orjson.loads(body)
+        return True
+    except orjson.JSONDecodeError:
+        pass
+    lines = [line for line in body.splitlines() if line.strip()]
+    try:
+        for line in lines:
+            orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return False
+    return bool(lines)
+
+
+def _response(response: httpx.Response, request: httpx.Request, headers: Headers, **body: Any) -> httpx.Response:
+    return httpx.Response(response.status_code, headers=headers, request=request, extensions=response.extensions, **body)
+
+
+# -- sync -------------------------------------------------------------------------------
 
 
 class RedactingTransport(httpx.BaseTransport):
-    """A sync transport: ``httpx.Client(transport=RedactingTransport(policy=...))``."""
+    """A sync transport: ``httpx.Client(transport=RedactingTransport(policy=...))``.
+
+    ``detokenize``: restore the policy's tokens in replies. ``redact_responses``: redact
+    replies too (headers and bodies). ``observer``: told about every body. Other keyword
+    arguments go to ``httpx.HTTPTransport`` when no ``transport`` is given.
+    """
 
     def __init__(self, policy: PolicyArg = None, *, transport: httpx.BaseTransport | None = None,
-                 detokenize: bool = False, redact_responses: bool = False, **transport_options: Any) -> None:
+                 detokenize: bool = False, redact_responses: bool = False, observer: Observer | None = None,
+                 **transport_options: Any) -> None:
         self._inner = transport or httpx.HTTPTransport(**transport_options)
-        self._redactor = _Redactor(policy, detokenize, redact_responses)
+        self._redactor = _Redactor(policy, detokenize, redact_responses, observer)
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        outgoing = self._redactor.request(request, request.read())
+        core = self._redactor
+        head = core.request_head(request)
+        outgoing = request
+        if head is not None:
+            route, headers, url = head
+            body = _read_sync(core, route, request) if core.reads_request_body(route) else None
+            outgoing = core.outgoing(request, route, headers, url, body)
         response = self._inner.handle_request(outgoing)
         try:
-            # Decoded (gzip etc. removed): tokens are found in the plain bytes.
-            body = b"".join(httpx.Response(response.status_code, headers=response.headers,
-                                           stream=response.stream).iter_bytes())
-        finally:
+            reply = core.reply(request, response)
+            if reply is None:
+                return response
+            if reply.mode == "pass":
+                return _response(response, request, reply.headers, stream=response.stream)
+            if reply.mode == "stream":
+                stream = _SyncLines(reply.lines(), response)
+                return _response(response, request, reply.streamed_headers(), stream=stream)
+            try:
+                whole = reply.reader()
+                for chunk in _sync_chunks(response):
+                    whole.feed(chunk)
+                content, headers = reply.whole(whole)
+            except RedactionError as exc:
+                reply.fail(exc)
+                raise
             response.close()
-        return self._redactor.response(request, response, body)
+            return _response(response, request, headers, content=content)
+        except BaseException:
+            response.close()
+            raise
 
     def close(self) -> None:
         self._inner.close()
+
+
+def _read_sync(core: _Redactor, route: Route, request: httpx.Request) -> bytes:
+    started, body = time.perf_counter(), _Bounded("", core.limit, "request")
+    try:
+        for chunk in _sync_chunks(request):
+            body.feed(chunk)
+    except RedactionError as exc:
+        core.observe(route, "error", EMPTY_REPORT, started, body.size, exc.reason)
+        raise
+    return body.close()
+
+
+def _sync_chunks(message: httpx.Request | httpx.Response) -> Iterator[bytes]:
+    if not isinstance(message.stream, httpx.SyncByteStream):
+        raise TypeError("a sync transport needs a sync byte stream")
+    yield from message.stream
+
+
+class _SyncLines(httpx.SyncByteStream):
+    def __init__(self, lines: LineStream, upstream: httpx.Response) -> None:
+        self.lines, self.upstream = lines, upstream
+
+    def __iter__(self) -> Iterator[bytes]:
+        yield from drive(self.lines, _sync_chunks(self.upstream))
+
+    def close(self) -> None:
+        self.upstream.close()
+
+
+# -- async ------------------------------------------------------------------------------
 
 
 class AsyncRedactingTransport(httpx.AsyncBaseTransport):
     """The async twin: ``httpx.AsyncClient(transport=AsyncRedactingTransport(policy=...))``."""
 
     def __init__(self, policy: PolicyArg = None, *, transport: httpx.AsyncBaseTransport | None = None,
-                 detokenize: bool = False, redact_responses: bool = False, **transport_options: Any) -> None:
+                 detokenize: bool = False, redact_responses: bool = False, observer: Observer | None = None,
+                 **transport_options: Any) -> None:
         self._inner = transport or httpx.AsyncHTTPTransport(**transport_options)
-        self._redactor = _Redactor(policy, detokenize, redact_responses)
+        self._redactor = _Redactor(policy, detokenize, redact_responses, observer)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        outgoing = self._redactor.request(request, await request.aread())
+        core = self._redactor
+        head = core.request_head(request)
+        outgoing = request
+        if head is not None:
+            route, headers, url = head
+            body = await _read_async(core, route, request) if core.reads_request_body(route) else None
+            outgoing = core.outgoing(request, route, headers, url, body)
         response = await self._inner.handle_async_request(outgoing)
         try:
-            decoded = httpx.Response(response.status_code, headers=response.headers, stream=response.stream)
-            body = b"".join([chunk async for chunk in decoded.aiter_bytes()])
-        finally:
+            reply = core.reply(request, response)
+            if reply is None:
+                return response
+            if reply.mode == "pass":
+                return _response(response, request, reply.headers, stream=response.stream)
+            if reply.mode == "stream":
+                stream = _AsyncLines(reply.lines(), response)
+                return _response(response, request, reply.streamed_headers(), stream=stream)
+            try:
+                whole = reply.reader()
+                async for chunk in _async_chunks(response):
+                    whole.feed(chunk)
+                content, headers = reply.whole(whole)
+            except RedactionError as exc:
+                reply.fail(exc)
+                raise
             await response.aclose()
-        return self._redactor.response(request, response, body)
+            return _response(response, request, headers, content=content)
+        except BaseException:
+            await response.aclose()
+            raise
 
     async def aclose(self) -> None:
         await self._inner.aclose()
+
+
+async def _read_async(core: _Redactor, route: Route, request: httpx.Request) -> bytes:
+    started, body = time.perf_counter(), _Bounded("", core.limit, "request")
+    try:
+        async for chunk in _async_chunks(request):
+            body.feed(chunk)
+    except RedactionError as exc:
+        core.observe(route, "error", EMPTY_REPORT, started, body.size, exc.reason)
+        raise
+    return body.close()
+
+
+async def _async_chunks(message: httpx.Request | httpx.Response) -> AsyncIterator[bytes]:
+    if not isinstance(message.stream, httpx.AsyncByteStream):
+        raise TypeError("an async transport needs an async byte stream")
+    async for chunk in message.stream:
+        yield chunk
+
+
+class _AsyncLines(httpx.AsyncByteStream):
+    def __init__(self, lines: LineStream, upstream: httpx.Response) -> None:
+        self.lines, self.upstream = lines, upstream
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        async for out in adrive(self.lines, _async_chunks(self.upstream)):
+            yield out
+
+    async def aclose(self) -> None:
+        await self.upstream.aclose()
 
 
 __all__ = ["AsyncRedactingTransport", "RedactingTransport"]

@@ -1,0 +1,159 @@
+"""The httpx transports on the wire: the request target, restored tokens' escaping, observers."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import httpx
+import pytest
+
+from veil import RedactionError, compile_policy
+from veil.integrations.httpx import AsyncRedactingTransport, RedactingTransport
+from veil.rules.plan_types import Report
+
+from tests.integrations.httpx_vendor import serve
+
+KEYS = {"tokens": {"k1": bytes(range(64))}}
+# $.note is tokenized whole, so the token stands for a value holding quotes and a backslash.
+NOTE = 'say "hi" to C:\\jane'
+FIELD_TOKENS = compile_policy(
+    "version: 1\nkeys:\n  tokens: {env: T}\n"
+    "rules:\n  - fields: [{path: $.note, action: {type: tokenize, key: tokens}}]\n",
+    key_material=KEYS,
+)
+TOKEN = json.loads(FIELD_TOKENS.redact_body(json.dumps({"note": NOTE}).encode(), "application/json").output)["note"]
+
+
+def send(transport: Any, method: str, url: str, **kwargs: Any) -> httpx.Response:
+    if isinstance(transport, httpx.AsyncBaseTransport):
+        async def run() -> httpx.Response:
+            async with httpx.AsyncClient(transport=transport, timeout=10) as client:
+                return await client.request(method, url, **kwargs)
+
+        return asyncio.run(run())
+    with httpx.Client(transport=transport, timeout=10) as client:
+        return client.request(method, url, **kwargs)
+
+
+TRANSPORTS = {"sync": RedactingTransport, "async": AsyncRedactingTransport}
+
+
+@pytest.mark.parametrize("flavour", TRANSPORTS)
+@pytest.mark.parametrize(
+    ("target", "received"),
+    [
+        ("/v1/items", "/v1/items"),  # no query: no "?" added
+        ("/v1/items?", "/v1/items?"),  # an empty query stays empty
+        ("/v1/items?q=a+b&x=%7e&list[]=1", "/v1/items?q=a+b&x=%7e&list[]=1"),  # escapes kept as written
+        ("/v1/items?flag", "/v1/items?flag"),
+        ("/v1/items?api_key=s3cr3t&q=hi", "/v1/items?api_key=[REDACTED:SECRET]&q=hi"),  # only the secret changes
+        ("/v1/items?q=a+b&token=abc", "/v1/items?q=a+b&token=[REDACTED:SECRET]"),
+    ],
+)
+def test_the_request_target_changes_only_where_something_was_redacted(flavour: str, target: str, received: str) -> None:
+    with serve(lambda handler: handler.reply(b"{}")) as vendor:
+        send(TRANSPORTS[flavour](), "GET", vendor.base + target)
+    assert [seen.target for seen in vendor.seen] == [received]
+
+
+@pytest.mark.parametrize("flavour", TRANSPORTS)
+@pytest.mark.parametrize(
+    ("content_type", "template", "expected"),
+    [
+        ("application/json", '{"echo": "%s"}', {"echo": NOTE}),
+        ("application/problem+json", '{"echo": "%s"}', {"echo": NOTE}),
+        # A JSON body under a label without "json" in it: still escaped for a JSON string.
+        ("text/plain; charset=utf-8", '{"echo": "%s"}', {"echo": NOTE}),
+        ("", '{"echo": "%s"}', {"echo": NOTE}),
+        ("application/x-ndjson", '{"echo": "%s"}\n{"n": 2}\n', {"echo": NOTE}),
+        # Text under a label with "json" in it (Jsonnet source): the value as it is.
+        ("text/x-jsonnet", "local echo = %s;", 'local echo = say "hi" to C:\\jane;'),
+        ("text/plain", "you said: %s", 'you said: say "hi" to C:\\jane'),
+        # A form would need the value form-encoded: the token stays.
+        ("application/x-www-form-urlencoded", "echo=%s", "echo=" + TOKEN),
+    ],
+)
+def test_restored_tokens_are_escaped_for_what_the_body_is(
+    flavour: str, content_type: str, template: str, expected: Any
+) -> None:
+    body = (template % TOKEN).encode()
+    with serve(lambda handler: handler.reply(body, content_type)) as vendor:
+        reply = send(TRANSPORTS[flavour](FIELD_TOKENS, detokenize=True), "GET", vendor.base)
+    got = json.loads(reply.text.splitlines()[0]) if isinstance(expected, dict) else reply.text
+    assert got == expected
+    assert reply.headers.get("content-length", "streamed") in (str(len(reply.content)), "streamed")
+
+
+class Recorder:
+    """An Observer keeping what it was told, findings as counts."""
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[str, str, str, str, dict[str, int]]] = []
+
+    def observe(self, *, adapter: str, direction: str, outcome: str, report: Report, seconds: float, size: int,
+                reason: str = "") -> None:
+        assert seconds >= 0 and size >= 0
+        types: dict[str, int] = {}
+        for (kind, _, _, _), count in report.counts().items():
+            types[kind] = types.get(kind, 0) + count
+        self.seen.append((adapter, direction, outcome, reason, types))
+
+
+def sse(text: str) -> bytes:
+    return b"data: " + json.dumps({"choices": [{"index": 0, "delta": {"content": text}}]}).encode() + b"\n\n"
+
+
+@pytest.mark.parametrize("flavour", TRANSPORTS)
+@pytest.mark.parametrize(
+    ("answer", "expected"),
+    [
+        (
+            lambda h: h.reply(b'{"to": "jane@example.com"}'),
+            [("httpx", "request", "rewritten", "", {"EMAIL": 1}), ("httpx", "response", "rewritten", "", {"EMAIL": 1})],
+        ),
+        (
+            lambda h: h.reply(b'{"ok": true}'),
+            [("httpx", "request", "rewritten", "", {"EMAIL": 1}), ("httpx", "response", "unchanged", "", {})],
+        ),
+        (  # a stream is observed once, when it ends
+            lambda h: h.reply(sse("mail jane@exa") + sse("mple.com") + b"data: [DONE]\n\n", "text/event-stream"),
+            [("httpx", "request", "rewritten", "", {"EMAIL": 1}), ("httpx", "response", "rewritten", "", {"EMAIL": 1})],
+        ),
+        (
+            lambda h: h.reply(b'{"to": "jane@example.com"', "application/json"),
+            [("httpx", "request", "rewritten", "", {"EMAIL": 1}), ("httpx", "response", "error", "invalid_json", {})],
+        ),
+    ],
+)
+def test_every_body_is_reported_to_the_observer(flavour: str, answer: Any, expected: list[Any]) -> None:
+    recorder = Recorder()
+    with serve(answer) as vendor:
+        transport = TRANSPORTS[flavour](redact_responses=True, observer=recorder)
+        try:
+            send(transport, "POST", vendor.base, json={"note": "mail jane@example.com"})
+        except RedactionError:
+            pass
+    assert recorder.seen == expected
+
+
+@pytest.mark.parametrize("flavour", TRANSPORTS)
+def test_a_request_refused_for_its_size_is_reported_and_never_sent(flavour: str) -> None:
+    recorder = Recorder()
+    policy = compile_policy("version: 1\nlimits: {max_body_bytes: 64}\nrules:\n  - scan: {detectors: [EMAIL]}\n")
+    with serve(lambda handler: handler.reply(b"{}")) as vendor:
+        with pytest.raises(RedactionError):
+            send(TRANSPORTS[flavour](policy, observer=recorder), "POST", vendor.base, json={"pad": "x" * 100})
+    assert vendor.seen == []
+    assert recorder.seen == [("httpx", "request", "error", "body_too_large", {})]
+
+
+def test_the_clients_own_credential_headers_are_redacted_before_they_leave() -> None:
+    """Headers set on the client (not the request) go through the transport too."""
+    with serve(lambda handler: handler.reply(b"{}")) as vendor:
+        with httpx.Client(transport=RedactingTransport(), headers={"Authorization": "Bearer sk-live-123",
+                                                                   "X-Api-Key": "k-123"}) as client:
+            client.get(vendor.base)
+    (seen,) = vendor.seen
+    assert seen.headers["authorization"] == "[REDACTED:SECRET]" and seen.headers["x-api-key"] == "[REDACTED:SECRET]"
