@@ -471,3 +471,31 @@ def test_a_stream_is_observed_once_with_its_outcome_and_error_reason(mode: str, 
     assert recorder.seen == [("django", "response", outcome, reason)]
     if not reason:
         assert recorder.sizes == [sum(len(chunk) for chunk in STREAMS[name][1])]
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize(("body", "crashes", "reason"), [
+    (b'{"email": "jane@example.com", ', False, "invalid_json"),  # the engine's own failure
+    (b'{"email": "jane@example.com"}', True, "internal_error"),  # an exception quoting the payload
+])
+def test_a_failure_log_names_reason_method_and_rules_never_path_or_payload(
+    mode: str, body: bytes, crashes: bool, reason: str, caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Issue #15: the log carried the raw path, and an engine exception's message reached the server."""
+    import veil
+
+    seeded = body[11:27].decode()  # the e-mail; not written out here, since the logged frames show source lines
+
+    def crash(*args: object, **kwargs: object) -> None:
+        raise ValueError(f"invalid literal for int() with base 10: {seeded!r}")
+
+    if crashes:
+        monkeypatch.setattr(veil.Plan, "redact_body", crash)
+    with caplog.at_level(logging.DEBUG):
+        resp, _ = call(mode, "post", "/users/jane@example.com/orders", data=body, content_type="application/json")
+    assert resp.status_code == 400
+    text = "\n".join(r.getMessage() + (logging.Formatter().formatException(r.exc_info) if r.exc_info else "")
+                     for r in caplog.records)
+    assert "jane" not in text and "/users" not in text, text
+    assert f"request redaction failed: {reason} (POST, rules: default-" in text, text

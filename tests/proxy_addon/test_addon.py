@@ -405,3 +405,27 @@ def test_veil_proxy_keeps_long_lived_objects_out_of_full_collections() -> None:
         assert addon.plan is plan
     finally:
         gc.unfreeze()
+
+
+@pytest.mark.parametrize(("path", "forwarded"), [
+    ("/users/jane@example.com/orders?page=2", "/users/%5BREDACTED%3AEMAIL%5D/orders?page=2"),  # a segment
+    ("/users/jane%40example.com/orders", "/users/%5BREDACTED%3AEMAIL%5D/orders"),  # percent-encoded
+    ("/users/42/orders?page=2", "/users/42/orders?page=2"),  # near miss: an id, kept byte for byte
+    ("/v1/chat/completions", "/v1/chat/completions"),  # nothing to find
+])
+def test_the_upstream_gets_the_redacted_path_while_rules_match_the_original(
+    path: str, forwarded: str, tmp_path: Path
+) -> None:
+    """Issue #15: an e-mail in the URL path reached the upstream. A rule matching the original path still applies."""
+    policy = ("version: 1\nrules:\n  - match: {paths: ['/users/*/orders']}\n    fields: [{path: $.note, action: redact}]\n"
+              "  - scan: true\n")
+    addon = VeilAddon()
+    with addon_context(addon) as tctx:
+        (tmp_path / "policy.yaml").write_text(policy)
+        tctx.configure(addon, veil_policy=str(tmp_path / "policy.yaml"))
+        flow = make_flow(b'{"note": "x"}', "application/json", path=path)
+        send_request(addon, flow)
+    assert flow.response is None
+    assert flow.request.path == forwarded
+    if path.startswith("/users/"):
+        assert json.loads(flow.request.content or b"{}")["note"] == "[REDACTED:FIELD]"  # matched on the original

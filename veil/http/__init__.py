@@ -32,6 +32,7 @@ from veil.http.headers import (
     header_value,
     raw_headers,
     redact_head,
+    redact_request_path,
     replace_length,
     str_headers,
 )
@@ -68,6 +69,7 @@ __all__ = [
     "redact_buffered",
     "redact_cgi_head",
     "redact_head",
+    "redact_request_path",
     "replace_length",
     "rule_ids",
     "str_headers",

@@ -34,6 +34,14 @@ def redact_head(plan: Plan, route: Route, headers: Headers, query: str) -> tuple
     return new_headers, new_query, report.merge(query_report)
 
 
+def redact_request_path(plan: Plan, route: Route, path: str) -> tuple[str, Report]:
+    """A raw request path (no query) as it may be forwarded: each segment scanned by the
+    detectors query values get, rewritten segments percent-encoded. ``route.path`` stays the
+    original: rules are matched on it. Raises RedactionError."""
+    with engine_errors(f"{route.direction} path"):
+        return plan.redact_path(path, route)
+
+
 def replace_length(headers: Headers, length: int | None) -> Headers:
     """Headers for a rewritten (or streamed) body: Content-Length set to ``length`` (dropped
     when None), and the validators of the original bytes (ETag, digests) dropped."""

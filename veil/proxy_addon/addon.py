@@ -64,6 +64,7 @@ from veil.http import (
     quiet_server_tracebacks,
     redact_buffered,
     redact_head,
+    redact_request_path,
     replace_length,
 )
 from veil.observe import NullObserver, Observer
@@ -247,13 +248,15 @@ class VeilAddon:
         route = exchange.route("request", ctype)
         try:
             new_headers, new_query, _ = redact_head(exchange.plan, route, headers, query)
+            # The upstream gets the redacted path; the route (rule matching, logs) keeps the original.
+            new_path = redact_request_path(exchange.plan, route, exchange.path)[0]
         except RedactionError as exc:
             self._refuse(flow, exchange, exc.reason, "request")
             return
         if new_headers != headers:
             request.headers = http.Headers(raw_headers(new_headers))
-        if new_query != query:
-            request.path = f"{exchange.path}?{new_query}"
+        if new_query != query or new_path != exchange.path:
+            request.path = new_path + (f"?{new_query}" if "?" in request.path else "")
         if body_kind_of(ctype) == "binary":
             request.stream = True  # never rewritten, so never buffered: uploads stream on
         elif head.content_length > exchange.limit:
