@@ -46,7 +46,7 @@ class Handler(BaseHTTPRequestHandler):
         self.server.vendor.seen.append(Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body))
         self.server.answer(self)
 
-    do_GET = do_POST = do_PUT = _handle
+    do_GET = do_POST = do_PUT = do_HEAD = _handle
 
     def _read_chunked(self) -> bytes:
         if self.headers.get("transfer-encoding", "").lower() != "chunked":

@@ -86,6 +86,40 @@ def test_restored_tokens_are_escaped_for_what_the_body_is(
     assert reply.headers.get("content-length", "streamed") in (str(len(reply.content)), "streamed")
 
 
+EMAIL_TOKENS = compile_policy(
+    "version: 1\nkeys:\n  tokens: {env: T}\n"
+    "rules:\n  - scan: {detectors: [EMAIL], action: {type: tokenize, key: tokens}}\n",
+    key_material=KEYS,
+)
+
+
+@pytest.mark.parametrize("flavour", TRANSPORTS)
+def test_a_token_split_across_streamed_events_is_restored_and_nothing_else_changes(flavour: str) -> None:
+    """detokenize without redact_responses: the stream is restored, never redacted."""
+    token = EMAIL_TOKENS.redact_text("jane@example.com").text
+    cut = len(token) // 2
+    events = sse("Writing to " + token[:cut]) + sse(token[cut:] + ", cc bob@example.org") + b"data: [DONE]\n\n"
+    with serve(lambda handler: handler.reply(events, "text/event-stream")) as vendor:
+        reply = send(TRANSPORTS[flavour](EMAIL_TOKENS, detokenize=True), "GET", vendor.base)
+    texts = [json.loads(line[6:])["choices"][0]["delta"]["content"]
+             for line in reply.text.splitlines() if line.startswith("data: {")]
+    assert "".join(texts) == "Writing to jane@example.com, cc bob@example.org"
+    assert "content-length" not in reply.headers
+
+
+@pytest.mark.parametrize("flavour", TRANSPORTS)
+def test_a_head_reply_keeps_its_length(flavour: str) -> None:
+    def answer(handler: Any) -> None:
+        handler.send_response(200)
+        handler.send_header("content-type", "application/json")
+        handler.send_header("content-length", "1234")
+        handler.end_headers()
+
+    with serve(answer) as vendor:
+        reply = send(TRANSPORTS[flavour](redact_responses=True), "HEAD", vendor.base)
+    assert reply.headers["content-length"] == "1234" and reply.content == b""
+
+
 class Recorder:
     """An Observer keeping what it was told, findings as counts."""
 

@@ -184,9 +184,10 @@ class _Reply:
                 out, report = result.output, result.report
             if core.restorer is not None:
                 out, restored = _restore(core.restorer, out, self.route.content_type)
+        if not plain:
+            return out, self.headers  # HEAD, 204, 304: the head stays as it came (its length too)
         changed = report.changed or bool(restored)
-        if plain:
-            core.observe(self.route, "rewritten" if changed else "unchanged", report, self.started, body.size)
+        core.observe(self.route, "rewritten" if changed else "unchanged", report, self.started, body.size)
         headers = [(k, v) for k, v in self.headers if k.lower() not in ("content-encoding", *_FRAMING)]
         return out, replace_length(headers, len(out)) if changed else [*headers, ("content-length", str(len(out)))]
 
