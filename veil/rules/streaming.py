@@ -71,7 +71,10 @@ def sse_field(line: bytes) -> tuple[bytes, bytes, bytes, bytes] | None:
 def opens_json(payload: bytes) -> bool:
     """Whether ``payload`` is the start of a JSON document that goes on (``{`` alone, an
     object cut after a comma): the first data line of a document spread over several."""
-    if payload.lstrip()[:1] not in (b"{", b"["):
+    if payload.lstrip()[:1] not in (b"{", b"[") or payload.rstrip()[-1:] in (b"}", b"]"):
+        # Not parsed when it ends like a whole document (the common one-line event): each
+        # data line would be parsed twice. A document whose first line ends with a bracket
+        # ('{"a": {}') is read line by line, as before.
         return False
     try:
         orjson.loads(payload)
