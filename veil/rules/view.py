@@ -387,19 +387,20 @@ class View:
 
 
 def _key_word_pattern(words: frozenset[str]) -> str:
-    """Found in every key holding one of ``words`` as a word (as ``split_words`` splits it):
-    after a non-alphanumeric byte, or as a capitalized word after a lower-case letter or digit
-    (``customerNino``); ended by a byte that is not a lower-case letter or digit."""
+    """Found in every key holding one of ``words`` as a word, as ``split_words`` splits it (a
+    superset: the key's decision splits it exactly). A word starts after a byte that is not a
+    letter (digits split from letters: ``2ssn``), or capitalized after any letter (``customerNino``,
+    ``HTTPServer``); it ends before anything but a lower-case letter (``ssn1``, ``SSN_NO``)."""
     camel: dict[str, list[str]] = {}
     for word in sorted(words):
         if word[0].isalpha():
             camel.setdefault(word[0].upper(), []).append(re.escape(word[1:]))
-    after_lower = "|".join(f"{first}(?i:{'|'.join(rests)})" for first, rests in camel.items())
+    after_letter = "|".join(f"{first}(?i:{'|'.join(rests)})" for first, rests in camel.items())
     alternation = "|".join(re.escape(w) for w in sorted(words))
-    start = f"(?:^|[^A-Za-z0-9])(?i:{alternation})"
-    if after_lower:
-        start = f"(?:{start}|[a-z0-9](?:{after_lower}))"
-    return f'{start}(?:[^a-z0-9"][^"]*)?"[ \t\r\n]*:'
+    start = f"(?:^|[^A-Za-z])(?i:{alternation})"
+    if after_letter:
+        start = f"(?:{start}|[A-Za-z](?:{after_letter}))"
+    return f'{start}(?:[^a-z"][^"]*)?"[ \t\r\n]*:'
 
 
 def _fixed_output(entity: str, binding: Binding) -> bytes | None:

@@ -129,3 +129,11 @@ def test_groups_of_digits_before_a_card_do_not_hide_it(detect: Detect) -> None:
     assert detect("CREDIT_CARD", "ORD-1234 4111 1111 1111 1111") == ["4111 1111 1111 1111"]
     two = "4111 1111 1111 1111 5555 5555 5555 4444"
     assert detect("CREDIT_CARD", two) == ["4111 1111 1111 1111", "5555 5555 5555 4444"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["9999 4111 1111 1111 1111", "ext 9123 4111 1111 1111 1111", "PO Box 9012 4111 1111 1111 1111"],
+)
+def test_a_9xxx_group_that_no_tracking_number_starts_with_does_not_hide_a_card(detect: Detect, text: str) -> None:
+    assert detect("CREDIT_CARD", text) == ["4111 1111 1111 1111"]

@@ -55,7 +55,6 @@ def test_ip_found_with_exact_span(detect: Detect, text: str, expected: list[str]
         "version 10.0.19041.1",  # Windows version
         "Version: 1.2.3.4",  # version word with a colon
         "ver=2.4.10.1",  # key=value
-        "release 4.1.0.2",  # release
         "Chrome/120.0.6099.109",  # product/version (octets over 255 too)
         "Firefox/1.9.1.20",  # product/version, valid octets
         "app v 1.2.3.4",  # 'v' and a space
@@ -64,7 +63,6 @@ def test_ip_found_with_exact_span(detect: Detect, text: str, expected: list[str]
         "OID 1.3.6.1.4.1.311.21.8 not allowed",  # an object identifier
         "signature algorithm 2.5.4.3",  # an algorithm's OID
         "Upgraded the agent to 8.7.5.235 last night.",  # upgraded ... to
-        "bumped libfoo to 1.2.3.4",  # bumped ... to
     ],
 )
 def test_ip_near_misses_are_not_found(detect: Detect, text: str) -> None:
@@ -89,6 +87,13 @@ def test_default_plan_leaves_versions_and_redacts_addresses(text: str, expected:
     "text",
     [
         "updated the DNS record to 203.0.113.9",  # 'updated ... to' may well name a host
+        "DHCP release 192.168.1.10",
+        "failover pinned to 203.0.113.9",
+        "connection bumped to 10.0.0.7",
+        "rolled back the gateway to 10.2.3.4",
+        "GET http://ip-api.com/json/24.48.0.1 HTTP/1.1",  # a URL's path, not a product token
+        "https://ipinfo.io/203.0.113.9/json",
+        "GET /api/hosts/10.1.2.3 HTTP/1.1",
         "rolled out the fix to 10.0.0.5",
         "connect to 10.0.0.1 now",
         "ip=10.1.2.3",
@@ -103,6 +108,7 @@ def test_addresses_near_version_like_words_are_still_found(detect: Detect, text:
     [
         ("app_version", False), ("buildNumber", False), ("oid", False), ("firmware", False), ("sdkRelease", False),
         ("client_ip", True), ("host", True), ("note", True), ("conversion", True),  # 'version' inside a word
+        ("release_server", True),
     ],
 )
 @pytest.mark.parametrize("path", ["splice", "walk"])

@@ -98,3 +98,14 @@ def test_the_tail_of_a_longer_grouped_number_is_not_a_phone(detect: Detect) -> N
     assert detect("PHONE", "usps 9205 4743 0563 6541 0315 04 ok") == []
     assert detect("PHONE", "call 0207 946 0958 or +44 20 7946 0958") == ["0207 946 0958", "+44 20 7946 0958"]
     assert detect("PHONE", "ORD-1234 +44 20 7946 0958") == ["+44 20 7946 0958"]  # one group is an id
+
+
+@pytest.mark.parametrize(
+    ("text", "phone"),
+    [
+        ("Sign-ups: +44 20 7946 0958", "+44 20 7946 0958"),  # 'ups' is no carrier
+        ("PO Box 9012 (212) 555-0143", "(212) 555-0143"),
+    ],
+)
+def test_words_and_groups_that_only_look_like_parcels_do_not_hide_a_phone(detect: Detect, text: str, phone: str) -> None:
+    assert detect("PHONE", text) == [phone]

@@ -47,3 +47,9 @@ def luhn_valid(digits: str) -> bool:
 def is_ascii_digits(text: str) -> bool:
     """True for a non-empty run of ASCII digits only (``str.isdigit`` also takes '²')."""
     return text.isascii() and text.isdigit()
+
+
+USPS_RUN = r"(?:^|[^0-9])9[2-5][0-9]{2}[ \-](?:[0-9]{4}[ \-])*"
+"""What precedes a number inside a grouped USPS tracking number (IMpb: 20-22 digits starting
+92-95, printed in groups of four): a ``not_after`` for cards and phones. Only those prefixes:
+any 9xxx group before a card would let "9999 4111 1111 1111 1111" hide it."""

@@ -19,7 +19,7 @@ Luhn, so long numeric ids that start with 2-6 or 8 and match a brand can still b
 
 from __future__ import annotations
 
-from veil.rules.detectors._common import LEAD_NUMBER, is_ascii_digits, luhn_valid, strip_separators
+from veil.rules.detectors._common import LEAD_NUMBER, USPS_RUN, is_ascii_digits, luhn_valid, strip_separators
 from veil.rules.detectors.base import DetectorSpec
 from veil.rules.detectors.verdicts import remembered
 
@@ -97,10 +97,10 @@ CREDIT_CARD = DetectorSpec(
     pattern=rf"{LEAD_NUMBER}(?P<value>[2-68]\d{{12,18}}|{_grouped(' ')}|{_grouped('-')})\b",
     validator=remembered(_is_printed_card),
     with_context=remembered(_is_card_in_context),
-    # Inside a grouped number that began with a 9xxx group (USPS tracking numbers, 9400 ...
-    # in six groups): its tail, not a card (no card starts with 9). Groups alone say nothing:
-    # two cards in a row are eight groups, "ORD-1234 4111 ..." is an id and a card.
-    not_after=r"(?:^|[^0-9])9[0-9]{3}[ \-](?:[0-9]{4}[ \-])*",
+    # Inside a grouped USPS tracking number (9400 1526 6643 1222 1013 78): its tail, not a card.
+    # Groups alone say nothing: two cards in a row are eight groups, "ORD-1234 4111 ..." is an
+    # id and a card.
+    not_after=USPS_RUN,
     # Every shape starts with four digits, then four more after at most one separator: the
     # trigger leaves out the automaton's counting of 12 to 18 digits and of the groups.
     trigger=rf"{LEAD_NUMBER}[2-68][0-9]{{3}}[ \-]?[0-9]{{4}}",

@@ -56,14 +56,17 @@ IP_ADDRESS = DetectorSpec(
     pattern=rf"(?:^|[^0-9A-Za-z_.])(?P<value>{_V4}|{_V6})",
     validator=is_ip_address,
     # What precedes a version number or an OID: a version word (also ending a name,
-    # ``APP_VERSION=``), an OID or algorithm word, an upgrade "to", or a product name and '/'.
+    # ``APP_VERSION=``), an OID or algorithm word, "upgraded ... to", or a product token and '/'
+    # as user agents write them (``Firefox/``: capitalized, after a space or the start; never a
+    # URL's path: ``ipinfo.io/203.0.113.9`` is an address). "release", "pinned", "bumped" and
+    # "rolled back" say nothing: "DHCP release 192.168.1.10", "failover pinned to 203.0.113.9".
     not_after=(
-        r"(?i)(?:\b|_)(?:v|ver|version|build|release|rv|oid|algorithm)[ .:=]?[\"' ]?"
-        r"|(?i)\b(?:upgrad[a-z]*|downgrad[a-z]*|bump(?:ed|s)?|roll(?:ed|ing)? back|pinn(?:ed|ing))\b[^.\n]{0,40}\bto ?"
-        r"|[A-Za-z]/"
+        r"(?i:(?:\b|_)(?:v|ver|version|build|rv|oid|algorithm)[ .:=]?[\"' ]?)"
+        r"|(?i:\b(?:upgrad[a-z]*|downgrad[a-z]*)\b[^.\n]{0,40}\bto ?)"
+        r"|(?:^|[\s(;,])[A-Z][A-Za-z0-9._\-]*/"  # case matters: a flag here would apply to it too
     ),
-    # Fields that hold versions or object identifiers, not addresses.
-    not_in_field=("version", "ver", "build", "release", "revision", "oid", "firmware", "sdk"),
+    # Fields that hold versions or object identifiers, not addresses ("release_server" may hold one).
+    not_in_field=("version", "ver", "build", "revision", "oid", "firmware", "sdk"),
     context=("ip", "ip address", "addr", "host", "client"),
     description="IPv4 or IPv6 address, confirmed with the ipaddress module.",
     examples=("client 203.0.113.7 connected", "via 2001:db8::8a2e:370:7334", "mapped ::ffff:192.0.2.1"),

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import phonenumbers
 
+from veil.rules.detectors._common import USPS_RUN
 from veil.rules.detectors.base import DetectorSpec
 from veil.rules.detectors.phone_fast import (
     DIGITS_ONLY,
@@ -150,9 +151,9 @@ PHONE = DetectorSpec(
     # After a carrier or tracking word, or inside a UPS "1Z" number: a parcel, not a phone.
     # Words alone ("the parcel", "tracking") say nothing: a label ("tracking no:") or a carrier's name does.
     not_after=(
-        r"(?i)(?:\b(?:tracking|shipment|parcel|consignment)[ _\-]?(?:number|no|num|id|#)\.?|\btracking ?[:#=]"
-        r"|\b(?:waybill|awb|ups|usps|fedex|dhl|sendungsnummer))[ :#=.]*|\b1z[0-9a-z ]{0,16}"
-        r"|(?:^|[^0-9])9[0-9]{3} (?:[0-9]{4} )*"  # inside a grouped 9xxx... tracking number
+        r"(?:(?i:\b(?:tracking|shipment|parcel|consignment)[ _\-]?(?:number|no|num|id|#)\.?|\btracking ?[:#=]"
+        r"|\b(?:waybill|awb|fedex|sendungsnummer))|\b(?:UPS|USPS|DHL))[ :#=.]*|(?i:\b1z[0-9a-z ]{0,16})"
+        rf"|{USPS_RUN}"  # carrier names in capitals only: "Sign-ups: +44 ..." is a phone
     ),
     # A part of each shape: "+" and a digit (international), three digits, a separator and four
     # (North American and Indian mobile, at their end), a trunk 0 (national), "0d.dd" (French).
