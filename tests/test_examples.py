@@ -24,7 +24,7 @@ def test_llm_vendor_policy_round_trip_restores_tokens_and_redacts_what_the_vendo
     import orjson
 
     from veil import Route
-    from veil.middleware._http import Options
+    from veil.http import Options
     from veil.proxy_addon.stream import ResponseStream
     from veil.settings import load_policy
 

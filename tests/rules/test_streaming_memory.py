@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from veil import default_plan
-from veil.middleware._http import Options
+from veil.http import Options
 from veil.rules.detectors.verdicts import forget_verdicts
 from veil.rules.plan_types import Finding, Report, Route
 from veil.rules.streaming import LineRedactor
