@@ -110,6 +110,12 @@ class DetectorSet:
         memo: dict[tuple[bytes, int, str], tuple[int, int, int, int]] = {}
         pos = 0
         end_all = len(data)
+        # The string of the last candidate, sliced and digested once however many candidates it
+        # holds: per candidate, both were linear in its length (a 400 KB text with a candidate
+        # every few bytes took half a minute).
+        last_k = -1
+        local = b""
+        local_digest = b""
         while pos < end_all:
             m = candidate.search(data, pos)
             if m is None:
@@ -117,7 +123,10 @@ class DetectorSet:
             p = m.start()
             k = bisect_right(starts, p) - 1
             s0 = starts[k]
-            local = data[s0 : s0 + lengths[k]]
+            if k != last_k:
+                last_k = k
+                local = data[s0 : s0 + lengths[k]]
+                local_digest = b""
             lp = p - s0
             field = field_names[k] if field_names else ""
             # API payloads repeat values (timestamps, enums, ids); the outcome at a
@@ -126,7 +135,9 @@ class DetectorSet:
             outcome = memo.get(memo_key)
             if outcome is None:
                 if remember:
-                    outcome = self.decide(local, lp, texts[k], field, ascii_only)
+                    if not local_digest:
+                        local_digest = digest(local)
+                    outcome = self.decide(local, lp, texts[k], field, ascii_only, local_digest)
                 else:
                     outcome = self._decide(local, lp, texts[k], field, ascii_only)
                 memo[memo_key] = outcome
@@ -143,15 +154,17 @@ class DetectorSet:
             return [Hit(h.which, *norms[h.which].span(h.start, h.end), h.detector) if h.which in norms else h for h in hits]
         return hits
 
-    def decide(self, local: bytes, lp: int, text: str, field: str, ascii_only: bool) -> tuple[int, int, int, int]:
+    def decide(self, local: bytes, lp: int, text: str, field: str, ascii_only: bool,
+               local_digest: bytes = b"") -> tuple[int, int, int, int]:
         """(detector index or -1, str start, str end, bytes consumed or -1) at ``local[lp]``.
 
         The outcome depends only on the string, the offset and the field name, and the
         same values come back request after request: outcomes are remembered across
-        calls, under a digest of the string (see :mod:`veil.rules.detectors.verdicts`).
+        calls, under a digest of the string (see :mod:`veil.rules.detectors.verdicts`);
+        ``local_digest`` is that digest when the caller has it.
         """
         # The field name may itself be payload (an e-mail or a key id as a map key): kept as its digest.
-        key = (digest(local), lp, digest(field.encode("utf-8", "surrogatepass")) if field else b"")
+        key = (local_digest or digest(local), lp, digest(field.encode("utf-8", "surrogatepass")) if field else b"")
         outcome = self._decided.get(key)
         if outcome is None:
             outcome = self._decide(local, lp, text, field, ascii_only)
