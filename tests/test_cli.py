@@ -261,7 +261,7 @@ def test_apply_content_type_overrides_the_file_extension(tmp_path: Path, content
 @pytest.mark.parametrize(
     ("direction_args", "secret_kept"),
     [
-        ([], True),  # default direction is request: the response-only rule does not apply
+        ([], False),  # default direction is any: rules of every direction apply (issue #16)
         (["--direction", "request"], True),
         (["--direction", "response"], False),
         (["-d", "response"], False),

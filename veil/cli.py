@@ -1,8 +1,16 @@
 """The ``veil`` command: a thin layer over compile_policy and Plan.
 
 Exit codes: 0 success, 1 a payload could not be processed (invalid JSON,
-limits), 2 a policy or usage error. Errors print ``file:line:col: field:
-message`` on stderr; payload content is never echoed in errors.
+limits, tokens that would not open), 2 a policy or usage error, 130
+interrupted (Ctrl-C). Errors print ``file:line:col: field: message`` on
+stderr; payload content is never echoed in errors.
+
+``apply`` and ``detect`` read files of unknown origin, so by default every
+rule of the policy applies whatever its direction (``--direction any``);
+``request`` or ``response`` narrows to the rules of that direction. When the
+filters leave no rule for an input, a warning says so on stderr and the
+exit code stays 0: the output is exactly the input, which is what the
+policy asks for, but it is never a silent surprise.
 """
 
 from __future__ import annotations
@@ -18,13 +26,17 @@ from typing import IO, Sequence
 import orjson
 
 from veil.errors import KeyMaterialError, PolicyError, RedactionError, VeilError
-from veil.rules.media import body_kind_of
+from veil.rules.media import SNIFFED_MEDIA, body_kind, body_kind_of, media_type
+from veil.rules.plan import Plan
 from veil.rules.plan_types import Report, Route
 from veil.settings import resolve_plan
 
 EXIT_OK = 0
 EXIT_PAYLOAD = 1
 EXIT_USAGE = 2
+
+DIRECTIONS = ("any", "request", "response")
+"""``--direction`` choices: ``any`` applies the rules of every direction (a file's origin is unknown)."""
 
 _EXTENSIONS = {
     ".json": "application/json",
@@ -50,6 +62,38 @@ def _guess_type(name: str, given: str | None) -> str:
         if name.lower().endswith(ext):
             return ctype
     return ""
+
+
+def _warn_if_no_rule_applies(command: str, plan: Plan, route: Route, mtype: str) -> bool:
+    """Say on stderr when the route's filters leave no rule of the plan for this input.
+
+    True when it warned. The exit code does not change: passing such an input
+    unchanged is what the policy says, but a user who expected redaction must see why.
+    """
+    if plan.view(route, mtype).rules:
+        return False
+    where = [f"direction {route.direction}"]
+    where += [f"{name} {value}" for name, value in
+              (("method", route.method), ("host", route.host), ("path", route.path)) if value]
+    where.append(f"type {mtype or 'unknown'}")
+    print(f"veil {command}: no rule of {plan.source} applies to this input ({', '.join(where)}): "
+          "it passes unchanged", file=sys.stderr)
+    return True
+
+
+def _explain_left_out(plan: Plan, route: Route, mtype: str) -> None:
+    """Name the rules whose ``match`` section excludes this input (--explain)."""
+    applied = {id(rule) for rule in plan.view(route, mtype).rules}
+    left_out = [rule.id for rule in plan.rules if id(rule) not in applied]
+    if left_out:
+        print(f"not applied (their match section excludes this input): {', '.join(left_out)}", file=sys.stderr)
+
+
+def _matched_media_type(content_type: str, kind: str) -> str:
+    """The media type the engine matched rules with: the declared one, unless the body
+    was sniffed as something else (then the type of what it is)."""
+    declared = media_type(content_type)[0]
+    return declared if body_kind(declared) == kind else SNIFFED_MEDIA.get(kind, declared)
 
 
 def _explain(report: Report, prefix: str = "") -> None:
@@ -85,6 +129,9 @@ def cmd_apply(args: argparse.Namespace) -> int:
             # Line by line: constant memory whatever the size of the file, and
             # each line flushed when reading a pipe (`tail -f app.log | veil apply -`).
             line_type = "application/json" if kind == "ndjson" else ctype
+            _warn_if_no_rule_applies("apply", plan, route, media_type(line_type)[0])
+            if args.explain:
+                _explain_left_out(plan, route, media_type(line_type)[0])
             interactive = args.file == "-"
             for number, line in enumerate(stream, 1):
                 content = line.rstrip(b"\r\n")
@@ -111,7 +158,11 @@ def cmd_apply(args: argparse.Namespace) -> int:
     if args.pretty_newline and not result.output.endswith(b"\n"):
         out.write(b"\n")
     out.flush()
+    matched = _matched_media_type(ctype, result.kind)
+    if result.kind != "binary":
+        _warn_if_no_rule_applies("apply", plan, route, matched)
     if args.explain:
+        _explain_left_out(plan, route, matched)
         _explain(result.report)
     return EXIT_OK
 
@@ -122,6 +173,7 @@ def cmd_detect(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     plan = resolve_plan(args.policy or None)
     route = Route(args.direction)
+    _warn_if_no_rule_applies("detect", plan, route, "text/plain")
     out = sys.stdout
     for number, raw in enumerate(sys.stdin.buffer, 1):
         if not raw.strip():
@@ -276,31 +328,38 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_check)
 
     policy_help = "policy YAML file (default: $VEIL_POLICY, else the built-in default policy)"
+    direction_help = ("which rules apply: any (rules of every direction), request or response "
+                      "(only rules for that direction and for both) (default: any)")
     p = sub.add_parser("apply", help="redact a payload to stdout")
     p.add_argument("--policy", "-p", help=policy_help)
     p.add_argument("--content-type", "-t", help="media type of the input (default: from the file extension, else sniffed)")
-    p.add_argument("--direction", "-d", choices=["request", "response"], default="request")
-    p.add_argument("--method", help="HTTP method, for rules that match on it")
-    p.add_argument("--path", help="HTTP path, for rules that match on it")
-    p.add_argument("--host", help="HTTP host, for rules that match on it")
-    p.add_argument("--explain", action="store_true", help="report on stderr which rule touched which path")
-    p.add_argument("--newline", dest="pretty_newline", action="store_true", help="end single-document output with a newline")
-    p.add_argument("file", nargs="?", default="-", help="input file, or - for stdin (default)")
+    p.add_argument("--direction", "-d", choices=DIRECTIONS, default="any", help=direction_help)
+    p.add_argument("--method", help="HTTP method, for rules whose match names methods "
+                   "(default: none, so those rules do not apply)")
+    p.add_argument("--path", help="HTTP path, for rules whose match names paths (default: /)")
+    p.add_argument("--host", help="HTTP host, for rules whose match names hosts "
+                   "(default: none, so those rules do not apply)")
+    p.add_argument("--explain", action="store_true",
+                   help="report on stderr which rule touched which path, and the rules the filters left out "
+                   "(never the values) (default: off)")
+    p.add_argument("--newline", dest="pretty_newline", action="store_true",
+                   help="end single-document output with a newline (default: off)")
+    p.add_argument("file", nargs="?", default="-", help="input file, or - for stdin (default: -)")
     p.set_defaults(func=cmd_apply)
 
     p = sub.add_parser("detect", help="report findings for JSON lines {id, text} on stdin")
     p.add_argument("--policy", "-p", help=policy_help)
-    p.add_argument("--jsonl", action="store_true", help="read {\"id\",\"text\"} lines, write {\"id\",\"findings\"} lines")
-    p.add_argument("--direction", "-d", choices=["request", "response"], default="request")
+    p.add_argument("--jsonl", action="store_true", help="read {\"id\",\"text\"} lines, write {\"id\",\"findings\"} lines (default: off)")
+    p.add_argument("--direction", "-d", choices=DIRECTIONS, default="any", help=direction_help)
     p.set_defaults(func=cmd_detect)
 
     p = sub.add_parser("detokenize", help="replace veil tokens in a payload with the original values")
     p.add_argument("--policy", "-p", help="policy whose tokenize key to use")
-    p.add_argument("--key-env", help="environment variable holding the key (hex or base64)")
-    p.add_argument("--key-file", help="file holding the key (hex or base64)")
+    p.add_argument("--key-env", help="environment variable holding the key (hex or base64) (default: the policy's keys)")
+    p.add_argument("--key-file", help="file holding the key (hex or base64) (default: the policy's keys)")
     p.add_argument("--key-id", default="k1", help="id of that key (default: k1)")
     p.add_argument("--scope", action="append", help="token scope (repeatable; default: the empty scope)")
-    p.add_argument("file", nargs="?", default="-")
+    p.add_argument("file", nargs="?", default="-", help="input file, or - for stdin (default: -)")
     p.set_defaults(func=cmd_detokenize)
 
     p = sub.add_parser(
@@ -311,20 +370,22 @@ def build_parser() -> argparse.ArgumentParser:
     mode = p.add_mutually_exclusive_group(required=True)
     mode.add_argument("--upstream", metavar="URL", help="reverse proxy in front of this URL (e.g. http://127.0.0.1:8000)")
     mode.add_argument("--egress", action="store_true",
-                      help="explicit HTTP(S) forward proxy for outbound calls (clients set HTTPS_PROXY and trust the CA in --confdir)")
+                      help="explicit HTTP(S) forward proxy for outbound calls (clients set HTTPS_PROXY and trust "
+                      "the CA in --confdir) (default: off; one of --upstream or --egress is required)")
     p.add_argument("--listen", default="127.0.0.1:8080", metavar="HOST:PORT", help="where the proxy listens (default: 127.0.0.1:8080)")
     p.add_argument("--policy", "-p", help=policy_help)
-    p.add_argument("--on-error", choices=["block", "passthrough"], help="override the policy's on_error")
+    p.add_argument("--on-error", choices=["block", "passthrough"],
+                   help="override the policy's on_error (default: the policy's, itself block by default)")
     p.add_argument("--metrics-port", type=int, default=9090, metavar="N",
                    help="port for /healthz, /readyz and /metrics (default: 9090; 0: off)")
     p.add_argument("--metrics-host", default="127.0.0.1", help="address for those endpoints (default: 127.0.0.1)")
     p.add_argument("--confdir", help="mitmproxy's directory for its CA (default: ~/.mitmproxy)")
-    p.add_argument("--set", action="append", metavar="NAME=VALUE", help="any mitmproxy option (repeatable)")
+    p.add_argument("--set", action="append", metavar="NAME=VALUE", help="any mitmproxy option (repeatable) (default: none)")
     p.set_defaults(func=cmd_proxy)
 
     p = sub.add_parser("demo", help="run veil proxy (default policy) in front of a demo upstream and show what passes")
     p.add_argument("--payload", action="store_true",
-                   help="instead, redact the bundled example payload in process and show before/after")
+                   help="instead, redact the bundled example payload in process and show before/after (default: off)")
     p.set_defaults(func=cmd_demo)
 
     # Listed for --help only: main() hands everything after "loadtest" to the runner untouched.

@@ -121,7 +121,9 @@ class RouteMatch:
     content_types: Pattern | None
 
     def applies(self, route: Route, media_type: str) -> bool:
-        if self.direction != "both" and route.direction != self.direction:
+        # A route of direction "any" (the CLI's default for a file of unknown origin)
+        # takes the rules of both directions.
+        if self.direction != "both" and route.direction not in (self.direction, "any"):
             return False
         if self.methods and route.method.upper() not in self.methods:
             return False
