@@ -43,6 +43,9 @@ OBFUSCATED = [
     ("ssn ５３６-２２-１２３４ filed", "５３６-２２-１２３４", "US_SSN"),
     ("call ＋４４ ２０ ７９４６ ０９５８ now", "＋４４ ２０ ７９４６ ０９５８", "PHONE"),
     ("mail jane@bücher.de today", "jane@bücher.de", "EMAIL"),  # IDN, nothing to normalize
+    ("mail jos%E9%40example.com now", "jos%E9%40example.com", "EMAIL"),  # a Latin-1 byte in the run
+    ("card 4111\u00a01111\u00a01111\u00a01111 ok", "4111\u00a01111\u00a01111\u00a01111", "CREDIT_CARD"),
+    ("tel 01\u202f23\u202f45\u202f67\u202f89", "01\u202f23\u202f45\u202f67\u202f89", "PHONE"),  # French
 ]
 
 
@@ -85,6 +88,8 @@ def test_ordinary_text_is_not_normalized(text: str) -> None:
         ("ｊａｎｅ＠ｅｘａｍｐｌｅ．ｃｏｍ", "jane@example.com"),
         ("a\u200bb\u200dc\ufeffd", "abcd"),
         ("x%40y %E2%82%AC %C3", "x@y € %C3"),  # a byte that is not UTF-8 stays
+        ("%C3%40%E9%41", "%C3@%E9A"),  # and the rest of its run is still decoded
+        ("a\u00a0b\u202fc\u3000d", "a b c d"),  # spaces NFKC makes plain
         ("①②", "12"),
         ("𝟏𝟐𝟑", "123"),
     ],

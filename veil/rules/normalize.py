@@ -1,6 +1,6 @@
 """See through obfuscation before matching: compatibility forms, invisible characters, percent-encoding.
 
-``ｊａｎｅ＠ｅｘａｍｐｌｅ．ｃｏｍ``, ``4111\\u200b1111 1111 1111`` and ``jane%40example.com`` hide
+``ｊａｎｅ＠ｅｘａｍｐｌｅ．ｃｏｍ``, ``4111 11\\u200b11 1111 1111`` and ``jane%40example.com`` hide
 a value from patterns written for its plain form. Detectors run on a normalized copy
 of such a string instead: NFKC (fullwidth and other compatibility forms become their
 plain letters and digits), invisible format characters removed (zero-width spaces
@@ -25,8 +25,13 @@ from functools import lru_cache
 _INVISIBLE = "\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff"
 # Compatibility characters that obfuscate the values detectors look for: fullwidth
 # and halfwidth forms, small form variants (U+FE6B is a small '@'), super- and
-# subscripts, enclosed and mathematical alphanumerics, the one-dot leader.
-_COMPAT = "\u00b2\u00b3\u00b9\u2024\u2070-\u209f\u2460-\u24ff\ufe50-\ufe6b\uff01-\uffee\U0001d400-\U0001d7ff"
+# subscripts, enclosed and mathematical alphanumerics, the one-dot leader, and the
+# spaces NFKC makes plain (no-break, figure, narrow no-break, ideographic...: French
+# and typeset numbers group their digits with them, "01\u00a023\u00a045").
+_COMPAT = (
+    "\u00a0\u00b2\u00b3\u00b9\u2000-\u200a\u2024\u202f\u205f\u2070-\u209f\u2460-\u24ff\u3000"
+    "\ufe50-\ufe6b\uff01-\uffee\U0001d400-\U0001d7ff"
+)
 
 TRIGGER = rf"[{_INVISIBLE}{_COMPAT}]|%[0-9A-Fa-f]{{2}}"
 """RE2 (and Python ``re``) syntax: found in every string :func:`normalize` changes."""
@@ -116,15 +121,17 @@ def _plain(char: str) -> str:
 
 def _percent_run(chunk: str, start: int, out_len: int, pieces: list[str],
                  segments: list[tuple[int, int, int, int]]) -> int:
-    """Decode a run of ``%XX`` where it is UTF-8; each character maps to its own escapes."""
-    raw = bytes.fromhex(chunk.replace("%", ""))
-    try:
-        decoded = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        pieces.append(chunk)  # not text: left as it stands
-        return out_len + len(chunk)
+    """Decode a run of ``%XX`` where it is UTF-8; each character maps to its own escapes. A byte
+    that is not (``%E9``, Latin-1's é) stays as its escape, and the rest of the run is still
+    decoded: ``jos%E9%40example.com`` reads ``jos%E9@example.com``."""
+    decoded = bytes.fromhex(chunk.replace("%", "")).decode("utf-8", "surrogateescape")
     at = start
     for char in decoded:
+        if "\udc80" <= char <= "\udcff":  # an undecodable byte: its escape, as written
+            pieces.append(chunk[at - start : at - start + 3])
+            out_len += 3
+            at += 3
+            continue
         width = 3 * len(char.encode("utf-8"))
         new = _plain(char)
         segments.append((out_len, at, len(new), width))
