@@ -19,10 +19,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import re2
+
+from veil.rules.detectors.verdicts import digest, new_cache, store
 
 _WORDS = re2.compile(rb"[A-Z]+(?:[a-z0-9]+)?|[a-z0-9]+", re2.UNICODE)
 
@@ -175,6 +176,9 @@ class Classifier:
 
     rules: tuple[ClassRule, ...]
     ambiguous: dict[str, str] = field(default_factory=dict)
+    _answers: dict[bytes, Any] = field(default_factory=new_cache, compare=False, repr=False)
+    """Classes found, by a keyed digest of (key, parent): keys come from payloads, and a
+    user name or an e-mail as a map key is data, so no key text is kept (bounded, ``store``)."""
 
     @staticmethod
     def build(builtin: bool, extra: list[tuple[str, list[str], list[str]]]) -> "Classifier":
@@ -200,12 +204,19 @@ class Classifier:
     def classify(self, key: str, parent: str | None) -> str | None:
         """Entity of every value under ``key`` (whatever it looks like), under ``parent`` (a dict
         key, or None at the top). A shaped class (a role word) is not one: see ``key_class``."""
-        found = _classify_cached(self, key, parent)
+        found = self.key_class(key, parent)
         return found.entity if found is not None and not found.shaped else None
 
     def key_class(self, key: str, parent: str | None) -> KeyClass | None:
         """The class of ``key`` under ``parent``, shaped classes included (the JSON engine's view)."""
-        return _classify_cached(self, key, parent)
+        # Length-prefixed, and a parent marked as present: no two (key, parent) pairs encode alike.
+        text = f"{len(key)}:{key}" if parent is None else f"{len(key)}:{key}/{parent}"
+        memo = digest(text.encode("utf-8", "surrogatepass"))
+        found = self._answers.get(memo, _UNKNOWN)
+        if found is _UNKNOWN:
+            found = self._classify(key, parent)
+            store(self._answers, memo, found)
+        return found  # type: ignore[no-any-return]
 
     def _classify(self, key: str, parent: str | None) -> KeyClass | None:
         words = split_words(key)
@@ -275,10 +286,7 @@ def _names_no_person(words: tuple[str, ...]) -> bool:
     return words[-2:] in NOT_PEOPLE or words[-1:] in NOT_PEOPLE
 
 
-@lru_cache(maxsize=8192)
-def _classify_cached(classifier: Classifier, key: str, parent: str | None) -> KeyClass | None:
-    # Bounded: keys come from payloads, so the cache must not grow with them.
-    return classifier._classify(key, parent)
+_UNKNOWN: Any = object()
 
 
 # -- the shape of a person's name ----------------------------------------------------

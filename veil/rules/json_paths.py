@@ -124,8 +124,10 @@ class PathIndex:
     """JSONPath of findings' offsets, computed in one pass over a body on first use.
 
     Findings are mostly counted, not read: the pass runs only when a path is.
-    The body is the *output* of a redaction, offsets given in it: what crosses the
-    boundary anyway, never the unredacted input.
+    The body is the *output* of a redaction, offsets given in it, with every value a
+    finding was made for rewritten (or blanked, ``json_splice._blanked``): never the
+    input, which a report must not keep alive. Keys that are not name-shaped are
+    rendered ``[<key>]`` (``json_walk.render_path``).
     """
 
     __slots__ = ("body", "wanted", "done")

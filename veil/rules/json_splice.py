@@ -38,7 +38,7 @@ written, the same findings made. Where the bytes alone cannot decide cheaply,
   ``name``, under keys like ``customers`` that can qualify them).
 
 Findings are handed over in a :class:`Report` that makes them on first read,
-from the output body (the input only when nothing changed and it crosses as it is).
+from the output body (or a copy of it without the values found, when some are left in it).
 """
 
 from __future__ import annotations
@@ -54,9 +54,9 @@ import orjson
 
 from veil.rules.detectors.verdicts import digest, store
 from veil.rules.json_bytes import WS, Undecidable, depth_within, mask_escapes, skip_ws, valid_json
-from veil.rules.json_paths import PathIndex
+from veil.rules.json_paths import TOKEN, PathIndex
 from veil.rules.plan_types import Finding, Report
-from veil.rules.splice_keys import KeyDecisions, KeyInfo, is_name
+from veil.rules.splice_keys import KeyDecisions, KeyInfo
 from veil.rules.splice_state import BACKSLASH, COLON, QUOTE, Count
 
 if TYPE_CHECKING:
@@ -145,9 +145,7 @@ class _Splice(KeyDecisions):
                 # The common case inline: a known key whose class writes the same bytes
                 # for every string value (redact), and no allow-list to consult.
                 raw = body[s:e]
-                info = keys.get(raw)  # a name, filed as it stands (see splice_keys.known_key)
-                if info is None and not is_name(raw):
-                    info = keys.get(digest(raw))
+                info = keys.get(digest(raw))  # as splice_keys.known_key: filed by digest, never as text
                 if info is not None and info.placeholder is not None and open_values:
                     vs = after + 1
                     if frame[vs] != QUOTE:
@@ -325,11 +323,20 @@ class _Splice(KeyDecisions):
                 last = end
             pieces.append(body[last:])
             out = b"".join(pieces)
-        # The report renders paths from the output, the bytes that cross the boundary anyway
-        # (the input itself only when nothing changed, so that it crosses as it is); the
-        # records' offsets move to the output only if a finding is read.
-        report = Report.deferred([r[1] for r in records], partial(_findings, records, edits, PathIndex(out)), bool(edits))
-        return out, report, bool(edits)
+        # The report renders paths, if one is read, from the output: the bytes that cross the
+        # boundary anyway, with every finding rewritten. Never from the input (the report may
+        # outlive the call), nor from an output that still holds a finding (detect mode, keep):
+        # then from a copy with those values blanked (``_blanked``).
+        changed = bool(edits)
+        counts = [r[1] for r in records]
+        if records and not _all_rewritten(records, edits, changed):
+            _shift(records, edits)
+            edits = []
+            held = _blanked(out, records)
+        else:
+            held = out
+        report = Report.deferred(counts, partial(_findings, records, edits, PathIndex(held)), changed)
+        return out, report, changed
 
 
 def _shift(records: list[tuple[int, Count, int, int]], edits: list[tuple[int, int, bytes]]) -> None:
@@ -351,6 +358,35 @@ def _shift(records: list[tuple[int, Count, int, int]], edits: list[tuple[int, in
 
 
 _AT = itemgetter(0)
+
+
+def _all_rewritten(records: list[tuple[int, Count, int, int]], edits: list[tuple[int, int, bytes]],
+                   changed: bool) -> bool:
+    """Whether every record's value was rewritten by an enforced action (edits start where records do)."""
+    if not changed:
+        return False
+    starts = {edit[0] for edit in edits}
+    return all(at in starts and count[3] == "enforce" and count[2] != "keep" for at, count, _, _ in records)
+
+
+def _blanked(out: bytes, records: list[tuple[int, Count, int, int]]) -> bytes:
+    """A copy of ``out`` with the value at each record's offset (in ``out``) overwritten by ``*``.
+
+    Same length, same structure and keys: paths render from it as from ``out``, and no
+    value a finding was made for is in it."""
+    frame = mask_escapes(out)
+    pieces: list[bytes] = []
+    last = 0
+    for at in sorted({r[0] for r in records}):
+        if frame[at] == QUOTE:
+            start, end = at + 1, frame.find(b'"', at + 1)
+        else:  # a number or a literal
+            start, end = at, TOKEN.match(frame, at).end()  # type: ignore[union-attr]
+        pieces.append(out[last:start])
+        pieces.append(b"*" * (end - start))
+        last = end
+    pieces.append(out[last:])
+    return b"".join(pieces)
 
 
 def _findings(records: list[tuple[int, Count, int, int]], edits: list[tuple[int, int, bytes]],

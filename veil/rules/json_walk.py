@@ -15,6 +15,7 @@ as a JSON number, and a placeholder cannot be one.
 
 from __future__ import annotations
 
+import re
 from functools import partial
 from typing import Any
 
@@ -29,8 +30,6 @@ from veil.rules.view import ROLE_ALLOW, ROLE_FIELD, ROLE_UNDER, ScanScope, View
 PathNode = tuple[Any, Any] | None
 _NO_STATES: frozenset[State] = frozenset()
 BIG_NUMBER = 100_000  # smaller numbers cannot hold any built-in entity
-_MEMO_PARENTS = 1024  # bounds of the view's field-name class memo
-_MEMO_KEYS = 1024
 
 KIND_VALUE = 0
 KIND_KEY = 1
@@ -64,22 +63,43 @@ class Shaped:
         return self if value else None
 
 
-def render_path(node: PathNode) -> str:
+# A key shaped like a schema's name; paths write any other key as ``[<key>]`` (README,
+# "Finding paths"): an e-mail, a number or a person's name as a map key is data.
+_NAME_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_-]{0,63}")
+MASKED_KEY = "<key>"
+"""What a path node holds instead of a key that may be data (it is no name: rendered ``[<key>]``)."""
+
+
+def name_shaped(key: str) -> bool:
+    """Whether ``key`` reads as a schema's field name, and so may be written in a path."""
+    return (len(key) <= 64 and key.isascii() and key.isidentifier()) or _NAME_KEY.fullmatch(key) is not None
+
+
+def path_key(key: Any) -> Any:
+    """What a path node keeps of ``key``: an index or a name-shaped key as it is, else
+    ``MASKED_KEY``, so that a finding's path never holds (nor keeps alive) a key that may be data."""
+    return key if type(key) is int or name_shaped(key) else MASKED_KEY
+
+
+def render_path(node: PathNode, hidden: frozenset[str] = frozenset()) -> str:
+    """The JSONPath of ``node``: ``$.user.email``, ``$.items[0]``, ``$['first-name']``; a key
+    that is not name-shaped, or is in ``hidden`` (it held a finding), as ``[<key>]``."""
     parts: list[str] = []
     while node is not None:
         node, key = node
         if isinstance(key, int):
             parts.append(f"[{key}]")
-        elif key.isidentifier():
-            parts.append("." + key)
+        elif not name_shaped(key) or key in hidden:
+            parts.append("[" + MASKED_KEY + "]")
+        elif "-" in key:
+            parts.append(f"['{key}']")
         else:
-            escaped = key.replace("\\", "\\\\").replace("'", "\\'")
-            parts.append(f"['{escaped}']")
+            parts.append("." + key)
     return "$" + "".join(reversed(parts))
 
 
 class _Walk:
-    __slots__ = ("view", "findings", "changed", "queue", "drops", "renames", "raw", "raw_scope", "numbers")
+    __slots__ = ("view", "findings", "changed", "queue", "drops", "renames", "raw", "raw_scope", "numbers", "hidden")
 
     def __init__(self, view: View, raw: tuple[RawHits, ScanScope] | None = None) -> None:
         self.view = view
@@ -94,6 +114,7 @@ class _Walk:
         self.queue: list[tuple[str, Any, Any, PathNode, int, str, frozenset[int]]] = []
         self.drops: list[tuple[Any, Any]] = []
         self.renames: dict[int, tuple[dict[Any, Any], dict[Any, str]]] = {}
+        self.hidden: set[str] = set()  # name-shaped keys a detector found something in
 
 
 def redact_document(
@@ -114,6 +135,8 @@ def redact_document(
         return holder[0], w.findings, w.changed
     _scan(w)
     _finish(w)
+    if w.hidden:
+        _hide_keys(w)
     return doc, w.findings, w.changed
 
 
@@ -131,12 +154,10 @@ def _walk(w: _Walk, doc: Any) -> None:
     raw_scope = w.raw_scope
     raw_keys = w.raw.keys if w.raw is not None else None
     raw_texts = w.raw.values if w.raw is not None else None
-    # Field-name classes depend on (key, parent key): memoized per parent key, across
-    # bodies (the view's memo) for names that look like field names, per body otherwise.
-    class_memo = view.class_memo
-    if len(class_memo) > _MEMO_PARENTS:
-        class_memo.clear()
-    local_memo: dict[Any, dict[str, tuple[str, Binding] | None]] = {}
+    # Field-name classes depend on (key, parent key): memoized per parent key for this body
+    # only, as any key may be data (a user name as a map key). Across bodies the classifier
+    # remembers its answers under a keyed digest of the key and parent, never their text.
+    class_memo: dict[Any, dict[str, tuple[str, Binding] | None]] = {}
     # frame: container, path node, selector states, inherited cover, parent key, depth, scan scope
     stack: list[tuple[Any, PathNode, frozenset[State], tuple[str, Binding] | Shaped | None, Any, int, frozenset[int]]]
     stack = [(doc, None, view.start_states, None, None, 1, view.everywhere)]
@@ -150,10 +171,9 @@ def _walk(w: _Walk, doc: Any) -> None:
         if type(container) is dict:
             items: Any = container.items()
             if inherited is None and classifier is not None:
-                memo = class_memo if parent_key is None or (type(parent_key) is str and parent_key.isidentifier()) else local_memo
-                kmemo = memo.get(parent_key)
-                if kmemo is None or len(kmemo) > _MEMO_KEYS:
-                    kmemo = memo[parent_key] = {}
+                kmemo = class_memo.get(parent_key)
+                if kmemo is None:
+                    kmemo = class_memo[parent_key] = {}
         else:
             items = enumerate(container)
         for key, value in items:
@@ -176,8 +196,7 @@ def _walk(w: _Walk, doc: Any) -> None:
                             cover = None
                         else:
                             cover = Shaped((found.entity, b)) if found.shaped else (found.entity, b)
-                        if key.isidentifier():  # other keys may be data (an e-mail as a map key): not kept
-                            kmemo[key] = cover
+                        kmemo[key] = cover
                 if child_scope:
                     if raw_keys is None:
                         queue_append((key, container, key, node, KIND_KEY, "", child_scope))
@@ -210,10 +229,10 @@ def _walk(w: _Walk, doc: Any) -> None:
                     continue
             elif tv is dict or tv is list:
                 if value:
-                    push((value, (node, key), child_states, cover, key if type(key) is str else parent_key,
+                    push((value, (node, path_key(key)), child_states, cover, key if type(key) is str else parent_key,
                           depth + 1, child_scope))
                 elif cover is not None and cover[1].action.removes and cover[1].mode == "enforce":
-                    _record(w, cover, (node, key), -1, -1)
+                    _record(w, cover, (node, path_key(key)), -1, -1)
                     w.drops.append((container, key))
                 continue
             elif cover is None and (
@@ -274,7 +293,7 @@ def _visit_scalar(
         entity, binding = cover
         if w.view.allows(text):
             return
-        _record(w, cover, (node, key), -1, -1)
+        _record(w, cover, (node, path_key(key)), -1, -1)
         if binding.mode != "enforce" or not binding.action.changes:
             return
         if binding.action.removes:
@@ -311,6 +330,23 @@ def _record(w: _Walk, cover: tuple[str, Binding], node: PathNode, start: int, en
     w.findings.append(Finding(entity, b.rule, b.action_name, location, partial(render_path, node), b.mode, start, end))
 
 
+def _hide_keys(w: _Walk) -> None:
+    """Render every finding's path now, with the name-shaped keys that held a finding masked.
+
+    Rare (a secret or a name as a map key), so done eagerly: the findings then hold strings,
+    not the path nodes, which held those keys."""
+    hidden = frozenset(w.hidden)
+    w.findings = [
+        Finding(f.type, f.rule, f.action, f.location, _rendered(f, hidden), f.mode, f.start, f.end) for f in w.findings
+    ]
+    w.hidden.clear()
+
+
+def _rendered(finding: Finding, hidden: frozenset[str]) -> str:
+    path = finding.unrendered_path
+    return render_path(path.args[0], hidden) if isinstance(path, partial) else finding.path
+
+
 def _scan(w: _Walk) -> None:
     queue = w.queue
     if not queue:
@@ -341,8 +377,10 @@ def _rewrite(w: _Walk, item: tuple[str, Any, Any, PathNode, int, str, frozenset[
              spans: list[tuple[int, int, int]], scope: ScanScope) -> None:
     text, holder, key, node, kind, _, _ = item
     new, applied = scope.rewrite(text, spans, w.view.allows)
-    path_node: PathNode = node if kind == KIND_KEY else (node, key)
+    path_node: PathNode = node if kind == KIND_KEY else (node, path_key(key))
     location = "key" if kind == KIND_KEY else "body"
+    if kind == KIND_KEY and applied and path_key(key) is key:
+        w.hidden.add(key)  # a name-shaped key holding a finding: masked in every path (``_hide_keys``)
     for entity, binding, start, end in applied:
         _record(w, (entity, binding), path_node, start, end, location)
     if new == text:

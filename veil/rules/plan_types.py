@@ -68,6 +68,11 @@ class Finding:
             object.__setattr__(self, "_path", path)
         return path
 
+    @property
+    def unrendered_path(self) -> str | Callable[[], str]:
+        """The path as given: a string, or the function that renders it if not read yet."""
+        return self._path
+
     def __setattr__(self, name: str, value: object) -> None:
         raise FrozenInstanceError(f"cannot assign to field '{name}'")
 

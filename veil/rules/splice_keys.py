@@ -23,19 +23,13 @@ from veil.rules.splice_state import COLON, QUOTE, Count, Cover, SpliceState, cou
 # Parent lookups cost a backward scan each; past 16, more than one per 512 bytes means the walk is cheaper.
 _LOOKUPS_FREE = 16
 _LOOKUP_BYTES = 512
-# Keys of this shape (an ASCII letter, then letters, digits, '_' or '-') are a schema's
-# names, not payload text: the key cache holds them as they are; any other key
-# (``jane@example.com``, ``078-05-1120``, free text) by its keyed digest. A key a detector
-# finds something in is never kept at all (the body takes the walk).
-_IDENTIFIER_MAX = 64
 # In a masked body: a key holding an escape, and an object or a list as its value.
 _ESCAPED_HOLDER = re.compile(rb'[\x01\\][^"]*"[ \t\r\n]*:[ \t\r\n]*[\[{]')
 _NOT_COVERED: Count = ("", "", "", "")  # what a key without a cover would count under: never counted
 
 
 class KeyInfo:
-    """What a key's own text says, kept per view across bodies, under the key if it is
-    shaped like a name, else under its digest (``cache_key``)."""
+    """What a key's own text says, kept per view across bodies under its keyed digest (``cache_key``)."""
 
     __slots__ = ("count", "cover", "hits", "needle", "parent_matters", "placeholder", "shaped")
 
@@ -55,22 +49,18 @@ class KeyInfo:
         """A detector finds something in the key itself."""
 
 
-def is_name(raw: bytes) -> bool:
-    return len(raw) <= _IDENTIFIER_MAX and raw[:1].isalpha() and raw.replace(b"_", b"a").replace(b"-", b"a").isalnum()
-
-
 def cache_key(raw: bytes) -> bytes:
-    """What the key cache files ``raw`` under: itself for a schema-like name, else its digest."""
-    return raw if is_name(raw) else digest(raw)
+    """What the key cache files ``raw`` under: its keyed digest, whatever its shape.
+
+    A key shaped like a name is still data as often as not: a user name, an account or an
+    order id as a map key (``{"emails": {"jdoe": ...}}``), and the cache outlives the body.
+    A key a detector finds something in is not kept at all (the body takes the walk)."""
+    return digest(raw)
 
 
 def known_key(keys: dict[bytes, KeyInfo], raw: bytes) -> KeyInfo | None:
-    """The cached ``KeyInfo`` of the key ``raw``. Looked up as it stands first: only names are
-    filed so, and a digest (16 bytes of a keyed hash) is no key's bytes but by chance."""
-    info = keys.get(raw)
-    if info is None and not is_name(raw):
-        info = keys.get(digest(raw))
-    return info
+    """The cached ``KeyInfo`` of the key ``raw``."""
+    return keys.get(digest(raw))
 
 
 class KeyDecisions(SpliceState):
