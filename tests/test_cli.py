@@ -423,13 +423,16 @@ def test_detokenize_with_key_env_restores_original_from_stdin(tokenized: tuple[P
     assert json.loads(proc.stdout) == {"user": {"email": SEEDED_EMAIL}, "n": 1}
 
 
-def test_detokenize_with_wrong_key_leaves_tokens_unchanged(tokenized: tuple[Path, Path]) -> None:
-    """A token the key does not open is left as is (documented in detokenize_text), and counted as 0."""
+def test_detokenize_with_wrong_key_leaves_tokens_unchanged_and_fails(tokenized: tuple[Path, Path]) -> None:
+    """A token the key does not open is left as is, and is an error (issue #16: was exit 0)."""
     _, out = tokenized
     proc = veil("detokenize", "--key-env", "MY_KEY", out, env=_env(MY_KEY="cd" * 64))
-    assert proc.returncode == 0
+    assert proc.returncode == 1
     assert proc.stdout == out.read_bytes()
-    assert proc.stderr == b"veil detokenize: 0 tokens restored\n"
+    assert proc.stderr.decode().splitlines() == [
+        "veil detokenize: 0 tokens restored",
+        "veil detokenize: 1 tokens could not be opened: 1 made with another key or scope, or altered",
+    ]
 
 
 def test_detokenize_round_trip_keeps_json_valid_for_quotes_and_backslashes(policy_file: PolicyFile, tmp_path: Path) -> None:

@@ -19,13 +19,17 @@ import argparse
 import importlib
 import json
 import os
+import re
 import sys
+from collections import Counter
 from importlib import resources
 from typing import IO, Sequence
 
 import orjson
 
 from veil.errors import KeyMaterialError, PolicyError, RedactionError, VeilError
+from veil.rules.actions.keys import KEY_ID_PATTERN, Keyring, parse_key
+from veil.rules.actions.tokenize import TOKEN_PATTERN
 from veil.rules.media import SNIFFED_MEDIA, body_kind, body_kind_of, media_type
 from veil.rules.plan import Plan
 from veil.rules.plan_types import Report, Route
@@ -34,6 +38,9 @@ from veil.settings import resolve_plan
 EXIT_OK = 0
 EXIT_PAYLOAD = 1
 EXIT_USAGE = 2
+
+_TOKEN_SHAPE = re.compile(rf"(?={TOKEN_PATTERN})tok_[A-Z0-9_]+_(?P<kid>{KEY_ID_PATTERN})_")
+"""A veil token's start, with its key id (an entity tag has no lower-case letter, a key id starts with one)."""
 
 DIRECTIONS = ("any", "request", "response")
 """``--direction`` choices: ``any`` applies the rules of every direction (a file's origin is unknown)."""
@@ -194,7 +201,6 @@ def cmd_detect(args: argparse.Namespace) -> int:
 
 
 def cmd_detokenize(args: argparse.Namespace) -> int:
-    from veil.rules.actions.keys import Keyring, parse_key
     from veil.rules.restore import Restorer
 
     if args.key_env or args.key_file:
@@ -235,8 +241,27 @@ def cmd_detokenize(args: argparse.Namespace) -> int:
         return EXIT_PAYLOAD
     sys.stdout.write(restored)
     sys.stdout.flush()
+    unopened = _unopened_tokens(restored, rings)
     print(f"veil detokenize: {count} tokens restored", file=sys.stderr)
+    if unopened:
+        # Asked to open them with these keys and could not: not a success (issue #16).
+        reasons = "; ".join(f"{n} {reason}" for reason, n in unopened.items())
+        print(f"veil detokenize: {sum(unopened.values())} tokens could not be opened: {reasons}", file=sys.stderr)
+        return EXIT_PAYLOAD
     return EXIT_OK
+
+
+def _unopened_tokens(text: str, rings: Sequence[Keyring]) -> Counter[str]:
+    """Token-shaped strings left in ``text`` after restoring, counted by why they did not open."""
+    ids = {key_id for ring in rings for key_id in ring.key_ids}
+    reasons: Counter[str] = Counter()
+    for match in _TOKEN_SHAPE.finditer(text):
+        key_id = match["kid"]
+        if key_id in ids:
+            reasons["made with another key or scope, or altered"] += 1
+        else:
+            reasons[f"made with key id {key_id!r}, which no given key has"] += 1
+    return reasons
 
 
 def _parses_as_json(raw: bytes) -> bool:
