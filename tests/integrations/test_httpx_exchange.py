@@ -191,3 +191,11 @@ def test_the_clients_own_credential_headers_are_redacted_before_they_leave() -> 
             client.get(vendor.base)
     (seen,) = vendor.seen
     assert seen.headers["authorization"] == "[REDACTED:SECRET]" and seen.headers["x-api-key"] == "[REDACTED:SECRET]"
+
+
+@pytest.mark.parametrize("flavour", TRANSPORTS)
+@pytest.mark.parametrize(("method", "length"), [("POST", "0"), ("GET", None)])
+def test_an_empty_body_is_framed_as_httpx_frames_it(flavour: str, method: str, length: str | None) -> None:
+    with serve(lambda handler: handler.reply(b"{}")) as vendor:
+        send(TRANSPORTS[flavour](), method, vendor.base, **({"content": b""} if method == "POST" else {}))
+    assert [seen.headers.get("content-length") for seen in vendor.seen] == [length]

@@ -76,7 +76,7 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
 ADAPTER = "httpx"
 Headers = list[tuple[str, str]]
 _FRAMING = ("content-length", "transfer-encoding")
-_QUERY_SAFE = "!$&'()*+,;=:@/?%[]"  # what may stay as it is in a query (httpx leaves [] raw too)
+_TARGET_SAFE = "!$&'()*+,;=:@/?%[]"  # what may stay as it is in a path or query (httpx leaves [] raw too)
 
 
 class _Redactor:
@@ -103,7 +103,7 @@ class _Redactor:
         query = url.query.decode("ascii")
         headers, new_query, _ = redact_head(self.plan, route, list(request.headers.multi_items()), query)
         if new_query != query:  # else the target stays byte for byte (no "?" added, no re-encoding)
-            url = url.copy_with(query=quote(new_query, safe=_QUERY_SAFE).encode("ascii"))
+            url = url.copy_with(query=quote(new_query, safe=_TARGET_SAFE).encode("ascii"))
         return route, headers, url
 
     def reads_request_body(self, route: Route) -> bool:
@@ -117,8 +117,10 @@ class _Redactor:
         out, _, outcome = redact_buffered(self.plan, route, body, route.content_type, cenc, self.options, ADAPTER)
         if outcome == "rewritten":
             headers = replace_length(headers, None)  # and no digest of the unredacted bytes
-        headers = [(k, v) for k, v in headers if k.lower() not in _FRAMING]  # httpx frames the new content
-        return httpx.Request(request.method, url, headers=headers, content=out, extensions=request.extensions)
+        framed = [(k, v) for k, v in headers if k.lower() not in _FRAMING]  # httpx frames the new content...
+        if not out and len(framed) < len(headers):
+            framed.append(("content-length", "0"))  # ...but not an empty one (a POST without a length can get 411)
+        return httpx.Request(request.method, url, headers=framed, content=out, extensions=request.extensions)
 
     # -- responses: what comes back to the caller -----------------------------------------
 
