@@ -18,10 +18,11 @@ phones, spaced SSN/IBAN/NINO, dates) has a digit or a capitals group next to eac
 spaces, so a cut never falls inside one. What is held back is therefore the last words
 from the last such gap on, one word and its gap at least (the last word may still grow into
 an address), digits and capitals runs until they end, and never more than ``max_window``
-characters: a segment with no gap is cut there (deterministically: every ``max_window``
-characters), so a value longer than that (a PEM block, a JWT of more than 1 KiB) is not
-guaranteed to be seen whole. Past ``max_held_lines`` or ``max_held_bytes`` held lines (a
-channel that never ends while other lines stream), the open text is redacted as it stands.
+characters: a segment with no gap is cut there, or before a value found running across that
+point (within ``look_behind`` characters on either side), so a value is only cut when it is
+longer than ``look_behind`` and crosses the point. Past ``max_held_lines`` or
+``max_held_bytes`` held lines (empty deltas, or a channel that never ends while other lines
+stream), the open text is redacted as it stands.
 """
 
 from __future__ import annotations
@@ -76,14 +77,19 @@ class StreamRedactor(LineRedactor):
     def __init__(
         self, plan: Plan, route: Route, kind: str, max_line_bytes: int | None = None, *,
         fields: DeltaFields | None = None, max_window: int = 1024, look_behind: int = 96,
-        max_held_lines: int = 512, max_held_bytes: int = 256 * 1024,
+        max_held_lines: int | None = None, max_held_bytes: int = 4 * 1024 * 1024,
     ) -> None:
         super().__init__(plan, route, kind, max_line_bytes)
         if max_window < 2 * _WORD or look_behind < _WORD:
             raise ValueError(f"max_window must be at least {2 * _WORD} and look_behind at least {_WORD}")
         self.fields = fields or DeltaFields()
         self.max_window, self.look_behind = max_window, look_behind
-        self.max_held_lines, self.max_held_bytes = max_held_lines, max_held_bytes
+        # Every held delta event adds a character at least, so the window, a function of the text,
+        # cuts before this does; past it (events with empty deltas, lines of other channels) the
+        # open text is redacted as it stands. 512 lines cut 1-character deltas every 256 events,
+        # where the events split the text: values leaked, and the output depended on the split.
+        self.max_held_lines = max_held_lines if max_held_lines is not None else 4 * max_window + 64
+        self.max_held_bytes = max_held_bytes
         self._held = LineQueue(kind)
         self._channels: dict[ChannelKey, _Text] = {}
         self._view = plan.view(route, "application/json")
@@ -199,7 +205,7 @@ class StreamRedactor(LineRedactor):
         channel = self._channels[key]
         before = channel.before
         full = before + channel.text()
-        cuts = self._cuts(full, len(before), final)
+        cuts = self._cuts(full, len(before), final, channel.name)
         replacements = self._redact(channel, full, len(before), cuts) if cuts else []
         end = cuts[-1] if cuts else len(before)
         channel.before = full[:end][-self.look_behind :]
@@ -207,11 +213,12 @@ class StreamRedactor(LineRedactor):
         if final:
             del self._channels[key]
 
-    def _cuts(self, full: str, start: int, final: bool) -> list[int]:
+    def _cuts(self, full: str, start: int, final: bool, name: str = "") -> list[int]:
         """Segment ends in ``full[start:]`` (``full[:start]`` is settled look-behind), in order.
 
         A function of the text alone: a gap is a cut once both its neighbours are known, and a
-        segment with no cut in its first ``max_window`` characters is cut there."""
+        segment with no cut in its first ``max_window`` characters is cut there, or just before
+        or after a value that would run across (:meth:`_forced_cut`)."""
         cuts: list[int] = []
         seg, limit = start, self.max_window
         undecided = len(full)  # where the first gap not decided yet ends
@@ -222,21 +229,50 @@ class StreamRedactor(LineRedactor):
                 undecided = gap_end
                 break
             while gap_end - seg > limit:  # no cut in the window: cut at its end
-                seg += limit
+                forced = self._forced_cut(full, seg, final, name)
+                if forced is None:
+                    return cuts  # what runs across the window's end is not known yet
+                seg = forced
                 cuts.append(seg)
-            if plain:
+            if plain and gap_end > seg:
                 cuts.append(gap_end)
                 seg = gap_end
         if final:
             while len(full) - seg > limit:
-                seg += limit
+                forced = self._forced_cut(full, seg, final, name)
+                assert forced is not None  # final: all the text is known
+                seg = forced
                 cuts.append(seg)
             return cuts + [len(full)] if len(full) > seg else cuts
         # Every gap ending inside the window is decided and none was a cut: it ends there.
         while len(full) > seg + limit and undecided > seg + limit:
-            seg += limit
+            forced = self._forced_cut(full, seg, final, name)
+            if forced is None:
+                break
+            seg = forced
             cuts.append(seg)
         return cuts
+
+    def _forced_cut(self, full: str, seg: int, final: bool, name: str) -> int | None:
+        """Where a segment starting at ``seg`` with no gap to cut at ends: ``max_window`` characters
+        on, moved to the start (or, for a value that starts the segment, the end) of a value found
+        across that point within ``look_behind`` characters on either side. None: the text after
+        the point is not all there yet. A function of the text alone, like every cut; a value
+        cut there would be scanned in two halves, and its head released unread."""
+        cut = seg + self.max_window
+        ahead = cut + self.look_behind
+        if len(full) < ahead and not final:
+            return None
+        view = self._view
+        scope = view.scope(view.everywhere) if view.everywhere else None
+        if scope is None or not scope.detectors:
+            return cut
+        lead = max(seg, cut - self.look_behind)
+        for hit in scope.detectors.scan([full[lead:ahead]], [name]):
+            start, end = lead + hit.start, lead + hit.end
+            if start < cut < end:
+                return start if start > seg else min(end, len(full))
+        return cut
 
     @staticmethod
     def _plain_gap(full: str, gap_start: int, gap_end: int, final: bool) -> bool | None:
