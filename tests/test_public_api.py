@@ -26,3 +26,12 @@ def test_import_veil_pulls_in_no_framework_or_proxy_modules() -> None:
 
 def test_default_plan_is_compiled_once_and_shared() -> None:
     assert veil.default_plan() is veil.default_plan()
+
+
+def test_builtin_profiles_are_named_and_shown_through_the_public_api() -> None:
+    from veil.rules.profiles import PROFILES  # what `veil policy show builtin:NAME` prints
+
+    for name, text in PROFILES.items():
+        assert veil.builtin_policy(name) == veil.builtin_policy(f"builtin:{name}") == text
+        assert veil.compile_policy(text, source=f"builtin:{name}").source == veil.load_policy(f"builtin:{name}").source
+    assert set(PROFILES) >= {"strict", "app", "egress", "logs"}

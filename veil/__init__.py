@@ -15,6 +15,8 @@ from veil.rules.compiler import compile_policy
 from veil.rules.default_policy import DEFAULT_POLICY_YAML
 from veil.rules.plan import Plan, TextResult
 from veil.rules.plan_types import Finding, Report, Result, Route
+from veil.rules.profiles import PREFIX as _BUILTIN_PREFIX
+from veil.rules.profiles import profile_yaml
 from veil.settings import load_policy
 
 __version__ = "0.1.0"
@@ -24,6 +26,17 @@ __version__ = "0.1.0"
 def default_plan() -> Plan:
     """The built-in default policy, compiled once per process."""
     return compile_policy(DEFAULT_POLICY_YAML, source="<default policy>")
+
+
+def builtin_policy(name: str) -> str:
+    """The policy YAML of built-in profile ``name`` (``app`` or ``builtin:app``).
+
+    Profiles: ``strict`` (the default), ``app``, ``egress``, ``logs``; each text says
+    what it protects and keeps. Select one with ``load_policy("builtin:NAME")`` or
+    ``policy="builtin:NAME"`` in any adapter. An unknown name is a PolicyError
+    listing the known ones.
+    """
+    return profile_yaml(name.removeprefix(_BUILTIN_PREFIX))
 
 
 __all__ = [
@@ -40,6 +53,7 @@ __all__ = [
     "TextResult",
     "VeilError",
     "__version__",
+    "builtin_policy",
     "compile_policy",
     "default_plan",
     "load_policy",

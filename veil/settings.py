@@ -1,8 +1,9 @@
 """The only place veil reads files and the environment.
 
 ``load_policy(path)`` reads a policy file, resolves its ``keys:`` references
-(environment variables or secret files) into key bytes, and compiles it.
-Key material never appears in the policy text, in errors or in reprs.
+(environment variables or secret files) into key bytes, and compiles it; a
+``builtin:NAME`` argument names a built-in profile (:mod:`veil.rules.profiles`)
+instead of a file. Key material never appears in the policy text, in errors or in reprs.
 """
 
 from __future__ import annotations
@@ -15,11 +16,13 @@ from veil.errors import PolicyError
 from veil.rules.actions.keys import parse_key
 from veil.rules.compiler import compile_policy
 from veil.rules.plan import Plan
+from veil.rules.profiles import PREFIX as BUILTIN_PREFIX
+from veil.rules.profiles import profile_plan
 from veil.rules.source import PolicySource, parse_policy_text
 from veil.rules.validation import policy_from_source
 
 ENV_POLICY = "VEIL_POLICY"
-"""Path of the policy file used when none is given; unset means the built-in default."""
+"""Path of the policy file (or ``builtin:NAME``) used when none is given; unset means the built-in default."""
 
 
 def read_policy_text(path: str | os.PathLike[str]) -> str:
@@ -33,7 +36,15 @@ def read_policy_text(path: str | os.PathLike[str]) -> str:
 
 
 def load_policy(path: str | os.PathLike[str], *, environ: Mapping[str, str] | None = None) -> Plan:
-    """Read, validate and compile the policy at ``path``; raise PolicyError on any problem."""
+    """Read, validate and compile the policy at ``path``; raise PolicyError on any problem.
+
+    ``builtin:NAME`` (a ``str``) is the built-in profile NAME (``strict``, ``app``,
+    ``egress``, ``logs``), compiled once per process and shared; an unknown NAME is a
+    PolicyError listing the known ones. A file whose name starts with ``builtin:``
+    is reached as ``./builtin:...``.
+    """
+    if isinstance(path, str) and path.startswith(BUILTIN_PREFIX):
+        return profile_plan(path[len(BUILTIN_PREFIX):])
     src = parse_policy_text(read_policy_text(path), str(path))
     return _compile_with_keys(src, os.environ if environ is None else environ)
 
@@ -97,6 +108,7 @@ def resolve_plan(policy: PolicyArg = None) -> Plan:
     """The Plan an adapter should use for its ``policy`` argument.
 
     ``None``: the policy named by ``VEIL_POLICY``, else the built-in default.
+    ``"builtin:NAME"``: that built-in profile (:mod:`veil.rules.profiles`).
     A path: that policy file (keys resolved from the environment).
     A mapping: policy data as it would be written in YAML (no key files).
     A Plan: used as is (compile once, share between adapters).

@@ -1,9 +1,11 @@
-"""The built-in policy, used when no policy is given. Secure by default.
+"""The built-in policy, used when no policy is given (``builtin:strict``). Secure by default.
 
 It covers both directions: credentials in headers, cookies and query
 parameters, every field whose name says it holds personal data, and every
 built-in detector over every string value. Narrow it by writing your own
-policy (``veil apply --policy``); see README "Narrowing the default".
+policy (``veil apply --policy``); see README "Narrowing the default", or pick
+another built-in profile (``builtin:app``, ``builtin:egress``, ``builtin:logs``:
+:mod:`veil.rules.profiles`).
 """
 
 DEFAULT_POLICY_YAML = """\
