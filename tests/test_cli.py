@@ -290,6 +290,18 @@ def test_apply_explain_names_rule_and_path_never_the_value(policy_file: PolicyFi
     assert "s3cr3t-value" not in err
 
 
+def test_apply_explain_masks_keys_that_may_be_data(tmp_path: Path) -> None:
+    """Issue #15: an e-mail used as a key was printed in the finding's path."""
+    path = tmp_path / "body.json"
+    path.write_text(json.dumps({SEEDED_EMAIL: {"ssn": "078-05-1120"}, "user": {"email": "bob@example.org"}}),
+                    encoding="utf-8")
+    proc = veil("apply", "--explain", path)
+    assert proc.returncode == 0, proc.stderr
+    err = proc.stderr.decode()
+    assert "$[<key>].ssn" in err and "$.user.email" in err
+    assert SEEDED_EMAIL not in err and "bob@example.org" not in err
+
+
 def test_apply_explain_in_line_mode_prefixes_line_numbers(tmp_path: Path) -> None:
     path = tmp_path / "app.log"
     path.write_text(f"mail {SEEDED_EMAIL}\nnone\nagain {SEEDED_EMAIL}\n", encoding="utf-8")
@@ -385,10 +397,11 @@ def test_detect_bad_line_exits_1_with_line_number(line: bytes) -> None:
     assert proc.stderr.decode() == "<stdin>:2: expected a JSON object with a string 'text'\n"
 
 
-def test_detect_without_jsonl_is_a_usage_error() -> None:
-    proc = veil("detect", stdin=b"")
-    assert proc.returncode == 2
-    assert b"--jsonl" in proc.stderr
+def test_detect_without_jsonl_reads_plain_text() -> None:
+    """Was a usage error; plain text is the default input now (issue #16; more in test_cli_commands)."""
+    proc = veil("detect", stdin=f"mail {SEEDED_EMAIL}\n".encode())
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout) == {"line": 1, "findings": [{"type": "EMAIL", "start": 5, "end": 21}]}
 
 
 # -- detokenize ----------------------------------------------------------------

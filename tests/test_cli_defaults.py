@@ -128,19 +128,23 @@ def test_apply_explain_names_rules_the_filters_left_out(policy_file: PolicyFile)
     assert any(line.startswith("response-secret: ") for line in err[1:])
 
 
-def _options(parser: argparse.ArgumentParser) -> list[tuple[str, argparse.Action]]:
-    """Every (command, option) of the parser's subcommands, help excluded."""
+def _options(parser: argparse.ArgumentParser, prefix: str = "") -> list[tuple[str, argparse.Action]]:
+    """Every (command, option) of the parser's subcommands, nested ones too, help excluded."""
     found = []
     for action in parser._actions:
         if isinstance(action, argparse._SubParsersAction):
             for name, sub in action.choices.items():
-                found += [(name, a) for a in sub._actions if not isinstance(a, argparse._HelpAction)]
+                command = f"{prefix}{name}"
+                found += [(command, a) for a in sub._actions
+                          if not isinstance(a, (argparse._HelpAction, argparse._SubParsersAction))]
+                found += _options(sub, f"{command} ")
     return found
 
 
 def test_every_option_has_help_and_shows_its_default() -> None:
     options = _options(build_parser())
-    assert {name for name, _ in options} >= {"check", "apply", "detect", "detokenize", "proxy", "demo"}
+    assert {name for name, _ in options} >= {"check", "apply", "detect", "detokenize", "proxy", "demo", "keygen",
+                                             "policy show"}
     for name, action in options:
         label = f"veil {name} {'/'.join(action.option_strings) or action.dest}"
         assert action.help, f"{label} has no help"

@@ -38,6 +38,7 @@ from veil.settings import resolve_plan
 EXIT_OK = 0
 EXIT_PAYLOAD = 1
 EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
 
 _TOKEN_SHAPE = re.compile(rf"(?={TOKEN_PATTERN})tok_[A-Z0-9_]+_(?P<kid>{KEY_ID_PATTERN})_")
 """A veil token's start, with its key id (an entity tag has no lower-case letter, a key id starts with one)."""
@@ -114,7 +115,10 @@ def _explain(report: Report, prefix: str = "") -> None:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    plan = resolve_plan(args.policy or None)
+    if args.policy and args.policy_file and args.policy != args.policy_file:
+        print("veil check: give the policy once, as --policy or as the argument", file=sys.stderr)
+        return EXIT_USAGE
+    plan = resolve_plan(args.policy or args.policy_file or None)
     summary = plan.summary()
     print(f"{summary['source']}: OK, {len(summary['rules'])} rules, {len(summary['detectors'])} detectors")
     for rule in summary["rules"]:
@@ -175,12 +179,11 @@ def cmd_apply(args: argparse.Namespace) -> int:
 
 
 def cmd_detect(args: argparse.Namespace) -> int:
-    if not args.jsonl:
-        print("veil detect: only --jsonl input is supported", file=sys.stderr)
-        return EXIT_USAGE
     plan = resolve_plan(args.policy or None)
     route = Route(args.direction)
     _warn_if_no_rule_applies("detect", plan, route, "text/plain")
+    if not args.jsonl:
+        return _detect_lines(plan, route)
     out = sys.stdout
     for number, raw in enumerate(sys.stdin.buffer, 1):
         if not raw.strip():
@@ -193,10 +196,50 @@ def cmd_detect(args: argparse.Namespace) -> int:
         except (orjson.JSONDecodeError, KeyError, TypeError):
             print(f"<stdin>:{number}: expected a JSON object with a string 'text'", file=sys.stderr)
             return EXIT_PAYLOAD
-        report = plan.redact_text(text, route).report
-        findings = [{"type": f.type, "start": f.start, "end": f.end} for f in report.findings if f.start >= 0]
+        findings = _findings_of(plan, text, route)
         out.write(json.dumps({"id": item.get("id"), "findings": findings}, ensure_ascii=False) + "\n")
     out.flush()
+    return EXIT_OK
+
+
+def _findings_of(plan: Plan, text: str, route: Route) -> list[dict[str, object]]:
+    report = plan.redact_text(text, route).report
+    return [{"type": f.type, "start": f.start, "end": f.end} for f in report.findings if f.start >= 0]
+
+
+def _detect_lines(plan: Plan, route: Route) -> int:
+    """Plain text on stdin: one ``{"line", "findings"}`` JSON line per input line, blank ones too,
+    so output line n is about input line n. Offsets are str indices into the line without its ending."""
+    out = sys.stdout
+    for number, raw in enumerate(sys.stdin.buffer, 1):
+        try:
+            text = raw.rstrip(b"\r\n").decode("utf-8")
+        except UnicodeDecodeError:
+            print(f"<stdin>:{number}: not valid UTF-8", file=sys.stderr)
+            return EXIT_PAYLOAD
+        findings = _findings_of(plan, text, route) if text.strip() else []
+        out.write(json.dumps({"line": number, "findings": findings}, ensure_ascii=False) + "\n")
+        out.flush()  # one answer per line as it comes: `tail -f app.log | veil detect`
+    return EXIT_OK
+
+
+def cmd_keygen(args: argparse.Namespace) -> int:
+    """Print a new random key in the text a ``keys:`` entry reads (unpadded base64url)."""
+    from veil.rules.actions.keys import generate_key_text
+
+    if args.bytes < 16:
+        print(f"veil keygen: --bytes must be at least 16, got {args.bytes}", file=sys.stderr)
+        return EXIT_USAGE
+    print(generate_key_text(args.bytes))
+    return EXIT_OK
+
+
+def cmd_policy_show(args: argparse.Namespace) -> int:
+    """Print a built-in profile's YAML (``builtin:NAME`` or ``NAME``), ready to copy and edit."""
+    from veil.rules.profiles import PREFIX, profile_yaml
+
+    name = args.name.removeprefix(PREFIX)
+    sys.stdout.write(profile_yaml(name))  # PolicyError names the known profiles (exit 2)
     return EXIT_OK
 
 
@@ -345,14 +388,20 @@ def cmd_loadtest(argv: Sequence[str]) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from veil import __version__
+
     parser = argparse.ArgumentParser(prog="veil", description="Redact personal and secret data from API payloads.")
+    parser.add_argument("--version", action="version", version=f"veil {__version__}",
+                        help="print veil's version and exit")
     sub = parser.add_subparsers(dest="command", required=True)
 
+    policy_help = ("policy YAML file, or builtin:NAME for a built-in profile "
+                   "(default: $VEIL_POLICY, else builtin:strict)")
     p = sub.add_parser("check", help="validate and compile a policy, print a summary")
-    p.add_argument("policy", help="policy YAML file")
+    p.add_argument("policy_file", nargs="?", metavar="policy", help=f"the same as --policy; {policy_help}")
+    p.add_argument("--policy", "-p", help=policy_help)
     p.set_defaults(func=cmd_check)
 
-    policy_help = "policy YAML file (default: $VEIL_POLICY, else the built-in default policy)"
     direction_help = ("which rules apply: any (rules of every direction), request or response "
                       "(only rules for that direction and for both) (default: any)")
     p = sub.add_parser("apply", help="redact a payload to stdout")
@@ -372,14 +421,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", nargs="?", default="-", help="input file, or - for stdin (default: -)")
     p.set_defaults(func=cmd_apply)
 
-    p = sub.add_parser("detect", help="report findings for JSON lines {id, text} on stdin")
+    p = sub.add_parser("detect", help="report findings (type, start, end) for each line of text on stdin")
     p.add_argument("--policy", "-p", help=policy_help)
-    p.add_argument("--jsonl", action="store_true", help="read {\"id\",\"text\"} lines, write {\"id\",\"findings\"} lines (default: off)")
+    p.add_argument("--jsonl", action="store_true", help="read {\"id\",\"text\"} JSON lines, write {\"id\",\"findings\"} lines "
+                   "(default: off: read plain text, write one {\"line\",\"findings\"} line per input line)")
     p.add_argument("--direction", "-d", choices=DIRECTIONS, default="any", help=direction_help)
     p.set_defaults(func=cmd_detect)
 
     p = sub.add_parser("detokenize", help="replace veil tokens in a payload with the original values")
-    p.add_argument("--policy", "-p", help="policy whose tokenize key to use")
+    p.add_argument("--policy", "-p", help="policy whose tokenize keys to try, every one of them "
+                   "(default: $VEIL_POLICY, unless --key-env or --key-file is given)")
     p.add_argument("--key-env", help="environment variable holding the key (hex or base64) (default: the policy's keys)")
     p.add_argument("--key-file", help="file holding the key (hex or base64) (default: the policy's keys)")
     p.add_argument("--key-id", default="k1", help="id of that key (default: k1)")
@@ -413,6 +464,22 @@ def build_parser() -> argparse.ArgumentParser:
                    help="instead, redact the bundled example payload in process and show before/after (default: off)")
     p.set_defaults(func=cmd_demo)
 
+    p = sub.add_parser("keygen", help="print a new random key for a policy's keys: section",
+                       description="Print a new random key (unpadded base64url) to store in the secret "
+                       "a keys: entry names (env: or file:).")
+    p.add_argument("--bytes", type=int, default=64, metavar="N",
+                   help="key size in bytes: 64 for tokenize (AES-SIV-256), 16 or more for hash (default: 64)")
+    p.set_defaults(func=cmd_keygen)
+
+    p = sub.add_parser("policy", help="inspect built-in policies")
+    policy_sub = p.add_subparsers(dest="policy_command", required=True)
+    p = policy_sub.add_parser("show", help="print a built-in profile's YAML",
+                              description="Print a built-in profile's YAML, to read what it protects and "
+                              "keeps or to start a policy from it.")
+    p.add_argument("name", nargs="?", default="builtin:strict",
+                   help="builtin:NAME or NAME: strict, app, egress or logs (default: builtin:strict)")
+    p.set_defaults(func=cmd_policy_show)
+
     # Listed for --help only: main() hands everything after "loadtest" to the runner untouched.
     sub.add_parser("loadtest", add_help=False,
                    help="Locust load tests with latency budgets (from a veil checkout; same as python -m loadtests)")
@@ -427,6 +494,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(args_list)
     try:
         return int(args.func(args))
+    except KeyboardInterrupt:  # Ctrl-C: the user's choice, not a crash
+        print(f"veil {args.command}: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
     except PolicyError as exc:
         print(str(exc), file=sys.stderr)
         return EXIT_USAGE
