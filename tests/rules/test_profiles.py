@@ -289,6 +289,7 @@ def test_egress_keeps_the_clients_credentials_to_the_vendor(name: str, value: st
     [
         ("X-User-Email", EMAIL, "EMAIL"),  # near miss: an x- header that is no credential
         ("X-Request-Note", f"card {CARD}", "CREDIT_CARD"),
+        ("Proxy-Authorization", "Basic " + base64.b64encode(b"corp:hunter2").decode(), "SECRET"),  # not the vendor's
         ("User-Agent", f"app/1.0 ({EMAIL})", "EMAIL"),
     ],
 )

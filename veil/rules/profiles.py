@@ -105,7 +105,7 @@ EGRESS_YAML = Template("""\
 # `request` is what leaves for the vendor.
 #
 # Protects: personal data and secrets in what is sent (bodies, headers, query values), e.g.
-#   an e-mail or a pasted API key in an LLM prompt.
+#   an e-mail or a pasted API key in an LLM prompt, and a Proxy-Authorization header.
 # Keeps the call working:
 #   - the client's own credentials to the vendor: Authorization, x-api-key, api-key,
 #     x-goog-api-key, anthropic-*, openai-* and the other credential headers, the vendor's
@@ -120,7 +120,7 @@ rules:
     match: {direction: request}
     headers:
       - {name: authorization, action: keep}
-      - {name: proxy-authorization, action: keep}
+      - {name: proxy-authorization, action: redact}  # a proxy's credential, never the vendor's
       - {name: x-api-key, action: keep}            # Anthropic and many others
       - {name: api-key, action: keep}              # Azure OpenAI, Pinecone
       - {name: x-goog-api-key, action: keep}       # Gemini
