@@ -16,11 +16,14 @@ policy asks for, but it is never a silent surprise.
 from __future__ import annotations
 
 import argparse
+import copy
 import importlib
 import json
 import os
 import re
+import stat
 import sys
+import time
 from collections import Counter
 from importlib import resources
 from typing import IO, Sequence
@@ -129,8 +132,71 @@ def cmd_check(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+class _Progress:
+    """A one-line progress bar on stderr, drawn only when stderr is a terminal (never in
+    logs or pipes), at most ten times a second, erased when done."""
+
+    def __init__(self, command: str, total: int) -> None:
+        self.command, self.total = command, total
+        self.shown = total > 0 and sys.stderr.isatty()
+        self.last = 0.0
+
+    def update(self, done: int) -> None:
+        now = time.monotonic()
+        if not self.shown or now - self.last < 0.1:
+            return
+        self.last = now
+        share = min(done / self.total, 1.0)
+        bar = "#" * int(share * 30)
+        sys.stderr.write(f"\rveil {self.command}: [{bar:<30}] {share:4.0%} of {self.total / 1e6:.1f} MB")
+        sys.stderr.flush()
+
+    def close(self) -> None:
+        if self.shown and self.last:
+            sys.stderr.write("\r\033[K")  # erase the bar: what follows on stderr starts clean
+            sys.stderr.flush()
+
+
+def _input_size(stream: IO[bytes]) -> int:
+    """The size of a regular file, else 0 (a pipe's size is unknown until it ends)."""
+    try:
+        info = os.fstat(stream.fileno())
+    except (OSError, ValueError):
+        return 0
+    return info.st_size if stat.S_ISREG(info.st_mode) else 0
+
+
+def _read_body(stream: IO[bytes], limit: int, progress: _Progress) -> tuple[bytes, int]:
+    """Up to ``limit`` bytes, and the input's full size: read on to the end (discarding)
+    when it is longer, so an error can give the real size."""
+    chunks: list[bytes] = []
+    size = 0
+    while chunk := stream.read(1 << 20):
+        size += len(chunk)
+        if size <= limit:
+            chunks.append(chunk)
+        progress.update(size)
+    return b"".join(chunks), size
+
+
+def _with_body_limit(plan: Plan, max_body_bytes: int) -> Plan:
+    """``plan`` with its body limit set to ``max_body_bytes`` (--max-body-bytes).
+
+    A shallow copy: this process's own plan, before its first use, so no other
+    reader sees it change; rules, detectors and keys are shared, not recompiled.
+    """
+    if max_body_bytes == plan.limits.max_body_bytes:
+        return plan
+    copied = copy.copy(plan)
+    copied.limits = plan.limits.model_copy(update={"max_body_bytes": max_body_bytes})
+    return copied
+
+
 def cmd_apply(args: argparse.Namespace) -> int:
     plan = resolve_plan(args.policy or None)
+    if args.max_body_bytes is not None:
+        plan = _with_body_limit(plan, args.max_body_bytes)
+    limit = plan.limits.max_body_bytes
     route = Route(args.direction, args.method or "", args.host or "", args.path or "", "")
     ctype = _guess_type(args.file, args.content_type)
     kind = body_kind_of(ctype)
@@ -144,22 +210,39 @@ def cmd_apply(args: argparse.Namespace) -> int:
             if args.explain:
                 _explain_left_out(plan, route, media_type(line_type)[0])
             interactive = args.file == "-"
+            progress = _Progress("apply", _input_size(stream))
+            done = 0
             for number, line in enumerate(stream, 1):
                 content = line.rstrip(b"\r\n")
                 ending = line[len(content):]
+                if len(content) > limit:
+                    progress.close()
+                    print(f"{args.file}:{number}: line of {len(content)} bytes is over the limit of {limit} bytes "
+                          "(limits.max_body_bytes; raise it with --max-body-bytes)", file=sys.stderr)
+                    return EXIT_PAYLOAD
                 try:
                     result = plan.redact_body(content, line_type, route) if content.strip() else None
                 except RedactionError as exc:
+                    progress.close()
                     print(f"{args.file}:{number}: {exc}", file=sys.stderr)
                     return EXIT_PAYLOAD
                 out.write((result.output if result is not None else content) + ending)
                 if interactive:
                     out.flush()
+                done += len(line)
+                progress.update(done)
                 if args.explain and result is not None:
                     _explain(result.report, f"line {number}: ")
+            progress.close()
             out.flush()
             return EXIT_OK
-        body = stream.read(plan.limits.max_body_bytes + 1)
+        progress = _Progress("apply", _input_size(stream))
+        body, size = _read_body(stream, limit, progress)
+        progress.close()
+    if size > limit:
+        print(f"{args.file}: {size} bytes is over the body limit of {limit} bytes "
+              f"(limits.max_body_bytes; raise it with --max-body-bytes {size})", file=sys.stderr)
+        return EXIT_PAYLOAD
     try:
         result = plan.redact_body(body, ctype, route)
     except RedactionError as exc:
@@ -387,6 +470,16 @@ def cmd_loadtest(argv: Sequence[str]) -> int:
 # -- entry point ------------------------------------------------------------------
 
 
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number of bytes, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     from veil import __version__
 
@@ -418,6 +511,9 @@ def build_parser() -> argparse.ArgumentParser:
                    "(never the values) (default: off)")
     p.add_argument("--newline", dest="pretty_newline", action="store_true",
                    help="end single-document output with a newline (default: off)")
+    p.add_argument("--max-body-bytes", type=_positive_int, metavar="N",
+                   help="largest document (or line, for text and NDJSON) to redact, in bytes "
+                   "(default: the policy's limits.max_body_bytes, itself 10485760 by default)")
     p.add_argument("file", nargs="?", default="-", help="input file, or - for stdin (default: -)")
     p.set_defaults(func=cmd_apply)
 
