@@ -34,6 +34,7 @@ from veil.rules.restore import Restorer
 from veil.rules.plan_types import EMPTY_REPORT, Finding, Report, Result, Route
 from veil.rules.schema import Limits
 from veil.rules.text_ops import redact_cookie_header, redact_pairs, redact_set_cookie, scan_strings, apply_name_target
+from veil.rules.urls import URL_HEADERS, redact_url_header, redact_url_path
 from veil.rules.view import View
 
 PROTOCOL_HEADERS = frozenset({
@@ -205,6 +206,9 @@ class Plan:
                 new, handled = redact_cookie_header(view, value, findings), True
             elif not handled and lname == "set-cookie":
                 new, handled = redact_set_cookie(view, value, findings), True
+            elif not handled and (lname in URL_HEADERS or lname == "refresh" or lname == "link"):
+                # URLs: path segments and query values as a request's, the rest as header text (``urls``)
+                new, handled = redact_url_header(view, name, value, findings), True
             if new is None:
                 continue
             if not handled and scan:
@@ -231,6 +235,20 @@ class Plan:
         if whole and not findings and out == headers:
             store(view.clean_header_lists, whole, True)
         return out, Report(tuple(findings), any(f.mode == "enforce" for f in findings))
+
+    def redact_path(self, path: str, route: Route | None = None) -> tuple[str, Report]:
+        """Rewrite a raw URL path (``/users/jane%40example.com/orders``): each segment, percent-decoded,
+        is scanned by the detectors query values are scanned by, with the segment before it as
+        its field; a rewritten segment is percent-encoded again, every other byte is kept.
+
+        A query or fragment after the path is redacted as :meth:`redact_query` redacts one.
+        Rules are chosen by ``route`` (whose own ``path`` should stay the original, for matching).
+        Findings are located ``path`` and named by the path before them (``/users/<segment>``).
+        """
+        view = self.view(route)
+        findings: list[Finding] = []
+        new = redact_url_path(view, path, findings)
+        return new, Report(tuple(findings), new != path)
 
     def redact_query(self, query: str, route: Route | None = None) -> tuple[str, Report]:
         """Rewrite a raw query string (without ``?``); unchanged parameters keep their bytes."""

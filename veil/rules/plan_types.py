@@ -25,8 +25,11 @@ class Route:
 class Finding:
     """One sensitive value found. Carries where and what, never the value itself.
 
-    ``location`` is ``body``, ``key``, ``header``, ``query``, ``cookie`` or ``form``;
-    ``path`` is a JSONPath for bodies (``$.user.email``), else the name.
+    ``location`` is ``body``, ``key``, ``header``, ``query``, ``cookie``, ``form``, ``path``
+    (a URL path segment) or ``fragment``. ``path`` is a JSONPath for bodies
+    (``$.user.email``), the path before the segment for URL paths (``/users/<segment>``),
+    else the name. It never holds payload text: a key or name not shaped like a field
+    name, or one a detector found something in, is written ``[<key>]`` / ``<name>``.
     ``start``/``end`` are ``str`` offsets inside the original string for
     detector hits, and -1 when the whole value was covered.
 

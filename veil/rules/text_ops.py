@@ -7,11 +7,23 @@ everything else stays byte-identical (order, duplicates, spelling of escapes).
 
 from __future__ import annotations
 
+import re
 from urllib.parse import quote, quote_plus, unquote, unquote_plus
 
 from veil.rules.compiled import Binding, NameTargets
 from veil.rules.plan_types import Finding
 from veil.rules.view import View
+
+
+# A parameter, header or cookie name written out in a finding's path; any other name
+# (an e-mail or a number used as a name) is written ``<name>``, as keys are in JSONPaths.
+_NAME_LABEL = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-\[\]]{0,63}")
+MASKED_NAME = "<name>"
+
+
+def name_label(name: str) -> str:
+    """What a finding's path says of the parameter, header or cookie ``name``."""
+    return name if _NAME_LABEL.fullmatch(name) else MASKED_NAME
 
 
 def scan_strings(
@@ -47,7 +59,7 @@ def _apply_binding(
     """Whole-value action on a named item; None means remove the item."""
     if view.allows(value):
         return value
-    findings.append(Finding(entity, binding.rule, binding.action_name, location, name, binding.mode))
+    findings.append(Finding(entity, binding.rule, binding.action_name, location, name_label(name), binding.mode))
     if not binding.enforced:
         return value
     if binding.action.removes:
@@ -82,7 +94,10 @@ def redact_pairs(
     view: View, raw: str, targets: NameTargets, location: str, findings: list[Finding],
     *, plus: bool,
 ) -> str:
-    """Rewrite ``a=1&b=2`` text (query strings, urlencoded forms)."""
+    """Rewrite ``a=1&b=2`` text (query strings, urlencoded forms).
+
+    Names are scanned by the detectors too: a bare ``?jane@example.com`` is all name.
+    """
     if not raw:
         return raw
     unq = unquote_plus if plus else unquote
@@ -92,6 +107,9 @@ def redact_pairs(
     for part in parts:
         name_raw, eq, value_raw = part.partition("=")
         decoded.append((unq(name_raw), unq(value_raw), bool(eq)))
+    named: set[int] = set()  # names a detector found something in
+    new_names = scan_strings(view, [d[0] for d in decoded], [""] * len(decoded), location,
+                             [MASKED_NAME] * len(decoded), findings, named)
     new_values: list[str | None] = []
     scan_idx: list[int] = []
     for i, (name, value, _) in enumerate(decoded):
@@ -104,18 +122,23 @@ def redact_pairs(
     if scan_idx:
         scanned = scan_strings(
             view, [decoded[i][1] for i in scan_idx], [decoded[i][0] for i in scan_idx], location,
-            [decoded[i][0] for i in scan_idx], findings,
+            [MASKED_NAME if i in named else name_label(decoded[i][0]) for i in scan_idx], findings,
         )
         for i, new in zip(scan_idx, scanned):
             new_values[i] = new
     out: list[str] = []
-    for part, (name, value, had_eq), new in zip(parts, decoded, new_values):
-        if new is None:
+    for part, (name, value, had_eq), new, new_name in zip(parts, decoded, new_values, new_names):
+        if new is None or new_name is None:
             continue
-        if new == value:
+        if new == value and new_name == name:
             out.append(part)
-        else:
-            out.append(part.partition("=")[0] + "=" + q(new, safe="[]:*"))
+            continue
+        name_raw, eq, value_raw = part.partition("=")
+        if new_name != name:
+            name_raw = q(new_name, safe="[]:*")
+        if new != value:
+            value_raw = q(new, safe="[]:*")
+        out.append(name_raw + eq + value_raw)
     return "&".join(out)
 
 
@@ -131,7 +154,7 @@ def redact_cookie_header(view: View, raw: str, findings: list[Finding]) -> str |
         handled, new = apply_name_target(view.cookies, name, value, "cookie", findings, view)
         if not handled:
             decoded = unquote(value)
-            new = scan_strings(view, [decoded], [name], "cookie", [name], findings)[0]
+            new = scan_strings(view, [decoded], [name], "cookie", [name_label(name)], findings)[0]
             if new == decoded:
                 new = value
             elif new is not None:
@@ -149,7 +172,7 @@ def redact_set_cookie(view: View, raw: str, findings: list[Finding]) -> str | No
         return raw
     handled, new = apply_name_target(view.cookies, name, value, "cookie", findings, view)
     if not handled:
-        new = scan_strings(view, [value], [name], "cookie", [name], findings)[0]
+        new = scan_strings(view, [value], [name], "cookie", [name_label(name)], findings)[0]
     if new is None:
         return None
     if new == value:

@@ -1,0 +1,124 @@
+"""URLs: a request's path, and the URLs that headers carry (``Location``, ``Referer``...).
+
+A path segment gets what a query value gets: every detector, with the segment before
+it as its field (``/ssn/<value>`` reads like ``?ssn=<value>``). Field-name classes are
+not applied to segments: ``/phone/verify`` names a route, not a phone number. Segments
+are split and decoded on the raw text, and only those that change are re-encoded, so
+every other byte stays as it was. The query (and a fragment written as ``a=1&b=2``,
+as OAuth's implicit flow writes its tokens) is redacted as :meth:`Plan.redact_query`
+redacts one.
+
+Findings name a segment by the path before it (``/users/<segment>``): a segment is
+written out only when shaped like a name and nothing was found in it, as keys in
+JSONPaths are (README, "Finding paths").
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import quote, unquote
+
+from veil.rules.json_walk import name_shaped
+from veil.rules.plan_types import Finding
+from veil.rules.text_ops import redact_pairs, scan_strings
+from veil.rules.view import View
+
+SEGMENT = "<segment>"
+# What a rewritten segment keeps unencoded: RFC 3986's sub-delims and '@' (a pchar), so
+# matrix parameters (';a=1') keep their meaning; ':' is encoded (a first segment holding
+# one would read as a scheme), as are '[' and ']' of a placeholder.
+_SEGMENT_SAFE = "!$&'()*+,;=@~"
+# scheme ':' and '//' authority, as RFC 3986 appendix B splits a URI reference.
+_ORIGIN = re.compile(r"^(?:[A-Za-z][A-Za-z0-9+.\-]*:)?(?://[^/?#]*)?")
+# Refresh: '5; url=/next' (the URL may be quoted).
+_REFRESH = re.compile(r"""^(\s*[0-9.]+\s*[;,]\s*(?:url\s*=\s*)?['"]?)(.*?)(['"]?\s*)$""", re.IGNORECASE)
+_LINK_TARGET = re.compile(r"<([^<>]*)>")
+
+URL_HEADERS = frozenset({"location", "content-location", "referer"})
+"""Headers whose whole value is one URL reference."""
+
+
+def redact_url_path(view: View, target: str, findings: list[Finding]) -> str:
+    """Rewrite a path with its query and fragment, if any (``/a/b?c=d#e``); unchanged parts keep their bytes."""
+    path, qmark, rest = target.partition("?")
+    if qmark:
+        query, hash_, fragment = rest.partition("#")
+    else:
+        path, hash_, fragment = path.partition("#")
+        query = ""
+    new_path = _redact_segments(view, path, findings)
+    new_query = redact_pairs(view, query, view.query, "query", findings, plus=True) if query else query
+    if "=" in fragment:
+        new_fragment = redact_pairs(view, fragment, view.query, "fragment", findings, plus=False)
+    else:
+        new_fragment = _redact_segments(view, fragment, findings, "fragment")
+    if (new_path, new_query, new_fragment) == (path, query, fragment):
+        return target
+    return new_path + qmark + new_query + hash_ + new_fragment
+
+
+def redact_url(view: View, url: str, name: str, findings: list[Finding]) -> str:
+    """Rewrite a URL reference (absolute, or relative as ``Location`` may be) found in the
+    header ``name``: its path, query and fragment as a request's; the scheme and authority
+    (``user:pass@host``) are scanned as header text."""
+    origin = _ORIGIN.match(url)
+    head = origin.group() if origin is not None else ""
+    tail = url[len(head):]
+    new_head = _header_text(view, head, name, findings)
+    new = redact_url_path(view, tail, findings)
+    return url if new is tail and new_head == head else new_head + new
+
+
+def redact_url_header(view: View, name: str, value: str, findings: list[Finding]) -> str:
+    """The value of the header ``name``, one of ``URL_HEADERS``, ``Refresh`` or ``Link``;
+    what is not a URL in it (``Link``'s parameters) is scanned as header text."""
+    lname = name.lower()
+    if lname in URL_HEADERS:
+        return redact_url(view, value, name, findings)
+    if lname == "refresh":
+        m = _REFRESH.match(value)
+        if m is None or not m.group(2):
+            return value
+        new = redact_url(view, m.group(2), name, findings)
+        return value if new == m.group(2) else m.group(1) + new + m.group(3)
+    # Link: '<url>; rel="next", <url>; ...': targets and the text around them alternate.
+    pieces = _LINK_TARGET.split(value)
+    out = [redact_url(view, piece, name, findings) if i % 2 else _header_text(view, piece, name, findings)
+           for i, piece in enumerate(pieces)]
+    return "".join(f"<{piece}>" if i % 2 else piece for i, piece in enumerate(out))
+
+
+def _header_text(view: View, text: str, name: str, findings: list[Finding]) -> str:
+    if not text:
+        return text
+    new = scan_strings(view, [text], [name], "header", [name], findings)[0]
+    return "" if new is None else new
+
+
+def _redact_segments(view: View, path: str, findings: list[Finding], location: str = "path") -> str:
+    if not path or not view.everywhere:
+        return path
+    raw = path.split("/")
+    index = [i for i, segment in enumerate(raw) if segment]
+    if not index:
+        return path
+    decoded = {i: unquote(raw[i]) for i in index}
+    found: list[Finding] = []
+    found_in: set[int] = set()
+    scanned = scan_strings(view, [decoded[i] for i in index], [decoded.get(i - 1, "") for i in index],
+                           location, [str(i) for i in index], found, found_in)
+    if not found:
+        return path
+    hit = {index[n] for n in found_in}
+    for f in found:  # each names its segment by the path before it, masked (module docstring)
+        at = int(f.path)
+        label = "/".join(decoded[j] if j in decoded and j not in hit and name_shaped(decoded[j]) else
+                         ("" if not raw[j] else SEGMENT) for j in range(at)) + ("/" if at else "") + SEGMENT
+        findings.append(Finding(f.type, f.rule, f.action, f.location, label, f.mode, f.start, f.end))
+    out = list(raw)
+    for i, new in zip(index, scanned):
+        if new is None:
+            out[i] = ""  # a removed value leaves an empty segment: the path keeps its shape
+        elif new != decoded[i]:
+            out[i] = quote(new, safe=_SEGMENT_SAFE)
+    return "/".join(out)
