@@ -1,7 +1,13 @@
 """Glob patterns for paths, hosts, names and content types, compiled to RE2.
 
-``*`` matches within one path segment (or host label), ``**`` across them,
-``?`` one character. Names and hosts compare case-insensitively.
+``*`` matches within one path segment (or host label), ``?`` one character of
+one. ``**`` as a whole segment matches zero or more segments, as in gitignore
+and most routers: ``/api/**/orders`` matches ``/api/orders`` and
+``/api/v1/eu/orders``, ``**/orders`` matches ``orders`` and ``a/b/orders``, and
+``**.example.com`` matches ``example.com`` and ``eu.api.example.com``. A
+trailing ``/**`` matches everything below (``/api/**``: ``/api/`` and
+``/api/x/y``, not ``/api``). Inside a segment (``/v**``) ``**`` matches any run
+of characters, separators included. Names and hosts compare case-insensitively.
 """
 
 from __future__ import annotations
@@ -12,24 +18,34 @@ _SPECIAL = set(".^$+{}[]|()\\")
 
 
 def glob_to_regex(glob: str, *, separator: str) -> str:
+    """The unanchored RE2 text of ``glob``; ``separator`` splits segments ("" for none)."""
     out: list[str] = []
     i = 0
     while i < len(glob):
         ch = glob[i]
         if ch == "*":
             if glob.startswith("**", i):
+                starts_segment = i == 0 or glob[i - 1] == separator
+                if separator and starts_segment and glob.startswith(separator, i + 2):
+                    # "**/" as a whole segment: zero or more segments, each with its separator,
+                    # so "/api/**/orders" matches "/api/orders" too.
+                    out.append(f"(?:.*{_escape(separator)})?")
+                    i += 2 + len(separator)
+                    continue
                 out.append(".*")
                 i += 2
                 continue
             out.append(f"[^{separator}]*" if separator else ".*")
         elif ch == "?":
             out.append(f"[^{separator}]" if separator else ".")
-        elif ch in _SPECIAL:
-            out.append("\\" + ch)
         else:
-            out.append(ch)
+            out.append(_escape(ch))
         i += 1
     return "".join(out)
+
+
+def _escape(ch: str) -> str:
+    return "\\" + ch if ch in _SPECIAL else ch
 
 
 def compile_globs(globs: list[str], *, separator: str, case_insensitive: bool) -> Pattern | None:
