@@ -195,3 +195,12 @@ def test_any_chunking_of_the_byte_stream_gives_the_same_output(
     assert run(cls, stream, [c % (len(stream) + 1) for c in cuts]) == whole
     for secret in (b"jane@example.com", b"bob@example.com", b"hunter2", b"078-05-1120", b"4111 1111"):
         assert secret not in whole
+
+
+def test_a_whole_event_stream_body_is_redacted_as_events() -> None:
+    """A buffered SSE reply (a framework's plain response) reads like the same stream fed in chunks."""
+    stream = PRETTY + b"id: jane@example.com\ndata: [DONE]\n\n"
+    result = PLAN.redact_body(stream, "text/event-stream; charset=utf-8", ROUTE)
+    assert result.output == run(StreamRedactor, stream)
+    assert result.report.changed and sum(result.report.counts().values()) == 3
+    assert b"hunter2" not in result.output and b"jane@" not in result.output

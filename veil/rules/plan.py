@@ -153,6 +153,13 @@ class Plan:
             findings: list[Finding] = []
             new = redact_pairs(view, text, view.form, "form", findings, plus=True)
             out, report = (new.encode("utf-8") if new != text else body), Report(tuple(findings), new != text)
+        elif kind == "text" and mtype == "text/event-stream":
+            # A whole event stream (a buffered reply): its events read as a streamed one's are.
+            from veil.rules.stream_redact import StreamRedactor  # it imports this module
+
+            redactor = StreamRedactor(self, route or _NO_ROUTE, "sse")
+            out = redactor.feed(body) + redactor.close()
+            report = redactor.report()
         elif kind == "text":
             text = _decode(body, charset)
             result = _redact_text(view, text)
