@@ -62,6 +62,11 @@ def parse_policy_text(text: str, name: str = "<policy>") -> PolicySource:
         mark = exc.problem_mark or exc.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (0, 0)
         reason = exc.problem or exc.context or "invalid YAML"
+        indentation = _indentation_problem(exc, text)
+        if indentation is not None:
+            line, column, reason = indentation
+            where = _block_at(text, line - 1, exc.context_mark) if exc.context_mark is not None else ""
+            raise PolicyError(f"invalid YAML: {reason}", source=name, line=line, column=column, field=where) from exc
         if exc.problem and exc.context and exc.context_mark is not None:
             # The context names where the unfinished construct began, often the real mistake.
             start = exc.context_mark
@@ -74,6 +79,57 @@ def parse_policy_text(text: str, name: str = "<policy>") -> PolicySource:
         return PolicySource(name, None, positions)
     data = _build(node, (), positions, name)
     return PolicySource(name, data, positions)
+
+
+def _indentation_problem(exc: yaml.MarkedYAMLError, text: str) -> tuple[int, int, str] | None:
+    """PyYAML's indentation errors in user terms: (line, column, reason), or None for others.
+
+    PyYAML says ``expected <block end>, but found '?'`` or ``mapping values are not
+    allowed here``; what the user did is indent a line to a column no block above it
+    uses. Positions are of the line's first character, not of PyYAML's token.
+    """
+    mark = exc.problem_mark
+    problem = exc.problem or ""
+    if mark is None:
+        return None
+    lines = text.splitlines()
+    here = lines[mark.line] if mark.line < len(lines) else ""
+    line, column = mark.line + 1, len(here) - len(here.lstrip(" ")) + 1
+    start = exc.context_mark
+    if problem.startswith("expected <block end>") and start is not None:
+        what = "a list item" if here.lstrip(" ").startswith("-") else "this line"
+        if what == "a list item" and column == start.column + 1:
+            return line, column, (
+                f"bad indentation: a list item ('-') at column {column}, among the keys of the mapping "
+                f"from line {start.line + 1}: to add an item to a list above, put its '-' at that list's column"
+            )
+        return line, column, (
+            f"bad indentation: {what} starts at column {column}, which lines up with no block above it "
+            f"(the block it falls in, from line {start.line + 1}, has its entries at column {start.column + 1}); "
+            "entries of one block start at the same column, and a nested block is indented further"
+        )
+    if problem == "mapping values are not allowed here":
+        return line, column, (
+            f"unexpected ':' at column {mark.column + 1}: a 'key: value' cannot start here; this line may be "
+            "indented further than the line before it allows, or a value holding ': ' needs quotes"
+        )
+    return None
+
+
+def _block_at(text: str, bad_line: int, start: yaml.Mark) -> str:
+    """The field path (``rules[0]``) of the block that starts at ``start``, read from the
+    lines before ``bad_line``; "" when they do not parse either."""
+    prefix = "\n".join(text.splitlines()[:bad_line])
+    positions: dict[Path, tuple[int, int]] = {}
+    try:
+        node = yaml.compose(prefix, Loader=yaml.SafeLoader)
+        if node is not None:
+            _build(node, (), positions, "")
+    except (yaml.YAMLError, PolicyError):
+        return ""
+    target = (start.line + 1, start.column + 1)
+    paths = [path for path, position in positions.items() if position == target and path]
+    return format_path(min(paths, key=len)) if paths else ""
 
 
 def _build(node: yaml.Node, path: Path, positions: dict[Path, tuple[int, int]], name: str) -> Any:
