@@ -94,6 +94,8 @@ QUERY_CASES = [
     ("jane@example.com=call+%2B44+20+7946+0958", "[REDACTED:EMAIL]=call+[REDACTED:PHONE]",
      [("EMAIL", "<name>"), ("PHONE", "<name>")]),
     ("filter[email]=a%40b.co", "filter[email]=[REDACTED:EMAIL]", [("EMAIL", "filter[email]")]),
+    ("AKIAIOSFODNN7EXAMPLE=jane@example.com", "[REDACTED:AWS_ACCESS_KEY]=[REDACTED:EMAIL]",
+     [("AWS_ACCESS_KEY", "<name>"), ("EMAIL", "<name>")]),  # a name-shaped name holding a finding
 ]
 
 

@@ -76,3 +76,10 @@ def test_a_header_the_policy_names_is_handled_by_its_rule_alone() -> None:
     plan = compile_policy("version: 1\nrules:\n  - headers: [{name: location, action: drop}]\n    scan: {action: redact}\n")
     out, _ = plan.redact_headers([("Location", "/users/jane@example.com"), ("Via", "1.1 proxy")])
     assert out == [("Via", "1.1 proxy")]
+
+
+def test_the_authority_is_scanned_as_header_text() -> None:
+    out, report = default_plan().redact_headers([("Referer", "http://10.1.2.3/users/jane@example.com")])
+    assert out == [("Referer", "http://[REDACTED:IP_ADDRESS]/users/%5BREDACTED%3AEMAIL%5D")]
+    assert sorted((f.type, f.location, f.path) for f in report.findings) == [
+        ("EMAIL", "path", "/users/<segment>"), ("IP_ADDRESS", "header", "Referer")]

@@ -107,9 +107,6 @@ def redact_pairs(
     for part in parts:
         name_raw, eq, value_raw = part.partition("=")
         decoded.append((unq(name_raw), unq(value_raw), bool(eq)))
-    named: set[int] = set()  # names a detector found something in
-    new_names = scan_strings(view, [d[0] for d in decoded], [""] * len(decoded), location,
-                             [MASKED_NAME] * len(decoded), findings, named)
     new_values: list[str | None] = []
     scan_idx: list[int] = []
     for i, (name, value, _) in enumerate(decoded):
@@ -119,13 +116,21 @@ def redact_pairs(
         new_values.append(new)
         if not handled:
             scan_idx.append(i)
-    if scan_idx:
-        scanned = scan_strings(
-            view, [decoded[i][1] for i in scan_idx], [decoded[i][0] for i in scan_idx], location,
-            [MASKED_NAME if i in named else name_label(decoded[i][0]) for i in scan_idx], findings,
-        )
-        for i, new in zip(scan_idx, scanned):
-            new_values[i] = new
+    # One scan for every name and every value no name decided (a scan per call costs more than its texts).
+    n = len(decoded)
+    found: list[Finding] = []
+    hit: set[int] = set()
+    scanned = scan_strings(
+        view, [d[0] for d in decoded] + [decoded[i][1] for i in scan_idx],
+        [""] * n + [decoded[i][0] for i in scan_idx], location,
+        [MASKED_NAME] * n + [name_label(decoded[i][0]) for i in scan_idx], found, hit,
+    )
+    new_names = scanned[:n]
+    for i, new in zip(scan_idx, scanned[n:]):
+        new_values[i] = new
+    masked = {name_label(decoded[i][0]) for i in hit if i < n}  # names holding a finding: never named
+    findings.extend(f if f.path not in masked else
+                    Finding(f.type, f.rule, f.action, f.location, MASKED_NAME, f.mode, f.start, f.end) for f in found)
     out: list[str] = []
     for part, (name, value, had_eq), new, new_name in zip(parts, decoded, new_values, new_names):
         if new is None or new_name is None:

@@ -40,21 +40,26 @@ URL_HEADERS = frozenset({"location", "content-location", "referer"})
 
 def redact_url_path(view: View, target: str, findings: list[Finding]) -> str:
     """Rewrite a path with its query and fragment, if any (``/a/b?c=d#e``); unchanged parts keep their bytes."""
+    return _redact_target(view, target, findings)[0]
+
+
+def _redact_target(view: View, target: str, findings: list[Finding], origin: str = "",
+                   header: str = "") -> tuple[str, str]:
     path, qmark, rest = target.partition("?")
     if qmark:
         query, hash_, fragment = rest.partition("#")
     else:
         path, hash_, fragment = path.partition("#")
         query = ""
-    new_path = _redact_segments(view, path, findings)
+    new_path, new_origin = _redact_segments(view, path, findings, "path", origin, header)
     new_query = redact_pairs(view, query, view.query, "query", findings, plus=True) if query else query
     if "=" in fragment:
         new_fragment = redact_pairs(view, fragment, view.query, "fragment", findings, plus=False)
     else:
-        new_fragment = _redact_segments(view, fragment, findings, "fragment")
+        new_fragment = _redact_segments(view, fragment, findings, "fragment")[0]
     if (new_path, new_query, new_fragment) == (path, query, fragment):
-        return target
-    return new_path + qmark + new_query + hash_ + new_fragment
+        return target, new_origin
+    return new_path + qmark + new_query + hash_ + new_fragment, new_origin
 
 
 def redact_url(view: View, url: str, name: str, findings: list[Finding]) -> str:
@@ -64,8 +69,7 @@ def redact_url(view: View, url: str, name: str, findings: list[Finding]) -> str:
     origin = _ORIGIN.match(url)
     head = origin.group() if origin is not None else ""
     tail = url[len(head):]
-    new_head = _header_text(view, head, name, findings)
-    new = redact_url_path(view, tail, findings)
+    new, new_head = _redact_target(view, tail, findings, head, name)
     return url if new is tail and new_head == head else new_head + new
 
 
@@ -95,22 +99,27 @@ def _header_text(view: View, text: str, name: str, findings: list[Finding]) -> s
     return "" if new is None else new
 
 
-def _redact_segments(view: View, path: str, findings: list[Finding], location: str = "path") -> str:
-    if not path or not view.everywhere:
-        return path
+def _redact_segments(view: View, path: str, findings: list[Finding], location: str = "path",
+                     origin: str = "", header: str = "") -> tuple[str, str]:
+    """(path, origin) rewritten: the path's segments, and the URL's scheme and authority
+    (``origin``, found in the header ``header``) as header text, in one scan."""
+    if not view.everywhere or (not path and not origin):
+        return path, origin
     raw = path.split("/")
     index = [i for i, segment in enumerate(raw) if segment]
-    if not index:
-        return path
     decoded = {i: unquote(raw[i]) for i in index}
+    texts = [decoded[i] for i in index] + ([origin] if origin else [])
+    fields = [decoded.get(i - 1, "") for i in index] + ([header] if origin else [])
     found: list[Finding] = []
     found_in: set[int] = set()
-    scanned = scan_strings(view, [decoded[i] for i in index], [decoded.get(i - 1, "") for i in index],
-                           location, [str(i) for i in index], found, found_in)
+    scanned = scan_strings(view, texts, fields, location, [str(i) for i in index] + ["origin"], found, found_in)
     if not found:
-        return path
-    hit = {index[n] for n in found_in}
-    for f in found:  # each names its segment by the path before it, masked (module docstring)
+        return path, origin
+    hit = {index[n] for n in found_in if n < len(index)}
+    for f in found:  # a segment is named by the path before it, masked (module docstring)
+        if f.path == "origin":
+            findings.append(Finding(f.type, f.rule, f.action, "header", header, f.mode, f.start, f.end))
+            continue
         at = int(f.path)
         label = "/".join(decoded[j] if j in decoded and j not in hit and name_shaped(decoded[j]) else
                          ("" if not raw[j] else SEGMENT) for j in range(at)) + ("/" if at else "") + SEGMENT
@@ -121,4 +130,7 @@ def _redact_segments(view: View, path: str, findings: list[Finding], location: s
             out[i] = ""  # a removed value leaves an empty segment: the path keeps its shape
         elif new != decoded[i]:
             out[i] = quote(new, safe=_SEGMENT_SAFE)
-    return "/".join(out)
+    new_origin = origin
+    if origin:
+        new_origin = scanned[-1] or ""
+    return "/".join(out), new_origin
