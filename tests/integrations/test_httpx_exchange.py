@@ -50,6 +50,9 @@ TRANSPORTS = {"sync": RedactingTransport, "async": AsyncRedactingTransport}
         ("/v1/items?flag", "/v1/items?flag"),
         ("/v1/items?api_key=s3cr3t&q=hi", "/v1/items?api_key=[REDACTED:SECRET]&q=hi"),  # only the secret changes
         ("/v1/items?q=a+b&token=abc", "/v1/items?q=a+b&token=[REDACTED:SECRET]"),
+        ("/users/jane@example.com/orders?q=a+b", "/users/%5BREDACTED%3AEMAIL%5D/orders?q=a+b"),  # a path segment
+        ("/users/jane%40example.com/orders", "/users/%5BREDACTED%3AEMAIL%5D/orders"),
+        ("/users/A-17/orders/v1.2", "/users/A-17/orders/v1.2"),  # ids and versions are not personal data
     ],
 )
 def test_the_request_target_changes_only_where_something_was_redacted(flavour: str, target: str, received: str) -> None:

@@ -21,8 +21,8 @@ other redactable bodies are read whole, up to the plan's ``limits.max_body_bytes
 (decoded size, checked as they arrive), and handed on redacted with their
 Content-Encoding removed; binary bodies, and any body no rule covers and with
 nothing to restore, stream through unread. A request the plan has no rules for
-leaves as it came, and its target (path and query) changes only when the query
-had something redacted.
+leaves as it came, and its target changes only where a path segment or a query
+value was redacted.
 
 Fail closed, whatever the policy's ``on_error``: a request body veil cannot
 process raises :class:`veil.RedactionError` and nothing is sent; a reply veil
@@ -100,10 +100,12 @@ class _Redactor:
         route = Route("request", request.method, url.host, url.path, request.headers.get("content-type", ""))
         if not self.plan.view(route).rules:
             return None
-        query = url.query.decode("ascii")
+        path, mark, query = url.raw_path.decode("ascii").partition("?")
         headers, new_query, _ = redact_head(self.plan, route, list(request.headers.multi_items()), query)
-        if new_query != query:  # else the target stays byte for byte (no "?" added, no re-encoding)
-            url = url.copy_with(query=quote(new_query, safe=_TARGET_SAFE).encode("ascii"))
+        new_path = self.plan.redact_path(path, route)[0]  # the route keeps the original path, for matching
+        if (new_path, new_query) != (path, query):  # else the target stays byte for byte (no "?" added)
+            target = quote(new_path, safe=_TARGET_SAFE) + mark + quote(new_query, safe=_TARGET_SAFE)
+            url = url.copy_with(raw_path=target.encode("ascii"))
         return route, headers, url
 
     def reads_request_body(self, route: Route) -> bool:
