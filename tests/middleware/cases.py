@@ -41,6 +41,13 @@ CASES = [
          must_vanish=(b"hunter2", b"jane%40example.com")),
     Case("text", "text/plain", "José: jose@exemplo.com.br 電話".encode(), must_vanish=("jose@exemplo".encode(),)),
     Case("binary", "application/octet-stream", b"\x00\xffjane@example.com"),
+    # Types that say nothing (issue 15): the head is sniffed; text is read, binary passes unread.
+    Case("json_as_octet_stream", "application/octet-stream", b'{"email": "jane@example.com"}',
+         must_vanish=(b"jane@example.com",)),
+    Case("text_untyped", "", b"write to jane@example.com", must_vanish=(b"jane@example.com",)),
+    Case("gzip_json_as_binary_octet_stream", "binary/octet-stream", _gz(b'{"email": "jane@example.com"}'),
+         encoding="gzip", must_vanish=(b"jane@example.com",)),
+    Case("binary_unknown", "application/unknown", b"GIF89a\x01\x00\x01\x00\x80\x00\x00jane@example.com"),
     Case("gzip_json", "application/json", _gz(b'{"email": "jane@example.com"}'), encoding="gzip",
          must_vanish=(b"jane@example.com",)),
     Case("headers_and_query", "application/json", b"{}",

@@ -10,6 +10,7 @@ addons) converts its server's messages to plain values (header pairs, bytes, a
 - :mod:`veil.http.codings`, :mod:`veil.http.stream_codings`: Content-Encoding, whole and
   incremental, bounded.
 - :mod:`veil.http.headers`, :mod:`veil.http.cgi`: header lists and CGI environs.
+- :mod:`veil.http.sniff`: bodies whose type says nothing: read the head, then pass or buffer.
 - :mod:`veil.http.lines`: the one line-stream driver (SSE, NDJSON) with the failure loop.
 - :mod:`veil.http.failures`, :mod:`veil.http.aborts`: error responses, log lines without
   payload, and ending a stream whose headers are out.
@@ -22,9 +23,16 @@ from __future__ import annotations
 
 from veil.http.aborts import StreamAborted, quiet_server_tracebacks
 from veil.http.bodies import body_mode, redact_buffered, stream_kind
-from veil.http.cgi import cgi_host, redact_cgi_head
+from veil.http.cgi import cgi_host, raw_path_of, redact_cgi_head, redact_cgi_path
 from veil.http.codings import decode_body, encode_body
-from veil.http.failures import describe, engine_errors, error_response, frames_of, log_failure, rule_ids
+from veil.http.failures import (
+    describe,
+    engine_errors,
+    error_response,
+    frames_of,
+    log_failure,
+    rule_ids,
+)
 from veil.http.headers import (
     VALIDATORS_OF_BYTES,
     Headers,
@@ -38,14 +46,19 @@ from veil.http.headers import (
 )
 from veil.http.lines import LineStream, adrive, drive
 from veil.http.options import DEFAULT_MAX_DECOMPRESSED, Options, parse_options
+from veil.http.sniff import SNIFF_HEAD_BYTES, Replay, is_vague, may_be_text, read_head
+from veil.http.sniffed_stream import SniffedStream
 from veil.http.stream_codings import StreamDecoder, StreamEncoder, can_stream
 
 __all__ = [
     "DEFAULT_MAX_DECOMPRESSED",
+    "SNIFF_HEAD_BYTES",
     "VALIDATORS_OF_BYTES",
     "Headers",
     "LineStream",
     "Options",
+    "Replay",
+    "SniffedStream",
     "StreamAborted",
     "StreamDecoder",
     "StreamEncoder",
@@ -62,12 +75,17 @@ __all__ = [
     "frames_of",
     "header_bytes",
     "header_value",
+    "is_vague",
     "log_failure",
+    "may_be_text",
     "parse_options",
     "quiet_server_tracebacks",
     "raw_headers",
+    "raw_path_of",
+    "read_head",
     "redact_buffered",
     "redact_cgi_head",
+    "redact_cgi_path",
     "redact_head",
     "redact_request_path",
     "replace_length",

@@ -14,6 +14,7 @@ from veil.errors import RedactionError
 from veil.http.codings import can_decode, decode_body, encode_body, is_plain
 from veil.http.failures import engine_errors
 from veil.http.options import Options
+from veil.http.sniff import SNIFF_HEAD_BYTES, is_vague, may_be_text
 from veil.rules.media import body_kind, body_kind_of, media_type
 from veil.rules.plan import Plan
 from veil.rules.plan_types import EMPTY_REPORT, Report, Route
@@ -30,12 +31,20 @@ def stream_kind(content_type: str) -> str | None:
     return None
 
 
-def body_mode(content_type: str, content_encoding: str, *, streams_encoded: bool = False) -> tuple[str, str | None]:
-    """How an adapter handles a response body: ``("pass", None)`` for binary (never read),
+def body_mode(
+    content_type: str, content_encoding: str, *, streams_encoded: bool = False, sniffs: bool = False,
+) -> tuple[str, str | None]:
+    """How an adapter handles a body: ``("pass", None)`` for binary (never read),
     ``("stream", kind)`` for NDJSON/SSE rewritten line by line, else ``("buffer", None)``.
 
     An encoded stream is buffered unless the adapter decodes streams itself (``streams_encoded``).
+    With ``sniffs``, a type that says nothing (:func:`veil.http.sniff.is_vague`) is
+    ``("sniff", None)``: the adapter reads the head and asks :func:`veil.http.sniff.may_be_text`
+    whether to pass it unread or buffer it; without, such a type is buffered (no type) or
+    passes (``application/octet-stream``) as its label says.
     """
+    if sniffs and is_vague(content_type):
+        return "sniff", None
     if body_kind_of(content_type) == "binary":
         return "pass", None
     kind = stream_kind(content_type)
@@ -76,7 +85,10 @@ def _redact_buffered(
     restorer: Restorer | None,
 ) -> tuple[bytes, Report, str]:
     encoding = content_encoding.strip().lower()
-    if body_kind_of(content_type) == "binary":
+    if is_vague(content_type):
+        if not may_be_text(body[:SNIFF_HEAD_BYTES], encoding):
+            return body, EMPTY_REPORT, "skipped"  # binary by its head, whatever its size: never rewritten
+    elif body_kind_of(content_type) == "binary":
         return body, EMPTY_REPORT, "skipped"  # never rewritten: no need to decode it
     if not can_decode(encoding):
         raise RedactionError("unsupported_encoding", f"cannot decode Content-Encoding {encoding!r}")

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, MutableMapping
 from typing import Any
+from urllib.parse import quote, unquote_to_bytes
 
-from veil.http.headers import redact_head
+from veil.http.headers import redact_head, redact_request_path
 from veil.rules.plan import Plan
 from veil.rules.plan_types import Route
 
@@ -38,4 +39,30 @@ def redact_cgi_head(plan: Plan, route: Route, environ: MutableMapping[str, Any])
     for raw in ("RAW_URI", "REQUEST_URI"):  # gunicorn / uWSGI keep the original target, query included
         if raw in environ and new_query != query:
             environ[raw] = environ[raw].partition("?")[0] + (f"?{new_query}" if new_query else "")
+    return True
+
+
+_PATH_SAFE = "/!$&'()*+,;=:@~-._"
+"""What a path keeps unencoded when a decoded path is turned back into a raw one."""
+
+
+def raw_path_of(decoded: bytes) -> str:
+    """A percent-decoded path (bytes) as a raw path the plan reads segment by segment."""
+    return quote(decoded, safe=_PATH_SAFE)
+
+
+def redact_cgi_path(plan: Plan, route: Route, environ: MutableMapping[str, Any]) -> bool:
+    """Hand the app the redacted path: ``PATH_INFO`` (decoded, latin-1 as PEP 3333 has it) and
+    the path part of gunicorn's ``RAW_URI`` / uWSGI's ``REQUEST_URI``; True when it changed.
+    ``route.path`` stays the original: veil's own rules match on it. Raises RedactionError."""
+    info = str(environ.get("PATH_INFO", ""))
+    raw = raw_path_of(info.encode("latin-1"))
+    new, report = redact_request_path(plan, route, raw)
+    if not report.changed:
+        return False
+    environ["PATH_INFO"] = unquote_to_bytes(new).decode("latin-1")
+    for key in ("RAW_URI", "REQUEST_URI"):
+        if key in environ:
+            path, mark, query = str(environ[key]).partition("?")
+            environ[key] = redact_request_path(plan, route, path)[0] + mark + query
     return True

@@ -65,24 +65,32 @@ import logging
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
 from types import SimpleNamespace
 from typing import Any
+from urllib.parse import unquote
 
 from veil.errors import RedactionError
 from veil.http import (
     DEFAULT_MAX_DECOMPRESSED,
+    SNIFF_HEAD_BYTES,
     VALIDATORS_OF_BYTES,
     LineStream,
     Options,
+    Replay,
     StreamAborted,
     adrive,
     body_mode,
     cgi_host,
     drive,
     error_response,
+    is_vague,
     log_failure,
+    may_be_text,
     quiet_server_tracebacks,
+    raw_path_of,
+    read_head,
     redact_buffered,
     redact_cgi_head,
     redact_head,
+    redact_request_path,
     stream_kind,
 )
 from veil.observe import NullObserver
@@ -178,11 +186,11 @@ class _Exchange:
         self.plan, self.options, self.request = plan, options, request
         self.blocks = options.blocks(plan)
         self.limit = plan.limits.max_body_bytes
+        self.path = request.path_info  # rules match the original path; the view gets the redacted one
 
     def route(self, direction: str, content_type: str) -> Route:
         # Not get_host(): that validates ALLOWED_HOSTS and may raise.
-        return Route(direction, self.request.method or "GET", cgi_host(self.request.META), self.request.path_info,
-                     content_type)
+        return Route(direction, self.request.method or "GET", cgi_host(self.request.META), self.path, content_type)
 
     def fail(self, reason: str, direction: str, original: Any = None) -> Any:
         """Log a failure (reason, method, rule ids); with ``block`` return the error response, else None."""
@@ -213,12 +221,15 @@ class _Exchange:
         except RedactionError as exc:
             if (refusal := self.fail(exc.reason, "request")) is not None:
                 return refusal
-        if body_kind_of(ctype) == "binary":
+        encoding = self.request.META.get("HTTP_CONTENT_ENCODING", "")
+        if is_vague(ctype):  # a type that says nothing: the head tells an upload from a document
+            if not may_be_text(self._peek_head(), encoding):
+                return None  # binary: never read whole, the view streams it on
+        elif body_kind_of(ctype) == "binary":
             return None  # never rewritten, so never read: uploads stream on to the view
         try:
             body = self._read_body()
             if body:
-                encoding = self.request.META.get("HTTP_CONTENT_ENCODING", "")
                 out, _, outcome = redact_buffered(self.plan, route, body, ctype, encoding, self.options, "django")
                 if outcome == "rewritten":
                     self._set_body(out)
@@ -230,6 +241,40 @@ class _Exchange:
         if redact_cgi_head(self.plan, route, self.request.META):
             for cached in ("GET", "COOKIES", "headers"):  # cached_property values built from the old META
                 self.request.__dict__.pop(cached, None)
+        self._redact_request_path(route)
+
+    def _redact_request_path(self, route: Route) -> None:
+        """The view (and URL resolution) get the redacted path; ``self.path`` keeps the original."""
+        request, info = self.request, self.request.path_info
+        new, report = redact_request_path(self.plan, route, raw_path_of(info.encode("utf-8")))
+        if not report.changed:
+            return
+        new_info = unquote(new)
+        prefix = request.path[: len(request.path) - len(info)] if request.path.endswith(info) else ""
+        request.path_info, request.path = new_info, prefix + new_info
+        meta = request.META
+        if "PATH_INFO" in meta:  # WSGI: latin-1 of the UTF-8 bytes (PEP 3333); ASGI: the str itself
+            meta["PATH_INFO"] = new_info if meta["PATH_INFO"] == info else new_info.encode("utf-8").decode("latin-1")
+        for key in ("RAW_URI", "REQUEST_URI"):  # gunicorn / uWSGI keep the original target
+            if key in meta:
+                path, mark, query = str(meta[key]).partition("?")
+                meta[key] = redact_request_path(self.plan, route, path)[0] + mark + query
+
+    def _peek_head(self) -> bytes:
+        """The body's first SNIFF_HEAD_BYTES, put back in front of the stream so the view reads it all."""
+        request = self.request
+        if getattr(request, "_body", None) is not None:  # an outer middleware read it already
+            return bytes(request._body[:SNIFF_HEAD_BYTES])
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if length <= 0 and "CONTENT_LENGTH" in request.META:
+            return b""
+        stream = request._stream
+        head = read_head(stream.read, length or None)
+        request._stream = io.BufferedReader(Replay(head, stream))
+        return head
 
     def _read_body(self) -> bytes:
         try:
@@ -258,11 +303,16 @@ class _Exchange:
         mode, response = self._redact_response_start(response)
         if mode == "lines":
             return self._wrap_unprimed(response) if response.is_async else self._prime(response)
-        if mode == "buffer":
-            if response.is_async:  # an async iterator under a sync chain: consumed as Django's own __iter__ does
-                parts, over, rest = _django().sync.async_to_sync(self._acollect)(response.streaming_content)
-            else:
-                parts, over, rest = self._collect(iter(response.streaming_content))
+        if mode in ("buffer", "sniff"):
+            # An async iterator under a sync chain is consumed as Django's own __iter__ does.
+            collect = _django().sync.async_to_sync(self._acollect) if response.is_async else self._collect
+            source = response.streaming_content if response.is_async else iter(response.streaming_content)
+            held: list[bytes] = []
+            if mode == "sniff":
+                held, _, source = collect(source, SNIFF_HEAD_BYTES)
+                if not self._head_is_text(response, held):
+                    return self._put_back(response, held, source)
+            parts, over, rest = collect(source, self.limit + 1, held)
             return self._finish_stream(response, parts, over, rest)
         return response
 
@@ -271,12 +321,24 @@ class _Exchange:
         sync_to_async = _django().sync.sync_to_async
         if mode == "lines":  # a view's sync generator may block: advance it in a thread
             return await self._aprime(response) if response.is_async else await sync_to_async(self._prime)(response)
-        if mode == "buffer":
-            if response.is_async:
-                parts, over, rest = await self._acollect(response.streaming_content)
-            else:
-                parts, over, rest = await sync_to_async(self._collect)(iter(response.streaming_content))
+        if mode in ("buffer", "sniff"):
+            collect = self._acollect if response.is_async else sync_to_async(self._collect)
+            source = response.streaming_content if response.is_async else iter(response.streaming_content)
+            held: list[bytes] = []
+            if mode == "sniff":
+                held, _, source = await collect(source, SNIFF_HEAD_BYTES)
+                if not self._head_is_text(response, held):
+                    return self._put_back(response, held, source)
+            parts, over, rest = await collect(source, self.limit + 1, held)
             return self._finish_stream(response, parts, over, rest)
+        return response
+
+    def _head_is_text(self, response: Any, held: list[bytes]) -> bool:
+        return may_be_text(b"".join(held), response.get("Content-Encoding", ""))
+
+    def _put_back(self, response: Any, held: list[bytes], rest: Any) -> Any:
+        """A binary body of a vague type: the head read, then the rest, streamed on unread."""
+        response.streaming_content = _achain(held, rest) if response.is_async else _chain(held, rest)
         return response
 
     def _redact_response_start(self, response: Any) -> tuple[str, Any]:
@@ -290,7 +352,12 @@ class _Exchange:
                 return "done", refusal
         if not response.streaming:
             return "done", self._finish(response, response.content)
-        mode, _ = body_mode(ctype, response.get("Content-Encoding", ""))
+        encoding = response.get("Content-Encoding", "")
+        mode, _ = body_mode(ctype, encoding, sniffs=True)
+        if mode == "sniff":  # a file's head is read where it lies, so a binary FileResponse keeps sendfile
+            head = _file_head(response)
+            if head is not None:
+                mode = "buffer" if may_be_text(head, encoding) else "pass"
         if mode == "pass":
             return "done", response  # never rewritten, so never buffered; FileResponse keeps sendfile
         if mode == "stream":
@@ -298,7 +365,7 @@ class _Exchange:
                 if name in response:
                     del response[name]
             return "lines", response
-        return "buffer", response  # redactable but not line by line: never streamed raw
+        return mode, response  # buffer: redactable but not line by line, never streamed raw; or sniff
 
     def _lines(self, response: Any) -> LineStream:
         ctype = response.get("Content-Type", "")
@@ -330,24 +397,35 @@ class _Exchange:
         response.streaming_content = _achain(() if first is None else (first,), lines)
         return response
 
-    def _collect(self, chunks: Iterator[bytes]) -> tuple[list[bytes], bool, Iterator[bytes]]:
-        """(chunks read, over the limit?, the rest); stops just past the limit so memory stays bounded."""
-        parts: list[bytes] = []
-        size = 0
+    @staticmethod
+    def _collect(
+        chunks: Iterator[bytes], stop_at: int, held: Iterable[bytes] = (),
+    ) -> tuple[list[bytes], bool, Iterator[bytes]]:
+        """(``held`` and the chunks read, stopped at ``stop_at`` bytes?, the rest): stops once
+        ``stop_at`` bytes are in (just past the limit, or a sniffed head) so memory stays bounded."""
+        parts = list(held)
+        size = sum(len(part) for part in parts)
+        if size >= stop_at:
+            return parts, True, chunks
         for chunk in chunks:
             parts.append(chunk)
             size += len(chunk)
-            if size > self.limit:
+            if size >= stop_at:
                 return parts, True, chunks
         return parts, False, chunks
 
-    async def _acollect(self, chunks: AsyncIterator[bytes]) -> tuple[list[bytes], bool, AsyncIterator[bytes]]:
-        parts: list[bytes] = []
-        size = 0
+    @staticmethod
+    async def _acollect(
+        chunks: AsyncIterator[bytes], stop_at: int, held: Iterable[bytes] = (),
+    ) -> tuple[list[bytes], bool, AsyncIterator[bytes]]:
+        parts = list(held)
+        size = sum(len(part) for part in parts)
+        if size >= stop_at:
+            return parts, True, chunks
         async for chunk in chunks:
             parts.append(chunk)
             size += len(chunk)
-            if size > self.limit:
+            if size >= stop_at:
                 return parts, True, chunks
         return parts, False, chunks
 
@@ -409,6 +487,21 @@ class _Exchange:
             elif values[name] != cookies[name].coded_value:
                 cookies[name].set(name, values[name], values[name])
 
+
+
+def _file_head(response: Any) -> bytes | None:
+    """The first SNIFF_HEAD_BYTES of a FileResponse's file, read and sought back; None when it
+    cannot be (not a file response, not seekable): the stream's own chunks are sniffed then."""
+    file = getattr(response, "file_to_stream", None)
+    if file is None:
+        return None
+    try:
+        position = file.tell()
+        head = file.read(SNIFF_HEAD_BYTES)
+        file.seek(position)
+    except (AttributeError, OSError, ValueError):
+        return None
+    return bytes(head)
 
 
 def _chain(parts: Iterable[bytes], rest: Iterator[bytes]) -> Iterator[bytes]:

@@ -21,21 +21,27 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
+from urllib.parse import unquote
 
 from veil.errors import RedactionError
 from veil.http import (
     DEFAULT_MAX_DECOMPRESSED,
+    SNIFF_HEAD_BYTES,
     LineStream,
     Options,
     StreamAborted,
     body_mode,
     error_response,
     header_value,
+    is_vague,
     log_failure,
+    may_be_text,
     quiet_server_tracebacks,
     raw_headers,
+    raw_path_of,
     redact_buffered,
     redact_head,
+    redact_request_path,
     replace_length,
     str_headers,
 )
@@ -134,29 +140,45 @@ class _Responder:
         ctype = header_value(self.headers, "content-type")
         route = self.route("request", ctype)
         query = bytes(self.scope.get("query_string", b"")).decode("latin-1")
+        raw_path = self.raw_path()
         try:
             headers, new_query, _ = redact_head(self.plan, route, self.headers, query)
+            # The app gets the redacted path; the route (rule matching, logs) keeps the original.
+            new_path = redact_request_path(self.plan, route, raw_path)[0]
         except RedactionError as exc:
             if await self.fail(exc.reason, "request"):
                 return None
-            headers, new_query = self.headers, query
+            headers, new_query, new_path = self.headers, query, raw_path
         scope = dict(self.scope)
         unchanged = headers == self.headers  # then the server's raw headers are passed on as they came
         if new_query != query:
             scope["query_string"] = new_query.encode("latin-1")
             if b"?" in (scope.get("raw_path") or b""):  # a server that put the query in raw_path
                 del scope["raw_path"]
-        if body_kind_of(ctype) == "binary":
+        if new_path != raw_path:
+            scope["path"] = unquote(new_path)
+            scope["raw_path"] = new_path.encode("latin-1")
+        cenc = header_value(self.headers, "content-encoding")
+        head, more = b"", True
+        if is_vague(ctype):  # a type that says nothing: the head tells a download from a document
+            head, more, gone = await self._read(receive, SNIFF_HEAD_BYTES)
+            if gone:
+                return None
+            if not may_be_text(head, cenc):
+                if not unchanged:
+                    scope["headers"] = _raw_headers(headers)
+                return scope, _replay(head, more, receive)  # binary: the rest streams on unread
+        elif body_kind_of(ctype) == "binary":
             if not unchanged:
                 scope["headers"] = _raw_headers(headers)
             return scope, receive  # never rewritten, so never buffered: uploads stream on
-        body, more, gone = await self._read(receive)
+        limit = self.plan.limits.max_body_bytes
+        body, more, gone = await self._read(receive, limit + 1, head) if more else (head, False, False)
         if gone:
             return None  # don't hand the app a partial body
         try:
             if len(body) > self.plan.limits.max_body_bytes:
                 raise RedactionError("body_too_large", "request body is over the limit")
-            cenc = header_value(self.headers, "content-encoding")
             out, _, outcome = redact_buffered(self.plan, route, body, ctype, cenc, self.options, "asgi")
         except RedactionError as exc:
             if await self.fail(exc.reason, "request"):
@@ -168,10 +190,18 @@ class _Responder:
             scope["headers"] = _raw_headers(headers)
         return scope, _replay(out, more, receive)
 
-    async def _read(self, receive: Receive) -> tuple[bytes, bool, bool]:
-        """(body, more to come, client gone); stops just past the limit so memory stays bounded."""
-        chunks: list[bytes] = []
-        size = 0
+    def raw_path(self) -> str:
+        """The request path as sent (percent-encoded, without the query)."""
+        raw = self.scope.get("raw_path")
+        if raw:
+            return bytes(raw).decode("latin-1").partition("?")[0]
+        return raw_path_of(self.path.encode("utf-8"))
+
+    async def _read(self, receive: Receive, stop_at: int, start: bytes = b"") -> tuple[bytes, bool, bool]:
+        """(body, more to come, client gone), ``start`` first; stops once ``stop_at`` bytes are
+        in (just past the limit, or a sniffed head) so memory stays bounded."""
+        chunks: list[bytes] = [start]
+        size = len(start)
         while True:
             message = await receive()
             if message["type"] == "http.disconnect":
@@ -180,7 +210,7 @@ class _Responder:
             chunks.append(chunk)
             size += len(chunk)
             more = bool(message.get("more_body", False))
-            if not more or size > self.plan.limits.max_body_bytes:
+            if not more or size >= stop_at:
                 return b"".join(chunks), more, False
 
     # -- response: what leaves the app --------------------------------------------------
@@ -218,12 +248,12 @@ class _Responder:
         self.start = dict(message)  # a copy: the app's message stays its own
         if headers != received:
             self.start["headers"] = _raw_headers(headers)
-        self.mode, kind = body_mode(self.ctype, self.cenc)
+        self.mode, kind = body_mode(self.ctype, self.cenc, sniffs=True)
         if self.mode == "stream" and kind is not None:  # events must reach the client as they happen
             self.lines = LineStream(self.plan, self.response_route, kind, self.options, "asgi", headers_out=True)
             self.start["headers"] = _raw_headers(replace_length(headers, None))
-        elif self.mode == "buffer":
-            return  # Content-Length is known only once the whole body is redacted
+        elif self.mode in ("buffer", "sniff"):
+            return  # Content-Length is known only once the whole body is redacted (or the head says binary)
         await self.send_start()
 
     async def on_body(self, body: bytes, more: bool, message: Message | None = None) -> None:
@@ -231,16 +261,35 @@ class _Responder:
             await self.send(message or {"type": "http.response.body", "body": body, "more_body": more})
         elif self.mode == "stream":
             await self.on_stream_chunk(body, more)
+        elif self.mode == "sniff":
+            self.chunks.append(body)
+            self.size += len(body)
+            if self.size >= SNIFF_HEAD_BYTES or not more:
+                await self.on_head(more)
         elif self.mode == "buffer":
             self.chunks.append(body)
             self.size += len(body)
-            if self.size > self.plan.limits.max_body_bytes:
-                if not await self.fail("body_too_large", "response"):
-                    self.mode = "pass"  # passthrough: what we hold, then the rest as it comes
-                    await self.send_start()
-                    await self.send({"type": "http.response.body", "body": b"".join(self.chunks), "more_body": more})
-            elif not more:
-                await self.finish(b"".join(self.chunks))
+            await self.on_buffered(more)
+
+    async def on_head(self, more: bool) -> None:
+        """A vague type's head is in: binary passes unread from here on, anything else is buffered."""
+        head = b"".join(self.chunks)
+        if may_be_text(head, self.cenc):
+            self.mode = "buffer"
+            await self.on_buffered(more)
+            return
+        self.mode, self.chunks = "pass", []
+        await self.send_start()
+        await self.send({"type": "http.response.body", "body": head, "more_body": more})
+
+    async def on_buffered(self, more: bool) -> None:
+        if self.size > self.plan.limits.max_body_bytes:
+            if not await self.fail("body_too_large", "response"):
+                self.mode = "pass"  # passthrough: what we hold, then the rest as it comes
+                await self.send_start()
+                await self.send({"type": "http.response.body", "body": b"".join(self.chunks), "more_body": more})
+        elif not more:
+            await self.finish(b"".join(self.chunks))
 
     async def on_stream_chunk(self, body: bytes, more: bool) -> None:
         assert self.lines is not None
@@ -255,7 +304,14 @@ class _Responder:
         """A file of a redactable type: read it through on_body instead of letting the server send it raw."""
         # Small blocking reads, bounded by the body limit (buffer) or streamed chunk by chunk.
         with open(message["path"], "rb") as file:
-            while self.mode in ("buffer", "stream"):
+            if self.mode == "sniff" and not self.chunks:
+                if not may_be_text(file.read(SNIFF_HEAD_BYTES), self.cenc):
+                    self.mode = "pass"  # a binary file of a vague type: the server sends it as it would
+                    await self.send_start()
+                    await self.send(message)
+                    return
+                file.seek(0)
+            while self.mode in ("buffer", "stream", "sniff"):
                 chunk = file.read(_FILE_CHUNK)
                 await self.on_body(chunk, bool(chunk))
                 if not chunk:

@@ -29,26 +29,32 @@ from __future__ import annotations
 
 import io
 import logging
-from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterable, Iterator
 from http import HTTPStatus
 from itertools import chain
 from typing import TYPE_CHECKING, Any
 
 from veil.errors import RedactionError
 from veil.http import (
+    SNIFF_HEAD_BYTES,
     LineStream,
     Options,
+    Replay,
     StreamAborted,
     body_mode,
     cgi_host,
     drive,
     error_response,
     header_value,
+    is_vague,
     log_failure,
+    may_be_text,
     parse_options,
     quiet_server_tracebacks,
+    read_head,
     redact_buffered,
     redact_cgi_head,
+    redact_cgi_path,
     redact_head,
     replace_length,
 )
@@ -115,22 +121,16 @@ class _Closing:
                 close()
 
 
-class _Replay(io.RawIOBase):
-    """Bytes veil already consumed, then the rest of the server's stream (passthrough of an oversized body)."""
-
-    def __init__(self, head: bytes, rest: Any) -> None:
-        self._head = head
-        self._rest = rest
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        view = memoryview(buffer).cast("B")
-        data = self._head[: len(view)] if self._head else self._rest.read(len(view))
-        self._head = self._head[len(data):] if self._head else b""
-        view[: len(data)] = data
-        return len(data)
+def _take_head(body: Iterator[bytes]) -> tuple[list[bytes], Iterator[bytes]]:
+    """The first chunks, up to SNIFF_HEAD_BYTES or the end, and the rest."""
+    held: list[bytes] = []
+    size = 0
+    for chunk in body:
+        held.append(chunk)
+        size += len(chunk)
+        if size >= SNIFF_HEAD_BYTES:
+            break
+    return held, body
 
 
 class _Exchange:
@@ -141,6 +141,7 @@ class _Exchange:
         self.options = options
         self.blocks = options.blocks(plan)
         self.environ = dict(environ)  # the server's dict stays as it arrived
+        self.path = str(environ.get("PATH_INFO", ""))  # rules match the original path; the app gets the redacted one
         self.start_response = start_response
         self.status: str | None = None
         self.headers: list[tuple[str, str]] = []
@@ -150,7 +151,7 @@ class _Exchange:
 
     def route(self, direction: str, content_type: str) -> Route:
         env = self.environ
-        return Route(direction, env.get("REQUEST_METHOD", "GET"), cgi_host(env), env.get("PATH_INFO", ""), content_type)
+        return Route(direction, env.get("REQUEST_METHOD", "GET"), cgi_host(env), self.path, content_type)
 
     # -- request ------------------------------------------------------------------
 
@@ -161,14 +162,22 @@ class _Exchange:
         route = self.route("request", ctype)
         try:
             redact_cgi_head(self.plan, route, self.environ)
+            redact_cgi_path(self.plan, route, self.environ)
         except RedactionError as exc:
             if (refusal := self._fail(exc.reason, "request")) is not None:
                 return refusal
-        if body_kind_of(ctype) == "binary":
+        head = b""
+        if is_vague(ctype):  # a type that says nothing: the head tells an upload from a document
+            head = self._read_head()
+            if not may_be_text(head, env.get("HTTP_CONTENT_ENCODING", "")):
+                if head:
+                    env["wsgi.input"] = io.BufferedReader(Replay(head, env["wsgi.input"]))
+                return None  # binary: the rest streams on to the app unread
+        elif body_kind_of(ctype) == "binary":
             return None  # never rewritten, so never read: uploads stream on to the app
         body = b""
         try:
-            body = self._read_body()
+            body = self._read_body(head)
             if body:
                 encoding = env.get("HTTP_CONTENT_ENCODING", "")
                 self._set_body(redact_buffered(self.plan, route, body, ctype, encoding, self.options, "wsgi")[0])
@@ -176,23 +185,37 @@ class _Exchange:
             if (refusal := self._fail(exc.reason, "request")) is not None:
                 return refusal
             if self.consumed:  # chunked and over the limit: give back what was read, then the rest
-                env["wsgi.input"] = io.BufferedReader(_Replay(self.consumed, env["wsgi.input"]))
+                env["wsgi.input"] = io.BufferedReader(Replay(self.consumed, env["wsgi.input"]))
             elif body:
                 self._set_body(body)
         return None
 
-    def _read_body(self) -> bytes:
+    def _length(self) -> int | None:
+        """The request body's length; None when unknown (chunked)."""
+        try:
+            return max(int(self.environ["CONTENT_LENGTH"]), 0)
+        except (KeyError, ValueError):
+            return None
+
+    def _read_head(self) -> bytes:
+        """The first SNIFF_HEAD_BYTES of the body (what _read_body would read, no more)."""
+        length = self._length()
+        if length is None and not self.environ.get("wsgi.input_terminated"):
+            return b""
+        return read_head(self.environ["wsgi.input"].read, length)
+
+    def _read_body(self, head: bytes = b"") -> bytes:
+        """The whole body, ``head`` (already read) first; over the limit a RedactionError, with what
+        was read kept in ``self.consumed`` for passthrough."""
         env = self.environ
         limit = self.plan.limits.max_body_bytes
-        try:
-            length: int | None = max(int(env["CONTENT_LENGTH"]), 0)
-        except (KeyError, ValueError):
-            length = None
+        length = self._length()
         if length is None and not env.get("wsgi.input_terminated"):
             return b""  # PEP 3333: without a length the stream may never end; werkzeug reads nothing either
         if length is not None and length > limit:
+            self.consumed = head
             raise RedactionError("body_too_large", f"request body of {length} bytes is over the limit of {limit}")
-        stream, parts, size = env["wsgi.input"], [], 0
+        stream, parts, size = env["wsgi.input"], [head], len(head)
         while length is None or size < length:
             chunk = stream.read(_READ_SIZE if length is None else min(_READ_SIZE, length - size))
             if not chunk:
@@ -255,7 +278,11 @@ class _Exchange:
                 yield from refusal
                 return
             headers = self.headers
-        mode, kind = body_mode(ctype, encoding)
+        mode, kind = body_mode(ctype, encoding, sniffs=True)
+        if mode == "sniff":  # a type that says nothing: binary passes unread, anything else is buffered
+            held, body = _take_head(body)
+            mode = "buffer" if may_be_text(b"".join(held), encoding) else "pass"
+            body = chain(held, body)
         if mode == "stream" and kind is not None:
             yield from self._stream(route, kind, replace_length(headers, None), body)
         elif mode == "pass":

@@ -55,11 +55,13 @@ from mitmproxy.net.http import url
 from veil.errors import RedactionError, VeilError
 from veil.http import (
     Options,
+    SniffedStream,
     body_mode,
     can_stream,
     error_response,
     frames_of,
     header_value,
+    is_vague,
     log_failure,
     quiet_server_tracebacks,
     redact_buffered,
@@ -92,6 +94,11 @@ def _pretty_host(request: http.Request, headers: list[tuple[str, str]]) -> str:
         return request.host
     authority = ", ".join(hosts)  # as mitmproxy's Headers.get joins repeated headers
     return _authority_host(authority) if authority.isascii() else request.pretty_host
+
+
+def _chunked(headers: list[tuple[str, str]]) -> bool:
+    """A body of unknown size (``Transfer-Encoding: chunked``): it cannot be sized before it is read."""
+    return "chunked" in header_value(headers, "transfer-encoding").lower()
 
 
 @functools.lru_cache(maxsize=256)
@@ -257,7 +264,11 @@ class VeilAddon:
             request.headers = http.Headers(raw_headers(new_headers))
         if new_query != query or new_path != exchange.path:
             request.path = new_path + (f"?{new_query}" if "?" in request.path else "")
-        if body_kind_of(ctype) == "binary":
+        if is_vague(ctype) and (head.content_length > exchange.limit or _chunked(new_headers)):
+            # Too large (or of unknown size) to buffer before knowing what it is: its head decides.
+            request.stream = SniffedStream(exchange.plan, route, ctype, head.content_encoding, exchange.options,
+                                           "proxy", exchange.limit)
+        elif body_kind_of(ctype) == "binary" and not is_vague(ctype):
             request.stream = True  # never rewritten, so never buffered: uploads stream on
         elif head.content_length > exchange.limit:
             self._refuse(flow, exchange, "body_too_large", "request")
@@ -275,8 +286,12 @@ class VeilAddon:
         request = flow.request
         head = head_of(request, exchange.request_head)
         headers, ctype = head.headers, head.content_type
+        if isinstance(request.stream, SniffedStream):
+            if request.stream.failed and request.stream.blocks:
+                self._block(flow, request.stream.failed, "request")  # bytes may have left: aborted
+            return
         if request.stream:
-            if body_kind_of(ctype) != "binary":
+            if body_kind_of(ctype) != "binary" or is_vague(ctype):
                 self._block(flow, "streamed_unread", "request")  # another addon streamed it: abort
             return
         body = request.raw_content or b""
@@ -310,7 +325,9 @@ class VeilAddon:
         head = exchange.response_head = head_of(response)
         headers, ctype = head.headers, head.content_type
         cenc = head.content_encoding
-        mode, kind = body_mode(ctype, cenc, streams_encoded=can_stream(cenc))
+        mode, kind = body_mode(ctype, cenc, streams_encoded=can_stream(cenc), sniffs=True)
+        if mode == "sniff" and head.content_length <= exchange.limit and not _chunked(headers):
+            mode = "buffer"  # small enough to buffer: redact_buffered reads its head
         if mode == "buffer":
             response.stream = False  # veil must see the whole body (another addon may have asked to stream)
             return
@@ -321,6 +338,11 @@ class VeilAddon:
         except RedactionError as exc:
             self._refuse(flow, exchange, exc.reason, "response")
             response.stream = False
+            return
+        if mode == "sniff":  # too large (or of unknown size) to buffer before knowing what it is
+            response.headers = http.Headers(raw_headers(new_headers))
+            response.stream = SniffedStream(exchange.plan, route, ctype, cenc, exchange.options, "proxy",
+                                            exchange.limit, exchange.restorer)
             return
         if kind is None:
             response.headers = http.Headers(raw_headers(new_headers))
@@ -346,12 +368,13 @@ class VeilAddon:
         if flow.websocket is not None:
             self._sockets[flow] = exchange  # its messages are redacted with the same plan and route
         stream = exchange.stream or response.stream
-        if isinstance(stream, ResponseStream):
+        if isinstance(stream, (ResponseStream, SniffedStream)):
             if stream.failed and stream.blocks:
                 flow.kill()  # abort the connection: the cut stream must not look complete
             return
         if stream:
-            if body_kind_of(head_of(response, exchange.response_head).content_type) != "binary":
+            ctype = head_of(response, exchange.response_head).content_type
+            if body_kind_of(ctype) != "binary" or is_vague(ctype):
                 self._block(flow, "streamed_unread", "response")  # another addon streamed it: abort
             return  # binary, streamed through unread
         head = head_of(response, exchange.response_head)
