@@ -27,8 +27,10 @@ Request: the query string (``QUERY_STRING`` and gunicorn's ``RAW_URI``), ``HTTP_
 headers and cookies are rewritten in ``request.META`` in place (``GET``, ``COOKIES`` and
 ``headers`` are rebuilt from it); the body is read (up to ``limits.max_body_bytes``),
 redacted and put back so ``request.body``, ``request.read()`` and ``request.POST`` see the
-redacted bytes. Binary types (uploads, ``multipart/form-data``) are never rewritten, so
-never read. Django's WSGI request reads no body without ``Content-Length``; veil sees
+redacted bytes. Binary types are never rewritten, so never read; a type that says nothing
+(``application/octet-stream``, none) is judged by its first bytes (:mod:`veil.http.sniff`),
+put back in front of the stream. The view gets the redacted path (``path``, ``path_info``,
+``META["PATH_INFO"]``; URL resolution runs on it); veil's rules match the original. Django's WSGI request reads no body without ``Content-Length``; veil sees
 exactly what the view would.
 
 Response: headers and the cookies in ``response.cookies`` (Django's Set-Cookie) are
@@ -42,7 +44,7 @@ rewritten. Like django/middleware/gzip.py, bodies split on ``response.streaming`
   failure there is still a 502 (except an async iterator under a sync chain, which
   cannot be awaited here: a failure then aborts the stream).
 - Other streaming responses: binary types stream through untouched (and ``FileResponse``
-  keeps ``wsgi.file_wrapper``/sendfile); any other redactable type cannot be redacted
+  keeps ``wsgi.file_wrapper``/sendfile; of a vague type, its file's head decides); any other redactable type cannot be redacted
   piecewise, so it is buffered (bounded by ``limits.max_body_bytes``), redacted and sent
   as one chunk with a ``Content-Length``: never streamed raw.
 

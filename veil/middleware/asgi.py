@@ -12,8 +12,13 @@ Failure semantics (statuses, error body, ``on_error``) are those of
 
 Request bodies are read whole (up to ``limits.max_body_bytes``) before the app
 is called; binary types stream through unread, because veil never rewrites
-them. NDJSON and SSE responses are rewritten line by line as they stream; other
-redactable responses are buffered.
+them. A type that says nothing (``application/octet-stream``, none) is judged
+by its first bytes (:mod:`veil.http.sniff`), either way. NDJSON and SSE
+responses are rewritten line by line as they stream; other redactable
+responses are buffered.
+
+The app is handed the redacted path (``path`` and ``raw_path``), under the
+policy's request rules; veil's own ``Route`` keeps the original for matching.
 """
 
 from __future__ import annotations

@@ -11,7 +11,10 @@ with a matching ``CONTENT_LENGTH``. Response ("response" rules): headers (and
 Set-Cookie) are rewritten; NDJSON and Server-Sent Events bodies are redacted
 line by line as the app yields them; every other body is buffered, redacted
 and sent as one chunk with a fixed Content-Length. Binary bodies stream
-through untouched.
+through untouched; a type that says nothing (``application/octet-stream``,
+none) is judged by its first bytes (:mod:`veil.http.sniff`). The app is
+handed the redacted path (``PATH_INFO``, ``RAW_URI``/``REQUEST_URI``); veil's
+rules match the original.
 
 Failure semantics are those of :mod:`veil.http.failures`: with ``block``
 (the default) a request veil cannot process never reaches the app (400/413)

@@ -15,6 +15,9 @@ What happens to a flow, in hook order:
 1. ``requestheaders``: the flow takes the current plan (a hot reload never
    changes a flow half way); headers, cookies and the query are rewritten;
    binary uploads stream through unread; a body over the limit is refused.
+   A body whose type says nothing is buffered when its length fits the limit;
+   larger or chunked, it streams through a :class:`veil.http.SniffedStream`
+   (binary unread, text held and redacted, over the limit aborted).
 2. ``request``: the buffered request body is rewritten, or refused (400/413).
 3. ``responseheaders``: SSE and NDJSON responses get a :class:`ResponseStream`
    that rewrites them line by line as they stream; binary ones stream
