@@ -85,12 +85,22 @@ def test_large_text_download_is_aborted_not_forwarded(addon: VeilAddon) -> None:
     assert flow.error is not None  # killed: the client sees an aborted body
 
 
-def test_chunked_vague_response_is_redacted_at_its_end(addon: VeilAddon) -> None:
+@pytest.mark.parametrize(("body", "want"), [(JSON, JSON_REDACTED), (BINARY, BINARY)])
+def test_chunked_vague_response_is_judged_as_it_streams(addon: VeilAddon, body: bytes, want: bytes) -> None:
     flow = make_flow(method="GET", path="/file")
     send_request(addon, flow)
-    out = send_response(addon, flow, JSON, "application/octet-stream",
-                        headers=[("transfer-encoding", "chunked")], chunks=[JSON[:9], JSON[9:]])
-    assert out == JSON_REDACTED
+    out = send_response(addon, flow, body, "application/octet-stream", headers=[("transfer-encoding", "chunked")],
+                        chunks=[body[:9], body[9:]])
+    assert isinstance(flow.response.stream if flow.response else None, SniffedStream)
+    assert out == want
+
+
+@pytest.mark.parametrize(("body", "want"), [(JSON, JSON_REDACTED), (BINARY, BINARY)])
+def test_vague_response_without_a_length_is_judged_as_it_streams(addon: VeilAddon, body: bytes, want: bytes) -> None:
+    flow = make_flow(method="GET", path="/file")  # no Content-Length: read to the close, or HTTP/2 frames
+    send_request(addon, flow)
+    stream = _stream_response(addon, flow, None)
+    assert b"".join(b"".join(stream(chunk)) for chunk in (body[:9], body[9:], b"")) == want
 
 
 def test_chunked_vague_request_is_redacted_at_its_end(addon: VeilAddon) -> None:
@@ -113,10 +123,14 @@ def test_large_binary_upload_streams_unread(addon: VeilAddon) -> None:
     assert flow.response is None and flow.error is None
 
 
-def _stream_response(addon: VeilAddon, flow: http.HTTPFlow, length: str) -> SniffedStream:
-    """An octet-stream response of ``length`` declared bytes, its headers through the addon."""
+def _stream_response(addon: VeilAddon, flow: http.HTTPFlow, length: str | None) -> SniffedStream:
+    """An octet-stream response of ``length`` declared bytes (None: no Content-Length), its headers
+    through the addon."""
     flow.response = http.Response.make(200, b"", [(b"content-type", b"application/octet-stream")])
-    flow.response.headers["content-length"] = length  # make() would set the length of b""
+    if length is None:
+        del flow.response.headers["content-length"]  # make() sets the length of b""
+    else:
+        flow.response.headers["content-length"] = length
     flow.response.data.content = None
     addon.responseheaders(flow)
     stream = flow.response.stream

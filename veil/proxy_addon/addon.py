@@ -99,9 +99,15 @@ def _pretty_host(request: http.Request, headers: list[tuple[str, str]]) -> str:
     return _authority_host(authority) if authority.isascii() else request.pretty_host
 
 
-def _chunked(headers: list[tuple[str, str]]) -> bool:
-    """A body of unknown size (``Transfer-Encoding: chunked``): it cannot be sized before it is read."""
-    return "chunked" in header_value(headers, "transfer-encoding").lower()
+def _unsized(headers: list[tuple[str, str]], message: http.Message) -> bool:
+    """A body of unknown size, which cannot be weighed against the limit before it is read: chunked; a
+    response without Content-Length (read to the close, or HTTP/2 frames); an HTTP/2 or 3 request
+    without one (an HTTP/1 request without either header has no body)."""
+    if "chunked" in header_value(headers, "transfer-encoding").lower():
+        return True
+    if header_value(headers, "content-length"):
+        return False
+    return isinstance(message, http.Response) or message.data.http_version in (b"HTTP/2.0", b"HTTP/3")
 
 
 @functools.lru_cache(maxsize=256)
@@ -267,7 +273,7 @@ class VeilAddon:
             request.headers = http.Headers(raw_headers(new_headers))
         if new_query != query or new_path != exchange.path:
             request.path = new_path + (f"?{new_query}" if "?" in request.path else "")
-        if is_vague(ctype) and (head.content_length > exchange.limit or _chunked(new_headers)):
+        if is_vague(ctype) and (head.content_length > exchange.limit or _unsized(new_headers, request)):
             # Too large (or of unknown size) to buffer before knowing what it is: its head decides.
             request.stream = SniffedStream(exchange.plan, route, ctype, head.content_encoding, exchange.options,
                                            "proxy", exchange.limit)
@@ -329,7 +335,7 @@ class VeilAddon:
         headers, ctype = head.headers, head.content_type
         cenc = head.content_encoding
         mode, kind = body_mode(ctype, cenc, streams_encoded=can_stream(cenc), sniffs=True)
-        if mode == "sniff" and head.content_length <= exchange.limit and not _chunked(headers):
+        if mode == "sniff" and head.content_length <= exchange.limit and not _unsized(headers, response):
             mode = "buffer"  # small enough to buffer: redact_buffered reads its head
         if mode == "buffer":
             response.stream = False  # veil must see the whole body (another addon may have asked to stream)
