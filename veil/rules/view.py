@@ -167,8 +167,6 @@ class View:
         self.clean_header_lists: dict[bytes, bool] = new_cache()
         """Digests of whole header lists that came out unchanged and without findings."""
         self._scopes: dict[frozenset[int], ScanScope] = {}
-        self.class_memo: dict[Any, dict[str, Any]] = {}
-        """Field-name classes by parent key, then key, kept across bodies by the JSON walk."""
         self._reduced: dict[frozenset[str], ScanScope] = {}
         self._lock = threading.Lock()
         self.prefilter, self.always_walk = self._build_prefilter()

@@ -241,14 +241,9 @@ def confirm(detector: CompiledDetector, candidate: str, text: str, start: int, f
 
 
 def vetoed_by_field(spec: DetectorSpec, field_name: str) -> bool:
-    """Whether ``field_name`` holds one of ``spec.not_in_field`` as a word."""
-    return bool(spec.not_in_field) and _field_veto(spec.not_in_field, field_name)
-
-
-@functools.lru_cache(maxsize=4096)
-def _field_veto(words: tuple[str, ...], field_name: str) -> bool:
-    # Bounded: field names come from payloads.
-    return any(word in words for word in split_words(field_name))
+    """Whether ``field_name`` holds one of ``spec.not_in_field`` as a word. Not cached: field
+    names come from payloads, and no cache may hold them as text."""
+    return bool(spec.not_in_field) and any(word in spec.not_in_field for word in split_words(field_name))
 
 
 def preceded_by(pattern: re2.Pattern, text: str, start: int, window: int) -> bool:
