@@ -125,7 +125,8 @@ class PolicyReloader:
 
     def _restart(self) -> None:
         self._stop()
-        if self.serving and self.redaction.policy_path:
+        # A built-in profile (builtin:app) is no file: nothing to watch.
+        if self.serving and self.redaction.policy_path and not self.redaction.policy_path.startswith("builtin:"):
             self.watcher = PolicyWatcher(Path(self.redaction.policy_path), self.swap, self._failed)
             self.watcher.start()
 
