@@ -17,16 +17,16 @@ JWT = ("eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0."
 
 # path -> (rewritten path, [(type, finding path)]); written out, not computed.
 REDACTED = [
-    ("/users/jane@example.com/orders", "/users/%5BREDACTED%3AEMAIL%5D/orders", [("EMAIL", "/users/<segment>")]),
-    ("/users/jane%40example.com/orders", "/users/%5BREDACTED%3AEMAIL%5D/orders", [("EMAIL", "/users/<segment>")]),
-    ("/users/JANE%40Example.COM", "/users/%5BREDACTED%3AEMAIL%5D", [("EMAIL", "/users/<segment>")]),
-    (f"/v1/tokens/{GITHUB_TOKEN}/revoke", "/v1/tokens/%5BREDACTED%3AAPI_KEY%5D/revoke", [("API_KEY", "/v1/tokens/<segment>")]),
-    (f"/session/{JWT}", "/session/%5BREDACTED%3AJWT%5D", [("JWT", "/session/<segment>")]),
-    ("/cards/4111111111111111/charge", "/cards/%5BREDACTED%3ACREDIT_CARD%5D/charge", [("CREDIT_CARD", "/cards/<segment>")]),
+    ("/users/jane@example.com/orders", "/users/%5BREDACTED%3AEMAIL%5D/orders", [("EMAIL", "/<segment>/<segment>")]),
+    ("/users/jane%40example.com/orders", "/users/%5BREDACTED%3AEMAIL%5D/orders", [("EMAIL", "/<segment>/<segment>")]),
+    ("/users/JANE%40Example.COM", "/users/%5BREDACTED%3AEMAIL%5D", [("EMAIL", "/<segment>/<segment>")]),
+    (f"/v1/tokens/{GITHUB_TOKEN}/revoke", "/v1/tokens/%5BREDACTED%3AAPI_KEY%5D/revoke", [("API_KEY", "/<segment>/<segment>/<segment>")]),
+    (f"/session/{JWT}", "/session/%5BREDACTED%3AJWT%5D", [("JWT", "/<segment>/<segment>")]),
+    ("/cards/4111111111111111/charge", "/cards/%5BREDACTED%3ACREDIT_CARD%5D/charge", [("CREDIT_CARD", "/<segment>/<segment>")]),
     ("/a/jane@example.com/b/bob@example.org", "/a/%5BREDACTED%3AEMAIL%5D/b/%5BREDACTED%3AEMAIL%5D",
-     [("EMAIL", "/a/<segment>"), ("EMAIL", "/a/<segment>/b/<segment>")]),
+     [("EMAIL", "/<segment>/<segment>"), ("EMAIL", "/<segment>/<segment>/<segment>/<segment>")]),
     ("/mail;to=jane@example.com/x", "/mail;to=%5BREDACTED%3AEMAIL%5D/x", [("EMAIL", "/<segment>")]),
-    ("users/jane@example.com", "users/%5BREDACTED%3AEMAIL%5D", [("EMAIL", "users/<segment>")]),  # relative
+    ("users/jane@example.com", "users/%5BREDACTED%3AEMAIL%5D", [("EMAIL", "<segment>/<segment>")]),  # relative
 ]
 
 UNCHANGED = [
@@ -55,7 +55,7 @@ def test_ordinary_segments_are_left_byte_for_byte(path: str) -> None:
 def test_the_query_and_fragment_are_redacted_as_a_query_is() -> None:
     new, report = default_plan().redact_path("/users/jane@example.com?email=bob@example.org&page=2#top")
     assert new == "/users/%5BREDACTED%3AEMAIL%5D?email=[REDACTED:EMAIL]&page=2#top"  # as redact_query writes it
-    assert sorted((f.location, f.path) for f in report.findings) == [("path", "/users/<segment>"), ("query", "email")]
+    assert sorted((f.location, f.path) for f in report.findings) == [("path", "/<segment>/<segment>"), ("query", "email")]
 
 
 def test_detect_mode_reports_without_rewriting() -> None:

@@ -60,7 +60,7 @@ def test_other_urls_and_headers_are_left_as_they_are(name: str, value: str) -> N
 def test_finding_locations_name_the_url_part_not_its_text() -> None:
     _, report = default_plan().redact_headers(
         [("Location", f"/users/jane@example.com?token={SECRET}")], Route("response"))
-    assert sorted((f.location, f.path) for f in report.findings) == [("path", "/users/<segment>"), ("query", "token")]
+    assert sorted((f.location, f.path) for f in report.findings) == [("path", "/<segment>/<segment>"), ("query", "token")]
 
 
 def test_detect_mode_reports_url_headers_without_rewriting() -> None:
@@ -82,4 +82,4 @@ def test_the_authority_is_scanned_as_header_text() -> None:
     out, report = default_plan().redact_headers([("Referer", "http://10.1.2.3/users/jane@example.com")])
     assert out == [("Referer", "http://[REDACTED:IP_ADDRESS]/users/%5BREDACTED%3AEMAIL%5D")]
     assert sorted((f.type, f.location, f.path) for f in report.findings) == [
-        ("EMAIL", "path", "/users/<segment>"), ("IP_ADDRESS", "header", "Referer")]
+        ("EMAIL", "path", "/<segment>/<segment>"), ("IP_ADDRESS", "header", "Referer")]

@@ -8,9 +8,8 @@ every other byte stays as it was. The query (and a fragment written as ``a=1&b=2
 as OAuth's implicit flow writes its tokens) is redacted as :meth:`Plan.redact_query`
 redacts one.
 
-Findings name a segment by the path before it (``/users/<segment>``): a segment is
-written out only when shaped like a name and nothing was found in it, as keys in
-JSONPaths are (README, "Finding paths").
+Findings name a segment by its place only (``/<segment>/<segment>``): unlike JSON keys,
+path segments are mostly data (user names, diagnoses, slugs), so none is written out.
 """
 
 from __future__ import annotations
@@ -116,13 +115,12 @@ def _redact_segments(view: View, path: str, findings: list[Finding], location: s
     if not found:
         return path, origin
     hit = {index[n] for n in found_in if n < len(index)}
-    for f in found:  # a segment is named by the path before it, masked (module docstring)
+    for f in found:  # a segment is named by its place only: segments are data (names, diagnoses, slugs)
         if f.path == "origin":
             findings.append(Finding(f.type, f.rule, f.action, "header", header, f.mode, f.start, f.end))
             continue
         at = int(f.path)
-        label = "/".join(decoded[j] if j in decoded and j not in hit and name_shaped(decoded[j]) else
-                         ("" if not raw[j] else SEGMENT) for j in range(at)) + ("/" if at else "") + SEGMENT
+        label = "/".join("" if not raw[j] else SEGMENT for j in range(at)) + ("/" if at else "") + SEGMENT
         findings.append(Finding(f.type, f.rule, f.action, f.location, label, f.mode, f.start, f.end))
     out = list(raw)
     for i, new in zip(index, scanned):
