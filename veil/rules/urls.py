@@ -17,7 +17,6 @@ from __future__ import annotations
 import re
 from urllib.parse import quote, unquote
 
-from veil.rules.json_walk import name_shaped
 from veil.rules.plan_types import Finding
 from veil.rules.text_ops import redact_pairs, scan_strings
 from veil.rules.view import View
@@ -114,7 +113,6 @@ def _redact_segments(view: View, path: str, findings: list[Finding], location: s
     scanned = scan_strings(view, texts, fields, location, [str(i) for i in index] + ["origin"], found, found_in)
     if not found:
         return path, origin
-    hit = {index[n] for n in found_in if n < len(index)}
     for f in found:  # a segment is named by its place only: segments are data (names, diagnoses, slugs)
         if f.path == "origin":
             findings.append(Finding(f.type, f.rule, f.action, "header", header, f.mode, f.start, f.end))
