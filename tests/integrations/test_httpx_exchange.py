@@ -123,6 +123,23 @@ def test_a_head_reply_keeps_its_length(flavour: str) -> None:
     assert reply.headers["content-length"] == "1234" and reply.content == b""
 
 
+@pytest.mark.parametrize("flavour", TRANSPORTS)
+@pytest.mark.parametrize(("method", "status"), [("HEAD", 200), ("GET", 304)])
+def test_an_encoded_reply_without_a_body_is_not_truncated(flavour: str, method: str, status: int) -> None:
+    # HEAD and 304 replies carry the Content-Encoding of the body they stand for, and no body.
+    def answer(handler: Any) -> None:
+        handler.send_response(status)
+        handler.send_header("content-type", "application/json")
+        handler.send_header("content-encoding", "gzip")
+        if status == 200:
+            handler.send_header("content-length", "1234")
+        handler.end_headers()
+
+    with serve(answer) as vendor:
+        reply = send(TRANSPORTS[flavour](redact_responses=True), method, vendor.base)
+    assert reply.status_code == status and reply.content == b""
+
+
 class Recorder:
     """An Observer keeping what it was told, findings as counts."""
 

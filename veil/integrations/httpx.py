@@ -218,7 +218,8 @@ class _Bounded:
             raise RedactionError("body_too_large", f"{self.direction} body is over the limit of {self.limit} bytes")
 
     def close(self) -> bytes:
-        self.decoder.close()
+        if self.size:  # HEAD and 304 replies carry Content-Encoding and no body: nothing was truncated
+            self.decoder.close()
         return bytes(self.plain)
 
 
