@@ -35,7 +35,7 @@ def anyio_backend() -> str:
 
 class EchoApp:
     """Records what it received and answers with the raw body under a binary type veil never rewrites
-    (not octet-stream: a type that says nothing is sniffed)."""
+    (not octet-stream nor a type veil does not know: those are sniffed)."""
 
     def __init__(self) -> None:
         self.calls = 0
@@ -55,7 +55,7 @@ class EchoApp:
                 break
         self.body = body
         await send({"type": "http.response.start", "status": 200,
-                    "headers": [(b"content-type", b"application/x-echo"), (b"content-length", str(len(body)).encode())]})
+                    "headers": [(b"content-type", b"application/x-protobuf"), (b"content-length", str(len(body)).encode())]})
         await send({"type": "http.response.body", "body": body})
 
     def seen(self) -> bytes:

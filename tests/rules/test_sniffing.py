@@ -113,3 +113,16 @@ def test_sniffing_arbitrary_bytes_returns_a_kind(body: bytes) -> None:
         assert PLAN.redact_body(body, "application/octet-stream").output == body
     if kind != "binary":
         assert sniff_head(body[:64])
+
+
+@pytest.mark.parametrize("ctype", ["application/x-amz-json-1.1", "application/yaml", "application/x-json", "application/vnd.foo"])
+def test_a_type_veil_has_no_rule_for_is_sniffed(ctype: str) -> None:
+    # AWS's JSON APIs label their bodies application/x-amz-json-1.x: on egress they passed unread.
+    result = default_plan().redact_body(b'{"email":"jane@example.com"}', ctype)
+    assert result.output == b'{"email":"[REDACTED:EMAIL]"}'
+
+
+@pytest.mark.parametrize("ctype", ["image/png", "application/pdf", "application/x-protobuf", "font/woff2", "application/zip"])
+def test_a_type_known_to_be_binary_is_never_read(ctype: str) -> None:
+    body = b'{"email":"jane@example.com"}'
+    assert default_plan().redact_body(body, ctype).output == body

@@ -1,4 +1,4 @@
-"""Bodies whose type says nothing (``application/octet-stream``, no type: :data:`VAGUE_TYPES`).
+"""Bodies whose type says nothing (``application/octet-stream``, no type, a type veil does not know: :func:`veil.rules.media.is_vague`).
 
 Such a body may be a JSON document as well as a download. An adapter reads its first
 :data:`SNIFF_HEAD_BYTES` (``body_mode(..., sniffs=True)`` answers ``"sniff"``;
@@ -17,14 +17,16 @@ from typing import Any
 
 from veil.errors import RedactionError
 from veil.http.stream_codings import StreamDecoder, can_stream
-from veil.rules.media import SNIFF_HEAD_BYTES, VAGUE_TYPES, media_type, sniff_head
+from veil.rules.media import SNIFF_HEAD_BYTES, media_type, sniff_head
+from veil.rules.media import is_vague as media_is_vague
 
 __all__ = ["SNIFF_HEAD_BYTES", "Replay", "is_vague", "may_be_text", "read_head"]
 
 
 def is_vague(content_type: str) -> bool:
-    """Whether a Content-Type says nothing about the body (so its head must be sniffed)."""
-    return media_type(content_type)[0] in VAGUE_TYPES
+    """Whether a Content-Type says nothing about the body, or is one veil has no rule for and does
+    not know to be binary (so its head must be sniffed): :func:`veil.rules.media.is_vague`."""
+    return media_is_vague(media_type(content_type)[0])
 
 
 def may_be_text(head: bytes, content_encoding: str = "") -> bool:

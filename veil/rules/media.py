@@ -27,6 +27,16 @@ TEXT_LIKE = frozenset({"application/xml", "application/javascript", "application
 MULTIPART_TYPES = frozenset({"multipart/form-data"})
 VAGUE_TYPES = frozenset({"", "application/octet-stream", "binary/octet-stream", "application/unknown"})
 """Types that say nothing about the content: the body is sniffed (:func:`sniff_body`)."""
+BINARY_FAMILIES = ("image/", "audio/", "video/", "font/", "model/")
+BINARY_TYPES = frozenset({
+    "application/zip", "application/gzip", "application/x-gzip", "application/zstd", "application/pdf",
+    "application/x-tar", "application/x-7z-compressed", "application/x-bzip2", "application/wasm",
+    "application/protobuf", "application/x-protobuf", "application/grpc", "application/grpc+proto",
+    "application/msgpack", "application/x-msgpack", "application/cbor", "application/vnd.apache.avro+binary",
+})
+"""Types known to be binary: passed unread without a look. Any other type veil has no rule for
+(``application/x-amz-json-1.1``, ``application/yaml``...) is sniffed like a vague one: a label
+veil does not know is no proof that a body holds no text."""
 SNIFFED_MEDIA = {
     "json": "application/json", "ndjson": "application/x-ndjson",
     "form": "application/x-www-form-urlencoded", "text": "text/plain",
@@ -69,6 +79,14 @@ def body_kind(mtype: str) -> str:
     if not mtype:
         return "sniff"
     return "binary"
+
+
+def is_vague(mtype: str) -> bool:
+    """Whether a body of media type ``mtype`` must be sniffed: a type that says nothing, or one
+    veil has no rule for and does not know to be binary."""
+    if mtype in VAGUE_TYPES:
+        return True
+    return body_kind(mtype) == "binary" and mtype not in BINARY_TYPES and not mtype.startswith(BINARY_FAMILIES)
 
 
 def body_kind_of(content_type: str) -> str:

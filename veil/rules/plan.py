@@ -26,7 +26,7 @@ from veil.rules.detectors.matching import CompiledDetector
 from veil.rules.detectors.verdicts import digest, store
 from veil.rules.json_splice import splice_json
 from veil.rules.json_walk import redact_document
-from veil.rules.media import SNIFFED_MEDIA, VAGUE_TYPES, body_kind, media_type, sniff_body
+from veil.rules.media import SNIFFED_MEDIA, body_kind, is_vague, media_type, sniff_body
 from veil.rules.multipart import redact_multipart
 from veil.rules.protected import Protected
 from veil.rules.raw_json import scan_json_body
@@ -136,7 +136,7 @@ class Plan:
         if not body:
             # A GET or 204 labelled JSON carries nothing: not an error, nothing to redact.
             return Result(body, EMPTY_REPORT, kind)
-        if mtype in VAGUE_TYPES or (mtype == "text/plain" and charset in ("utf-8", "us-ascii")):
+        if is_vague(mtype) or (mtype == "text/plain" and charset in ("utf-8", "us-ascii")):
             sniffed = sniff_body(body)
             if sniffed != "binary" or kind != "text":  # declared text stays text (or bad_encoding)
                 kind, mtype = sniffed, SNIFFED_MEDIA.get(sniffed, mtype)
