@@ -12,6 +12,7 @@ I/O. To change policy, compile a new Plan and swap the reference.
 from __future__ import annotations
 
 import json
+import re
 import threading
 from dataclasses import dataclass
 from typing import Any, Iterable
@@ -239,6 +240,8 @@ class Plan:
                 else:
                     out[i] = (out[i][0], new)
             out = [h for i, h in enumerate(out) if i not in drop]
+        if scan:
+            out = _without_named_findings(view, out, findings)
         if whole and not findings and out == headers:
             store(view.clean_header_lists, whole, True)
         return out, Report(tuple(findings), any(f.mode == "enforce" for f in findings))
@@ -313,6 +316,28 @@ class Plan:
             "limits": self.limits.model_dump(),
             "on_error": self.on_error,
         }
+
+
+_TOKEN_NAME = re.compile(r"[A-Za-z0-9\-]{1,40}")
+"""A header name as protocols write them: never scanned (nothing a detector finds fits it)."""
+
+
+def _without_named_findings(view: View, headers: list[tuple[str, str]], findings: list[Finding]) -> list[tuple[str, str]]:
+    """``headers`` without those whose NAME holds a finding (``X-User-jane@example.com``): a name
+    cannot hold a placeholder (``[`` and ``:`` are not allowed in one), so an enforced finding
+    drops the header. Findings name it ``<name>``: the name is payload."""
+    odd = [i for i, (name, _) in enumerate(headers) if _TOKEN_NAME.fullmatch(name) is None]
+    if not odd:
+        return headers
+    scope = view.scope(view.everywhere)
+    drop: set[int] = set()
+    for hit in scope.detectors.scan([headers[i][0] for i in odd], remember=False):
+        binding = scope.bindings[hit.detector]
+        name = scope.detectors.names[hit.detector]
+        findings.append(Finding(name, binding.rule, binding.action_name, "header", "<name>", binding.mode, hit.start, hit.end))
+        if binding.enforced:
+            drop.add(odd[hit.which])
+    return [h for i, h in enumerate(headers) if i not in drop]
 
 
 def _decode(body: bytes, charset: str) -> str:
