@@ -170,3 +170,33 @@ def test_the_output_is_multipart_a_server_reads_with_no_seeded_value_left(
     for secret in (b"jane@example.com", b"078-05-1120", b"555 0100"):
         assert secret not in out
     assert redact(out) == out  # idempotent
+
+
+RELATED = (
+    b'--xyz\r\nContent-Type: application/json; charset=UTF-8\r\n\r\n{"name":"report.pdf","owner":"jane@example.com"}\r\n'
+    b"--xyz\r\nContent-Type: application/pdf\r\n\r\n%PDF-1.4 \x00\x01 jane@example.com\r\n--xyz--\r\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("body", "ctype", "expected"),
+    [
+        # Drive and Gmail uploads: JSON metadata, then the file (binary parts are never read).
+        (RELATED, "multipart/related; boundary=xyz", RELATED.replace(b'"jane@example.com"', b'"[REDACTED:EMAIL]"')),
+        (b"--a\r\nContent-Type: text/plain\r\n\r\ncall me at jane@example.com\r\n--a--\r\n", "multipart/mixed; boundary=a",
+         b"--a\r\nContent-Type: text/plain\r\n\r\ncall me at [REDACTED:EMAIL]\r\n--a--\r\n"),
+        (b'--o\r\nContent-Disposition: form-data; name="x"\r\nContent-Type: multipart/mixed; boundary=c\r\n\r\n'
+         b"--c\r\nContent-Type: text/plain\r\n\r\njane@example.com\r\n--c--\r\n--o--\r\n", "multipart/form-data; boundary=o",
+         b'--o\r\nContent-Disposition: form-data; name="x"\r\nContent-Type: multipart/mixed; boundary=c\r\n\r\n'
+         b"--c\r\nContent-Type: text/plain\r\n\r\n[REDACTED:EMAIL]\r\n--c--\r\n--o--\r\n"),  # nested
+    ],
+)
+def test_every_multipart_type_is_read_part_by_part(body: bytes, ctype: str, expected: bytes) -> None:
+    # Review of issue #15: only form-data was parsed; related, mixed and nested parts crossed unread.
+    assert default_plan().redact_body(body, ctype).output == expected
+
+
+@pytest.mark.parametrize("ctype", ["multipart/byteranges; boundary=b", "multipart/x-mixed-replace; boundary=b"])
+def test_multipart_that_carries_a_resource_or_an_endless_stream_is_never_read(ctype: str) -> None:
+    body = b"--b\r\nContent-Type: text/plain\r\n\r\njane@example.com\r\n--b--\r\n"
+    assert default_plan().redact_body(body, ctype).output == body

@@ -25,6 +25,8 @@ NDJSON_TYPES = frozenset({
 FORM_TYPES = frozenset({"application/x-www-form-urlencoded"})
 TEXT_LIKE = frozenset({"application/xml", "application/javascript", "application/graphql", "application/csv"})
 MULTIPART_TYPES = frozenset({"multipart/form-data"})
+STREAMING_MULTIPART = frozenset({"multipart/byteranges", "multipart/x-mixed-replace"})
+"""Multipart types that carry a resource's bytes or an endless stream (MJPEG): never read."""
 VAGUE_TYPES = frozenset({"", "application/octet-stream", "binary/octet-stream", "application/unknown"})
 """Types that say nothing about the content: the body is sniffed (:func:`sniff_body`)."""
 BINARY_FAMILIES = ("image/", "audio/", "video/", "font/", "model/")
@@ -33,6 +35,7 @@ BINARY_TYPES = frozenset({
     "application/x-tar", "application/x-7z-compressed", "application/x-bzip2", "application/wasm",
     "application/protobuf", "application/x-protobuf", "application/grpc", "application/grpc+proto",
     "application/msgpack", "application/x-msgpack", "application/cbor", "application/vnd.apache.avro+binary",
+    *STREAMING_MULTIPART,
 })
 """Types known to be binary: passed unread without a look. Any other type veil has no rule for
 (``application/x-amz-json-1.1``, ``application/yaml``...) is sniffed like a vague one: a label
@@ -72,8 +75,8 @@ def body_kind(mtype: str) -> str:
         return "json"
     if mtype in FORM_TYPES:
         return "form"
-    if mtype in MULTIPART_TYPES:
-        return "multipart"
+    if mtype in MULTIPART_TYPES or (mtype.startswith("multipart/") and mtype not in STREAMING_MULTIPART):
+        return "multipart"  # form-data, and related (Drive/Gmail uploads), mixed, alternative...
     if mtype.startswith("text/") or mtype in TEXT_LIKE or mtype.endswith("+xml"):
         return "text"
     if not mtype:
