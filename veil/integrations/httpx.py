@@ -39,7 +39,7 @@ which event hooks cannot do.
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 from urllib.parse import quote
 
@@ -171,6 +171,16 @@ class _Reply:
             stream.lines = _Unredacted(core.plan, self.route)
         return stream
 
+    def unread_or_streamed(self, request: httpx.Request, response: httpx.Response,
+                           lines: Callable[[LineStream, httpx.Response], Any]) -> httpx.Response | None:
+        """The reply passed on unread (``mode == "pass"``) or rewritten line by line through
+        ``lines`` (the sync or async byte stream over :meth:`lines`); None: read it whole."""
+        if self.mode == "pass":
+            return _response(response, request, self.headers, stream=response.stream)
+        if self.mode == "stream":
+            return _response(response, request, self.streamed_headers(), stream=lines(self.lines(), response))
+        return None
+
     def streamed_headers(self) -> Headers:
         return replace_length(self.headers, None)  # re-encoded in its own coding as it goes
 
@@ -292,11 +302,9 @@ class RedactingTransport(httpx.BaseTransport):
             reply = core.reply(request, response)
             if reply is None:
                 return response
-            if reply.mode == "pass":
-                return _response(response, request, reply.headers, stream=response.stream)
-            if reply.mode == "stream":
-                stream = _SyncLines(reply.lines(), response)
-                return _response(response, request, reply.streamed_headers(), stream=stream)
+            unread = reply.unread_or_streamed(request, response, _SyncLines)
+            if unread is not None:
+                return unread
             try:
                 whole = reply.reader()
                 for chunk in _sync_chunks(response):
@@ -368,11 +376,9 @@ class AsyncRedactingTransport(httpx.AsyncBaseTransport):
             reply = core.reply(request, response)
             if reply is None:
                 return response
-            if reply.mode == "pass":
-                return _response(response, request, reply.headers, stream=response.stream)
-            if reply.mode == "stream":
-                stream = _AsyncLines(reply.lines(), response)
-                return _response(response, request, reply.streamed_headers(), stream=stream)
+            unread = reply.unread_or_streamed(request, response, _AsyncLines)
+            if unread is not None:
+                return unread
             try:
                 whole = reply.reader()
                 async for chunk in _async_chunks(response):
