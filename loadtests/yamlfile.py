@@ -1,89 +1,85 @@
 """Read a small YAML config file (budgets.yaml, scenario.yaml) with errors that point at the line.
 
-Errors read like veil's policy errors: ``budgets.yaml:7:18: budgets.proxy.p95_ratio: expected
-a positive number, got 'fast'``. Positions come from the YAML node tree, so every
-value can be blamed on its own line.
+The YAML is read by veil's own policy loader (:mod:`veil.rules.source`), so a
+syntax or indentation mistake, a duplicate key or a merge key reads exactly as it
+does in a policy, and every value keeps its position. This module adds typed
+accessors over that data: ``budgets.yaml:7:18: budgets.proxy.p95_ratio: expected a
+number > 0, got 'fast'``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
-import yaml
+from veil.errors import PolicyError
+from veil.rules.source import Path, PolicySource, format_path, parse_policy_text
 
 
-class ConfigFileError(ValueError):
-    """A config file that cannot be used; ``source``, ``line``, ``column`` and ``field`` say where."""
+class ConfigFileError(PolicyError, ValueError):
+    """A config file that cannot be used; ``source``, ``line``, ``column`` and ``field`` say where.
+
+    A :class:`veil.errors.PolicyError` (same attributes, same ``file:line:col: field:
+    message`` text); also a ValueError, as it was before the loaders were merged.
+    """
 
     def __init__(self, source: str, line: int, column: int, field: str, message: str) -> None:
-        self.source, self.line, self.column, self.field = source, line, column, field
-        where = f"{source}:{line}:{column}"
-        super().__init__(f"{where}: {field}: {message}" if field else f"{where}: {message}")
+        super().__init__(message, source=source, line=line, column=column, field=field)
 
 
 @dataclass(frozen=True)
 class Value:
-    """One YAML node plus where it is (file, position, dotted field path)."""
+    """One value of the file plus where it is: its path in the document and the parsed file."""
 
-    node: yaml.Node
-    source: str
-    field: str
-    loader: yaml.SafeLoader
+    src: PolicySource
+    path: Path
+    data: Any
 
     @property
-    def line(self) -> int:
-        return int(self.node.start_mark.line) + 1
+    def field(self) -> str:
+        return format_path(self.path)
+
+    def _position(self, *, of_key: bool = False) -> tuple[int, int]:
+        return (self.src.positions if of_key else self.src.value_positions)[self.path]
 
     def error(self, message: str) -> ConfigFileError:
-        return ConfigFileError(self.source, self.line, int(self.node.start_mark.column) + 1, self.field, message)
+        """An error located at this value (``file:line:col: field: message``)."""
+        line, column = self._position()
+        return ConfigFileError(self.src.name, line, column, self.field, message)
 
-    def _child(self, node: yaml.Node, name: str) -> Value:
-        field = f"{self.field}{name}" if name.startswith("[") or not self.field else f"{self.field}.{name}"
-        return Value(node, self.source, field, self.loader)
+    def _child(self, part: str | int, data: Any) -> Value:
+        return Value(self.src, self.path + (part,), data)
 
     def _scalar(self) -> object:
-        if not isinstance(self.node, yaml.ScalarNode):
-            raise self.error(f"expected a single value, got a {_kind(self.node)}")
-        return self.loader.construct_object(self.node)
+        if isinstance(self.data, (dict, list)):
+            raise self.error(f"expected a single value, got a {_kind(self.data)}")
+        return self.data
 
     def mapping(self, allowed: tuple[str, ...], required: tuple[str, ...] = ()) -> dict[str, Value]:
-        """The keys of a mapping; an unknown, duplicate or missing key is an error naming it."""
-        if not isinstance(self.node, yaml.MappingNode):
-            raise self.error(f"expected a mapping, got a {_kind(self.node)}")
-        out: dict[str, Value] = {}
-        for key_node, value_node in self.node.value:
-            key = self._child(key_node, "")._scalar()
-            name = str(key)
-            child = self._child(value_node, name)
+        """The keys of a mapping; an unknown or missing key is an error naming it (the loader rejects duplicates)."""
+        out = dict(self.items())
+        for name, child in out.items():
             if name not in allowed:
-                raise Value(key_node, self.source, child.field, self.loader).error(
-                    f"unknown key (expected one of {', '.join(allowed)})")
-            if name in out:
-                raise Value(key_node, self.source, child.field, self.loader).error("duplicate key")
-            out[name] = child
+                line, column = child._position(of_key=True)
+                raise ConfigFileError(self.src.name, line, column, child.field,
+                                      f"unknown key (expected one of {', '.join(allowed)})")
         missing = [k for k in required if k not in out]
         if missing:
             raise self.error(f"missing required key {missing[0]!r}")
         return out
 
     def items(self) -> Iterator[tuple[str, Value]]:
-        """Free-form keys (names chosen by the user), each with its value."""
-        if not isinstance(self.node, yaml.MappingNode):
-            raise self.error(f"expected a mapping, got a {_kind(self.node)}")
-        seen: set[str] = set()
-        for key_node, value_node in self.node.value:
-            name = str(self._child(key_node, "")._scalar())
-            if name in seen:
-                raise Value(key_node, self.source, self._child(value_node, name).field, self.loader).error(
-                    "duplicate key")
-            seen.add(name)
-            yield name, self._child(value_node, name)
+        """Free-form keys (names chosen by the user), each with its value, in file order."""
+        if not isinstance(self.data, dict):
+            raise self.error(f"expected a mapping, got a {_kind(self.data)}")
+        for name, data in self.data.items():
+            yield name, self._child(name, data)
 
     def sequence(self) -> list[Value]:
-        if not isinstance(self.node, yaml.SequenceNode):
-            raise self.error(f"expected a list, got a {_kind(self.node)}")
-        return [self._child(node, f"[{i}]") for i, node in enumerate(self.node.value)]
+        if not isinstance(self.data, list):
+            raise self.error(f"expected a list, got a {_kind(self.data)}")
+        return [self._child(i, data) for i, data in enumerate(self.data)]
 
     def string(self) -> str:
         value = self._scalar()
@@ -93,7 +89,7 @@ class Value:
 
     def strings(self) -> tuple[str, ...]:
         """A list of strings, or a single string taken as a list of one."""
-        if isinstance(self.node, yaml.ScalarNode):
+        if not isinstance(self.data, (list, dict)):
             return (self.string(),)
         items = self.sequence()
         if not items:
@@ -117,25 +113,20 @@ class Value:
         return value
 
 
-def _kind(node: yaml.Node) -> str:
-    if isinstance(node, yaml.MappingNode):
+def _kind(data: object) -> str:
+    if isinstance(data, dict):
         return "mapping"
-    if isinstance(node, yaml.SequenceNode):
+    if isinstance(data, list):
         return "list"
     return "single value"
 
 
 def parse_root(text: str, source: str) -> Value:
-    """The document's root node; a YAML syntax error is a ConfigFileError with its position."""
-    loader = yaml.SafeLoader(text)
+    """The document's root value; a YAML mistake is a ConfigFileError with its position."""
     try:
-        node = loader.get_single_node()
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line, column = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
-        raise ConfigFileError(source, line, column, "", f"invalid YAML: {exc.problem or exc}") from exc
-    except yaml.YAMLError as exc:
-        raise ConfigFileError(source, 1, 1, "", f"invalid YAML: {exc}") from exc
-    if node is None:
+        src = parse_policy_text(text, source)
+    except PolicyError as exc:
+        raise ConfigFileError(exc.source, exc.line or 1, exc.column or 1, exc.field, exc.message) from exc
+    if () not in src.positions:
         raise ConfigFileError(source, 1, 1, "", "the file is empty")
-    return Value(node, source, "", loader)
+    return Value(src, (), src.data)

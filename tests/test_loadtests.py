@@ -80,7 +80,12 @@ def test_valid_budgets_parse_into_limits() -> None:
     (VALID.replace(", p95_ratio: 1.25", ""), r"^b\.yaml:5:10: budgets\.proxy: no limit given"),
     # duplicate budget name
     (VALID + "  asgi: {config: flask+veil, baseline: flask, p95_ratio: 2}\n",
-     r"^b\.yaml:6:3: budgets\.asgi: duplicate key$"),
+     r"^b\.yaml:6:3: budgets\.asgi: duplicate key 'asgi'$"),
+    # an indentation mistake reads as it does in a policy (one loader: veil.rules.source), at the line's start
+    (VALID.replace("  proxy:", "   proxy:"), r"^b\.yaml:5:4: budgets\.asgi: invalid YAML: bad indentation: "),
+    # a merge key is refused, at the key
+    (VALID + "  base: &b {config: flask, baseline: fastapi, p95_ratio: 2}\n  flask: {<<: *b}\n",
+     r"^b\.yaml:7:11: budgets\.flask: YAML merge keys \('<<'\) are not supported"),
     # requests must be strings
     (VALID.replace("[GET /json/10KB/realistic]", "[{a: 1}]"),
      r"^b\.yaml:2:12: requests\[0\]: expected a single value, got a mapping$"),

@@ -3,7 +3,8 @@
 Text in, never a path: reading the file is ``veil.settings``' job. Positions are
 1-based ``(line, column)``; a path is a tuple of mapping keys and list indices,
 the same shape as a pydantic error ``loc``, so validation errors can point at
-the exact place in the file.
+the exact place in the file. Also the loader of loadtests' own YAML files
+(budgets, scenarios), so both say what is wrong with a file the same way.
 """
 
 from __future__ import annotations
@@ -20,11 +21,17 @@ Path = tuple[str | int, ...]
 
 @dataclass(frozen=True, slots=True)
 class PolicySource:
-    """Parsed policy text: ``data`` as plain Python values, ``positions`` by path."""
+    """Parsed policy text: ``data`` as plain Python values, ``positions`` by path.
+
+    ``positions`` of a mapping entry is where its key is (errors about a key point
+    at the key); ``value_positions`` is where its value starts (errors about a
+    value point at the value). The two differ only for mapping entries.
+    """
 
     name: str
     data: Any
     positions: dict[Path, tuple[int, int]] = field(default_factory=dict)
+    value_positions: dict[Path, tuple[int, int]] = field(default_factory=dict)
 
     def position_of(self, path: Path) -> tuple[int, int]:
         """Position of ``path``, or of its nearest ancestor present in the file."""
@@ -77,8 +84,9 @@ def parse_policy_text(text: str, name: str = "<policy>") -> PolicySource:
     positions: dict[Path, tuple[int, int]] = {}
     if node is None:
         return PolicySource(name, None, positions)
-    data = _build(node, (), positions, name)
-    return PolicySource(name, data, positions)
+    values: dict[Path, tuple[int, int]] = {}
+    data = _build(node, (), positions, name, values)
+    return PolicySource(name, data, positions, values)
 
 
 def _indentation_problem(exc: yaml.MarkedYAMLError, text: str) -> tuple[int, int, str] | None:
@@ -124,7 +132,7 @@ def _block_at(text: str, bad_line: int, start: yaml.Mark) -> str:
     try:
         node = yaml.compose(prefix, Loader=yaml.SafeLoader)
         if node is not None:
-            _build(node, (), positions, "")
+            _build(node, (), positions, "", {})
     except (yaml.YAMLError, PolicyError):
         return ""
     target = (start.line + 1, start.column + 1)
@@ -132,14 +140,17 @@ def _block_at(text: str, bad_line: int, start: yaml.Mark) -> str:
     return format_path(min(paths, key=len)) if paths else ""
 
 
-def _build(node: yaml.Node, path: Path, positions: dict[Path, tuple[int, int]], name: str) -> Any:
-    positions[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
+def _build(
+    node: yaml.Node, path: Path, positions: dict[Path, tuple[int, int]], name: str,
+    values: dict[Path, tuple[int, int]],
+) -> Any:
+    positions[path] = values[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
     if isinstance(node, yaml.MappingNode):
         out: dict[Any, Any] = {}
         for key_node, value_node in node.value:
             if key_node.tag == "tag:yaml.org,2002:merge":
                 raise PolicyError(
-                    "YAML merge keys ('<<') are not supported in policies",
+                    "YAML merge keys ('<<') are not supported: write the keys out",
                     source=name,
                     line=key_node.start_mark.line + 1,
                     column=key_node.start_mark.column + 1,
@@ -157,12 +168,12 @@ def _build(node: yaml.Node, path: Path, positions: dict[Path, tuple[int, int]], 
                     column=key_node.start_mark.column + 1,
                     field=format_path(child),
                 )
-            out[key] = _build(value_node, child, positions, name)
+            out[key] = _build(value_node, child, positions, name, values)
             # Point errors about a key at the key itself, not at its value.
             positions[child] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
         return out
     if isinstance(node, yaml.SequenceNode):
-        return [_build(item, path + (i,), positions, name) for i, item in enumerate(node.value)]
+        return [_build(item, path + (i,), positions, name, values) for i, item in enumerate(node.value)]
     return _construct_scalar(node)
 
 
