@@ -1,8 +1,8 @@
 """Which token- and hash-shaped spans the scanner may leave alone, and how it checks them.
 
 Why anything is left alone: redacting twice must equal redacting once. A second
-pass over ``tok_EMAIL_k1_...`` or ``hash_EMAIL_3f2a...`` must not tokenize the
-token or let a secrets detector rewrite the hash.
+pass over ``tok_EMAIL_k1_...`` must not tokenize the token again. (A second pass
+over ``hash_EMAIL_3f2a...`` is scanned as any text: see *Hashes* below.)
 
 Why not everything that looks like a token (issue #15): before, any span shaped
 like a token or hash was skipped, so ``tok_A_k1_alice@example.com`` came back
@@ -20,16 +20,20 @@ address to the e-mail detector). What each kind of output allows:
   A token that opens really is the plan's own output, so findings that lie
   entirely inside it (its base32 text may hold digit runs) are ciphertext, not
   data, and are ignored.
-* **Hashes** (``hash``): a truncated HMAC cannot be checked without the value it
-  was made from, so any hex of the right length passes as one. The check is
-  therefore shape only: the prefix and length of a ``hash`` action the plan
-  configures, exactly (a plan without ``hash`` actions protects no hash shape).
-  Since the shape can be forged around data (``hash_X_`` before 16 digits of a
-  card number), a hash-shaped span is skipped only when no detector finds
-  anything that starts *inside* it either. What skipping still buys is a
-  detector that would match the whole hash (a generic-secret or hex detector)
-  leaving it alone. The cost: a real hash whose hex happens to hold a finding
-  (16 decimal digits that pass Luhn) is rewritten again; that is rare, and safe.
+* **Hashes** (``hash``): none is skipped. A truncated HMAC cannot be checked
+  without the value it was made from, so any hex of a configured shape would pass
+  as the plan's own, and a shape is free to forge. Skipping one hid every finding
+  that starts where the span starts and does not run past it: a policy's own
+  detector of hash-like references (``[a-z]{4}_[A-Z_]+_[0-9a-f]{16}``) or of a
+  prefix (``hash_[A-Z]{3,}``) found nothing in ``hash_EMAIL_0123456789abcdef``, a
+  look-alike any sender can write. Nothing is lost by scanning hashes as any
+  text: no built-in detector takes a bare hash (its hex has no shape of data),
+  and where one takes it whole under a ``hash`` action (``token=hash_...``), that
+  action leaves its own output unchanged
+  (:meth:`veil.rules.actions.hmac_hash.Hash.apply`), so redacting twice
+  still equals redacting once. The cost: a real hash a detector of another action
+  takes (``token=hash_...`` under a ``redact`` secret) is rewritten again; that is
+  rare, and safe.
 * **Vault tokens** (issue #18, not built yet): they will carry a keyed tag that
   can be checked without the vault. When they land, their check is passed to
   :func:`own_outputs` as ``extra``; until then no vault token shape is protected.
@@ -58,7 +62,9 @@ class Protected(NamedTuple):
     ``text[start]``, or -1 when the plan cannot check it as its own."""
     authenticated: bool
     """True when ``own_end`` authenticates the whole span (findings inside it are the
-    plan's own ciphertext); False for shape-only checks (hashes)."""
+    plan's own ciphertext); False for a shape-only check, under which a finding that
+    starts inside the span is not hidden, though one that starts with it and ends in it
+    is: which is why hashes are no longer protected (see the module docstring)."""
 
 
 def own_outputs(
@@ -66,6 +72,8 @@ def own_outputs(
 ) -> tuple[Protected, ...]:
     """The protected outputs of a plan with these ``tokenize`` and ``hash`` actions.
 
+    ``hashes`` protect nothing (see the module docstring: a hash cannot be checked);
+    they are taken so the compiler hands over every output-making action in one place.
     ``extra``: checks for other kinds of output (the hook for vault tokens, #18).
     """
     scopes: dict[Keyring, list[str]] = {}
@@ -77,10 +85,7 @@ def own_outputs(
     if scopes:
         opener = Restorer(tuple((ring, tuple(s)) for ring, s in scopes.items()))
         out.append(Protected(TOKEN_PATTERN, _token_end(opener), authenticated=True))
-    shapes: dict[str, Hash] = {}
-    for hashing in hashes:
-        shapes.setdefault(hashing.output_pattern, hashing)
-    out += [Protected(pattern, hashing.output_end, authenticated=False) for pattern, hashing in shapes.items()]
+    del hashes  # shape-only: never skipped
     return (*out, *extra)
 
 
