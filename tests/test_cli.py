@@ -104,7 +104,7 @@ def test_check_valid_policy_prints_summary(policy_file: PolicyFile) -> None:
     proc = veil("check", path)
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout.decode()
-    assert out.startswith(f"{path}: OK, 2 rules, 20 detectors\n")
+    assert out.startswith(f"{path}: OK, 2 rules, 20 detectors in use (of 20 available)\n")  # pii scans all
     assert "  creds [enforce, both]: headers:1\n" in out
     assert "  pii [detect, response]: scan:20 detectors\n" in out
     assert re.search(r"^  limits: body \d+ B, depth \d+, string \d+ B; on_error: block$", out, re.M)

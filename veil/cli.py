@@ -117,15 +117,25 @@ def _explain(report: Report, prefix: str = "") -> None:
 # -- commands -----------------------------------------------------------------
 
 
+def _count(n: int, noun: str) -> str:
+    """``1 rule``, ``2 rules``, ``0 rules``."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     if args.policy and args.policy_file and args.policy != args.policy_file:
         print("veil check: give the policy once, as --policy or as the argument", file=sys.stderr)
         return EXIT_USAGE
     plan = resolve_plan(args.policy or args.policy_file or None)
     summary = plan.summary()
-    print(f"{summary['source']}: OK, {len(summary['rules'])} rules, {len(summary['detectors'])} detectors")
+    # Count the detectors the rules scan with, not the catalog: a rule naming 3 read "18 detectors" (issue #16).
+    in_use = {name for rule in plan.rules if rule.scan for name in rule.scan.detectors}
+    rules = _count(len(summary["rules"]), "rule")
+    print(f"{summary['source']}: OK, {rules}, {_count(len(in_use), 'detector')} in use "
+          f"(of {len(summary['detectors'])} available)")
     for rule in summary["rules"]:
-        print(f"  {rule['id']} [{rule['mode']}, {rule['direction']}]: {', '.join(rule['targets'])}")
+        targets = (re.sub(r"^scan:1 detectors$", "scan:1 detector", t) for t in rule["targets"])
+        print(f"  {rule['id']} [{rule['mode']}, {rule['direction']}]: {', '.join(targets)}")
     limits = summary["limits"]
     print(f"  limits: body {limits['max_body_bytes']} B, depth {limits['max_depth']}, "
           f"string {limits['max_string_bytes']} B; on_error: {summary['on_error']}")
