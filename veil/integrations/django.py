@@ -15,9 +15,18 @@
 - ``ON_ERROR``: ``"block"`` or ``"passthrough"``; missing or None: the policy's own ``on_error``.
 - ``REQUESTS`` / ``RESPONSES``: False skips that direction entirely (default True).
 - ``MAX_DECOMPRESSED_BYTES``: limit on a gzip/deflate body once decoded (default 64 MiB).
-- ``OBSERVER``: told about every body, e.g. ``veil.integrations.prometheus.Metrics()``.
+- ``OBSERVER``: told about every body: an observer (``veil.integrations.prometheus.Metrics()``),
+  or its dotted path (``"myapp.metrics.METRICS"``, an object with ``observe``, or a class
+  veil calls with no arguments), imported when the middleware starts.
 
 An unknown key or a bad value is ``ImproperlyConfigured`` at startup, never a silent default.
+Add ``"veil.integrations.django.VeilConfig"`` to ``INSTALLED_APPS`` and ``manage.py check``
+(and so ``runserver``, before it serves) reports a bad ``VEIL`` setting or policy file as
+``veil.E001``/``veil.E002`` with the policy's ``file:line:col`` message. Without it the
+middleware still refuses to start: Django raises when it builds the middleware chain
+(gunicorn's worker fails to boot, runserver prints the error and serves nothing).
+A direction no rule of the policy covers on a route (``builtin:app`` has no rule for
+requests) passes untouched and unread (:mod:`veil.http.coverage`).
 
 One class, sync- and async-capable like Django's ``MiddlewareMixin``: under an async
 handler chain ``__call__`` returns a coroutine. Redaction is CPU work and runs inline;
@@ -69,7 +78,7 @@ from types import SimpleNamespace
 from typing import Any
 from urllib.parse import unquote
 
-from veil.errors import RedactionError
+from veil.errors import PolicyError, RedactionError
 from veil.http import (
     DEFAULT_MAX_DECOMPRESSED,
     SNIFF_HEAD_BYTES,
@@ -95,7 +104,9 @@ from veil.http import (
     redact_request_path,
     stream_kind,
 )
-from veil.observe import NullObserver
+from veil.http.coverage import Coverage
+from veil.observe import NullObserver, Observer
+from veil.observe.startup import announce_plan
 from veil.rules.media import body_kind_of
 from veil.rules.plan import Plan
 from veil.rules.plan_types import Route
@@ -116,7 +127,10 @@ def _django() -> Any:
     except ImportError as exc:  # pragma: no cover - exercised only without the extra
         raise ImportError("veil.integrations.django needs django: install veil[django]") from exc
     return SimpleNamespace(HttpResponse=http.HttpResponse, settings=conf.settings,
-                           ImproperlyConfigured=exceptions.ImproperlyConfigured, sync=sync)
+                           ImproperlyConfigured=exceptions.ImproperlyConfigured, sync=sync,
+                           import_string=importlib.import_module("django.utils.module_loading").import_string,
+                           checks=importlib.import_module("django.core.checks"),
+                           AppConfig=importlib.import_module("django.apps").AppConfig)
 
 
 def options_from_settings(config: object) -> tuple[Any, Options]:
@@ -138,8 +152,69 @@ def options_from_settings(config: object) -> tuple[Any, Options]:
     if not isinstance(limit, int) or isinstance(limit, bool) or limit <= 0:
         raise improper(f"settings.VEIL['MAX_DECOMPRESSED_BYTES'] must be a positive int (got {limit!r})")
     options = Options(on_error, config.get("REQUESTS", True), config.get("RESPONSES", True), limit,
-                      config.get("OBSERVER") or NullObserver())
+                      observer_from_setting(config.get("OBSERVER")))
     return config.get("POLICY"), options
+
+
+def observer_from_setting(value: object) -> Observer:
+    """``settings.VEIL['OBSERVER']`` as an observer: None is none, a dotted path is imported (a class
+    found there is called with no arguments); whatever results must have an ``observe`` method."""
+    django = _django()
+    where = "settings.VEIL['OBSERVER']"
+    if value is None:
+        return NullObserver()
+    if isinstance(value, str):
+        try:
+            value = django.import_string(value)
+        except ImportError as exc:
+            raise django.ImproperlyConfigured(f"{where}: cannot import {value!r}: {exc}") from exc
+        if isinstance(value, type):
+            value = value()
+    if not callable(getattr(value, "observe", None)):
+        raise django.ImproperlyConfigured(
+            f"{where} must be an observer with an observe() method, or the dotted path of one (got {value!r})")
+    return value  # type: ignore[return-value]  # checked above: it has observe()
+
+
+def check_settings(app_configs: object = None, **kwargs: object) -> list[Any]:
+    """Django system check (``VeilConfig`` registers it): ``settings.VEIL`` and its policy, loaded
+    as the middleware will load them. ``veil.E001``: a bad setting; ``veil.E002``: the policy."""
+    django = _django()
+    error = django.checks.Error
+    try:
+        policy, _ = options_from_settings(getattr(django.settings, "VEIL", None))
+        resolve_plan(policy)
+    except django.ImproperlyConfigured as exc:
+        return [error(str(exc), id="veil.E001")]
+    except PolicyError as exc:
+        return [error(str(exc), hint="the policy of settings.VEIL['POLICY'] (else $VEIL_POLICY); `veil check` shows the same",
+                      id="veil.E002")]
+    return []
+
+
+@functools.cache
+def _app_config() -> type:
+    """``VeilConfig``, made on first use so that importing this module does not import Django."""
+    django = _django()
+
+    class VeilConfig(django.AppConfig):  # type: ignore[misc,name-defined]
+        """``INSTALLED_APPS += ["veil.integrations.django.VeilConfig"]``: registers :func:`check_settings`."""
+
+        name = "veil.integrations.django"
+        label = "veil"
+        verbose_name = "veil"
+
+        def ready(self) -> None:
+            django.checks.register(check_settings)
+
+    VeilConfig.__module__ = __name__
+    return VeilConfig
+
+
+def __getattr__(name: str) -> Any:
+    if name == "VeilConfig":
+        return _app_config()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class VeilMiddleware:
@@ -155,6 +230,8 @@ class VeilMiddleware:
         self.get_response = get_response
         policy, self.options = options_from_settings(getattr(django.settings, "VEIL", None))
         self.plan = resolve_plan(policy)  # compiled once; a Plan is immutable and shared by all requests
+        self.requests, self.responses = Coverage(self.plan, "request"), Coverage(self.plan, "response")
+        announce_plan(self.plan)
         quiet_server_tracebacks()  # an aborted stream is one warning line, not a server traceback
         # As MiddlewareMixin: an async chain turns us into async mode so no thread is held per request.
         self.async_mode = django.sync.iscoroutinefunction(get_response)
@@ -168,17 +245,24 @@ class VeilMiddleware:
         if self.async_mode:
             return self.__acall__(request)
         exchange = _Exchange(self.plan, self.options, request)
-        if self.options.requests and (refusal := exchange.redact_request()) is not None:
+        if self._covers(exchange, "request") and (refusal := exchange.redact_request()) is not None:
             return refusal  # fail closed: the view never sees the request
         response = self.get_response(request)
-        return exchange.redact_response(response) if self.options.responses else response
+        return exchange.redact_response(response) if self._covers(exchange, "response") else response
 
     async def __acall__(self, request: Any) -> Any:
         exchange = _Exchange(self.plan, self.options, request)
-        if self.options.requests and (refusal := exchange.redact_request()) is not None:
+        if self._covers(exchange, "request") and (refusal := exchange.redact_request()) is not None:
             return refusal
         response = await self.get_response(request)
-        return await exchange.aredact_response(response) if self.options.responses else response
+        return await exchange.aredact_response(response) if self._covers(exchange, "response") else response
+
+    def _covers(self, exchange: _Exchange, direction: str) -> bool:
+        """Whether this direction is on (the REQUESTS/RESPONSES settings) and a rule may apply to it."""
+        wanted, coverage = (
+            (self.options.requests, self.requests) if direction == "request" else (self.options.responses, self.responses)
+        )
+        return wanted and bool(coverage) and coverage.covers(exchange.route(direction, ""))
 
 
 class _Exchange:

@@ -19,16 +19,28 @@ responses are buffered.
 
 The app is handed the redacted path (``path`` and ``raw_path``), under the
 policy's request rules; veil's own ``Route`` keeps the original for matching.
+A direction no rule of the policy covers on a route (``builtin:app`` has no
+rule for requests) passes untouched and unread (:mod:`veil.http.coverage`).
+
+A policy that cannot be compiled stops the app from starting. Starlette and
+FastAPI build ``app.add_middleware(...)`` middlewares inside their first ASGI
+call, the lifespan one, where an exception only makes uvicorn log that lifespan
+"appears unsupported" and then serve 500s; so a policy error met inside a
+running event loop is answered on the lifespan protocol instead
+(``lifespan.startup.failed`` with the ``file:line:col`` message: the server
+exits), and raised again on any request of a server run without lifespan.
+Outside an event loop (a module wrapping its app at import) it is raised at once.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 from urllib.parse import unquote
 
-from veil.errors import RedactionError
+from veil.errors import PolicyError, RedactionError
 from veil.http import (
     DEFAULT_MAX_DECOMPRESSED,
     SNIFF_HEAD_BYTES,
@@ -50,7 +62,9 @@ from veil.http import (
     replace_length,
     str_headers,
 )
+from veil.http.coverage import Coverage
 from veil.observe import NullObserver, Observer
+from veil.observe.startup import announce_plan
 from veil.rules.media import body_kind_of
 from veil.rules.plan import Plan
 from veil.rules.plan_types import Route
@@ -66,6 +80,11 @@ Headers = list[tuple[str, str]]
 
 log = logging.getLogger(__name__)
 _FILE_CHUNK = 64 * 1024
+
+try:  # pathsend reads run in a worker thread: anyio's (asyncio or trio) when there, else asyncio's
+    from anyio.to_thread import run_sync as _run_sync
+except ImportError:  # pragma: no cover - veil[asgi] installs starlette, hence anyio
+    _run_sync = asyncio.to_thread  # type: ignore[assignment]
 
 
 class ASGIMiddleware:
@@ -93,22 +112,46 @@ class ASGIMiddleware:
         if on_error not in (None, "block", "passthrough"):
             raise ValueError(f"on_error must be 'block' or 'passthrough', not {on_error!r}")
         self.app = app
-        self.plan = resolve_plan(policy)  # compiled once; a Plan is immutable and shared by all requests
         self.options = Options(on_error, requests, responses, max_decompressed_bytes, observer or NullObserver())
+        self.startup_error: PolicyError | None = None
+        try:
+            self.plan = resolve_plan(policy)  # compiled once; a Plan is immutable and shared by all requests
+        except PolicyError as exc:
+            if not _in_event_loop():
+                raise
+            self.startup_error = exc  # built lazily by Starlette: the lifespan is where it can stop the server
+            return
+        self.coverage = (Coverage(self.plan, "request"), Coverage(self.plan, "response"))
+        announce_plan(self.plan)
         quiet_server_tracebacks()  # an aborted stream is one warning line, not a server traceback
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.startup_error is not None:
+            await self.refuse_to_start(self.startup_error, scope, receive, send)
+            return
         if scope["type"] != "http":  # websocket and lifespan carry no HTTP bodies to redact
             await self.app(scope, receive, send)
             return
-        await _Responder(self.app, self.plan, self.options, scope)(receive, send)
+        await _Responder(self.app, self.plan, self.options, scope, self.coverage)(receive, send)
+
+    @staticmethod
+    async def refuse_to_start(error: PolicyError, scope: Scope, receive: Receive, send: Send) -> None:
+        """Fail the lifespan startup with the policy error's message; raise it on anything else."""
+        if scope["type"] == "lifespan":
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.failed", "message": f"veil: {error}"})
+            return
+        raise error.with_traceback(None)  # the server logs it and answers 500: nothing reaches the app
 
 
 class _Responder:
     """One request's state; the middleware itself stays stateless."""
 
-    def __init__(self, app: ASGIApp, plan: Plan, options: Options, scope: Scope) -> None:
-        self.app, self.plan, self.options, self.scope = app, plan, options, scope
+    def __init__(
+        self, app: ASGIApp, plan: Plan, options: Options, scope: Scope, coverage: tuple[Coverage, Coverage]
+    ) -> None:
+        self.app, self.plan, self.options, self.scope, self.coverage = app, plan, options, scope, coverage
         self.headers = str_headers(scope.get("headers", ()))
         self.method: str = scope.get("method", "")
         self.path: str = scope.get("path", "")
@@ -132,12 +175,14 @@ class _Responder:
     async def __call__(self, receive: Receive, send: Send) -> None:
         self.send = send
         scope, app_receive = self.scope, receive
-        if self.options.requests:
+        requests, responses = self.coverage
+        if self.options.requests and requests and requests.covers(self.route("request", "")):
             prepared = await self.prepare_request(receive)
             if prepared is None:
                 return  # refused or the client left: the app never sees this request
             scope, app_receive = prepared
-        await self.app(scope, app_receive, self.send_response if self.options.responses else send)
+        redacts = self.options.responses and responses and responses.covers(self.route("response", ""))
+        await self.app(scope, app_receive, self.send_response if redacts else send)
 
     # -- request: what enters the app ---------------------------------------------------
 
@@ -307,24 +352,28 @@ class _Responder:
 
     async def on_pathsend(self, message: Message) -> None:
         """A file of a redactable type: read it through on_body instead of letting the server send it raw."""
-        # Small blocking reads, bounded by the body limit (buffer) or streamed chunk by chunk.
-        with open(message["path"], "rb") as file:
+        # Reads bounded by the body limit (buffer) or streamed chunk by chunk; the open and every
+        # read run in a worker thread, since a disk (or network file system) read blocks the event loop.
+        file = await _run_sync(open, message["path"], "rb")
+        try:
             if self.mode == "sniff" and not self.chunks:
-                if not may_be_text(file.read(SNIFF_HEAD_BYTES), self.cenc):
+                if not may_be_text(await _run_sync(file.read, SNIFF_HEAD_BYTES), self.cenc):
                     self.mode = "pass"  # a binary file of a vague type: the server sends it as it would
                     await self.send_start()
                     await self.send(message)
                     return
                 file.seek(0)
             while self.mode in ("buffer", "stream", "sniff"):
-                chunk = file.read(_FILE_CHUNK)
+                chunk = await _run_sync(file.read, _FILE_CHUNK)
                 await self.on_body(chunk, bool(chunk))
                 if not chunk:
                     return
             if self.mode == "pass":  # passthrough after a failure: the rest of the file unchanged
-                while chunk := file.read(_FILE_CHUNK):
+                while chunk := await _run_sync(file.read, _FILE_CHUNK):
                     await self.send({"type": "http.response.body", "body": chunk, "more_body": True})
                 await self.send({"type": "http.response.body", "body": b"", "more_body": False})
+        finally:
+            file.close()
 
     async def finish(self, body: bytes) -> None:
         try:
@@ -362,6 +411,24 @@ class _Responder:
         return True
 
 
+def _in_event_loop() -> bool:
+    """Whether an event loop runs in this thread: asyncio's, or trio's when anyio is there to tell."""
+    try:
+        asyncio.get_running_loop()
+        return True
+    except RuntimeError:
+        pass
+    try:
+        from anyio import get_current_task
+    except ImportError:  # pragma: no cover - veil[asgi] installs starlette, hence anyio
+        return False
+    try:
+        get_current_task()
+    except RuntimeError:  # anyio's NoEventLoopError
+        return False
+    return True
+
+
 def _replay(body: bytes, more: bool, receive: Receive) -> Receive:
     """The app's receive: the (redacted) body as one message, then the real receive (disconnects)."""
     pending: list[Message] = [{"type": "http.request", "body": body, "more_body": more}]
@@ -372,11 +439,14 @@ def _replay(body: bytes, more: bool, receive: Receive) -> Receive:
     return replay
 
 
-
-
 def _raw_headers(headers: Headers) -> list[tuple[bytes, bytes]]:
     return raw_headers(headers, lower=True)
 
 
 async def _unattached(message: Message) -> None:
     raise RuntimeError("send awaitable not set")  # pragma: no cover
+
+
+VeilASGIMiddleware = ASGIMiddleware
+"""The same class under a name that cannot collide with ``starlette.middleware.wsgi.WSGIMiddleware``
+and other frameworks' ``*Middleware`` in an app's imports."""

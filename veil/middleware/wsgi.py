@@ -25,7 +25,9 @@ bytes, and the log one warning line (see :mod:`veil.http.aborts` for which serve
 head, which was processed, stays redacted).
 
 Host and the framing headers are never rewritten by detectors (the plan's
-``PROTOCOL_HEADERS``): servers and frameworks need them verbatim.
+``PROTOCOL_HEADERS``): servers and frameworks need them verbatim. A direction
+no rule of the policy covers on a route (``builtin:app`` has no rule for
+requests) passes untouched and unread (:mod:`veil.http.coverage`).
 """
 
 from __future__ import annotations
@@ -61,6 +63,8 @@ from veil.http import (
     redact_head,
     replace_length,
 )
+from veil.http.coverage import Coverage
+from veil.observe.startup import announce_plan
 from veil.rules.media import body_kind_of
 from veil.rules.plan import Plan
 from veil.rules.plan_types import Route
@@ -88,15 +92,17 @@ class WSGIMiddleware:
         self.app = app
         self.options = parse_options(options)  # a typo fails before any policy file is read
         self.plan = resolve_plan(policy)
+        self.requests, self.responses = Coverage(self.plan, "request"), Coverage(self.plan, "response")
+        announce_plan(self.plan)
         quiet_server_tracebacks()  # an aborted stream is one warning line, not a server traceback
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         exchange = _Exchange(self.plan, self.options, environ, start_response)
-        if self.options.requests:
+        if self.options.requests and self.requests and self.requests.covers(exchange.route("request", "")):
             refusal = exchange.redact_request()
             if refusal is not None:
                 return refusal  # fail closed: the app never sees the request
-        if not self.options.responses:
+        if not (self.options.responses and self.responses and self.responses.covers(exchange.route("response", ""))):
             return self.app(exchange.environ, start_response)
         result = self.app(exchange.environ, exchange.capture)
         return _Closing(exchange.respond(result), result)
@@ -343,3 +349,8 @@ class _Exchange:
             yield from refusal if refusal is not None else self._send(headers, chain(parts, body))
             return
         yield from self._send(headers, (data,))
+
+
+VeilWSGIMiddleware = WSGIMiddleware
+"""The same class under a name that cannot collide with ``starlette.middleware.wsgi.WSGIMiddleware``
+(or a2wsgi's) in an app's imports."""
