@@ -90,6 +90,32 @@ def apply_name_class(
     return True, _apply_binding(view, entity, binding, name, value, location, findings)
 
 
+def scan_names_and_values(
+    view: View, names: list[str], values: dict[int, str], location: str, findings: list[Finding],
+    by_name: list[Finding],
+) -> tuple[list[str | None], dict[int, str | None]]:
+    """(new names, new values by index): one detector scan for every name and for the values
+    no rule by name decided (``values``, by the index of their name).
+
+    One scan for all: a scan per call costs more than its texts. Its findings and ``by_name``
+    (those of the rules by name on these items) go to ``findings``; any in a name that holds
+    a finding, or under such a name, is reported under ``<name>``: that name is payload.
+    """
+    n = len(names)
+    order = list(values)
+    found: list[Finding] = []
+    hit: set[int] = set()
+    scanned = scan_strings(
+        view, names + [values[i] for i in order], [""] * n + [names[i] for i in order], location,
+        [MASKED_NAME] * n + [name_label(names[i]) for i in order], found, hit,
+    )
+    masked = {name_label(names[i]) for i in hit if i < n}  # names holding a finding: never named
+    findings.extend(f if f.path not in masked else
+                    Finding(f.type, f.rule, f.action, f.location, MASKED_NAME, f.mode, f.start, f.end)
+                    for f in (*by_name, *found))
+    return scanned[:n], dict(zip(order, scanned[n:]))
+
+
 def redact_pairs(
     view: View, raw: str, targets: NameTargets, location: str, findings: list[Finding],
     *, plus: bool,
@@ -109,28 +135,19 @@ def redact_pairs(
         decoded.append((unq(name_raw), unq(value_raw), bool(eq)))
     new_values: list[str | None] = []
     scan_idx: list[int] = []
+    by_name: list[Finding] = []
     for i, (name, value, _) in enumerate(decoded):
-        handled, new = apply_name_target(targets, name, value, location, findings, view)
+        handled, new = apply_name_target(targets, name, value, location, by_name, view)
         if not handled:
-            handled, new = apply_name_class(view, name, value, location, findings)
+            handled, new = apply_name_class(view, name, value, location, by_name)
         new_values.append(new)
         if not handled:
             scan_idx.append(i)
-    # One scan for every name and every value no name decided (a scan per call costs more than its texts).
-    n = len(decoded)
-    found: list[Finding] = []
-    hit: set[int] = set()
-    scanned = scan_strings(
-        view, [d[0] for d in decoded] + [decoded[i][1] for i in scan_idx],
-        [""] * n + [decoded[i][0] for i in scan_idx], location,
-        [MASKED_NAME] * n + [name_label(decoded[i][0]) for i in scan_idx], found, hit,
+    new_names, scanned = scan_names_and_values(
+        view, [d[0] for d in decoded], {i: decoded[i][1] for i in scan_idx}, location, findings, by_name
     )
-    new_names = scanned[:n]
-    for i, new in zip(scan_idx, scanned[n:]):
+    for i, new in scanned.items():
         new_values[i] = new
-    masked = {name_label(decoded[i][0]) for i in hit if i < n}  # names holding a finding: never named
-    findings.extend(f if f.path not in masked else
-                    Finding(f.type, f.rule, f.action, f.location, MASKED_NAME, f.mode, f.start, f.end) for f in found)
     out: list[str] = []
     for part, (name, value, had_eq), new, new_name in zip(parts, decoded, new_values, new_names):
         if new is None or new_name is None:
@@ -148,38 +165,68 @@ def redact_pairs(
 
 
 def redact_cookie_header(view: View, raw: str, findings: list[Finding]) -> str | None:
-    """``Cookie: a=1; b=2``: cookie targets by name, detectors on values."""
-    pieces = raw.split(";")
-    kept: list[str] = []
-    for piece in pieces:
-        name, eq, value = piece.strip().partition("=")
-        if not eq:
-            kept.append(piece.strip())
-            continue
-        handled, new = apply_name_target(view.cookies, name, value, "cookie", findings, view)
+    """``Cookie: a=1; b=2``: cookie targets by name, detectors on names and values.
+
+    A piece without ``=`` is a cookie with an empty name (RFC 6265bis; a browser sends one
+    after ``document.cookie = "<jwt>"``): its value is judged as any other, by the rules
+    for every name (``*``) and the detectors. A cookie whose NAME holds a finding
+    (``jane@example.com=1``) is dropped, as a header's is: a name cannot hold a
+    placeholder (``[``, ``:`` and spaces are not allowed in one); detect mode reports and
+    keeps it. Cookies nothing changed keep their bytes; None when none is left.
+    """
+    pieces = [piece.strip() for piece in raw.split(";")]
+    cookies = [_cookie(piece) for piece in pieces]
+    new_values: list[str | None] = []
+    undecided: dict[int, str] = {}
+    by_name: list[Finding] = []
+    for i, (name, value, _) in enumerate(cookies):
+        handled, new = (True, value) if not name and not value else \
+            apply_name_target(view.cookies, name, value, "cookie", by_name, view)
+        new_values.append(new)
         if not handled:
-            decoded = unquote(value)
-            new = scan_strings(view, [decoded], [name], "cookie", [name_label(name)], findings)[0]
-            if new == decoded:
-                new = value
-            elif new is not None:
-                new = quote(new, safe="[]:*")
-        if new is not None:
-            kept.append(f"{name}={new}")
+            undecided[i] = unquote(value)
+    names = [unquote(name) for name, _, _ in cookies]
+    new_names, scanned = scan_names_and_values(view, names, undecided, "cookie", findings, by_name)
+    kept: list[str] = []
+    for i, (piece, (name, value, named)) in enumerate(zip(pieces, cookies)):
+        new = new_values[i]
+        if i in undecided:
+            new = scanned[i]
+            if new is not None:
+                new = value if new == undecided[i] else quote(new, safe="[]:*")
+        if new is None or new_names[i] != names[i]:
+            continue
+        kept.append(piece if new == value else f"{name}={new}" if named else new)
     return "; ".join(kept) if kept else None
 
 
 def redact_set_cookie(view: View, raw: str, findings: list[Finding]) -> str | None:
-    """``Set-Cookie: name=value; Path=/; HttpOnly``: only the value can be sensitive."""
+    """``Set-Cookie: name=value; Path=/; HttpOnly``: the name and the value can be sensitive.
+
+    As in :func:`redact_cookie_header`: a cookie without ``=`` has an empty name and its
+    value is judged as any other; a name holding an enforced finding drops the header.
+    """
     first, sep, attrs = raw.partition(";")
-    name, eq, value = first.strip().partition("=")
-    if not eq:
-        return raw
-    handled, new = apply_name_target(view.cookies, name, value, "cookie", findings, view)
+    name, value, named = _cookie(first.strip())
+    by_name: list[Finding] = []
+    handled, new = apply_name_target(view.cookies, name, value, "cookie", by_name, view)
+    plain = unquote(name)
+    new_names, scanned = scan_names_and_values(
+        view, [plain], {} if handled else {0: value}, "cookie", findings, by_name
+    )
+    if new_names[0] != plain:
+        return None
     if not handled:
-        new = scan_strings(view, [value], [name], "cookie", [name_label(name)], findings)[0]
+        new = scanned[0]
     if new is None:
         return None
     if new == value:
         return raw
-    return f"{name}={quote(new, safe='[]:*')}{sep}{attrs}"
+    new = quote(new, safe="[]:*")
+    return f"{name}={new}{sep}{attrs}" if named else f"{new}{sep}{attrs}"
+
+
+def _cookie(piece: str) -> tuple[str, str, bool]:
+    """(name, value, whether it has a name) of ``name=value``; a piece without ``=`` is all value."""
+    name, eq, value = piece.partition("=")
+    return (name, value, True) if eq else ("", piece, False)
