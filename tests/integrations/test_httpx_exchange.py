@@ -83,7 +83,9 @@ def test_restored_tokens_are_escaped_for_what_the_body_is(
 ) -> None:
     body = (template % TOKEN).encode()
     with serve(lambda handler: handler.reply(body, content_type)) as vendor:
-        reply = send(TRANSPORTS[flavour](FIELD_TOKENS, detokenize=True), "GET", vendor.base)
+        # The request sends the note (tokenized on its way): its reply may restore that token.
+        reply = send(TRANSPORTS[flavour](FIELD_TOKENS, detokenize=True), "POST", vendor.base, json={"note": NOTE})
+    assert vendor.seen[0].body == json.dumps({"note": TOKEN}, separators=(",", ":")).encode()
     got = json.loads(reply.text.splitlines()[0]) if isinstance(expected, dict) else reply.text
     assert got == expected
     assert reply.headers.get("content-length", "streamed") in (str(len(reply.content)), "streamed")
@@ -103,11 +105,42 @@ def test_a_token_split_across_streamed_events_is_restored_and_nothing_else_chang
     cut = len(token) // 2
     events = sse("Writing to " + token[:cut]) + sse(token[cut:] + ", cc bob@example.org") + b"data: [DONE]\n\n"
     with serve(lambda handler: handler.reply(events, "text/event-stream")) as vendor:
-        reply = send(TRANSPORTS[flavour](EMAIL_TOKENS, detokenize=True), "GET", vendor.base)
+        reply = send(TRANSPORTS[flavour](EMAIL_TOKENS, detokenize=True), "POST", vendor.base,
+                     content=b"write to jane@example.com", headers={"content-type": "text/plain"})
     texts = [json.loads(line[6:])["choices"][0]["delta"]["content"]
              for line in reply.text.splitlines() if line.startswith("data: {")]
     assert "".join(texts) == "Writing to jane@example.com, cc bob@example.org"
     assert "content-length" not in reply.headers
+
+
+OTHER_TOKEN = EMAIL_TOKENS.redact_text("someone.else@example.org").text
+
+
+@pytest.mark.parametrize("flavour", TRANSPORTS)
+@pytest.mark.parametrize(
+    ("request_body", "reply_body", "expected"),
+    [
+        # Nothing sent in this exchange: a token the vendor answers with (seen in another user's
+        # exchange, a log, a cache) stays a token.
+        (b"hello", "you mean %s?" % OTHER_TOKEN, "you mean %s?" % OTHER_TOKEN),
+        # The client wrote the token itself: veil did not make it, so it stays.
+        (OTHER_TOKEN.encode(), "you mean %s?" % OTHER_TOKEN, "you mean %s?" % OTHER_TOKEN),
+        # Escaped in JSON, the same.
+        (b'{"q": "\\u0074' + OTHER_TOKEN[1:].encode() + b'"}', "you mean %s?" % OTHER_TOKEN,
+         "you mean %s?" % OTHER_TOKEN),
+        # Only the token of what was sent opens; the foreign one beside it stays.
+        (b"mail jane@example.com", "%s, %s" % (EMAIL_TOKENS.redact_text("jane@example.com").text, OTHER_TOKEN),
+         "jane@example.com, %s" % OTHER_TOKEN),
+    ],
+    ids=["nothing-sent", "client-wrote-the-token", "client-wrote-it-escaped", "only-what-was-sent"],
+)
+def test_a_reply_restores_only_the_tokens_veil_made_in_its_request(
+    flavour: str, request_body: bytes, reply_body: str, expected: str
+) -> None:
+    with serve(lambda handler: handler.reply(reply_body.encode(), "text/plain")) as vendor:
+        reply = send(TRANSPORTS[flavour](EMAIL_TOKENS, detokenize=True), "POST", vendor.base,
+                     content=request_body, headers={"content-type": "text/plain"})
+    assert reply.text == expected
 
 
 @pytest.mark.parametrize("flavour", TRANSPORTS)

@@ -300,6 +300,41 @@ def test_a_token_split_across_sse_events_is_restored(egress: VeilAddon) -> None:
     assert b"tok_" not in out and out.endswith(b"data: [DONE]\n\n")
 
 
+def _token_for(egress: VeilAddon, email: str) -> str:
+    """The token the egress plan makes for ``email`` in a prompt (another exchange's)."""
+    flow = make_flow(json.dumps({"prompt": f"to {email}"}).encode(), "application/json", path="/v1/chat")
+    send_request(egress, flow)
+    return str(json.loads(flow.request.raw_content or b"")["prompt"].split()[-1])
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    [
+        "hello",  # nothing tokenized in this exchange
+        "you know {other}",  # the client wrote the token itself: veil did not make it
+        "write to jane@example.com",  # this exchange made another token
+    ],
+)
+def test_a_reply_restores_only_tokens_made_in_its_own_request(egress: VeilAddon, prompt: str) -> None:
+    """Anyone can send a token seen elsewhere (a log, another user's reply) or have the vendor echo
+    one: restoring it would hand them its value."""
+    other = _token_for(egress, "someone.else@example.org")
+    flow = make_flow(json.dumps({"prompt": prompt.format(other=other)}).encode(), "application/json",
+                     path="/v1/chat")
+    send_request(egress, flow)
+    out = send_response(egress, flow, json.dumps({"answer": f"see {other}"}).encode(), "application/json")
+    assert json.loads(out) == {"answer": f"see {other}"}
+
+
+def test_a_token_made_from_the_request_head_is_restored(egress: VeilAddon) -> None:
+    token = _token_for(egress, "jane@example.com")
+    flow = make_flow(b"{}", "application/json", path="/v1/chat?to=jane%40example.com")
+    send_request(egress, flow)
+    assert "jane" not in flow.request.path
+    out = send_response(egress, flow, json.dumps({"answer": f"see {token}"}).encode(), "application/json")
+    assert json.loads(out) == {"answer": "see jane@example.com"}
+
+
 def test_replies_are_not_restored_when_no_rule_asks(addon: VeilAddon) -> None:
     flow = make_flow(b"{}", "application/json")
     send_request(addon, flow)

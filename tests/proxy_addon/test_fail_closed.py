@@ -273,6 +273,24 @@ def test_tokens_in_a_websocket_reply_are_restored(monkeypatch: pytest.MonkeyPatc
     assert json.loads(reply.content) == {"delta": f"writing to {EMAIL}"}
 
 
+def test_a_websocket_reply_restores_only_tokens_the_client_side_sent(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv(KEY_ENV, KEY_HEX)
+    policy = tmp_path / "egress.yaml"
+    policy.write_text(RESTORE_POLICY)
+    addon = VeilAddon()
+    with addon_context(addon) as tctx:
+        tctx.configure(addon, veil_policy=str(policy))
+        elsewhere = ws_flow(addon)
+        sent = deliver(addon, elsewhere, json.dumps({"prompt": f"mail {EMAIL}"}).encode())
+        token = json.loads(sent.content)["prompt"].split()[-1]
+        flow = ws_flow(addon)  # another connection: it never sent the address
+        deliver(addon, flow, b'{"prompt": "hello"}')
+        reply = deliver(addon, flow, json.dumps({"delta": f"writing to {token}"}).encode(), from_client=False)
+    assert json.loads(reply.content) == {"delta": f"writing to {token}"}
+
+
 # -- what the failure paths log -----------------------------------------------------------------
 
 

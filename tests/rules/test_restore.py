@@ -65,3 +65,39 @@ def test_plan_restorer_is_none_without_restore() -> None:
         key_material={"tokens": {"k1": bytes(range(64))}},
     )
     assert plan.restorer(Route("request", "POST", "api.vendor.test", "/", "application/json")) is None
+
+
+# -- the ledger: a reply restores only what its own request sent -----------------------------------
+
+OTHER = Tokenize(RING).apply("someone.else@example.org", "EMAIL")
+MINE = Tokenize(RING).apply("jane@example.com", "EMAIL")
+
+
+@pytest.mark.parametrize(
+    ("received", "sent", "minted"),
+    [
+        ("mail jane@example.com", f"mail {MINE}", {MINE}),  # veil made it
+        (f"mail {OTHER}", f"mail {OTHER}", set()),  # the client wrote it: unchanged, nothing made
+        (f"{OTHER} jane@example.com", f"{OTHER} {MINE}", {MINE}),  # only the new one counts
+        # The client sent the token escaped; a rewrite of its string unescaped it. Still not made by veil.
+        ('{"q": "\\u0074' + OTHER[1:] + ' jane@example.com"}', f'{{"q": "{OTHER} {MINE}"}}', {MINE}),
+        (f"q=%74{OTHER[1:]}&to=jane%40example.com", f"q={OTHER}&to={MINE}", {MINE}),
+        # The client sent the token and the raw value it stands for: it knows the value either way.
+        (f"{MINE} jane@example.com", f"{MINE} {MINE}", {MINE}),
+        ("mail jane@example.com", "mail tok_EMAIL_k1_abc", set()),  # not a token these keys open
+    ],
+)
+def test_the_ledger_counts_the_tokens_a_request_gained(received: str, sent: str, minted: set[str]) -> None:
+    ledger = RESTORER.ledger()
+    ledger.record(received, sent)
+    assert set(ledger.minted) == minted
+
+
+def test_a_ledger_restorer_opens_the_tokens_recorded_after_it_was_made() -> None:
+    ledger = RESTORER.ledger()
+    restorer = ledger.restorer()  # handed to a stream before the last WebSocket message was sent
+    text = f"{MINE} and {OTHER}"
+    assert restorer.restore_text(text) == (text, 0)
+    ledger.record(b"jane@example.com", MINE.encode())
+    assert restorer.restore_text(text) == (f"jane@example.com and {OTHER}", 1)
+    assert restorer.open_at(text, len(MINE) + 5) is None and restorer.open_at(text) is not None

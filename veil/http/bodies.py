@@ -18,7 +18,7 @@ from veil.http.sniff import SNIFF_HEAD_BYTES, is_vague, may_be_text
 from veil.rules.media import body_kind, body_kind_of, media_type
 from veil.rules.plan import Plan
 from veil.rules.plan_types import EMPTY_REPORT, Report, Route
-from veil.rules.restore import Restorer
+from veil.rules.restore import Restorer, TokenLedger
 
 
 def stream_kind(content_type: str) -> str | None:
@@ -55,13 +55,14 @@ def body_mode(
 
 def redact_buffered(
     plan: Plan, route: Route, body: bytes, content_type: str, content_encoding: str, options: Options,
-    adapter: str = "", restorer: Restorer | None = None,
+    adapter: str = "", restorer: Restorer | None = None, ledger: TokenLedger | None = None,
 ) -> tuple[bytes, Report, str]:
     """(new body, report, outcome) for a complete body; outcome is rewritten/unchanged/skipped.
 
     gzip, deflate and (with the ``brotli`` package) br bodies are decoded (at most ``max_decompressed_bytes``),
     redacted and re-encoded. ``restorer`` (a reply to an exchange whose rules said
-    ``restore: true``) then puts tokenized values back. Raises RedactionError.
+    ``restore: true``) then puts tokenized values back; ``ledger`` (a request whose reply
+    may restore) records the tokens the redaction made. Raises RedactionError.
     ``options.observer`` is told about every body, errors included, labelled with ``adapter``.
     An empty body (HEAD, 204, 304) is returned as it is, unobserved: its headers stay as they were.
     """
@@ -70,7 +71,7 @@ def redact_buffered(
     started = time.perf_counter()
     try:
         with engine_errors(f"{route.direction} body"):
-            result = _redact_buffered(plan, route, body, content_type, content_encoding, options, restorer)
+            result = _redact_buffered(plan, route, body, content_type, content_encoding, options, restorer, ledger)
     except RedactionError as exc:
         options.observer.observe(adapter=adapter, direction=route.direction, outcome="error", report=EMPTY_REPORT,
                                  seconds=time.perf_counter() - started, size=len(body), reason=exc.reason)
@@ -82,7 +83,7 @@ def redact_buffered(
 
 def _redact_buffered(
     plan: Plan, route: Route, body: bytes, content_type: str, content_encoding: str, options: Options,
-    restorer: Restorer | None,
+    restorer: Restorer | None, ledger: TokenLedger | None = None,
 ) -> tuple[bytes, Report, str]:
     encoding = content_encoding.strip().lower()
     if is_vague(content_type):
@@ -97,6 +98,8 @@ def _redact_buffered(
     if result.kind == "binary":
         return body, result.report, "skipped"
     output, restored = result.output, 0
+    if ledger is not None and result.report.changed:
+        ledger.record(plain, output)
     if restorer is not None:
         output, restored = restorer.restore_body(output, content_type, kind=result.kind)
     if not (result.report.changed or restored):

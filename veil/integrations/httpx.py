@@ -64,7 +64,7 @@ from veil.observe import NullObserver, Observer
 from veil.rules.media import body_kind_of
 from veil.rules.plan import Plan
 from veil.rules.plan_types import EMPTY_REPORT, Report, Route
-from veil.rules.restore import Restorer
+from veil.rules.restore import Restorer, TokenLedger
 from veil.rules.stream_redact import StreamRedactor
 from veil.settings import PolicyArg, resolve_plan
 
@@ -88,21 +88,29 @@ class _Redactor:
         # The caller gets an exception it can handle: forwarding unredacted data is never the answer here.
         self.options = Options(on_error="block", observer=observer or NullObserver())
         self.limit = self.plan.limits.max_body_bytes
-        # With detokenize=True every key of the policy may open the vendor's tokens, in the default scope.
+        # With detokenize=True every key of the policy may open, in the default scope, the tokens
+        # veil made in the request the reply answers (see ledger()).
         rings = self.plan.keyrings() if detokenize else ()
         self.restorer = Restorer(tuple((ring, ("",)) for ring in rings)) if rings else None
 
+    def ledger(self) -> TokenLedger | None:
+        """A record of the tokens one request sends: its reply restores those and no others."""
+        return self.restorer.ledger() if self.restorer is not None else None
+
     # -- requests: what leaves for the vendor --------------------------------------------
 
-    def request_head(self, request: httpx.Request) -> tuple[Route, Headers, httpx.URL] | None:
+    def request_head(self, request: httpx.Request, ledger: TokenLedger | None) -> tuple[Route, Headers, httpx.URL] | None:
         """The redacted head, or None when no rule covers the request (it leaves as it came)."""
         url = request.url
         route = Route("request", request.method, url.host, url.path, request.headers.get("content-type", ""))
         if not self.plan.view(route).rules:
             return None
         path, mark, query = url.raw_path.decode("ascii").partition("?")
-        headers, new_query, _ = redact_head(self.plan, route, list(request.headers.multi_items()), query)
+        received = list(request.headers.multi_items())
+        headers, new_query, _ = redact_head(self.plan, route, received, query)
         new_path = self.plan.redact_path(path, route)[0]  # the route keeps the original path, for matching
+        if ledger is not None:
+            ledger.record(repr((received, path, query)), repr((headers, new_path, new_query)))
         if (new_path, new_query) != (path, query):  # else the target stays byte for byte (no "?" added)
             target = quote(new_path, safe=_TARGET_SAFE) + mark + quote(new_query, safe=_TARGET_SAFE)
             url = url.copy_with(raw_path=target.encode("ascii"))
@@ -111,12 +119,14 @@ class _Redactor:
     def reads_request_body(self, route: Route) -> bool:
         return body_mode(route.content_type, "")[0] != "pass"  # binary uploads stream on unread
 
-    def outgoing(self, request: httpx.Request, route: Route, headers: Headers, url: httpx.URL, body: bytes | None) -> httpx.Request:
+    def outgoing(self, request: httpx.Request, route: Route, headers: Headers, url: httpx.URL, body: bytes | None,
+                 ledger: TokenLedger | None) -> httpx.Request:
         """The request to send: ``body`` None means the original stream goes on unread."""
         if body is None:
             return httpx.Request(request.method, url, headers=headers, stream=request.stream, extensions=request.extensions)
         cenc = header_value(headers, "content-encoding")
-        out, _, outcome = redact_buffered(self.plan, route, body, route.content_type, cenc, self.options, ADAPTER)
+        out, _, outcome = redact_buffered(self.plan, route, body, route.content_type, cenc, self.options, ADAPTER,
+                                          ledger=ledger)
         if outcome == "rewritten":
             headers = replace_length(headers, None)  # and no digest of the unredacted bytes
         framed = [(k, v) for k, v in headers if k.lower() not in _FRAMING]  # httpx frames the new content...
@@ -126,19 +136,21 @@ class _Redactor:
 
     # -- responses: what comes back to the caller -----------------------------------------
 
-    def reply(self, request: httpx.Request, response: httpx.Response) -> _Reply | None:
-        """How to hand the vendor's reply on; None: as it came (nothing to redact or restore)."""
+    def reply(self, request: httpx.Request, response: httpx.Response, ledger: TokenLedger | None) -> _Reply | None:
+        """How to hand the vendor's reply on; None: as it came (nothing to redact or restore).
+        It restores the tokens ``ledger`` recorded in the request, and no others."""
         ctype = response.headers.get("content-type", "")
         route = Route("response", request.method, request.url.host, request.url.path, ctype)
         redacting = self.redact_responses and bool(self.plan.view(route).rules)
-        if not redacting and self.restorer is None:
+        restorer = ledger.restorer() if ledger is not None and ledger.minted else None
+        if not redacting and restorer is None:
             return None
         cenc = response.headers.get("content-encoding", "")
         mode, kind = body_mode(ctype, cenc, streams_encoded=can_stream(cenc))
         headers = list(response.headers.multi_items())
         if redacting:
             headers = redact_head(self.plan, route, headers, "")[0]
-        return _Reply(self, route, redacting, headers, mode, kind, cenc)
+        return _Reply(self, route, redacting, restorer, headers, mode, kind, cenc)
 
     def observe(self, route: Route, outcome: str, report: Report, started: float, size: int, reason: str = "") -> None:
         self.options.observer.observe(adapter=ADAPTER, direction=route.direction, outcome=outcome, report=report,
@@ -148,9 +160,9 @@ class _Redactor:
 class _Reply:
     """One reply's way through veil: passed on, streamed line by line, or read whole."""
 
-    def __init__(self, core: _Redactor, route: Route, redacting: bool, headers: Headers,
+    def __init__(self, core: _Redactor, route: Route, redacting: bool, restorer: Restorer | None, headers: Headers,
                  mode: str, kind: str | None, encoding: str) -> None:
-        self.core, self.route, self.redacting, self.headers = core, route, redacting, headers
+        self.core, self.route, self.redacting, self.restorer, self.headers = core, route, redacting, restorer, headers
         self.mode, self.kind, self.encoding = mode, kind, encoding
         self.started = time.perf_counter()
         self.body: _Bounded | None = None
@@ -165,7 +177,7 @@ class _Reply:
         assert self.kind is not None
         core = self.core
         stream = LineStream(core.plan, self.route, self.kind, core.options, ADAPTER, encoding=self.encoding,
-                            restorer=core.restorer, headers_out=True)
+                            restorer=self.restorer, headers_out=True)
         if not self.redacting:
             # Restore-only (responses not redacted): the driver's loop, with lines that pass unredacted.
             stream.lines = _Unredacted(core.plan, self.route)
@@ -196,8 +208,8 @@ class _Reply:
             if self.redacting:
                 result = core.plan.redact_body(plain, self.route.content_type, self.route)
                 out, report = result.output, result.report
-            if core.restorer is not None:
-                out, restored = _restore(core.restorer, out, self.route.content_type)
+            if self.restorer is not None:
+                out, restored = _restore(self.restorer, out, self.route.content_type)
         if not plain:
             return out, self.headers  # HEAD, 204, 304: the head stays as it came (its length too)
         changed = report.changed or bool(restored)
@@ -291,15 +303,16 @@ class RedactingTransport(httpx.BaseTransport):
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         core = self._redactor
-        head = core.request_head(request)
+        ledger = core.ledger()
+        head = core.request_head(request, ledger)
         outgoing = request
         if head is not None:
             route, headers, url = head
             body = _read_sync(core, route, request) if core.reads_request_body(route) else None
-            outgoing = core.outgoing(request, route, headers, url, body)
+            outgoing = core.outgoing(request, route, headers, url, body, ledger)
         response = self._inner.handle_request(outgoing)
         try:
-            reply = core.reply(request, response)
+            reply = core.reply(request, response, ledger)
             if reply is None:
                 return response
             unread = reply.unread_or_streamed(request, response, _SyncLines)
@@ -365,15 +378,16 @@ class AsyncRedactingTransport(httpx.AsyncBaseTransport):
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         core = self._redactor
-        head = core.request_head(request)
+        ledger = core.ledger()
+        head = core.request_head(request, ledger)
         outgoing = request
         if head is not None:
             route, headers, url = head
             body = await _read_async(core, route, request) if core.reads_request_body(route) else None
-            outgoing = core.outgoing(request, route, headers, url, body)
+            outgoing = core.outgoing(request, route, headers, url, body, ledger)
         response = await self._inner.handle_async_request(outgoing)
         try:
-            reply = core.reply(request, response)
+            reply = core.reply(request, response, ledger)
             if reply is None:
                 return response
             unread = reply.unread_or_streamed(request, response, _AsyncLines)

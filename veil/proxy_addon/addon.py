@@ -85,6 +85,9 @@ log = logging.getLogger(__name__)
 F = TypeVar("F", bound=Callable[..., None])
 ANSWERED = "veil_answered"
 """``flow.metadata`` key set on a response veil made itself (a refusal): it is not redacted again."""
+MINTED = "veil_minted_tokens"
+"""``flow.metadata`` key of the tokens veil made in the request: the only ones its reply may restore
+(kept on the flow, so that an addon reloaded between the hooks still knows them)."""
 
 
 def _pretty_host(request: http.Request, headers: list[tuple[str, str]]) -> str:
@@ -230,7 +233,8 @@ class VeilAddon:
         path = request.path.partition("?")[0]
         exchange = Exchange(self.plan, self.options, request.method, _pretty_host(request, head.headers), path, limit)
         exchange.request_head = head
-        exchange.restorer = exchange.plan.restorer(exchange.route("request", head.content_type))
+        exchange.restore_with(exchange.plan.restorer(exchange.route("request", head.content_type)),
+                              flow.metadata.setdefault(MINTED, {}))
         self._flows[flow] = exchange
         return exchange
 
@@ -256,6 +260,7 @@ class VeilAddon:
             return
         request = flow.request
         self._flows.pop(flow, None)  # a replayed flow starts again with the current plan
+        flow.metadata.pop(MINTED, None)
         head = head_of(request)
         exchange = self._exchange(flow, head)
         assert exchange is not None  # a plan is loaded
@@ -271,7 +276,9 @@ class VeilAddon:
             return
         if new_headers != headers:
             request.headers = http.Headers(raw_headers(new_headers))
+            exchange.record_sent(repr(headers), repr(new_headers))
         if new_query != query or new_path != exchange.path:
+            exchange.record_sent(f"{exchange.path}?{query}", f"{new_path}?{new_query}")
             request.path = new_path + (f"?{new_query}" if "?" in request.path else "")
         if is_vague(ctype) and (head.content_length > exchange.limit or _unsized(new_headers, request)):
             # Too large (or of unknown size) to buffer before knowing what it is: its head decides.
@@ -311,7 +318,7 @@ class VeilAddon:
                 raise RedactionError("body_too_large", "request body is over the limit")
             out, _, outcome = redact_buffered(
                 exchange.plan, exchange.route("request", ctype), body, ctype,
-                head.content_encoding, exchange.options, "proxy",
+                head.content_encoding, exchange.options, "proxy", ledger=exchange.ledger,
             )
         except RedactionError as exc:
             self._refuse(flow, exchange, exc.reason, "request")

@@ -9,7 +9,7 @@ from veil.http import Options, describe, header_bytes, header_value, str_headers
 from veil.proxy_addon.stream import ResponseStream
 from veil.rules.plan import Plan
 from veil.rules.plan_types import Route
-from veil.rules.restore import Restorer
+from veil.rules.restore import Restorer, TokenLedger
 
 Headers = list[tuple[str, str]]
 
@@ -48,6 +48,9 @@ class Exchange:
     path: str
     limit: int
     restorer: Restorer | None = None
+    """What the reply may restore: the tokens ``ledger`` records, and no others."""
+    ledger: TokenLedger | None = None
+    """The tokens veil made in what the request sent (head, body, WebSocket messages)."""
     stream: ResponseStream | None = None
     request_head: Head | None = None
     response_head: Head | None = None
@@ -58,6 +61,17 @@ class Exchange:
 
     def route(self, direction: str, content_type: str) -> Route:
         return Route(direction, self.method, self.host, self.path, content_type)
+
+    def restore_with(self, restorer: Restorer | None, minted: dict[str, bool]) -> None:
+        """Let the reply restore what ``restorer`` opens, of the tokens this request sends
+        (recorded into ``minted``, which the flow keeps: a reloaded addon finds them there)."""
+        self.ledger = restorer.ledger(minted) if restorer is not None else None
+        self.restorer = self.ledger.restorer() if self.ledger is not None else None
+
+    def record_sent(self, received: str | bytes, sent: str | bytes) -> None:
+        """Note a part of the request as it came and as it leaves (see ``ledger``)."""
+        if self.ledger is not None:
+            self.ledger.record(received, sent)
 
     def describe(self, direction: str) -> str:
         """``METHOD, rules: a,b``: what a log line may say about this flow instead of its path

@@ -53,6 +53,8 @@ def redact_message(exchange: Exchange, message: websocket.WebSocketMessage, *, b
     except RedactionError as exc:
         _observe(exchange, direction, "error", EMPTY_REPORT, started, len(content), exc.reason)
         raise
+    if direction == "request":
+        exchange.record_sent(content, out)  # tokens made here may come back in the server's messages
     outcome = "skipped" if not message.is_text else ("rewritten" if out != content else "unchanged")
     _observe(exchange, direction, outcome, report, started, len(content))
     if out != content:

@@ -47,7 +47,7 @@ import base64
 import binascii
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Container, Iterable, Iterator
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -242,6 +242,7 @@ def detokenize_text(
     scopes: Iterable[str] = ("",),
     *,
     json_escape: bool = False,
+    only: Container[str] | None = None,
 ) -> tuple[str, int]:
     """Replace every token in ``text`` that the keyring opens; return ``(text, count)``.
 
@@ -250,41 +251,58 @@ def detokenize_text(
     that are cut short are left exactly as they are (a lookalike string in
     ordinary text is not an error); use :func:`detokenize_value` to get an
     error instead. With ``json_escape=True`` the values are escaped for the
-    inside of a JSON string, for use on raw JSON text.
+    inside of a JSON string, for use on raw JSON text. With ``only``, a token
+    not in it stays as it is too (a reply restores only what its request sent).
 
     >>> ring = Keyring({"k1": bytes(32)}, active="k1")
     >>> token = Tokenize(ring).apply("jane@example.com", "EMAIL")
     >>> detokenize_text(f"to: {token}!", ring)
     ('to: jane@example.com!', 1)
     """
-    scope_list = tuple(scopes)
     out: list[str] = []
     count = 0
-    pos = 0
     done = 0
+    for start, end, plain in _opened(text, keyring, tuple(scopes), only):
+        out.append(text[done:start])
+        out.append(_json_string_body(plain) if json_escape else plain)
+        count += 1
+        done = end
+    out.append(text[done:])
+    return "".join(out), count
+
+
+def find_tokens(text: str, keyring: Keyring, scopes: Iterable[str] = ("",)) -> list[str]:
+    """Every token in ``text`` that the keyring opens, in order, as written."""
+    return [text[start:end] for start, end, _ in _opened(text, keyring, tuple(scopes), None)]
+
+
+def _opened(
+    text: str, keyring: Keyring, scopes: tuple[str, ...], only: Container[str] | None,
+) -> Iterator[tuple[int, int, str]]:
+    """``(start, end, value)`` of each token in ``text`` that opens (and is in ``only``, if given)."""
+    pos = 0
     while (match := _TOKEN.search(text, pos)) is not None:
         token = _cut_token(match)
         plain = None
-        if token is not None and token.key_id in keyring:
-            plain = _open(token, keyring, scope_list)
+        if token is not None and token.key_id in keyring and (only is None or text[match.start():token.end] in only):
+            plain = _open(token, keyring, scopes)
         if token is None or plain is None:
             # Not a token we can open. Another token can only start inside the
             # payload ("...tok_A_k1_abctok_B_k1_..." matches up to "abctok").
             pos = match.start("payload")
             continue
-        out.append(text[done : match.start()])
-        out.append(_json_string_body(plain) if json_escape else plain)
-        count += 1
-        done = pos = token.end
-    out.append(text[done:])
-    return "".join(out), count
+        yield match.start(), token.end, plain
+        pos = token.end
 
 
-def open_token_at(text: str, pos: int, keyring: Keyring, scopes: Iterable[str]) -> tuple[int, str] | None:
-    """``(end, value)`` when a token that ``keyring`` opens starts exactly at ``text[pos]``."""
+def open_token_at(
+    text: str, pos: int, keyring: Keyring, scopes: Iterable[str], only: Container[str] | None = None,
+) -> tuple[int, str] | None:
+    """``(end, value)`` when a token that ``keyring`` opens (and in ``only``, if given)
+    starts exactly at ``text[pos]``."""
     match = _TOKEN.match(text, pos)
     token = _cut_token(match) if match is not None else None
-    if token is None or token.key_id not in keyring:
+    if token is None or token.key_id not in keyring or (only is not None and text[pos:token.end] not in only):
         return None
     plain = _open(token, keyring, scopes)
     return None if plain is None else (token.end, plain)
