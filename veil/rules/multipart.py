@@ -13,6 +13,14 @@ content is replaced. Each part is redacted by its own type:
   sniffed: JSON, text files and forms are rewritten, images, archives and other binary
   content pass untouched.
 
+Part headers are payload too (a ``filename`` is a user's file name, and may hold an e-mail
+address or a token): the parameters of ``Content-Disposition`` and ``Content-Type`` (but the
+``boundary`` and ``charset`` a parser needs) and the whole value of every other part header
+(``Content-ID``, ``Content-Description``...) are scanned by the detectors header values are
+scanned by, in one scan per body. A finding is replaced by its placeholder as a quoted-string
+(``filename="[REDACTED:EMAIL].txt"``), an RFC 8187 ``filename*`` stays in that encoding
+(``utf-8''%5BREDACTED%3AEMAIL%5D.txt``); the rules by name still read the original ``name``.
+
 The parser is strict, so that it never reads a body differently from the server behind it:
 CRLF line breaks, a closing delimiter, no ``--boundary`` anywhere but at a delimiter, and no
 ``Content-Transfer-Encoding`` other than the identity ones. Anything else is an error
@@ -25,11 +33,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from urllib.parse import quote, unquote
 
 from veil.errors import RedactionError
 from veil.rules.media import media_type, sniff_body
 from veil.rules.plan_types import Finding, Report, Result
-from veil.rules.text_ops import apply_name_class, apply_name_target, scan_strings
+from veil.rules.text_ops import apply_name_class, apply_name_target, name_label, scan_strings
 from veil.rules.view import View
 
 RedactPart = Callable[[bytes, str], Result]
@@ -38,6 +47,9 @@ RedactPart = Callable[[bytes, str], Result]
 _BOUNDARY = re.compile(r"""boundary\s*=\s*(?:"([^"]{1,70})"|([^\s;"]{1,70}))""", re.IGNORECASE)
 _PARAM = re.compile(r""";\s*([A-Za-z0-9_.*-]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^;\s]*))""")
 _IDENTITY_ENCODINGS = frozenset({"", "7bit", "8bit", "binary"})
+_PARAMETERISED = frozenset({"content-disposition", "content-type"})
+_PARSER_PARAMS = frozenset({"boundary", "charset"})  # what a parser reads: never rewritten
+_UNSCANNED_HEADERS = frozenset({"content-transfer-encoding"})
 
 
 @dataclass(slots=True)
@@ -103,19 +115,22 @@ def redact_multipart(body: bytes, content_type: str, view: View, redact_part: Re
     findings: list[Finding] = []
     report = Report()
     cursor = 0
+    heads = _redact_headers(body, parts, view, findings)
     for number, part in enumerate(parts, 1):
         content = body[part.content_start : part.end]
         new, part_report = _redact_part(part, content, view, redact_part, findings)
         report = report.merge(part_report)
-        if new == content:
+        head = heads.get(number - 1)
+        if new == content and head is None:
             continue
-        if new is not None and b"--" + boundary in new:
+        if any(b"--" + boundary in piece for piece in (new or b"", head or b"")):
             raise RedactionError("invalid_multipart", f"part {number}: redacted content holds the boundary")
         if new is None:  # a form rule removed the field: its delimiter line, the part and its CRLF go
             out.append(body[cursor : part.delimiter])
             cursor = part.end + 2
         else:
-            out.append(body[cursor : part.content_start])
+            out.append(body[cursor : part.start])
+            out.append(body[part.start : part.content_start] if head is None else head)
             out.append(new)
             cursor = part.end
     if not out:
@@ -147,10 +162,95 @@ def _redact_part(
         result = redact_part(content, "application/json" if sniff_body(content) == "json" else "application/x-ndjson")
         return result.output, result.report
     if not handled:
-        new = scan_strings(view, [value], [name], "form", [name], findings)[0]
+        new = scan_strings(view, [value], [name], "form", [name_label(name)], findings)[0]
     if new is None:
         return None, Report((), True)
     return (content if new == value else new.encode(charset)), Report()
+
+
+@dataclass(slots=True)
+class _Slot:
+    """A part header's text to scan: ``line[start:end]`` of header line ``line_no`` of part ``part``."""
+
+    part: int
+    line_no: int
+    start: int
+    end: int
+    text: str
+    field: str
+    path: str
+    encoding: str  # how a new text is written back: "quoted", "ext" (RFC 8187) or "raw"
+    ext_prefix: str = ""  # RFC 8187's charset'language' before the percent-encoded text
+
+
+def _redact_headers(body: bytes, parts: list[Part], view: View, findings: list[Finding]) -> dict[int, bytes]:
+    """New header blocks of the parts whose header values held a finding, by part index."""
+    lines: dict[int, list[str]] = {}
+    slots: list[_Slot] = []
+    for index, part in enumerate(parts):
+        block = body[part.start : part.content_start].decode("utf-8", "surrogateescape").split("\r\n")
+        lines[index] = block
+        for line_no, line in enumerate(block):
+            slots += _slots_of(index, line_no, line)
+    if not slots:
+        return {}
+    found_in: set[int] = set()
+    scanned = scan_strings(view, [s.text for s in slots], [s.field for s in slots], "header",
+                           [s.path for s in slots], findings, found_in)
+    changed: set[int] = set()
+    # Right to left within a line, so the offsets of the slots still to write hold.
+    for number in sorted(found_in, key=lambda n: (slots[n].part, slots[n].line_no, -slots[n].start)):
+        slot, new = slots[number], scanned[number]
+        if new == slot.text:
+            continue
+        line = lines[slot.part][slot.line_no]
+        lines[slot.part][slot.line_no] = line[: slot.start] + _written(new or "", slot) + line[slot.end :]
+        changed.add(slot.part)
+    return {index: "\r\n".join(lines[index]).encode("utf-8", "surrogateescape") for index in changed}
+
+
+def _slots_of(part: int, line_no: int, line: str) -> list[_Slot]:
+    name, colon, value = line.partition(":")
+    header = name.strip().lower()
+    if not colon or header in _UNSCANNED_HEADERS:
+        return []
+    label = name_label(header)
+    if header not in _PARAMETERISED:
+        start = len(name) + 1 + (len(value) - len(value.lstrip()))
+        text = value.strip()
+        return [_Slot(part, line_no, start, start + len(text), text, header, label, "raw")] if text else []
+    slots = []
+    for found in _PARAM.finditer(line, len(name) + 1):
+        param = found.group(1).lower()
+        if param in _PARSER_PARAMS:
+            continue
+        path = f"{label}.{name_label(param.rstrip('*'))}"
+        quoted = found.group(2) is not None
+        group = 2 if quoted else 3
+        start, end = found.start(group) - quoted, found.end(group) + quoted
+        raw = found.group(group)
+        if param.endswith("*"):  # RFC 8187: charset'language'percent-encoded
+            charset, _, rest = raw.partition("'")
+            language, _, encoded = rest.partition("'")
+            try:
+                text = unquote(encoded, encoding=charset or "utf-8", errors="strict")
+            except (UnicodeDecodeError, LookupError):
+                raise RedactionError("invalid_multipart", f"part {part + 1}: {param} is not valid {charset}") from None
+            slots.append(_Slot(part, line_no, start, end, text, param.rstrip("*"), path, "ext", f"{charset}'{language}'"))
+        else:
+            text = re.sub(r"\\(.)", r"\1", raw) if quoted else raw
+            slots.append(_Slot(part, line_no, start, end, text, param, path, "quoted"))
+    return slots
+
+
+def _written(new: str, slot: _Slot) -> str:
+    """``new`` written back where the slot's text stood, in the same encoding."""
+    if slot.encoding == "raw":
+        return new
+    if slot.encoding == "ext":
+        charset = slot.ext_prefix.partition("'")[0] or "utf-8"
+        return slot.ext_prefix + quote(new, safe="", encoding=charset, errors="strict")
+    return '"' + new.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def _headers(block: bytes, number: int) -> dict[str, str]:
