@@ -14,6 +14,9 @@ adapter's run is a strict xfail, and it passes as soon as the fix lands (then dr
 from __future__ import annotations
 
 import gzip
+import zlib
+
+import zstandard
 
 from tests.cross_adapter.model import (
     Case,
@@ -54,6 +57,19 @@ NDJSON_REDACTED = b'{"email": "[REDACTED:EMAIL]"}\n{"note": "card [REDACTED:CRED
 # limits.max_body_bytes is 4096: 4096 bytes pass, 4212 are refused.
 AT_LIMIT = b'{"blob": "' + b"x" * 4084 + b'"}'
 OVER_LIMIT = b'{"blob": "' + b"x" * 4200 + b'"}'
+
+
+def _zstd_stream(*events: bytes) -> tuple[bytes, ...]:
+    """``events`` as the chunks of one zstd stream, each flushed so it decodes on arrival."""
+    compressor = zstandard.ZstdCompressor().compressobj()
+    chunks = [compressor.compress(event) + compressor.flush(zstandard.COMPRESSOBJ_FLUSH_BLOCK) for event in events]
+    return (*chunks[:-1], chunks[-1] + compressor.flush(zstandard.COMPRESSOBJ_FLUSH_FINISH))
+
+
+ZSTD_SSE_CHUNKS = _zstd_stream(b"data: mail jane@example.com\n\n", b"data: [DONE]\n\n")
+CR_COMMENTS = (b": keep-alive " + b"." * 1000 + b"\r\r") * 5  # 5 KiB of CR-ended lines, nothing to redact
+CONFLICTING_TYPES = ("issue 16, header_value: the transport reads httpx's joined 'image/png, application/json' "
+                     "as binary (a one-line change in veil/integrations/httpx.py: veil.http.header_value)")
 
 
 CASES: list[Case] = [
@@ -161,6 +177,40 @@ CASES: list[Case] = [
     Case("oversize-response", "response", Response((OVER_LIMIT,)),
          Refused(502, b'{"error":"veil_redaction_failed","reason":"body_too_large","direction":"response"}'),
          per_adapter={"httpx": Raised("body_too_large")}),
+    # -- content codings and repeated headers (issue 16: zstd, SSE line endings, header_value) ---------------
+    # Expected bodies are as the client decodes them (httpx decodes zstd and lists of codings).
+    Case("zstd-json-response", "response",
+         Response((zstandard.ZstdCompressor().compress(b'{"email": "jane@example.com"}'),),
+                  headers=(*JSON, ("Content-Encoding", "zstd"))),
+         Crossed(b'{"email": "[REDACTED:EMAIL]"}')),
+    Case("zstd-sse-response", "response", Response(ZSTD_SSE_CHUNKS, headers=(*SSE, ("Content-Encoding", "zstd"))),
+         Crossed(b"data: mail [REDACTED:EMAIL]\n\ndata: [DONE]\n\n")),
+    # Two Content-Encoding lines are one list, applied in order: deflate, then gzip (only "deflate" was read,
+    # and the gzip body refused as bad deflate). Django keeps one value a name.
+    Case("deflate-then-gzip-lines-response", "response",
+         Response((gzip.compress(zlib.compress(b'{"email": "jane@example.com"}'), mtime=0),),
+                  headers=(*JSON, ("Content-Encoding", "deflate"), ("Content-Encoding", "gzip"))),
+         Crossed(b'{"email": "[REDACTED:EMAIL]"}'), adapters=("asgi", "wsgi", "proxy", "httpx")),
+    # Only the first line ("identity") was read: the gzip body was taken as plain text and crossed unread.
+    Case("identity-then-gzip-lines-response", "response",
+         Response((gzip.compress(TEXT, mtime=0),),
+                  headers=(("Content-Type", "text/plain; charset=utf-8"), ("Content-Encoding", "identity"),
+                           ("Content-Encoding", "gzip"))),
+         Crossed(TEXT_REDACTED), adapters=("asgi", "wsgi", "proxy", "httpx")),
+    # Two Content-Types that disagree: the client may act on either, so the body is sniffed, never passed
+    # unread because one label says binary.
+    Case("conflicting-content-types-response", "response",
+         Response((PII_FIELDS,), headers=(("Content-Type", "image/png"), ("Content-Type", "application/json"))),
+         Crossed(PII_FIELDS_REDACTED), adapters=("asgi", "wsgi", "proxy", "httpx"),
+         defects={"httpx": CONFLICTING_TYPES}),
+    # SSE lines end in CRLF, LF or a lone CR; a CR at the end of one chunk and the LF at the start of the next
+    # are one line end (a blank line here, so the event ends once). Lines were cut at LF only: a CR-only stream
+    # was one growing line, refused past max_body_bytes (4096), and no event went out before an LF came.
+    Case("sse-cr-line-endings-response", "response",
+         Response((b'id: jane@example.com\rdata: {"password":\r', b'data: "hunter2", "n": 1}\r\r', CR_COMMENTS,
+                   b"data: mail jane@example.com\r", b"\n\r", b"\n: end\r\n\r\n"), headers=SSE),
+         Crossed(b'id: [REDACTED:EMAIL]\rdata: {"password":\rdata: "[REDACTED:SECRET]", "n": 1}\r\r' + CR_COMMENTS
+                 + b"data: mail [REDACTED:EMAIL]\r\n\r\n: end\r\n\r\n")),
 ]
 
 RESPONSES = {case.id: case.sent for case in CASES if isinstance(case.sent, Response)}

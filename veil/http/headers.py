@@ -15,13 +15,36 @@ VALIDATORS_OF_BYTES = frozenset({"content-length", "etag", "content-md5", "diges
 ETag or digest of the unredacted body is a plain hash of its personal data."""
 
 
-def header_value(headers: Headers, name: str) -> str:
-    """The first value of ``name`` (any case), or ``""``."""
+LIST_FIELDS = frozenset({"content-encoding", "transfer-encoding", "te", "connection", "trailer", "vary"})
+"""Fields whose repeated lines are one list (RFC 9110 5.3): ``Content-Encoding: gzip`` then
+``Content-Encoding: br`` is ``gzip, br``, two codings applied in that order."""
+SINGLETON_FIELDS = frozenset({"content-type", "content-length"})
+"""Fields that hold one value. Lines that disagree leave no value veil may trust: two Content-Types
+are read as none (the body is sniffed or read whole, never passed unread on one of the labels,
+since the app or client may act on the other); two lengths are an unknown length."""
+
+
+def header_values(headers: Headers, name: str) -> list[str]:
+    """Every value of ``name`` (any case), in order."""
     lname = name.lower()
-    for key, value in headers:
-        if key.lower() == lname:
-            return value
-    return ""
+    return [value for key, value in headers if key.lower() == lname]
+
+
+def header_value(headers: Headers, name: str) -> str:
+    """The value of ``name`` (any case) that veil acts on, or ``""`` when absent.
+
+    A list field (:data:`LIST_FIELDS`) gives all its lines joined with ``", "``; a singleton field
+    (:data:`SINGLETON_FIELDS`) gives its value when every line agrees and ``""`` when they
+    conflict; any other field its first value (``Host``: the one rules and servers route on)."""
+    values = header_values(headers, name)
+    if len(values) < 2:
+        return values[0] if values else ""
+    lname = name.lower()
+    if lname in LIST_FIELDS:
+        return ", ".join(value.strip() for value in values if value.strip())
+    if lname in SINGLETON_FIELDS and len({value.strip().lower() for value in values}) > 1:
+        return ""
+    return values[0]
 
 
 def redact_head(plan: Plan, route: Route, headers: Headers, query: str) -> tuple[Headers, str, Report]:

@@ -97,6 +97,21 @@ def joined_json(lines: list[bytes]) -> tuple[bytes, Any] | None:
         return None
 
 
+def _sse_cut(data: bytes) -> int:
+    """Where the complete SSE lines of ``data`` end. SSE lines end in CRLF, LF or a lone CR.
+
+    A CR that ends ``data`` may be the first half of a CRLF whose LF is in the next chunk: the
+    line it ends is kept back until the next byte says (sending it and then reading the LF as a
+    blank line would end its event early). A blank line (the CR alone) is sent at once, so a
+    CR-only stream's events are not delayed: an LF after it is one more blank line, which ends
+    no event that is not already over."""
+    cut = max(data.rfind(b"\n"), data.rfind(b"\r")) + 1
+    if cut != len(data) or data[-1:] != b"\r":
+        return cut
+    before = max(data.rfind(b"\n", 0, cut - 1), data.rfind(b"\r", 0, cut - 1)) + 1
+    return cut if before == cut - 1 else before
+
+
 def split_data(line: bytes) -> tuple[bytes, bytes, bytes] | None:
     """``split_line(line, "sse")``: the ``data:`` field of an SSE line, or None."""
     return split_line(line, "sse")
@@ -202,7 +217,7 @@ class LineRedactor:
     def complete_lines(self, chunk: bytes) -> list[bytes]:
         """The lines ``chunk`` completes (with their endings); the unfinished rest is kept."""
         data = self._carry + chunk
-        cut = data.rfind(b"\n") + 1
+        cut = _sse_cut(data) if self.kind == "sse" else data.rfind(b"\n") + 1
         self._carry = data[cut:]
         if len(self._carry) > self.max_line_bytes:
             raise RedactionError("line_too_long", f"a streamed line is longer than {self.max_line_bytes} bytes")
