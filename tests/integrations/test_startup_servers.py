@@ -137,3 +137,20 @@ def test_django_runserver_reports_the_policy_error_in_its_checks_and_never_serve
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(timeout=10)
+
+
+def test_uvicorn_logs_the_strict_default_notice_once(tmp_path: Path) -> None:
+    """No policy anywhere: builtin:strict runs, and the log says so in one line naming builtin:app."""
+    import httpx
+
+    from tests.servers import serve
+    from veil.observe.startup import STRICT_NOTICE
+
+    port = free_port()
+    log = tmp_path / "uvicorn.log"
+    args = ["uvicorn", "tests.integrations.startup_fastapi_app:app", "--host", "127.0.0.1", "--port", str(port)]
+    with serve(args, port=port, ready="/", log=log, drop_env=("VEIL_POLICY", "STARTUP_POLICY")) as base:
+        for _ in range(3):
+            response = httpx.get(base + "/")
+            assert response.status_code == 200 and "jane@example.com" not in response.text
+    assert log.read_text().count(STRICT_NOTICE) == 1, log.read_text()

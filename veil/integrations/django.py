@@ -105,7 +105,8 @@ from veil.http import (
     stream_kind,
 )
 from veil.http.coverage import Coverage
-from veil.observe import NullObserver, Observer
+from veil.observe import Observer
+from veil.observe.setting import observer_from_setting
 from veil.observe.startup import announce_plan
 from veil.rules.media import body_kind_of
 from veil.rules.plan import Plan
@@ -128,7 +129,6 @@ def _django() -> Any:
         raise ImportError("veil.integrations.django needs django: install veil[django]") from exc
     return SimpleNamespace(HttpResponse=http.HttpResponse, settings=conf.settings,
                            ImproperlyConfigured=exceptions.ImproperlyConfigured, sync=sync,
-                           import_string=importlib.import_module("django.utils.module_loading").import_string,
                            checks=importlib.import_module("django.core.checks"),
                            AppConfig=importlib.import_module("django.apps").AppConfig)
 
@@ -152,28 +152,15 @@ def options_from_settings(config: object) -> tuple[Any, Options]:
     if not isinstance(limit, int) or isinstance(limit, bool) or limit <= 0:
         raise improper(f"settings.VEIL['MAX_DECOMPRESSED_BYTES'] must be a positive int (got {limit!r})")
     options = Options(on_error, config.get("REQUESTS", True), config.get("RESPONSES", True), limit,
-                      observer_from_setting(config.get("OBSERVER")))
+                      _observer(config.get("OBSERVER")))
     return config.get("POLICY"), options
 
 
-def observer_from_setting(value: object) -> Observer:
-    """``settings.VEIL['OBSERVER']`` as an observer: None is none, a dotted path is imported (a class
-    found there is called with no arguments); whatever results must have an ``observe`` method."""
-    django = _django()
-    where = "settings.VEIL['OBSERVER']"
-    if value is None:
-        return NullObserver()
-    if isinstance(value, str):
-        try:
-            value = django.import_string(value)
-        except ImportError as exc:
-            raise django.ImproperlyConfigured(f"{where}: cannot import {value!r}: {exc}") from exc
-        if isinstance(value, type):
-            value = value()
-    if not callable(getattr(value, "observe", None)):
-        raise django.ImproperlyConfigured(
-            f"{where} must be an observer with an observe() method, or the dotted path of one (got {value!r})")
-    return value  # type: ignore[return-value]  # checked above: it has observe()
+def _observer(value: object) -> Observer:
+    try:
+        return observer_from_setting(value, "settings.VEIL['OBSERVER']")
+    except ValueError as exc:
+        raise _django().ImproperlyConfigured(str(exc)) from exc
 
 
 def check_settings(app_configs: object = None, **kwargs: object) -> list[Any]:
