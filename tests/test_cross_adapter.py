@@ -47,6 +47,8 @@ def adapters(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Tar
 def test_each_adapter_lets_across_exactly_what_the_table_says(
     case: Case, adapter: str, adapters: dict[str, Target]
 ) -> None:
+    if adapter not in adapters:
+        pytest.skip(f"{adapter}: its extra is not installed")
     outcome = adapters[adapter].send(case)
     expected = case.expected_for(adapter)
     if case.side == "request":

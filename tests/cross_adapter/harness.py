@@ -3,7 +3,8 @@
 Processes (each on 127.0.0.1, started by ``tests.servers.serve``, always terminated):
 uvicorn with the Starlette case app behind ASGIMiddleware; gunicorn with the WSGI case app behind
 WSGIMiddleware; gunicorn with the Django case project (VeilMiddleware); a bare uvicorn case app as the
-upstream, with ``veil proxy --upstream`` in front of it. The httpx transport runs in the test process,
+upstream, with ``veil proxy --upstream`` in front of it, and Envoy with ``veil extproc`` in front of it too
+(``envoy.py``; only with veil[envoy]). The httpx transport runs in the test process,
 against the bare upstream. All of them use the policy file the test writes (``VEIL_POLICY``, ``--policy``).
 Each app appends what it received to its own record file (see ``recorder.py``).
 """
@@ -18,6 +19,7 @@ from pathlib import Path
 
 import httpx
 
+from tests.cross_adapter.envoy import start_envoy_adapter
 from tests.cross_adapter.model import Case, Request, Response
 from tests.cross_adapter.policy import POLICY_YAML
 from tests.cross_adapter.recorder import RESPOND
@@ -127,4 +129,7 @@ def start_adapters(directory: Path) -> Iterator[dict[str, Target]]:
         transport = RedactingTransport(str(policy), redact_responses=True)
         stack.callback(transport.close)
         targets["httpx"] = Target(upstream.base, upstream.log, transport)
+        envoy_url = stack.enter_context(start_envoy_adapter(directory, policy, int(upstream.base.rpartition(":")[2])))
+        if envoy_url is not None:  # Envoy + veil extproc (issue 17), with veil[envoy]
+            targets["envoy"] = Target(envoy_url, upstream.log)
         yield targets

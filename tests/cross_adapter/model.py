@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 Side = Literal["request", "response"]
-ADAPTERS = ("asgi", "wsgi", "django", "proxy", "httpx")
+ADAPTERS = ("asgi", "wsgi", "django", "proxy", "httpx", "envoy")
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,119 @@
+"""One direction's body as Envoy hands it over: whole, or chunk by chunk, and what to send back.
+
+veil asks Envoy (``mode_override`` in its headers reply) for the mode the body needs:
+
+- ``BUFFERED`` for a document (JSON, form, text, multipart) of declared size: one message with
+  the whole body. The reply carries the new body and a Content-Length that counts it (Envoy
+  answers 500 when a changed body keeps the old length);
+- ``STREAMED`` for SSE and NDJSON (:class:`veil.http.LineStream`: a line or a value split across
+  chunks is held back until it is whole), and for a document of unknown size or a vague type
+  too large to buffer at once, held here up to the limit (every chunk is answered, with the
+  bytes that may go out for it: often none);
+- ``NONE`` for binary, which passes unread.
+
+Whatever mode actually arrives (a gateway that does not allow mode overrides), a body is never
+forwarded unread: a document arriving in chunks is held whole, bounded by the limit.
+"""
+
+from __future__ import annotations
+
+from veil.errors import RedactionError
+from veil.http import LineStream, Options, SniffedStream, redact_buffered
+from veil.rules.plan import Plan
+from veil.rules.plan_types import EMPTY_REPORT, Route
+from veil.rules.restore import Restorer
+
+
+class Body:
+    """What one direction's body chunks turn into; ``failed`` names the reason once it must be refused."""
+
+    @property
+    def failed(self) -> str:
+        return ""
+
+    def step(self, chunk: bytes, last: bool) -> bytes | None:
+        """The bytes to send in place of ``chunk`` (None: ``chunk`` unchanged). Raises RedactionError."""
+        raise NotImplementedError
+
+    def release(self) -> bytes:
+        """After a failure under ``on_error: passthrough``: the bytes held so far, unredacted; later
+        chunks then pass unchanged."""
+        return b""
+
+
+class Unread(Body):
+    """Binary: passes unread."""
+
+    def step(self, chunk: bytes, last: bool) -> bytes | None:
+        return None
+
+
+class Document(Body):
+    """A body redacted whole: one buffered message, or chunks held until the last, at most ``limit`` bytes."""
+
+    def __init__(
+        self, plan: Plan, route: Route, content_type: str, content_encoding: str, options: Options, limit: int,
+        restorer: Restorer | None,
+    ) -> None:
+        self.plan, self.route, self.options, self.limit, self.restorer = plan, route, options, limit, restorer
+        self.content_type, self.content_encoding = content_type, content_encoding
+        self.held: list[bytes] = []
+        self.size = 0
+        self.rewritten = False
+        self.passing = False
+
+    def release(self) -> bytes:
+        held, self.held, self.passing = b"".join(self.held), [], True
+        return held
+
+    def step(self, chunk: bytes, last: bool) -> bytes | None:
+        if self.passing:
+            return None
+        self.held.append(chunk)  # the chunk is held until it is answered: a failure can still release it
+        self.size += len(chunk)
+        if self.size > self.limit:
+            # Also how BUFFERED_PARTIAL tells that Envoy's buffer (set above veil's limit) overflowed.
+            self.options.observer.observe(adapter="extproc", direction=self.route.direction, outcome="error",
+                                          report=EMPTY_REPORT, seconds=0.0, size=self.size, reason="body_too_large")
+            raise RedactionError("body_too_large", f"{self.route.direction} body is over the limit")
+        if not last:
+            return b""  # held: nothing goes out until the document is whole
+        was_held = len(self.held) > 1
+        whole = b"".join(self.held)
+        out, _, outcome = redact_buffered(self.plan, self.route, whole, self.content_type, self.content_encoding,
+                                          self.options, "extproc", self.restorer)
+        self.held = []
+        self.rewritten = outcome == "rewritten"
+        if not self.rewritten and not was_held:
+            return None
+        return out
+
+
+class Lines(Body):
+    """SSE or NDJSON rewritten line by line: each chunk answered with what is complete."""
+
+    def __init__(self, stream: LineStream) -> None:
+        self.stream = stream
+
+    @property
+    def failed(self) -> str:
+        return self.stream.failed if self.stream.blocked else ""
+
+    def step(self, chunk: bytes, last: bool) -> bytes | None:
+        out = self.stream.step(chunk, last)
+        return None if out == chunk else out
+
+
+class Sniffed(Body):
+    """A vague type (octet-stream, none) of unknown size or too large to buffer: its head decides."""
+
+    def __init__(self, stream: SniffedStream) -> None:
+        self.stream = stream
+
+    @property
+    def failed(self) -> str:
+        return self.stream.failed if self.stream.blocks else ""
+
+    def step(self, chunk: bytes, last: bool) -> bytes | None:
+        out = self.stream.step(chunk, last)
+        return None if out == chunk else out

@@ -1,0 +1,214 @@
+"""One HTTP exchange, as one ext_proc gRPC stream: each ProcessingRequest answered with its ProcessingResponse.
+
+What happens, in message order:
+
+1. ``request_headers``: the exchange takes the current plan (a hot reload never changes an
+   exchange half way); headers, cookies, the query and the path segments are rewritten (``:path``
+   is set when they changed: rules match the original); the body's mode is asked for
+   (:mod:`veil.extproc.bodies`); a body declared over the limit is refused at once.
+2. ``request_body``: the whole body (buffered) is rewritten with a Content-Length that counts it,
+   or each chunk (streamed) is answered with the bytes that may go out for it.
+3. ``response_headers``, ``response_body``: the same for the response; tokens the request's rules
+   asked for are restored.
+4. ``request_trailers``, ``response_trailers``: rewritten like headers.
+
+Every failure fails closed as in the other adapters (:mod:`veil.http.failures`): an
+ImmediateResponse with veil's JSON error and status (400/413 for a request, 502 for a response);
+after a response's head went out, Envoy resets the stream instead, so a cut body never looks
+complete. With ``on_error: passthrough`` the message goes on unchanged. An unexpected exception
+is an ``internal_error`` refusal, logged by type and frames only. Logs never carry the path, a
+header or a body: a reason code, the method and rule ids.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from envoy.config.core.v3.base_pb2 import HeaderMap
+from envoy.service.ext_proc.v3.external_processor_pb2 import HttpBody, HttpHeaders, ProcessingRequest, ProcessingResponse
+
+from veil.errors import RedactionError
+from veil.extproc.bodies import Body, Document, Lines, Sniffed, Unread
+from veil.extproc.messages import (
+    BUFFERED,
+    NONE,
+    STREAMED,
+    Head,
+    body_reply,
+    head_of,
+    header_mutation,
+    headers_reply,
+    mode,
+    refusal,
+    set_header,
+    trailers_reply,
+)
+from veil.http import (
+    Headers,
+    LineStream,
+    Options,
+    SniffedStream,
+    body_mode,
+    can_stream,
+    frames_of,
+    log_failure,
+    redact_head,
+    redact_request_path,
+    replace_length,
+)
+from veil.rules.plan import Plan
+from veil.rules.plan_types import Route
+from veil.rules.restore import Restorer
+
+log = logging.getLogger(__name__)
+
+ADAPTER = "extproc"
+"""The ``adapter`` label of this server's metrics."""
+
+
+def host_of(authority: str) -> str:
+    """The host of an ``:authority`` (``[::1]:8080`` -> ``::1``), as rules name hosts."""
+    if authority.startswith("["):
+        return authority[1:].partition("]")[0]
+    return authority.rpartition(":")[0] if authority.count(":") == 1 else authority
+
+
+class Exchange:
+    """What one gRPC stream keeps between messages: the plan it started with, the route, each body."""
+
+    def __init__(self, plan: Plan, options: Options, max_body: int = 0) -> None:
+        self.plan, self.options = plan, options
+        self.limit = min(plan.limits.max_body_bytes, max_body) if max_body > 0 else plan.limits.max_body_bytes
+        self.blocks = options.blocks(plan)
+        self.method = self.host = self.path = ""
+        self.restorer: Restorer | None = None
+        self.bodies: dict[str, Body] = {}
+        self.modes = {"request": NONE, "response": NONE}
+        self.sent: dict[str, Headers] = {}
+        """Each direction's headers as veil let them go: a buffered body's reply fixes their length."""
+        self.done = False
+        """An ImmediateResponse was sent: Envoy asks nothing more."""
+
+    def route(self, direction: str, content_type: str = "") -> Route:
+        return Route(direction, self.method, self.host, self.path, content_type)
+
+    def handle(self, message: ProcessingRequest) -> ProcessingResponse:
+        """The answer to one message; never raises (an unexpected error is an ``internal_error`` refusal)."""
+        which = message.WhichOneof("request") or ""
+        direction = "request" if which.startswith("request") else "response"
+        try:
+            if which.endswith("_headers"):
+                return self._headers(direction, getattr(message, which))
+            if which.endswith("_body"):
+                return self._body(direction, getattr(message, which))
+            if which.endswith("_trailers"):
+                return self._trailers(direction, getattr(message, which).trailers)
+            raise RedactionError("unexpected_message", "an ext_proc message veil does not know")
+        except RedactionError as exc:
+            log_failure(log, self.plan, self.route(direction), exc.reason)
+            return self._refuse(exc.reason, direction, which)
+        except Exception as exc:
+            log.error("veil: internal error in ext_proc %s (%s %s); refused\n%s", which or "message", direction,
+                      self.method or "-", frames_of(exc))
+            self.done = True
+            return refusal("internal_error", direction)
+
+    # -- headers -------------------------------------------------------------------------
+
+    def _headers(self, direction: str, message: HttpHeaders) -> ProcessingResponse:
+        head = head_of(message.headers)
+        target = query = ""
+        if direction == "request":
+            self.method = head.pseudo.get(":method", "")
+            target = head.pseudo.get(":path", "")
+            self.path, _, query = target.partition("?")
+            self.host = host_of(head.pseudo.get(":authority", ""))
+        route = self.route(direction, head.content_type)
+        if direction == "request":
+            self.restorer = self.plan.restorer(route)
+        new_path = self.path
+        try:
+            headers, new_query, _ = redact_head(self.plan, route, head.headers, query)
+            if direction == "request":
+                new_path = redact_request_path(self.plan, route, self.path)[0]
+        except RedactionError as exc:
+            if self.blocks:
+                raise
+            log_failure(log, self.plan, route, exc.reason)
+            headers, new_query = head.headers, query  # passthrough: the head goes on as it came
+        if not message.end_of_stream:
+            headers = self._choose_body(direction, route, head, headers)
+        self.sent[direction] = headers
+        mutation = header_mutation(head.headers, headers)
+        if (new_path, new_query) != (self.path, query):
+            mutation = set_header(mutation, ":path", new_path + (f"?{new_query}" if "?" in target else ""))
+        return headers_reply(direction, mutation, mode(self.modes["request"], self.modes["response"]))
+
+    def _choose_body(self, direction: str, route: Route, head: Head, headers: Headers) -> Headers:
+        """Set up the body's handling and the mode Envoy sends it in; the headers to send with it."""
+        ctype, cenc, length = head.content_type, head.content_encoding, head.content_length
+        restorer = self.restorer if direction == "response" else None
+        how, kind = body_mode(ctype, cenc, streams_encoded=can_stream(cenc), sniffs=True)
+        if how == "sniff" and length is not None and length <= self.limit:
+            how = "buffer"  # small enough to buffer: redact_buffered reads its head
+        body: Body
+        if how == "pass":
+            body, self.modes[direction] = Unread(), NONE
+        elif how == "stream" and kind is not None:
+            stream = LineStream(self.plan, route, kind, self.options, ADAPTER, encoding=cenc, restorer=restorer,
+                                headers_out=direction == "response")
+            body, self.modes[direction], headers = Lines(stream), STREAMED, replace_length(headers, None)
+        elif how == "sniff":
+            sniffed = SniffedStream(self.plan, route, ctype, cenc, self.options, ADAPTER, self.limit, restorer)
+            body, self.modes[direction], headers = Sniffed(sniffed), STREAMED, replace_length(headers, None)
+        else:
+            if length is not None and length > self.limit:
+                raise RedactionError("body_too_large", f"{direction} body is declared over the limit")
+            body = Document(self.plan, route, ctype, cenc, self.options, self.limit, restorer)
+            if length is None:  # unknown size (chunked): held chunk by chunk, bounded by the limit
+                self.modes[direction], headers = STREAMED, replace_length(headers, None)
+            else:
+                self.modes[direction] = BUFFERED
+        self.bodies[direction] = body
+        return headers
+
+    # -- bodies and trailers ---------------------------------------------------------------
+
+    def _body(self, direction: str, message: HttpBody) -> ProcessingResponse:
+        body = self.bodies.get(direction)
+        if body is None:  # veil never saw this body's headers (a gateway set to skip them): it cannot judge it
+            raise RedactionError("unexpected_body", f"a {direction} body whose headers veil did not see")
+        try:
+            out = body.step(message.body, message.end_of_stream)
+        except RedactionError as exc:
+            if self.blocks:
+                raise
+            log_failure(log, self.plan, self.route(direction), exc.reason)
+            return body_reply(direction, body.release() or None)  # passthrough: as it came
+        if body.failed:  # a stream blocked (logged and observed by the stream)
+            return self._refuse(body.failed, direction, "body")
+        mutation = None
+        if isinstance(body, Document) and body.rewritten and self.modes[direction] == BUFFERED and out is not None:
+            # Envoy answers 500 when a changed buffered body keeps its old Content-Length.
+            sent = self.sent.get(direction, [])
+            mutation = header_mutation(sent, replace_length(sent, len(out)))
+        return body_reply(direction, out, mutation)
+
+    def _trailers(self, direction: str, trailers: HeaderMap) -> ProcessingResponse:
+        body = self.bodies.get(direction)
+        if body is not None and body.step(b"", True):
+            # A body without end_of_stream ends at its trailers; what veil still held can no longer be sent.
+            raise RedactionError("body_before_trailers", f"{direction} body ended in trailers with bytes held")
+        head = head_of(trailers)
+        new, _, _ = redact_head(self.plan, self.route(direction), head.headers, "")
+        return trailers_reply(direction, header_mutation(head.headers, new))
+
+    def _refuse(self, reason: str, direction: str, where: str) -> ProcessingResponse:
+        if not self.blocks:  # passthrough: the message goes on unchanged
+            if where.endswith("_headers"):
+                return headers_reply(direction, None, mode(self.modes["request"], self.modes["response"]))
+            if where.endswith("_trailers"):
+                return trailers_reply(direction)
+            return body_reply(direction)
+        self.done = True
+        return refusal(reason, direction)

@@ -1,0 +1,170 @@
+"""Envoy's ext_proc messages to and from the plain values veil's HTTP layer takes.
+
+Header values arrive as bytes in ``raw_value`` (``value`` is empty since Envoy 1.27); they are
+read as latin-1, like every other adapter's raw headers, and written back as bytes
+(:func:`veil.http.header_bytes`). Names arrive lower-cased; the pseudo-headers (``:path``,
+``:method``, ``:authority``, ``:status``...) are split off: the plan sees only real headers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from envoy.config.core.v3.base_pb2 import HeaderMap, HeaderValue, HeaderValueOption
+from envoy.extensions.filters.http.ext_proc.v3.processing_mode_pb2 import ProcessingMode
+from envoy.service.ext_proc.v3.external_processor_pb2 import (
+    BodyMutation,
+    BodyResponse,
+    CommonResponse,
+    HeaderMutation,
+    HeadersResponse,
+    ImmediateResponse,
+    ProcessingResponse,
+    TrailersResponse,
+)
+from envoy.type.v3.http_status_pb2 import HttpStatus
+
+from veil.http import Headers, error_response, header_bytes, header_value
+
+OVERWRITE = HeaderValueOption.OVERWRITE_IF_EXISTS_OR_ADD
+APPEND = HeaderValueOption.APPEND_IF_EXISTS_OR_ADD
+SEND = ProcessingMode.SEND
+NONE = ProcessingMode.NONE
+STREAMED = ProcessingMode.STREAMED
+BUFFERED = ProcessingMode.BUFFERED
+
+
+@dataclass(frozen=True, slots=True)
+class Head:
+    """One header block as veil reads it: the pseudo-headers apart, the rest as the plan takes them."""
+
+    pseudo: dict[str, str]
+    headers: Headers
+
+    @property
+    def content_type(self) -> str:
+        return header_value(self.headers, "content-type")
+
+    @property
+    def content_encoding(self) -> str:
+        return header_value(self.headers, "content-encoding")
+
+    @property
+    def content_length(self) -> int | None:
+        """As declared; None when absent or not a number (a chunked body)."""
+        text = header_value(self.headers, "content-length")
+        return int(text) if text.isdigit() else None
+
+
+def head_of(header_map: HeaderMap) -> Head:
+    """A ``HeaderMap`` read once: values from ``raw_value`` (else ``value``), pseudo-headers apart."""
+    pseudo: dict[str, str] = {}
+    headers: Headers = []
+    for header in header_map.headers:
+        value = header.raw_value.decode("latin-1") if header.raw_value else header.value
+        if header.key.startswith(":"):
+            pseudo[header.key] = value
+        else:
+            headers.append((header.key, value))
+    return Head(pseudo, headers)
+
+
+def header_mutation(old: Headers, new: Headers) -> HeaderMutation | None:
+    """The mutation that turns ``old`` into ``new``, per name (values in order, repeats kept); None if equal.
+
+    A name whose values changed is overwritten by its first value and appended the rest; a name
+    that is gone is removed. Names compare case-insensitively (Envoy's are lower case).
+    """
+    before, after = _by_name(old), _by_name(new)
+    if before == after:
+        return None
+    mutation = HeaderMutation()
+    for name in before.keys() - after.keys():
+        mutation.remove_headers.append(name)
+    for name, values in after.items():
+        if before.get(name) == values:
+            continue
+        for n, value in enumerate(values):
+            mutation.set_headers.append(HeaderValueOption(
+                header=HeaderValue(key=name, raw_value=header_bytes(value)),
+                append_action=APPEND if n else OVERWRITE,
+            ))
+    return mutation
+
+
+def set_header(mutation: HeaderMutation | None, name: str, value: str) -> HeaderMutation:
+    """``mutation`` (or a new one) also setting ``name`` to ``value``, replacing earlier sets of it."""
+    mutation = mutation or HeaderMutation()
+    kept = [option for option in mutation.set_headers if option.header.key != name]
+    del mutation.set_headers[:]
+    mutation.set_headers.extend(kept)
+    mutation.set_headers.append(HeaderValueOption(header=HeaderValue(key=name, raw_value=header_bytes(value)),
+                                                  append_action=OVERWRITE))
+    return mutation
+
+
+def _by_name(headers: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for name, value in headers:
+        out.setdefault(name.lower(), []).append(value)
+    return out
+
+
+def headers_reply(
+    direction: str, mutation: HeaderMutation | None = None, mode: ProcessingMode | None = None,
+) -> ProcessingResponse:
+    """The answer to a request_headers or response_headers message."""
+    common = CommonResponse(header_mutation=mutation) if mutation is not None else CommonResponse()
+    reply = HeadersResponse(response=common)
+    out = ProcessingResponse(request_headers=reply) if direction == "request" else ProcessingResponse(
+        response_headers=reply)
+    if mode is not None:
+        out.mode_override.CopyFrom(mode)
+    return out
+
+
+def body_reply(direction: str, body: bytes | None = None, mutation: HeaderMutation | None = None) -> ProcessingResponse:
+    """The answer to a body message: ``body`` replaces the chunk (or the whole buffered body); None keeps it."""
+    common = CommonResponse()
+    if body is not None:
+        common.body_mutation.CopyFrom(BodyMutation(body=body) if body else BodyMutation(clear_body=True))
+    if mutation is not None:
+        common.header_mutation.CopyFrom(mutation)
+    reply = BodyResponse(response=common)
+    return ProcessingResponse(request_body=reply) if direction == "request" else ProcessingResponse(response_body=reply)
+
+
+def trailers_reply(direction: str, mutation: HeaderMutation | None = None) -> ProcessingResponse:
+    reply = TrailersResponse(header_mutation=mutation) if mutation is not None else TrailersResponse()
+    if direction == "request":
+        return ProcessingResponse(request_trailers=reply)
+    return ProcessingResponse(response_trailers=reply)
+
+
+def refusal(reason: str, direction: str) -> ProcessingResponse:
+    """veil's documented error (:func:`veil.http.error_response`) as an ImmediateResponse.
+
+    Sent after a response's head went out, Envoy resets the stream instead: the client sees
+    a cut connection, never a body that looks complete.
+    """
+    status, headers, body = error_response(reason, direction)
+    mutation = HeaderMutation(set_headers=[
+        HeaderValueOption(header=HeaderValue(key=name, raw_value=value.encode("latin-1")), append_action=OVERWRITE)
+        for name, value in headers if name != "content-length"  # Envoy frames a local reply itself
+    ])
+    return ProcessingResponse(immediate_response=ImmediateResponse(
+        status=HttpStatus(code=status), headers=mutation, body=body, details=f"veil_{reason}",
+    ))
+
+
+def mode(request_body: int = NONE, response_body: int = NONE) -> ProcessingMode:
+    """A ``mode_override``: Envoy replaces the whole processing mode with it, so every field is given.
+
+    Trailers are asked for: a body that ends in trailers (no end_of_stream on its last chunk) ends there.
+    """
+    return ProcessingMode(
+        request_header_mode=SEND, response_header_mode=SEND,
+        request_body_mode=request_body, response_body_mode=response_body,
+        request_trailer_mode=SEND, response_trailer_mode=SEND,
+    )

@@ -1,0 +1,167 @@
+"""The ext_proc gRPC server (grpc.aio): one :class:`veil.extproc.exchange.Exchange` per stream.
+
+    veil extproc --listen 127.0.0.1:50051 --policy policy.yaml --metrics-port 9091
+
+One process serves one port; ``--workers N`` (:mod:`veil.extproc.workers`) runs N of these on
+N consecutive ports. The policy file is polled and a changed one swapped in
+(:class:`veil.http.policy_watch.PolicyWatcher`): streams already open keep the plan they
+started with. ``/healthz``, ``/readyz`` and ``/metrics`` are served on the admin port
+(:class:`veil.observe.admin.AdminServer`) with the metric names every adapter uses.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import logging
+import signal
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import grpc
+from envoy.service.ext_proc.v3 import external_processor_pb2_grpc as rpc
+from envoy.service.ext_proc.v3.external_processor_pb2 import ProcessingRequest, ProcessingResponse
+
+from veil.extproc.exchange import Exchange
+from veil.http import Options
+from veil.http.policy_watch import PolicyWatcher, watches
+from veil.observe import NullObserver, Observer
+from veil.rules.plan import Plan
+from veil.settings import resolve_plan
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ExtProcConfig:
+    """What ``veil extproc`` was asked for."""
+
+    listen: str = "127.0.0.1:50051"
+    policy: str = ""
+    """A policy file (watched), ``builtin:NAME``, or "" for $VEIL_POLICY, else the built-in default."""
+    workers: int = 1
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int = 0
+    """0: no admin endpoints."""
+    max_body_bytes: int = 0
+    """0: the policy's own ``limits.max_body_bytes``; else the smaller of the two."""
+
+    def address(self, offset: int = 0) -> tuple[str, int]:
+        """``listen`` split, the port moved by ``offset`` (worker ``offset`` of N). Raises ValueError."""
+        host, _, port = self.listen.rpartition(":")
+        if not host or not port.isdigit():
+            raise ValueError(f"--listen must be HOST:PORT, got {self.listen!r}")
+        return host.strip("[]"), int(port) + offset
+
+
+class ExternalProcessor(rpc.ExternalProcessorServicer):  # type: ignore[misc]
+    """The servicer: each ``Process`` stream is one HTTP exchange, answered message by message."""
+
+    def __init__(self, plan: Plan, options: Options, max_body: int = 0) -> None:
+        self.plan, self.options, self.max_body = plan, options, max_body
+
+    def use_plan(self, plan: Plan) -> None:
+        """Swap in a new plan (a hot reload): streams already open keep theirs."""
+        self.plan = plan
+
+    async def Process(  # noqa: N802 - the gRPC method's name
+        self, requests: AsyncIterator[ProcessingRequest], context: Any,
+    ) -> AsyncIterator[ProcessingResponse]:
+        exchange = Exchange(self.plan, self.options, self.max_body)
+        async for message in requests:
+            yield exchange.handle(message)
+            if exchange.done:
+                return  # an ImmediateResponse ends the exchange: Envoy sends nothing more
+
+
+class Worker:
+    """One serving process: the gRPC server, the policy watcher, and (alone, not under ``--workers``) the admin port."""
+
+    def __init__(self, config: ExtProcConfig, observer: Observer | None = None) -> None:
+        self.config = config
+        self.plan = resolve_plan(config.policy or None)  # a policy error stops start-up with its file:line message
+        self.metrics: Any = None
+        self.processor = ExternalProcessor(self.plan, Options(observer=observer or NullObserver()),
+                                           config.max_body_bytes)
+        self.server: Any = None
+        self.admin: Any = None
+        self.watcher: PolicyWatcher | None = None
+        self.serving = False
+        self.port = 0
+
+    def observe_with(self, metrics: Any) -> None:
+        self.metrics = metrics
+        self.processor.options = replace(self.processor.options, observer=metrics)
+
+    async def start(self, offset: int = 0) -> None:
+        host, port = self.config.address(offset)
+        self.server = grpc.aio.server(options=[("grpc.so_reuseport", 0)])
+        rpc.add_ExternalProcessorServicer_to_server(self.processor, self.server)
+        self.port = self.server.add_insecure_port(f"[{host}]:{port}" if ":" in host else f"{host}:{port}")
+        await self.server.start()
+        if watches(self.config.policy):
+            self.watcher = PolicyWatcher(Path(self.config.policy), self._swap, lambda: self._count_reload("error"))
+            self.watcher.start()
+        self.serving = True
+
+    def _swap(self, plan: Plan) -> None:
+        self.processor.use_plan(plan)
+        gc.unfreeze()  # the old plan was frozen with the rest at start-up: let it go, then freeze the new one
+        gc.collect()
+        gc.freeze()
+        self._count_reload("ok")
+
+    def _count_reload(self, outcome: str) -> None:
+        if self.metrics is not None:
+            self.metrics.policy_reloads.labels(outcome).inc()
+
+    def ready(self) -> bool:
+        return self.serving
+
+    async def stop(self) -> None:
+        self.serving = False
+        if self.watcher is not None:
+            self.watcher.stop()
+        if self.server is not None:
+            await self.server.stop(grace=2)
+        if self.admin is not None:
+            self.admin.stop()
+
+
+def start_admin(worker: Worker, host: str, port: int) -> None:
+    """Serve /healthz, /readyz and /metrics for ``worker`` on ``host:port``; raises OSError if it cannot bind."""
+    import prometheus_client
+
+    from veil.observe.admin import AdminServer
+    from veil.observe.prometheus import Metrics
+
+    metrics = Metrics(registry=prometheus_client.CollectorRegistry())
+    worker.observe_with(metrics)
+    worker.admin = AdminServer(host, port, metrics, worker.ready)
+
+
+async def run_worker(config: ExtProcConfig, offset: int = 0, admin: bool = True) -> int:
+    """Serve until SIGINT or SIGTERM. ``admin``: this process also serves the admin port (a lone worker)."""
+    worker = Worker(config)
+    if config.metrics_port:
+        if admin:
+            start_admin(worker, config.metrics_host, config.metrics_port)
+        else:  # under --workers: the supervisor serves every worker's samples (prometheus multiprocess mode)
+            import prometheus_client
+
+            from veil.observe.prometheus import Metrics
+
+            worker.observe_with(Metrics(registry=prometheus_client.CollectorRegistry()))
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stopping.set)
+    await worker.start(offset)
+    log.info("veil extproc: serving on %s:%d with %r", config.address(offset)[0], worker.port, worker.plan)
+    gc.collect()
+    gc.freeze()  # the plan and the protobuf modules live as long as the process: keep them out of full collections
+    await stopping.wait()
+    await worker.stop()
+    return 0
