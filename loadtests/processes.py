@@ -3,6 +3,11 @@
 Every child writes to its own log file (a pipe could fill up and stall it), every
 wait is bounded, and :func:`stop` always ends with SIGKILL for anything that
 ignored SIGTERM.
+
+The one process supervisor of the checkout: the load runner, ``bench/proxy.py``
+and the test suite's real servers (``tests/servers.py``) all use it. It needs
+only the standard library and httpx, so importing it pulls in none of the load
+suites' own dependencies (Locust, matplotlib).
 """
 
 from __future__ import annotations
@@ -11,33 +16,36 @@ import os
 import socket
 import subprocess
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 
 READY_TIMEOUT_S = 45.0
+STOP_TIMEOUT_S = 10.0
 
 
 class RunError(Exception):
     """A process would not start, died, or Locust misbehaved: the numbers cannot be trusted."""
 
-STOP_TIMEOUT_S = 10.0
-
 
 @dataclass
 class Server:
+    """A started child: its name in messages, command, process and log file."""
+
     name: str
     cmd: list[str]
     proc: subprocess.Popen[bytes]
     log: Path
+    tail_lines: int = 25  # how much of the log an error quotes
 
-    def log_tail(self, lines: int = 25) -> str:
+    def log_tail(self, lines: int | None = None) -> str:
         try:
             text = self.log.read_text(errors="replace")
         except OSError:
             return ""
-        return "\n".join(text.splitlines()[-lines:])
+        return "\n".join(text.splitlines()[-(lines or self.tail_lines):])
 
 
 def free_ports(n: int) -> list[int]:
@@ -54,20 +62,27 @@ def free_ports(n: int) -> list[int]:
             s.close()
 
 
-def start(name: str, cmd: list[str], env: dict[str, str], logdir: Path, cwd: Path) -> Server:
-    log = logdir / f"{name.replace('+', '-')}.log"
+def launch(cmd: list[str], env: Mapping[str, str], log: Path, cwd: Path) -> subprocess.Popen[bytes]:
+    """Start ``cmd`` with stdout and stderr in ``log``, no stdin, in its own session (see :func:`stop`)."""
     with open(log, "wb") as out:
-        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+        return subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
                                 cwd=cwd, env=env, start_new_session=True)
-    return Server(name, cmd, proc, log)
+
+
+def start(name: str, cmd: list[str], env: dict[str, str], logdir: Path, cwd: Path) -> Server:
+    """:func:`launch` ``cmd`` with its log at ``logdir/<name>.log``."""
+    log = logdir / f"{name.replace('+', '-')}.log"
+    return Server(name, cmd, launch(cmd, env, log, cwd), log)
 
 
 def wait_ready(server: Server | None, url: str, *, any_status: bool = False,
-               timeout: float = READY_TIMEOUT_S) -> float:
+               timeout: float = READY_TIMEOUT_S, probe: Callable[[], bool] | None = None) -> float:
     """Poll ``url`` until it answers 200 (any status below 500 with ``any_status``); seconds it took.
 
-    Raises RunError when the process exits or time runs out (``server`` None: a
-    service the runner did not start, only the URL is polled).
+    ``probe``, when given, replaces the GET of ``url``: ready once it returns True
+    (an httpx transport error means not yet). Raises RunError when the process
+    exits or time runs out (``server`` None: a service the runner did not start,
+    only the URL is polled).
     """
     t0 = time.monotonic()
     deadline = t0 + timeout
@@ -75,9 +90,13 @@ def wait_ready(server: Server | None, url: str, *, any_status: bool = False,
         if server is not None and (rc := server.proc.poll()) is not None:
             raise RunError(f"{server.name} exited with {rc} before it was ready:\n{server.log_tail()}")
         try:
-            status = httpx.get(url, timeout=2.0, trust_env=False).status_code
-            if status == 200 or (any_status and status < 500):
-                return time.monotonic() - t0
+            if probe is not None:
+                if probe():
+                    return time.monotonic() - t0
+            else:
+                status = httpx.get(url, timeout=2.0, trust_env=False).status_code
+                if status == 200 or (any_status and status < 500):
+                    return time.monotonic() - t0
         except httpx.TransportError:
             pass
         time.sleep(0.1)
@@ -112,9 +131,7 @@ def _kill_group(proc: subprocess.Popen[bytes]) -> None:
 
 def run_bounded(cmd: list[str], env: dict[str, str], log: Path, cwd: Path, timeout: float) -> int:
     """Run ``cmd`` to completion with its output in ``log``; killed (with its group) after ``timeout`` s."""
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-                                cwd=cwd, env=env, start_new_session=True)
+    proc = launch(cmd, env, log, cwd)
     try:
         return proc.wait(timeout=timeout)
     except subprocess.TimeoutExpired:

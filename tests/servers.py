@@ -1,12 +1,14 @@
-"""Run an example app under a real server process on loopback, for end-to-end tests."""
+"""Run an example app under a real server process on loopback, for end-to-end tests.
+
+The supervision itself (log file, bounded readiness wait, SIGTERM then SIGKILL of
+the process group) is :mod:`loadtests.processes`, shared with the load runner and
+bench/proxy.py; it imports only the standard library and httpx.
+"""
 
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -14,13 +16,14 @@ from pathlib import Path
 import httpx
 import pytest
 
+from loadtests.processes import RunError, Server, free_ports, launch, stop, wait_ready
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    """A free port on 127.0.0.1."""
+    return free_ports(1)[0]
 
 
 @contextmanager
@@ -30,40 +33,33 @@ def serve(
 ) -> Iterator[str]:
     """Start ``python -m <args>`` from the repo root; yield its base URL once ``ready`` answers.
 
-    The process is always terminated (killed if it will not stop). ``drop_env``
-    defaults to ``VEIL_POLICY`` so the app runs the built-in default policy;
-    ``env`` adds variables. ``probe``, when given, replaces the GET of ``ready``:
-    it returns True once the process is ready (a transport error means not yet).
+    The process is always terminated (killed, with its process group, if it will not
+    stop). ``drop_env`` defaults to ``VEIL_POLICY`` so the app runs the built-in
+    default policy; ``env`` adds variables. ``probe``, when given, replaces the GET
+    of ``ready``: it returns True once the process is ready (a transport error means
+    not yet). A process that exits or is not ready within ``timeout`` s fails the
+    test with its log.
     """
     environ = {**{k: v for k, v in os.environ.items() if k not in drop_env}, **(env or {})}
-    with open(log, "wb") as out:
-        proc = subprocess.Popen([sys.executable, "-m", *args], cwd=ROOT, env=environ, stdout=out,
-                                stderr=subprocess.STDOUT)
+    cmd = [sys.executable, "-m", *args]
     base = f"http://127.0.0.1:{port}"
+    server = Server(args[0], cmd, launch(cmd, environ, log, ROOT), log, tail_lines=200)
     try:
-        deadline = time.monotonic() + timeout
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"{args[0]} exited with {proc.returncode}:\n{log.read_text()}")
-            try:
-                if probe is None:
-                    httpx.get(base + ready, timeout=1)
-                    break
-                if probe():
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"{args[0]} did not answer within {timeout} s:\n{log.read_text()}")
-            time.sleep(0.1)
+        try:
+            wait_ready(server, base + ready, timeout=timeout, probe=probe or _answers(base + ready))
+        except RunError as exc:
+            pytest.fail(str(exc))
         yield base
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
+        stop([server])
+
+
+def _answers(url: str) -> Callable[[], bool]:
+    """Ready once ``url`` gives any HTTP answer (a 404 or a 500 too: the server is up)."""
+    def probe() -> bool:
+        httpx.get(url, timeout=1, trust_env=False)
+        return True
+    return probe
 
 
 # The seeded values of the test upstreams' customer profile (tests/proxy_addon/upstream_app.py, the ASGI app).
