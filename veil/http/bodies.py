@@ -14,7 +14,7 @@ from veil.errors import RedactionError
 from veil.http.codings import can_decode, decode_body, encode_body, is_plain
 from veil.http.failures import engine_errors
 from veil.http.options import Options
-from veil.http.sniff import SNIFF_HEAD_BYTES, is_vague, may_be_text
+from veil.http.sniff import SNIFF_HEAD_BYTES, is_vague, may_be_text, redact_sniffed
 from veil.rules.media import body_kind, body_kind_of, media_type
 from veil.rules.plan import Plan
 from veil.rules.plan_types import EMPTY_REPORT, Report, Route
@@ -94,7 +94,10 @@ def _redact_buffered(
     if not can_decode(encoding):
         raise RedactionError("unsupported_encoding", f"cannot decode Content-Encoding {encoding!r}")
     plain = body if is_plain(encoding) else decode_body(body, encoding, options.max_decompressed_bytes)
-    result = plan.redact_body(plain, content_type, route)
+    if is_vague(content_type):  # its head looked like text: never passed as binary after all
+        result = redact_sniffed(plan, plain, content_type, route)
+    else:
+        result = plan.redact_body(plain, content_type, route)
     if result.kind == "binary":
         return body, result.report, "skipped"
     output, restored = result.output, 0

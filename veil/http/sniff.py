@@ -6,7 +6,23 @@ a proxy that must choose at the headers uses :class:`veil.http.sniffed_stream.Sn
 :func:`may_be_text`, and then either streams the head and the rest through unread
 (binary: large downloads and uploads keep streaming, never buffered) or buffers the
 whole body, bounded by ``limits.max_body_bytes``, for :func:`veil.http.redact_buffered`,
-where the plan sniffs what it is (:func:`veil.rules.media.sniff_body`).
+where the plan sniffs what it is (:func:`veil.rules.media.sniff_body`) through
+:func:`redact_sniffed`.
+
+Once a head looked like text, the body is never passed as binary (review of issue #15):
+a body whose first 512 bytes are text and which then holds a NUL, another control byte or
+bytes that are not UTF-8 fails with ``bad_encoding``, and the adapter's ``on_error`` decides
+(``block``: refused; ``passthrough``: passed, logged and counted as an error). Why not pass it
+as the plan would a binary body: a text head followed by binary is what a sender writes to
+smuggle text past a reader of heads (a JSON document padded with a NUL past byte 512), and
+real binary formats show their control bytes within the head (gzip, PNG, zip, PDF, tar,
+protobuf, SQLite). Why not redact it as text: rewriting text inside a binary format corrupts
+it, and a body that is not UTF-8 has no charset to decode it with.
+
+A body starting with a UTF-16 or UTF-32 byte order mark (JSON or text written by Windows
+tools and .NET) is text: its head counts as text, it is decoded, redacted as UTF-8 would
+be, and written back in its own encoding with its mark. Without a mark, UTF-16 is not told
+apart from binary (its NUL bytes look like any other), and passes unread as before.
 """
 
 from __future__ import annotations
@@ -19,8 +35,15 @@ from veil.errors import RedactionError
 from veil.http.stream_codings import StreamDecoder, can_stream
 from veil.rules.media import SNIFF_HEAD_BYTES, media_type, sniff_head
 from veil.rules.media import is_vague as media_is_vague
+from veil.rules.plan import Plan
+from veil.rules.plan_types import Result, Route
 
-__all__ = ["SNIFF_HEAD_BYTES", "Replay", "is_vague", "may_be_text", "read_head"]
+__all__ = ["SNIFF_HEAD_BYTES", "Replay", "is_vague", "may_be_text", "read_head", "redact_sniffed"]
+
+_BYTE_ORDER_MARKS = (  # UTF-32 first: its little-endian mark starts with UTF-16's
+    (b"\xff\xfe\x00\x00", "utf-32-le"), (b"\x00\x00\xfe\xff", "utf-32-be"),
+    (b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be"),
+)
 
 
 def is_vague(content_type: str) -> bool:
@@ -46,7 +69,44 @@ def may_be_text(head: bytes, content_encoding: str = "") -> bool:
                 break
     except RedactionError:
         return True
-    return sniff_head(plain[:SNIFF_HEAD_BYTES])
+    return _byte_order_mark(plain) is not None or sniff_head(plain[:SNIFF_HEAD_BYTES])
+
+
+def redact_sniffed(plan: Plan, body: bytes, content_type: str, route: Route | None = None) -> Result:
+    """:meth:`Plan.redact_body` for a whole vague body (decoded of its Content-Encoding) that an
+    adapter read because :func:`may_be_text` said its head may be text.
+
+    A body with a UTF-16/32 byte order mark is redacted as text in that encoding. A body the plan
+    finds binary past a text head raises ``bad_encoding`` (see the module docstring: it is never
+    passed unread as binary once its head looked like text); so does a marked body that does not
+    decode.
+    """
+    marked = _byte_order_mark(body)
+    if marked is None:
+        result = plan.redact_body(body, content_type, route)
+        if result.kind == "binary":
+            raise RedactionError("bad_encoding", "a body whose head is text holds a control byte or bytes that are "
+                                                 f"not UTF-8 past its first {SNIFF_HEAD_BYTES} bytes")
+        return result
+    mark, codec = marked
+    try:
+        text = body[len(mark):].decode(codec)
+    except UnicodeDecodeError:
+        raise RedactionError("bad_encoding", f"a body with a {codec} byte order mark is not valid {codec}") from None
+    result = plan.redact_body(text.encode("utf-8"), content_type, route)
+    if result.kind == "binary":
+        raise RedactionError("bad_encoding", f"a {codec} body holds control characters text does not")
+    if not result.report.changed:
+        return Result(body, result.report, result.kind)
+    return Result(mark + result.output.decode("utf-8").encode(codec), result.report, result.kind)
+
+
+def _byte_order_mark(data: bytes) -> tuple[bytes, str] | None:
+    """(mark, codec) of a body starting with a UTF-16 or UTF-32 byte order mark, else None."""
+    for mark, codec in _BYTE_ORDER_MARKS:
+        if data.startswith(mark):
+            return mark, codec
+    return None
 
 
 def read_head(read: Callable[[int], bytes], length: int | None = None) -> bytes:

@@ -22,7 +22,8 @@ class SniffedStream:
     """A vague body pushed chunk by chunk whose head is already out of veil's hands (a proxy that
     must choose to stream at the headers): held until :data:`SNIFF_HEAD_BYTES` decide. Binary then
     flows through unread; anything else is held whole (at most ``limit`` bytes) and redacted at the
-    end. Over the limit, or when the redaction fails, ``failed`` names the reason and, with
+    end (a body that turns out binary past a text head fails as ``bad_encoding``, never passes as
+    binary: :mod:`veil.http.sniff`). Over the limit, or when the redaction fails, ``failed`` names the reason and, with
     ``on_error: block``, nothing more is released (the adapter then aborts the connection)."""
 
     def __init__(
