@@ -16,7 +16,8 @@ import os
 import socket
 import subprocess
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -73,6 +74,17 @@ def start(name: str, cmd: list[str], env: dict[str, str], logdir: Path, cwd: Pat
     """:func:`launch` ``cmd`` with its log at ``logdir/<name>.log``."""
     log = logdir / f"{name.replace('+', '-')}.log"
     return Server(name, cmd, launch(cmd, env, log, cwd), log)
+
+
+@contextmanager
+def running(name: str, cmd: list[str], *, env: Mapping[str, str], log: Path, cwd: Path,
+            tail_lines: int = 25) -> Iterator[Server]:
+    """:func:`launch` ``cmd``; yield its Server; always :func:`stop` it, however the block ends."""
+    server = Server(name, cmd, launch(cmd, env, log, cwd), log, tail_lines)
+    try:
+        yield server
+    finally:
+        stop([server])
 
 
 def wait_ready(server: Server | None, url: str, *, any_status: bool = False,

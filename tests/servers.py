@@ -2,7 +2,12 @@
 
 The supervision itself (log file, bounded readiness wait, SIGTERM then SIGKILL of
 the process group) is :mod:`loadtests.processes`, shared with the load runner and
-bench/proxy.py; it imports only the standard library and httpx.
+bench/proxy.py; it imports only the standard library and httpx. A test that starts
+a process other than ``python -m`` (envoy, a shell line) uses :func:`running`
+(re-exported here) rather than its own Popen/terminate/kill::
+
+    with running("envoy", cmd, env=os.environ, log=tmp_path / "envoy.log", cwd=ROOT) as server:
+        ...  # server.proc, server.log; stopped (its process group killed if need be) on exit
 """
 
 from __future__ import annotations
@@ -16,7 +21,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from loadtests.processes import RunError, Server, free_ports, launch, stop, wait_ready
+from loadtests.processes import RunError, free_ports, running, wait_ready
+
+__all__ = ["PII", "ROOT", "assert_profile_redacted", "free_port", "running", "serve"]
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -43,15 +50,12 @@ def serve(
     environ = {**{k: v for k, v in os.environ.items() if k not in drop_env}, **(env or {})}
     cmd = [sys.executable, "-m", *args]
     base = f"http://127.0.0.1:{port}"
-    server = Server(args[0], cmd, launch(cmd, environ, log, ROOT), log, tail_lines=200)
-    try:
+    with running(args[0], cmd, env=environ, log=log, cwd=ROOT, tail_lines=200) as server:
         try:
             wait_ready(server, base + ready, timeout=timeout, probe=probe or _answers(base + ready))
         except RunError as exc:
             pytest.fail(str(exc))
         yield base
-    finally:
-        stop([server])
 
 
 def _answers(url: str) -> Callable[[], bool]:

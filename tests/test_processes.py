@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from loadtests import processes
-from loadtests.processes import RunError, free_ports, start, stop, wait_ready
+from loadtests.processes import RunError, free_ports, running, start, stop, wait_ready
 from tests.servers import serve
 
 # A server that ignores SIGTERM and whose child does too: only a SIGKILL of the
@@ -109,3 +109,14 @@ def test_serve_fails_the_test_with_the_log_of_a_server_that_exits(tmp_path: Path
     with (pytest.raises(pytest.fail.Exception, match=r"(?s)no_such_module_xyz exited with 1 .*No module named"),
           serve(["no_such_module_xyz"], port=free_ports(1)[0], ready="/", log=tmp_path / "log")):
         pass
+
+
+def test_running_stops_the_process_when_the_block_raises(tmp_path: Path, quick_stop: None) -> None:
+    (tmp_path / "stubborn_app.py").write_text(STUBBORN)
+    port = free_ports(1)[0]
+    cmd = [sys.executable, str(tmp_path / "stubborn_app.py"), str(port), str(tmp_path / "pid")]
+    with pytest.raises(KeyError), running("stubborn", cmd, env=os.environ, log=tmp_path / "log", cwd=tmp_path) as server:
+        wait_ready(server, f"http://127.0.0.1:{port}/", any_status=True, timeout=20)
+        raise KeyError("the test's own failure")
+    assert server.proc.returncode == -9
+    assert _gone(int((tmp_path / "pid").read_text()))
