@@ -127,19 +127,19 @@ def create_asgi_app() -> Any:
                 return PlainTextResponse("no such payload or pool entry\n", status_code=404)
             return Response(body, media_type=JSON)
 
-        @app.get("/ndjson")
-        async def pooled_ndjson(k: int) -> Response:
-            items = _entry(fresh.ndjson, k)
+        def pooled_stream(entries: list[list[bytes]], k: int, media_type: str) -> Response:
+            items = _entry(entries, k)
             if items is None:
                 return PlainTextResponse("no such pool entry\n", status_code=404)
-            return StreamingResponse(chunks(items), media_type=NDJSON)
+            return StreamingResponse(chunks(items), media_type=media_type)
+
+        @app.get("/ndjson")
+        async def pooled_ndjson(k: int) -> Response:
+            return pooled_stream(fresh.ndjson, k, NDJSON)
 
         @app.get("/sse")
         async def pooled_sse(k: int) -> Response:
-            items = _entry(fresh.sse, k)
-            if items is None:
-                return PlainTextResponse("no such pool entry\n", status_code=404)
-            return StreamingResponse(chunks(items), media_type=SSE)
+            return pooled_stream(fresh.sse, k, SSE)
 
     @app.post("/echo")
     async def echo(request: Request) -> Response:
