@@ -42,11 +42,16 @@ class Server:
     tail_lines: int = 25  # how much of the log an error quotes
 
     def log_tail(self, lines: int | None = None) -> str:
-        try:
-            text = self.log.read_text(errors="replace")
-        except OSError:
-            return ""
-        return "\n".join(text.splitlines()[-(lines or self.tail_lines):])
+        return log_tail(self.log, lines or self.tail_lines)
+
+
+def log_tail(log: Path, lines: int = 25) -> str:
+    """The last ``lines`` lines of ``log`` ("" when it cannot be read): what an error quotes."""
+    try:
+        text = log.read_text(errors="replace")
+    except OSError:
+        return ""
+    return "\n".join(text.splitlines()[-lines:])
 
 
 def free_ports(n: int) -> list[int]:

@@ -54,7 +54,7 @@ import httpx
 from loadtests.budgets import Budgets, check_budget, load_budgets
 from loadtests.cpu import session_cpu_seconds
 from loadtests.pool import ENV_POOL, ENV_ROUND, Pool, plan_slots, slots_per_round, write_pool
-from loadtests.processes import RunError, Server, run_bounded, stop
+from loadtests.processes import RunError, Server, log_tail, run_bounded, stop
 from loadtests.report import Verdict, budget_table, cpu_table, plot, requests_table, rounds_table, unsteady_notes
 from loadtests.scenario import Scenario, builtin_scenario, load_user_scenario
 from loadtests.stats import Samples
@@ -174,8 +174,8 @@ def run_locust(t: Target, settings: Settings, scenario_path: Path, samples_path:
     except subprocess.TimeoutExpired as exc:
         raise RunError(f"Locust against {t.name} did not finish in {settings.duration + 90} s; log {log}") from exc
     if rc != 0 or not samples_path.exists():
-        tail = "\n".join(log.read_text(errors="replace").splitlines()[-25:])
-        raise RunError(f"Locust against {t.name} exited with {rc} (samples written: {samples_path.exists()}):\n{tail}")
+        raise RunError(f"Locust against {t.name} exited with {rc} (samples written: {samples_path.exists()}):\n"
+                       f"{log_tail(log)}")
 
 
 def budgeted_names(scenario: Scenario, budgets: Budgets, own: bool) -> list[str]:
@@ -380,10 +380,7 @@ def main(argv: list[str] | None = None, prog: str = "python -m loadtests") -> in
     args = build_parser(prog).parse_args(argv)
     try:
         return run(args)
-    except ConfigFileError as exc:
-        print(f"{prog}: {exc}", file=sys.stderr)
-        return EXIT_BROKEN
-    except ValueError as exc:
+    except (ConfigFileError, ValueError) as exc:  # usage and config-file mistakes, said where
         print(f"{prog}: {exc}", file=sys.stderr)
         return EXIT_BROKEN
     except (RunError, OSError, httpx.HTTPError) as exc:
