@@ -5,6 +5,7 @@ line naming the reason: no traceback, no path, no payload."""
 from __future__ import annotations
 
 import time
+from importlib.util import find_spec
 from pathlib import Path
 
 import httpx
@@ -17,7 +18,9 @@ SERVERS = {
     "gunicorn-uvicorn-worker": ["gunicorn", "-k", "uvicorn.workers.UvicornWorker", "tests.middleware.abort_app:app",
                                 "-b"],
     "gunicorn-sync": ["gunicorn", "tests.middleware.abort_app:wsgi", "-b"],
+    "hypercorn": ["hypercorn", "tests.middleware.abort_app:app", "--bind"],  # a test-only dependency (issue 15)
 }
+NOT_INSTALLED = {name for name in SERVERS if find_spec(SERVERS[name][0]) is None}
 
 
 def read_feed(base: str) -> tuple[bytes, bool]:
@@ -33,7 +36,10 @@ def read_feed(base: str) -> tuple[bytes, bool]:
     return received, False
 
 
-@pytest.mark.parametrize("server", SERVERS)
+@pytest.mark.parametrize("server", [
+    pytest.param(name, marks=pytest.mark.skipif(name in NOT_INSTALLED, reason=f"{name} is not installed"))
+    for name in SERVERS
+])
 def test_an_aborted_stream_is_one_warning_line_in_the_server_log(server: str, tmp_path: Path) -> None:
     port = free_port()
     args = SERVERS[server] + [str(port) if server == "uvicorn" else f"127.0.0.1:{port}"]
