@@ -67,7 +67,7 @@ def parse_policy_text(text: str, name: str = "<policy>") -> PolicySource:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        line, column = (mark.line + 1, mark.column + 1) if mark else (0, 0)
+        line, column = _at(mark) if mark else (0, 0)
         reason = exc.problem or exc.context or "invalid YAML"
         indentation = _indentation_problem(exc, text)
         if indentation is not None:
@@ -135,7 +135,7 @@ def _block_at(text: str, bad_line: int, start: yaml.Mark) -> str:
             _build(node, (), positions, "", {})
     except (yaml.YAMLError, PolicyError):
         return ""
-    target = (start.line + 1, start.column + 1)
+    target = _at(start)
     paths = [path for path, position in positions.items() if position == target and path]
     return format_path(min(paths, key=len)) if paths else ""
 
@@ -144,37 +144,33 @@ def _build(
     node: yaml.Node, path: Path, positions: dict[Path, tuple[int, int]], name: str,
     values: dict[Path, tuple[int, int]],
 ) -> Any:
-    positions[path] = values[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
+    positions[path] = values[path] = _at(node.start_mark)
     if isinstance(node, yaml.MappingNode):
         out: dict[Any, Any] = {}
         for key_node, value_node in node.value:
+            line, column = _at(key_node.start_mark)
             if key_node.tag == "tag:yaml.org,2002:merge":
-                raise PolicyError(
-                    "YAML merge keys ('<<') are not supported: write the keys out",
-                    source=name,
-                    line=key_node.start_mark.line + 1,
-                    column=key_node.start_mark.column + 1,
-                    field=format_path(path),
-                )
+                raise PolicyError("YAML merge keys ('<<') are not supported: write the keys out",
+                                  source=name, line=line, column=column, field=format_path(path))
             key = _construct_scalar(key_node)
             if not isinstance(key, str):
                 key = str(key)
             child = path + (key,)
             if key in out:
-                raise PolicyError(
-                    f"duplicate key '{key}'",
-                    source=name,
-                    line=key_node.start_mark.line + 1,
-                    column=key_node.start_mark.column + 1,
-                    field=format_path(child),
-                )
+                raise PolicyError(f"duplicate key '{key}'",
+                                  source=name, line=line, column=column, field=format_path(child))
             out[key] = _build(value_node, child, positions, name, values)
             # Point errors about a key at the key itself, not at its value.
-            positions[child] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+            positions[child] = (line, column)
         return out
     if isinstance(node, yaml.SequenceNode):
         return [_build(item, path + (i,), positions, name, values) for i, item in enumerate(node.value)]
     return _construct_scalar(node)
+
+
+def _at(mark: yaml.Mark) -> tuple[int, int]:
+    """A PyYAML mark (0-based) as a 1-based (line, column)."""
+    return mark.line + 1, mark.column + 1
 
 
 def _construct_scalar(node: yaml.Node) -> Any:
