@@ -134,5 +134,6 @@ def test_without_zstandard_a_zstd_body_fails_closed_and_the_log_names_the_packag
         StreamDecoder("zstd")
     assert "zstandard" in str(streamed.value)
     named = [record.getMessage() for record in caplog.records if "zstandard" in record.getMessage()]
-    assert named == ["veil: Content-Encoding zstd needs the zstandard package (pip install zstandard); "
-                     "such bodies are refused"]
+    assert named == [
+        "veil: Content-Encoding zstd needs the zstandard package (pip install zstandard); such bodies are refused"
+    ]
