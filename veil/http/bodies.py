@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 
 from veil.errors import RedactionError
-from veil.http.codings import can_decode, decode_body, encode_body, is_plain
+from veil.http.codings import can_decode, decode_body, encode_body, is_plain, unsupported
 from veil.http.failures import engine_errors
 from veil.http.options import Options
 from veil.http.sniff import SNIFF_HEAD_BYTES, is_vague, may_be_text, redact_sniffed
@@ -59,9 +59,9 @@ def redact_buffered(
 ) -> tuple[bytes, Report, str]:
     """(new body, report, outcome) for a complete body; outcome is rewritten/unchanged/skipped.
 
-    gzip, deflate and (with the ``brotli`` package) br bodies are decoded (at most ``max_decompressed_bytes``),
-    redacted and re-encoded. ``restorer`` (a reply to an exchange whose rules said
-    ``restore: true``) then puts tokenized values back; ``ledger`` (a request whose reply
+    gzip, deflate, br (``brotli``) and zstd (``zstandard``) bodies, and lists of them, are decoded
+    (at most ``max_decompressed_bytes``), redacted and re-encoded. ``restorer`` (a reply to an
+    exchange whose rules said ``restore: true``) then puts tokenized values back; ``ledger`` (a request whose reply
     may restore) records the tokens the redaction made. Raises RedactionError.
     ``options.observer`` is told about every body, errors included, labelled with ``adapter``.
     An empty body (HEAD, 204, 304) is returned as it is, unobserved: its headers stay as they were.
@@ -92,7 +92,7 @@ def _redact_buffered(
     elif body_kind_of(content_type) == "binary":
         return body, EMPTY_REPORT, "skipped"  # never rewritten: no need to decode it
     if not can_decode(encoding):
-        raise RedactionError("unsupported_encoding", f"cannot decode Content-Encoding {encoding!r}")
+        raise unsupported(encoding)  # names the package that would decode it, if one would
     plain = body if is_plain(encoding) else decode_body(body, encoding, options.max_decompressed_bytes)
     if is_vague(content_type):  # its head looked like text: never passed as binary after all
         result = redact_sniffed(plan, plain, content_type, route)
