@@ -339,7 +339,7 @@ class _Compiler:
             return None
         active, material = found
         try:
-            ring = Keyring(keys=material, active=active)
+            ring = Keyring(keys=material, active=active, legacy_tokens=self.policy.keys[name].legacy_tokens)
         except ValueError as exc:
             self.fail(("keys", name), str(exc))
             return None

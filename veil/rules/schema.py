@@ -216,6 +216,11 @@ class KeySource(Strict):
 class KeyRef(KeySource):
     previous: list[KeySource] = Field(default_factory=list)
     """Older keys still accepted for detokenizing, for rotation."""
+    legacy_tokens: bool = True
+    """Whether ``tokenize`` tokens of format 1 (made before veil derived a subkey per
+    purpose, under this entry's own bytes) still open, with every id of the entry
+    (``previous`` ones too). ``false`` once no stored token is of format 1: they are then
+    left as text, and the entry's raw bytes key nothing. No effect on ``hash``."""
 
 
 class CustomDetector(Strict):

@@ -11,7 +11,11 @@ One key entry, one subkey per purpose: a ``keys:`` entry may serve both
 own key with HKDF-SHA256 (RFC 5869, no salt) whose ``info`` names the purpose
 (:data:`TOKENIZE_PURPOSE`, :data:`HASH_PURPOSE`). Tokens made before this
 derivation existed (format 1, AES-SIV under the entry's bytes) still open: the
-token's version letter says which key opens it (see ``tokenize``).
+token's version letter says which key opens it (see ``tokenize``), unless the ring
+is built with ``legacy_tokens=False`` (policy: ``legacy_tokens: false`` on the key
+entry). Then format-1 tokens open nowhere, and the entry's own bytes are not kept
+in any cipher: only its derived subkey is. Turn it off once no stored token is of
+format 1: anyone holding the raw entry could otherwise forge tokens that open.
 
 Security caveat: anyone holding a key can reverse every token it made. Key
 bytes are never a public attribute and never appear in a ``repr`` or an error
@@ -107,6 +111,8 @@ class Keyring:
     each key is 32, 48 or 64 bytes; ``active`` must be one of the ids.
     Anything else raises ValueError naming the id, never the key. The ring
     keeps no key bytes where they can be read: only the ciphers made from them.
+    ``legacy_tokens`` (default True): whether tokens of format 1, made before key
+    derivation, still open; False keeps no cipher under the raw key at all.
     Immutable; compared by identity.
 
     >>> ring = Keyring({"k1": bytes(32)}, active="k1")
@@ -114,13 +120,14 @@ class Keyring:
     Keyring(active='k1', key_ids=('k1',))
     """
 
-    __slots__ = ("_active", "_ciphers", "_format1_ciphers")
+    __slots__ = ("_active", "_ciphers", "_format1_ciphers", "_legacy_tokens")
 
     _active: str
     _ciphers: Mapping[str, AESSIV]
     _format1_ciphers: Mapping[str, AESSIV]
+    _legacy_tokens: bool
 
-    def __init__(self, keys: Mapping[str, bytes], active: str) -> None:
+    def __init__(self, keys: Mapping[str, bytes], active: str, *, legacy_tokens: bool = True) -> None:
         if not keys:
             raise ValueError("keyring needs at least one key")
         ciphers: dict[str, AESSIV] = {}
@@ -137,7 +144,8 @@ class Keyring:
                     f"key {key_id!r} must be 32, 48 or 64 bytes for AES-SIV, got {size}"
                 )
             ciphers[key_id] = AESSIV(derive_key(key, TOKENIZE_PURPOSE, 64))
-            format1[key_id] = AESSIV(key)
+            if legacy_tokens:
+                format1[key_id] = AESSIV(key)
         if active not in ciphers:
             raise ValueError(
                 f"active key {active!r} is not in the keyring "
@@ -146,6 +154,7 @@ class Keyring:
         object.__setattr__(self, "_active", active)
         object.__setattr__(self, "_ciphers", MappingProxyType(ciphers))
         object.__setattr__(self, "_format1_ciphers", MappingProxyType(format1))
+        object.__setattr__(self, "_legacy_tokens", bool(legacy_tokens))
 
     def __setattr__(self, name: str, value: Any) -> NoReturn:
         raise AttributeError(f"Keyring is immutable: cannot set {name!r}")
@@ -154,7 +163,7 @@ class Keyring:
         raise AttributeError(f"Keyring is immutable: cannot delete {name!r}")
 
     @classmethod
-    def from_text(cls, keys: Mapping[str, str], active: str) -> Keyring:
+    def from_text(cls, keys: Mapping[str, str], active: str, *, legacy_tokens: bool = True) -> Keyring:
         """Build a keyring from key text (see :func:`parse_key`); errors name the id."""
         parsed: dict[str, bytes] = {}
         for key_id, text in keys.items():
@@ -162,12 +171,17 @@ class Keyring:
                 parsed[key_id] = parse_key(text)
             except ValueError as exc:
                 raise ValueError(f"key {key_id!r}: {exc}") from None
-        return cls(parsed, active)
+        return cls(parsed, active, legacy_tokens=legacy_tokens)
 
     @property
     def active(self) -> str:
         """The id of the key that makes new tokens."""
         return self._active
+
+    @property
+    def legacy_tokens(self) -> bool:
+        """Whether format-1 tokens (made before key derivation) open with this ring."""
+        return self._legacy_tokens
 
     @property
     def key_ids(self) -> tuple[str, ...]:
@@ -180,11 +194,15 @@ class Keyring:
     def cipher(self, key_id: str, *, format1: bool = False) -> AESSIV:
         """The AES-SIV cipher for ``key_id``: under its derived tokenize subkey, or with
         ``format1`` under the key entry itself (it opens tokens made before derivation).
-        KeyMaterialError if the ring lacks the id."""
+        KeyMaterialError if the ring lacks the id, or for ``format1`` when it does not
+        accept legacy tokens."""
+        if format1 and not self._legacy_tokens:
+            raise KeyMaterialError("this keyring does not accept format-1 tokens (legacy_tokens: false)")
         try:
             return (self._format1_ciphers if format1 else self._ciphers)[key_id]
         except KeyError:
             raise KeyMaterialError(f"no key with id {key_id!r} in the keyring") from None
 
     def __repr__(self) -> str:
-        return f"Keyring(active={self.active!r}, key_ids={self.key_ids!r})"
+        legacy = "" if self._legacy_tokens else ", legacy_tokens=False"
+        return f"Keyring(active={self.active!r}, key_ids={self.key_ids!r}{legacy})"

@@ -19,7 +19,8 @@ Token format::
   would be a leading zero digit), so tokens made before derivation existed,
   format 1 (``tok_{TYPE}_{keyid}_{length}{...}``, AES-SIV under the key entry's
   own bytes, domain ``veil/tok/v1``), are told apart by their first payload
-  letter and still open. Only format 2 is made.
+  letter and still open, unless the keyring says ``legacy_tokens=False``
+  (then they open nowhere and are left as text). Only format 2 is made.
 * The ciphertext is AES-SIV (RFC 5297) of the UTF-8 value with three pieces of
   associated data: a format tag, ``TYPE`` and the scope. A token therefore
   only opens under the type and scope it was made for, and any edit to it
@@ -151,7 +152,10 @@ def _encode_body(ciphertext: bytes) -> str:
 
 
 def _open(token: _Token, keyring: Keyring, scopes: Iterable[str]) -> str | None:
-    """Decrypt under the first scope that authenticates; None if none does."""
+    """Decrypt under the first scope that authenticates; None if none does (or if the
+    token is of format 1 and the keyring no longer accepts those)."""
+    if token.version == 1 and not keyring.legacy_tokens:
+        return None
     cipher = keyring.cipher(token.key_id, format1=token.version == 1)
     for scope in scopes:
         try:
@@ -221,6 +225,11 @@ def detokenize_value(token: str, keyring: Keyring, scope: str = "") -> str:
     cut = _cut_token(match) if match is not None else None
     if cut is None or cut.end != len(token):
         raise KeyMaterialError("not a well-formed veil token")
+    if cut.version == 1 and not keyring.legacy_tokens:
+        raise KeyMaterialError(
+            f"token made with key {cut.key_id!r} is of format 1 (made before key derivation), "
+            "which this key no longer accepts (legacy_tokens: false)"
+        )
     plain = _open(cut, keyring, (scope,))
     if plain is None:
         raise KeyMaterialError(
