@@ -5,10 +5,13 @@ veil asks Envoy (``mode_override`` in its headers reply) for the mode the body n
 - ``BUFFERED`` for a document (JSON, form, text, multipart) of declared size: one message with
   the whole body. The reply carries the new body and a Content-Length that counts it (Envoy
   answers 500 when a changed body keeps the old length);
+- ``BUFFERED_PARTIAL`` for a document of unknown size (chunked): Envoy buffers it whole, or up
+  to its buffer limit (set above veil's), and the head waits for veil's answer, so a body over
+  the limit is still refused with veil's JSON error;
 - ``STREAMED`` for SSE and NDJSON (:class:`veil.http.LineStream`: a line or a value split across
-  chunks is held back until it is whole), and for a document of unknown size or a vague type
-  too large to buffer at once, held here up to the limit (every chunk is answered, with the
-  bytes that may go out for it: often none);
+  chunks is held back until it is whole), and for a vague type too large or of unknown size to
+  buffer (its head decides, :class:`veil.http.SniffedStream`). Every chunk is answered, with the
+  bytes that may go out for it (often none);
 - ``NONE`` for binary, which passes unread.
 
 Whatever mode actually arrives (a gateway that does not allow mode overrides), a body is never
@@ -53,9 +56,12 @@ class Document(Body):
 
     def __init__(
         self, plan: Plan, route: Route, content_type: str, content_encoding: str, options: Options, limit: int,
-        restorer: Restorer | None,
+        restorer: Restorer | None, *, partial: bool = False,
     ) -> None:
         self.plan, self.route, self.options, self.limit, self.restorer = plan, route, options, limit, restorer
+        self.partial = partial
+        """Sent in BUFFERED_PARTIAL mode: a message that is not the last means Envoy's buffer overflowed,
+        and the rest would cross without reaching veil: refused whatever its size."""
         self.content_type, self.content_encoding = content_type, content_encoding
         self.held: list[bytes] = []
         self.size = 0
@@ -71,8 +77,7 @@ class Document(Body):
             return None
         self.held.append(chunk)  # the chunk is held until it is answered: a failure can still release it
         self.size += len(chunk)
-        if self.size > self.limit:
-            # Also how BUFFERED_PARTIAL tells that Envoy's buffer (set above veil's limit) overflowed.
+        if self.size > self.limit or (self.partial and not last):
             self.options.observer.observe(adapter="extproc", direction=self.route.direction, outcome="error",
                                           report=EMPTY_REPORT, seconds=0.0, size=self.size, reason="body_too_large")
             raise RedactionError("body_too_large", f"{self.route.direction} body is over the limit")

@@ -25,12 +25,18 @@ from __future__ import annotations
 import logging
 
 from envoy.config.core.v3.base_pb2 import HeaderMap
-from envoy.service.ext_proc.v3.external_processor_pb2 import HttpBody, HttpHeaders, ProcessingRequest, ProcessingResponse
+from envoy.service.ext_proc.v3.external_processor_pb2 import (
+    HttpBody,
+    HttpHeaders,
+    ProcessingRequest,
+    ProcessingResponse,
+)
 
 from veil.errors import RedactionError
 from veil.extproc.bodies import Body, Document, Lines, Sniffed, Unread
 from veil.extproc.messages import (
     BUFFERED,
+    BUFFERED_PARTIAL,
     NONE,
     STREAMED,
     Head,
@@ -107,7 +113,7 @@ class Exchange:
         except RedactionError as exc:
             log_failure(log, self.plan, self.route(direction), exc.reason)
             return self._refuse(exc.reason, direction, which)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - fail closed: never let an exchange through on a bug
             log.error("veil: internal error in ext_proc %s (%s %s); refused\n%s", which or "message", direction,
                       self.method or "-", frames_of(exc))
             self.done = True
@@ -164,11 +170,8 @@ class Exchange:
         else:
             if length is not None and length > self.limit:
                 raise RedactionError("body_too_large", f"{direction} body is declared over the limit")
-            body = Document(self.plan, route, ctype, cenc, self.options, self.limit, restorer)
-            if length is None:  # unknown size (chunked): held chunk by chunk, bounded by the limit
-                self.modes[direction], headers = STREAMED, replace_length(headers, None)
-            else:
-                self.modes[direction] = BUFFERED
+            body = Document(self.plan, route, ctype, cenc, self.options, self.limit, restorer, partial=length is None)
+            self.modes[direction] = BUFFERED if length is not None else BUFFERED_PARTIAL
         self.bodies[direction] = body
         return headers
 
@@ -196,9 +199,12 @@ class Exchange:
 
     def _trailers(self, direction: str, trailers: HeaderMap) -> ProcessingResponse:
         body = self.bodies.get(direction)
-        if body is not None and body.step(b"", True):
-            # A body without end_of_stream ends at its trailers; what veil still held can no longer be sent.
-            raise RedactionError("body_before_trailers", f"{direction} body ended in trailers with bytes held")
+        if body is not None:  # a body without end_of_stream ends at its trailers
+            held = body.step(b"", True)
+            if body.failed:
+                return self._refuse(body.failed, direction, "_trailers")
+            if held:  # what veil still held can no longer be sent: the body would arrive cut
+                raise RedactionError("body_before_trailers", f"{direction} body ended in trailers with bytes held")
         head = head_of(trailers)
         new, _, _ = redact_head(self.plan, self.route(direction), head.headers, "")
         return trailers_reply(direction, header_mutation(head.headers, new))

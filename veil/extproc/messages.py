@@ -24,15 +24,15 @@ from envoy.service.ext_proc.v3.external_processor_pb2 import (
     TrailersResponse,
 )
 from envoy.type.v3.http_status_pb2 import HttpStatus
+from google.protobuf.wrappers_pb2 import BoolValue
 
 from veil.http import Headers, error_response, header_bytes, header_value
 
-OVERWRITE = HeaderValueOption.OVERWRITE_IF_EXISTS_OR_ADD
-APPEND = HeaderValueOption.APPEND_IF_EXISTS_OR_ADD
 SEND = ProcessingMode.SEND
 NONE = ProcessingMode.NONE
 STREAMED = ProcessingMode.STREAMED
 BUFFERED = ProcessingMode.BUFFERED
+BUFFERED_PARTIAL = ProcessingMode.BUFFERED_PARTIAL
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,9 +86,10 @@ def header_mutation(old: Headers, new: Headers) -> HeaderMutation | None:
         if before.get(name) == values:
             continue
         for n, value in enumerate(values):
+            # ext_proc reads the deprecated ``append`` flag, not ``append_action`` (which it ignored:
+            # a second Set-Cookie replaced the first).
             mutation.set_headers.append(HeaderValueOption(
-                header=HeaderValue(key=name, raw_value=header_bytes(value)),
-                append_action=APPEND if n else OVERWRITE,
+                header=HeaderValue(key=name, raw_value=header_bytes(value)), append=BoolValue(value=n > 0),
             ))
     return mutation
 
@@ -100,7 +101,7 @@ def set_header(mutation: HeaderMutation | None, name: str, value: str) -> Header
     del mutation.set_headers[:]
     mutation.set_headers.extend(kept)
     mutation.set_headers.append(HeaderValueOption(header=HeaderValue(key=name, raw_value=header_bytes(value)),
-                                                  append_action=OVERWRITE))
+                                                  append=BoolValue(value=False)))
     return mutation
 
 
@@ -150,7 +151,7 @@ def refusal(reason: str, direction: str) -> ProcessingResponse:
     """
     status, headers, body = error_response(reason, direction)
     mutation = HeaderMutation(set_headers=[
-        HeaderValueOption(header=HeaderValue(key=name, raw_value=value.encode("latin-1")), append_action=OVERWRITE)
+        HeaderValueOption(header=HeaderValue(key=name, raw_value=value.encode("latin-1")), append=BoolValue(value=False))
         for name, value in headers if name != "content-length"  # Envoy frames a local reply itself
     ])
     return ProcessingResponse(immediate_response=ImmediateResponse(

@@ -22,7 +22,10 @@ from typing import Any
 
 import grpc
 from envoy.service.ext_proc.v3 import external_processor_pb2_grpc as rpc
-from envoy.service.ext_proc.v3.external_processor_pb2 import ProcessingRequest, ProcessingResponse
+from envoy.service.ext_proc.v3.external_processor_pb2 import (
+    ProcessingRequest,
+    ProcessingResponse,
+)
 
 from veil.extproc.exchange import Exchange
 from veil.http import Options
@@ -66,7 +69,7 @@ class ExternalProcessor(rpc.ExternalProcessorServicer):  # type: ignore[misc]
         """Swap in a new plan (a hot reload): streams already open keep theirs."""
         self.plan = plan
 
-    async def Process(  # noqa: N802 - the gRPC method's name
+    async def Process(
         self, requests: AsyncIterator[ProcessingRequest], context: Any,
     ) -> AsyncIterator[ProcessingResponse]:
         exchange = Exchange(self.plan, self.options, self.max_body)

@@ -106,10 +106,10 @@ def supervise(config: ExtProcConfig) -> int:
     admin: Any = None
     try:
         if config.metrics_port:
+            import prometheus_client
+
             from veil.observe.admin import AdminServer
             from veil.observe.prometheus import Metrics
-
-            import prometheus_client
 
             metrics = Metrics(registry=prometheus_client.CollectorRegistry())
             admin = AdminServer(config.metrics_host, config.metrics_port, metrics, supervisor.ready)

@@ -1,0 +1,163 @@
+"""One exchange driven message by message, as Envoy would, without Envoy: the modes veil asks for, one
+answer per streamed chunk, passthrough, and failures that refuse (issue 17)."""
+
+from __future__ import annotations
+
+import pytest
+
+pytest.importorskip("envoy.service.ext_proc.v3.external_processor_pb2", reason="needs veil[envoy]")
+
+from envoy.config.core.v3.base_pb2 import HeaderMap, HeaderValue
+from envoy.service.ext_proc.v3.external_processor_pb2 import (
+    HttpBody,
+    HttpHeaders,
+    HttpTrailers,
+    ProcessingRequest,
+    ProcessingResponse,
+)
+
+from veil import compile_policy
+from veil.extproc.exchange import Exchange
+from veil.extproc.messages import BUFFERED, BUFFERED_PARTIAL, NONE, STREAMED
+from veil.http import Options
+from veil.rules.plan import Plan
+
+POLICY = {
+    "version": 1, "limits": {"max_body_bytes": 64},
+    "rules": [{"id": "pii", "scan": {"detectors": ["EMAIL"], "action": "redact"}}],
+}
+
+
+def plan(**extra: object) -> Plan:
+    return compile_policy({**POLICY, **extra})
+
+
+def headers(direction: str, pairs: list[tuple[str, str]], end: bool = False) -> ProcessingRequest:
+    message = HttpHeaders(headers=HeaderMap(headers=[HeaderValue(key=k, raw_value=v.encode()) for k, v in pairs]),
+                          end_of_stream=end)
+    return ProcessingRequest(request_headers=message) if direction == "request" else ProcessingRequest(
+        response_headers=message)
+
+
+def body(direction: str, data: bytes, end: bool) -> ProcessingRequest:
+    message = HttpBody(body=data, end_of_stream=end)
+    return ProcessingRequest(request_body=message) if direction == "request" else ProcessingRequest(
+        response_body=message)
+
+
+REQUEST = [(":method", "POST"), (":path", "/v1/items"), (":authority", "api.example.com")]
+
+
+def start(exchange: Exchange) -> None:
+    reply = exchange.handle(headers("request", REQUEST, end=True))
+    assert reply.WhichOneof("response") == "request_headers"
+
+
+def chunk_text(reply: ProcessingResponse) -> bytes | None:
+    common = reply.response_body.response
+    return common.body_mutation.body if common.HasField("body_mutation") else None
+
+
+@pytest.mark.parametrize(("content_type", "length", "mode"), [
+    ("application/json", "10", BUFFERED),
+    ("application/json", "", BUFFERED_PARTIAL),  # chunked: Envoy buffers, veil still answers the head
+    ("text/event-stream", "", STREAMED),
+    ("application/x-ndjson", "10", STREAMED),
+    ("image/png", "10", NONE),  # binary: never read
+    ("application/octet-stream", "10", BUFFERED),  # vague and small: buffered, its head sniffed
+    ("application/octet-stream", "", STREAMED),  # vague of unknown size: its head decides as it streams
+])
+def test_veil_asks_for_the_body_mode_the_type_needs(content_type: str, length: str, mode: int) -> None:
+    exchange = Exchange(plan(), Options())
+    start(exchange)
+    pairs = [(":status", "200"), ("content-type", content_type)] + ([("content-length", length)] if length else [])
+    reply = exchange.handle(headers("response", pairs))
+    assert reply.mode_override.response_body_mode == mode
+
+
+def test_every_streamed_chunk_gets_exactly_one_answer_holding_a_split_value() -> None:
+    exchange = Exchange(plan(), Options())
+    start(exchange)
+    exchange.handle(headers("response", [(":status", "200"), ("content-type", "application/x-ndjson")]))
+    first = exchange.handle(body("response", b'{"e": "jane@exa', False))
+    second = exchange.handle(body("response", b'mple.com"}\n{"n": 1}\n', False))
+    last = exchange.handle(body("response", b"", True))
+    assert chunk_text(first) == b""  # held: the value is not whole yet
+    assert chunk_text(second) == b'{"e": "[REDACTED:EMAIL]"}\n{"n": 1}\n'
+    assert last.WhichOneof("response") == "response_body" and not exchange.done
+
+
+def test_buffered_body_that_changes_gets_a_content_length_that_counts_it() -> None:
+    exchange = Exchange(plan(), Options())
+    exchange.handle(headers("request", [*REQUEST, ("content-type", "text/plain"), ("content-length", "20")]))
+    reply = exchange.handle(body("request", b"mail jane@example.com", True))
+    common = reply.request_body.response
+    assert common.body_mutation.body == b"mail [REDACTED:EMAIL]"
+    assert [(o.header.key, o.header.raw_value) for o in common.header_mutation.set_headers] == [
+        ("content-length", b"21")]
+
+
+def test_unchanged_buffered_body_is_left_as_it_came() -> None:
+    exchange = Exchange(plan(), Options())
+    exchange.handle(headers("request", [*REQUEST, ("content-type", "text/plain"), ("content-length", "5")]))
+    reply = exchange.handle(body("request", b"hello", True))
+    assert not reply.request_body.response.HasField("body_mutation")
+    assert not reply.request_body.response.HasField("header_mutation")
+
+
+def test_partial_buffer_is_refused_even_under_the_limit() -> None:
+    """BUFFERED_PARTIAL sends a first part when Envoy's buffer is full; the rest would never reach veil."""
+    exchange = Exchange(plan(), Options())
+    exchange.handle(headers("request", [*REQUEST, ("content-type", "application/json")]))
+    reply = exchange.handle(body("request", b'{"a": 1', False))
+    assert reply.immediate_response.status.code == 413 and exchange.done
+
+
+def test_declared_length_over_the_limit_is_refused_at_the_headers() -> None:
+    exchange = Exchange(plan(), Options())
+    reply = exchange.handle(headers("request", [*REQUEST, ("content-type", "application/json"),
+                                                ("content-length", "65")]))
+    assert reply.immediate_response.status.code == 413
+
+
+def test_passthrough_lets_a_failing_body_go_on_unchanged() -> None:
+    exchange = Exchange(plan(on_error="passthrough"), Options())
+    exchange.handle(headers("request", [*REQUEST, ("content-type", "application/json"), ("content-length", "7")]))
+    reply = exchange.handle(body("request", b'{"a": 1', True))
+    assert reply.WhichOneof("response") == "request_body" and not exchange.done
+
+
+def test_body_whose_headers_veil_never_saw_is_refused() -> None:
+    exchange = Exchange(plan(), Options())
+    start(exchange)
+    reply = exchange.handle(body("response", b"jane@example.com", True))
+    assert reply.immediate_response.status.code == 502
+
+
+def test_trailers_are_redacted_like_headers() -> None:
+    exchange = Exchange(plan(), Options())
+    start(exchange)
+    trailers = HttpTrailers(trailers=HeaderMap(headers=[HeaderValue(key="x-who", raw_value=b"jane@example.com"),
+                                                        HeaderValue(key="x-n", raw_value=b"1")]))
+    reply = exchange.handle(ProcessingRequest(response_trailers=trailers))
+    assert [(o.header.key, o.header.raw_value) for o in reply.response_trailers.header_mutation.set_headers] == [
+        ("x-who", b"[REDACTED:EMAIL]")]
+
+
+def test_stream_bytes_held_when_trailers_arrive_are_refused_not_dropped() -> None:
+    exchange = Exchange(plan(), Options())
+    start(exchange)
+    exchange.handle(headers("response", [(":status", "200"), ("content-type", "application/x-ndjson")]))
+    exchange.handle(body("response", b'{"e": "jane@exa', False))
+    reply = exchange.handle(ProcessingRequest(response_trailers=HttpTrailers(trailers=HeaderMap())))
+    assert reply.immediate_response.status.code == 502
+
+
+def test_request_path_and_query_are_rewritten_with_the_route_kept() -> None:
+    exchange = Exchange(plan(), Options())
+    reply = exchange.handle(headers("request", [(":method", "GET"), (":path", "/u/jane@example.com?q=jane%40example.com"),
+                                                (":authority", "api.example.com")], end=True))
+    [path] = [o.header.raw_value for o in reply.request_headers.response.header_mutation.set_headers
+              if o.header.key == ":path"]
+    assert b"jane" not in path and path.startswith(b"/u/") and b"?q=" in path
+    assert exchange.path == "/u/jane@example.com"  # rules match the original
