@@ -440,19 +440,26 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_proxy(args: argparse.Namespace) -> int:
+    from pydantic import ValidationError
+
+    from veil.server_settings import ProxySettings, describe
+
     try:
-        from veil.proxy_addon.run import ProxyConfig, serve
+        from veil.proxy_addon.run import serve
     except ImportError as exc:
         print(f"veil proxy: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    if args.policy:
-        resolve_plan(args.policy or None)  # a policy error stops here with its file:line message (exit 2)
-    config = ProxyConfig(
-        listen=args.listen, upstream=args.upstream, egress=args.egress, policy=args.policy or "",
-        on_error=args.on_error or "", metrics_host=args.metrics_host, metrics_port=args.metrics_port,
-        confdir=args.confdir, sets=tuple(args.set or ()),
-    )
-    return serve(config)
+    given = {name: value for name in ProxySettings.model_fields if (value := getattr(args, name, None)) is not None}
+    if "upstream" in given or "egress" in given:  # a mode on the command line replaces the environment's
+        given.update(upstream=args.upstream, egress=bool(args.egress))
+    try:
+        settings = ProxySettings(**given)
+    except ValidationError as exc:
+        print(f"veil proxy: {describe(exc)}", file=sys.stderr)
+        return EXIT_USAGE
+    if settings.effective_policy:
+        resolve_plan(settings.effective_policy)  # a policy error stops here with its file:line message (exit 2)
+    return serve(settings)
 
 
 def cmd_extproc(args: argparse.Namespace) -> int:
@@ -572,28 +579,44 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", nargs="?", default="-", help="input file, or - for stdin (default: -)")
     p.set_defaults(func=cmd_detokenize)
 
+    from veil.server_settings import DEFAULT_ADMIN_PORT, ProxySettings, env_var
+
+    proxy_fields = ProxySettings.model_fields
+
+    def env_help(text: str, default: object, dest: str) -> str:
+        return f"{text} (default: {default}; env: {env_var(dest)})"
+
     p = sub.add_parser(
         "proxy", help="run veil as a reverse (--upstream) or forward (--egress) proxy",
         description="Rewrite HTTP traffic through mitmproxy with a veil policy (needs veil[proxy]). "
-        "The policy file is reloaded when it changes.",
+        "The policy file is reloaded when it changes. Every option can come from the environment "
+        f"variable named after it instead ({env_var('metrics_port')} for --metrics-port), so a container "
+        "needs no arguments; an option given on the command line wins over its variable.",
     )
-    mode = p.add_mutually_exclusive_group(required=True)
-    mode.add_argument("--upstream", metavar="URL", help="reverse proxy in front of this URL (e.g. http://127.0.0.1:8000)")
-    mode.add_argument("--egress", action="store_true",
-                      help="explicit HTTP(S) forward proxy for outbound calls (clients set HTTPS_PROXY and trust "
-                      "the CA in --confdir) (default: off; one of --upstream or --egress is required)")
-    p.add_argument("--listen", default="127.0.0.1:8080", metavar="HOST:PORT", help="where the proxy listens (default: 127.0.0.1:8080)")
-    p.add_argument("--policy", "-p", help=policy_help)
-    p.add_argument("--on-error", choices=["block", "passthrough"],
-                   help="override the policy's on_error (default: the policy's, itself block by default)")
-    p.add_argument("--metrics-port", type=int, default=9090, metavar="N",
-                   help="port for /healthz, /readyz and /metrics (default: 9090; 0: off)")
-    p.add_argument("--metrics-host", default="127.0.0.1", help="address for those endpoints (default: 127.0.0.1)")
-    p.add_argument("--confdir", help="mitmproxy's directory for its CA (default: ~/.mitmproxy)")
-    p.add_argument("--set", action="append", metavar="NAME=VALUE", help="any mitmproxy option (repeatable) (default: none)")
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument("--upstream", metavar="URL", help=env_help(
+        "reverse proxy in front of this URL, e.g. http://127.0.0.1:8000; one of --upstream and --egress is "
+        "required", "none", "upstream"))
+    mode.add_argument("--egress", action="store_true", default=None, help=env_help(
+        "explicit HTTP(S) forward proxy for outbound calls (clients set HTTPS_PROXY and trust the CA in "
+        "--confdir); its policy defaults to builtin:egress, which keeps the clients' credentials to their "
+        "vendors; the variable takes 1 or true", "off", "egress"))
+    p.add_argument("--listen", metavar="HOST:PORT", help=env_help(
+        "where the proxy listens", proxy_fields["listen"].default, "listen"))
+    p.add_argument("--policy", "-p", help=env_help(
+        "policy YAML file, or builtin:NAME for a built-in profile",
+        "builtin:strict with --upstream, builtin:egress with --egress", "policy"))
+    p.add_argument("--on-error", choices=["block", "passthrough"], help=env_help(
+        "override the policy's on_error", "the policy's, itself block by default", "on_error"))
+    p.add_argument("--metrics-port", type=int, metavar="N", help=env_help(
+        "port for /healthz, /readyz and /metrics; 0: off", DEFAULT_ADMIN_PORT, "metrics_port"))
+    p.add_argument("--metrics-host", help=env_help(
+        "address for those endpoints", proxy_fields["metrics_host"].default, "metrics_host"))
+    p.add_argument("--confdir", help=env_help("mitmproxy's directory for its CA", "~/.mitmproxy", "confdir"))
+    p.add_argument("--set", action="append", metavar="NAME=VALUE", help=env_help(
+        "any mitmproxy option (repeatable; in the variable, separated by spaces)", "none", "set"))
     p.set_defaults(func=cmd_proxy)
 
-    PROXY_METRICS_PORT = 9090  # veil proxy's
     p = sub.add_parser(
         "extproc", help="run veil as an Envoy external processor (ext_proc gRPC server)",
         description="Serve Envoy's ext_proc protocol (envoy.filters.http.ext_proc) with a veil policy, for "
@@ -608,8 +631,8 @@ def build_parser() -> argparse.ArgumentParser:
                    "cluster (default: 1)")
     p.add_argument("--max-body-bytes", type=_positive_int, metavar="N",
                    help="largest body to redact (default: the policy's limits.max_body_bytes)")
-    p.add_argument("--metrics-port", type=int, default=PROXY_METRICS_PORT, metavar="N",
-                   help=f"port for /healthz, /readyz and /metrics (default: {PROXY_METRICS_PORT}; 0: off)")
+    p.add_argument("--metrics-port", type=int, default=DEFAULT_ADMIN_PORT, metavar="N",
+                   help=f"port for /healthz, /readyz and /metrics (default: {DEFAULT_ADMIN_PORT}; 0: off)")
     p.add_argument("--metrics-host", default="127.0.0.1", help="address for those endpoints (default: 127.0.0.1)")
     p.add_argument("--worker-of-supervisor", action="store_true", help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_extproc)
@@ -629,8 +652,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="ext_proc processes (default: 1)")
     p.add_argument("--extproc-port", type=int, default=0, metavar="N",
                    help="first loopback port of the ext_proc workers (default: 0, free ports)")
-    p.add_argument("--metrics-port", type=int, default=PROXY_METRICS_PORT, metavar="N",
-                   help=f"veil's /healthz, /readyz and /metrics (default: {PROXY_METRICS_PORT}; 0: off)")
+    p.add_argument("--metrics-port", type=int, default=DEFAULT_ADMIN_PORT, metavar="N",
+                   help=f"veil's /healthz, /readyz and /metrics (default: {DEFAULT_ADMIN_PORT}; 0: off)")
     p.add_argument("--metrics-host", default="127.0.0.1", help="address for those endpoints (default: 127.0.0.1)")
     p.add_argument("--envoy-admin-port", type=int, default=0, metavar="N",
                    help="Envoy's own admin interface on 127.0.0.1 (default: 0, off)")

@@ -21,6 +21,8 @@ import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from veil.server_settings import DEFAULT_ADMIN_PORT
+
 PROFILE = {
     "id": "u_1029",
     "name": "Jane Doe",
@@ -141,6 +143,6 @@ def run() -> int:
     print(
         "\nPoint it at your own app:\n"
         "  veil proxy --upstream http://127.0.0.1:8000 --listen 127.0.0.1:8080 [--policy policy.yaml]\n"
-        "then send your traffic to 127.0.0.1:8080 (health and metrics on 127.0.0.1:9090)."
+        f"then send your traffic to 127.0.0.1:8080 (health and metrics on 127.0.0.1:{DEFAULT_ADMIN_PORT})."
     )
     return 0

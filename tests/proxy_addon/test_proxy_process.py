@@ -162,12 +162,17 @@ class Egress:
 
 @pytest.fixture(scope="module")
 def egress(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Egress]:
-    """An HTTPS upstream and ``veil proxy --egress`` (default policy) for clients to reach it through."""
+    """An HTTPS upstream and ``veil proxy --egress`` for clients to reach it through.
+
+    With ``builtin:strict``, not the egress default (``builtin:egress``, which leaves vendors' replies
+    untouched): these tests check that redaction works both ways over the proxy's TLS.
+    """
     directory = tmp_path_factory.mktemp("egress")
     files = make_server_files(directory)
     confdir = directory / "confdir"
     with run_upstream(directory, tls=files) as server, run_proxy(
-        directory, "--egress", "--confdir", str(confdir), "--set", f"ssl_verify_upstream_trusted_ca={files.ca_cert}",
+        directory, "--egress", "--policy", "builtin:strict", "--confdir", str(confdir),
+        "--set", f"ssl_verify_upstream_trusted_ca={files.ca_cert}",
     ) as proxy:
         yield Egress(proxy, server, confdir / "mitmproxy-ca-cert.pem", files.ca_cert)
 

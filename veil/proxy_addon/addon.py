@@ -6,7 +6,7 @@ wires them): this one redacts; :class:`veil.proxy_addon.admin.AdminAddon` serves
 that changed.
 
     mitmdump -s "$(python -m veil.proxy_addon)" --mode reverse:http://127.0.0.1:8000 \\
-        --set veil_policy=policy.yaml --set veil_metrics_port=9090
+        --set veil_policy=policy.yaml --set veil_metrics_port=9811
 
 or ``veil proxy --upstream http://127.0.0.1:8000`` (see :mod:`veil.proxy_addon.run`).
 

@@ -2,6 +2,9 @@
 
     veil proxy --upstream http://127.0.0.1:8000 --listen 127.0.0.1:8080   # reverse proxy (sidecar)
     veil proxy --egress --listen 127.0.0.1:8080                            # forward proxy (HTTPS_PROXY)
+    VEIL_UPSTREAM=http://app:8000 VEIL_LISTEN=0.0.0.0:8080 veil proxy     # the same from the environment
+
+Settings come from :class:`veil.server_settings.ProxySettings` (flags over ``VEIL_*`` variables).
 
 The addons are added to the master directly (not loaded as a ``-s`` script), so a
 policy or option error stops start-up with its ``file:line:col`` message
@@ -17,63 +20,45 @@ import gc
 import logging
 import signal
 import sys
-from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 from mitmproxy import exceptions, options
 from mitmproxy.tools.dump import DumpMaster
 
 from veil.proxy_addon import PolicyReloader, make_addons
+from veil.server_settings import ProxySettings
 
 
-@dataclass(frozen=True)
-class ProxyConfig:
-    """What ``veil proxy`` was asked for; :meth:`mitmproxy_options` maps it onto mitmproxy's options."""
-
-    listen: str = "127.0.0.1:8080"
-    upstream: str | None = None
-    egress: bool = False
-    policy: str = ""
-    on_error: str = ""
-    metrics_host: str = "127.0.0.1"
-    metrics_port: int = 9090
-    confdir: str | None = None
-    sets: Sequence[str] = field(default_factory=tuple)
-
-    def mitmproxy_options(self) -> dict[str, Any]:
-        if bool(self.upstream) == self.egress:
-            raise ValueError("give --upstream URL (reverse proxy) or --egress (forward proxy), not both or neither")
-        host, _, port = self.listen.rpartition(":")
-        if not host or not port.isdigit():
-            raise ValueError(f"--listen must be HOST:PORT, got {self.listen!r}")
-        values: dict[str, Any] = {
-            "mode": [f"reverse:{self.upstream}" if self.upstream else "regular"],
-            "listen_host": host.strip("[]"),
-            "listen_port": int(port),
-            "veil_policy": self.policy,
-            "veil_on_error": self.on_error,
-            "veil_metrics_host": self.metrics_host,
-            "veil_metrics_port": self.metrics_port,
-            # Read the request before connecting upstream: a request veil refuses is refused even
-            # when the upstream is down, and an unreachable upstream is a 502, not a dropped connection.
-            "connection_strategy": "lazy",
-        }
-        if self.confdir:
-            values["confdir"] = self.confdir
-        return values
+def mitmproxy_options(settings: ProxySettings) -> dict[str, Any]:
+    """``veil proxy``'s settings as mitmproxy's options (``confdir`` only when given)."""
+    host, _, port = settings.listen.rpartition(":")
+    values: dict[str, Any] = {
+        "mode": [f"reverse:{settings.upstream}" if settings.upstream else "regular"],
+        "listen_host": host.strip("[]"),
+        "listen_port": int(port),
+        "veil_policy": settings.effective_policy,
+        "veil_on_error": settings.on_error,
+        "veil_metrics_host": settings.metrics_host,
+        "veil_metrics_port": settings.metrics_port,
+        # Read the request before connecting upstream: a request veil refuses is refused even
+        # when the upstream is down, and an unreachable upstream is a 502, not a dropped connection.
+        "connection_strategy": "lazy",
+    }
+    if settings.confdir:
+        values["confdir"] = settings.confdir
+    return values
 
 
-def serve(config: ProxyConfig) -> int:
+def serve(settings: ProxySettings) -> int:
     """Run the proxy until SIGINT or SIGTERM; 2 when the configuration is wrong."""
     try:
-        return asyncio.run(_serve(config))
+        return asyncio.run(_serve(settings))
     except (ValueError, exceptions.OptionsError) as exc:
         print(f"veil proxy: {exc}", file=sys.stderr)
         return 2
 
 
-async def _serve(config: ProxyConfig) -> int:
+async def _serve(settings: ProxySettings) -> int:
     # As mitmproxy's own entry point: records reach its termlog, which filters by termlog_verbosity.
     logging.getLogger().setLevel(logging.DEBUG)
     for noisy in ("asyncio", "hpack", "quic"):
@@ -84,13 +69,13 @@ async def _serve(config: ProxyConfig) -> int:
         if isinstance(addon, PolicyReloader):
             addon.freezes = True
         master.addons.add(addon)
-    values = config.mitmproxy_options()
+    values = mitmproxy_options(settings)
     confdir = values.pop("confdir", None)
     if confdir:
         opts.update(confdir=confdir)  # before the rest: the CA is read from it
     opts.update(**values)
-    if config.sets:
-        opts.set(*config.sets)
+    if settings.set:
+        opts.set(*settings.set)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, master.shutdown)
