@@ -275,3 +275,13 @@ def test_every_veil_module_logs_on_its_own_logger_under_veil() -> None:
             if where not in ("veil/http/aborts.py", "veil/proxy_addon/run.py"):
                 offenders.append(f"{where}:{node.lineno}")
     assert offenders == []
+
+
+def test_add_veil_compiles_the_policy_where_it_is_called() -> None:
+    """add_middleware alone defers to Starlette's first call; add_veil fails the app module's import."""
+    from fastapi import FastAPI
+
+    from veil.integrations.fastapi import add_veil
+
+    with pytest.raises(veil.PolicyError, match="rules"):
+        add_veil(FastAPI(), policy={"version": 1, "rules": [{"scan": {"action": "mask_everything"}}]})
