@@ -27,8 +27,6 @@ from tests.cross_adapter.model import (
     Response,
 )
 
-DECLARED_TYPE = "issue 15, bodies by declared type only: JSON labelled application/octet-stream passes unread"
-
 JSON = (("Content-Type", "application/json"),)
 SSE = (("Content-Type", "text/event-stream"),)
 NDJSON = (("Content-Type", "application/x-ndjson"),)
@@ -68,8 +66,6 @@ def _zstd_stream(*events: bytes) -> tuple[bytes, ...]:
 
 ZSTD_SSE_CHUNKS = _zstd_stream(b"data: mail jane@example.com\n\n", b"data: [DONE]\n\n")
 CR_COMMENTS = (b": keep-alive " + b"." * 1000 + b"\r\r") * 5  # 5 KiB of CR-ended lines, nothing to redact
-CONFLICTING_TYPES = ("issue 16, header_value: the transport reads httpx's joined 'image/png, application/json' "
-                     "as binary (a one-line change in veil/integrations/httpx.py: veil.http.header_value)")
 
 
 CASES: list[Case] = [
@@ -132,8 +128,13 @@ CASES: list[Case] = [
          Crossed(b'{"password": "[REDACTED:SECRET]", "n": 1}')),  # sniffed as JSON (issue 15)
     Case("json-as-octet-stream-request", "request",
          Request(b'{"email": "jane@example.com"}', content_type="application/octet-stream"),
-         Crossed(b'{"email": "[REDACTED:EMAIL]"}'),
-         defects={"httpx": DECLARED_TYPE}),  # the httpx transport's own change (its owner's)
+         Crossed(b'{"email": "[REDACTED:EMAIL]"}')),
+    Case("json-as-octet-stream-response", "response",
+         Response((b'{"email": "jane@example.com"}',), headers=(("Content-Type", "application/octet-stream"),)),
+         Crossed(b'{"email": "[REDACTED:EMAIL]"}')),
+    Case("binary-as-octet-stream-response", "response",  # near-miss: binary by its head, passed byte for byte
+         Response((b'\x00\x01PK\x03 {"n": 1} \xff\xfe',), headers=(("Content-Type", "application/octet-stream"),)),
+         Crossed(b'\x00\x01PK\x03 {"n": 1} \xff\xfe')),
     Case("multipart-text-part-request", "request",
          Request(b'--XyZ\r\nContent-Disposition: form-data; name="note"\r\n\r\nmail jane@example.com\r\n--XyZ--\r\n',
                  content_type="multipart/form-data; boundary=XyZ"),
@@ -201,8 +202,7 @@ CASES: list[Case] = [
     # unread because one label says binary.
     Case("conflicting-content-types-response", "response",
          Response((PII_FIELDS,), headers=(("Content-Type", "image/png"), ("Content-Type", "application/json"))),
-         Crossed(PII_FIELDS_REDACTED), adapters=("asgi", "wsgi", "proxy", "httpx"),
-         defects={"httpx": CONFLICTING_TYPES}),
+         Crossed(PII_FIELDS_REDACTED), adapters=("asgi", "wsgi", "proxy", "httpx")),
     # SSE lines end in CRLF, LF or a lone CR; a CR at the end of one chunk and the LF at the start of the next
     # are one line end (a blank line here, so the event ends once). Lines were cut at LF only: a CR-only stream
     # was one growing line, refused past max_body_bytes (4096), and no event went out before an LF came.

@@ -252,3 +252,23 @@ def test_an_empty_body_is_framed_as_httpx_frames_it(flavour: str, method: str, l
     with serve(lambda handler: handler.reply(b"{}")) as vendor:
         send(TRANSPORTS[flavour](), method, vendor.base, **({"content": b""} if method == "POST" else {}))
     assert [seen.headers.get("content-length") for seen in vendor.seen] == [length]
+
+
+SMALL_LIMIT = compile_policy("version: 1\nlimits: {max_body_bytes: 2048}\nrules:\n  - scan: {detectors: [EMAIL]}\n")
+
+
+@pytest.mark.parametrize("flavour", TRANSPORTS)
+@pytest.mark.parametrize("content_type", ["application/octet-stream", "", "application/x-unknown-thing"])
+def test_a_vague_upload_is_judged_by_its_head(flavour: str, content_type: str) -> None:
+    """Binary by its head: on unread, whatever its size (over the body limit here). Text by its
+    head: read whole, redacted, and refused over the limit."""
+    binary = b"\x00\x01\x02PK" + b"jane@example.com " * 200
+    text = b'{"email": "jane@example.com"}'
+    headers = {"content-type": content_type} if content_type else {}
+    with serve(lambda handler: handler.reply(b"{}")) as vendor:
+        send(TRANSPORTS[flavour](SMALL_LIMIT), "POST", vendor.base, content=binary, headers=headers)
+        send(TRANSPORTS[flavour](SMALL_LIMIT), "POST", vendor.base, content=text, headers=headers)
+        with pytest.raises(RedactionError) as caught:
+            send(TRANSPORTS[flavour](SMALL_LIMIT), "POST", vendor.base, content=text + b" " * 4096, headers=headers)
+    assert [seen.body for seen in vendor.seen] == [binary, b'{"email": "[REDACTED:EMAIL]"}']
+    assert caught.value.reason == "body_too_large"

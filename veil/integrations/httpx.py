@@ -20,7 +20,9 @@ split across events is seen whole; tokens split across events are restored);
 other redactable bodies are read whole, up to the plan's ``limits.max_body_bytes``
 (decoded size, checked as they arrive), and handed on redacted with their
 Content-Encoding removed; binary bodies, and any body no rule covers and with
-nothing to restore, stream through unread. A request the plan has no rules for
+nothing to restore, stream through unread. A body whose type says nothing
+(``application/octet-stream``, none, a type veil does not know: :mod:`veil.http.sniff`)
+is judged by its first bytes: read whole when they may be text, else streamed on unread. A request the plan has no rules for
 leaves as it came, and its target changes only where a path segment or a query
 value was redacted.
 
@@ -38,8 +40,9 @@ which event hooks cannot do.
 
 from __future__ import annotations
 
+import itertools
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from typing import Any
 from urllib.parse import quote
 
@@ -60,6 +63,7 @@ from veil.http import (
     redact_head,
     replace_length,
 )
+from veil.http.sniff import SNIFF_HEAD_BYTES, may_be_text
 from veil.observe import NullObserver, Observer
 from veil.rules.media import body_kind_of
 from veil.rules.plan import Plan
@@ -102,7 +106,7 @@ class _Redactor:
     def request_head(self, request: httpx.Request, ledger: TokenLedger | None) -> tuple[Route, Headers, httpx.URL] | None:
         """The redacted head, or None when no rule covers the request (it leaves as it came)."""
         url = request.url
-        route = Route("request", request.method, url.host, url.path, request.headers.get("content-type", ""))
+        route = Route("request", request.method, url.host, url.path, _header(request, "content-type"))
         if not self.plan.view(route).rules:
             return None
         path, mark, query = url.raw_path.decode("ascii").partition("?")
@@ -116,14 +120,16 @@ class _Redactor:
             url = url.copy_with(raw_path=target.encode("ascii"))
         return route, headers, url
 
-    def reads_request_body(self, route: Route) -> bool:
-        return body_mode(route.content_type, "")[0] != "pass"  # binary uploads stream on unread
+    def request_body_mode(self, route: Route, request: httpx.Request) -> str:
+        """``pass`` (binary uploads stream on unread), ``sniff`` (a vague type: the head decides) or ``buffer``."""
+        return body_mode(route.content_type, _header(request, "content-encoding"), sniffs=True)[0]
 
     def outgoing(self, request: httpx.Request, route: Route, headers: Headers, url: httpx.URL, body: bytes | None,
-                 ledger: TokenLedger | None) -> httpx.Request:
-        """The request to send: ``body`` None means the original stream goes on unread."""
+                 ledger: TokenLedger | None, unread: Any = None) -> httpx.Request:
+        """The request to send: ``body`` None means the stream goes on unread (``unread``, or the original)."""
         if body is None:
-            return httpx.Request(request.method, url, headers=headers, stream=request.stream, extensions=request.extensions)
+            stream = unread if unread is not None else request.stream
+            return httpx.Request(request.method, url, headers=headers, stream=stream, extensions=request.extensions)
         cenc = header_value(headers, "content-encoding")
         out, _, outcome = redact_buffered(self.plan, route, body, route.content_type, cenc, self.options, ADAPTER,
                                           ledger=ledger)
@@ -139,14 +145,14 @@ class _Redactor:
     def reply(self, request: httpx.Request, response: httpx.Response, ledger: TokenLedger | None) -> _Reply | None:
         """How to hand the vendor's reply on; None: as it came (nothing to redact or restore).
         It restores the tokens ``ledger`` recorded in the request, and no others."""
-        ctype = response.headers.get("content-type", "")
+        ctype = _header(response, "content-type")
         route = Route("response", request.method, request.url.host, request.url.path, ctype)
         redacting = self.redact_responses and bool(self.plan.view(route).rules)
         restorer = ledger.restorer() if ledger is not None and ledger.minted else None
         if not redacting and restorer is None:
             return None
-        cenc = response.headers.get("content-encoding", "")
-        mode, kind = body_mode(ctype, cenc, streams_encoded=can_stream(cenc))
+        cenc = _header(response, "content-encoding")
+        mode, kind = body_mode(ctype, cenc, streams_encoded=can_stream(cenc), sniffs=True)
         headers = list(response.headers.multi_items())
         if redacting:
             headers = redact_head(self.plan, route, headers, "")[0]
@@ -183,12 +189,17 @@ class _Reply:
             stream.lines = _Unredacted(core.plan, self.route)
         return stream
 
+    def sniffed(self, head: bytes) -> None:
+        """Decide a vague reply (``mode == "sniff"``) by its first bytes: read whole, or passed on."""
+        self.mode = "buffer" if may_be_text(head, self.encoding) else "pass"
+
     def unread_or_streamed(self, request: httpx.Request, response: httpx.Response,
-                           lines: Callable[[LineStream, httpx.Response], Any]) -> httpx.Response | None:
-        """The reply passed on unread (``mode == "pass"``) or rewritten line by line through
-        ``lines`` (the sync or async byte stream over :meth:`lines`); None: read it whole."""
+                           lines: Callable[[LineStream, httpx.Response], Any], unread: Any = None) -> httpx.Response | None:
+        """The reply passed on unread (``mode == "pass"``: ``unread``, or the response's own stream)
+        or rewritten line by line through ``lines`` (the sync or async byte stream over
+        :meth:`lines`); None: read it whole."""
         if self.mode == "pass":
-            return _response(response, request, self.headers, stream=response.stream)
+            return _response(response, request, self.headers, stream=unread if unread is not None else response.stream)
         if self.mode == "stream":
             return _response(response, request, self.streamed_headers(), stream=lines(self.lines(), response))
         return None
@@ -280,6 +291,12 @@ def _is_json(body: bytes) -> bool:
     return bool(lines)
 
 
+def _header(message: httpx.Request | httpx.Response, name: str) -> str:
+    """The value veil acts on, as the other adapters read it: repeated lines judged together
+    (httpx's own ``get`` joins them, and a conflicting type must not read as binary)."""
+    return header_value(message.headers.multi_items(), name)
+
+
 def _response(response: httpx.Response, request: httpx.Request, headers: Headers, **body: Any) -> httpx.Response:
     return httpx.Response(response.status_code, headers=headers, request=request, extensions=response.extensions, **body)
 
@@ -308,19 +325,31 @@ class RedactingTransport(httpx.BaseTransport):
         outgoing = request
         if head is not None:
             route, headers, url = head
-            body = _read_sync(core, route, request) if core.reads_request_body(route) else None
-            outgoing = core.outgoing(request, route, headers, url, body, ledger)
+            mode, body, unread = core.request_body_mode(route, request), None, None
+            if mode != "pass":
+                chunks = iter(_sync_chunks(request))
+                held = _sync_head(chunks) if mode == "sniff" else []
+                if mode == "sniff" and not may_be_text(b"".join(held), _header(request, "content-encoding")):
+                    unread = _SyncResumed(held, chunks, None)  # binary by its head: on, unread
+                else:
+                    body = _read_sync(core, route, itertools.chain(held, chunks))
+            outgoing = core.outgoing(request, route, headers, url, body, ledger, unread)
         response = self._inner.handle_request(outgoing)
         try:
             reply = core.reply(request, response, ledger)
             if reply is None:
                 return response
-            unread = reply.unread_or_streamed(request, response, _SyncLines)
-            if unread is not None:
-                return unread
+            chunks = iter(_sync_chunks(response))
+            held = []
+            if reply.mode == "sniff":
+                held = _sync_head(chunks)
+                reply.sniffed(b"".join(held))
+            passed = reply.unread_or_streamed(request, response, _SyncLines, _SyncResumed(held, chunks, response))
+            if passed is not None:
+                return passed
             try:
                 whole = reply.reader()
-                for chunk in _sync_chunks(response):
+                for chunk in itertools.chain(held, chunks):
                     whole.feed(chunk)
                 content, headers = reply.whole(whole)
             except RedactionError as exc:
@@ -336,10 +365,10 @@ class RedactingTransport(httpx.BaseTransport):
         self._inner.close()
 
 
-def _read_sync(core: _Redactor, route: Route, request: httpx.Request) -> bytes:
+def _read_sync(core: _Redactor, route: Route, chunks: Iterable[bytes]) -> bytes:
     started, body = time.perf_counter(), _Bounded("", core.limit, "request")
     try:
-        for chunk in _sync_chunks(request):
+        for chunk in chunks:
             body.feed(chunk)
     except RedactionError as exc:
         core.observe(route, "error", EMPTY_REPORT, started, body.size, exc.reason)
@@ -351,6 +380,33 @@ def _sync_chunks(message: httpx.Request | httpx.Response) -> Iterator[bytes]:
     if not isinstance(message.stream, httpx.SyncByteStream):
         raise TypeError("a sync transport needs a sync byte stream")
     yield from message.stream
+
+
+def _sync_head(chunks: Iterator[bytes]) -> list[bytes]:
+    """The first chunks of a body, until they hold the bytes a sniff needs (or the body ends)."""
+    held: list[bytes] = []
+    size = 0
+    for chunk in chunks:
+        held.append(chunk)
+        size += len(chunk)
+        if size >= SNIFF_HEAD_BYTES:
+            break
+    return held
+
+
+class _SyncResumed(httpx.SyncByteStream):
+    """A body whose first chunks were read to sniff it: those, then the rest as it comes."""
+
+    def __init__(self, held: list[bytes], rest: Iterator[bytes], owner: httpx.Response | None) -> None:
+        self.held, self.rest, self.owner = held, rest, owner
+
+    def __iter__(self) -> Iterator[bytes]:
+        yield from self.held
+        yield from self.rest
+
+    def close(self) -> None:
+        if self.owner is not None:
+            self.owner.close()
 
 
 class _SyncLines(httpx.SyncByteStream):
@@ -383,19 +439,31 @@ class AsyncRedactingTransport(httpx.AsyncBaseTransport):
         outgoing = request
         if head is not None:
             route, headers, url = head
-            body = await _read_async(core, route, request) if core.reads_request_body(route) else None
-            outgoing = core.outgoing(request, route, headers, url, body, ledger)
+            mode, body, unread = core.request_body_mode(route, request), None, None
+            if mode != "pass":
+                chunks = aiter(_async_chunks(request))
+                held = await _async_head(chunks) if mode == "sniff" else []
+                if mode == "sniff" and not may_be_text(b"".join(held), _header(request, "content-encoding")):
+                    unread = _AsyncResumed(held, chunks, None)  # binary by its head: on, unread
+                else:
+                    body = await _read_async(core, route, _achain(held, chunks))
+            outgoing = core.outgoing(request, route, headers, url, body, ledger, unread)
         response = await self._inner.handle_async_request(outgoing)
         try:
             reply = core.reply(request, response, ledger)
             if reply is None:
                 return response
-            unread = reply.unread_or_streamed(request, response, _AsyncLines)
-            if unread is not None:
-                return unread
+            chunks = aiter(_async_chunks(response))
+            held = []
+            if reply.mode == "sniff":
+                held = await _async_head(chunks)
+                reply.sniffed(b"".join(held))
+            passed = reply.unread_or_streamed(request, response, _AsyncLines, _AsyncResumed(held, chunks, response))
+            if passed is not None:
+                return passed
             try:
                 whole = reply.reader()
-                async for chunk in _async_chunks(response):
+                async for chunk in _achain(held, chunks):
                     whole.feed(chunk)
                 content, headers = reply.whole(whole)
             except RedactionError as exc:
@@ -411,10 +479,10 @@ class AsyncRedactingTransport(httpx.AsyncBaseTransport):
         await self._inner.aclose()
 
 
-async def _read_async(core: _Redactor, route: Route, request: httpx.Request) -> bytes:
+async def _read_async(core: _Redactor, route: Route, chunks: AsyncIterator[bytes]) -> bytes:
     started, body = time.perf_counter(), _Bounded("", core.limit, "request")
     try:
-        async for chunk in _async_chunks(request):
+        async for chunk in chunks:
             body.feed(chunk)
     except RedactionError as exc:
         core.observe(route, "error", EMPTY_REPORT, started, body.size, exc.reason)
@@ -427,6 +495,39 @@ async def _async_chunks(message: httpx.Request | httpx.Response) -> AsyncIterato
         raise TypeError("an async transport needs an async byte stream")
     async for chunk in message.stream:
         yield chunk
+
+
+async def _async_head(chunks: AsyncIterator[bytes]) -> list[bytes]:
+    """The first chunks of a body, until they hold the bytes a sniff needs (or the body ends)."""
+    held: list[bytes] = []
+    size = 0
+    async for chunk in chunks:
+        held.append(chunk)
+        size += len(chunk)
+        if size >= SNIFF_HEAD_BYTES:
+            break
+    return held
+
+
+async def _achain(held: list[bytes], rest: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    for chunk in held:
+        yield chunk
+    async for chunk in rest:
+        yield chunk
+
+
+class _AsyncResumed(httpx.AsyncByteStream):
+    """A body whose first chunks were read to sniff it: those, then the rest as it comes."""
+
+    def __init__(self, held: list[bytes], rest: AsyncIterator[bytes], owner: httpx.Response | None) -> None:
+        self.held, self.rest, self.owner = held, rest, owner
+
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        return _achain(self.held, self.rest)
+
+    async def aclose(self) -> None:
+        if self.owner is not None:
+            await self.owner.aclose()
 
 
 class _AsyncLines(httpx.AsyncByteStream):
