@@ -19,7 +19,7 @@ from veil.rules.profiles import PREFIX as _BUILTIN_PREFIX
 from veil.rules.profiles import profile_yaml
 from veil.settings import load_policy
 
-__version__ = "0.1.0"
+__version__ = "0.1.0"  # the only place the version is written: pyproject.toml reads it (dynamic)
 
 
 @lru_cache(maxsize=1)
