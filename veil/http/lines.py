@@ -143,7 +143,9 @@ class LineStream:
     def _error_message(self, reason: str) -> bytes:
         body = error_body(reason, self.route.direction)  # the same JSON a refused message carries
         if self.kind == "sse":
-            return b"\nevent: veil_error\ndata: " + body + b"\n\n"  # "\n" ends an open event
+            # A blank line ends an open event. CRLF, not LF: after a stream's lone CR an LF would
+            # join it into one line end, and the error would be appended to the open event.
+            return b"\r\nevent: veil_error\ndata: " + body + b"\n\n"
         return body + b"\n"  # output so far always ends at a line boundary
 
     def _observe(self, reason: str) -> None:
