@@ -1,0 +1,106 @@
+"""``settings.VEIL`` for :mod:`veil.integrations.django`: read once, checked at start-up.
+
+:func:`options_from_settings` turns the setting into the middleware's policy argument
+and :class:`veil.http.Options` (``ImproperlyConfigured`` naming the key on a bad value);
+:func:`check_settings` is the same as a Django system check, registered by
+``VeilConfig`` (``INSTALLED_APPS += ["veil.integrations.django.VeilConfig"]``), so that
+``manage.py check`` and ``runserver`` report a bad setting or policy before serving.
+Django is imported on first use: importing veil never imports it.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+from collections.abc import Mapping
+from types import SimpleNamespace
+from typing import Any
+
+from veil.errors import PolicyError
+from veil.http import DEFAULT_MAX_DECOMPRESSED, Options
+from veil.observe import Observer
+from veil.observe.setting import observer_from_setting
+from veil.settings import resolve_plan
+
+SETTINGS_KEYS = ("POLICY", "ON_ERROR", "REQUESTS", "RESPONSES", "MAX_DECOMPRESSED_BYTES", "OBSERVER")
+
+
+@functools.cache
+def _django() -> Any:
+    """The few Django pieces veil uses, imported on first use (``import veil`` never imports django)."""
+    try:
+        http = importlib.import_module("django.http")
+        conf = importlib.import_module("django.conf")
+        exceptions = importlib.import_module("django.core.exceptions")
+        sync = importlib.import_module("asgiref.sync")
+    except ImportError as exc:  # pragma: no cover - exercised only without the extra
+        raise ImportError("veil.integrations.django needs django: install veil[django]") from exc
+    return SimpleNamespace(HttpResponse=http.HttpResponse, settings=conf.settings,
+                           ImproperlyConfigured=exceptions.ImproperlyConfigured, sync=sync,
+                           checks=importlib.import_module("django.core.checks"),
+                           AppConfig=importlib.import_module("django.apps").AppConfig)
+
+
+def options_from_settings(config: object) -> tuple[Any, Options]:
+    """``settings.VEIL`` as (policy argument for resolve_plan, Options); bad config is ImproperlyConfigured."""
+    improper = _django().ImproperlyConfigured
+    config = {} if config is None else config
+    if not isinstance(config, Mapping):
+        raise improper(f"settings.VEIL must be a dict (got {type(config).__name__})")
+    for key in config:
+        if key not in SETTINGS_KEYS:
+            raise improper(f"settings.VEIL: unknown key {key!r} (expected one of {', '.join(SETTINGS_KEYS)})")
+    on_error = config.get("ON_ERROR")
+    if on_error not in (None, "block", "passthrough"):
+        raise improper(f"settings.VEIL['ON_ERROR'] must be 'block' or 'passthrough' (got {on_error!r})")
+    for key in ("REQUESTS", "RESPONSES"):
+        if not isinstance(config.get(key, True), bool):
+            raise improper(f"settings.VEIL[{key!r}] must be True or False (got {config[key]!r})")
+    limit = config.get("MAX_DECOMPRESSED_BYTES", DEFAULT_MAX_DECOMPRESSED)
+    if not isinstance(limit, int) or isinstance(limit, bool) or limit <= 0:
+        raise improper(f"settings.VEIL['MAX_DECOMPRESSED_BYTES'] must be a positive int (got {limit!r})")
+    options = Options(on_error, config.get("REQUESTS", True), config.get("RESPONSES", True), limit,
+                      _observer(config.get("OBSERVER")))
+    return config.get("POLICY"), options
+
+
+def _observer(value: object) -> Observer:
+    try:
+        return observer_from_setting(value, "settings.VEIL['OBSERVER']")
+    except ValueError as exc:
+        raise _django().ImproperlyConfigured(str(exc)) from exc
+
+
+def check_settings(app_configs: object = None, **kwargs: object) -> list[Any]:
+    """Django system check (``VeilConfig`` registers it): ``settings.VEIL`` and its policy, loaded
+    as the middleware will load them. ``veil.E001``: a bad setting; ``veil.E002``: the policy."""
+    django = _django()
+    error = django.checks.Error
+    try:
+        policy, _ = options_from_settings(getattr(django.settings, "VEIL", None))
+        resolve_plan(policy)
+    except django.ImproperlyConfigured as exc:
+        return [error(str(exc), id="veil.E001")]
+    except PolicyError as exc:
+        return [error(str(exc), hint="the policy of settings.VEIL['POLICY'] (else $VEIL_POLICY); `veil check` shows the same",
+                      id="veil.E002")]
+    return []
+
+
+@functools.cache
+def _app_config() -> type:
+    """``VeilConfig``, made on first use so that importing this module does not import Django."""
+    django = _django()
+
+    class VeilConfig(django.AppConfig):  # type: ignore[misc,name-defined]
+        """``INSTALLED_APPS += ["veil.integrations.django.VeilConfig"]``: registers :func:`check_settings`."""
+
+        name = "veil.integrations.django"  # the app is the middleware's module
+        label = "veil"
+        verbose_name = "veil"
+
+        def ready(self) -> None:
+            django.checks.register(check_settings)
+
+    VeilConfig.__module__ = __name__
+    return VeilConfig
