@@ -57,7 +57,7 @@ def run_to_exit(args: list[str], policy: Path, timeout: float = 30) -> tuple[int
         done = subprocess.run([sys.executable, "-m", *args], cwd=ROOT, env=environ(policy), capture_output=True,
                               text=True, timeout=timeout)
     except subprocess.TimeoutExpired as exc:
-        output = (exc.stdout or b"").decode() + (exc.stderr or b"").decode() if isinstance(exc.stdout, bytes) else ""
+        output = "".join(part.decode() if isinstance(part, bytes) else part or "" for part in (exc.stdout, exc.stderr))
         pytest.fail(f"{args[0]} was still running after {timeout} s: it started with a bad policy\n{output}")
     return done.returncode, done.stdout + done.stderr
 
@@ -67,11 +67,21 @@ def listening(port: int) -> bool:
         return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
-def test_uvicorn_refuses_to_start_a_fastapi_app_whose_add_middleware_policy_is_bad(bad_policy: tuple[Path, str]) -> None:
+ASGI_SERVERS = {
+    "uvicorn": ["uvicorn", "tests.integrations.startup_fastapi_app:app", "--host", "127.0.0.1", "--port"],
+    "gunicorn-uvicorn-worker": ["gunicorn", "-k", "uvicorn.workers.UvicornWorker",
+                                "tests.integrations.startup_fastapi_app:app", "--bind"],
+}
+
+
+@pytest.mark.parametrize("server", ASGI_SERVERS)
+def test_asgi_servers_refuse_to_start_a_fastapi_app_whose_add_middleware_policy_is_bad(
+    server: str, bad_policy: tuple[Path, str],
+) -> None:
     path, message = bad_policy
-    status, output = run_to_exit(
-        ["uvicorn", "tests.integrations.startup_fastapi_app:app", "--host", "127.0.0.1", "--port", str(free_port())],
-        path)
+    port = free_port()
+    status, output = run_to_exit(ASGI_SERVERS[server] + [str(port) if server == "uvicorn" else f"127.0.0.1:{port}"],
+                                 path)
     assert status != 0, output
     assert message in output, output
     assert "Application startup complete" not in output and "appears unsupported" not in output, output
