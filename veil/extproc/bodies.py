@@ -94,30 +94,16 @@ class Document(Body):
         return out
 
 
-class Lines(Body):
-    """SSE or NDJSON rewritten line by line: each chunk answered with what is complete."""
+class Streamed(Body):
+    """SSE or NDJSON line by line (:class:`veil.http.LineStream`), or a vague body its head decides
+    (:class:`veil.http.SniffedStream`): each chunk answered with what may go out for it."""
 
-    def __init__(self, stream: LineStream) -> None:
+    def __init__(self, stream: LineStream | SniffedStream) -> None:
         self.stream = stream
 
     @property
     def failed(self) -> str:
-        return self.stream.failed if self.stream.blocked else ""
-
-    def step(self, chunk: bytes, last: bool) -> bytes | None:
-        out = self.stream.step(chunk, last)
-        return None if out == chunk else out
-
-
-class Sniffed(Body):
-    """A vague type (octet-stream, none) of unknown size or too large to buffer: its head decides."""
-
-    def __init__(self, stream: SniffedStream) -> None:
-        self.stream = stream
-
-    @property
-    def failed(self) -> str:
-        return self.stream.failed if self.stream.blocks else ""
+        return self.stream.failed if self.stream.blocks else ""  # passthrough: the stream goes on by itself
 
     def step(self, chunk: bytes, last: bool) -> bytes | None:
         out = self.stream.step(chunk, last)

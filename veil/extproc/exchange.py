@@ -33,7 +33,7 @@ from envoy.service.ext_proc.v3.external_processor_pb2 import (
 )
 
 from veil.errors import RedactionError
-from veil.extproc.bodies import Body, Document, Lines, Sniffed, Unread
+from veil.extproc.bodies import Body, Document, Streamed, Unread
 from veil.extproc.messages import (
     BUFFERED,
     BUFFERED_PARTIAL,
@@ -163,10 +163,10 @@ class Exchange:
         elif how == "stream" and kind is not None:
             stream = LineStream(self.plan, route, kind, self.options, ADAPTER, encoding=cenc, restorer=restorer,
                                 headers_out=direction == "response")
-            body, self.modes[direction], headers = Lines(stream), STREAMED, replace_length(headers, None)
+            body, self.modes[direction], headers = Streamed(stream), STREAMED, replace_length(headers, None)
         elif how == "sniff":
             sniffed = SniffedStream(self.plan, route, ctype, cenc, self.options, ADAPTER, self.limit, restorer)
-            body, self.modes[direction], headers = Sniffed(sniffed), STREAMED, replace_length(headers, None)
+            body, self.modes[direction], headers = Streamed(sniffed), STREAMED, replace_length(headers, None)
         else:
             if length is not None and length > self.limit:
                 raise RedactionError("body_too_large", f"{direction} body is declared over the limit")
