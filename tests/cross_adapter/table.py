@@ -203,6 +203,12 @@ CASES: list[Case] = [
     Case("conflicting-content-types-response", "response",
          Response((PII_FIELDS,), headers=(("Content-Type", "image/png"), ("Content-Type", "application/json"))),
          Crossed(PII_FIELDS_REDACTED), adapters=("asgi", "wsgi", "proxy", "httpx")),
+    # The same on a request, where uvicorn hands ASGI apps both lines (gunicorn answers 400 itself: no WSGI row).
+    Case("conflicting-content-types-request", "request",
+         Request(PII_FIELDS, content_type="image/png", headers=(("Content-Type", "application/json"),)),
+         Crossed(PII_FIELDS_REDACTED), adapters=("asgi", "proxy", "httpx", "envoy"),
+         defects={"envoy": "issue 16, repeated headers: the ext_proc adapter lets the body of a request with two "
+                           "Content-Type lines through unread"}),
     # SSE lines end in CRLF, LF or a lone CR; a CR at the end of one chunk and the LF at the start of the next
     # are one line end (a blank line here, so the event ends once). Lines were cut at LF only: a CR-only stream
     # was one growing line, refused past max_body_bytes (4096), and no event went out before an LF came.
