@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 import veil
-from tests.servers import ROOT, free_port
+from tests.servers import ROOT, free_port, running
 
 # One mistake at a known place: the action of a scan (line 6, column 7).
 BAD_POLICY = """\
@@ -51,15 +51,16 @@ def environ(policy: Path) -> dict[str, str]:
 
 
 def run_to_exit(args: list[str], policy: Path, timeout: float = 30) -> tuple[int, str]:
-    """``python -m <args>`` from the repo root: (exit status, stdout and stderr). A server still
-    running after ``timeout`` s started although it must not: the test fails with its output."""
-    try:
-        done = subprocess.run([sys.executable, "-m", *args], cwd=ROOT, env=environ(policy), capture_output=True,
-                              text=True, timeout=timeout)
-    except subprocess.TimeoutExpired as exc:
-        output = "".join(part.decode() if isinstance(part, bytes) else part or "" for part in (exc.stdout, exc.stderr))
-        pytest.fail(f"{args[0]} was still running after {timeout} s: it started with a bad policy\n{output}")
-    return done.returncode, done.stdout + done.stderr
+    """``python -m <args>`` from the repo root: (exit status, its output). A server still running
+    after ``timeout`` s started although it must not: the test fails with its output."""
+    log = policy.parent / f"{'-'.join(args[:2])}.log"
+    with running(args[0], [sys.executable, "-m", *args], env=environ(policy), log=log, cwd=ROOT) as server:
+        try:
+            status = server.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"{args[0]} was still running after {timeout} s: it started with a bad policy\n"
+                        f"{log.read_text()}")
+    return status, log.read_text()
 
 
 def listening(port: int) -> bool:
@@ -127,26 +128,16 @@ def test_django_runserver_reports_the_policy_error_in_its_checks_and_never_serve
     path, message = bad_policy
     port = free_port()
     log = path.parent / "runserver.log"
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "django", "runserver", f"127.0.0.1:{port}",
-             "--settings=tests.integrations.startup_django_settings"],
-            cwd=ROOT, env=environ(path), stdout=out, stderr=subprocess.STDOUT)
-    try:
+    cmd = [sys.executable, "-m", "django", "runserver", f"127.0.0.1:{port}",
+           "--settings=tests.integrations.startup_django_settings"]
+    with running("runserver", cmd, env=environ(path), log=log, cwd=ROOT) as server:  # its reloader's child too
         deadline = time.monotonic() + 30
-        while f"(veil.E002) {message}" not in log.read_text() and proc.poll() is None:
+        while f"(veil.E002) {message}" not in log.read_text() and server.proc.poll() is None:
             if time.monotonic() > deadline:
                 pytest.fail(f"runserver did not report the policy error:\n{log.read_text()}")
             time.sleep(0.1)
         assert not listening(port), log.read_text()
         assert "Starting development server" not in log.read_text()
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
 
 
 def test_uvicorn_logs_the_strict_default_notice_once(tmp_path: Path) -> None:
