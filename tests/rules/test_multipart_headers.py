@@ -96,3 +96,27 @@ def test_detect_mode_reports_and_keeps_the_header() -> None:
     plan = compile_policy("version: 1\nrules:\n  - mode: detect\n    scan: true\n")
     data = body(f'{DISPOSITION}; filename="jane@example.com"')
     assert redact(data, plan) == (data, [("EMAIL", "header", "content-disposition.filename")])
+
+
+TEXT_THEN_NUL = b"mail jane@example.com " + b"y" * 600 + b"\x00"
+
+
+@pytest.mark.parametrize(
+    "head",
+    [f'{DISPOSITION}; filename="a.txt"', f'{DISPOSITION}; filename="a.bin"\r\nContent-Type: application/octet-stream'],
+)
+def test_a_part_that_is_text_by_its_head_and_binary_further_on_fails_closed(head: str) -> None:
+    """As a vague body does (veil.http.sniff): it passed unread as binary."""
+    with pytest.raises(RedactionError) as info:
+        redact(body(head, TEXT_THEN_NUL))
+    assert info.value.reason == "bad_encoding"
+
+
+@pytest.mark.parametrize(
+    "head",
+    [f'{DISPOSITION}; filename="a.png"\r\nContent-Type: image/png',  # a declared binary type: never read
+     f'{DISPOSITION}; filename="a.bin"'],  # binary by its head
+)
+def test_binary_parts_still_pass_untouched(head: str) -> None:
+    content = b"\x00\x01" + TEXT_THEN_NUL if "a.bin" in head else TEXT_THEN_NUL
+    assert redact(body(head, content)) == (body(head, content), [])

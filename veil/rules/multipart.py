@@ -11,7 +11,8 @@ content is replaced. Each part is redacted by its own type:
 - any other part (an uploaded file, a typed field) is redacted as a body of its
   Content-Type would be (:meth:`veil.rules.plan.Plan.redact_body`), a missing or vague type
   sniffed: JSON, text files and forms are rewritten, images, archives and other binary
-  content pass untouched.
+  content pass untouched (binary by its first 512 bytes: a part that is text there and
+  binary further on is an error, ``bad_encoding``, never passed unread).
 
 Part headers are payload too (a ``filename`` is a user's file name, and may hold an e-mail
 address or a token): the parameters of ``Content-Disposition`` and ``Content-Type`` (but the
@@ -36,9 +37,20 @@ from dataclasses import dataclass
 from urllib.parse import quote, unquote
 
 from veil.errors import RedactionError
-from veil.rules.media import media_type, sniff_body
+from veil.rules.media import (
+    SNIFF_HEAD_BYTES,
+    is_vague,
+    media_type,
+    sniff_body,
+    sniff_head,
+)
 from veil.rules.plan_types import Finding, Report, Result
-from veil.rules.text_ops import apply_name_class, apply_name_target, name_label, scan_strings
+from veil.rules.text_ops import (
+    apply_name_class,
+    apply_name_target,
+    name_label,
+    scan_strings,
+)
 from veil.rules.view import View
 
 RedactPart = Callable[[bytes, str], Result]
@@ -150,6 +162,10 @@ def _redact_part(
     is_file = "filename" in disposition or "filename*" in disposition
     if is_file or mtype not in ("", "text/plain"):
         result = redact_part(content, ctype or "application/octet-stream")
+        if result.kind == "binary" and content and is_vague(mtype) and sniff_head(content[:SNIFF_HEAD_BYTES]):
+            # Text by its head, binary further on: never passed unread (as a vague body is not, veil.http.sniff).
+            raise RedactionError("bad_encoding", "a part whose head is text holds a control byte or bytes that "
+                                                 f"are not UTF-8 past its first {SNIFF_HEAD_BYTES} bytes")
         return result.output, result.report
     try:
         value = content.decode(charset)

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import pytest
 
+from tests.rules.actions.test_key_derivation import FORMAT1_EMAIL, KEY
 from veil import PolicyError, compile_policy
 from veil.errors import KeyMaterialError
 from veil.rules.actions.keys import Keyring
 from veil.rules.actions.tokenize import Tokenize, detokenize_text, detokenize_value
 from veil.rules.restore import Restorer
-from tests.rules.actions.test_key_derivation import FORMAT1_EMAIL, KEY
 
 LEGACY = Keyring({"k1": KEY}, active="k1")
 CURRENT = Keyring({"k1": KEY}, active="k1", legacy_tokens=False)
