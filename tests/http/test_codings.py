@@ -48,6 +48,7 @@ def test_a_content_encoding_value_is_the_list_of_its_codings_in_order(value: str
         ("zstd", zstd(DOC)),
         ("ZSTD", zstd(DOC)),
         ("zstd", zstd(DOC[:10]) + zstd(DOC[10:])),  # two frames: the second is decoded, not dropped
+        ("zstd", b"".join(zstd(DOC[i : i + 1]) for i in range(len(DOC)))),  # a frame per byte, within one step
         ("gzip, zstd", zstd(gzip.compress(DOC))),  # gzip applied first, so undone last
         ("deflate, gzip", gzip.compress(zlib.compress(DOC))),
         ("identity, gzip", gzip.compress(DOC)),
@@ -97,7 +98,7 @@ def test_a_streamed_zstd_bomb_is_handed_on_in_bounded_pieces() -> None:
     encoded = zstd(b"a" * (64 << 20))  # 64 MiB from a few kilobytes
     pieces = [len(piece) for piece in StreamDecoder("zstd").feed(encoded)]
     assert sum(pieces) == 64 << 20
-    assert max(pieces) <= 4 << 20, "one step expanded without a bound"
+    assert max(pieces) <= 8 << 20, "one step expanded without a bound"
 
 
 @pytest.mark.parametrize("encoding", ["zstd", "gzip, zstd", "br", "deflate, gzip"])
