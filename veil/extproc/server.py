@@ -100,7 +100,11 @@ class Worker:
 
     async def start(self, offset: int = 0) -> None:
         host, port = self.config.address(offset)
-        self.server = grpc.aio.server(options=[("grpc.so_reuseport", 0)])
+        # A buffered body is one gRPC message: gRPC's default 4 MiB cap would fail every larger body
+        # (Envoy then answers 500). The body's size is bounded by Envoy's buffer and veil's limit instead.
+        self.server = grpc.aio.server(options=[
+            ("grpc.so_reuseport", 0), ("grpc.max_receive_message_length", -1), ("grpc.max_send_message_length", -1),
+        ])
         rpc.add_ExternalProcessorServicer_to_server(self.processor, self.server)
         self.port = self.server.add_insecure_port(f"[{host}]:{port}" if ":" in host else f"{host}:{port}")
         await self.server.start()
