@@ -86,10 +86,11 @@ def _read_key_text(error, where, env: str | None, file: str | None, environ: Map
         raise error(where, f"cannot read key file {file}: {exc.strerror or exc.__class__.__name__}") from None
 
 
-def plan_from_env(environ: Mapping[str, str] | None = None) -> Plan:
-    """The plan named by ``VEIL_POLICY``, or the built-in default when it is unset."""
+def plan_from_env(environ: Mapping[str, str] | None = None, default: str | None = None) -> Plan:
+    """The plan named by ``VEIL_POLICY``; when it is unset, ``default`` (``builtin:NAME``, for an
+    adapter whose safe default differs) or else the built-in default (``strict``)."""
     environ = os.environ if environ is None else environ
-    path = environ.get(ENV_POLICY)
+    path = environ.get(ENV_POLICY) or default
     if path:
         return load_policy(path, environ=environ)
     from veil import default_plan
@@ -104,10 +105,11 @@ PolicyArg = str | os.PathLike[str] | Mapping[str, object] | Plan | None
 """What adapters accept as ``policy``: a file path, policy data, a compiled Plan, or None."""
 
 
-def resolve_plan(policy: PolicyArg = None) -> Plan:
+def resolve_plan(policy: PolicyArg = None, *, default: str | None = None) -> Plan:
     """The Plan an adapter should use for its ``policy`` argument.
 
-    ``None``: the policy named by ``VEIL_POLICY``, else the built-in default.
+    ``None``: the policy named by ``VEIL_POLICY``, else ``default`` (a ``builtin:NAME``), else the
+    built-in default.
     ``"builtin:NAME"``: that built-in profile (:mod:`veil.rules.profiles`).
     A path: that policy file (keys resolved from the environment).
     A mapping: policy data as it would be written in YAML (no key files).
@@ -116,7 +118,7 @@ def resolve_plan(policy: PolicyArg = None) -> Plan:
     if isinstance(policy, Plan):
         return policy
     if policy is None:
-        return plan_from_env()
+        return plan_from_env(default=default)
     if isinstance(policy, (str, os.PathLike)):
         return load_policy(policy)
     return load_policy_data(policy)

@@ -36,7 +36,7 @@ class Vendor:
 
 def test_outbound_request_is_redacted_before_it_leaves() -> None:
     vendor = Vendor()
-    client = httpx.Client(transport=RedactingTransport(transport=httpx.WSGITransport(app=vendor)))
+    client = httpx.Client(transport=RedactingTransport("builtin:strict", transport=httpx.WSGITransport(app=vendor)))
     client.post(
         "http://vendor.test/v1/chat?api_key=s3cr3t&q=hi",
         json={"prompt": "my card is 4111 1111 1111 1111", "email": "jane@example.com"},

@@ -57,7 +57,7 @@ TRANSPORTS = {"sync": RedactingTransport, "async": AsyncRedactingTransport}
 )
 def test_the_request_target_changes_only_where_something_was_redacted(flavour: str, target: str, received: str) -> None:
     with serve(lambda handler: handler.reply(b"{}")) as vendor:
-        send(TRANSPORTS[flavour](), "GET", vendor.base + target)
+        send(TRANSPORTS[flavour]("builtin:strict"), "GET", vendor.base + target)
     assert [seen.target for seen in vendor.seen] == [received]
 
 
@@ -217,7 +217,7 @@ def sse(text: str) -> bytes:
 def test_every_body_is_reported_to_the_observer(flavour: str, answer: Any, expected: list[Any]) -> None:
     recorder = Recorder()
     with serve(answer) as vendor:
-        transport = TRANSPORTS[flavour](redact_responses=True, observer=recorder)
+        transport = TRANSPORTS[flavour]("builtin:strict", redact_responses=True, observer=recorder)
         try:
             send(transport, "POST", vendor.base, json={"note": "mail jane@example.com"})
         except RedactionError:
@@ -236,14 +236,28 @@ def test_a_request_refused_for_its_size_is_reported_and_never_sent(flavour: str)
     assert recorder.seen == [("httpx", "request", "error", "body_too_large", {})]
 
 
-def test_the_clients_own_credential_headers_are_redacted_before_they_leave() -> None:
-    """Headers set on the client (not the request) go through the transport too."""
+@pytest.mark.parametrize(
+    ("policy", "kept"),
+    [
+        (None, True),  # builtin:egress, the transport's default: the vendor gets the client's credentials
+        ("builtin:egress", True),
+        ("builtin:strict", False),  # strict strips every credential, the client's own too
+    ],
+)
+def test_the_clients_own_credentials_reach_the_vendor_by_default(
+    policy: str | None, kept: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Headers set on the client (not the request) go through the transport too; personal data in
+    the body is redacted whichever profile."""
+    monkeypatch.delenv("VEIL_POLICY", raising=False)
+    credentials = {"Authorization": "Bearer sk-live-123", "X-Api-Key": "k-123"}
     with serve(lambda handler: handler.reply(b"{}")) as vendor:
-        with httpx.Client(transport=RedactingTransport(), headers={"Authorization": "Bearer sk-live-123",
-                                                                   "X-Api-Key": "k-123"}) as client:
-            client.get(vendor.base)
+        with httpx.Client(transport=RedactingTransport(policy), headers=credentials) as client:
+            client.post(vendor.base, json={"prompt": "mail jane@example.com"})
     (seen,) = vendor.seen
-    assert seen.headers["authorization"] == "[REDACTED:SECRET]" and seen.headers["x-api-key"] == "[REDACTED:SECRET]"
+    got = {"Authorization": seen.headers["authorization"], "X-Api-Key": seen.headers["x-api-key"]}
+    assert got == (credentials if kept else {name: "[REDACTED:SECRET]" for name in credentials})
+    assert b"jane@example.com" not in seen.body
 
 
 @pytest.mark.parametrize("flavour", TRANSPORTS)

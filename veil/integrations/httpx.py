@@ -78,6 +78,9 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
     raise ImportError("veil.integrations.httpx needs httpx: install veil[httpx]") from exc
 
 ADAPTER = "httpx"
+EGRESS_DEFAULT = "builtin:egress"
+"""The policy of a transport given none (and no ``VEIL_POLICY``): strict would strip the
+``Authorization`` the vendor needs, and every call would fail."""
 Headers = list[tuple[str, str]]
 _FRAMING = ("content-length", "transfer-encoding")
 _TARGET_SAFE = "!$&'()*+,;=:@/?%[]"  # what may stay as it is in a path or query (httpx leaves [] raw too)
@@ -87,7 +90,8 @@ class _Redactor:
     """What the sync and async transports share: every decision, none of the I/O."""
 
     def __init__(self, policy: PolicyArg, detokenize: bool, redact_responses: bool, observer: Observer | None) -> None:
-        self.plan = resolve_plan(policy)
+        # A vendor call keeps the client's own credentials: builtin:egress, unless told otherwise.
+        self.plan = resolve_plan(policy, default=EGRESS_DEFAULT)
         self.redact_responses = redact_responses
         # The caller gets an exception it can handle: forwarding unredacted data is never the answer here.
         self.options = Options(on_error="block", observer=observer or NullObserver())
