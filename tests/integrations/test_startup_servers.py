@@ -155,3 +155,29 @@ def test_uvicorn_logs_the_strict_default_notice_once(tmp_path: Path) -> None:
             response = httpx.get(base + "/")
             assert response.status_code == 200 and "jane@example.com" not in response.text
     assert log.read_text().count(STRICT_NOTICE) == 1, log.read_text()
+
+
+def test_django_runserver_serves_once_the_policy_file_is_fixed(tmp_path: Path) -> None:
+    """The reloader watches the policy file: fixing it restarts runserver, which then serves, redacted."""
+    import httpx
+
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(BAD_POLICY)
+    port = free_port()
+    log = tmp_path / "runserver.log"
+    cmd = [sys.executable, "-m", "django", "runserver", f"127.0.0.1:{port}",
+           "--settings=tests.integrations.startup_django_settings"]
+    with running("runserver", cmd, env=environ(policy), log=log, cwd=ROOT):
+        deadline = time.monotonic() + 30
+        while "(veil.E002)" not in log.read_text():
+            if time.monotonic() > deadline:
+                pytest.fail(f"runserver did not report the policy error:\n{log.read_text()}")
+            time.sleep(0.1)
+        policy.write_text(BAD_POLICY.replace("mask_everything", "redact"))
+        deadline = time.monotonic() + 30
+        while not listening(port):
+            if time.monotonic() > deadline:
+                pytest.fail(f"runserver did not restart on the fixed policy:\n{log.read_text()}")
+            time.sleep(0.2)
+        response = httpx.get(f"http://127.0.0.1:{port}/customer", timeout=10, trust_env=False)
+    assert response.status_code == 200 and "jane@example.com" not in response.text

@@ -4,7 +4,9 @@
 and :class:`veil.http.Options` (``ImproperlyConfigured`` naming the key on a bad value);
 :func:`check_settings` is the same as a Django system check, registered by
 ``VeilConfig`` (``INSTALLED_APPS += ["veil.integrations.django.VeilConfig"]``), so that
-``manage.py check`` and ``runserver`` report a bad setting or policy before serving.
+``manage.py check`` and ``runserver`` report a bad setting or policy before serving, and
+``runserver``'s reloader restarts on an edit of the policy file as on a ``.py`` file
+(:func:`watch_policy_file`), so a fixed policy serves without a manual restart.
 Django is imported on first use: importing veil never imports it.
 """
 
@@ -13,6 +15,7 @@ from __future__ import annotations
 import functools
 import importlib
 from collections.abc import Mapping
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -87,6 +90,27 @@ def check_settings(app_configs: object = None, **kwargs: object) -> list[Any]:
     return []
 
 
+def watch_policy_file(sender: Any, **kwargs: object) -> None:
+    """``autoreload_started`` receiver: runserver's reloader (``sender``) watches the policy file."""
+    source = policy_file()
+    if source is not None:
+        sender.watch_dir(source.parent, source.name)
+
+
+def policy_file() -> Path | None:
+    """The file the configured policy comes from (valid or not); None for a built-in, a dict or a Plan."""
+    django = _django()
+    try:
+        policy, _ = options_from_settings(getattr(django.settings, "VEIL", None))
+        source = resolve_plan(policy).source
+    except django.ImproperlyConfigured:
+        return None
+    except PolicyError as exc:
+        source = exc.source
+    path = Path(source) if source else None
+    return path.resolve() if path is not None and path.is_file() else None
+
+
 @functools.cache
 def _app_config() -> type:
     """``VeilConfig``, made on first use so that importing this module does not import Django."""
@@ -101,6 +125,7 @@ def _app_config() -> type:
 
         def ready(self) -> None:
             django.checks.register(check_settings)
+            importlib.import_module("django.utils.autoreload").autoreload_started.connect(watch_policy_file)
 
     VeilConfig.__module__ = __name__
     return VeilConfig
