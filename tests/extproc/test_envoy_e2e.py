@@ -313,6 +313,31 @@ def test_policy_file_is_reloaded_while_serving(gateway: Gateway) -> None:
     assert reloads is not None and float(reloads.group(1)) >= 2
 
 
+def test_invalid_policy_edit_keeps_the_serving_plan(gateway: Gateway) -> None:
+    def errors() -> float:
+        with client() as c:
+            text = c.get(f"{gateway.admin}/metrics").text
+        found = re.search(r'veil_policy_reloads_total\{outcome="error"\} (\S+)', text)
+        return float(found.group(1)) if found else 0.0
+
+    before = errors()
+    gateway.policy.write_text(POLICY.replace("detectors: [EMAIL", "detectors: [NO_SUCH_DETECTOR, EMAIL"))
+    try:
+        _wait_for(lambda: errors() >= before + 2)  # both workers tried, and kept their plan
+        with client() as c:
+            c.post(f"{gateway.base}/v1/items", json={"email": "jane@example.com"})
+        assert gateway.upstream.last.body == b'{"email":"[REDACTED:EMAIL]"}'
+    finally:
+        gateway.policy.write_text(POLICY)
+    _wait_for(lambda: _reloads_ok(gateway) >= 1)
+
+
+def _reloads_ok(gateway: Gateway) -> float:
+    with client() as c:
+        found = re.search(r'veil_policy_reloads_total\{outcome="ok"\} (\S+)', c.get(f"{gateway.admin}/metrics").text)
+    return float(found.group(1)) if found else 0.0
+
+
 def _wait_for(condition: object, timeout: float = 8.0) -> None:
     assert callable(condition)
     deadline = time.monotonic() + timeout
