@@ -228,6 +228,19 @@ def test_refused_response_is_replaced_by_a_502(gateway: Gateway) -> None:
     assert (r.status_code, r.text) == (502, ERROR.format(reason="invalid_json", direction="response"))
 
 
+def test_stream_failing_after_its_head_went_out_is_cut_not_completed(gateway: Gateway) -> None:
+    """A later NDJSON line veil cannot read: the client gets what came before, then a reset, never the line."""
+    gateway.upstream.answer(Reply((b'{"n": 1}\n', b'{"email": "jane@example.com", \n', b'{"n": 3}\n'),
+                                  headers=(("content-type", "application/x-ndjson"),)))
+    received = b""
+    with client() as c, pytest.raises(httpx.HTTPError):  # noqa: PT012 - the error comes while reading
+        with c.stream("GET", f"{gateway.base}/v1/export") as r:
+            assert r.status_code == 200  # the head was out before the failure
+            for piece in r.iter_raw():
+                received += piece
+    assert received == b'{"n": 1}\n'
+
+
 def _doc(size: int) -> bytes:
     return b'{"blob": "' + b"x" * (size - 12) + b'"}'
 
