@@ -1,8 +1,8 @@
 """ASGI middleware: redact what enters the app and what leaves it.
 
-    from veil.middleware import ASGIMiddleware
-    app = ASGIMiddleware(app, policy="policy.yaml")            # any ASGI app
-    app.add_middleware(ASGIMiddleware, policy="policy.yaml")   # FastAPI / Starlette
+    from veil.middleware import VeilASGIMiddleware             # ASGIMiddleware: the same class
+    app = VeilASGIMiddleware(app, policy="policy.yaml")            # any ASGI app
+    app.add_middleware(VeilASGIMiddleware, policy="policy.yaml")   # FastAPI / Starlette
 
 Pure ASGI, shaped like starlette's GZipMiddleware: non-HTTP scopes pass
 through, per-request state lives in a ``_Responder`` made per request, and

@@ -1,8 +1,8 @@
 """Redact what enters and leaves a WSGI application (Flask, Django's WSGI handler, ...).
 
-    from veil.middleware import WSGIMiddleware
+    from veil.middleware import VeilWSGIMiddleware   # WSGIMiddleware: the same class
 
-    app.wsgi_app = WSGIMiddleware(app.wsgi_app, policy="policy.yaml")
+    app.wsgi_app = VeilWSGIMiddleware(app.wsgi_app, policy="policy.yaml")
 
 Request ("request" rules): the query string, headers and cookies are rewritten
 in a copy of ``environ``; the body is read in full (up to the plan's
