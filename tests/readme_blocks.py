@@ -145,3 +145,45 @@ def python_output(block: Block) -> tuple[str, ...]:
             continue
         after_code = bool(line.strip()) and not line.startswith("#")
     return tuple(shown)
+
+
+@dataclass(frozen=True)
+class TryIt:
+    """A ``Try it:`` paragraph: server commands (alternatives, each one starts the same app), then
+    the client commands to run against it."""
+
+    section: str
+    line: int
+    servers: tuple[str, ...]
+    clients: tuple[str, ...]
+
+    @property
+    def where(self) -> str:
+        return f"README.md:{self.line} ({self.section})"
+
+
+def read_try_its(path: Path) -> list[TryIt]:
+    """Every paragraph of ``path`` that starts with ``Try it:``: its inline commands before the
+    word ``then`` start servers, those after it are clients."""
+    found: list[TryIt] = []
+    section = ""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    in_fence = False
+    for number, line in enumerate(lines, start=1):
+        if _FENCE.match(line) or (in_fence and line.strip() == "```"):
+            in_fence = not in_fence
+            continue
+        heading = None if in_fence else _HEADING.match(line)
+        if heading and len(heading["level"]) <= 2:
+            section = heading["title"]
+        if in_fence or not line.startswith("Try it:"):
+            continue
+        paragraph = []
+        for text in lines[number - 1 :]:
+            if not text.strip():
+                break
+            paragraph.append(text)
+        before, _, after = " ".join(paragraph).partition(" then ")
+        found.append(TryIt(section, number, tuple(re.findall(r"`([^`]+)`", before)),
+                           tuple(re.findall(r"`([^`]+)`", after))))
+    return found

@@ -7,11 +7,14 @@ next. By the fence's language:
 
 - ``sh``: each command runs in bash (``pipefail``) with the environment the previous ones left; it
   must exit 0, print what the comments under it show (``# stdout line``, ``# stderr: line``), and
-  never say that no rule of the policy applies (the tutorial's silent failure of issue #16). A
-  ``veil proxy`` command starts a server: it runs until its ``--listen`` address answers, then stops.
+  never say that no rule of the policy applies (the tutorial's silent failure of issue #16).
+  ``veil proxy``, ``veil extproc`` and ``veil envoy`` start servers: each runs until its ``--listen``
+  address answers, then stops.
 - ``python``: the block runs as a script; what it prints must be the comments under its calls.
 - ``yaml``: written to the file the prose names (``policy.yaml``), then checked as a policy
   (a fragment without ``version:`` is checked under ``version: 1``).
+- ``Try it:`` paragraphs: each server command (from the repo root, where the examples are) runs
+  until it answers, the client commands after ``then`` run against it and must show redacted data.
 - no language: console output. The README gives the mistake it shows (```X` mistyped as `Y```) and
   the command; the test makes that mistake and compares what veil prints.
 
@@ -22,6 +25,7 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -32,13 +36,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.readme_blocks import Block, Step, python_output, read_blocks, shell_steps
+from tests.readme_blocks import Block, Step, TryIt, python_output, read_blocks, read_try_its, shell_steps
 
 ROOT = Path(__file__).resolve().parents[1]
 BLOCKS = read_blocks(ROOT / "README.md")
 
 RUN_SECTIONS = ("veil", "Built-in profiles", "A five-minute tutorial", "CLI", "Logging", "Middleware:", "Proxy:",
-                "Metrics", "Outbound calls", "Narrowing the default")
+                "Gateways:", "Metrics", "Outbound calls", "Narrowing the default")
 """Headings (``##``, or ``###`` under an excluded one; a prefix) whose blocks run: the quick start
 (the top, ``# veil``), the tutorial, the CLI and the integrations."""
 
@@ -56,16 +60,19 @@ EXCLUDED_COMMANDS = {
 }
 """Commands (a regex matched at the command's start) that the test does not run, with the reason."""
 
-SERVER_COMMANDS = re.compile(r"veil proxy\b")
+SERVER_COMMANDS = re.compile(r"veil (proxy|extproc|envoy)\b")
 """Commands that start a server: run until their ``--listen`` address accepts a connection, then stopped."""
 
 NO_RULE_WARNING = re.compile(r"no rule of .* applies")
 
 NAMED_FILE_CHECKS = {
-    "settings.py": "import django; django.setup(); from django.core.handlers.wsgi import WSGIHandler; WSGIHandler()",
+    "settings.py": ("import django; django.setup(); from django.core.handlers.wsgi import WSGIHandler; WSGIHandler(); "
+                    "from django.core.management import call_command; call_command('check', fail_level='WARNING')"),
 }
-"""How a Python block that is a named file is checked: Django builds the middleware chain from the
-settings block (veil's middleware compiles its policy then), with DJANGO_SETTINGS_MODULE=settings."""
+"""How a Python block that is a named file is checked, once written (with DJANGO_SETTINGS_MODULE set to
+its module): Django builds the middleware chain from the settings (veil's middleware compiles its
+policy then) and runs ``manage.py check`` (veil's app checks the VEIL setting and the policy). A later
+block naming the same file continues it."""
 
 MISTAKE = re.compile(r"`(?P<good>[^`]+)` mistyped as `(?P<bad>[^`]+)`, `(?P<command>veil [^`]+)` prints")
 
@@ -86,6 +93,7 @@ class Workspace:
     env: dict[str, str]
     failures: dict[int, list[str]] = field(default_factory=dict)
     excluded: list[tuple[str, str]] = field(default_factory=list)
+    ran: set[str] = field(default_factory=set)  # commands run, so a repeat (make demo) runs once
 
     def fail(self, block: Block, message: str) -> None:
         self.failures.setdefault(block.line, []).append(message)
@@ -139,12 +147,7 @@ def _run_server(ws: Workspace, block: Block, step: Step, timeout: float = 30) ->
         state = f"exited with {proc.returncode}" if proc.poll() is not None else f"did not listen within {timeout} s"
         ws.fail(block, f"line {step.line}: `{step.code}` {state}:\n{log.read_text()}")
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
+        _stop(proc)
 
 
 def _check_output(ws: Workspace, block: Block, step: Step, proc: subprocess.CompletedProcess[str]) -> None:
@@ -166,17 +169,21 @@ def _run_sh(ws: Workspace, block: Block) -> None:
         reason = excluded_reason(command)
         if reason is not None:
             ws.excluded.append((command, reason))
+        elif command in ws.ran and not (step.stdout or step.stderr):
+            continue  # the same command, promising no output, already ran as written
         elif SERVER_COMMANDS.match(command):
             _run_server(ws, block, step)
         else:
             _check_output(ws, block, step, _run_shell(ws, step))
+        ws.ran.add(command)
 
 
 def _run_python(ws: Workspace, block: Block) -> None:
     python = str(ROOT / ".venv/bin/python")
     named = block.named_file
     script = ws.path / (named or f"readme_{block.line}.py")
-    script.write_text(block.text, encoding="utf-8")
+    with open(script, "a" if named else "w", encoding="utf-8") as out:  # a named file may come in parts
+        out.write(block.text)
     if named is not None:
         check = NAMED_FILE_CHECKS.get(named)
         if check is None:
@@ -190,6 +197,8 @@ def _run_python(ws: Workspace, block: Block) -> None:
     if proc.returncode != 0:
         ws.fail(block, f"exited {proc.returncode}:\n{proc.stdout}{proc.stderr}")
         return
+    if named is not None:
+        return  # a file the reader writes prints nothing itself; its check passed
     shown = python_output(block)
     printed = tuple((proc.stdout + proc.stderr).splitlines())
     if printed != shown:
@@ -299,3 +308,64 @@ def test_only_the_named_commands_are_left_out(walkthrough: Workspace) -> None:
 )
 def test_exclusions_match_by_name(command: str, excluded: bool) -> None:
     assert (excluded_reason(command) is not None) is excluded
+
+
+# -- Try it: paragraphs ---------------------------------------------------------------------
+
+TRY_ITS = read_try_its(ROOT / "README.md")
+
+
+def _port_of(clients: tuple[str, ...]) -> int:
+    ports = {int(port) for client in clients for port in re.findall(r"localhost:(\d+)", client)}
+    assert len(ports) == 1, f"one port expected in {clients}"
+    return ports.pop()
+
+
+def _free(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) != 0
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    """The server and what it started (runserver's reloader child): its whole process group."""
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+    except ProcessLookupError:
+        pass
+
+
+@pytest.mark.parametrize(
+    ("try_it", "server"),
+    [(t, server) for t in TRY_ITS for server in t.servers],
+    ids=[f"{t.line}-{server.split()[0]}-{i}" for t in TRY_ITS for i, server in enumerate(t.servers)],
+)
+def test_try_it_commands_answer_with_redacted_data(try_it: TryIt, server: str, tmp_path: Path) -> None:
+    port = _port_of(try_it.clients)
+    assert _free(port), f"port {port}, which {try_it.where} uses, is taken by another process"
+    env = _prepare(tmp_path)
+    log = tmp_path / "server.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(["bash", "-c", f"exec {server}"], cwd=ROOT, env=env, stdout=out,
+                                stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 30
+        while _free(port):
+            assert proc.poll() is None, f"`{server}` exited with {proc.returncode}:\n{log.read_text()}"
+            assert time.monotonic() < deadline, f"`{server}` did not listen on {port} within 30 s:\n{log.read_text()}"
+            time.sleep(0.2)
+        for client in try_it.clients:
+            done = subprocess.run(["bash", "-c", client], cwd=tmp_path, env=env, capture_output=True, text=True,
+                                  timeout=30)
+            assert done.returncode == 0, f"`{client}` exited {done.returncode}: {done.stderr}"
+            assert "[REDACTED:" in done.stdout and "veil_redaction_failed" not in done.stdout, (client, done.stdout)
+    finally:
+        _stop(proc)
+
+
+def test_try_it_paragraphs_are_found() -> None:
+    """A server and a client each: an empty parse would test nothing."""
+    assert len(TRY_ITS) >= 3 and all(t.servers and t.clients for t in TRY_ITS)
