@@ -49,13 +49,13 @@ APP_YAML = Template("""\
 #     Authorization header, session and CSRF cookies and login form included;
 #   - the cookies it sets (Set-Cookie: sessions, CSRF, remember-me) and its auth headers;
 #   - the tokens its login hands out in JSON responses: access_token, refresh_token, id_token,
-#     any key ending in token, access and refresh (djangorestframework-simplejwt), session_id,
-#     csrf. Passwords, API keys and client secrets in a response are still redacted.
+#     any key ending in token, access and refresh (djangorestframework-simplejwt), jwt (Strapi),
+#     session_id, csrf. Passwords, API keys and client secrets in a response are still redacted.
 version: 1
 field_names:
   classes:
     - entity: AUTH_TOKEN           # by the key's last words, any spelling: accessToken, X-CSRF-Token
-      names: [access_token, refresh_token, id_token, auth_token, token, access, refresh, session_id, csrf,
+      names: [access_token, refresh_token, id_token, auth_token, token, access, refresh, jwt, session_id, csrf,
               xsrf, csrftoken, csrfmiddlewaretoken]
 rules:
   - id: app-auth
@@ -97,7 +97,7 @@ Protects personal data and secrets in the app's responses and in its log records
 Keeps the app's own auth flow working: requests are untouched, and in responses the
 cookies the app sets, its auth headers (``Authorization``, ``X-CSRF-Token``...) and
 the login tokens in JSON bodies (``access_token``, ``refresh_token``, ``id_token``,
-``*_token``, ``access``/``refresh``, ``session_id``, ``csrf``) are kept.
+``*_token``, ``access``/``refresh``, ``jwt``, ``session_id``, ``csrf``) are kept.
 """
 
 EGRESS_YAML = Template("""\
