@@ -70,3 +70,26 @@ def test_app_profile_still_redacts_secrets_that_are_not_the_apps_login_tokens(re
     body = json.dumps(reply).encode()
     out = veil.load_policy("builtin:app").redact_body(body, "application/json", LOGIN).output.decode()
     assert OPAQUE not in out and JWT not in out, out
+
+
+REDIRECT = veil.Route("response", "GET", "app.example.com", "/authorize")
+
+
+@pytest.mark.parametrize(
+    ("location", "kept", "gone"),
+    [
+        # the implicit flow hands tokens to the frontend in the fragment: kept, the e-mail beside them not
+        (f"https://app.example.com/cb#access_token={JWT}&token_type=bearer&email={EMAIL}", JWT, EMAIL),
+        (f"https://app.example.com/cb#id_token={JWT}&state=xyz", JWT, None),
+        (f"https://app.example.com/cb?code={OPAQUE}&state=xyz", OPAQUE, None),  # authorization code flow
+        # near misses: a JWT under a name that is not a token's is redacted
+        (f"https://app.example.com/cb#data={JWT}", None, JWT),
+        (f"https://app.example.com/welcome?email={EMAIL}", None, EMAIL),
+    ],
+)
+def test_app_profile_reads_a_redirects_query_and_fragment_by_name(location: str, kept: str | None, gone: str | None) -> None:
+    [(_, sent)] = veil.load_policy("builtin:app").redact_headers([("Location", location)], REDIRECT)[0]
+    if kept is not None:
+        assert kept in sent, sent
+    if gone is not None:
+        assert gone not in sent, sent
