@@ -187,11 +187,14 @@ def test_strict_profile_protects_the_apps_own_credentials_so_its_auth_cannot_wor
 # -- egress ----------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("policy", ["builtin:egress", None], ids=["egress", "transport-default"])
 def test_egress_profile_keeps_the_clients_credentials_to_the_vendor_and_redacts_what_it_sends(
-    bare: tuple[str, str],
+    bare: tuple[str, str], policy: str | None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """The httpx transport's default (no policy, no $VEIL_POLICY) is builtin:egress, and behaves so."""
+    monkeypatch.delenv("VEIL_POLICY", raising=False)
     framework, vendor = bare
-    through_veil = Session(framework, vendor, transport=RedactingTransport(policy="builtin:egress"))
+    through_veil = Session(framework, vendor, transport=RedactingTransport(policy=policy))
 
     refused = through_veil.post("/login", json=CREDENTIALS)
     assert refused.status_code == 401, refused.text  # a password in a body is a secret: it never leaves
