@@ -4,7 +4,8 @@ The apps (tests/login_apps) log in with a JSON e-mail and password and hand out 
 (``access_token`` in the reply) and a session cookie (Django's CSRF-protected, as a Django site's
 is); ``/me`` answers the user's profile to either, ``/logout`` revokes both, ``/contact`` is a
 public page with personal data, ``/notes`` echoes what the app received. Each runs under its real
-server (uvicorn, gunicorn, Django's runserver), called over loopback with httpx.
+server (uvicorn, gunicorn, Django's runserver, and Django under uvicorn for the middleware's async
+chain), called over loopback with httpx.
 
 What each profile must do there:
 
@@ -36,7 +37,7 @@ from tests.login_apps.common import EMAIL, PASSWORD, PERSONAL_DATA
 from tests.servers import free_port, serve
 from veil.integrations.httpx import RedactingTransport
 
-FRAMEWORKS = ("fastapi", "flask", "django")
+FRAMEWORKS = ("fastapi", "flask", "django", "django-asgi")
 TOKEN_SHAPE = re.compile(r"[\w-]+\.[0-9a-f]{64}")  # tests/login_apps/common.py issue_token
 CREDENTIALS = {"email": EMAIL, "password": PASSWORD}
 
@@ -47,6 +48,8 @@ def _command(framework: str, port: int) -> list[str]:
         "flask": ["gunicorn", "tests.login_apps.flask_app:app", "--bind", f"127.0.0.1:{port}", "--workers", "1"],
         "django": ["django", "runserver", "--noreload", f"127.0.0.1:{port}",
                    "--settings=tests.login_apps.django_settings"],
+        "django-asgi": ["uvicorn", "tests.login_apps.django_asgi:application", "--host", "127.0.0.1", "--port",
+                        str(port)],
     }[framework]
 
 
@@ -70,13 +73,13 @@ class Session:
     def __init__(self, framework: str, base: str, transport: httpx.BaseTransport | None = None) -> None:
         self.framework = framework
         self.client = httpx.Client(base_url=base, timeout=10, transport=transport)
-        if framework == "django":
+        if framework.startswith("django"):
             reply = self.client.get("/csrf")
             assert reply.status_code == 200, reply.text
             self.csrf_reply = reply.json()
 
     def post(self, path: str, **kwargs: Any) -> httpx.Response:
-        if self.framework == "django":
+        if self.framework.startswith("django"):
             kwargs["headers"] = {**kwargs.get("headers", {}), "X-CSRFToken": self.client.cookies.get("csrftoken", "")}
         return self.client.post(path, **kwargs)
 
@@ -121,7 +124,7 @@ def test_app_profile_keeps_login_calls_and_logout_working_and_protects_personal_
     framework, _ = bare
     with running(framework, "app", tmp_path) as (base, log):
         browser = Session(framework, base)
-        if framework == "django":  # the CSRF token handed to the frontend, in JSON and cookie, is kept
+        if framework.startswith("django"):  # the CSRF token handed to the frontend, in JSON and cookie, is kept
             assert browser.csrf_reply["csrfToken"] and "REDACTED" not in browser.csrf_reply["csrfToken"]
             assert "REDACTED" not in browser.client.cookies["csrftoken"]
 
