@@ -46,7 +46,14 @@ from veil.http.headers import (
 )
 from veil.http.lines import LineStream, adrive, drive
 from veil.http.options import DEFAULT_MAX_DECOMPRESSED, Options, parse_options
-from veil.http.sniff import SNIFF_HEAD_BYTES, Replay, is_vague, may_be_text, read_head
+from veil.http.sniff import (
+    SNIFF_HEAD_BYTES,
+    Replay,
+    head_chunks,
+    is_vague,
+    may_be_text,
+    read_head,
+)
 from veil.http.sniffed_stream import SniffedStream
 from veil.http.stream_codings import StreamDecoder, StreamEncoder, can_stream
 
@@ -73,6 +80,7 @@ __all__ = [
     "engine_errors",
     "error_response",
     "frames_of",
+    "head_chunks",
     "header_bytes",
     "header_value",
     "is_vague",

@@ -28,7 +28,7 @@ apart from binary (its NUL bytes look like any other), and passes unread as befo
 from __future__ import annotations
 
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from veil.errors import RedactionError
@@ -107,6 +107,19 @@ def _byte_order_mark(data: bytes) -> tuple[bytes, str] | None:
         if data.startswith(mark):
             return mark, codec
     return None
+
+
+def head_chunks(chunks: Iterator[bytes]) -> list[bytes]:
+    """The first chunks of a push stream, until they hold :data:`SNIFF_HEAD_BYTES` (or it ends);
+    the rest stays in ``chunks``."""
+    held: list[bytes] = []
+    size = 0
+    for chunk in chunks:
+        held.append(chunk)
+        size += len(chunk)
+        if size >= SNIFF_HEAD_BYTES:
+            break
+    return held
 
 
 def read_head(read: Callable[[int], bytes], length: int | None = None) -> bytes:

@@ -50,6 +50,7 @@ import orjson
 
 from veil.errors import RedactionError
 from veil.http import (
+    SNIFF_HEAD_BYTES,
     LineStream,
     Options,
     StreamDecoder,
@@ -58,12 +59,13 @@ from veil.http import (
     can_stream,
     drive,
     engine_errors,
+    head_chunks,
     header_value,
+    may_be_text,
     redact_buffered,
     redact_head,
     replace_length,
 )
-from veil.http.sniff import SNIFF_HEAD_BYTES, may_be_text
 from veil.observe import NullObserver, Observer
 from veil.rules.media import body_kind_of
 from veil.rules.plan import Plan
@@ -332,7 +334,7 @@ class RedactingTransport(httpx.BaseTransport):
             mode, body, unread = core.request_body_mode(route, request), None, None
             if mode != "pass":
                 chunks = iter(_sync_chunks(request))
-                held = _sync_head(chunks) if mode == "sniff" else []
+                held = head_chunks(chunks) if mode == "sniff" else []
                 if mode == "sniff" and not may_be_text(b"".join(held), _header(request, "content-encoding")):
                     unread = _SyncResumed(held, chunks, None)  # binary by its head: on, unread
                 else:
@@ -346,7 +348,7 @@ class RedactingTransport(httpx.BaseTransport):
             chunks = iter(_sync_chunks(response))
             held = []
             if reply.mode == "sniff":
-                held = _sync_head(chunks)
+                held = head_chunks(chunks)
                 reply.sniffed(b"".join(held))
             passed = reply.unread_or_streamed(request, response, _SyncLines, _SyncResumed(held, chunks, response))
             if passed is not None:
@@ -384,18 +386,6 @@ def _sync_chunks(message: httpx.Request | httpx.Response) -> Iterator[bytes]:
     if not isinstance(message.stream, httpx.SyncByteStream):
         raise TypeError("a sync transport needs a sync byte stream")
     yield from message.stream
-
-
-def _sync_head(chunks: Iterator[bytes]) -> list[bytes]:
-    """The first chunks of a body, until they hold the bytes a sniff needs (or the body ends)."""
-    held: list[bytes] = []
-    size = 0
-    for chunk in chunks:
-        held.append(chunk)
-        size += len(chunk)
-        if size >= SNIFF_HEAD_BYTES:
-            break
-    return held
 
 
 class _SyncResumed(httpx.SyncByteStream):

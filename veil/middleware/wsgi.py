@@ -41,7 +41,6 @@ from typing import TYPE_CHECKING, Any
 
 from veil.errors import RedactionError
 from veil.http import (
-    SNIFF_HEAD_BYTES,
     LineStream,
     Options,
     Replay,
@@ -50,6 +49,7 @@ from veil.http import (
     cgi_host,
     drive,
     error_response,
+    head_chunks,
     header_value,
     is_vague,
     log_failure,
@@ -128,18 +128,6 @@ class _Closing:
             close = getattr(self._result, "close", None)
             if close is not None:
                 close()
-
-
-def _take_head(body: Iterator[bytes]) -> tuple[list[bytes], Iterator[bytes]]:
-    """The first chunks, up to SNIFF_HEAD_BYTES or the end, and the rest."""
-    held: list[bytes] = []
-    size = 0
-    for chunk in body:
-        held.append(chunk)
-        size += len(chunk)
-        if size >= SNIFF_HEAD_BYTES:
-            break
-    return held, body
 
 
 class _Exchange:
@@ -289,7 +277,7 @@ class _Exchange:
             headers = self.headers
         mode, kind = body_mode(ctype, encoding, sniffs=True)
         if mode == "sniff":  # a type that says nothing: binary passes unread, anything else is buffered
-            held, body = _take_head(body)
+            held = head_chunks(body)
             mode = "buffer" if may_be_text(b"".join(held), encoding) else "pass"
             body = chain(held, body)
         if mode == "stream" and kind is not None:
