@@ -473,7 +473,7 @@ def cmd_extproc(args: argparse.Namespace) -> int:
         listen=args.listen, policy=args.policy or os.environ.get("VEIL_POLICY", ""), workers=args.workers,
         metrics_host=args.metrics_host, metrics_port=args.metrics_port, max_body_bytes=args.max_body_bytes or 0,
     )
-    return serve(config, supervised=args.worker_of_supervisor)
+    return serve(config, supervised=getattr(args, "worker_of_supervisor", False))
 
 
 def cmd_envoy(args: argparse.Namespace) -> int:
@@ -634,7 +634,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--metrics-port", type=int, default=DEFAULT_ADMIN_PORT, metavar="N",
                    help=f"port for /healthz, /readyz and /metrics (default: {DEFAULT_ADMIN_PORT}; 0: off)")
     p.add_argument("--metrics-host", default="127.0.0.1", help="address for those endpoints (default: 127.0.0.1)")
-    p.add_argument("--worker-of-supervisor", action="store_true", help=argparse.SUPPRESS)
+    # Set by the --workers supervisor on the processes it starts (the supervisor serves the admin port).
+    p.add_argument("--worker-of-supervisor", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_extproc)
 
     p = sub.add_parser(
