@@ -93,3 +93,15 @@ def test_refusal_is_veils_json_error(reason: str, direction: str, status: int) -
     assert immediate.body == f'{{"error":"veil_redaction_failed","reason":"{reason}","direction":"{direction}"}}'.encode()
     assert [(o.header.key, o.header.raw_value) for o in immediate.headers.set_headers] == [
         ("content-type", b"application/json")]
+
+
+@pytest.mark.parametrize(("sent", "acted_on"), [
+    ("application/json", "application/json"),
+    ("image/png,application/json", ""),  # two lines Envoy joined, disagreeing: no type, so the body is sniffed
+    ("application/json, application/json", "application/json"),  # two lines that agree
+    ('multipart/form-data; boundary="a,b"', 'multipart/form-data; boundary="a,b"'),  # a quoted comma: one line
+    ("text/plain; charset=utf-8", "text/plain; charset=utf-8"),
+])
+def test_content_type_of_lines_envoy_joined(sent: str, acted_on: str) -> None:
+    head = head_of(HeaderMap(headers=[HeaderValue(key="content-type", raw_value=sent.encode())]))
+    assert head.content_type == acted_on

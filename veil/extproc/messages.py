@@ -44,7 +44,15 @@ class Head:
 
     @property
     def content_type(self) -> str:
-        return header_value(self.headers, "content-type")
+        """The type veil acts on; "" when the client sent two that disagree (then the body is sniffed).
+
+        Envoy's HTTP/1 codec joins repeated lines of a header into one value with commas, so two
+        Content-Type lines arrive as ``image/png,application/json``: split back into the lines the
+        client sent, they are judged as every other adapter judges them (:func:`veil.http.header_value`).
+        """
+        lines = [("content-type", part) for name, value in self.headers if name == "content-type"
+                 for part in split_joined(value)]
+        return header_value(lines, "content-type")
 
     @property
     def content_encoding(self) -> str:
@@ -55,6 +63,24 @@ class Head:
         """As declared; None when absent or not a number (a chunked body)."""
         text = header_value(self.headers, "content-length")
         return int(text) if text.isdigit() else None
+
+
+def split_joined(value: str) -> list[str]:
+    """A header value Envoy joined from repeated lines, split at the commas outside quoted strings
+    (a ``boundary="a,b"`` parameter keeps its comma)."""
+    parts, start, quoted, escaped = [], 0, False, False
+    for i, char in enumerate(value):
+        if escaped:
+            escaped = False
+        elif char == "\\" and quoted:
+            escaped = True
+        elif char == '"':
+            quoted = not quoted
+        elif char == "," and not quoted:
+            parts.append(value[start:i].strip())
+            start = i + 1
+    parts.append(value[start:].strip())
+    return [part for part in parts if part] or [value]
 
 
 def head_of(header_map: HeaderMap) -> Head:
