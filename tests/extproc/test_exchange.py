@@ -161,3 +161,12 @@ def test_request_path_and_query_are_rewritten_with_the_route_kept() -> None:
               if o.header.key == ":path"]
     assert b"jane" not in path and path.startswith(b"/u/") and b"?q=" in path
     assert exchange.path == "/u/jane@example.com"  # rules match the original
+
+
+def test_passthrough_over_the_limit_still_redacts_the_head() -> None:
+    exchange = Exchange(plan(on_error="passthrough"), Options())
+    reply = exchange.handle(headers("request", [*REQUEST, ("content-type", "application/json"),
+                                                ("content-length", "65"), ("x-contact", "jane@example.com")]))
+    assert [(o.header.key, o.header.raw_value) for o in reply.request_headers.response.header_mutation.set_headers] == [
+        ("x-contact", b"[REDACTED:EMAIL]")]
+    assert reply.mode_override.request_body_mode == NONE and not exchange.done

@@ -169,7 +169,11 @@ class Exchange:
             body, self.modes[direction], headers = Streamed(sniffed), STREAMED, replace_length(headers, None)
         else:
             if length is not None and length > self.limit:
-                raise RedactionError("body_too_large", f"{direction} body is declared over the limit")
+                if self.blocks:
+                    raise RedactionError("body_too_large", f"{direction} body is declared over the limit")
+                log_failure(log, self.plan, route, "body_too_large")  # passthrough: the body goes on unread,
+                self.bodies[direction], self.modes[direction] = Unread(), NONE  # its head still redacted
+                return headers
             body = Document(self.plan, route, ctype, cenc, self.options, self.limit, restorer, partial=length is None)
             self.modes[direction] = BUFFERED if length is not None else BUFFERED_PARTIAL
         self.bodies[direction] = body
