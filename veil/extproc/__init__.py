@@ -9,6 +9,7 @@ service, on the same compiled plan and with the same outputs as the middleware a
 - :mod:`veil.extproc.bodies`: a body buffered, streamed line by line, held, or passed unread;
 - :mod:`veil.extproc.server`: the grpc.aio server, policy hot reload, admin port;
 - :mod:`veil.extproc.workers`: ``--workers N`` processes on N ports;
+- :mod:`veil.extproc.run`: what ``veil extproc`` runs (one worker, or the supervisor);
 - :mod:`veil.extproc.envoy_config`, :mod:`veil.extproc.sidecar`: ``veil envoy``, a real Envoy
   with a generated configuration in front of an upstream, supervised with the workers.
 
