@@ -7,7 +7,7 @@ only hand payloads to the Plan.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from veil.errors import PolicyError, PolicyErrors
@@ -17,6 +17,16 @@ from veil.rules.actions.base import Action
 from veil.rules.actions.hmac_hash import MIN_KEY_BYTES, Hash
 from veil.rules.actions.keys import Keyring
 from veil.rules.actions.tokenize import Tokenize
+from veil.rules.actions.vault_token import (
+    VAULT_TOKEN_PATTERN,
+    TTLCache,
+    VaultBackend,
+    VaultCounters,
+    VaultKeys,
+    VaultTokenize,
+    parse_duration,
+    vault_token_end,
+)
 from veil.rules.classify import Classifier
 from veil.rules.compiled import (
     AllowConfig,
@@ -34,14 +44,18 @@ from veil.rules.detectors.base import DetectorSpec
 from veil.rules.detectors.matching import CompiledDetector, compile_detector
 from veil.rules.globs import compile_globs, compile_media_types, is_glob
 from veil.rules.plan import Plan
-from veil.rules.protected import own_outputs
+from veil.rules.protected import Protected, own_outputs
 from veil.rules.regex import PatternError, compile_re2
 from veil.rules.selectors import SelectorError, compile_selector
 from veil.rules.source import Path, PolicySource, parse_policy_text
 from veil.rules.validation import policy_from_source
+from veil.rules.vault_plan import VaultPlan
 
 KeyMaterial = Mapping[str, Mapping[str, bytes]]
 """Key name (under ``keys:``) -> key id -> key bytes. Built by ``veil.settings``."""
+
+VaultConnector = Callable[[str, schema.VaultSpec], VaultBackend]
+"""Opens the backend of a ``vaults:`` entry (name, spec). Default: :func:`veil.vault.open_backend`."""
 
 
 def compile_policy(
@@ -49,11 +63,14 @@ def compile_policy(
     *,
     source: str = "<policy>",
     key_material: KeyMaterial | None = None,
+    vault_connector: VaultConnector | None = None,
 ) -> Plan:
     """Compile policy YAML text (or already-parsed data) into a :class:`Plan`.
 
     Raises :class:`PolicyError` (a :class:`PolicyErrors` when there are
     several) whose message is ``source:line:col: field: what``.
+    ``vault_connector`` opens the backends of ``vaults:`` entries that vault
+    tokens use (tests inject one); the core itself does no I/O.
 
     >>> plan = compile_policy("version: 1\\nrules:\\n  - scan: true\\n")
     >>> plan.redact_text("mail me at jane@example.com").text
@@ -66,12 +83,18 @@ def compile_policy(
     else:
         src = PolicySource(source, dict(policy), {})
     model = policy_from_source(src)
-    return _Compiler(src, model, key_material or {}).compile()
+    return _Compiler(src, model, key_material or {}, vault_connector).compile()
 
 
 class _Compiler:
-    def __init__(self, src: PolicySource, policy: schema.Policy, keys: KeyMaterial) -> None:
+    def __init__(self, src: PolicySource, policy: schema.Policy, keys: KeyMaterial,
+                 vault_connector: VaultConnector | None = None) -> None:
         self.src = src
+        self.vault_connector = vault_connector
+        self._vault_keys: dict[str, VaultKeys] = {}
+        self._backends: dict[str, VaultBackend] = {}
+        self._vault_actions: list[VaultTokenize] = []
+        self._rule_id = ""
         self.policy = policy
         self.keys = keys
         self.errors: list[PolicyError] = []
@@ -104,7 +127,18 @@ class _Compiler:
                 rules.append(compiled)
         if self.errors:
             raise PolicyErrors(self.errors) if len(self.errors) > 1 else self.errors[0]
-        protected = own_outputs(self._tokenizers, self._hashes)
+        vault_checks = tuple(
+            Protected(VAULT_TOKEN_PATTERN, vault_token_end(keys), authenticated=True)
+            for keys in self._vault_keys.values()
+        )
+        protected = own_outputs(self._tokenizers, self._hashes, vault_checks)
+        if self._vault_actions:
+            return VaultPlan(
+                vault_actions=tuple(self._vault_actions),
+                rules=tuple(rules), catalog=catalog, classifier=classifier, global_allow=global_allow,
+                protected=protected, limits=policy.limits, on_error=policy.on_error,
+                source=self.src.name, keyrings=tuple(self._keyrings.values()),
+            )
         return Plan(
             rules=tuple(rules),
             catalog=catalog,
@@ -275,6 +309,7 @@ class _Compiler:
     # -- actions -------------------------------------------------------------
 
     def _binding(self, spec: Any, rule_id: str, mode: str, path: Path) -> Binding | None:
+        self._rule_id = rule_id  # vault tokens record the rule that issued them
         action = self._action(spec, path)
         if action is None:
             return None
@@ -291,6 +326,8 @@ class _Compiler:
                 hashing = Hash(key=key, key_id=key_id, length=spec.length, prefix=spec.prefix)
                 self._hashes.append(hashing)
                 return hashing
+            if isinstance(spec, schema.TokenizeSpec) and spec.vault is not None:
+                return self._vault_tokenize(spec, path)
             if isinstance(spec, schema.TokenizeSpec):
                 ring = self._keyring(spec.key, path + ("key",))
                 if ring is None:
@@ -305,6 +342,59 @@ class _Compiler:
         except ValueError as exc:
             self.fail(path, str(exc))
             return None
+
+    def _vault_tokenize(self, spec: schema.TokenizeSpec, path: Path) -> VaultTokenize | None:
+        assert spec.vault is not None
+        vault = self.policy.vaults.get(spec.vault)
+        if vault is None:
+            self.fail(path + ("vault",), f"no vault named '{spec.vault}' under 'vaults:'")
+            return None
+        if spec.on_vault_error == "block" and self.policy.on_error == "passthrough":
+            self.fail(path + ("on_vault_error",), "on_vault_error: block needs the policy's on_error: block "
+                      "(passthrough would let the raw value through while the vault is down); "
+                      "or say on_vault_error: vaultless")
+            return None
+        subject = None
+        if spec.subject is not None:
+            try:
+                subject = compile_selector(spec.subject)
+            except SelectorError as exc:
+                self.fail(path + ("subject",), str(exc))
+                return None
+        ring = self._keyring(spec.key, path + ("key",))
+        backend = self._backend(spec.vault, vault)
+        if ring is None or backend is None:
+            return None
+        keys = self._vault_keys.get(spec.key)
+        if keys is None:
+            keys = self._vault_keys[spec.key] = VaultKeys(dict(self.keys[spec.key]), ring.active)
+        fallback = None
+        if spec.on_vault_error == "vaultless":
+            fallback = Tokenize(keyring=ring, scope=spec.scope)
+            self._tokenizers.append(fallback)
+        action = VaultTokenize(
+            keys=keys, backend=backend, vault=spec.vault, scope=spec.scope, rule=self._rule_id,
+            ttl=None if spec.ttl is None else parse_duration(spec.ttl), subject=subject,
+            on_vault_error=spec.on_vault_error, fallback=fallback,
+            issued=TTLCache(vault.cache_size, vault.cache_ttl), counters=VaultCounters(vault=spec.vault),
+        )
+        self._vault_actions.append(action)
+        return action
+
+    def _backend(self, name: str, spec: schema.VaultSpec) -> VaultBackend | None:
+        """The one backend of ``vaults.<name>``, opened lazily by the connector (no I/O here)."""
+        if name not in self._backends:
+            connector = self.vault_connector
+            if connector is None:
+                from veil.vault import open_backend  # outside the core: it opens files and sockets
+
+                connector = open_backend
+            try:
+                self._backends[name] = connector(name, spec)
+            except ValueError as exc:
+                self.fail(("vaults", name), str(exc))
+                return None
+        return self._backends[name]
 
     def _material(self, name: str, path: Path) -> tuple[str, dict[str, bytes]] | None:
         """(active key id, key id -> bytes) for ``keys.<name>``, or None after recording an error."""
@@ -347,4 +437,4 @@ class _Compiler:
         return ring
 
 
-__all__ = ["KeyMaterial", "compile_policy"]
+__all__ = ["KeyMaterial", "VaultConnector", "compile_policy"]

@@ -7,6 +7,7 @@ pydantic stays here, at the file boundary, and never reaches the hot path.
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -61,6 +62,34 @@ class TokenizeSpec(Strict):
     """Put the original values back into the reply to the same exchange (proxy and
     httpx egress): a prompt sent to a vendor carries tokens, the vendor's answer
     comes back with the values. Only tokens of this key and scope are restored."""
+    vault: str | None = None
+    """Name of an entry under ``vaults:``: random tokens whose values the vault keeps
+    (erasable, resolved only by the detokenize service). Without it: vaultless tokens."""
+    ttl: str | None = None
+    """Vault tokens only: how long a token resolves (``30s``, ``15m``, ``12h``, ``30d``)."""
+    subject: str | None = None
+    """Vault tokens only: JSONPath of the data subject's id (``$.customer.id``), for
+    ``veil vault forget``."""
+    on_vault_error: Literal["block", "vaultless"] = "block"
+    """Vault tokens only: when the vault fails, fail the body closed (``block``) or give
+    a vaultless token instead (``vaultless``). Never the raw value."""
+
+    @field_validator("ttl")
+    @classmethod
+    def _duration(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"\s*\d+(\.\d+)?\s*[smhd]?\s*", value):
+            raise ValueError(f"expected a duration like 30s, 15m, 12h or 30d, got {value!r}")
+        return value
+
+    @model_validator(mode="after")
+    def _vault_options_need_a_vault(self) -> "TokenizeSpec":
+        if self.vault is None:
+            given = [n for n in ("ttl", "subject", "on_vault_error") if n in self.model_fields_set]
+            if given:
+                raise ValueError(f"{', '.join(given)} only apply to vault tokens: add 'vault: NAME'")
+        elif self.restore:
+            raise ValueError("restore works with vaultless tokens only; vault tokens are resolved by 'veil serve detokenize'")
+        return self
 
 
 class GeneralizeSpec(Strict):
@@ -250,9 +279,36 @@ class Limits(Strict):
     max_string_bytes: int = Field(default=1024 * 1024, ge=1)
 
 
+class VaultSpec(Strict):
+    """A vault that ``tokenize`` actions with ``vault: NAME`` store values in (``veil.vault``)."""
+
+    backend: Literal["sqlite", "redis"] = "sqlite"
+    path: str = "./veil-vault.db"
+    """SQLite: the database file."""
+    path_env: str | None = None
+    """SQLite: environment variable that, when set, overrides ``path``."""
+    url: str | None = None
+    """Redis: ``redis://host:port/db`` or ``unix:///path/redis.sock``."""
+    url_env: str | None = None
+    """Redis: environment variable that, when set, overrides ``url``."""
+    timeout: float = Field(default=0.5, gt=0, le=30)
+    """Seconds one vault call may take before it counts as an outage."""
+    cache_ttl: float = Field(default=30, ge=0, le=3600)
+    """Seconds a resolved value or an issued token is kept in a process's local cache
+    (erasure reaches every process within it)."""
+    cache_size: int = Field(default=10_000, ge=0)
+
+    @model_validator(mode="after")
+    def _redis_needs_a_url(self) -> "VaultSpec":
+        if self.backend == "redis" and self.url is None and self.url_env is None:
+            raise ValueError("a redis vault needs 'url' or 'url_env'")
+        return self
+
+
 class Policy(Strict):
     version: Literal[1]
     keys: dict[str, KeyRef] = Field(default_factory=dict)
+    vaults: dict[str, VaultSpec] = Field(default_factory=dict)
     detectors: list[CustomDetector] = Field(default_factory=list)
     field_names: FieldNames = Field(default_factory=FieldNames)
     limits: Limits = Field(default_factory=Limits)
