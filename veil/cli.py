@@ -490,6 +490,13 @@ def cmd_envoy(args: argparse.Namespace) -> int:
     return run_sidecar(config)
 
 
+def cmd_discover(args: argparse.Namespace) -> int:
+    """Report where samples carry personal data and which of it no rule covers (veil.discover)."""
+    from veil.discover.command import run
+
+    return run(args.policy, args.files, args.patch)
+
+
 def cmd_loadtest(argv: Sequence[str]) -> int:
     """Forward ``veil loadtest ARGS`` to ``python -m loadtests ARGS``.
 
@@ -680,6 +687,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("name", nargs="?", default="builtin:strict",
                    help="builtin:NAME or NAME: strict, app, egress or logs (default: builtin:strict)")
     p.set_defaults(func=cmd_policy_show)
+
+    p = sub.add_parser(
+        "discover", help="find personal data in traffic samples that no rule covers, propose rules",
+        description="Read HAR files, NDJSON bodies or detect-mode finding records and report, per route "
+        "template and value-free JSON path, the personal data found, how often, and whether a rule of the "
+        "policy covers it. With --patch, write the policy plus proposed rules for what is uncovered.",
+    )
+    p.add_argument("--policy", "-p", help="policy YAML file, or builtin:NAME, to check coverage against "
+                   "(default: $VEIL_POLICY, else none: nothing is covered)")
+    p.add_argument("--patch", metavar="OUT.yaml", help="write the policy with proposed rules appended "
+                   "(default: none, table only)")
+    p.add_argument("files", nargs="+", metavar="FILE", help="HAR, NDJSON or finding-record files")
+    p.set_defaults(func=cmd_discover)
 
     # Listed for --help only: main() hands everything after "loadtest" to the runner untouched.
     sub.add_parser("loadtest", add_help=False,
