@@ -137,14 +137,23 @@ class Worker:
             self.admin.stop()
 
 
-def start_admin(worker: Worker, host: str, port: int) -> None:
-    """Serve /healthz, /readyz and /metrics for ``worker`` on ``host:port``; raises OSError if it cannot bind."""
+def new_metrics() -> Any:
+    """A Prometheus observer on its own registry (the names every adapter uses); needs prometheus-client.
+
+    Under ``PROMETHEUS_MULTIPROC_DIR`` (``--workers``) its samples go to that directory, where the
+    supervisor's observer adds up every worker's."""
     import prometheus_client
 
-    from veil.observe.admin import AdminServer
     from veil.observe.prometheus import Metrics
 
-    metrics = Metrics(registry=prometheus_client.CollectorRegistry())
+    return Metrics(registry=prometheus_client.CollectorRegistry())
+
+
+def start_admin(worker: Worker, host: str, port: int) -> None:
+    """Serve /healthz, /readyz and /metrics for ``worker`` on ``host:port``; raises OSError if it cannot bind."""
+    from veil.observe.admin import AdminServer
+
+    metrics = new_metrics()
     worker.observe_with(metrics)
     worker.admin = AdminServer(host, port, metrics, worker.ready)
 
@@ -155,12 +164,8 @@ async def run_worker(config: ExtProcConfig, offset: int = 0, admin: bool = True)
     if config.metrics_port:
         if admin:
             start_admin(worker, config.metrics_host, config.metrics_port)
-        else:  # under --workers: the supervisor serves every worker's samples (prometheus multiprocess mode)
-            import prometheus_client
-
-            from veil.observe.prometheus import Metrics
-
-            worker.observe_with(Metrics(registry=prometheus_client.CollectorRegistry()))
+        else:  # under --workers: the supervisor serves every worker's samples
+            worker.observe_with(new_metrics())
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from types import FrameType
 from typing import Any
 
-from veil.extproc.server import ExtProcConfig
+from veil.extproc.server import ExtProcConfig, new_metrics
 
 log = logging.getLogger(__name__)
 
@@ -106,13 +106,9 @@ def supervise(config: ExtProcConfig) -> int:
     admin: Any = None
     try:
         if config.metrics_port:
-            import prometheus_client
-
             from veil.observe.admin import AdminServer
-            from veil.observe.prometheus import Metrics
 
-            metrics = Metrics(registry=prometheus_client.CollectorRegistry())
-            admin = AdminServer(config.metrics_host, config.metrics_port, metrics, supervisor.ready)
+            admin = AdminServer(config.metrics_host, config.metrics_port, new_metrics(), supervisor.ready)
 
         def stop(signum: int, frame: FrameType | None) -> None:
             supervisor.stopping.set()
