@@ -339,6 +339,13 @@ def cmd_policy_show(args: argparse.Namespace) -> int:
 def cmd_detokenize(args: argparse.Namespace) -> int:
     from veil.rules.restore import Restorer
 
+    if args.service:
+        from veil.vault.commands import detokenize_via_service
+
+        with _open_input(args.file) as stream:
+            raw = stream.read()
+        ctype = "application/json" if _parses_as_json(raw) else _guess_type(args.file, None) or "text/plain"
+        return detokenize_via_service(args, raw, ctype)
     if args.key_env or args.key_file:
         if args.key_env:
             text = os.environ.get(args.key_env)
@@ -497,6 +504,37 @@ def cmd_discover(args: argparse.Namespace) -> int:
     return run(args.policy, args.files, args.patch)
 
 
+def cmd_audit(args: argparse.Namespace) -> int:
+    """Count findings per 1,000 lines of each file by type (veil.discover.audit); exit 3 above the gate."""
+    from veil.discover import audit
+
+    plan = resolve_plan(args.policy or None)
+    sizes = [os.path.getsize(name) if name != "-" and os.path.isfile(name) else 0 for name in args.files]
+    progress = _Progress("audit", sum(sizes))
+    total, per_file, before = audit.Tally(), list[tuple[str, audit.Tally]](), 0
+
+    def update(done: int) -> None:
+        progress.update(before + done)  # one bar over every file
+
+    try:
+        for name, size in zip(args.files, sizes):
+            with _open_input(name) as stream:
+                tally = audit.audit_stream(plan, name, stream, update)
+            before += size
+            per_file.append((name, tally))
+            total.add(tally)
+    finally:
+        progress.close()
+    audit.write_report(per_file, total, sys.stdout)
+    for reason in total.unreadable:
+        print(f"veil audit: {reason}", file=sys.stderr)
+    if args.max_per_1000 is not None and total.per_1000() > args.max_per_1000:
+        print(f"veil audit: {total.per_1000():.2f} findings per 1000 lines is above --max-per-1000 "
+              f"{args.max_per_1000:g}", file=sys.stderr)
+        return audit.EXIT_ABOVE_THRESHOLD
+    return EXIT_PAYLOAD if total.unreadable else EXIT_OK
+
+
 def cmd_loadtest(argv: Sequence[str]) -> int:
     """Forward ``veil loadtest ARGS`` to ``python -m loadtests ARGS``.
 
@@ -583,8 +621,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--key-file", help="file holding the key (hex or base64) (default: the policy's keys)")
     p.add_argument("--key-id", default="k1", help="id of that key (default: k1)")
     p.add_argument("--scope", action="append", help="token scope (repeatable; default: the empty scope)")
+    p.add_argument("--service", help="URL of a veil detokenize service: it restores the vault tokens this "
+                   "client may see (default: none: restore vaultless tokens locally)")
+    p.add_argument("--client-key-env", help="with --service: environment variable holding the client's API key")
     p.add_argument("file", nargs="?", default="-", help="input file, or - for stdin (default: -)")
     p.set_defaults(func=cmd_detokenize)
+    from veil.vault.commands import add_commands as add_vault_commands
+
+    add_vault_commands(sub)  # veil vault forget|rotate, veil serve detokenize
 
     from veil.server_settings import DEFAULT_ADMIN_PORT, ProxySettings, env_var
 
@@ -700,6 +744,19 @@ def build_parser() -> argparse.ArgumentParser:
                    "(default: none, table only)")
     p.add_argument("files", nargs="+", metavar="FILE", help="HAR, NDJSON or finding-record files")
     p.set_defaults(func=cmd_discover)
+
+    p = sub.add_parser(
+        "audit", help="count personal data in log or NDJSON files per 1,000 lines, by type (a CI gate)",
+        description="Scan files line by line without changing them (JSON lines as JSON, others as text) and "
+        "report findings per 1,000 lines by type, never the values. Exit codes: 0 at or under "
+        "--max-per-1000, 3 above it, 1 when a line could not be scanned, 2 for a policy or usage error.",
+    )
+    p.add_argument("--policy", "-p", help=policy_help)
+    p.add_argument("--max-per-1000", type=float, metavar="N",
+                   help="exit 3 when all files together have more than N findings per 1,000 lines "
+                   "(default: none, report only)")
+    p.add_argument("files", nargs="+", metavar="FILE", help="log or NDJSON files, or - for stdin")
+    p.set_defaults(func=cmd_audit)
 
     # Listed for --help only: main() hands everything after "loadtest" to the runner untouched.
     sub.add_parser("loadtest", add_help=False,
