@@ -535,6 +535,22 @@ def cmd_audit(args: argparse.Namespace) -> int:
     return EXIT_PAYLOAD if total.unreadable else EXIT_OK
 
 
+def cmd_test(args: argparse.Namespace) -> int:
+    """Run a policy's own cases (veil.policytest); exit 1 naming each case that does not pass."""
+    from veil.policytest.cases import parse_cases
+    from veil.policytest.runner import run_cases
+
+    plan = resolve_plan(args.policy_file)
+    with open(args.cases, encoding="utf-8") as fh:
+        src, cases = parse_cases(fh.read(), args.cases)  # PolicyError: file:line:col, exit 2
+    failures = run_cases(plan, src, cases)
+    for failure in failures:
+        print(f"FAIL {failure}", file=sys.stderr)
+    failed = {f.case for f in failures}
+    print(f"veil test: {len(cases) - len(failed)} of {_count(len(cases), 'case')} passed ({plan.source})")
+    return EXIT_PAYLOAD if failures else EXIT_OK
+
+
 def cmd_loadtest(argv: Sequence[str]) -> int:
     """Forward ``veil loadtest ARGS`` to ``python -m loadtests ARGS``.
 
@@ -757,6 +773,16 @@ def build_parser() -> argparse.ArgumentParser:
                    "(default: none, report only)")
     p.add_argument("files", nargs="+", metavar="FILE", help="log or NDJSON files, or - for stdin")
     p.set_defaults(func=cmd_audit)
+
+    p = sub.add_parser(
+        "test", help="run a policy's own test cases (input, route, expected output or findings)",
+        description="Run each case of CASES.yaml through the policy and compare the output and findings "
+        "with what the case expects. Exit codes: 0 all pass, 1 a case failed (each failure names the case "
+        "and its file:line, with a diff), 2 a policy or cases file error. See README, 'Testing a policy'.",
+    )
+    p.add_argument("policy_file", metavar="POLICY", help="policy YAML file, or builtin:NAME")
+    p.add_argument("cases", metavar="CASES.yaml", help="the cases file")
+    p.set_defaults(func=cmd_test)
 
     # Listed for --help only: main() hands everything after "loadtest" to the runner untouched.
     sub.add_parser("loadtest", add_help=False,
