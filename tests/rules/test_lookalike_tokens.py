@@ -1,8 +1,9 @@
 """Text shaped like a veil token or hash never hides real data (issue #15).
 
-The scanner leaves the plan's own outputs alone (so redacting twice equals redacting
-once), but only what the plan can check as its own: a token its keyrings open, a hash
-of a configured shape that hides no finding, each followed by a boundary.
+The scanner leaves alone only the tokens the plan can check as its own (a token its
+keyrings open, followed by a boundary), so redacting twice equals redacting once. A
+hash cannot be checked without its value: hash-shaped text is scanned like any other,
+and the ``hash`` action leaves an output of its own entity's shape as it is.
 """
 
 from __future__ import annotations

@@ -85,6 +85,24 @@ def test_hash_with_custom_prefix_recognises_only_its_own_outputs() -> None:
     assert action.apply(default_output, "EMAIL") != default_output  # other config: hashed
 
 
+@pytest.mark.parametrize(
+    ("value", "entity", "kept"),
+    [
+        ("hash_EMAIL_" + "0" * 16, "EMAIL", True),  # this entity's shape: hashed once already
+        ("hash_EMAIL_" + "0" * 16, "SECRET", False),  # another type's shape: this value's text
+        ("hash_SECRET_" + "ab12" * 4, "SECRET", True),
+        ("hash_SECRET_" + "ab12" * 4, "API_KEY", False),
+        ("hash_EMAIL_" + "0" * 15, "EMAIL", False),  # near-miss: one digit short
+    ],
+)
+def test_only_an_output_of_the_same_entity_is_left_as_it_is(value: str, entity: str, kept: bool) -> None:
+    """``password=hash_EMAIL_<hex>`` under a rule hashing secrets: a look-alike of another
+    type's hash is the password's text, and must not cross as it is."""
+    out = Hash(KEY, "k1").apply(value, entity)
+    assert (out == value) is kept
+    assert out.startswith(f"hash_{entity}_")
+
+
 def test_hash_patterns_are_re2_compatible() -> None:
     compiled: Any = compile_re2(HASH_OUTPUT_PATTERN)  # pyre2 ships no type stubs
     output = Hash(KEY, "k1").apply("jane@example.com", "EMAIL").encode()

@@ -112,9 +112,11 @@ class Hash:
         return -1 if match is None else match.end()
 
     def apply(self, value: str, entity: str) -> str:
-        if self._own_output.fullmatch(value):
-            return value
         tag = entity_tag(entity)
+        if value.startswith(f"{self.prefix}{tag}_") and self._own_output.fullmatch(value):
+            # Hashing twice is hashing once, for this entity only: a hash of another type's
+            # shape (password=hash_EMAIL_<hex>) is this value's text, hashed like any other.
+            return value
         tag_bytes = tag.encode("ascii")
         mac = self._mac.copy()  # copying the keyed state skips re-deriving the key pads
         mac.update(len(tag_bytes).to_bytes(4, "big"))
