@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test bench bench-proxy bench-proxy-addon loadtest loadtest-smoke typecheck clean
+.PHONY: demo test bench bench-proxy bench-gateway bench-proxy-addon loadtest loadtest-smoke typecheck clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,10 @@ bench: $(BIN)/.installed  ## engine benchmark: plan vs orjson round trip vs naiv
 
 bench-proxy: $(BIN)/.installed  ## proxy latency: direct vs plain mitmdump vs veil proxy, in one run
 	$(BIN)/python bench/proxy.py
+
+bench-gateway: $(BIN)/.installed  ## gateway latency and capacity: direct, Envoy, Envoy + no-op ext_proc, Envoy + veil extproc, veil proxy
+	$(BIN)/pip install --quiet -e '.[envoy]'
+	$(BIN)/python bench/gateway.py
 
 bench-proxy-addon: $(BIN)/.installed  ## veil's own CPU time per proxied flow: the addon's hooks in-process, vs the plan alone
 	$(BIN)/python bench/proxy_addon.py
