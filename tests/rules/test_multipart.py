@@ -120,12 +120,20 @@ def test_findings_are_reported() -> None:
          CTYPE, "Content-Transfer-Encoding"),
         (f"--{BOUNDARY}\r\nno colon here\r\n\r\nx\r\n--{BOUNDARY}--".encode(), CTYPE, "without a colon"),
         (b"no delimiter at all", CTYPE, "without its boundary"),
+        # werkzeug takes the first Content-Type line (text), veil took the last (binary): passed unread.
+        (body(part("f", b"mail jane@example.com", filename="a.txt", ctype="text/plain\r\nContent-Type: image/png")),
+         CTYPE, "two content-type headers that disagree"),
     ],
 )
 def test_bodies_a_server_might_read_differently_are_refused(data: bytes, ctype: str, message: str) -> None:
     with pytest.raises(RedactionError, match=message) as info:
         PLAN.redact_body(data, ctype, ROUTE)
     assert info.value.reason == "invalid_multipart"
+
+
+def test_a_repeated_part_header_that_agrees_is_read() -> None:  # near-miss of the row above
+    data = body(part("note", b"mail jane@example.com", ctype="text/plain\r\nContent-Type: text/plain"))
+    assert b"jane@example.com" not in PLAN.redact_body(data, CTYPE, ROUTE).output
 
 
 def test_a_multipart_body_over_the_limit_fails_closed() -> None:

@@ -277,7 +277,12 @@ def _headers(block: bytes, number: int) -> dict[str, str]:
         name, colon, value = line.partition(":")
         if not colon:
             raise RedactionError("invalid_multipart", f"part {number}: a header line without a colon")
-        headers[name.strip().lower()] = value.strip()
+        key, value = name.strip().lower(), value.strip()
+        if headers.get(key, value) != value:
+            # Parsers disagree on which line wins (werkzeug takes the first, others the last):
+            # a part labelled both text/plain and image/png must not pass as the binary one.
+            raise RedactionError("invalid_multipart", f"part {number}: two {key} headers that disagree")
+        headers[key] = value
     encoding = headers.get("content-transfer-encoding", "").lower()
     if encoding not in _IDENTITY_ENCODINGS:
         raise RedactionError("invalid_multipart", f"part {number}: Content-Transfer-Encoding {encoding!r} is not supported")
