@@ -36,10 +36,12 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[VaultBac
 
 def record(value: str, *, subject: str = "", ttl: float | None = None, tag: str = "EMAIL",
            scope: str = "", keys: VaultKeys = KEYS) -> VaultRecord:
+    """What the action stores for ``value`` (``subject``: the subject's id)."""
     token = keys.new_token(tag)
     return VaultRecord(
-        token=token, lookup=keys.lookup(scope, tag, subject, value), subject=subject, key_id=keys.active,
-        sealed=keys.seal(token, value), expires_at=None if ttl is None else time.time() + ttl, scope=scope,
+        token=token, lookup=keys.lookup(scope, tag, subject, value), key_id=keys.active,
+        subject=keys.subject_digest(subject) if subject else "", sealed=keys.seal(token, value, subject),
+        expires_at=None if ttl is None else time.time() + ttl, scope=scope,
     )
 
 
@@ -85,31 +87,36 @@ def test_ttl_expiry_then_a_new_token(backend: VaultBackend) -> None:
 
 
 def test_forget_a_subject(backend: VaultBackend) -> None:
-    subject = KEYS.subject_digest("customer-1")
-    mine = [record(v, subject=subject) for v in ("jane@example.com", "+1 555 0100")]
-    other = record("bob@example.com", subject=KEYS.subject_digest("customer-2"))
+    mine = [record(v, subject="customer-1") for v in ("jane@example.com", "+1 555 0100")]
+    other = record("bob@example.com", subject="customer-2")
     for rec in (*mine, other):
         backend.issue(rec)
+    subject = KEYS.subject_digest("customer-1")
     assert backend.forget(subject) == 2
     assert [backend.resolve(r.token).outcome for r in mine] == ["forgotten", "forgotten"]
     assert backend.resolve(other.token).outcome == "ok"
     assert backend.forget(subject) == 0
-    fresh = record("jane@example.com", subject=subject)
+    fresh = record("jane@example.com", subject="customer-1")
     assert backend.issue(fresh) == fresh.token  # a forgotten token is never handed out again
 
 
 def test_rewrap_keeps_the_token_and_moves_the_seal(backend: VaultBackend) -> None:
-    rec = record("jane@example.com")
+    rec = record("jane@example.com", subject="customer-1")
     backend.issue(rec)
     rotated = VaultKeys({"k1": parse_key(KEY_TEXT), "k2": parse_key(OTHER_KEY_TEXT)}, "k2")
     (stored,) = list(backend.records())
-    new = VaultRecord(token=stored.token, lookup=rotated.lookup("", "EMAIL", "", "jane@example.com"),
-                      subject="", key_id="k2", sealed=rotated.seal(stored.token, "jane@example.com"))
+    assert rotated.open_with_subject(stored) == ("customer-1", "jane@example.com")
+    new = VaultRecord(token=stored.token, lookup=rotated.lookup("", "EMAIL", "customer-1", "jane@example.com"),
+                      subject=rotated.subject_digest("customer-1"), key_id="k2",
+                      sealed=rotated.seal(stored.token, "jane@example.com", "customer-1"))
     backend.rewrap(stored, new)
     resolved = backend.resolve(rec.token)
     assert resolved.record is not None and resolved.record.key_id == "k2"
     assert rotated.open(resolved.record) == "jane@example.com"
-    assert backend.issue(record("jane@example.com", keys=rotated)) == rec.token  # same value, same token
+    again = record("jane@example.com", subject="customer-1", keys=rotated)
+    assert backend.issue(again) == rec.token  # same value, same token
+    assert backend.forget(rotated.subject_digest("customer-1", "k1")) == 0  # moved to the new digest
+    assert backend.forget(rotated.subject_digest("customer-1")) == 1
 
 
 def _issue_many(args: tuple[str, str, int]) -> list[str]:

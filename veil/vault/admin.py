@@ -30,7 +30,8 @@ def forget_subject(plan: Plan, subject: str) -> int:
     within their resolve cache's TTL (``cache_ttl``, 30 s by default, at most 60)."""
     if not subject:
         raise ValueError("the subject id must not be empty")
-    return sum(v.backend.forget(v.keys.subject_digest(subject)) for v in _vaults(plan))
+    # Every key id: rows not yet re-wrapped carry the digest of the key that sealed them.
+    return sum(v.backend.forget(v.keys.subject_digest(subject, kid)) for v in _vaults(plan) for kid in v.keys.key_ids)
 
 
 def rotate(plan: Plan) -> int:
@@ -45,14 +46,15 @@ def rotate(plan: Plan) -> int:
         for record in list(vault.backend.records()):
             if record.key_id == keys.active:
                 continue
-            value = keys.open(record)
-            if value is None:
+            opened = keys.open_with_subject(record)
+            if opened is None:
                 continue  # sealed under a key this policy no longer has: left as it is
+            subject, value = opened
             token_type = record.token.split("_", 2)[1]
-            lookup = keys.lookup(record.scope, token_type, record.subject, value)
             new = type(record)(
-                token=record.token, lookup=lookup, subject=record.subject, key_id=keys.active,
-                sealed=keys.seal(record.token, value), expires_at=record.expires_at,
+                token=record.token, lookup=keys.lookup(record.scope, token_type, subject, value),
+                subject=keys.subject_digest(subject) if subject else "", key_id=keys.active,
+                sealed=keys.seal(record.token, value, subject), expires_at=record.expires_at,
                 scope=record.scope, rule=record.rule,
             )
             vault.backend.rewrap(record, new)

@@ -54,9 +54,13 @@ _REWRAP = """
 if redis.call('HGET', KEYS[1], 'forgotten') ~= '0' then return 0 end
 local ttl = redis.call('PTTL', KEYS[2])
 redis.call('DEL', KEYS[2])
-redis.call('HSET', KEYS[1], 'kid', ARGV[2], 'sealed', ARGV[3], 'lookup', ARGV[4])
+redis.call('HSET', KEYS[1], 'kid', ARGV[2], 'sealed', ARGV[3], 'lookup', ARGV[4], 'subject', ARGV[5])
 redis.call('SET', KEYS[3], ARGV[1])
 if ttl > 0 then redis.call('PEXPIRE', KEYS[3], ttl) end
+if KEYS[4] ~= KEYS[5] then
+  redis.call('SREM', KEYS[4], ARGV[1])
+  if ARGV[5] ~= '' then redis.call('SADD', KEYS[5], ARGV[1]) end
+end
 return 1
 """
 
@@ -123,8 +127,9 @@ class RedisVault:
 
     def rewrap(self, old: VaultRecord, new: VaultRecord) -> None:
         p = self._prefix
-        self._call(self._rewrap, keys=[p + "t:" + old.token, p + "l:" + old.lookup, p + "l:" + new.lookup],
-                   args=[old.token, new.key_id, new.sealed, new.lookup])
+        self._call(self._rewrap, keys=[p + "t:" + old.token, p + "l:" + old.lookup, p + "l:" + new.lookup,
+                                       p + "s:" + old.subject, p + "s:" + new.subject],
+                   args=[old.token, new.key_id, new.sealed, new.lookup, new.subject])
 
     def close(self) -> None:
         self._client.close()

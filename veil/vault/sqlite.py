@@ -128,8 +128,8 @@ class SQLiteVault:
     def rewrap(self, old: VaultRecord, new: VaultRecord) -> None:
         try:
             self._db().execute(
-                "UPDATE veil_tokens SET key_id = ?, sealed = ?, lookup = ? WHERE token = ? AND forgotten = 0",
-                (new.key_id, new.sealed, new.lookup, old.token),
+                "UPDATE veil_tokens SET key_id = ?, sealed = ?, lookup = ?, subject = ? WHERE token = ? AND forgotten = 0",
+                (new.key_id, new.sealed, new.lookup, new.subject, old.token),
             )
         except sqlite3.Error as exc:
             raise self._fail(exc) from None

@@ -16,10 +16,11 @@ Token format::
   tells veil's own tokens from look-alikes without asking the vault (issue #15):
   the scanner skips only tokens whose tag checks (see :func:`vault_token_end`).
 * The vault is indexed by a keyed lookup: HMAC-SHA256 under the lookup subkey of
-  (scope, TYPE, subject digest, value). The same value in the same scope (and for
+  (scope, TYPE, subject id, value). The same value in the same scope (and for
   the same subject) gets the same token; the raw value never indexes anything.
-* The value is sealed with AES-256-GCM under the seal subkey of the active key id,
-  the token as associated data (a sealed value moved to another row does not open).
+* The value (with the subject id) is sealed with AES-256-GCM under the seal subkey
+  of the active key id, the token as associated data (a sealed value moved to
+  another row does not open). The subject is indexed by its HMAC digest only.
 * The three subkeys come from one ``keys:`` entry by HKDF-SHA256, one ``info`` per
   purpose (:data:`TAG_PURPOSE`, :data:`LOOKUP_PURPOSE`, :data:`SEAL_PURPOSE`).
 
@@ -59,6 +60,7 @@ TAG_PURPOSE = b"veil/v2 vault tag hmac-sha256"
 LOOKUP_PURPOSE = b"veil/v2 vault lookup hmac-sha256"
 SEAL_PURPOSE = b"veil/v2 vault seal aes-256-gcm"
 SUBJECT_PURPOSE = b"veil/v2 vault subject hmac-sha256"
+"""HKDF ``info`` of the key of subject digests (what ``forget`` deletes by)."""
 
 _RANDOM_BYTES = 10
 _TAG_BYTES = 5
@@ -85,13 +87,13 @@ class VaultRecord:
 
     token: str
     lookup: str
-    """Hex HMAC of (scope, type, subject, value): the index for issuing the same token again."""
+    """Hex HMAC of (scope, type, subject id, value): the index for issuing the same token again."""
     subject: str
     """Hex HMAC of the subject id, or "" without one: what ``forget`` deletes by."""
     key_id: str
     """The key id whose seal subkey sealed the value (rotation re-wraps it)."""
     sealed: bytes
-    """nonce || AES-GCM(value, ad=token)."""
+    """nonce || AES-GCM(subject id and value, ad=token)."""
     expires_at: float | None = None
     """Unix time after which the token no longer resolves, or None."""
     scope: str = ""
@@ -136,7 +138,7 @@ class VaultBackend(Protocol):
         ...
 
     def rewrap(self, old: VaultRecord, new: VaultRecord) -> None:
-        """Replace ``old``'s seal, key id and lookup with ``new``'s (same token)."""
+        """Replace ``old``'s seal, key id, lookup and subject digest with ``new``'s (same token)."""
         ...
 
 
@@ -157,7 +159,7 @@ class VaultKeys:
         self._tag = {kid: derive_key(k, TAG_PURPOSE, 32) for kid, k in material.items()}
         self._lookup = {kid: derive_key(k, LOOKUP_PURPOSE, 32) for kid, k in material.items()}
         self._seal = {kid: AESGCM(derive_key(k, SEAL_PURPOSE, 32)) for kid, k in material.items()}
-        self._subject = derive_key(material[active], SUBJECT_PURPOSE, 32)
+        self._subject = {kid: derive_key(k, SUBJECT_PURPOSE, 32) for kid, k in material.items()}
 
     def __repr__(self) -> str:
         return f"VaultKeys(active={self.active!r}, key_ids={tuple(self._tag)!r})"
@@ -170,21 +172,38 @@ class VaultKeys:
         return mac.digest()[:_TAG_BYTES]
 
     def lookup(self, scope: str, tag: str, subject: str, value: str, key_id: str | None = None) -> str:
+        """The vault index of ``value``: keyed, so the vault alone reveals nothing. ``subject``
+        is the subject's id itself (not its digest): the index survives rotation."""
         parts = (scope, tag, subject, value)
         data = b"\0".join(p.encode("utf-8", "surrogatepass").replace(b"\\", b"\\\\").replace(b"\0", b"\\0") for p in parts)
         return hmac.new(self._lookup[key_id or self.active], data, hashlib.sha256).hexdigest()
 
-    def subject_digest(self, subject: str) -> str:
-        """The digest ``forget`` deletes by: the subject id itself is never stored."""
-        return hmac.new(self._subject, subject.encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()
+    def subject_digest(self, subject: str, key_id: str | None = None) -> str:
+        """The digest ``forget`` deletes by (under ``key_id``, default the active one): the
+        subject id itself is stored only sealed, with the value."""
+        return hmac.new(self._subject[key_id or self.active], subject.encode("utf-8", "surrogatepass"),
+                        hashlib.sha256).hexdigest()
 
-    def seal(self, token: str, value: str, key_id: str | None = None) -> bytes:
+    @property
+    def key_ids(self) -> tuple[str, ...]:
+        return tuple(self._tag)
+
+    def seal(self, token: str, value: str, subject: str = "", key_id: str | None = None) -> bytes:
+        """nonce || AES-GCM(len(subject) || subject || value, ad=token): the subject id travels
+        sealed with the value, so rotation can recompute the lookup and the subject digest."""
         nonce = os.urandom(_NONCE_BYTES)
         cipher = self._seal[key_id or self.active]
-        return nonce + cipher.encrypt(nonce, value.encode("utf-8", "surrogatepass"), token.encode("ascii"))
+        subject_bytes = subject.encode("utf-8", "surrogatepass")
+        plain = len(subject_bytes).to_bytes(4, "big") + subject_bytes + value.encode("utf-8", "surrogatepass")
+        return nonce + cipher.encrypt(nonce, plain, token.encode("ascii"))
 
     def open(self, record: VaultRecord) -> str | None:
         """The sealed value, or None when it does not authenticate (wrong key, row, or edit)."""
+        opened = self.open_with_subject(record)
+        return None if opened is None else opened[1]
+
+    def open_with_subject(self, record: VaultRecord) -> tuple[str, str] | None:
+        """``(subject id, value)`` sealed in ``record``, or None when it does not authenticate."""
         cipher = self._seal.get(record.key_id)
         if cipher is None or len(record.sealed) < _NONCE_BYTES:
             return None
@@ -192,7 +211,9 @@ class VaultKeys:
             plain = cipher.decrypt(record.sealed[:_NONCE_BYTES], record.sealed[_NONCE_BYTES:], record.token.encode("ascii"))
         except InvalidTag:
             return None
-        return plain.decode("utf-8", "surrogatepass")
+        size = int.from_bytes(plain[:4], "big")
+        return (plain[4:4 + size].decode("utf-8", "surrogatepass"),
+                plain[4 + size:].decode("utf-8", "surrogatepass"))
 
     def new_token(self, tag: str) -> str:
         random_part = os.urandom(_RANDOM_BYTES)
@@ -407,15 +428,15 @@ class VaultTokenize:
             if match is not None and self.keys.checks(match):
                 return value  # already ours: tokenizing twice equals once
         tag = entity_tag(entity)
-        subject = self._subject_digest()
+        subject = self._subject_id()
         lookup = self.keys.lookup(self.scope, tag, subject, value)
         cached = self.issued.get(lookup)
         if cached is not None:
             return str(cached)
         token = self.keys.new_token(tag)
         record = VaultRecord(
-            token=token, lookup=lookup, subject=subject, key_id=self.keys.active,
-            sealed=self.keys.seal(token, value),
+            token=token, lookup=lookup, subject=self.keys.subject_digest(subject) if subject else "",
+            key_id=self.keys.active, sealed=self.keys.seal(token, value, subject),
             expires_at=None if self.ttl is None else self.clock() + self.ttl,
             scope=self.scope, rule=self.rule,
         )
@@ -427,13 +448,13 @@ class VaultTokenize:
         self.issued.put(lookup, issued)
         return issued
 
-    def _subject_digest(self) -> str:
+    def _subject_id(self) -> str:
         if self.subject is None:
             return ""
         found = select_first(_DOCUMENT.get(), self.subject)
         if found is None or isinstance(found, (dict, list, bool)):
             return ""
-        return self.keys.subject_digest(str(found))
+        return str(found)
 
     def _vault_failed(self, value: str, entity: str) -> str:
         if self.on_vault_error == "vaultless" and self.fallback is not None:
