@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from prometheus_client import CollectorRegistry
+from prometheus_client import REGISTRY, CollectorRegistry
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -88,6 +88,8 @@ def test_redis_stopped_mid_run(redis_up: RedisServer, key_env: str, mode: str) -
         assert statuses == [200] * 6
         assert counters.fallback == 2 and counters.blocked == 0
         assert all("tok_EMAIL_" in text for text in crossed[2:4])  # vaultless tokens meanwhile
+        exposed = REGISTRY.get_sample_value("veil_vault_tokens_total", {"vault": "main", "outcome": "fallback"})
+        assert exposed is not None and exposed >= 2  # every live plan's fallbacks, on the default registry
     assert all("vtok_EMAIL_" in text for text in crossed[:2] + crossed[4:])  # recovered: vault tokens again
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import ssl
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -165,3 +166,24 @@ def test_a_bad_clients_file_is_named_at_its_line(env: dict[str, str], tmp_path: 
     done = veil(env, "serve", "detokenize", "--policy", POLICY, "--clients", str(clients))
     assert f"{clients}:3:5: clients.support.key_env: environment variable VEIL_NOT_SET_ANYWHERE is not set" in (
         done.stderr.decode())
+
+
+def test_tls(env: dict[str, str], tmp_path: Path, tokenized: str) -> None:
+    from tests.proxy_addon.tls import make_server_files
+
+    files = make_server_files(tmp_path)
+    trust = ssl.create_default_context(cafile=str(files.ca_cert))
+    port = free_port()
+    base = f"https://127.0.0.1:{port}"
+    args = ["veil", "serve", "detokenize", "--policy", POLICY, "--clients", CLIENTS, "--listen", f"127.0.0.1:{port}",
+            "--audit-log", str(tmp_path / "audit.jsonl"), "--ssl-certfile", str(files.cert),
+            "--ssl-keyfile", str(files.key)]
+
+    def ready() -> bool:
+        return httpx.get(base + "/healthz", verify=trust, trust_env=False).status_code == 200
+
+    with serve(args, port=port, ready="/healthz", log=tmp_path / "log", env=env, probe=ready):
+        with DetokenizeClient(base, SUPPORT, verify=trust) as client:
+            assert b"jane.doe@example.com" in client.detokenize(tokenized, "application/json")
+        with pytest.raises(httpx.HTTPError):
+            httpx.get(f"http://127.0.0.1:{port}/healthz", trust_env=False, timeout=5).raise_for_status()

@@ -10,6 +10,8 @@ Tokens outside the client's grant come back as they were. Raises
 
 from __future__ import annotations
 
+import ssl
+
 import httpx
 
 
@@ -22,7 +24,10 @@ class DetokenizeError(Exception):
 class DetokenizeClient:
     """Posts bodies to ``{url}/v1/detokenize`` with ``Authorization: Bearer {api_key}``."""
 
-    def __init__(self, url: str, api_key: str, *, timeout: float = 10.0, verify: bool | str = True) -> None:
+    def __init__(self, url: str, api_key: str, *, timeout: float = 10.0,
+                 verify: bool | ssl.SSLContext = True) -> None:
+        """``verify``: False, or an SSL context trusting the service's CA
+        (``ssl.create_default_context(cafile=...)``); default: the system's CAs."""
         self._http = httpx.Client(base_url=url.rstrip("/"), timeout=timeout, verify=verify,
                                   headers={"authorization": f"Bearer {api_key}"})
 
