@@ -114,6 +114,11 @@ def test_the_python_client_and_the_cli_client(service: str, tokenized: str, env:
 
 def test_audit_lines_are_value_and_token_free(service: str, tokenized: str, env: dict[str, str]) -> None:
     post(service, SUPPORT, tokenized, "application/json").raise_for_status()
+    for request_id in ("jane.doe@example.com", "ok-id_1.2"):  # an id with a value in it is replaced
+        httpx.post(service + "/v1/detokenize", content="x", trust_env=False,
+                   headers={"authorization": f"Bearer {SUPPORT}", "x-request-id": request_id}).raise_for_status()
+    assert json.loads(Path(env["AUDIT"]).read_text().splitlines()[-1])["request_id"] == "ok-id_1.2"
+    post(service, SUPPORT, tokenized, "application/json").raise_for_status()
     lines = [json.loads(line) for line in Path(env["AUDIT"]).read_text().splitlines()]
     assert lines and {"time", "request_id", "client", "route", "outcome", "tokens", "types"} <= set(lines[-1])
     assert lines[-1]["client"] == "support" and lines[-1]["tokens"] == {"ok": 1, "denied": 1}

@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 import threading
 import time
@@ -29,6 +30,7 @@ from veil.vault.metrics import ResolveMetrics
 from veil.vault.resolve import Resolver
 
 ROUTE = "/v1/detokenize"
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 
 
 class AuditLog:
@@ -93,7 +95,9 @@ def create_app(plan: Plan, clients: Clients, *, audit: AuditLog | None = None,
 
     async def detokenize(request: Request) -> Response:
         started = time.perf_counter()
-        request_id = request.headers.get("x-request-id", "")[:64] or uuid.uuid4().hex
+        given = request.headers.get("x-request-id", "")
+        # The caller's id only when it has an id's shape: anything else could carry a value into the log.
+        request_id = given if _REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
         scheme, _, key = request.headers.get("authorization", "").partition(" ")
         client = clients.find(key.strip()) if scheme.lower() == "bearer" and key.strip() else None
         if client is None:
