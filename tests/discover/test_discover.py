@@ -71,6 +71,7 @@ HAR = {"log": {"version": "1.2", "creator": {"name": "Firefox", "version": "120.
                            "notes": "ssn 123-45-6789 on file", "plan": "pro"},
                   "orders": [{"id": 1, "shipping": {"street": "1 Main St"}}, {"id": 2, "total": 10}]}),
     _entry("POST", "https://api.example.com/users/43/contacts",
+           headers=[("X-User-Email", "jr@example.org"), ("Cookie", "sid=abc123; contact=bob@example.net")],
            post={"contacts": [{"name": "Jane Roe", "email": "jr@example.org"},
                               {"name": "Bob", "email": "bob@example.net"}]}),
     _entry("GET", "https://api.example.com/v2/users/7", base64_reply=True,
@@ -85,6 +86,8 @@ HAR_UNCOVERED = {
     ("/users/*", "query", "email"),
     ("/users/*/contacts", "body", "$.contacts[*].name"),
     ("/users/*/contacts", "body", "$.contacts[*].email"),
+    ("/users/*/contacts", "header", "x-user-email"),  # header names in lower case
+    ("/users/*/contacts", "cookie", "contact"),       # near miss: the session id is no personal data
 }
 HAR_COVERED = {
     # ... and near misses: the same e-mail field under a route the users rule covers, a covered header
@@ -178,6 +181,10 @@ def test_patch_for_the_har_proposes_one_rule_per_route_with_the_right_targets(
         ("$.user.phone", "PHONE"), ("$.orders[*].shipping.street", "ADDRESS")}
     assert users["query"] == [{"name": "email", "entity": "EMAIL"}]
     assert users["scan"] == {"detectors": ["US_SSN"], "under": ["$.user.notes"]}
+    contacts = rules["discovered-users-x-contacts"]
+    assert contacts["headers"] == [{"name": "x-user-email", "entity": "EMAIL"}]
+    assert contacts["cookies"] == [{"name": "contact", "entity": "EMAIL"}]
+    assert "scan" not in contacts and "query" not in contacts
 
 
 def test_reports_and_patches_hold_no_seeded_value(
