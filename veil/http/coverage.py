@@ -38,10 +38,13 @@ class Coverage:
             if rule.match.direction in (direction, "both")
         )
 
+        # A rule with no method, path or host condition covers every route: no per-route look then.
+        self._everywhere = any(not m.methods and m.paths is None and m.hosts is None for m in self._matches)
+
     def __bool__(self) -> bool:
         """False when no rule of the plan names this direction at all: no route needs a look."""
         return bool(self._matches)
 
     def covers(self, route: Route) -> bool:
         """Whether some rule may apply to a message of this direction on ``route`` (its type ignored)."""
-        return any(match.applies(route, "") for match in self._matches)
+        return self._everywhere or any(match.applies(route, "") for match in self._matches)
