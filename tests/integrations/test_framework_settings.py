@@ -242,6 +242,22 @@ def test_metrics_routed_at_slash_metrics_answer_200_without_a_redirect() -> None
     assert 'veil_bodies_total{adapter="asgi",direction="request",outcome="unchanged"} 1.0' in response.text
 
 
+def test_metrics_dispatched_at_slash_metrics_in_a_flask_app_answer_200() -> None:
+    from werkzeug.middleware.dispatcher import DispatcherMiddleware
+
+    registry = prom.CollectorRegistry()
+    metrics = Metrics(registry=registry)
+    app = flask_app()
+    Veil(app, policy="builtin:app", observer=metrics)
+    app.wsgi_app = DispatcherMiddleware(app.wsgi_app, {"/metrics": metrics.wsgi_app()})  # type: ignore[method-assign]
+    client = WerkzeugClient(app)
+    client.post("/echo", data=b'{"email": "jane@example.com"}', content_type="application/json")
+    response = client.get("/metrics")
+    assert response.status_code == 200
+    assert 'veil_bodies_total{adapter="wsgi",direction="response",outcome="rewritten"} 1.0' in response.get_data(
+        as_text=True)
+
+
 # -- names ---------------------------------------------------------------------------------
 
 
