@@ -19,6 +19,9 @@ from starlette.responses import Response
 from starlette.routing import Route as StarletteRoute
 
 from veil.middleware.asgi import VeilASGIMiddleware
+from veil.rules.actions.keys import Keyring
+from veil.rules.actions.tokenize import Tokenize
+from veil.rules.actions.vault_token import Breaker, VaultKeys, VaultTokenize, VaultUnavailable
 from veil.observe.prometheus import Metrics
 from veil.rules.plan import Plan
 from veil.settings import load_policy_data
@@ -48,7 +51,7 @@ def redis_up(redis_server: RedisServer) -> Iterator[RedisServer]:
 
 def _plan(redis_server: RedisServer, mode: str) -> Plan:
     return load_policy_data(vault_policy(
-        {"backend": "redis", "url": redis_server.url, "timeout": 0.3, "cache_ttl": 0},
+        {"backend": "redis", "url": redis_server.url, "timeout": 0.3, "cache_ttl": 0, "retry_after": 0},
         action={"on_vault_error": mode}))
 
 
@@ -105,3 +108,30 @@ def test_resolving_during_an_outage_uses_the_cache_then_says_error(redis_up: Red
     assert RAW[1] not in down.text and dict(down.outcomes) == {"error": 1}
     redis_up.start()  # a fresh server: its data is gone, the token is unknown, never wrong
     assert dict(resolver.restore(unseen, EVERYTHING).outcomes) == {"unknown": 1}
+
+
+class _Down:
+    """A vault that is down, counting how often it was asked."""
+
+    name = "down"
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def issue(self, record: object) -> str:
+        self.calls += 1
+        raise VaultUnavailable("down")
+
+
+def test_after_a_failure_the_vault_is_not_asked_until_retry_after() -> None:
+    now = [0.0]
+    vault = _Down()
+    action = VaultTokenize(keys=VaultKeys({"k1": bytes(64)}, "k1"), backend=vault, vault="down",  # type: ignore[arg-type]
+                           on_vault_error="vaultless", fallback=Tokenize(Keyring({"k1": bytes(64)}, "k1")),
+                           breaker=Breaker(2.0, clock=lambda: now[0]))
+    outputs = [action.apply(f"user{i}@example.com", "EMAIL") for i in range(5)]
+    assert vault.calls == 1 and action.counters.fallback == 5
+    assert all(o.startswith("tok_EMAIL_k1_") for o in outputs)
+    now[0] = 2.5
+    action.apply("late@example.com", "EMAIL")
+    assert vault.calls == 2

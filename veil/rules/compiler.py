@@ -19,6 +19,7 @@ from veil.rules.actions.keys import Keyring
 from veil.rules.actions.tokenize import Tokenize
 from veil.rules.actions.vault_token import (
     VAULT_TOKEN_PATTERN,
+    Breaker,
     TTLCache,
     VaultBackend,
     VaultCounters,
@@ -94,6 +95,7 @@ class _Compiler:
         self._vault_keys: dict[str, VaultKeys] = {}
         self._backends: dict[str, VaultBackend] = {}
         self._vault_actions: list[VaultTokenize] = []
+        self._breakers: dict[str, Breaker] = {}
         self._rule_id = ""
         self.policy = policy
         self.keys = keys
@@ -377,6 +379,7 @@ class _Compiler:
             ttl=None if spec.ttl is None else parse_duration(spec.ttl), subject=subject,
             on_vault_error=spec.on_vault_error, fallback=fallback,
             issued=TTLCache(vault.cache_size, vault.cache_ttl), counters=VaultCounters(vault=spec.vault),
+            breaker=self._breakers.setdefault(spec.vault, Breaker(vault.retry_after)),
         )
         self._vault_actions.append(action)
         return action

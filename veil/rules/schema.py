@@ -297,6 +297,9 @@ class VaultSpec(Strict):
     """Seconds a resolved value or an issued token is kept in a process's local cache
     (erasure reaches every process within it)."""
     cache_size: int = Field(default=10_000, ge=0)
+    retry_after: float = Field(default=2, ge=0, le=300)
+    """Seconds after a failed vault call during which the vault is not asked again (values
+    get the rule's outage behaviour at once); 0: ask every time."""
 
     @model_validator(mode="after")
     def _redis_needs_a_url(self) -> "VaultSpec":

@@ -354,6 +354,24 @@ class VaultCounters:
             setattr(self, what, getattr(self, what) + 1)
 
 
+class Breaker:
+    """After a vault failure, skip the vault for ``open_for`` seconds (shared by a vault's actions).
+
+    A vault that hangs would otherwise cost its whole timeout once per value of every
+    body; while the breaker is open, values go straight to the rule's outage behaviour.
+    """
+
+    def __init__(self, open_for: float = 2.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self.open_for, self._clock = open_for, clock
+        self._until = 0.0
+
+    def is_open(self) -> bool:
+        return self._clock() < self._until
+
+    def trip(self) -> None:
+        self._until = self._clock() + self.open_for
+
+
 class TTLCache:
     """A bounded mapping whose entries expire ``ttl`` seconds after they were put."""
 
@@ -413,6 +431,7 @@ class VaultTokenize:
     fallback: Tokenize | None = None
     counters: VaultCounters = field(default_factory=VaultCounters)
     issued: TTLCache = field(default_factory=lambda: TTLCache(4096, 30.0))
+    breaker: Breaker = field(default_factory=Breaker)
     clock: Callable[[], float] = time.time
 
     name: ClassVar[str] = "tokenize"
@@ -433,6 +452,8 @@ class VaultTokenize:
         cached = self.issued.get(lookup)
         if cached is not None:
             return str(cached)
+        if self.breaker.is_open():
+            return self._vault_failed(value, entity)
         token = self.keys.new_token(tag)
         record = VaultRecord(
             token=token, lookup=lookup, subject=self.keys.subject_digest(subject) if subject else "",
@@ -443,6 +464,7 @@ class VaultTokenize:
         try:
             issued = self.backend.issue(record)
         except VaultUnavailable:
+            self.breaker.trip()
             return self._vault_failed(value, entity)
         self.counters.add("issued")
         self.issued.put(lookup, issued)
