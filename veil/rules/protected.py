@@ -34,9 +34,11 @@ address to the e-mail detector). What each kind of output allows:
   still equals redacting once. The cost: a real hash a detector of another action
   takes (``token=hash_...`` under a ``redact`` secret) is rewritten again; that is
   rare, and safe.
-* **Vault tokens** (issue #18, not built yet): they will carry a keyed tag that
-  can be checked without the vault. When they land, their check is passed to
-  :func:`own_outputs` as ``extra``; until then no vault token shape is protected.
+* **Vault tokens** (issue #18): each carries a 40-bit tag keyed by the policy's
+  key entry, checked without the vault
+  (:func:`veil.rules.actions.vault_token.vault_token_end`). The compiler passes
+  that check to :func:`own_outputs` as ``extra``, one per key entry vault tokens
+  use; a look-alike whose tag does not check is scanned as any text.
 
 The checks take text and return offsets: the core does no I/O (``veil/rules``).
 """
