@@ -103,10 +103,10 @@ from veil.http import (
 from veil.http.coverage import Coverage
 from veil.integrations.django_settings import (
     SETTINGS_KEYS,
-    _app_config,
-    _django,
     check_settings,
+    django_parts,
     options_from_settings,
+    veil_app_config,
 )
 from veil.observe.startup import announce_plan
 from veil.rules.media import body_kind_of
@@ -121,7 +121,7 @@ __all__ = ["SETTINGS_KEYS", "VeilMiddleware", "check_settings", "options_from_se
 
 def __getattr__(name: str) -> Any:
     if name == "VeilConfig":  # made on first use: importing this module does not import Django
-        return _app_config()
+        return veil_app_config()
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
@@ -134,7 +134,7 @@ class VeilMiddleware:
     def __init__(self, get_response: Callable[[Any], Any]) -> None:
         if get_response is None:
             raise ValueError("get_response must be provided.")
-        django = _django()
+        django = django_parts()
         self.get_response = get_response
         policy, self.options = options_from_settings(getattr(django.settings, "VEIL", None))
         self.plan = resolve_plan(policy)  # compiled once; a Plan is immutable and shared by all requests
@@ -193,7 +193,7 @@ class _Exchange:
 
     def error(self, reason: str, direction: str, original: Any = None) -> Any:
         status, headers, body = error_response(reason, direction)
-        response = _django().HttpResponse(body, status=status)
+        response = django_parts().HttpResponse(body, status=status)
         for name, value in headers:
             response[name] = value
         response._has_been_logged = True  # django.request would log "Bad Request: <path>": veil logged its line
@@ -299,7 +299,7 @@ class _Exchange:
             return self._wrap_unprimed(response) if response.is_async else self._prime(response)
         if mode in ("buffer", "sniff"):
             # An async iterator under a sync chain is consumed as Django's own __iter__ does.
-            collect = _django().sync.async_to_sync(self._acollect) if response.is_async else self._collect
+            collect = django_parts().sync.async_to_sync(self._acollect) if response.is_async else self._collect
             source = response.streaming_content if response.is_async else iter(response.streaming_content)
             held: list[bytes] = []
             if mode == "sniff":
@@ -312,7 +312,7 @@ class _Exchange:
 
     async def aredact_response(self, response: Any) -> Any:
         mode, response = self._redact_response_start(response)
-        sync_to_async = _django().sync.sync_to_async
+        sync_to_async = django_parts().sync.sync_to_async
         if mode == "lines":  # a view's sync generator may block: advance it in a thread
             return await self._aprime(response) if response.is_async else await sync_to_async(self._prime)(response)
         if mode in ("buffer", "sniff"):

@@ -29,7 +29,7 @@ SETTINGS_KEYS = ("POLICY", "ON_ERROR", "REQUESTS", "RESPONSES", "MAX_DECOMPRESSE
 
 
 @functools.cache
-def _django() -> Any:
+def django_parts() -> Any:
     """The few Django pieces veil uses, imported on first use (``import veil`` never imports django)."""
     try:
         http = importlib.import_module("django.http")
@@ -46,7 +46,7 @@ def _django() -> Any:
 
 def options_from_settings(config: object) -> tuple[Any, Options]:
     """``settings.VEIL`` as (policy argument for resolve_plan, Options); bad config is ImproperlyConfigured."""
-    improper = _django().ImproperlyConfigured
+    improper = django_parts().ImproperlyConfigured
     config = {} if config is None else config
     if not isinstance(config, Mapping):
         raise improper(f"settings.VEIL must be a dict (got {type(config).__name__})")
@@ -71,13 +71,13 @@ def _observer(value: object) -> Observer:
     try:
         return observer_from_setting(value, "settings.VEIL['OBSERVER']")
     except ValueError as exc:
-        raise _django().ImproperlyConfigured(str(exc)) from exc
+        raise django_parts().ImproperlyConfigured(str(exc)) from exc
 
 
 def check_settings(app_configs: object = None, **kwargs: object) -> list[Any]:
     """Django system check (``VeilConfig`` registers it): ``settings.VEIL`` and its policy, loaded
     as the middleware will load them. ``veil.E001``: a bad setting; ``veil.E002``: the policy."""
-    django = _django()
+    django = django_parts()
     error = django.checks.Error
     try:
         policy, _ = options_from_settings(getattr(django.settings, "VEIL", None))
@@ -99,7 +99,7 @@ def watch_policy_file(sender: Any, **kwargs: object) -> None:
 
 def policy_file() -> Path | None:
     """The file the configured policy comes from (valid or not); None for a built-in, a dict or a Plan."""
-    django = _django()
+    django = django_parts()
     try:
         policy, _ = options_from_settings(getattr(django.settings, "VEIL", None))
         source = resolve_plan(policy).source
@@ -112,9 +112,9 @@ def policy_file() -> Path | None:
 
 
 @functools.cache
-def _app_config() -> type:
+def veil_app_config() -> type:
     """``VeilConfig``, made on first use so that importing this module does not import Django."""
-    django = _django()
+    django = django_parts()
 
     class VeilConfig(django.AppConfig):  # type: ignore[misc,name-defined]
         """``INSTALLED_APPS += ["veil.integrations.django.VeilConfig"]``: registers :func:`check_settings`."""

@@ -1,6 +1,6 @@
 """ASGI middleware: redact what enters the app and what leaves it.
 
-    from veil.middleware import VeilASGIMiddleware             # ASGIMiddleware: the same class
+    from veil.middleware import VeilASGIMiddleware                 # ASGIMiddleware: the same class
     app = VeilASGIMiddleware(app, policy="policy.yaml")            # any ASGI app
     app.add_middleware(VeilASGIMiddleware, policy="policy.yaml")   # FastAPI / Starlette
 
