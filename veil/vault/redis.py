@@ -20,7 +20,11 @@ _GRACE_SECONDS = 86400
 
 _ISSUE = """
 local existing = redis.call('GET', KEYS[1])
-if existing then return existing end
+if existing then
+  -- Still live unless its own expiry has passed (the key's PEXPIRE may lag a clock step).
+  local exp = redis.call('HGET', ARGV[11] .. 't:' .. existing, 'exp')
+  if not exp or exp == '' or tonumber(exp) > tonumber(ARGV[12]) then return existing end
+end
 redis.call('HSET', KEYS[2], 'lookup', ARGV[2], 'subject', ARGV[3], 'kid', ARGV[4], 'sealed', ARGV[5],
            'exp', ARGV[6], 'scope', ARGV[7], 'rule', ARGV[8], 'forgotten', '0')
 redis.call('SET', KEYS[1], ARGV[1])
@@ -97,7 +101,7 @@ class RedisVault:
             keys=[p + "l:" + record.lookup, p + "t:" + record.token, p + "s:" + record.subject],
             args=[record.token, record.lookup, record.subject, record.key_id, record.sealed,
                   "" if record.expires_at is None else repr(record.expires_at), record.scope, record.rule,
-                  ttl_ms, _GRACE_SECONDS * 1000],
+                  ttl_ms, _GRACE_SECONDS * 1000, p, repr(time.time())],
         )
         return token.decode("ascii") if isinstance(token, bytes) else str(token)
 
