@@ -21,6 +21,8 @@ BAD = [
     ("vault: main, ttl: soon", "rules[0].fields[0].action.ttl", "expected a duration like 30s"),
     ("ttl: 30d", "rules[0].fields[0].action", "only apply to vault tokens"),
     ("vault: main, subject: '$[?(@.a)]'", "rules[0].fields[0].action.subject", "filter"),
+    ("vault: main, subject: '$.customers[*].id'", "rules[0].fields[0].action.subject", "subject must select one value"),
+    ("vault: main, subject: '$..id'", "rules[0].fields[0].action.subject", "subject must select one value"),
     ("vault: main, on_vault_error: raw", "rules[0].fields[0].action.on_vault_error", "'block' or 'vaultless'"),
     ("vault: main, restore: true", "rules[0].fields[0].action", "restore works with vaultless tokens only"),
 ]

@@ -363,6 +363,13 @@ class _Compiler:
             except SelectorError as exc:
                 self.fail(path + ("subject",), str(exc))
                 return None
+            if any(s.names is None and s.indices is None or s.anywhere_below or s.slice_ is not None
+                   or len(s.names or ()) > 1 or len(s.indices or ()) > 1 for s in subject.steps):
+                # One subject per body: with a wildcard, every token of a list would get the first
+                # record's subject, and erasing another record's subject would miss them.
+                self.fail(path + ("subject",), f"subject must select one value (names and single indices, "
+                          f"no wildcards, slices or '..'), got {spec.subject!r}")
+                return None
         ring = self._keyring(spec.key, path + ("key",))
         backend = self._backend(spec.vault, vault)
         if ring is None or backend is None:
