@@ -22,13 +22,13 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.responses import StreamingResponse
 
-from veil.middleware.asgi import ASGIMiddleware
+from veil.middleware.asgi import VeilASGIMiddleware
 
 EVENT_COUNT = 4
 EVENT_DELAY = 0.3  # seconds between events
 
 app = FastAPI(title="veil example")
-app.add_middleware(ASGIMiddleware)  # policy=None: $VEIL_POLICY, else the built-in default
+app.add_middleware(VeilASGIMiddleware)  # policy=None: $VEIL_POLICY, else the built-in default
 
 
 @app.post("/echo")

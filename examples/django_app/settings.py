@@ -19,7 +19,9 @@ SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "veil-example-not-a-secret")
 ALLOWED_HOSTS = ["127.0.0.1", "localhost", "[::1]"]
 ROOT_URLCONF = "examples.django_app.urls"
 WSGI_APPLICATION = "examples.django_app.wsgi.application"
-INSTALLED_APPS: list[str] = []
+INSTALLED_APPS: list[str] = [
+    "veil.integrations.django.VeilConfig",  # a bad policy stops manage.py check and runserver with file:line:col
+]
 DATABASES: dict[str, dict[str, str]] = {}  # no database: nothing here stores anything
 USE_TZ = True
 
