@@ -14,7 +14,8 @@ What each profile must do there:
 - ``strict`` (the default, secure by default): it protects credentials wherever they are, so the
   app's own auth cannot work behind it: the login's e-mail and password reach the app redacted
   (401), and a valid token or session cookie is redacted on the way in (401, where the same
-  credential works without veil). Personal data in responses is protected.
+  credential works without veil). Personal data in responses is protected. A middleware given no
+  policy runs it and logs one start-up line that says so and names ``builtin:app``.
 - ``egress`` (the client's transport to a vendor; here the app plays the vendor): the client's
   ``Authorization``, cookies and CSRF header reach the vendor, so an authenticated call and logout
   work; personal data in what the client sends is redacted; the vendor's replies are the client's
@@ -36,6 +37,7 @@ import pytest
 from tests.login_apps.common import EMAIL, PASSWORD, PERSONAL_DATA
 from tests.servers import free_port, serve
 from veil.integrations.httpx import RedactingTransport
+from veil.observe.startup import STRICT_NOTICE
 
 FRAMEWORKS = ("fastapi", "flask", "django", "django-asgi")
 TOKEN_SHAPE = re.compile(r"[\w-]+\.[0-9a-f]{64}")  # tests/login_apps/common.py issue_token
@@ -55,8 +57,9 @@ def _command(framework: str, port: int) -> list[str]:
 
 @contextmanager
 def running(framework: str, profile: str, tmp: Path) -> Iterator[tuple[str, Path]]:
-    """The framework's login app on ``builtin:<profile>`` (``none``: no middleware), under its
-    server: (base URL, the app's log file)."""
+    """The framework's login app on ``builtin:<profile>`` (``default``: the middleware given no policy;
+    ``none``: no middleware), under its server: (base URL, the app's log file). The server's own
+    output goes to ``<framework>-<profile>.server.log`` in ``tmp``."""
     port = free_port()
     log = tmp / f"{framework}-{profile}.app.log"
     env = {"LOGIN_PROFILE": profile, "LOGIN_LOG_FILE": str(log)}
@@ -163,12 +166,15 @@ def test_app_profile_keeps_login_calls_and_logout_working_and_protects_personal_
 # -- strict ----------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("profile", ["strict", "default"])
 def test_strict_profile_protects_the_apps_own_credentials_so_its_auth_cannot_work(
-    bare: tuple[str, str], tmp_path: Path
+    bare: tuple[str, str], tmp_path: Path, profile: str
 ) -> None:
+    """``default`` (the middleware given no policy) is strict, and says so once at start-up, naming
+    ``builtin:app``; ``builtin:strict`` named is a choice, and says nothing."""
     framework, bare_base = bare
     control, token = _log_in(framework, bare_base)
-    with running(framework, "strict", tmp_path) as (base, _):
+    with running(framework, profile, tmp_path) as (base, _):
         visitor = Session(framework, base)
         login = visitor.post("/login", json=CREDENTIALS)
         assert login.status_code in (401, 403), login.text  # e-mail and password reached the app redacted
@@ -185,6 +191,8 @@ def test_strict_profile_protects_the_apps_own_credentials_so_its_auth_cannot_wor
             assert browser.get("/me").status_code == 401  # the session cookie arrives redacted
         assert control.client.get("/me").status_code == 200  # it works without veil
     control.close()
+    said = (tmp_path / f"{framework}-{profile}.server.log").read_text().count(STRICT_NOTICE)
+    assert said == (1 if profile == "default" else 0)
 
 
 # -- egress ----------------------------------------------------------------------------------

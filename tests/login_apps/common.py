@@ -3,7 +3,8 @@
 Environment (read once, at import):
 
 - ``LOGIN_PROFILE``: the built-in profile the app's veil middleware runs (``app``, ``strict``...),
-  or ``none`` for no middleware (the app then plays a vendor called through the egress transport).
+  ``default`` for the middleware given no policy, or ``none`` for no middleware (the app then plays
+  a vendor called through the egress transport).
 - ``LOGIN_LOG_FILE``: where the app's log goes, through veil's logging filter on ``builtin:logs``.
 
 Tokens are signed, not stored, so a token issued by one server process is valid at another run
@@ -37,8 +38,10 @@ PROFILE: dict[str, Any] = {
 PERSONAL_DATA = (EMAIL, "Jane Roe", "415 555 0100", "4111 1111 1111 1111", "7946 0958")
 
 PROFILE_NAME = os.environ.get("LOGIN_PROFILE", "app")
-POLICY = None if PROFILE_NAME == "none" else f"builtin:{PROFILE_NAME}"
-"""The middleware's policy; None: no middleware."""
+MIDDLEWARE = PROFILE_NAME != "none"
+"""Whether veil's middleware guards the app."""
+POLICY = f"builtin:{PROFILE_NAME}" if MIDDLEWARE and PROFILE_NAME != "default" else None
+"""The middleware's policy; None for ``default``: the middleware given no policy, as a user who chose none."""
 
 _revoked: set[str] = set()
 log = logging.getLogger("login_app")

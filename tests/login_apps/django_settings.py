@@ -15,7 +15,7 @@ DATABASES: dict[str, dict[str, str]] = {}
 USE_TZ = True
 SESSION_ENGINE = "django.contrib.sessions.backends.signed_cookies"
 MIDDLEWARE = [
-    *(["veil.integrations.django.VeilMiddleware"] if common.POLICY is not None else []),
+    *(["veil.integrations.django.VeilMiddleware"] if common.MIDDLEWARE else []),
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
 ]

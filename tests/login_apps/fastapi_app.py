@@ -12,7 +12,7 @@ from tests.login_apps import common
 from veil.middleware import ASGIMiddleware
 
 app = FastAPI()
-if common.POLICY is not None:
+if common.MIDDLEWARE:
     app.add_middleware(ASGIMiddleware, policy=common.POLICY)
 
 SESSION = "session"

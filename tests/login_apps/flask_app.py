@@ -11,7 +11,7 @@ from veil.integrations.flask import Veil
 
 app = Flask(__name__)
 app.secret_key = common.SECRET_KEY
-if common.POLICY is not None:
+if common.MIDDLEWARE:
     Veil(app, policy=common.POLICY)
 
 
