@@ -1,7 +1,7 @@
 """Operational endpoints on their own port: ``/healthz``, ``/readyz``, ``/metrics``.
 
 Shared by ``veil proxy`` (:mod:`veil.proxy_addon.admin`) and ``veil extproc``
-(:mod:`veil.extproc.admin`). Served from a daemon thread by the standard library's
+(:mod:`veil.extproc.server`). Served from a daemon thread by the standard library's
 WSGI server, away from the traffic: probes and scrapes never queue behind redaction
 work, and traffic never reaches them. Bind it to localhost or a cluster-internal
 address: metrics carry rule ids and counts (never values), but they are not public.
