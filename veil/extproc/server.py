@@ -109,7 +109,8 @@ class Worker:
         self.port = self.server.add_insecure_port(f"[{host}]:{port}" if ":" in host else f"{host}:{port}")
         await self.server.start()
         if watches(self.config.policy):
-            self.watcher = PolicyWatcher(Path(self.config.policy), self._swap, lambda: self._count_reload("error"))
+            self.watcher = PolicyWatcher(Path(self.config.policy), self._swap, lambda: self._count_reload("error"),
+                                         current=lambda: self.processor.plan)
             self.watcher.start()
         self.serving = True
 
@@ -150,12 +151,12 @@ def new_metrics() -> Any:
 
 
 def start_admin(worker: Worker, host: str, port: int) -> None:
-    """Serve /healthz, /readyz and /metrics for ``worker`` on ``host:port``; raises OSError if it cannot bind."""
+    """Serve /healthz, /readyz, /metrics and /policy for ``worker`` on ``host:port``; raises OSError if it cannot bind."""
     from veil.observe.admin import AdminServer
 
     metrics = new_metrics()
     worker.observe_with(metrics)
-    worker.admin = AdminServer(host, port, metrics, worker.ready)
+    worker.admin = AdminServer(host, port, metrics, worker.ready, policy=lambda: worker.processor.plan)
 
 
 async def run_worker(config: ExtProcConfig, offset: int = 0, admin: bool = True) -> int:

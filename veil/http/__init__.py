@@ -43,6 +43,7 @@ from veil.http.headers import (
     redact_request_path,
     replace_length,
     str_headers,
+    with_policy_header,
 )
 from veil.http.lines import LineStream, adrive, drive
 from veil.http.options import DEFAULT_MAX_DECOMPRESSED, Options, parse_options
@@ -100,4 +101,5 @@ __all__ = [
     "rule_ids",
     "str_headers",
     "stream_kind",
+    "with_policy_header",
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from veil.http.failures import engine_errors
+from veil.http.options import Options
 from veil.rules.plan import Plan
 from veil.rules.plan_types import Report, Route
 
@@ -45,6 +46,19 @@ def header_value(headers: Headers, name: str) -> str:
     if lname in SINGLETON_FIELDS and len({value.strip().lower() for value in values}) > 1:
         return ""
     return values[0]
+
+
+POLICY_HEADER = "veil-policy"
+"""The response header naming the policy that processed the exchange (``Options.policy_header``)."""
+
+
+def with_policy_header(plan: Plan, options: Options, headers: Headers) -> Headers:
+    """``headers`` of a response plus ``veil-policy: sha256:<16 hex>`` (the plan's digest) when
+    ``options.policy_header`` is on; any ``veil-policy`` line already there is replaced, so the
+    header always names this veil's policy. Off (the default): ``headers`` itself, untouched."""
+    if not options.policy_header:
+        return headers
+    return [(k, v) for k, v in headers if k.lower() != POLICY_HEADER] + [(POLICY_HEADER, plan.digest)]
 
 
 def redact_head(plan: Plan, route: Route, headers: Headers, query: str) -> tuple[Headers, str, Report]:

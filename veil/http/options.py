@@ -21,6 +21,8 @@ class Options:
     ``requests``/``responses``: False skips that direction entirely.
     ``max_decompressed_bytes``: the most a gzip/deflate/br body may decode to; more is an error.
     ``observer``: told about every body and stream, errors included (e.g. ``veil.observe.prometheus.Metrics``).
+    ``policy_header``: responses carry ``veil-policy: sha256:<16 hex>``, the digest of the policy
+    in use (:func:`veil.http.headers.with_policy_header`); off by default.
     """
 
     on_error: str | None = None
@@ -28,6 +30,7 @@ class Options:
     responses: bool = True
     max_decompressed_bytes: int = DEFAULT_MAX_DECOMPRESSED
     observer: Observer = NullObserver()
+    policy_header: bool = False
 
     def blocks(self, plan: Plan) -> bool:
         """Whether a failure refuses the message (``block``) rather than forwarding it unchanged."""

@@ -8,7 +8,8 @@ works the same on every platform and with Kubernetes ConfigMap volumes, which
 replace the file by swapping a symlink. Compiling runs in a worker thread so
 that traffic keeps flowing meanwhile; the swap is one reference assignment, so
 each exchange sees either the old plan or the new one, never a mix. An invalid edit
-keeps the old plan and is reported with its ``file:line:col`` message.
+keeps the old plan and is reported with its ``file:line:col`` message. A reload logs the
+old and the new policy digest (``sha256:<16 hex>``, :mod:`veil.rules.lineage`) and revision.
 """
 
 from __future__ import annotations
@@ -43,12 +44,19 @@ def watches(policy: str) -> bool:
 
 
 class PolicyWatcher:
-    """Polls ``path``; on a change compiles it and calls ``swap(plan)``, or ``failed()`` (after logging why)."""
+    """Polls ``path``; on a change compiles it and calls ``swap(plan)``, or ``failed()`` (after logging why).
+
+    ``current`` returns the plan in use, whose digest the reload's log line names as the old
+    one; without it, the plan this watcher swapped in last (none before the first reload).
+    """
 
     def __init__(
         self, path: Path, swap: Callable[[Plan], None], failed: Callable[[], None], interval: float = 1.0,
+        current: Callable[[], Plan | None] | None = None,
     ) -> None:
         self.path, self.swap, self.failed, self.interval = path, swap, failed, interval
+        self.current = current
+        self.last: Plan | None = None
         self.seen = fingerprint(path)
         self._task: asyncio.Task[None] | None = None
 
@@ -77,5 +85,16 @@ class PolicyWatcher:
             log.error("veil: policy reload failed, keeping the current plan: %s", exc)
             self.failed()
             return
+        old = self.current() if self.current is not None else self.last
         self.swap(plan)
-        log.info("veil: policy reloaded from %s: %d rules", self.path, len(plan.rules))
+        self.last = plan
+        log.info("veil: policy reloaded from %s: %d rules, %s -> %s", self.path, len(plan.rules),
+                 describe_policy(old), describe_policy(plan))
+
+
+def describe_policy(plan: Plan | None) -> str:
+    """``sha256:0123456789abcdef (revision r7)`` for log lines; ``unknown`` without a plan."""
+    if plan is None:
+        return "unknown"
+    revision = f" (revision {plan.revision})" if plan.revision is not None else ""
+    return plan.digest + revision

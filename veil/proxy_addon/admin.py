@@ -1,4 +1,4 @@
-"""The admin addon: operational endpoints on their own port, ``/healthz``, ``/readyz``, ``/metrics``.
+"""The admin addon: operational endpoints on their own port, ``/healthz``, ``/readyz``, ``/metrics``, ``/policy``.
 
 :class:`AdminAddon` owns the ``veil_metrics_*`` options: when a port is set it makes the
 Prometheus observer, hands it to the redaction addon, and serves it with
@@ -57,7 +57,7 @@ class AdminAddon:
             self.metrics = Metrics(registry=prometheus_client.CollectorRegistry())
             self.redaction.observe_with(self.metrics)
         try:
-            self.server = AdminServer(host, port, self.metrics, self.redaction.ready)
+            self.server = AdminServer(host, port, self.metrics, self.redaction.ready, policy=lambda: self.redaction.plan)
         except OSError as exc:
             raise exceptions.OptionsError(f"veil_metrics_port: cannot listen on {host}:{port}: {exc}") from None
 

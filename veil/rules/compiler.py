@@ -44,6 +44,7 @@ from veil.rules.detectors import BUILTIN_DETECTORS, VALIDATORS
 from veil.rules.detectors.base import DetectorSpec
 from veil.rules.detectors.matching import CompiledDetector, compile_detector
 from veil.rules.globs import compile_globs, compile_media_types, is_glob
+from veil.rules.lineage import Lineage
 from veil.rules.plan import Plan
 from veil.rules.protected import Protected, own_outputs
 from veil.rules.regex import PatternError, compile_re2
@@ -65,6 +66,7 @@ def compile_policy(
     source: str = "<policy>",
     key_material: KeyMaterial | None = None,
     vault_connector: VaultConnector | None = None,
+    source_text: str | bytes | None = None,
 ) -> Plan:
     """Compile policy YAML text (or already-parsed data) into a :class:`Plan`.
 
@@ -72,6 +74,9 @@ def compile_policy(
     several) whose message is ``source:line:col: field: what``.
     ``vault_connector`` opens the backends of ``vaults:`` entries that vault
     tokens use (tests inject one); the core itself does no I/O.
+    ``source_text`` is the text ``policy`` was parsed from, when it is given parsed
+    (a :class:`PolicySource`): the plan's digest is that of the text
+    (:mod:`veil.rules.lineage`); YAML text given as ``policy`` is its own.
 
     >>> plan = compile_policy("version: 1\\nrules:\\n  - scan: true\\n")
     >>> plan.redact_text("mail me at jane@example.com").text
@@ -81,16 +86,19 @@ def compile_policy(
         src = policy
     elif isinstance(policy, str):
         src = parse_policy_text(policy, source)
+        source_text = policy if source_text is None else source_text
     else:
         src = PolicySource(source, dict(policy), {})
     model = policy_from_source(src)
-    return _Compiler(src, model, key_material or {}, vault_connector).compile()
+    lineage = Lineage.of(source_text, src.data, model.revision, src.name)
+    return _Compiler(src, model, key_material or {}, vault_connector, lineage).compile()
 
 
 class _Compiler:
     def __init__(self, src: PolicySource, policy: schema.Policy, keys: KeyMaterial,
-                 vault_connector: VaultConnector | None = None) -> None:
+                 vault_connector: VaultConnector | None = None, lineage: Lineage | None = None) -> None:
         self.src = src
+        self.lineage = lineage
         self.vault_connector = vault_connector
         self._vault_keys: dict[str, VaultKeys] = {}
         self._backends: dict[str, VaultBackend] = {}
@@ -139,7 +147,7 @@ class _Compiler:
                 vault_actions=tuple(self._vault_actions),
                 rules=tuple(rules), catalog=catalog, classifier=classifier, global_allow=global_allow,
                 protected=protected, limits=policy.limits, on_error=policy.on_error,
-                source=self.src.name, keyrings=tuple(self._keyrings.values()),
+                source=self.src.name, keyrings=tuple(self._keyrings.values()), lineage=self.lineage,
             )
         return Plan(
             rules=tuple(rules),
@@ -151,6 +159,7 @@ class _Compiler:
             on_error=policy.on_error,
             source=self.src.name,
             keyrings=tuple(self._keyrings.values()),
+            lineage=self.lineage,
         )
 
     # -- detectors -----------------------------------------------------------

@@ -27,6 +27,7 @@ from veil.rules.detectors.matching import CompiledDetector
 from veil.rules.detectors.verdicts import digest, store
 from veil.rules.json_splice import splice_json
 from veil.rules.json_walk import redact_document
+from veil.rules.lineage import Lineage
 from veil.rules.media import SNIFFED_MEDIA, body_kind, is_vague, media_type, sniff_body
 from veil.rules.multipart import redact_multipart
 from veil.rules.protected import Protected
@@ -70,8 +71,11 @@ class Plan:
         on_error: str,
         source: str,
         keyrings: tuple[Keyring, ...] = (),
+        lineage: Lineage | None = None,
     ) -> None:
         self.rules = rules
+        self.lineage = lineage if lineage is not None else Lineage("", None, source)
+        """Digest, revision, source and compile time of the policy (``veil.rules.lineage``)."""
         self.catalog = catalog
         self.classifier = classifier
         self.limits = limits
@@ -86,6 +90,16 @@ class Plan:
 
     def __repr__(self) -> str:
         return f"<Plan {self.source}: {len(self.rules)} rules, {len(self.catalog)} detectors>"
+
+    @property
+    def digest(self) -> str:
+        """``sha256:<16 hex>`` of the policy source: what the ``veil-policy`` header and finding records carry."""
+        return self.lineage.digest
+
+    @property
+    def revision(self) -> str | None:
+        """The policy's top-level ``revision:``, None when it has none."""
+        return self.lineage.revision
 
     # -- route dispatch -------------------------------------------------------
 
@@ -311,6 +325,8 @@ class Plan:
             rules.append({"id": r.id, "mode": r.mode, "direction": r.match.direction, "targets": targets})
         return {
             "source": self.source,
+            "digest": self.digest,
+            "revision": self.revision,
             "rules": rules,
             "detectors": list(self.catalog),
             "limits": self.limits.model_dump(),

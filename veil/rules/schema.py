@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 ENTITY_NAME = r"^[A-Z][A-Z0-9_]*$"
 
@@ -193,9 +193,16 @@ class Match(Strict):
     content_types: list[str] = Field(default_factory=list)
 
 
+SampleRate = Annotated[float, Field(gt=0, le=1)]
+"""A fraction of traffic: ``0.05`` is one message in twenty (``veil.rules.sampling``)."""
+
+
 class Rule(Strict):
     id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_.:-]+$")
     mode: Literal["enforce", "detect"] = "enforce"
+    sample: SampleRate | None = None
+    """Detect-mode rules only: run on this fraction of messages, apart from the enforcing
+    rules (what they find never changes what is sent)."""
     match: Match = Field(default_factory=Match)
     fields: list[FieldTarget] = Field(default_factory=list)
     headers: list[NameTarget] = Field(default_factory=list)
@@ -213,6 +220,14 @@ class Rule(Strict):
             return {}
         if value is False:
             return None
+        return value
+
+    @field_validator("sample")
+    @classmethod
+    def _sample_needs_detect(cls, value: float | None, info: ValidationInfo) -> float | None:
+        # An enforcing rule that acts on a sample would let the rest through.
+        if value is not None and info.data.get("mode") != "detect":
+            raise ValueError("sample applies to detect-mode rules only: add 'mode: detect'")
         return value
 
     @model_validator(mode="after")
@@ -310,6 +325,11 @@ class VaultSpec(Strict):
 
 class Policy(Strict):
     version: Literal[1]
+    revision: str | None = Field(default=None, min_length=1, max_length=200)
+    """Names this version of the policy (``2026-12-06.1``, a commit id): shown with its digest."""
+    sample: SampleRate | None = None
+    """Fraction of messages also scanned by every detector in detect mode, to find personal data
+    no rule acts on (``veil_uncovered_findings_total``, finding records)."""
     keys: dict[str, KeyRef] = Field(default_factory=dict)
     vaults: dict[str, VaultSpec] = Field(default_factory=dict)
     detectors: list[CustomDetector] = Field(default_factory=list)
@@ -318,3 +338,11 @@ class Policy(Strict):
     on_error: Literal["block", "passthrough"] = "block"
     allow: Allow = Field(default_factory=Allow)
     rules: list[Rule] = Field(min_length=1)
+
+    @field_validator("revision")
+    @classmethod
+    def _one_line(cls, value: str | None) -> str | None:
+        # It goes into log lines and the admin port's /policy as it is.
+        if value is not None and any(c in value for c in "\r\n\x00"):
+            raise ValueError("must be one line of text")
+        return value
