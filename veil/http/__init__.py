@@ -14,6 +14,9 @@ addons) converts its server's messages to plain values (header pairs, bytes, a
 - :mod:`veil.http.lines`: the one line-stream driver (SSE, NDJSON) with the failure loop.
 - :mod:`veil.http.failures`, :mod:`veil.http.aborts`: error responses, log lines without
   payload, and ending a stream whose headers are out.
+- :mod:`veil.http.exchange`: the per-exchange decisions every adapter shares (coverage,
+  request body mode, a response pushed chunk by chunk, what a failure does), answered as
+  plain "send this" values the adapter converts to its server's messages.
 
 Imports only the core (:mod:`veil.rules`) and :mod:`veil.observe`; nothing here imports a
 server or framework.

@@ -44,30 +44,19 @@ from veil.errors import PolicyError, RedactionError
 from veil.http import (
     DEFAULT_MAX_DECOMPRESSED,
     SNIFF_HEAD_BYTES,
-    LineStream,
     Options,
-    StreamAborted,
-    body_mode,
-    error_response,
     header_value,
-    is_vague,
-    log_failure,
     may_be_text,
     quiet_server_tracebacks,
     raw_headers,
     raw_path_of,
-    redact_buffered,
-    redact_head,
-    redact_request_path,
     replace_length,
     str_headers,
 )
-from veil.http.coverage import Coverage
+from veil.http.exchange import Chunk, Exchanges, ResponseBody, Start
+from veil.http.exchange import Send as SendItem
 from veil.observe import NullObserver, Observer
 from veil.observe.startup import announce_plan
-from veil.rules.media import body_kind_of
-from veil.rules.plan import Plan
-from veil.rules.plan_types import Route
 from veil.settings import PolicyArg, resolve_plan
 
 # Any-based like starlette.middleware's own aliases, so any framework's app type fits.
@@ -121,7 +110,7 @@ class ASGIMiddleware:
                 raise
             self.startup_error = exc  # built lazily by Starlette: the lifespan is where it can stop the server
             return
-        self.coverage = (Coverage(self.plan, "request"), Coverage(self.plan, "response"))
+        self.exchanges = Exchanges(self.plan, self.options, "asgi", log)
         announce_plan(self.plan)
         quiet_server_tracebacks()  # an aborted stream is one warning line, not a server traceback
 
@@ -132,7 +121,7 @@ class ASGIMiddleware:
         if scope["type"] != "http":  # websocket and lifespan carry no HTTP bodies to redact
             await self.app(scope, receive, send)
             return
-        await _Responder(self.app, self.plan, self.options, scope, self.coverage)(receive, send)
+        await _Responder(self.app, self.exchanges, scope)(receive, send)
 
     @staticmethod
     async def refuse_to_start(error: PolicyError, scope: Scope, receive: Receive, send: Send) -> None:
@@ -146,57 +135,38 @@ class ASGIMiddleware:
 
 
 class _Responder:
-    """One request's state; the middleware itself stays stateless."""
+    """One request's conversion between ASGI messages and its :class:`Exchange`; the middleware stays stateless."""
 
-    def __init__(
-        self, app: ASGIApp, plan: Plan, options: Options, scope: Scope, coverage: tuple[Coverage, Coverage]
-    ) -> None:
-        self.app, self.plan, self.options, self.scope, self.coverage = app, plan, options, scope, coverage
+    def __init__(self, app: ASGIApp, exchanges: Exchanges, scope: Scope) -> None:
+        self.app, self.scope = app, scope
         self.headers = str_headers(scope.get("headers", ()))
-        self.method: str = scope.get("method", "")
-        self.path: str = scope.get("path", "")
-        self.host = header_value(self.headers, "host")
-        self.blocks = options.blocks(plan)
+        self.exchange = exchanges.open(scope.get("method", ""), header_value(self.headers, "host"), scope.get("path", ""))
         self.send: Send = _unattached
-        # Response state. mode: "" before start, then pass | stream | buffer, "done" once refused.
-        self.mode = ""
+        self.body: ResponseBody | None = None  # made when the response starts
         self.start: Message = {}
-        self.started = False
-        self.ctype = self.cenc = ""
-        self.response_route = Route("response")
-        self.response_headers: Headers = []  # as sent with the start message, before its length is known
-        self.chunks: list[bytes] = []
-        self.size = 0
-        self.lines: LineStream | None = None
-
-    def route(self, direction: str, content_type: str) -> Route:
-        return Route(direction, self.method, self.host, self.path, content_type)
 
     async def __call__(self, receive: Receive, send: Send) -> None:
         self.send = send
         scope, app_receive = self.scope, receive
-        requests, responses = self.coverage
-        if self.options.requests and requests and requests.covers(self.route("request", "")):
+        if self.exchange.covers("request"):
             prepared = await self.prepare_request(receive)
             if prepared is None:
                 return  # refused or the client left: the app never sees this request
             scope, app_receive = prepared
-        redacts = self.options.responses and responses and responses.covers(self.route("response", ""))
-        await self.app(scope, app_receive, self.send_response if redacts else send)
+        await self.app(scope, app_receive, self.send_response if self.exchange.covers("response") else send)
 
     # -- request: what enters the app ---------------------------------------------------
 
     async def prepare_request(self, receive: Receive) -> tuple[Scope, Receive] | None:
+        exchange = self.exchange
         ctype = header_value(self.headers, "content-type")
-        route = self.route("request", ctype)
         query = bytes(self.scope.get("query_string", b"")).decode("latin-1")
         raw_path = self.raw_path()
         try:
-            headers, new_query, _ = redact_head(self.plan, route, self.headers, query)
             # The app gets the redacted path; the route (rule matching, logs) keeps the original.
-            new_path = redact_request_path(self.plan, route, raw_path)[0]
+            headers, new_query, new_path = exchange.redact_request_head(self.headers, query, raw_path)
         except RedactionError as exc:
-            if await self.fail(exc.reason, "request"):
+            if await self.refuse(exc.reason):
                 return None
             headers, new_query, new_path = self.headers, query, raw_path
         scope = dict(self.scope)
@@ -209,8 +179,9 @@ class _Responder:
             scope["path"] = unquote(new_path)
             scope["raw_path"] = new_path.encode("latin-1")
         cenc = header_value(self.headers, "content-encoding")
+        mode = exchange.request_mode(ctype)
         head, more = b"", True
-        if is_vague(ctype):  # a type that says nothing: the head tells a download from a document
+        if mode == "sniff":
             head, more, gone = await self._read(receive, SNIFF_HEAD_BYTES)
             if gone:
                 return None
@@ -218,20 +189,17 @@ class _Responder:
                 if not unchanged:
                     scope["headers"] = _raw_headers(headers)
                 return scope, _replay(head, more, receive)  # binary: the rest streams on unread
-        elif body_kind_of(ctype) == "binary":
+        elif mode == "pass":
             if not unchanged:
                 scope["headers"] = _raw_headers(headers)
-            return scope, receive  # never rewritten, so never buffered: uploads stream on
-        limit = self.plan.limits.max_body_bytes
-        body, more, gone = await self._read(receive, limit + 1, head) if more else (head, False, False)
+            return scope, receive
+        body, more, gone = await self._read(receive, exchange.limit + 1, head) if more else (head, False, False)
         if gone:
             return None  # don't hand the app a partial body
         try:
-            if len(body) > self.plan.limits.max_body_bytes:
-                raise RedactionError("body_too_large", "request body is over the limit")
-            out, _, outcome = redact_buffered(self.plan, route, body, ctype, cenc, self.options, "asgi")
+            out, outcome = exchange.redact_body("request", body, ctype, cenc)
         except RedactionError as exc:
-            if await self.fail(exc.reason, "request"):
+            if await self.refuse(exc.reason):
                 return None
             out, outcome = body, ""
         if outcome == "rewritten":
@@ -240,12 +208,21 @@ class _Responder:
             scope["headers"] = _raw_headers(headers)
         return scope, _replay(out, more, receive)
 
+    async def refuse(self, reason: str) -> bool:
+        """Log a request failure; with on_error=block answer with veil's error and return True."""
+        refusal = self.exchange.refuse(reason, "request")
+        if refusal is None:
+            return False
+        status, headers, body = refusal
+        await self.emit([Start(headers, status), Chunk(body, False)])
+        return True
+
     def raw_path(self) -> str:
         """The request path as sent (percent-encoded, without the query)."""
         raw = self.scope.get("raw_path")
         if raw:
             return bytes(raw).decode("latin-1").partition("?")[0]
-        return raw_path_of(self.path.encode("utf-8"))
+        return raw_path_of(self.exchange.path.encode("utf-8"))
 
     async def _read(self, receive: Receive, stop_at: int, start: bytes = b"") -> tuple[bytes, bool, bool]:
         """(body, more to come, client gone), ``start`` first; stops once ``stop_at`` bytes are
@@ -267,148 +244,69 @@ class _Responder:
 
     async def send_response(self, message: Message) -> None:
         kind = message["type"]
-        if self.mode == "done":
+        body = self.body
+        mode = body.mode if body is not None else ""
+        if mode == "done":
             return  # already refused: the rest of the app's response must not leak
         if kind == "http.response.start":
-            await self.on_start(message)
+            self.start = dict(message)  # a copy: the app's message stays its own
+            self.body = self.exchange.response(str_headers(message.get("headers", ())), head_first=True)
+            await self.emit(self.body.begin())
+        elif body is None:
+            return  # a body before its start: nothing may go out
+        elif kind == "http.response.body" and mode == "pass":
+            await self.send(message)  # binary: as the app sent it
         elif kind == "http.response.body":
-            await self.on_body(bytes(message.get("body", b"")), bool(message.get("more_body", False)), message)
-        elif kind == "http.response.pathsend" and self.mode != "pass":
-            await self.on_pathsend(message)
-        elif kind == "http.response.zerocopy" and self.mode != "pass":
+            await self.emit(body.push(bytes(message.get("body", b"")), bool(message.get("more_body", False))))
+        elif kind == "http.response.pathsend" and mode != "pass":
+            await self.on_pathsend(body, message)
+        elif kind == "http.response.zerocopy" and mode != "pass":
             # A bare file descriptor we'd have to read behind the server's back: refuse.
-            if not await self.fail("unsupported_transfer", "response"):
-                await self.send_start()
+            refused = body.fail("unsupported_transfer")
+            if refused is None:
+                await self.emit([] if body.started else [body.start()])
                 await self.send(message)
+            await self.emit(refused or [])
         else:  # binary bodies, early hints, trailers
             await self.send(message)
 
-    async def on_start(self, message: Message) -> None:
-        received = str_headers(message.get("headers", ()))
-        self.ctype = header_value(received, "content-type")
-        self.cenc = header_value(received, "content-encoding").strip().lower()
-        self.response_route = self.route("response", self.ctype)
-        headers = received
-        try:
-            headers = redact_head(self.plan, self.response_route, received, "")[0]
-        except RedactionError as exc:
-            if await self.fail(exc.reason, "response"):
-                return
-        self.response_headers = headers
-        self.start = dict(message)  # a copy: the app's message stays its own
-        if headers != received:
-            self.start["headers"] = _raw_headers(headers)
-        self.mode, kind = body_mode(self.ctype, self.cenc, sniffs=True)
-        if self.mode == "stream" and kind is not None:  # events must reach the client as they happen
-            self.lines = LineStream(self.plan, self.response_route, kind, self.options, "asgi", headers_out=True)
-            self.start["headers"] = _raw_headers(replace_length(headers, None))
-        elif self.mode in ("buffer", "sniff"):
-            return  # Content-Length is known only once the whole body is redacted (or the head says binary)
-        await self.send_start()
+    async def emit(self, sends: list[SendItem]) -> None:
+        """The exchange's answers as ASGI messages."""
+        for item in sends:
+            if isinstance(item, Chunk):
+                await self.send({"type": "http.response.body", "body": item.data, "more_body": item.more})
+            elif item.status is not None:  # veil's own error response
+                await self.send({"type": "http.response.start", "status": item.status,
+                                 "headers": _raw_headers(item.headers)})
+            else:
+                assert self.body is not None
+                if item.headers is not self.body.received:  # else the app's raw headers go on as they came
+                    self.start["headers"] = _raw_headers(item.headers)
+                await self.send(self.start)
 
-    async def on_body(self, body: bytes, more: bool, message: Message | None = None) -> None:
-        if self.mode == "pass":
-            await self.send(message or {"type": "http.response.body", "body": body, "more_body": more})
-        elif self.mode == "stream":
-            await self.on_stream_chunk(body, more)
-        elif self.mode == "sniff":
-            self.chunks.append(body)
-            self.size += len(body)
-            if self.size >= SNIFF_HEAD_BYTES or not more:
-                await self.on_head(more)
-        elif self.mode == "buffer":
-            self.chunks.append(body)
-            self.size += len(body)
-            await self.on_buffered(more)
-
-    async def on_head(self, more: bool) -> None:
-        """A vague type's head is in: binary passes unread from here on, anything else is buffered."""
-        head = b"".join(self.chunks)
-        if may_be_text(head, self.cenc):
-            self.mode = "buffer"
-            await self.on_buffered(more)
-            return
-        self.mode, self.chunks = "pass", []
-        await self.send_start()
-        await self.send({"type": "http.response.body", "body": head, "more_body": more})
-
-    async def on_buffered(self, more: bool) -> None:
-        if self.size > self.plan.limits.max_body_bytes:
-            if not await self.fail("body_too_large", "response"):
-                self.mode = "pass"  # passthrough: what we hold, then the rest as it comes
-                await self.send_start()
-                await self.send({"type": "http.response.body", "body": b"".join(self.chunks), "more_body": more})
-        elif not more:
-            await self.finish(b"".join(self.chunks))
-
-    async def on_stream_chunk(self, body: bytes, more: bool) -> None:
-        assert self.lines is not None
-        out = self.lines.step(body, last=not more)  # passthrough after a failure: the original bytes
-        if self.lines.blocked:  # logged and observed by the stream; the headers are out
-            self.mode = "done"
-            raise StreamAborted(self.lines.failed)
-        if out or not more:
-            await self.send({"type": "http.response.body", "body": out, "more_body": more})
-
-    async def on_pathsend(self, message: Message) -> None:
-        """A file of a redactable type: read it through on_body instead of letting the server send it raw."""
+    async def on_pathsend(self, body: ResponseBody, message: Message) -> None:
+        """A file of a redactable type: read it through the exchange instead of letting the server send it raw."""
         # Reads bounded by the body limit (buffer) or streamed chunk by chunk; the open and every
         # read run in a worker thread, since a disk (or network file system) read blocks the event loop.
         file = await _run_sync(open, message["path"], "rb")
         try:
-            if self.mode == "sniff" and not self.chunks:
-                if not may_be_text(await _run_sync(file.read, SNIFF_HEAD_BYTES), self.cenc):
-                    self.mode = "pass"  # a binary file of a vague type: the server sends it as it would
-                    await self.send_start()
+            if body.mode == "sniff" and not body.held:
+                if not may_be_text(await _run_sync(file.read, SNIFF_HEAD_BYTES), body.content_encoding):
+                    await self.emit(body.pass_unread())  # a binary file of a vague type: sent as the server would
                     await self.send(message)
                     return
                 file.seek(0)
-            while self.mode in ("buffer", "stream", "sniff"):
+            while body.mode in ("buffer", "stream", "sniff"):
                 chunk = await _run_sync(file.read, _FILE_CHUNK)
-                await self.on_body(chunk, bool(chunk))
+                await self.emit(body.push(chunk, bool(chunk)))
                 if not chunk:
                     return
-            if self.mode == "pass":  # passthrough after a failure: the rest of the file unchanged
+            if body.mode == "pass":  # passthrough after a failure: the rest of the file unchanged
                 while chunk := await _run_sync(file.read, _FILE_CHUNK):
-                    await self.send({"type": "http.response.body", "body": chunk, "more_body": True})
-                await self.send({"type": "http.response.body", "body": b"", "more_body": False})
+                    await self.emit(body.push(chunk, True))
+                await self.emit(body.push(b"", False))
         finally:
             file.close()
-
-    async def finish(self, body: bytes) -> None:
-        try:
-            out, _, outcome = redact_buffered(self.plan, self.response_route, body, self.ctype, self.cenc, self.options, "asgi")
-        except RedactionError as exc:
-            if await self.fail(exc.reason, "response"):
-                return
-            out, outcome = body, ""
-        if outcome == "rewritten":
-            self.start["headers"] = _raw_headers(replace_length(self.response_headers, len(out)))
-        await self.send_start()
-        await self.send({"type": "http.response.body", "body": out, "more_body": False})
-
-    async def send_start(self) -> None:
-        if not self.started:
-            self.started = True
-            await self.send(self.start)
-
-    async def fail(self, reason: str, direction: str) -> bool:
-        """Log a failure (reason, method, rule ids); with on_error=block answer with the error and return True."""
-        log_failure(log, self.plan, self.route(direction, ""), reason, "stream aborted" if self.started else "")
-        if not self.blocks:
-            return False
-        if direction == "response":
-            self.mode = "done"
-        if self.started:
-            # Headers are out and the status cannot change. Ending the stream cleanly would look
-            # complete to the client; raising makes the server abort the connection instead
-            # (as the WSGI middleware does), and the rest is never sent.
-            raise StreamAborted(reason)
-        status, headers, body = error_response(reason, direction)
-        self.started = True
-        await self.send({"type": "http.response.start", "status": status, "headers": _raw_headers(headers)})
-        await self.send({"type": "http.response.body", "body": body, "more_body": False})
-        return True
 
 
 def _in_event_loop() -> bool:

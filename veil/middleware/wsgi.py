@@ -41,33 +41,17 @@ from typing import TYPE_CHECKING, Any
 
 from veil.errors import RedactionError
 from veil.http import (
-    LineStream,
-    Options,
     Replay,
-    StreamAborted,
-    body_mode,
     cgi_host,
-    drive,
-    error_response,
-    head_chunks,
-    header_value,
-    is_vague,
-    log_failure,
     may_be_text,
     parse_options,
     quiet_server_tracebacks,
     read_head,
-    redact_buffered,
     redact_cgi_head,
     redact_cgi_path,
-    redact_head,
-    replace_length,
 )
-from veil.http.coverage import Coverage
+from veil.http.exchange import Chunk, Exchanges, Send, Start
 from veil.observe.startup import announce_plan
-from veil.rules.media import body_kind_of
-from veil.rules.plan import Plan
-from veil.rules.plan_types import Route
 from veil.settings import PolicyArg, resolve_plan
 
 if TYPE_CHECKING:
@@ -92,17 +76,17 @@ class WSGIMiddleware:
         self.app = app
         self.options = parse_options(options)  # a typo fails before any policy file is read
         self.plan = resolve_plan(policy)
-        self.requests, self.responses = Coverage(self.plan, "request"), Coverage(self.plan, "response")
+        self.exchanges = Exchanges(self.plan, self.options, "wsgi", log)
         announce_plan(self.plan)
         quiet_server_tracebacks()  # an aborted stream is one warning line, not a server traceback
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        exchange = _Exchange(self.plan, self.options, environ, start_response)
-        if self.options.requests and self.requests and self.requests.covers(exchange.route("request", "")):
+        exchange = _Exchange(self.exchanges, environ, start_response)
+        if exchange.exchange.covers("request"):
             refusal = exchange.redact_request()
             if refusal is not None:
                 return refusal  # fail closed: the app never sees the request
-        if not (self.options.responses and self.responses and self.responses.covers(exchange.route("response", ""))):
+        if not exchange.exchange.covers("response"):
             return self.app(exchange.environ, start_response)
         result = self.app(exchange.environ, exchange.capture)
         return _Closing(exchange.respond(result), result)
@@ -131,14 +115,15 @@ class _Closing:
 
 
 class _Exchange:
-    """One request and its response; the held response head lives here, never on the middleware."""
+    """One request and its response in WSGI terms, decided by an :class:`Exchange`; the held
+    response head lives here, never on the middleware."""
 
-    def __init__(self, plan: Plan, options: Options, environ: WSGIEnvironment, start_response: StartResponse) -> None:
-        self.plan = plan
-        self.options = options
-        self.blocks = options.blocks(plan)
+    def __init__(self, exchanges: Exchanges, environ: WSGIEnvironment, start_response: StartResponse) -> None:
         self.environ = dict(environ)  # the server's dict stays as it arrived
-        self.path = str(environ.get("PATH_INFO", ""))  # rules match the original path; the app gets the redacted one
+        # Rules match the original path; the app gets the redacted one.
+        self.exchange = exchanges.open(
+            environ.get("REQUEST_METHOD", "GET"), cgi_host(environ), str(environ.get("PATH_INFO", ""))
+        )
         self.start_response = start_response
         self.status: str | None = None
         self.headers: list[tuple[str, str]] = []
@@ -146,40 +131,36 @@ class _Exchange:
         self.written: list[bytes] = []
         self.consumed = b""  # request bytes read before the body turned out too large
 
-    def route(self, direction: str, content_type: str) -> Route:
-        env = self.environ
-        return Route(direction, env.get("REQUEST_METHOD", "GET"), cgi_host(env), self.path, content_type)
-
     # -- request ------------------------------------------------------------------
 
     def redact_request(self) -> list[bytes] | None:
         """Rewrite ``self.environ`` in place; the error body when the request must be refused."""
-        env = self.environ
+        env, exchange = self.environ, self.exchange
         ctype = env.get("CONTENT_TYPE", "")
-        route = self.route("request", ctype)
+        route = exchange.route("request", ctype)
         try:
-            redact_cgi_head(self.plan, route, self.environ)
-            redact_cgi_path(self.plan, route, self.environ)
+            redact_cgi_head(exchange.plan, route, self.environ)
+            redact_cgi_path(exchange.plan, route, self.environ)
         except RedactionError as exc:
-            if (refusal := self._fail(exc.reason, "request")) is not None:
+            if (refusal := self._refuse(exc.reason)) is not None:
                 return refusal
+        mode = exchange.request_mode(ctype)
         head = b""
-        if is_vague(ctype):  # a type that says nothing: the head tells an upload from a document
+        if mode == "sniff":  # a type that says nothing: the head tells an upload from a document
             head = self._read_head()
             if not may_be_text(head, env.get("HTTP_CONTENT_ENCODING", "")):
                 if head:
                     env["wsgi.input"] = io.BufferedReader(Replay(head, env["wsgi.input"]))
                 return None  # binary: the rest streams on to the app unread
-        elif body_kind_of(ctype) == "binary":
+        elif mode == "pass":
             return None  # never rewritten, so never read: uploads stream on to the app
         body = b""
         try:
             body = self._read_body(head)
             if body:
-                encoding = env.get("HTTP_CONTENT_ENCODING", "")
-                self._set_body(redact_buffered(self.plan, route, body, ctype, encoding, self.options, "wsgi")[0])
+                self._set_body(exchange.redact_body("request", body, ctype, env.get("HTTP_CONTENT_ENCODING", ""))[0])
         except RedactionError as exc:
-            if (refusal := self._fail(exc.reason, "request")) is not None:
+            if (refusal := self._refuse(exc.reason)) is not None:
                 return refusal
             if self.consumed:  # chunked and over the limit: give back what was read, then the rest
                 env["wsgi.input"] = io.BufferedReader(Replay(self.consumed, env["wsgi.input"]))
@@ -205,7 +186,7 @@ class _Exchange:
         """The whole body, ``head`` (already read) first; over the limit a RedactionError, with what
         was read kept in ``self.consumed`` for passthrough."""
         env = self.environ
-        limit = self.plan.limits.max_body_bytes
+        limit = self.exchange.limit
         length = self._length()
         if length is None and not env.get("wsgi.input_terminated"):
             return b""  # PEP 3333: without a length the stream may never end; werkzeug reads nothing either
@@ -229,19 +210,13 @@ class _Exchange:
         self.environ["CONTENT_LENGTH"] = str(len(body))
         self.environ.pop("HTTP_TRANSFER_ENCODING", None)  # the new body has a length, not chunks
 
-    def _fail(self, reason: str, direction: str) -> list[bytes] | None:
-        """Log a failure (reason, method, rule ids); with ``block``, start the error response and return its body."""
-        log_failure(log, self.plan, self.route(direction, ""), reason)
-        return self._refuse(reason, direction)
-
-    def _refuse(self, reason: str, direction: str) -> list[bytes] | None:
-        """With ``block`` and nothing sent yet, start the error response and return its body."""
-        if not self.blocks or self.sent:
+    def _refuse(self, reason: str) -> list[bytes] | None:
+        """Log a request failure; with ``block``, start the error response and return its body."""
+        refusal = self.exchange.refuse(reason, "request")
+        if refusal is None:
             return None
-        status, headers, body = error_response(reason, direction)
-        self.start_response(f"{status} {HTTPStatus(status).phrase}", headers)
-        self.sent = True
-        return [body]
+        status, headers, body = refusal
+        return list(self._emit([Start(headers, status), Chunk(body, False)]))
 
     # -- response -----------------------------------------------------------------
 
@@ -259,33 +234,18 @@ class _Exchange:
         return self.written.append  # legacy write(): buffered and sent before the iterable's chunks
 
     def respond(self, result: Iterable[bytes]) -> Body:
-        body: Iterator[bytes] = self._chunks(result)
-        first = next(body, None)  # a generator app calls start_response on its first step
+        chunks: Iterator[bytes] = self._chunks(result)
+        first = next(chunks, None)  # a generator app calls start_response on its first step
         if self.status is None:
             raise RuntimeError("the WSGI application did not call start_response")
-        if first is not None:
-            body = chain((first,), body)
-        ctype = header_value(self.headers, "content-type")
-        encoding = header_value(self.headers, "content-encoding")
-        route = self.route("response", ctype)
-        try:
-            headers = redact_head(self.plan, route, self.headers, "")[0]
-        except RedactionError as exc:
-            if (refusal := self._fail(exc.reason, "response")) is not None:
-                yield from refusal
-                return
-            headers = self.headers
-        mode, kind = body_mode(ctype, encoding, sniffs=True)
-        if mode == "sniff":  # a type that says nothing: binary passes unread, anything else is buffered
-            held = head_chunks(body)
-            mode = "buffer" if may_be_text(b"".join(held), encoding) else "pass"
-            body = chain(held, body)
-        if mode == "stream" and kind is not None:
-            yield from self._stream(route, kind, replace_length(headers, None), body)
-        elif mode == "pass":
-            yield from self._send(headers, body)  # never rewritten, so never buffered
-        else:
-            yield from self._buffered(route, ctype, encoding, headers, body)
+        # Headers of a stream go out with its first redacted line, so an early failure can still be a 502.
+        body = self.exchange.response(self.headers, head_first=False, fixed_length=True)
+        yield from self._emit(body.begin())
+        for chunk in chain(() if first is None else (first,), chunks):
+            if body.mode == "done":
+                return  # refused: the rest of the app's body is never read
+            yield from self._emit(body.push(chunk, True))
+        yield from self._emit(body.push(b"", False))
 
     def _chunks(self, result: Iterable[bytes]) -> Body:
         """The app's chunks, each after whatever it passed to the legacy ``write()`` before it."""
@@ -294,49 +254,16 @@ class _Exchange:
                 yield self.written.pop(0)
             yield chunk
 
-    def _send(self, headers: list[tuple[str, str]], chunks: Iterable[bytes]) -> Body:
-        """Start the real response (once, lazily) and yield the non-empty chunks."""
-        if not self.sent:
-            self.start_response(self.status or "500 Internal Server Error", headers)
+    def _emit(self, sends: list[Send]) -> Body:
+        """The exchange's answers: the real start_response (once), then the non-empty chunks."""
+        for item in sends:
+            if isinstance(item, Chunk):
+                if item.data:
+                    yield item.data
+                continue
+            status = self.status if item.status is None else f"{item.status} {HTTPStatus(item.status).phrase}"
+            self.start_response(status or "500 Internal Server Error", item.headers)
             self.sent = True
-        for chunk in chunks:
-            if chunk:
-                yield chunk
-
-    def _stream(self, route: Route, kind: str, headers: list[tuple[str, str]], body: Iterator[bytes]) -> Body:
-        # Headers go out with the first redacted line, so an early failure can still be a 502.
-        stream = LineStream(self.plan, route, kind, self.options, "wsgi")
-        try:
-            for out in drive(stream, body):
-                yield from self._send(headers, (out,))
-        except StreamAborted as exc:  # logged and observed by the stream
-            if (refusal := self._refuse(exc.reason, "response")) is None:
-                raise  # lines already went out: abort the connection so the client sees a broken stream
-            yield from refusal
-        if not self.sent:
-            yield from self._send(headers, ())  # an empty stream: the head still goes out
-
-    def _buffered(
-        self, route: Route, ctype: str, encoding: str, headers: list[tuple[str, str]], body: Iterator[bytes]
-    ) -> Body:
-        limit = self.plan.limits.max_body_bytes
-        parts: list[bytes] = []
-        size = 0
-        try:
-            for chunk in body:
-                parts.append(chunk)
-                size += len(chunk)
-                if size > limit:
-                    raise RedactionError("body_too_large", f"response body is over the limit of {limit} bytes")
-            data = b"".join(parts)
-            if data:  # empty bodies (HEAD, 204, 304) keep their headers as the app set them
-                data, _, _ = redact_buffered(self.plan, route, data, ctype, encoding, self.options, "wsgi")
-                headers = replace_length(headers, len(data))
-        except RedactionError as exc:
-            refusal = self._fail(exc.reason, "response")
-            yield from refusal if refusal is not None else self._send(headers, chain(parts, body))
-            return
-        yield from self._send(headers, (data,))
 
 
 VeilWSGIMiddleware = WSGIMiddleware

@@ -1,0 +1,264 @@
+"""One request and its response, decided the same way in every adapter.
+
+An adapter (ASGI, WSGI, Django, the proxy) turns its server's messages into plain values
+(header pairs, bytes, a ``more`` flag), asks an :class:`Exchange` what to do with them, and
+turns the answers back into its server's messages. What is decided here and nowhere else:
+
+- the route of each direction (rules match the original path; logs name only rule ids);
+- what a failure does: refuse with veil's error response (``block``, nothing sent yet),
+  abort a started stream (:class:`StreamAborted`), or go on unchanged (``passthrough``);
+- how a request body is taken (:meth:`Exchange.request_mode`) and redacted, limit first;
+- a response body pushed chunk by chunk (:class:`ResponseBody`): head redaction, the body
+  mode (pass, sniff, buffer, stream), the held head, the limit, Content-Length fix-ups.
+
+The answers for a response are :class:`Start` and :class:`Chunk` values, in the order the
+adapter must send them. Nothing here imports a server.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from veil.errors import RedactionError
+from veil.http.aborts import StreamAborted
+from veil.http.bodies import body_mode, redact_buffered
+from veil.http.coverage import Coverage
+from veil.http.failures import error_response, log_failure
+from veil.http.headers import (
+    Headers,
+    header_value,
+    redact_head,
+    redact_request_path,
+    replace_length,
+)
+from veil.http.lines import LineStream
+from veil.http.options import Options
+from veil.http.sniff import SNIFF_HEAD_BYTES, may_be_text
+from veil.rules.plan import Plan
+from veil.rules.plan_types import Route
+
+Refusal = tuple[int, Headers, bytes]
+"""veil's error response: (status, headers, JSON body)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Start:
+    """Send the response head: the app's status with ``headers``, or veil's error ``status``."""
+
+    headers: Headers
+    status: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Chunk:
+    """Send body bytes; ``more``: the body goes on after them."""
+
+    data: bytes
+    more: bool
+
+
+Send = Start | Chunk
+
+
+class Exchanges:
+    """What every exchange of one adapter instance shares, made once: the plan, the options, which
+    directions the adapter redacts and the plan's :class:`Coverage` of each.
+
+    ``log``: the adapter's logger, so that failure lines keep the adapter's logger name.
+    """
+
+    def __init__(self, plan: Plan, options: Options, adapter: str, log: logging.Logger) -> None:
+        self.plan, self.options, self.adapter, self.log = plan, options, adapter, log
+        self.coverage = {"request": Coverage(plan, "request"), "response": Coverage(plan, "response")}
+        self.wanted = {"request": options.requests, "response": options.responses}
+
+    def open(self, method: str, host: str, path: str) -> Exchange:
+        """One exchange; ``path`` is the original one, which rules match."""
+        return Exchange(self, method, host, path)
+
+
+class Exchange:
+    """One request and its response: the plan, the options and the route both directions share."""
+
+    def __init__(self, exchanges: Exchanges, method: str, host: str, path: str) -> None:
+        self.exchanges = exchanges
+        self.plan, self.options, self.adapter, self.log = (
+            exchanges.plan, exchanges.options, exchanges.adapter, exchanges.log
+        )
+        self.method, self.host, self.path = method, host, path
+        self.blocks = self.options.blocks(self.plan)
+        self.limit = self.plan.limits.max_body_bytes
+
+    def route(self, direction: str, content_type: str = "") -> Route:
+        return Route(direction, self.method, self.host, self.path, content_type)
+
+    def covers(self, direction: str) -> bool:
+        """Whether veil reads this direction at all: the adapter's option is on and some rule may
+        apply on this route. An uncovered direction passes untouched and unread."""
+        coverage = self.exchanges.coverage[direction]
+        return self.exchanges.wanted[direction] and bool(coverage) and coverage.covers(self.route(direction))
+
+    def refuse(self, reason: str, direction: str, what: str = "") -> Refusal | None:
+        """Log a failure (reason, method, rule ids); with ``block`` the error response to answer
+        instead, with ``passthrough`` None (the message goes on unchanged)."""
+        log_failure(self.log, self.plan, self.route(direction), reason, what)
+        return error_response(reason, direction) if self.blocks else None
+
+    # -- request ---------------------------------------------------------------------
+
+    def redact_request_head(self, headers: Headers, query: str, raw_path: str) -> tuple[Headers, str, str]:
+        """(headers, query, raw path) as the app or upstream gets them; the route keeps the
+        original path. Raises RedactionError."""
+        route = self.route("request", header_value(headers, "content-type"))
+        new_headers, new_query, _ = redact_head(self.plan, route, headers, query)
+        return new_headers, new_query, redact_request_path(self.plan, route, raw_path)[0]
+
+    @staticmethod
+    def request_mode(content_type: str) -> str:
+        """How a request body is taken: ``sniff`` (its head decides: :func:`may_be_text`),
+        ``pass`` (binary: never read, uploads stream on) or ``buffer`` (read whole, redacted)."""
+        mode, _ = body_mode(content_type, "", sniffs=True)
+        return "buffer" if mode == "stream" else mode
+
+    def redact_body(self, direction: str, body: bytes, content_type: str, content_encoding: str) -> tuple[bytes, str]:
+        """(body, outcome) for a whole body, the limit checked first. Raises RedactionError."""
+        if len(body) > self.limit:
+            raise RedactionError("body_too_large", f"{direction} body is over the limit of {self.limit} bytes")
+        route = self.route(direction, content_type)
+        out, _, outcome = redact_buffered(self.plan, route, body, content_type, content_encoding, self.options,
+                                          self.adapter)
+        return out, outcome
+
+    def response(self, headers: Headers, *, head_first: bool, fixed_length: bool = False) -> ResponseBody:
+        """The response whose head is ``headers``; see :class:`ResponseBody`."""
+        return ResponseBody(self, headers, head_first=head_first, fixed_length=fixed_length)
+
+
+class ResponseBody:
+    """A response pushed chunk by chunk: ``begin`` once the head is in, ``push`` each body chunk
+    (``more=False`` with the last, possibly empty); each returns what to send, in order.
+
+    ``mode``: ``pass`` (binary: sent as it comes), ``sniff`` (a vague type: held until its head
+    decides pass or buffer), ``buffer`` (held whole, bounded, redacted at the end), ``stream``
+    (NDJSON/SSE line by line), ``done`` (refused or aborted: nothing more is sent).
+
+    ``head_first``: a streamed head goes out before its first line (ASGI), else with it (WSGI),
+    so that a failure on the first line can still be a 502. ``fixed_length``: a buffered
+    non-empty body always gets its own Content-Length (WSGI), not only a rewritten one.
+    A failure after the head went out raises :class:`StreamAborted`.
+    """
+
+    def __init__(self, exchange: Exchange, headers: Headers, *, head_first: bool, fixed_length: bool) -> None:
+        self.exchange = exchange
+        self.received = headers
+        self.content_type = header_value(headers, "content-type")
+        self.content_encoding = header_value(headers, "content-encoding").strip().lower()
+        self.route = exchange.route("response", self.content_type)
+        self.head_first, self.fixed_length = head_first, fixed_length
+        self.headers = headers
+        """The head to send; the very ``received`` list while nothing in it changed."""
+        self.mode = ""
+        self.started = False
+        self.held: list[bytes] = []
+        self.size = 0
+        self.lines: LineStream | None = None
+
+    def begin(self) -> list[Send]:
+        """Redact the head and choose the body's mode; the head goes out now unless the body decides it."""
+        exchange = self.exchange
+        try:
+            headers = redact_head(exchange.plan, self.route, self.received, "")[0]
+        except RedactionError as exc:
+            if (refused := self.fail(exc.reason)) is not None:
+                return refused
+            headers = self.received
+        if headers != self.received:
+            self.headers = headers
+        self.mode, kind = body_mode(self.content_type, self.content_encoding, sniffs=True)
+        if self.mode == "stream" and kind is not None:  # events must reach the client as they happen
+            self.lines = LineStream(exchange.plan, self.route, kind, exchange.options, exchange.adapter,
+                                    headers_out=self.head_first)
+            self.headers = replace_length(self.headers, None)
+            return [self.start()] if self.head_first else []
+        if self.mode == "pass":
+            return [self.start()]
+        return []  # buffer, sniff: Content-Length is known once the body is redacted (or the head says binary)
+
+    def push(self, chunk: bytes, more: bool) -> list[Send]:
+        """What to send for one body chunk."""
+        if self.mode == "pass":
+            return [Chunk(chunk, more)]
+        if self.mode == "stream":
+            return self._stream(chunk, more)
+        if self.mode not in ("sniff", "buffer"):
+            return []  # done
+        self.held.append(chunk)
+        self.size += len(chunk)
+        if self.mode == "sniff":
+            if self.size < SNIFF_HEAD_BYTES and more:
+                return []
+            if not may_be_text(b"".join(self.held), self.content_encoding):
+                return self._pass_held(more)  # binary: unread from here on
+            self.mode = "buffer"
+        if self.size > self.exchange.limit:
+            if (refused := self.fail("body_too_large")) is not None:
+                return refused
+            return self._pass_held(more)  # passthrough: what is held, then the rest as it comes
+        return [] if more else self._finish(b"".join(self.held))
+
+    def start(self) -> Start:
+        """The head, once: call it only when it has not gone out (see ``started``)."""
+        self.started = True
+        return Start(self.headers)
+
+    def pass_unread(self) -> list[Send]:
+        """The body passes unread from here on (a file whose head the adapter sniffed where it lies):
+        what to send first."""
+        self.mode = "pass"
+        return [] if self.started else [self.start()]
+
+    def fail(self, reason: str) -> list[Send] | None:
+        """Log a failure; with ``block`` what to send instead (or raise StreamAborted once the head
+        is out); with ``passthrough`` None: the body goes on unchanged."""
+        refusal = self.exchange.refuse(reason, "response", "stream aborted" if self.started else "")
+        if refusal is None:
+            return None
+        self.mode = "done"
+        if self.started:
+            # Headers are out and the status cannot change. Ending the body cleanly would look
+            # complete to the client; raising makes the server abort the connection instead.
+            raise StreamAborted(reason)
+        return self._refusal(refusal)
+
+    def _refusal(self, refusal: Refusal) -> list[Send]:
+        status, headers, body = refusal
+        self.started, self.mode = True, "done"
+        return [Start(headers, status), Chunk(body, False)]
+
+    def _pass_held(self, more: bool) -> list[Send]:
+        head, self.held = b"".join(self.held), []
+        return [*self.pass_unread(), Chunk(head, more)]
+
+    def _stream(self, chunk: bytes, more: bool) -> list[Send]:
+        assert self.lines is not None
+        out = self.lines.step(chunk, last=not more)  # passthrough after a failure: the original bytes
+        if self.lines.blocked:  # logged and observed by the stream
+            if self.started:
+                self.mode = "done"
+                raise StreamAborted(self.lines.failed)
+            return self._refusal(error_response(self.lines.failed, "response"))
+        if not (out or not more):
+            return []
+        return [*([] if self.started else [self.start()]), Chunk(out, more)]
+
+    def _finish(self, body: bytes) -> list[Send]:
+        try:
+            out, outcome = self.exchange.redact_body("response", body, self.content_type, self.content_encoding)
+        except RedactionError as exc:
+            if (refused := self.fail(exc.reason)) is not None:
+                return refused
+            out, outcome = body, ""
+        if outcome == "rewritten" or (self.fixed_length and body and outcome):
+            self.headers = replace_length(self.headers, len(out))
+        return [self.start(), Chunk(out, False)]
