@@ -30,6 +30,9 @@ from tests.servers import free_port
 pytestmark = pytest.mark.skipif(not has_envoy_extra(), reason="needs veil[envoy]")
 
 LIMIT = 8192
+WORKERS = 2
+"""``veil extproc --workers 2`` in the fixture: each worker reloads the policy file itself and Envoy spreads
+requests over both, so a reload is waited for by its count (every worker's), not by one answer."""
 POLICY = f"""\
 version: 1
 limits: {{max_body_bytes: {LIMIT}}}
@@ -70,7 +73,7 @@ def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
     directory = tmp_path_factory.mktemp("envoy-e2e")
     policy = directory / "policy.yaml"
     policy.write_text(POLICY)
-    with serve_upstream(free_port()) as upstream, run_extproc(policy, directory, workers=2) as (ports, admin):
+    with serve_upstream(free_port()) as upstream, run_extproc(policy, directory, workers=WORKERS) as (ports, admin):
         config = example_config(free_port(), int(upstream.base.rpartition(":")[2]), ports, LIMIT + 64 * 1024)
         with run_envoy(config, directory) as base:
             yield Gateway(base, upstream, admin, policy, directory)
@@ -307,46 +310,45 @@ def test_metrics_count_bodies_with_the_shared_names(gateway: Gateway) -> None:
 
 
 def test_policy_file_is_reloaded_while_serving(gateway: Gateway) -> None:
-    def plan_header() -> str:
+    def plan_headers() -> set[str]:
+        seen = set()
         with client() as c:
-            c.get(f"{gateway.base}/v1/me", headers={"x-plan": "gold"})
-        return gateway.upstream.last.header("x-plan")[0]
+            for _ in range(6):  # both workers answer some
+                c.get(f"{gateway.base}/v1/me", headers={"x-plan": "gold"})
+                seen.add(gateway.upstream.last.header("x-plan")[0])
+        return seen
 
-    assert plan_header() == "gold"
+    assert plan_headers() == {"gold"}
+    before = _reloads(gateway, "ok")
     gateway.policy.write_text(RELOADED)
     try:
-        _wait_for(lambda: plan_header() == "[REDACTED:SECRET]")
+        _wait_for(lambda: _reloads(gateway, "ok") >= before + WORKERS)
+        assert plan_headers() == {"[REDACTED:SECRET]"}
     finally:
         gateway.policy.write_text(POLICY)
-    _wait_for(lambda: plan_header() == "gold")
-    with client() as c:
-        text = c.get(f"{gateway.admin}/metrics").text
-    reloads = re.search(r'veil_policy_reloads_total\{outcome="ok"\} (\S+)', text)
-    assert reloads is not None and float(reloads.group(1)) >= 2
+        _wait_for(lambda: _reloads(gateway, "ok") >= before + 2 * WORKERS)
+    assert plan_headers() == {"gold"}
 
 
 def test_invalid_policy_edit_keeps_the_serving_plan(gateway: Gateway) -> None:
-    def errors() -> float:
-        with client() as c:
-            text = c.get(f"{gateway.admin}/metrics").text
-        found = re.search(r'veil_policy_reloads_total\{outcome="error"\} (\S+)', text)
-        return float(found.group(1)) if found else 0.0
-
-    before = errors()
+    errors, ok = _reloads(gateway, "error"), _reloads(gateway, "ok")
     gateway.policy.write_text(POLICY.replace("detectors: [EMAIL", "detectors: [NO_SUCH_DETECTOR, EMAIL"))
     try:
-        _wait_for(lambda: errors() >= before + 2)  # both workers tried, and kept their plan
+        _wait_for(lambda: _reloads(gateway, "error") >= errors + WORKERS)  # every worker tried, and kept its plan
         with client() as c:
-            c.post(f"{gateway.base}/v1/items", json={"email": "jane@example.com"})
-        assert gateway.upstream.last.body == b'{"email":"[REDACTED:EMAIL]"}'
+            for _ in range(4):
+                c.post(f"{gateway.base}/v1/items", json={"email": "jane@example.com"})
+                assert gateway.upstream.last.body == b'{"email":"[REDACTED:EMAIL]"}'
     finally:
         gateway.policy.write_text(POLICY)
-    _wait_for(lambda: _reloads_ok(gateway) >= 1)
+        _wait_for(lambda: _reloads(gateway, "ok") >= ok + WORKERS)  # back to the file as the fixture wrote it
 
 
-def _reloads_ok(gateway: Gateway) -> float:
+def _reloads(gateway: Gateway, outcome: str) -> float:
+    """``veil_policy_reloads_total{outcome}``, added up over the workers."""
     with client() as c:
-        found = re.search(r'veil_policy_reloads_total\{outcome="ok"\} (\S+)', c.get(f"{gateway.admin}/metrics").text)
+        text = c.get(f"{gateway.admin}/metrics").text
+    found = re.search(rf'veil_policy_reloads_total\{{outcome="{outcome}"\}} (\S+)', text)
     return float(found.group(1)) if found else 0.0
 
 
