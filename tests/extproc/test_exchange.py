@@ -3,6 +3,8 @@ answer per streamed chunk, passthrough, and failures that refuse (issue 17)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 pytest.importorskip("envoy.service.ext_proc.v3.external_processor_pb2", reason="needs veil[envoy]")
@@ -16,7 +18,7 @@ from envoy.service.ext_proc.v3.external_processor_pb2 import (
     ProcessingResponse,
 )
 
-from veil import compile_policy
+from veil import compile_policy, load_policy
 from veil.extproc.exchange import Exchange
 from veil.extproc.messages import BUFFERED, BUFFERED_PARTIAL, NONE, STREAMED
 from veil.http import Options
@@ -170,3 +172,52 @@ def test_passthrough_over_the_limit_still_redacts_the_head() -> None:
     assert [(o.header.key, o.header.raw_value) for o in reply.request_headers.response.header_mutation.set_headers] == [
         ("x-contact", b"[REDACTED:EMAIL]")]
     assert reply.mode_override.request_body_mode == NONE and not exchange.done
+
+
+KEY_ENV, KEY_HEX = "VEIL_TEST_EXTPROC_TOKENS", bytes(range(64)).hex()
+RESTORE_POLICY = f"""\
+version: 1
+keys:
+  tokens: {{env: {KEY_ENV}}}
+rules:
+  - id: prompts
+    match: {{direction: request}}
+    scan:
+      detectors: [EMAIL]
+      action: {{type: tokenize, key: tokens, restore: true}}
+"""
+
+
+@pytest.mark.parametrize(("content_type", "split", "restored"), [
+    ("application/json", False, b'{"a": "sent to jane@example.com"}\n'),
+    ("application/x-ndjson", True, b'{"a":"sent to jane@example.com"}\n'),  # a rewritten stream line is compact JSON
+])
+def test_tokens_made_on_the_request_are_restored_in_its_response(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, content_type: str, split: bool, restored: bytes,
+) -> None:
+    """An LLM-egress shape: the vendor sees a token, the client gets its e-mail back (whole or streamed)."""
+    monkeypatch.setenv(KEY_ENV, KEY_HEX)
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(RESTORE_POLICY)
+    exchange = Exchange(load_policy(policy), Options())
+    sent = b'{"q": "mail jane@example.com"}\n'
+    exchange.handle(headers("request", [*REQUEST, ("content-type", "application/json"),
+                                        ("content-length", str(len(sent)))]))
+    upstream_got = chunk_text_of(exchange.handle(body("request", sent, True)), "request")
+    assert upstream_got is not None and b"jane" not in upstream_got
+    token = upstream_got.split(b"mail ")[1].split(b'"')[0]
+    reply = b'{"a": "sent to ' + token + b'"}\n'
+    pairs = [(":status", "200"), ("content-type", content_type)] + ([] if split else [("content-length", str(len(reply)))])
+    exchange.handle(headers("response", pairs))
+    if split:  # the token cut in two chunks: held until whole, then restored
+        first = chunk_text_of(exchange.handle(body("response", reply[:20], False)), "response")
+        rest = chunk_text_of(exchange.handle(body("response", reply[20:], True)), "response")
+        client_got = (first or b"") + (rest or b"")
+    else:
+        client_got = chunk_text_of(exchange.handle(body("response", reply, True)), "response") or b""
+    assert client_got == restored
+
+
+def chunk_text_of(reply: ProcessingResponse, direction: str) -> bytes | None:
+    common = (reply.request_body if direction == "request" else reply.response_body).response
+    return common.body_mutation.body if common.HasField("body_mutation") else None
