@@ -66,6 +66,7 @@ class Gateway:
     admin: str
     policy: Path
     directory: Path
+    extproc_ports: list[int]
 
 
 @pytest.fixture(scope="module")
@@ -76,7 +77,7 @@ def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
     with serve_upstream(free_port()) as upstream, run_extproc(policy, directory, workers=WORKERS) as (ports, admin):
         config = example_config(free_port(), int(upstream.base.rpartition(":")[2]), ports, LIMIT + 64 * 1024)
         with run_envoy(config, directory) as base:
-            yield Gateway(base, upstream, admin, policy, directory)
+            yield Gateway(base, upstream, admin, policy, directory, ports)
 
 
 def client() -> httpx.Client:
@@ -293,6 +294,26 @@ def test_envoy_answers_500_when_veil_is_down(gateway: Gateway) -> None:
     assert r.status_code == 500
     assert b"jane" not in r.content
     assert len(gateway.upstream.received) == before
+
+
+def test_full_duplex_mode_veil_does_not_speak_fails_closed(gateway: Gateway) -> None:
+    """A gateway set to FULL_DUPLEX_STREAMED without mode overrides: Envoy rejects veil's answers (500, a cut
+    stream); nothing crosses unredacted."""
+    config = example_config(free_port(), int(gateway.upstream.base.rpartition(":")[2]), gateway.extproc_ports, LIMIT)
+    typed = config["static_resources"]["listeners"][0]["filter_chains"][0]["filters"][0]["typed_config"]
+    ext_proc = typed["http_filters"][0]["typed_config"]
+    ext_proc["allow_mode_override"] = False
+    ext_proc["processing_mode"].update(request_body_mode="FULL_DUPLEX_STREAMED",
+                                       response_body_mode="FULL_DUPLEX_STREAMED")
+    directory = gateway.directory / "full-duplex"
+    directory.mkdir()
+    with run_envoy(config, directory) as base, client() as c:
+        before = len(gateway.upstream.received)  # after Envoy's readiness probe, a GET without body that crossed
+        r = c.post(f"{base}/v1/items", json={"email": "jane@example.com"})
+        assert r.status_code == 500 and len(gateway.upstream.received) == before
+        gateway.upstream.answer(Reply((b'{"email": "jane@example.com"}',)))
+        r = c.get(f"{base}/v1/me")
+        assert r.status_code == 500 and b"jane" not in r.content
 
 
 # -- operations -------------------------------------------------------------------------------------
