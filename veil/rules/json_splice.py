@@ -116,6 +116,7 @@ class _Splice(KeyDecisions):
         escape = body.find(BACKSLASH) if self.escaped else -1
         escaped: list[tuple[int, int]] = []  # value strings holding an escape
         named = self.named
+        seen_keys: dict[bytes, KeyInfo] = {}
         m: Any = None
         exhausted = False  # no event left after pos: only escapes remain
         while pos < n:
@@ -145,7 +146,12 @@ class _Splice(KeyDecisions):
                 # The common case inline: a known key whose class writes the same bytes
                 # for every string value (redact), and no allow-list to consult.
                 raw = body[s:e]
-                info = keys.get(digest(raw))  # as splice_keys.known_key: filed by digest, never as text
+                # A body repeats its keys: each is digested once per body (this dict dies with the call).
+                info = seen_keys.get(raw)
+                if info is None:
+                    info = keys.get(digest(raw))  # as splice_keys.known_key: filed by digest, never as text
+                    if info is not None:
+                        seen_keys[raw] = info
                 if info is not None and info.placeholder is not None and open_values:
                     vs = after + 1
                     if frame[vs] != QUOTE:
@@ -155,7 +161,8 @@ class _Splice(KeyDecisions):
                         ve = frame.find(b'"', vs + 1)
                         records.append((vs, info.count, -1, -1))
                         out = info.placeholder
-                        if body[vs : ve + 1] != out and (not self.escaped or self._differs(vs, ve, out)):
+                        was = body[vs : ve + 1]
+                        if was != out and (BACKSLASH not in was or self._differs(vs, ve, out)):
                             edits.append((vs, ve + 1, out))
                         pos = ve + 1
                         continue
