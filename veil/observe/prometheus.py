@@ -15,6 +15,14 @@ Metrics (labels are bounded: they come from the plan and the adapter only):
 - ``veil_processing_seconds{adapter,direction}``: time spent redacting a body.
 - ``veil_bytes_total{adapter,direction}``: body bytes processed.
 - ``veil_policy_reloads_total{outcome}``: policy hot reloads (``veil proxy``): ok or error.
+- ``veil_uncovered_findings_total{route,type}``: personal data the sampled discovery pass
+  (top-level ``sample:``, :mod:`veil.rules.sampling`) found where no rule acts. ``route`` is
+  the path glob of the first rule in force on the route that has one, ``*`` when none has:
+  a value of the plan, never a raw path.
+- ``veil_sampled_findings_total{route,acted}``: every finding on those sampled messages,
+  ``acted`` ``yes`` when a rule decided on it (enforce mode, ``keep`` included), else ``no``.
+  Mask coverage per route is ``sum by (route) (rate(veil_sampled_findings_total{acted="yes"}[1h]))
+  / sum by (route) (rate(veil_sampled_findings_total[1h]))``.
 
 Every ``Metrics()`` on one registry (the default one, ``prometheus_client.REGISTRY``,
 unless ``registry=`` says otherwise) and namespace shares one set of collectors: a
@@ -35,6 +43,7 @@ from typing import Any
 from weakref import WeakKeyDictionary
 
 from veil.rules.plan_types import Report
+from veil.rules.sampling import UNCOVERED, SampledFinding, SampledReport
 
 try:
     import prometheus_client as prom
@@ -53,6 +62,8 @@ class _Collectors:
     seconds: prom.Histogram
     bytes: prom.Counter
     policy_reloads: prom.Counter
+    uncovered: prom.Counter
+    sampled: prom.Counter
 
     @classmethod
     def register(cls, registry: prom.CollectorRegistry, namespace: str) -> _Collectors:
@@ -71,6 +82,14 @@ class _Collectors:
             bytes=prom.Counter("bytes_total", "Body bytes processed.", ["adapter", "direction"], **kw),
             policy_reloads=prom.Counter(
                 "policy_reloads_total", "Policy hot reloads (proxy), by outcome: ok or error.", ["outcome"], **kw
+            ),
+            uncovered=prom.Counter(
+                "uncovered_findings_total", "Personal data a sampled discovery pass found where no rule acts.",
+                ["route", "type"], **kw,
+            ),
+            sampled=prom.Counter(
+                "sampled_findings_total", "Findings on messages the discovery pass sampled, by whether a rule acted.",
+                ["route", "acted"], **kw,
             ),
         )
 
@@ -100,6 +119,7 @@ class Metrics:
         shared = _collectors(self.registry, namespace)
         self.bodies, self.errors, self.findings = shared.bodies, shared.errors, shared.findings
         self.seconds, self.bytes, self.policy_reloads = shared.seconds, shared.bytes, shared.policy_reloads
+        self.uncovered, self.sampled = shared.uncovered, shared.sampled
 
         # Labelled children by label values: ``labels()`` takes a lock and validates
         # on every call, several times per body. Label values come from the plan and
@@ -122,9 +142,22 @@ class Metrics:
         if outcome == "error":
             child(self.errors, adapter, direction, reason or "unknown").inc()
         for (etype, rule, action, _mode), count in report.counts().items():
-            child(self.findings, adapter, direction, etype, rule, action).inc(count)
+            if rule:  # no rule: an uncovered finding, counted below
+                child(self.findings, adapter, direction, etype, rule, action).inc(count)
+        if type(report) is SampledReport:
+            self._sampled(report)
         child(self.seconds, adapter, direction).observe(seconds)
         child(self.bytes, adapter, direction).inc(size)
+
+    def _sampled(self, report: SampledReport) -> None:
+        """Drift and coverage from a sampled message's findings (only a discovery pass sees them all)."""
+        child = self._child
+        for f in report.findings:
+            if not isinstance(f, SampledFinding) or f.sampled_by != "policy":
+                continue
+            if f.rule == UNCOVERED:
+                child(self.uncovered, f.route, f.type).inc()
+            child(self.sampled, f.route, "yes" if f.acted else "no").inc()
 
     def _exposition_registry(self) -> prom.CollectorRegistry:
         if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):

@@ -45,6 +45,14 @@ from veil.rules.detectors.base import DetectorSpec
 from veil.rules.detectors.matching import CompiledDetector, compile_detector
 from veil.rules.globs import compile_globs, compile_media_types, is_glob
 from veil.rules.lineage import Lineage
+from veil.rules.sampling import (
+    DISCOVERY_RULE,
+    RouteTemplates,
+    SampledPlan,
+    SampledVaultPlan,
+    Sampling,
+    default_random,
+)
 from veil.rules.plan import Plan
 from veil.rules.protected import Protected, own_outputs
 from veil.rules.regex import PatternError, compile_re2
@@ -67,6 +75,7 @@ def compile_policy(
     key_material: KeyMaterial | None = None,
     vault_connector: VaultConnector | None = None,
     source_text: str | bytes | None = None,
+    sample_random: Callable[[], float] | None = None,
 ) -> Plan:
     """Compile policy YAML text (or already-parsed data) into a :class:`Plan`.
 
@@ -77,6 +86,8 @@ def compile_policy(
     ``source_text`` is the text ``policy`` was parsed from, when it is given parsed
     (a :class:`PolicySource`): the plan's digest is that of the text
     (:mod:`veil.rules.lineage`); YAML text given as ``policy`` is its own.
+    ``sample_random`` is the random source of ``sample:`` draws (:mod:`veil.rules.sampling`;
+    ``random.Random(seed).random`` makes them repeatable); default: one seeded by the system.
 
     >>> plan = compile_policy("version: 1\\nrules:\\n  - scan: true\\n")
     >>> plan.redact_text("mail me at jane@example.com").text
@@ -91,7 +102,9 @@ def compile_policy(
         src = PolicySource(source, dict(policy), {})
     model = policy_from_source(src)
     lineage = Lineage.of(source_text, src.data, model.revision, src.name)
-    return _Compiler(src, model, key_material or {}, vault_connector, lineage).compile()
+    compiler = _Compiler(src, model, key_material or {}, vault_connector, lineage)
+    compiler.sample_random = sample_random
+    return compiler.compile()
 
 
 class _Compiler:
@@ -99,6 +112,7 @@ class _Compiler:
                  vault_connector: VaultConnector | None = None, lineage: Lineage | None = None) -> None:
         self.src = src
         self.lineage = lineage
+        self.sample_random: Callable[[], float] | None = None
         self.vault_connector = vault_connector
         self._vault_keys: dict[str, VaultKeys] = {}
         self._backends: dict[str, VaultBackend] = {}
@@ -126,6 +140,7 @@ class _Compiler:
         )
         global_allow = self._allow(policy.allow, ("allow",))
         rules: list[CompiledRule] = []
+        sampled: list[tuple[CompiledRule, float]] = []
         seen_ids: dict[str, int] = {}
         for index, rule in enumerate(policy.rules):
             rule_id = rule.id or f"rule-{index + 1}"
@@ -133,8 +148,11 @@ class _Compiler:
                 self.fail(("rules", index, "id"), f"duplicate rule id '{rule_id}' (first used by rules[{seen_ids[rule_id]}])")
             seen_ids[rule_id] = index
             compiled = self._rule(rule, rule_id, ("rules", index), catalog)
-            if compiled is not None:
+            if compiled is not None and rule.sample is not None:
+                sampled.append((compiled, rule.sample))  # never in the enforcing views: its own pass
+            elif compiled is not None:
                 rules.append(compiled)
+        sampling = self._sampling(sampled, catalog)
         if self.errors:
             raise PolicyErrors(self.errors) if len(self.errors) > 1 else self.errors[0]
         vault_checks = tuple(
@@ -142,25 +160,31 @@ class _Compiler:
             for keys in self._vault_keys.values()
         )
         protected = own_outputs(self._tokenizers, self._hashes, vault_checks)
-        if self._vault_actions:
-            return VaultPlan(
-                vault_actions=tuple(self._vault_actions),
-                rules=tuple(rules), catalog=catalog, classifier=classifier, global_allow=global_allow,
-                protected=protected, limits=policy.limits, on_error=policy.on_error,
-                source=self.src.name, keyrings=tuple(self._keyrings.values()), lineage=self.lineage,
-            )
-        return Plan(
-            rules=tuple(rules),
-            catalog=catalog,
-            classifier=classifier,
-            global_allow=global_allow,
-            protected=protected,
-            limits=policy.limits,
-            on_error=policy.on_error,
-            source=self.src.name,
-            keyrings=tuple(self._keyrings.values()),
-            lineage=self.lineage,
+        common: dict[str, Any] = dict(
+            rules=tuple(rules), catalog=catalog, classifier=classifier, global_allow=global_allow,
+            protected=protected, limits=policy.limits, on_error=policy.on_error,
+            source=self.src.name, keyrings=tuple(self._keyrings.values()), lineage=self.lineage,
         )
+        if self._vault_actions:
+            common["vault_actions"] = tuple(self._vault_actions)
+            return SampledVaultPlan(sampling=sampling, **common) if sampling else VaultPlan(**common)
+        return SampledPlan(sampling=sampling, **common) if sampling else Plan(**common)
+
+    def _sampling(self, sampled: list[tuple[CompiledRule, float]],
+                  catalog: dict[str, CompiledDetector]) -> Sampling | None:
+        """The plan's sampled passes (``sample:``), or None when it samples nothing."""
+        rate = self.policy.sample
+        if not sampled and rate is None:
+            return None
+        discovery = None
+        if rate is not None:
+            spec = schema.Rule(id=DISCOVERY_RULE, mode="detect", classify=schema.ClassifyTarget(),
+                               scan=schema.ScanTarget(detectors=[n for n in catalog if n != "URL"]))
+            rule = self._rule(spec, DISCOVERY_RULE, ("sample",), catalog)
+            discovery = (rule, rate) if rule is not None else None
+        templates = RouteTemplates.build([(r.id or f"rule-{i + 1}", r.match.paths)
+                                          for i, r in enumerate(self.policy.rules)])
+        return Sampling(tuple(sampled), discovery, templates, self.sample_random or default_random())
 
     # -- detectors -----------------------------------------------------------
 
