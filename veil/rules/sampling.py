@@ -127,6 +127,13 @@ class Sampling:
         return chosen, self.discovery is not None and rand() < self.discovery[1]
 
 
+def sampled_rules(plan: Plan) -> tuple[CompiledRule, ...]:
+    """The sampled detect rules of ``plan`` (not in ``plan.rules``: they never join the enforcing
+    views), for an adapter deciding which routes to read at all (``veil.http.coverage``)."""
+    sampling: Sampling | None = getattr(plan, "sampling", None)
+    return () if sampling is None else tuple(rule for rule, _ in sampling.rules)
+
+
 def default_random() -> RandomSource:
     """A random source of its own (seeded from the system), so plans do not share one state."""
     return random_module.Random().random
@@ -262,5 +269,5 @@ class SampledVaultPlan(SamplingMixin, VaultPlan):
 
 __all__ = [
     "ANY_ROUTE", "DISCOVERY_RULE", "UNCOVERED", "RouteTemplates", "SampledFinding", "SampledPlan",
-    "SampledReport", "SampledVaultPlan", "Sampling", "SamplingMixin", "default_random",
+    "SampledReport", "SampledVaultPlan", "Sampling", "SamplingMixin", "default_random", "sampled_rules",
 ]
