@@ -37,6 +37,7 @@ from veil.http.options import Options
 from veil.http.sniff import SNIFF_HEAD_BYTES, may_be_text
 from veil.rules.plan import Plan
 from veil.rules.plan_types import Route
+from veil.rules.restore import Restorer, TokenLedger
 
 Refusal = tuple[int, Headers, bytes]
 """veil's error response: (status, headers, JSON body)."""
@@ -73,22 +74,25 @@ class Exchanges:
         self.coverage = {"request": Coverage(plan, "request"), "response": Coverage(plan, "response")}
         self.wanted = {"request": options.requests, "response": options.responses}
 
-    def open(self, method: str, host: str, path: str) -> Exchange:
+    def open(self, method: str, host: str, path: str, limit: int | None = None) -> Exchange:
         """One exchange; ``path`` is the original one, which rules match."""
-        return Exchange(self, method, host, path)
+        return Exchange(self, method, host, path, limit)
 
 
 class Exchange:
-    """One request and its response: the plan, the options and the route both directions share."""
+    """One request and its response: the plan, the options and the route both directions share.
 
-    def __init__(self, exchanges: Exchanges, method: str, host: str, path: str) -> None:
+    ``limit``: the most a body veil holds may weigh; None: the plan's ``limits.max_body_bytes``.
+    """
+
+    def __init__(self, exchanges: Exchanges, method: str, host: str, path: str, limit: int | None = None) -> None:
         self.exchanges = exchanges
         self.plan, self.options, self.adapter, self.log = (
             exchanges.plan, exchanges.options, exchanges.adapter, exchanges.log
         )
         self.method, self.host, self.path = method, host, path
         self.blocks = self.options.blocks(self.plan)
-        self.limit = self.plan.limits.max_body_bytes
+        self.limit = self.plan.limits.max_body_bytes if limit is None else limit
 
     def route(self, direction: str, content_type: str = "") -> Route:
         return Route(direction, self.method, self.host, self.path, content_type)
@@ -121,18 +125,24 @@ class Exchange:
         mode, _ = body_mode(content_type, "", sniffs=True)
         return "buffer" if mode == "stream" else mode
 
-    def redact_body(self, direction: str, body: bytes, content_type: str, content_encoding: str) -> tuple[bytes, str]:
-        """(body, outcome) for a whole body, the limit checked first. Raises RedactionError."""
-        if len(body) > self.limit:
+    def redact_body(
+        self, direction: str, body: bytes, content_type: str, content_encoding: str, *, bounded: bool = True,
+        restorer: Restorer | None = None, ledger: TokenLedger | None = None,
+    ) -> tuple[bytes, str]:
+        """(body, outcome) for a whole body, the limit checked first (``bounded``); ``restorer`` and
+        ``ledger`` as for :func:`veil.http.bodies.redact_buffered`. Raises RedactionError."""
+        if bounded and len(body) > self.limit:
             raise RedactionError("body_too_large", f"{direction} body is over the limit of {self.limit} bytes")
         route = self.route(direction, content_type)
         out, _, outcome = redact_buffered(self.plan, route, body, content_type, content_encoding, self.options,
-                                          self.adapter)
+                                          self.adapter, restorer, ledger)
         return out, outcome
 
-    def response(self, headers: Headers, *, head_first: bool, fixed_length: bool = False) -> ResponseBody:
+    def response(
+        self, headers: Headers, *, head_first: bool, fixed_length: bool = False, whole: bool = False,
+    ) -> ResponseBody:
         """The response whose head is ``headers``; see :class:`ResponseBody`."""
-        return ResponseBody(self, headers, head_first=head_first, fixed_length=fixed_length)
+        return ResponseBody(self, headers, head_first=head_first, fixed_length=fixed_length, whole=whole)
 
 
 class ResponseBody:
@@ -146,20 +156,25 @@ class ResponseBody:
     ``head_first``: a streamed head goes out before its first line (ASGI), else with it (WSGI),
     so that a failure on the first line can still be a 502. ``fixed_length``: a buffered
     non-empty body always gets its own Content-Length (WSGI), not only a rewritten one.
-    A failure after the head went out raises :class:`StreamAborted`.
+    ``whole``: the body is already in memory, pushed at once (Django's ``HttpResponse``): it is
+    redacted whole whatever its type, and not weighed against the limit, which bounds what veil
+    itself would hold. A failure after the head went out raises :class:`StreamAborted`.
     """
 
-    def __init__(self, exchange: Exchange, headers: Headers, *, head_first: bool, fixed_length: bool) -> None:
+    def __init__(
+        self, exchange: Exchange, headers: Headers, *, head_first: bool, fixed_length: bool, whole: bool = False,
+    ) -> None:
         self.exchange = exchange
         self.received = headers
         self.content_type = header_value(headers, "content-type")
         self.content_encoding = header_value(headers, "content-encoding").strip().lower()
         self.route = exchange.route("response", self.content_type)
-        self.head_first, self.fixed_length = head_first, fixed_length
+        self.head_first, self.fixed_length, self.whole = head_first, fixed_length, whole
         self.headers = headers
         """The head to send; the very ``received`` list while nothing in it changed."""
         self.mode = ""
         self.started = False
+        self.failed = ""  # the reason, once something failed (passthrough goes on)
         self.held: list[bytes] = []
         self.size = 0
         self.lines: LineStream | None = None
@@ -176,6 +191,9 @@ class ResponseBody:
         if headers != self.received:
             self.headers = headers
         self.mode, kind = body_mode(self.content_type, self.content_encoding, sniffs=True)
+        if self.whole:
+            self.mode = "buffer"  # in memory already: redact_buffered judges its type, binary included
+            return []
         if self.mode == "stream" and kind is not None:  # events must reach the client as they happen
             self.lines = LineStream(exchange.plan, self.route, kind, exchange.options, exchange.adapter,
                                     headers_out=self.head_first)
@@ -201,7 +219,7 @@ class ResponseBody:
             if not may_be_text(b"".join(self.held), self.content_encoding):
                 return self._pass_held(more)  # binary: unread from here on
             self.mode = "buffer"
-        if self.size > self.exchange.limit:
+        if self.size > self.exchange.limit and not self.whole:
             if (refused := self.fail("body_too_large")) is not None:
                 return refused
             return self._pass_held(more)  # passthrough: what is held, then the rest as it comes
@@ -218,9 +236,18 @@ class ResponseBody:
         self.mode = "pass"
         return [] if self.started else [self.start()]
 
+    def decide(self, head: bytes) -> list[Send]:
+        """A vague body whose head the adapter read where it lies (a file): binary passes unread
+        from here on (what to send first), anything else is buffered."""
+        if may_be_text(head, self.content_encoding):
+            self.mode = "buffer"
+            return []
+        return self.pass_unread()
+
     def fail(self, reason: str) -> list[Send] | None:
         """Log a failure; with ``block`` what to send instead (or raise StreamAborted once the head
         is out); with ``passthrough`` None: the body goes on unchanged."""
+        self.failed = reason
         refusal = self.exchange.refuse(reason, "response", "stream aborted" if self.started else "")
         if refusal is None:
             return None
@@ -254,7 +281,8 @@ class ResponseBody:
 
     def _finish(self, body: bytes) -> list[Send]:
         try:
-            out, outcome = self.exchange.redact_body("response", body, self.content_type, self.content_encoding)
+            out, outcome = self.exchange.redact_body("response", body, self.content_type, self.content_encoding,
+                                                     bounded=not self.whole)
         except RedactionError as exc:
             if (refused := self.fail(exc.reason)) is not None:
                 return refused

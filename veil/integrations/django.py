@@ -79,28 +79,22 @@ from veil.errors import RedactionError
 from veil.http import (
     SNIFF_HEAD_BYTES,
     VALIDATORS_OF_BYTES,
-    LineStream,
-    Options,
+    Headers,
     Replay,
     StreamAborted,
     adrive,
-    body_mode,
     cgi_host,
     drive,
     error_response,
-    is_vague,
-    log_failure,
+    header_value,
     may_be_text,
     quiet_server_tracebacks,
     raw_path_of,
     read_head,
-    redact_buffered,
     redact_cgi_head,
-    redact_head,
     redact_request_path,
-    stream_kind,
 )
-from veil.http.coverage import Coverage
+from veil.http.exchange import Chunk, Exchanges, Refusal, ResponseBody, Send, Start
 from veil.integrations.django_settings import (
     SETTINGS_KEYS,
     check_settings,
@@ -109,8 +103,6 @@ from veil.integrations.django_settings import (
     veil_app_config,
 )
 from veil.observe.startup import announce_plan
-from veil.rules.media import body_kind_of
-from veil.rules.plan import Plan
 from veil.rules.plan_types import Route
 from veil.settings import resolve_plan
 
@@ -138,7 +130,7 @@ class VeilMiddleware:
         self.get_response = get_response
         policy, self.options = options_from_settings(getattr(django.settings, "VEIL", None))
         self.plan = resolve_plan(policy)  # compiled once; a Plan is immutable and shared by all requests
-        self.requests, self.responses = Coverage(self.plan, "request"), Coverage(self.plan, "response")
+        self.exchanges = Exchanges(self.plan, self.options, "django", log)
         announce_plan(self.plan)
         quiet_server_tracebacks()  # an aborted stream is one warning line, not a server traceback
         # As MiddlewareMixin: an async chain turns us into async mode so no thread is held per request.
@@ -152,47 +144,38 @@ class VeilMiddleware:
     def __call__(self, request: Any) -> Any:
         if self.async_mode:
             return self.__acall__(request)
-        exchange = _Exchange(self.plan, self.options, request)
-        if self._covers(exchange, "request") and (refusal := exchange.redact_request()) is not None:
+        exchange = _Exchange(self.exchanges, request)
+        if exchange.exchange.covers("request") and (refusal := exchange.redact_request()) is not None:
             return refusal  # fail closed: the view never sees the request
         response = self.get_response(request)
-        return exchange.redact_response(response) if self._covers(exchange, "response") else response
+        return exchange.redact_response(response) if exchange.exchange.covers("response") else response
 
     async def __acall__(self, request: Any) -> Any:
-        exchange = _Exchange(self.plan, self.options, request)
-        if self._covers(exchange, "request") and (refusal := exchange.redact_request()) is not None:
+        exchange = _Exchange(self.exchanges, request)
+        if exchange.exchange.covers("request") and (refusal := exchange.redact_request()) is not None:
             return refusal
         response = await self.get_response(request)
-        return await exchange.aredact_response(response) if self._covers(exchange, "response") else response
-
-    def _covers(self, exchange: _Exchange, direction: str) -> bool:
-        """Whether this direction is on (the REQUESTS/RESPONSES settings) and a rule may apply to it."""
-        wanted, coverage = (
-            (self.options.requests, self.requests) if direction == "request" else (self.options.responses, self.responses)
-        )
-        return wanted and bool(coverage) and coverage.covers(exchange.route(direction, ""))
+        return await exchange.aredact_response(response) if exchange.exchange.covers("response") else response
 
 
 class _Exchange:
-    """One request and its response; per-request state lives here, never on the middleware."""
+    """One request and its response in Django's objects, decided by an :class:`Exchange`;
+    per-request state lives here, never on the middleware."""
 
-    def __init__(self, plan: Plan, options: Options, request: Any) -> None:
-        self.plan, self.options, self.request = plan, options, request
-        self.blocks = options.blocks(plan)
-        self.limit = plan.limits.max_body_bytes
-        self.path = request.path_info  # rules match the original path; the view gets the redacted one
-
-    def route(self, direction: str, content_type: str) -> Route:
-        # Not get_host(): that validates ALLOWED_HOSTS and may raise.
-        return Route(direction, self.request.method or "GET", cgi_host(self.request.META), self.path, content_type)
+    def __init__(self, exchanges: Exchanges, request: Any) -> None:
+        self.request, self.plan = request, exchanges.plan
+        # Not get_host(): that validates ALLOWED_HOSTS and may raise. Rules match the original
+        # path; the view gets the redacted one.
+        self.exchange = exchanges.open(request.method or "GET", cgi_host(request.META), request.path_info)
+        self.head: Headers = []  # the response head once redacted, before any length fix-up
 
     def fail(self, reason: str, direction: str, original: Any = None) -> Any:
         """Log a failure (reason, method, rule ids); with ``block`` return the error response, else None."""
-        log_failure(log, self.plan, self.route(direction, ""), reason)
-        return self.error(reason, direction, original) if self.blocks else None
+        refusal = self.exchange.refuse(reason, direction)
+        return self.error(refusal, original) if refusal is not None else None
 
-    def error(self, reason: str, direction: str, original: Any = None) -> Any:
-        status, headers, body = error_response(reason, direction)
+    def error(self, refusal: Refusal, original: Any = None) -> Any:
+        status, headers, body = refusal
         response = django_parts().HttpResponse(body, status=status)
         for name, value in headers:
             response[name] = value
@@ -209,22 +192,23 @@ class _Exchange:
     def redact_request(self) -> Any:
         """Rewrite the request in place; the error response when it must be refused, else None."""
         ctype = self.request.META.get("CONTENT_TYPE", "")
-        route = self.route("request", ctype)
+        route = self.exchange.route("request", ctype)
         try:
             self._redact_request_head(route)
         except RedactionError as exc:
             if (refusal := self.fail(exc.reason, "request")) is not None:
                 return refusal
         encoding = self.request.META.get("HTTP_CONTENT_ENCODING", "")
-        if is_vague(ctype):  # a type that says nothing: the head tells an upload from a document
+        mode = self.exchange.request_mode(ctype)
+        if mode == "sniff":  # a type that says nothing: the head tells an upload from a document
             if not may_be_text(self._peek_head(), encoding):
                 return None  # binary: never read whole, the view streams it on
-        elif body_kind_of(ctype) == "binary":
+        elif mode == "pass":
             return None  # never rewritten, so never read: uploads stream on to the view
         try:
             body = self._read_body()
             if body:
-                out, _, outcome = redact_buffered(self.plan, route, body, ctype, encoding, self.options, "django")
+                out, outcome = self.exchange.redact_body("request", body, ctype, encoding)
                 if outcome == "rewritten":
                     self._set_body(out)
         except RedactionError as exc:
@@ -238,7 +222,7 @@ class _Exchange:
         self._redact_request_path(route)
 
     def _redact_request_path(self, route: Route) -> None:
-        """The view (and URL resolution) get the redacted path; ``self.path`` keeps the original."""
+        """The view (and URL resolution) get the redacted path; the exchange keeps the original."""
         request, info = self.request, self.request.path_info
         new, report = redact_request_path(self.plan, route, raw_path_of(info.encode("utf-8")))
         if not report.changed:
@@ -271,16 +255,14 @@ class _Exchange:
         return head
 
     def _read_body(self) -> bytes:
+        limit = self.exchange.limit
         try:
             length = int(self.request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
             length = 0
-        if length > self.limit:  # refused before reading a byte
-            raise RedactionError("body_too_large", f"request body of {length} bytes is over the limit of {self.limit}")
-        body = bytes(self.request.body)  # Django caches it, so passthrough leaves the view the same bytes
-        if len(body) > self.limit:  # ASGI without Content-Length
-            raise RedactionError("body_too_large", f"request body is over the limit of {self.limit} bytes")
-        return body
+        if length > limit:  # refused before reading a byte
+            raise RedactionError("body_too_large", f"request body of {length} bytes is over the limit of {limit}")
+        return bytes(self.request.body)  # Django caches it, so passthrough leaves the view the same bytes
 
     def _set_body(self, body: bytes) -> None:
         request = self.request
@@ -294,113 +276,120 @@ class _Exchange:
     # -- response -----------------------------------------------------------------
 
     def redact_response(self, response: Any) -> Any:
-        mode, response = self._redact_response_start(response)
+        mode, response, body = self._redact_response_start(response)
         if mode == "lines":
-            return self._wrap_unprimed(response) if response.is_async else self._prime(response)
+            return self._wrap_unprimed(response, body) if response.is_async else self._prime(response, body)
         if mode in ("buffer", "sniff"):
             # An async iterator under a sync chain is consumed as Django's own __iter__ does.
             collect = django_parts().sync.async_to_sync(self._acollect) if response.is_async else self._collect
             source = response.streaming_content if response.is_async else iter(response.streaming_content)
-            held: list[bytes] = []
             if mode == "sniff":
-                held, _, source = collect(source, SNIFF_HEAD_BYTES)
-                if not self._head_is_text(response, held):
-                    return self._put_back(response, held, source)
-            parts, over, rest = collect(source, self.limit + 1, held)
-            return self._finish_stream(response, parts, over, rest)
+                held, more, source = collect(source, SNIFF_HEAD_BYTES)
+                if sends := body.push(b"".join(held), more):
+                    return self._apply(response, body, sends, source)
+            parts, more, rest = collect(source, self.exchange.limit + 1 - body.size)
+            return self._apply(response, body, body.push(b"".join(parts), more), rest)
         return response
 
     async def aredact_response(self, response: Any) -> Any:
-        mode, response = self._redact_response_start(response)
+        mode, response, body = self._redact_response_start(response)
         sync_to_async = django_parts().sync.sync_to_async
         if mode == "lines":  # a view's sync generator may block: advance it in a thread
-            return await self._aprime(response) if response.is_async else await sync_to_async(self._prime)(response)
+            if response.is_async:
+                return await self._aprime(response, body)
+            return await sync_to_async(self._prime)(response, body)
         if mode in ("buffer", "sniff"):
             collect = self._acollect if response.is_async else sync_to_async(self._collect)
             source = response.streaming_content if response.is_async else iter(response.streaming_content)
-            held: list[bytes] = []
             if mode == "sniff":
-                held, _, source = await collect(source, SNIFF_HEAD_BYTES)
-                if not self._head_is_text(response, held):
-                    return self._put_back(response, held, source)
-            parts, over, rest = await collect(source, self.limit + 1, held)
-            return self._finish_stream(response, parts, over, rest)
+                held, more, source = await collect(source, SNIFF_HEAD_BYTES)
+                if sends := body.push(b"".join(held), more):
+                    return self._apply(response, body, sends, source)
+            parts, more, rest = await collect(source, self.exchange.limit + 1 - body.size)
+            return self._apply(response, body, body.push(b"".join(parts), more), rest)
         return response
 
-    def _head_is_text(self, response: Any, held: list[bytes]) -> bool:
-        return may_be_text(b"".join(held), response.get("Content-Encoding", ""))
-
-    def _put_back(self, response: Any, held: list[bytes], rest: Any) -> Any:
-        """A binary body of a vague type: the head read, then the rest, streamed on unread."""
-        response.streaming_content = _achain(held, rest) if response.is_async else _chain(held, rest)
-        return response
-
-    def _redact_response_start(self, response: Any) -> tuple[str, Any]:
-        """Redact the head, and the body unless it streams: ("done", response), ("lines" | "buffer", response)."""
-        ctype = response.get("Content-Type", "")
-        route = self.route("response", ctype)
-        try:
-            self._redact_response_head(response, route)
-        except RedactionError as exc:
-            if (refusal := self.fail(exc.reason, "response", response)) is not None:
-                return "done", refusal
+    def _redact_response_start(self, response: Any) -> tuple[str, Any, ResponseBody]:
+        """Redact the head, and the body unless it streams: ("done", response), ("lines" | "buffer" | "sniff", response)."""
+        body = self.exchange.response(list(response.items()), head_first=False, whole=not response.streaming)
+        sends = body.begin()
+        if _refused(sends):
+            return "done", self._apply(response, body, sends), body
+        self._set_headers(response, body.received, body.headers)
+        self.head = body.headers
+        if not body.failed:
+            try:
+                self._redact_cookies(response, body.route)
+            except RedactionError as exc:
+                if (refusal := self.fail(exc.reason, "response", response)) is not None:
+                    return "done", refusal, body
         if not response.streaming:
-            return "done", self._finish(response, response.content)
-        encoding = response.get("Content-Encoding", "")
-        mode, _ = body_mode(ctype, encoding, sniffs=True)
-        if mode == "sniff":  # a file's head is read where it lies, so a binary FileResponse keeps sendfile
+            return "done", self._apply(response, body, body.push(response.content, False)), body
+        if body.mode == "sniff":  # a file's head is read where it lies, so a binary FileResponse keeps sendfile
             head = _file_head(response)
             if head is not None:
-                mode = "buffer" if may_be_text(head, encoding) else "pass"
-        if mode == "pass":
-            return "done", response  # never rewritten, so never buffered; FileResponse keeps sendfile
-        if mode == "stream":
-            for name in VALIDATORS_OF_BYTES:  # the length is known only once streamed; see veil.http.headers
-                if name in response:
-                    del response[name]
-            return "lines", response
-        return mode, response  # buffer: redactable but not line by line, never streamed raw; or sniff
+                body.decide(head)
+        if body.mode == "pass":
+            return "done", response, body  # never rewritten, so never buffered; FileResponse keeps sendfile
+        return ("lines" if body.mode == "stream" else body.mode), response, body
 
-    def _lines(self, response: Any) -> LineStream:
-        ctype = response.get("Content-Type", "")
-        # Stream-aware: a value split across text deltas is seen whole, as in the other adapters.
-        return LineStream(self.plan, self.route("response", ctype), stream_kind(ctype) or "text", self.options,
-                          "django")
+    def _apply(self, response: Any, body: ResponseBody, sends: list[Send], rest: Any = None) -> Any:
+        """The exchange's answers on Django's response: veil's error response, or the head's
+        length fix-ups and the body (whole, or what was held followed by ``rest``)."""
+        if _refused(sends):
+            start, chunk = sends
+            assert isinstance(start, Start) and start.status is not None and isinstance(chunk, Chunk)
+            return self.error((start.status, start.headers, chunk.data), response)
+        rewritten = False
+        for item in sends:
+            if isinstance(item, Start):
+                rewritten = item.headers is not self.head
+                if rewritten:  # computed from the unredacted bytes; see veil.http.headers
+                    for name in VALIDATORS_OF_BYTES:
+                        if name in response:
+                            del response[name]
+                    response["Content-Length"] = header_value(item.headers, "content-length")
+            elif item.more:  # passed on: what was held, then the rest, in the view's own flavour
+                response.streaming_content = _achain([item.data], rest) if response.is_async else _chain([item.data], rest)
+            elif response.streaming:
+                response.streaming_content = _aonce(item.data) if response.is_async else [item.data]
+            elif rewritten:
+                response.content = item.data
+        return response
 
-    def _prime(self, response: Any) -> Any:
+    def _prime(self, response: Any, body: ResponseBody) -> Any:
         """Wrap a sync stream and advance it to its first redacted line, so an early failure is still a 502."""
-        lines = drive(self._lines(response), iter(response.streaming_content))
+        assert body.lines is not None
+        lines = drive(body.lines, iter(response.streaming_content))
         try:
             first = next(lines, None)
         except StreamAborted as exc:  # logged and observed by the stream
-            return self.error(exc.reason, "response", response)
+            return self.error(error_response(exc.reason, "response"), response)
         response.streaming_content = _chain(() if first is None else (first,), lines)
         return response
 
-    def _wrap_unprimed(self, response: Any) -> Any:
+    def _wrap_unprimed(self, response: Any, body: ResponseBody) -> Any:
         """Sync chain, async iterator: it cannot be awaited here, so wrap it unprimed."""
-        response.streaming_content = adrive(self._lines(response), response.streaming_content)
+        assert body.lines is not None
+        response.streaming_content = adrive(body.lines, response.streaming_content)
         return response
 
-    async def _aprime(self, response: Any) -> Any:
-        lines = adrive(self._lines(response), response.streaming_content)
+    async def _aprime(self, response: Any, body: ResponseBody) -> Any:
+        assert body.lines is not None
+        lines = adrive(body.lines, response.streaming_content)
         try:
             first = await anext(lines, None)
         except StreamAborted as exc:
-            return self.error(exc.reason, "response", response)
+            return self.error(error_response(exc.reason, "response"), response)
         response.streaming_content = _achain(() if first is None else (first,), lines)
         return response
 
     @staticmethod
-    def _collect(
-        chunks: Iterator[bytes], stop_at: int, held: Iterable[bytes] = (),
-    ) -> tuple[list[bytes], bool, Iterator[bytes]]:
-        """(``held`` and the chunks read, stopped at ``stop_at`` bytes?, the rest): stops once
-        ``stop_at`` bytes are in (just past the limit, or a sniffed head) so memory stays bounded."""
-        parts = list(held)
-        size = sum(len(part) for part in parts)
-        if size >= stop_at:
-            return parts, True, chunks
+    def _collect(chunks: Iterator[bytes], stop_at: int) -> tuple[list[bytes], bool, Iterator[bytes]]:
+        """(the chunks read, stopped at ``stop_at`` bytes?, the rest): stops once ``stop_at`` bytes
+        are in (just past the limit, or a sniffed head) so memory stays bounded."""
+        parts: list[bytes] = []
+        size = 0
         for chunk in chunks:
             parts.append(chunk)
             size += len(chunk)
@@ -409,13 +398,9 @@ class _Exchange:
         return parts, False, chunks
 
     @staticmethod
-    async def _acollect(
-        chunks: AsyncIterator[bytes], stop_at: int, held: Iterable[bytes] = (),
-    ) -> tuple[list[bytes], bool, AsyncIterator[bytes]]:
-        parts = list(held)
-        size = sum(len(part) for part in parts)
-        if size >= stop_at:
-            return parts, True, chunks
+    async def _acollect(chunks: AsyncIterator[bytes], stop_at: int) -> tuple[list[bytes], bool, AsyncIterator[bytes]]:
+        parts: list[bytes] = []
+        size = 0
         async for chunk in chunks:
             parts.append(chunk)
             size += len(chunk)
@@ -423,48 +408,19 @@ class _Exchange:
                 return parts, True, chunks
         return parts, False, chunks
 
-    def _finish_stream(self, response: Any, parts: list[bytes], over: bool, rest: Any) -> Any:
-        if over:
-            if (refusal := self.fail("body_too_large", "response", response)) is not None:
-                return refusal
-            # passthrough: what we hold, then the rest as it comes, in the view's own flavour
-            response.streaming_content = _achain(parts, rest) if response.is_async else _chain(parts, rest)
-            return response
-        return self._finish(response, b"".join(parts))
+    @staticmethod
+    def _set_headers(response: Any, old: Headers, new: Headers) -> None:
+        """Make Django's headers ``new`` (redacted, or without the validators a stream drops)."""
+        if new is old:
+            return
+        kept = {name.lower() for name, _ in new}
+        for name, _ in old:
+            if name.lower() not in kept:
+                del response[name]
+        for name, value in new:
+            response[name] = value
 
-    def _finish(self, response: Any, body: bytes) -> Any:
-        """Redact a whole body and put it back (one chunk for a stream); fix Content-Length."""
-        ctype = response.get("Content-Type", "")
-        encoding = response.get("Content-Encoding", "")
-        try:
-            out, _, outcome = redact_buffered(
-                self.plan, self.route("response", ctype), body, ctype, encoding, self.options, "django"
-            )
-        except RedactionError as exc:
-            if (refusal := self.fail(exc.reason, "response", response)) is not None:
-                return refusal
-            out, outcome = body, ""
-        if response.streaming:
-            response.streaming_content = _aonce(out) if response.is_async else [out]
-        elif outcome == "rewritten":
-            response.content = out
-        if outcome == "rewritten":
-            for name in VALIDATORS_OF_BYTES:  # computed from the unredacted bytes; see veil.http.headers
-                if name in response:
-                    del response[name]
-            response["Content-Length"] = str(len(out))
-        return response
-
-    def _redact_response_head(self, response: Any, route: Route) -> None:
-        headers = list(response.items())
-        new, _, report = redact_head(self.plan, route, headers, "")
-        if report.changed:
-            kept = {name.lower() for name, _ in new}
-            for name, _ in headers:
-                if name.lower() not in kept:
-                    del response[name]
-            for name, value in new:
-                response[name] = value
+    def _redact_cookies(self, response: Any, route: Route) -> None:
         # Django keeps Set-Cookie apart, as morsels it renders at send time: redact their values.
         cookies = response.cookies
         lines = [("Set-Cookie", morsel.OutputString()) for morsel in cookies.values()]
@@ -481,6 +437,10 @@ class _Exchange:
             elif values[name] != cookies[name].coded_value:
                 cookies[name].set(name, values[name], values[name])
 
+
+def _refused(sends: list[Send]) -> bool:
+    """Whether the exchange answered with veil's error response."""
+    return bool(sends) and isinstance(sends[0], Start) and sends[0].status is not None
 
 
 def _file_head(response: Any) -> bytes | None:

@@ -291,8 +291,9 @@ class _Responder:
         file = await _run_sync(open, message["path"], "rb")
         try:
             if body.mode == "sniff" and not body.held:
-                if not may_be_text(await _run_sync(file.read, SNIFF_HEAD_BYTES), body.content_encoding):
-                    await self.emit(body.pass_unread())  # a binary file of a vague type: sent as the server would
+                sends = body.decide(await _run_sync(file.read, SNIFF_HEAD_BYTES))
+                if body.mode == "pass":  # a binary file of a vague type: sent as the server would
+                    await self.emit(sends)
                     await self.send(message)
                     return
                 file.seek(0)
