@@ -64,20 +64,16 @@ from veil.http import (
     error_response,
     frames_of,
     header_value,
-    is_vague,
-    log_failure,
     quiet_server_tracebacks,
-    redact_buffered,
     redact_head,
-    redact_request_path,
     replace_length,
 )
+from veil.http.exchange import Exchanges
 from veil.observe import NullObserver, Observer
 from veil.proxy_addon.exchange import Exchange, Head, head_of, raw_headers
 from veil.proxy_addon.options import add_options
 from veil.proxy_addon.stream import ResponseStream
 from veil.proxy_addon.websocket import close_connection, direction_of, redact_message
-from veil.rules.media import body_kind_of
 from veil.rules.plan import Plan
 from veil.settings import load_policy, resolve_plan
 
@@ -150,6 +146,7 @@ class VeilAddon:
         self._sockets: weakref.WeakKeyDictionary[http.HTTPFlow, Exchange] = weakref.WeakKeyDictionary()
         """WebSocket flows after their upgrade; ``failed`` set once the connection must close."""
         self._binary_passes = False  # veil_websocket_binary=pass
+        self._exchanges: Exchanges | None = None
 
     # -- options and lifecycle ---------------------------------------------------------
 
@@ -231,12 +228,20 @@ class VeilAddon:
         if self._max_body > 0:
             limit = min(limit, self._max_body)
         path = request.path.partition("?")[0]
-        exchange = Exchange(self.plan, self.options, request.method, _pretty_host(request, head.headers), path, limit)
+        exchange = Exchange(self._shared(), request.method, _pretty_host(request, head.headers), path, limit)
         exchange.request_head = head
         exchange.restore_with(exchange.plan.restorer(exchange.route("request", head.content_type)),
                               flow.metadata.setdefault(MINTED, {}))
         self._flows[flow] = exchange
         return exchange
+
+    def _shared(self) -> Exchanges:
+        """What the flows starting now share: the current plan and options (rebuilt when either changes)."""
+        assert self.plan is not None
+        shared = self._exchanges
+        if shared is None or shared.plan is not self.plan or shared.options is not self.options:
+            shared = self._exchanges = Exchanges(self.plan, self.options, "proxy", log)
+        return shared
 
     def _context(self, flow: http.HTTPFlow, direction: str, exchange: Exchange | None = None) -> str:
         """What a log line may say about a flow: its method and the ids of the rules on its route."""
@@ -268,9 +273,8 @@ class VeilAddon:
         query = request.path.partition("?")[2]
         route = exchange.route("request", ctype)
         try:
-            new_headers, new_query, _ = redact_head(exchange.plan, route, headers, query)
             # The upstream gets the redacted path; the route (rule matching, logs) keeps the original.
-            new_path = redact_request_path(exchange.plan, route, exchange.path)[0]
+            new_headers, new_query, new_path = exchange.redact_request_head(headers, query, exchange.path)
         except RedactionError as exc:
             self._refuse(flow, exchange, exc.reason, "request")
             return
@@ -280,11 +284,12 @@ class VeilAddon:
         if new_query != query or new_path != exchange.path:
             exchange.record_sent(f"{exchange.path}?{query}", f"{new_path}?{new_query}")
             request.path = new_path + (f"?{new_query}" if "?" in request.path else "")
-        if is_vague(ctype) and (head.content_length > exchange.limit or _unsized(new_headers, request)):
+        mode = exchange.request_mode(ctype)
+        if mode == "sniff" and (head.content_length > exchange.limit or _unsized(new_headers, request)):
             # Too large (or of unknown size) to buffer before knowing what it is: its head decides.
             request.stream = SniffedStream(exchange.plan, route, ctype, head.content_encoding, exchange.options,
                                            "proxy", exchange.limit)
-        elif body_kind_of(ctype) == "binary" and not is_vague(ctype):
+        elif mode == "pass":
             request.stream = True  # never rewritten, so never buffered: uploads stream on
         elif head.content_length > exchange.limit:
             self._refuse(flow, exchange, "body_too_large", "request")
@@ -307,19 +312,14 @@ class VeilAddon:
                 self._block(flow, request.stream.failed, "request")  # bytes may have left: aborted
             return
         if request.stream:
-            if body_kind_of(ctype) != "binary" or is_vague(ctype):
+            if exchange.request_mode(ctype) != "pass":
                 self._block(flow, "streamed_unread", "request")  # another addon streamed it: abort
             return
         body = request.raw_content or b""
         if not body:
             return
         try:
-            if len(body) > exchange.limit:
-                raise RedactionError("body_too_large", "request body is over the limit")
-            out, _, outcome = redact_buffered(
-                exchange.plan, exchange.route("request", ctype), body, ctype,
-                head.content_encoding, exchange.options, "proxy", ledger=exchange.ledger,
-            )
+            out, outcome = exchange.redact_body("request", body, ctype, head.content_encoding, ledger=exchange.ledger)
         except RedactionError as exc:
             self._refuse(flow, exchange, exc.reason, "request")
             return
@@ -390,7 +390,7 @@ class VeilAddon:
             return
         if stream:
             ctype = head_of(response, exchange.response_head).content_type
-            if body_kind_of(ctype) != "binary" or is_vague(ctype):
+            if exchange.request_mode(ctype) != "pass":
                 self._block(flow, "streamed_unread", "response")  # another addon streamed it: abort
             return  # binary, streamed through unread
         head = head_of(response, exchange.response_head)
@@ -401,12 +401,8 @@ class VeilAddon:
             headers = redact_head(exchange.plan, route, received, "")[0]
             out, outcome = body, ""
             if body:
-                if len(body) > exchange.limit:
-                    raise RedactionError("body_too_large", "response body is over the limit")
-                out, _, outcome = redact_buffered(
-                    exchange.plan, route, body, ctype, header_value(headers, "content-encoding"),
-                    exchange.options, "proxy", restorer=exchange.restorer,
-                )
+                out, outcome = exchange.redact_body("response", body, ctype, header_value(headers, "content-encoding"),
+                                                    restorer=exchange.restorer)
         except RedactionError as exc:
             self._refuse(flow, exchange, exc.reason, "response")
             return
@@ -461,8 +457,7 @@ class VeilAddon:
     # -- failures ------------------------------------------------------------------------
 
     def _refuse(self, flow: http.HTTPFlow, exchange: Exchange, reason: str, direction: str) -> None:
-        log_failure(log, exchange.plan, exchange.route(direction, ""), reason)
-        if exchange.options.blocks(exchange.plan):
+        if exchange.refuse(reason, direction) is not None:  # logged; with block, the flow is answered or killed
             self._block(flow, reason, direction)
 
     def _block(self, flow: http.HTTPFlow, reason: str, direction: str) -> None:

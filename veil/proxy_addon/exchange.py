@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from veil.http import Options, describe, header_bytes, header_value, str_headers
+from veil.http import describe, header_bytes, header_value, str_headers
+from veil.http.exchange import Exchange as SharedExchange
+from veil.http.exchange import Exchanges
 from veil.proxy_addon.stream import ResponseStream
-from veil.rules.plan import Plan
-from veil.rules.plan_types import Route
 from veil.rules.restore import Restorer, TokenLedger
 
 Headers = list[tuple[str, str]]
@@ -37,30 +37,23 @@ def head_of(message: Any, seen: Head | None = None) -> Head:
                 declared_length(headers))
 
 
-@dataclass(slots=True)
-class Exchange:
-    """What one flow keeps between hooks: the plan it started with, and its request route."""
+class Exchange(SharedExchange):
+    """What one flow keeps between hooks: the plan it started with (a hot reload never changes
+    a flow half way), its request route, and what the reply may restore."""
 
-    plan: Plan
-    options: Options
-    method: str
-    host: str
-    path: str
-    limit: int
-    restorer: Restorer | None = None
-    """What the reply may restore: the tokens ``ledger`` records, and no others."""
-    ledger: TokenLedger | None = None
-    """The tokens veil made in what the request sent (head, body, WebSocket messages)."""
-    stream: ResponseStream | None = None
-    request_head: Head | None = None
-    response_head: Head | None = None
-    """The headers each direction's first hook decoded: its second hook reuses them if unchanged."""
-    failed: str = ""
-    """Set when the response failed in ``responseheaders``: the ``response`` hook blocks it
-    (a response set earlier would get the upstream's body written into it)."""
-
-    def route(self, direction: str, content_type: str) -> Route:
-        return Route(direction, self.method, self.host, self.path, content_type)
+    def __init__(self, exchanges: Exchanges, method: str, host: str, path: str, limit: int) -> None:
+        super().__init__(exchanges, method, host, path, limit)
+        self.restorer: Restorer | None = None
+        """What the reply may restore: the tokens ``ledger`` records, and no others."""
+        self.ledger: TokenLedger | None = None
+        """The tokens veil made in what the request sent (head, body, WebSocket messages)."""
+        self.stream: ResponseStream | None = None
+        self.request_head: Head | None = None
+        self.response_head: Head | None = None
+        """The headers each direction's first hook decoded: its second hook reuses them if unchanged."""
+        self.failed = ""
+        """Set when the response failed in ``responseheaders``: the ``response`` hook blocks it
+        (a response set earlier would get the upstream's body written into it)."""
 
     def restore_with(self, restorer: Restorer | None, minted: dict[str, bool]) -> None:
         """Let the reply restore what ``restorer`` opens, of the tokens this request sends
