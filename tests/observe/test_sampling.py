@@ -128,6 +128,17 @@ def test_sampled_output_is_byte_for_byte_the_unsampled_output(policy: str) -> No
     assert b"user1@example.com" not in sampled.redact_body(_body(1), "application/json", USERS).output
 
 
+def test_a_counted_report_is_left_as_it_is() -> None:
+    """A buffered event stream is reported by counts only (no findings to label): sampling it must not
+    drop the counts the metrics read."""
+    policy = "version: 1\nsample: 1\nrules: [{id: mail, scan: {detectors: [EMAIL]}}]\n"
+    sampled, plain = compile_policy(policy, sample_random=lambda: 0.0), compile_policy(_without_sample(policy))
+    body = b"data: mail jane@example.com\n\n"
+    got = sampled.redact_body(body, "text/event-stream", USERS).report
+    assert got.counts() == plain.redact_body(body, "text/event-stream", USERS).report.counts()
+    assert got.counts() == {("EMAIL", "mail", "redact", "enforce"): 1}
+
+
 # -- uncovered, covered, route templates ------------------------------------------------------
 
 def _places(report: Report) -> dict[tuple[str, str, str], tuple[str, str]]:

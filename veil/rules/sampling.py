@@ -12,7 +12,8 @@ A sampled pass runs on a separate plan holding only its rules, over the original
 its output is thrown away: what is sent is byte for byte what an unsampled message gets (a
 detect rule merged into the enforcing view could claim a field before an enforcing scan saw
 it). Only buffered bodies, free text and JSON values are sampled (``redact_body``,
-``redact_text``, ``redact_json``); streams, headers, query strings and URL paths are not.
+``redact_text``, ``redact_json``); streams (a buffered event stream too: its report is counts
+only), headers, query strings and URL paths are not.
 A multipart body is one draw, not one per part.
 
 A sampled call returns a :class:`SampledReport`: every finding (the enforcing ones too) as a
@@ -196,7 +197,11 @@ class SamplingMixin(Plan):
             _inside.reset(token)
 
     def _sample(self, report: Report, route: Route | None, run: Callable[[Plan], Report]) -> SampledReport | None:
-        """The sampled report of a call whose own report is ``report``; None when not drawn."""
+        """The sampled report of a call whose own report is ``report``; None when not drawn, and for
+        a report of counts only (a buffered event stream): it has no findings to label, and a
+        report of findings in its place would lose the counts."""
+        if not report.findings and report.counts():
+            return None
         chosen, discovery = self.sampling.draw()
         if not chosen and not discovery:
             return None
