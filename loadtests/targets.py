@@ -1,7 +1,8 @@
 """The configurations under load: how each is started (or reached), started all together, and probed.
 
 Built-in: the bundled apps bare and with veil's middleware, plain mitmdump and
-``veil proxy`` in front of the bare FastAPI app. A user's own app: ``baseline``
+``veil proxy`` in front of the bare FastAPI app, and, when the ``veil[envoy]`` extra
+is installed, Envoy alone and ``veil envoy`` in front of it too. A user's own app: ``baseline``
 (without veil) and ``target`` (with it), from a command or a URL, optionally with
 the two proxies in front of the baseline. The table is in :mod:`loadtests.runner`.
 """
@@ -24,7 +25,10 @@ from loadtests.scenario import Scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 
-BUILTIN_CONFIGS = ("fastapi", "fastapi+veil", "flask", "flask+veil", "mitmdump", "veil-proxy")
+ENVOY_CONFIGS = ("envoy", "veil-envoy")
+BUILTIN_CONFIGS = ("fastapi", "fastapi+veil", "flask", "flask+veil", "mitmdump", "veil-proxy", *ENVOY_CONFIGS)
+SMOKE_LEFT_OUT = ("envoy",)
+"""Left out of ``--smoke`` unless named in ``--only``: the smoke run has one Envoy configuration, veil's."""
 OWN_CONFIGS = ("baseline", "target", "mitmdump", "veil-proxy")
 KNOWN_CONFIGS = frozenset(BUILTIN_CONFIGS + OWN_CONFIGS)
 
@@ -70,7 +74,23 @@ def _proxies(upstream: str, policy: str | None) -> list[Target]:
     ]
 
 
-def builtin_targets(policy: str | None) -> list[Target]:
+def _envoys(upstream: str, policy: str | None) -> list[Target]:
+    """Envoy alone (``loadtests/envoy.py``) and ``veil envoy`` (1 ext_proc worker), in front of ``upstream``.
+
+    ``veil-envoy`` comes last: the sidecar picks its ext_proc port itself, after every
+    port the runner handed out is bound.
+    """
+    alone = [sys.executable, "-m", "loadtests.envoy", "--listen-port", "{port}", "--upstream", "{upstream}",
+             "--confdir", "{confdir}"]
+    sidecar = [sys.executable, "-m", "veil.cli", "envoy", "--upstream", "{upstream}", "--listen", "127.0.0.1:{port}",
+               "--workers", "1", "--metrics-port", "0"]
+    if policy:
+        alone += ["--policy", policy]
+        sidecar += ["--policy", policy]
+    return [Target("envoy", False, alone, upstream=upstream), Target("veil-envoy", True, sidecar, upstream=upstream)]
+
+
+def builtin_targets(policy: str | None, with_envoy: bool = True) -> list[Target]:
     uvicorn = [sys.executable, "-m", "uvicorn", "--factory", "loadtests.apps:create_asgi_app", "--host", "127.0.0.1",
                "--port", "{port}", "--no-access-log", "--log-level", "warning", "--lifespan", "off",
                "--timeout-keep-alive", "120"]
@@ -84,6 +104,7 @@ def builtin_targets(policy: str | None) -> list[Target]:
         Target("flask", False, gunicorn),
         Target("flask+veil", True, gunicorn, env=veil_env),
         *_proxies("fastapi", policy),
+        *(_envoys("fastapi", policy) if with_envoy else []),
     ]
 
 
