@@ -32,6 +32,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from veil.errors import RedactionError
+from veil.http.chunks import take
 from veil.http.stream_codings import StreamDecoder, can_stream
 from veil.rules.media import SNIFF_HEAD_BYTES, media_type, sniff_head
 from veil.rules.media import is_vague as media_is_vague
@@ -112,14 +113,7 @@ def _byte_order_mark(data: bytes) -> tuple[bytes, str] | None:
 def head_chunks(chunks: Iterator[bytes]) -> list[bytes]:
     """The first chunks of a push stream, until they hold :data:`SNIFF_HEAD_BYTES` (or it ends);
     the rest stays in ``chunks``."""
-    held: list[bytes] = []
-    size = 0
-    for chunk in chunks:
-        held.append(chunk)
-        size += len(chunk)
-        if size >= SNIFF_HEAD_BYTES:
-            break
-    return held
+    return take(chunks, SNIFF_HEAD_BYTES)[0]
 
 
 def read_head(read: Callable[[int], bytes], length: int | None = None) -> bytes:

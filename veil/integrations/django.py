@@ -71,7 +71,7 @@ from __future__ import annotations
 
 import io
 import logging
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import unquote
 
@@ -94,6 +94,7 @@ from veil.http import (
     redact_cgi_head,
     redact_request_path,
 )
+from veil.http.chunks import achain_held, aonce, atake, chain_held, take
 from veil.http.exchange import Chunk, Exchanges, Refusal, ResponseBody, Send, Start
 from veil.integrations.django_settings import (
     SETTINGS_KEYS,
@@ -281,14 +282,14 @@ class _Exchange:
             return self._wrap_unprimed(response, body) if response.is_async else self._prime(response, body)
         if mode in ("buffer", "sniff"):
             # An async iterator under a sync chain is consumed as Django's own __iter__ does.
-            collect = django_parts().sync.async_to_sync(self._acollect) if response.is_async else self._collect
+            collect = django_parts().sync.async_to_sync(atake) if response.is_async else take
             source = response.streaming_content if response.is_async else iter(response.streaming_content)
             if mode == "sniff":
-                held, more, source = collect(source, SNIFF_HEAD_BYTES)
+                held, more = collect(source, SNIFF_HEAD_BYTES)
                 if sends := body.push(b"".join(held), more):
                     return self._apply(response, body, sends, source)
-            parts, more, rest = collect(source, self.exchange.limit + 1 - body.size)
-            return self._apply(response, body, body.push(b"".join(parts), more), rest)
+            parts, more = collect(source, self.exchange.limit + 1 - body.size)
+            return self._apply(response, body, body.push(b"".join(parts), more), source)
         return response
 
     async def aredact_response(self, response: Any) -> Any:
@@ -299,14 +300,14 @@ class _Exchange:
                 return await self._aprime(response, body)
             return await sync_to_async(self._prime)(response, body)
         if mode in ("buffer", "sniff"):
-            collect = self._acollect if response.is_async else sync_to_async(self._collect)
+            collect = atake if response.is_async else sync_to_async(take)
             source = response.streaming_content if response.is_async else iter(response.streaming_content)
             if mode == "sniff":
-                held, more, source = await collect(source, SNIFF_HEAD_BYTES)
+                held, more = await collect(source, SNIFF_HEAD_BYTES)
                 if sends := body.push(b"".join(held), more):
                     return self._apply(response, body, sends, source)
-            parts, more, rest = await collect(source, self.exchange.limit + 1 - body.size)
-            return self._apply(response, body, body.push(b"".join(parts), more), rest)
+            parts, more = await collect(source, self.exchange.limit + 1 - body.size)
+            return self._apply(response, body, body.push(b"".join(parts), more), source)
         return response
 
     def _redact_response_start(self, response: Any) -> tuple[str, Any, ResponseBody]:
@@ -350,9 +351,9 @@ class _Exchange:
                             del response[name]
                     response["Content-Length"] = header_value(item.headers, "content-length")
             elif item.more:  # passed on: what was held, then the rest, in the view's own flavour
-                response.streaming_content = _achain([item.data], rest) if response.is_async else _chain([item.data], rest)
+                response.streaming_content = achain_held([item.data], rest) if response.is_async else chain_held([item.data], rest)
             elif response.streaming:
-                response.streaming_content = _aonce(item.data) if response.is_async else [item.data]
+                response.streaming_content = aonce(item.data) if response.is_async else [item.data]
             elif rewritten:
                 response.content = item.data
         return response
@@ -365,7 +366,7 @@ class _Exchange:
             first = next(lines, None)
         except StreamAborted as exc:  # logged and observed by the stream
             return self.error(error_response(exc.reason, "response"), response)
-        response.streaming_content = _chain(() if first is None else (first,), lines)
+        response.streaming_content = chain_held(() if first is None else (first,), lines)
         return response
 
     def _wrap_unprimed(self, response: Any, body: ResponseBody) -> Any:
@@ -381,32 +382,8 @@ class _Exchange:
             first = await anext(lines, None)
         except StreamAborted as exc:
             return self.error(error_response(exc.reason, "response"), response)
-        response.streaming_content = _achain(() if first is None else (first,), lines)
+        response.streaming_content = achain_held(() if first is None else (first,), lines)
         return response
-
-    @staticmethod
-    def _collect(chunks: Iterator[bytes], stop_at: int) -> tuple[list[bytes], bool, Iterator[bytes]]:
-        """(the chunks read, stopped at ``stop_at`` bytes?, the rest): stops once ``stop_at`` bytes
-        are in (just past the limit, or a sniffed head) so memory stays bounded."""
-        parts: list[bytes] = []
-        size = 0
-        for chunk in chunks:
-            parts.append(chunk)
-            size += len(chunk)
-            if size >= stop_at:
-                return parts, True, chunks
-        return parts, False, chunks
-
-    @staticmethod
-    async def _acollect(chunks: AsyncIterator[bytes], stop_at: int) -> tuple[list[bytes], bool, AsyncIterator[bytes]]:
-        parts: list[bytes] = []
-        size = 0
-        async for chunk in chunks:
-            parts.append(chunk)
-            size += len(chunk)
-            if size >= stop_at:
-                return parts, True, chunks
-        return parts, False, chunks
 
     @staticmethod
     def _set_headers(response: Any, old: Headers, new: Headers) -> None:
@@ -456,19 +433,3 @@ def _file_head(response: Any) -> bytes | None:
     except (AttributeError, OSError, ValueError):
         return None
     return bytes(head)
-
-
-def _chain(parts: Iterable[bytes], rest: Iterator[bytes]) -> Iterator[bytes]:
-    yield from parts
-    yield from rest
-
-
-async def _achain(parts: Iterable[bytes], rest: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
-    for part in parts:
-        yield part
-    async for chunk in rest:
-        yield chunk
-
-
-async def _aonce(body: bytes) -> AsyncIterator[bytes]:
-    yield body
