@@ -281,3 +281,42 @@ def test_a_har_with_bad_base64_names_the_entry(capsys: pytest.CaptureFixture[str
     code, _, err = _discover(capsys, path)
     assert code == 1
     assert f"{path}:log.entries[2].response.content.text: not valid base64" in err
+
+
+def test_records_of_a_sampled_policy_give_a_patch_whose_records_show_nothing_uncovered(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """The contract with veil.observe.records: what FindingRecorder writes, discover reads."""
+    from veil import Route
+    from veil.observe.records import FindingRecorder
+    from veil.settings import load_policy
+
+    body = json.dumps({"user": {"email": "jane@example.com", "phone": "+1 415 555 2671",
+                                "notes": "ssn 123-45-6789"}}).encode()
+
+    def record(policy: Path, name: str) -> Path:
+        out = tmp_path / name
+        recorder = FindingRecorder(out)
+        plan = load_policy(policy)
+        for n in (1, 2):
+            result = plan.redact_body(body, "application/json", Route("response", "GET", "", f"/users/{n}"))
+            recorder.observe(adapter="app", direction="response", outcome="rewritten", report=result.report,
+                             seconds=0.0, size=len(body))
+        recorder.close()
+        return out
+
+    policy = tmp_path / "policy.yaml"
+    policy.write_text("version: 1\nsample: 1\nrules:\n  - id: users\n    match: {paths: [\"/users/*\"]}\n"
+                      "    fields: [{path: $.user.email}]\n")
+    first = record(policy, "findings.ndjson")
+    patch = tmp_path / "patched.yaml"
+    code, out, err = _discover(capsys, "--policy", policy, "--patch", patch, first)
+    assert code == 0, err
+    assert {place for place, word in _table(out).items() if word == "no"} == {
+        ("/users/*", "body", "$.user.phone"), ("/users/*", "body", "$.user.notes")}
+    again = record(patch, "findings-2.ndjson")
+    code, out, err = _discover(capsys, "--policy", patch, again)
+    assert code == 0, err
+    assert "no" not in _table(out).values() and out.splitlines()[-1].endswith(" 0 not covered by an enforcing rule")
+    for text in (first.read_text(), again.read_text(), patch.read_text()):
+        assert "jane@example.com" not in text and "123-45-6789" not in text
