@@ -35,6 +35,7 @@ from veil.http.headers import (
 from veil.http.lines import LineStream
 from veil.http.options import Options
 from veil.http.sniff import SNIFF_HEAD_BYTES, may_be_text
+from veil.http.stream_codings import can_stream
 from veil.rules.plan import Plan
 from veil.rules.plan_types import Route
 from veil.rules.restore import Restorer, TokenLedger
@@ -124,6 +125,23 @@ class Exchange:
         ``pass`` (binary: never read, uploads stream on) or ``buffer`` (read whole, redacted)."""
         mode, _ = body_mode(content_type, "", sniffs=True)
         return "buffer" if mode == "stream" else mode
+
+    def mode_at_head(
+        self, content_type: str, content_encoding: str, length: int | None, *, streams: bool = True,
+    ) -> tuple[str, str | None]:
+        """How a body flows, chosen at its headers by an adapter that cannot wait for its first bytes
+        (a proxy's stream callables, a gateway's processing modes): ``pass``, ``stream`` (with its
+        line kind; an encoded one too, decoded as it streams), ``buffer``, or ``sniff``: a vague
+        type too large to buffer before its head says what it is, or of unknown size (``length``
+        None), which goes through a :class:`veil.http.SniffedStream`. ``streams=False`` (a request
+        to a proxy): NDJSON and SSE are buffered."""
+        how, kind = body_mode(content_type, content_encoding, streams_encoded=can_stream(content_encoding),
+                              sniffs=True)
+        if how == "sniff" and length is not None and length <= self.limit:
+            how = "buffer"  # small enough to buffer: redact_buffered reads its head
+        if how == "stream" and not streams:
+            return "buffer", None
+        return how, kind
 
     def redact_body(
         self, direction: str, body: bytes, content_type: str, content_encoding: str, *, bounded: bool = True,

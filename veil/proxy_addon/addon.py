@@ -59,8 +59,6 @@ from veil.errors import RedactionError, VeilError
 from veil.http import (
     Options,
     SniffedStream,
-    body_mode,
-    can_stream,
     error_response,
     frames_of,
     header_value,
@@ -284,9 +282,9 @@ class VeilAddon:
         if new_query != query or new_path != exchange.path:
             exchange.record_sent(f"{exchange.path}?{query}", f"{new_path}?{new_query}")
             request.path = new_path + (f"?{new_query}" if "?" in request.path else "")
-        mode = exchange.request_mode(ctype)
-        if mode == "sniff" and (head.content_length > exchange.limit or _unsized(new_headers, request)):
-            # Too large (or of unknown size) to buffer before knowing what it is: its head decides.
+        length = None if _unsized(new_headers, request) else head.content_length
+        mode, _ = exchange.mode_at_head(ctype, head.content_encoding, length, streams=False)
+        if mode == "sniff":  # too large (or of unknown size) to buffer before knowing what it is: its head decides
             request.stream = SniffedStream(exchange.plan, route, ctype, head.content_encoding, exchange.options,
                                            "proxy", exchange.limit)
         elif mode == "pass":
@@ -341,9 +339,7 @@ class VeilAddon:
         head = exchange.response_head = head_of(response)
         headers, ctype = head.headers, head.content_type
         cenc = head.content_encoding
-        mode, kind = body_mode(ctype, cenc, streams_encoded=can_stream(cenc), sniffs=True)
-        if mode == "sniff" and head.content_length <= exchange.limit and not _unsized(headers, response):
-            mode = "buffer"  # small enough to buffer: redact_buffered reads its head
+        mode, kind = exchange.mode_at_head(ctype, cenc, None if _unsized(headers, response) else head.content_length)
         if mode == "buffer":
             response.stream = False  # veil must see the whole body (another addon may have asked to stream)
             return
