@@ -19,6 +19,7 @@ import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import httpx
@@ -28,6 +29,7 @@ import yaml
 from loadtests.processes import RunError, wait_ready
 from tests.proxy_addon.test_proxy_process import (
     Upstream,
+    eventually,
     run_proxy,
     run_upstream,
     write_policy,
@@ -182,8 +184,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             # A valid edit, then one that does not compile: veil_policy_reloads_total{outcome=ok|error}.
             for text, outcome in ((EDITED_POLICY, "ok"), (INVALID_POLICY, "error")):
                 write_policy(policy, text)
-                _until(lambda o=outcome: f'veil_policy_reloads_total{{outcome="{o}"}}' in
-                       httpx.get(f"{proxy.admin}/metrics", timeout=5).text, f"a reload with outcome {outcome}")
+                sample = f'veil_policy_reloads_total{{outcome="{outcome}"}}'
+                eventually(partial(_serves, f"{proxy.admin}/metrics", sample), f"a reload with outcome {outcome}")
             _load([proxy.url, envoy], upstream, seconds=2.0)
             yield Stack(url, targets)
 
@@ -199,15 +201,8 @@ def _resolve_tokens(service: str, env: dict[str, str]) -> None:
         assert reply.status_code == 200
 
 
-def _until(check: Any, what: str, timeout: float = 30) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            pytest.fail(f"not within {timeout} s: {what}")
-        time.sleep(0.25)
+def _serves(url: str, text: str) -> bool:
+    return text in httpx.get(url, timeout=5, trust_env=False).text
 
 
 def _query(stack: Stack, expr: str) -> list[dict[str, Any]]:
@@ -217,7 +212,7 @@ def _query(stack: Stack, expr: str) -> list[dict[str, Any]]:
 
 
 def test_prometheus_scrapes_every_veil_process(stack: Stack) -> None:
-    _until(lambda: {s["metric"]["job"] for s in _query(stack, "up == 1")} == set(stack.targets), "every target up")
+    eventually(lambda: {s["metric"]["job"] for s in _query(stack, "up == 1")} == set(stack.targets), "every target up")
     adapters = {s["metric"]["adapter"] for s in _query(stack, "sum by (adapter) (veil_bodies_total)")}
     assert adapters >= {"proxy", "extproc"}
     assert _query(stack, 'sum(veil_token_resolve_total{outcome="ok"}) > 0')
@@ -226,4 +221,4 @@ def test_prometheus_scrapes_every_veil_process(stack: Stack) -> None:
 @pytest.mark.parametrize("panel", _panels(), ids=[p["title"] for p in _panels()])
 def test_every_dashboard_panel_returns_data(stack: Stack, panel: dict[str, Any]) -> None:
     for expr in _queries(panel):
-        _until(lambda e=expr: _query(stack, e), f"panel {panel['title']!r}: {expr} returns data")
+        eventually(partial(_query, stack, expr), f"panel {panel['title']!r}: {expr} returns data")

@@ -10,10 +10,11 @@ together) the command exits 3.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import IO
 
+from veil.discover.table import write_table
 from veil.errors import RedactionError
 from veil.rules.plan import Plan
 from veil.rules.plan_types import Report, Route
@@ -79,14 +80,8 @@ def _report(plan: Plan, content: bytes) -> Report:
 def write_report(files: list[tuple[str, Tally]], total: Tally, out: IO[str]) -> None:
     """Per file: lines, findings, rate; then per type over all files."""
     rows = [(name, str(t.lines), str(t.findings), f"{t.per_1000():.2f}") for name, t in files]
-    _table(("FILE", "LINES", "FINDINGS", "PER 1000 LINES"), rows, out)
+    write_table(("FILE", "LINES", "FINDINGS", "PER 1000 LINES"), rows, out)
     out.write("\n")
     by_type = [(type_, str(n), f"{total.per_1000(n):.2f}") for type_, n in sorted(total.types.items())]
-    _table(("TYPE", "FINDINGS", "PER 1000 LINES"), by_type, out)
+    write_table(("TYPE", "FINDINGS", "PER 1000 LINES"), by_type, out)
     out.write(f"total: {total.findings} findings in {total.lines} lines, {total.per_1000():.2f} per 1000 lines\n")
-
-
-def _table(header: tuple[str, ...], rows: Sequence[tuple[str, ...]], out: IO[str]) -> None:
-    widths = [max(len(cell) for cell in column) for column in zip(header, *rows)]
-    for row in (header, *rows):
-        out.write("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() + "\n")

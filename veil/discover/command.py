@@ -6,6 +6,7 @@ import os
 import sys
 from typing import IO, Any
 
+from veil.discover import table
 from veil.discover.patch import patched_text, proposed_rules, rule_ids
 from veil.discover.samples import Sample, SampleError, read_samples
 from veil.discover.survey import Survey, discovery_plan, survey
@@ -59,9 +60,7 @@ def write_table(result: Survey, out: IO[str]) -> None:
                                          if row.enforced_by or row.detected_by else ""))
         for row in sorted(result.rows.values(), key=lambda r: (r.route, r.location, r.path))
     ]
-    widths = [max(len(str(cell)) for cell in column) for column in zip(header, *rows)]
-    for line in (header, *rows):
-        out.write("  ".join(cell.ljust(w) for cell, w in zip(line, widths)).rstrip() + "\n")
+    table.write_table(header, rows, out)
     uncovered = len(result.uncovered())
     out.write(f"{result.exchanges} messages, {result.records} finding records, {len(result.rows)} places "
               f"with personal data, {uncovered} not covered by an enforcing rule\n")
