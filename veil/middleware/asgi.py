@@ -69,6 +69,7 @@ Headers = list[tuple[str, str]]
 
 log = logging.getLogger(__name__)
 _FILE_CHUNK = 64 * 1024
+_BODY_MESSAGES = frozenset({"http.response.body", "http.response.pathsend", "http.response.zerocopy"})
 
 try:  # pathsend reads run in a worker thread: anyio's (asyncio or trio) when there, else asyncio's
     from anyio.to_thread import run_sync as _run_sync
@@ -253,7 +254,9 @@ class _Responder:
             self.body = self.exchange.response(str_headers(message.get("headers", ())), head_first=True)
             await self.emit(self.body.begin())
         elif body is None:
-            return  # a body before its start: nothing may go out
+            if kind not in _BODY_MESSAGES:
+                await self.send(message)  # early hints and the like come before the start
+            return  # a body before its start: nothing of it may go out
         elif kind == "http.response.body" and mode == "pass":
             await self.send(message)  # binary: as the app sent it
         elif kind == "http.response.body":
