@@ -95,10 +95,6 @@ _COUNT_FIRST_BYTES_PER_LEVEL = 64
 
 def depth_within(body: bytes, frame: bytes, limit: int) -> bool:
     """Whether ``body`` (valid JSON; ``frame`` its masked copy) nests at most ``limit`` containers deep."""
-    # Every opening bracket, in strings or not, at most ``limit``: no level can be deeper. Two
-    # counts in C; most bodies have far fewer containers than the limit.
-    if frame.count(b"{") + frame.count(b"[") <= limit:
-        return True
     if len(body) <= _COUNT_FIRST_BYTES_PER_LEVEL * limit and _few_openers(frame, limit):
         return True
     return _within_by_parser(body, limit) or _counted_depth_within(frame, limit)

@@ -117,18 +117,18 @@ class _Splice(KeyDecisions):
         escaped: list[tuple[int, int]] = []  # value strings holding an escape
         named = self.named
         seen_keys: dict[bytes, KeyInfo] = {}
-        m: Any = None
-        exhausted = False  # no event left after pos: only escapes remain
+        has_escapes = self.escaped
+        at = -1  # where the pass's next event starts; n: none left after pos, only escapes remain
         while pos < n:
-            if not exhausted and (m is None or m.start() < pos):
+            if at < pos:
                 m = events.search(frame, pos)
-                exhausted = m is None
+                at = n if m is None else m.start()
             if 0 <= escape < pos:
                 escape = body.find(BACKSLASH, pos)
-            p = m.start() if m is not None else n
+            p = at
             if 0 <= escape < p:
                 p = escape  # always inside a string
-            elif m is None:
+            elif at == n:
                 break
             if not frame.count(b'"', pos, p) & 1:  # outside strings
                 if frame[p] != QUOTE:
@@ -171,7 +171,7 @@ class _Splice(KeyDecisions):
             pos = e + 1
             if named and s - 1 in named:  # a list item a role key covered as a name
                 continue
-            if self.escaped and body.find(BACKSLASH, s, e) >= 0:
+            if has_escapes and (p == escape or body.find(BACKSLASH, s, e) >= 0):
                 escaped.append((s, e))  # read through its escapes below, with the others
                 continue
             self._value_string(s, e)
