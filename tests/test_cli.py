@@ -427,7 +427,7 @@ def test_detokenize_with_policy_restores_original(tokenized: tuple[Path, Path]) 
     proc = veil("detokenize", "--policy", policy, out, env=_env(VEIL_TOKEN_KEY=KEY_HEX))
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout) == {"user": {"email": SEEDED_EMAIL}, "n": 1}
-    assert proc.stderr == b"veil detokenize: 1 tokens restored\n"
+    assert proc.stderr == b"veil detokenize: 1 token restored\n"
 
 
 def test_detokenize_with_key_env_restores_original_from_stdin(tokenized: tuple[Path, Path]) -> None:
@@ -445,7 +445,7 @@ def test_detokenize_with_wrong_key_leaves_tokens_unchanged_and_fails(tokenized: 
     assert proc.stdout == out.read_bytes()
     assert proc.stderr.decode().splitlines() == [
         "veil detokenize: 0 tokens restored",
-        "veil detokenize: 1 tokens could not be opened: 1 made with another key or scope, or altered",
+        "veil detokenize: 1 token could not be opened: 1 made with another key or scope, or altered",
     ]
 
 

@@ -62,8 +62,8 @@ def test_detokenize_tampered_token_fails_and_the_others_are_restored(policy_file
     assert out["users"][0]["email"] == SEEDED_EMAIL
     assert out["users"][1]["email"] == _tamper(tokens[1])
     assert proc.stderr.decode().splitlines() == [
-        "veil detokenize: 1 tokens restored",
-        "veil detokenize: 1 tokens could not be opened: 1 made with another key or scope, or altered",
+        "veil detokenize: 1 token restored",
+        "veil detokenize: 1 token could not be opened: 1 made with another key or scope, or altered",
     ]
     assert "bob@example.com" not in proc.stderr.decode()
 

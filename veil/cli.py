@@ -385,11 +385,12 @@ def cmd_detokenize(args: argparse.Namespace) -> int:
     sys.stdout.write(restored)
     sys.stdout.flush()
     unopened = _unopened_tokens(restored, rings)
-    print(f"veil detokenize: {count} tokens restored", file=sys.stderr)
+    print(f"veil detokenize: {_count(count, 'token')} restored", file=sys.stderr)
     if unopened:
         # Asked to open them with these keys and could not: not a success (issue #16).
         reasons = "; ".join(f"{n} {reason}" for reason, n in unopened.items())
-        print(f"veil detokenize: {sum(unopened.values())} tokens could not be opened: {reasons}", file=sys.stderr)
+        print(f"veil detokenize: {_count(sum(unopened.values()), 'token')} could not be opened: {reasons}",
+              file=sys.stderr)
         return EXIT_PAYLOAD
     return EXIT_OK
 

@@ -12,6 +12,7 @@ arithmetic are rejected at compile time: they need the values, not the path.
 
 from __future__ import annotations
 
+import re
 import warnings
 from dataclasses import dataclass
 
@@ -56,6 +57,19 @@ class Selector:
     steps: tuple[Step, ...]
 
 
+_AT_TOKEN = re.compile(r"Parse error at \d+:(\d+) near token (.*?) \([^()]*\)$")
+
+
+def _in_user_terms(message: str, text: str) -> str:
+    """jsonpath-ng's parser message said as what is wrong in the path (its own words otherwise)."""
+    if message.startswith("Parse error near the end of string"):
+        return "it ends too early (an unclosed '[', a trailing '.' or an unfinished name)"
+    found = _AT_TOKEN.match(message)
+    if found is not None:
+        return f"unexpected {found[2]!r} at character {int(found[1]) + 1}"  # its column counts from 0
+    return message
+
+
 def compile_selector(text: str) -> Selector:
     """Parse ``text`` with jsonpath-ng and flatten it to steps."""
     if "[?" in text or "?(" in text:
@@ -70,7 +84,7 @@ def compile_selector(text: str) -> Selector:
             warnings.simplefilter("ignore")
             tree = jsonpath_ng.parse(text)  # type: ignore[attr-defined]  # re-exported, not in __all__
     except Exception as exc:  # jsonpath-ng raises bare Exception for lexer errors
-        raise SelectorError(f"invalid JSONPath {text!r}: {exc}") from None
+        raise SelectorError(f"invalid JSONPath {text!r}: {_in_user_terms(str(exc), text)}") from None
     steps: list[Step] = []
     _flatten(tree, steps, text)
     if not steps:
