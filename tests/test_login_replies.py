@@ -93,3 +93,21 @@ def test_app_profile_reads_a_redirects_query_and_fragment_by_name(location: str,
         assert kept in sent, sent
     if gone is not None:
         assert gone not in sent, sent
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "kept"),
+    [
+        # devise_token_auth's login headers: the client sends each back on every call
+        ("access-token", OPAQUE, True),
+        ("uid", EMAIL, True),
+        ("client", "Lx8wPZ3iF1x4", True),
+        ("Authorization", f"Bearer {JWT}", True),  # devise-jwt
+        # near misses: the same e-mail under another header, a key under a name that is not the app's auth
+        ("x-user-email", EMAIL, False),
+        ("x-debug", f"key={OPAQUE} sk_live_{OPAQUE}", False),
+    ],
+)
+def test_app_profile_keeps_the_auth_headers_a_login_hands_out(name: str, value: str, kept: bool) -> None:
+    [(_, sent)] = veil.load_policy("builtin:app").redact_headers([(name, value)], LOGIN)[0]
+    assert (sent == value) is kept, sent

@@ -68,6 +68,7 @@ rules:
       - {name: x-refresh-token, action: keep}
       - {name: x-id-token, action: keep}
       - {name: access-token, action: keep}        # devise_token_auth
+      - {name: uid, action: keep}                 # devise_token_auth: the login (often the e-mail), sent back each call
       - {name: refresh-token, action: keep}
       - {name: x-csrf-token, action: keep}
       - {name: x-csrftoken, action: keep}
