@@ -130,7 +130,7 @@ class _Splice(KeyDecisions):
                 p = escape  # always inside a string
             elif at == n:
                 break
-            if not frame.count(b'"', pos, p) & 1:  # outside strings
+            if p != escape and not frame.count(b'"', pos, p) & 1:  # outside strings (a backslash never is)
                 if frame[p] != QUOTE:
                     pos = self._number_event(p)
                     continue
