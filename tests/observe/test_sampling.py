@@ -246,6 +246,7 @@ def test_record_file_rotates_and_names_the_process(tmp_path: Path) -> None:
         recorder.observe(adapter="proxy", direction="response", outcome="rewritten", report=report,
                          seconds=0.0, size=1)
     recorder.close()
+    recorder.observe(adapter="proxy", direction="response", outcome="rewritten", report=report, seconds=0.0, size=1)
     base = tmp_path / f"f-{os.getpid()}.ndjson"
     names = sorted(p.name for p in tmp_path.iterdir())
     assert names == sorted([base.name, base.name + ".1", base.name + ".2"])

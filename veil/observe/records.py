@@ -25,7 +25,6 @@ give each process its own file (``{pid}`` in the name is replaced by the process
 
 from __future__ import annotations
 
-import itertools
 import logging
 import os
 import re
@@ -42,7 +41,6 @@ from veil.rules.plan_types import Report
 from veil.rules.sampling import SampledFinding, SampledReport
 
 _INDEX = re.compile(r"\[(?:\d+|<key>)\]")
-_serial = itertools.count()
 
 
 def record_of(finding: SampledFinding, adapter: str, direction: str, when: float) -> dict[str, str]:
@@ -72,9 +70,8 @@ class FindingRecorder:
 
     def __init__(self, target: str | os.PathLike[str] | IO[str] = "-", *, max_bytes: int = 10 * 1024 * 1024,
                  backups: int = 3) -> None:
-        self.logger = logging.getLogger(f"veil.records.{next(_serial)}")
-        self.logger.propagate = False  # records are data, not log lines: never in the app's log
-        self.logger.setLevel(logging.INFO)
+        # A handler alone, on no logger: records are data, not log lines (never in the app's log,
+        # untouched by logging configuration); the handler brings the lock and the rotation.
         handler: logging.Handler
         if isinstance(target, (str, os.PathLike)) and str(target) != "-":
             path = Path(str(target).replace("{pid}", str(os.getpid())))
@@ -84,22 +81,23 @@ class FindingRecorder:
             handler = logging.StreamHandler(sys.stdout if str(target) == "-" else target)  # type: ignore[arg-type]
         handler.setFormatter(logging.Formatter("%(message)s"))
         self.handler = handler
-        self.logger.addHandler(handler)
+        self.closed = False
 
     def observe(
         self, *, adapter: str, direction: str, outcome: str, report: Report, seconds: float, size: int,
         reason: str = "",
     ) -> None:
-        if type(report) is not SampledReport:
+        if type(report) is not SampledReport or self.closed:
             return  # not drawn: the common case, one check
         when = time.time()
         for finding in report.findings:
             if isinstance(finding, SampledFinding):
-                self.logger.info(orjson.dumps(record_of(finding, adapter, direction, when)).decode())
+                line = orjson.dumps(record_of(finding, adapter, direction, when)).decode()
+                self.handler.handle(logging.makeLogRecord({"msg": line, "levelno": logging.INFO}))
 
     def close(self) -> None:
         """Flush and close the file (the recorder writes nothing after)."""
-        self.logger.removeHandler(self.handler)
+        self.closed = True
         self.handler.close()
 
 
