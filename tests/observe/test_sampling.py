@@ -109,6 +109,17 @@ def test_a_plan_without_sample_never_samples() -> None:
     assert type(plan.redact_body(_body(1), "application/json", USERS).report) is Report
 
 
+@pytest.mark.parametrize(("path", "sampled"), [("/users/1", True), ("/orders/1", False)])
+def test_a_sampled_rule_runs_only_where_it_matches(path: str, sampled: bool) -> None:
+    policy = ("version: 1\nrules:\n  - {id: mail, scan: {detectors: [EMAIL]}}\n"
+              "  - {id: audit, mode: detect, sample: 1, match: {paths: ['/users/*']}, scan: {detectors: [PHONE]}}\n")
+    plan = compile_policy(policy, sample_random=lambda: 0.0)
+    report = plan.redact_body(_body(1), "application/json", Route("response", "GET", "", path)).report
+    assert (type(report) is SampledReport) is sampled
+    assert any(f.rule == "audit" for f in report.findings) is sampled
+    assert any(f.rule == "mail" for f in report.findings)  # the enforcing rule, either way
+
+
 # -- what is sent does not depend on the draw ---------------------------------------------
 
 @pytest.mark.parametrize("policy", [

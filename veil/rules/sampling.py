@@ -38,6 +38,7 @@ from typing import Any, TypeVar
 from veil.errors import RedactionError
 from veil.rules.compiled import CompiledRule
 from veil.rules.globs import compile_globs, matches
+from veil.rules.media import media_type
 from veil.rules.plan import Plan, TextResult
 from veil.rules.plan_types import Finding, Report, Result, Route
 from veil.rules.regex import Pattern
@@ -51,6 +52,8 @@ ANY_ROUTE = "*"
 """The route template of a message no rule with a path glob applies to."""
 
 RandomSource = Callable[[], float]
+
+_NO_ROUTE = Route()
 
 _inside: ContextVar[bool] = ContextVar("veil_sampling_inside", default=False)
 """Set while a sampled plan redacts: a multipart part or an SSE body redacted inside a call is
@@ -157,7 +160,8 @@ class SamplingMixin(Plan):
         result = self._unsampled(lambda: super(SamplingMixin, self).redact_body(body, content_type, route))
         if _inside.get():
             return result
-        report = self._sample(result.report, route,
+        media = media_type(content_type or (route.content_type if route else ""))[0]
+        report = self._sample(result.report, route, media,
                               lambda plan: plan.redact_body(body, content_type, route).report)
         return result if report is None else Result(result.output, report, result.kind)
 
@@ -165,14 +169,14 @@ class SamplingMixin(Plan):
         result = self._unsampled(lambda: super(SamplingMixin, self).redact_text(text, route))
         if _inside.get():
             return result
-        report = self._sample(result.report, route, lambda plan: plan.redact_text(text, route).report)
+        report = self._sample(result.report, route, "text/plain", lambda plan: plan.redact_text(text, route).report)
         return result if report is None else TextResult(result.text, report)
 
     def redact_json(self, value: Any, route: Route | None = None) -> tuple[Any, Report]:
         new, report = self._unsampled(lambda: super(SamplingMixin, self).redact_json(value, route))
         if _inside.get():
             return new, report
-        sampled = self._sample(report, route, lambda plan: plan.redact_json(value, route)[1])
+        sampled = self._sample(report, route, "application/json", lambda plan: plan.redact_json(value, route)[1])
         return new, report if sampled is None else sampled
 
     def summary(self) -> dict[str, Any]:
@@ -196,13 +200,16 @@ class SamplingMixin(Plan):
         finally:
             _inside.reset(token)
 
-    def _sample(self, report: Report, route: Route | None, run: Callable[[Plan], Report]) -> SampledReport | None:
+    def _sample(self, report: Report, route: Route | None, media: str,
+                run: Callable[[Plan], Report]) -> SampledReport | None:
         """The sampled report of a call whose own report is ``report``; None when not drawn, and for
         a report of counts only (a buffered event stream): it has no findings to label, and a
         report of findings in its place would lose the counts."""
         if not report.findings and report.counts():
             return None
         chosen, discovery = self.sampling.draw()
+        # A sampled rule runs on its fraction of the messages it matches: drawn elsewhere, nothing runs.
+        chosen = tuple(rule for rule in chosen if rule.match.applies(route or _NO_ROUTE, media))
         if not chosen and not discovery:
             return None
         token = _inside.set(True)
