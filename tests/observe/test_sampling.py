@@ -18,7 +18,7 @@ from veil.discover.survey import discovery_plan, survey
 from veil.observe.records import FindingRecorder, Observers
 from veil.rules.plan import Plan
 from veil.rules.plan_types import Report
-from veil.rules.sampling import ANY_ROUTE, SampledFinding, SampledReport
+from veil.rules.sampling import ANY_ROUTE, SampledFinding, SampledReport, never_sampled
 
 USERS = Route("response", "GET", "api.example", "/users/42")
 
@@ -101,6 +101,17 @@ def test_a_multipart_body_is_one_draw_not_one_per_part() -> None:
         for i in range(3)) + b"--b--\r\n"
     plan.redact_body(body, "multipart/form-data; boundary=b", Route("request", "POST", "", "/upload"))
     assert counting.calls == 1
+
+
+def test_never_sampled_gives_a_plan_that_never_draws_and_leaves_the_original_drawing() -> None:
+    plan = _plan()
+    quiet = never_sampled(plan)
+    assert type(quiet.redact_body(_body(1), "application/json", USERS).report) is Report
+    assert type(plan.redact_body(_body(1), "application/json", USERS).report) is SampledReport
+    assert quiet.redact_body(_body(1), "application/json", USERS).output == \
+        plan.redact_body(_body(1), "application/json", USERS).output
+    unsampled = compile_policy("version: 1\nrules: [{scan: true}]\n")
+    assert never_sampled(unsampled) is unsampled
 
 
 def test_a_plan_without_sample_never_samples() -> None:

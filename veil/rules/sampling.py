@@ -29,10 +29,11 @@ Deterministic given the random source (``random``, a function returning floats i
 
 from __future__ import annotations
 
+import copy
 import random as random_module
 from collections.abc import Callable, Sequence
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
 from veil.errors import RedactionError
@@ -136,6 +137,22 @@ def sampled_rules(plan: Plan) -> tuple[CompiledRule, ...]:
     views), for an adapter deciding which routes to read at all (``veil.http.coverage``)."""
     sampling: Sampling | None = getattr(plan, "sampling", None)
     return () if sampling is None else tuple(rule for rule, _ in sampling.rules)
+
+
+def never_sampled(plan: Plan) -> Plan:
+    """``plan`` as it redacts when no draw succeeds: for tools whose answer must not depend on chance
+    (``veil test`` cases, ``veil audit`` counts, the policy side of ``veil discover``). ``plan``
+    itself when it samples nothing; else a shallow copy (its caches shared) that never draws."""
+    sampling: Sampling | None = getattr(plan, "sampling", None)
+    if sampling is None:
+        return plan
+    twin = copy.copy(plan)
+    twin.sampling = replace(sampling, random=_never)  # type: ignore[attr-defined]
+    return twin
+
+
+def _never() -> float:
+    return 1.0  # rand() < rate never holds: rates are at most 1
 
 
 def default_random() -> RandomSource:
@@ -281,5 +298,6 @@ class SampledVaultPlan(SamplingMixin, VaultPlan):
 
 __all__ = [
     "ANY_ROUTE", "DISCOVERY_RULE", "UNCOVERED", "RouteTemplates", "SampledFinding", "SampledPlan",
-    "SampledReport", "SampledVaultPlan", "Sampling", "SamplingMixin", "default_random", "sampled_rules",
+    "SampledReport", "SampledVaultPlan", "Sampling", "SamplingMixin", "default_random", "never_sampled",
+    "sampled_rules",
 ]
