@@ -107,8 +107,15 @@ class View:
         self._catalog = catalog
         self._protected = protected
 
+        # A detect-mode rule observes: it must never stop an enforcing rule from acting. Its
+        # fields, names and classes cover a value, and a covered value is decided by its cover
+        # alone, never scanned; so where an enforcing scan applies, they cover nothing (the
+        # scan's findings are reported instead of the observation).
+        enforcing_scan = any(r.mode == "enforce" and r.scan is not None for r in ordered)
+        covering = tuple(r for r in ordered if r.mode == "enforce" or not enforcing_scan)
+
         headers = query = cookies = form = EMPTY_NAMES
-        for rule in reversed(ordered):
+        for rule in reversed(covering):
             headers = rule.headers.merged(headers)
             query = rule.query.merged(query)
             cookies = rule.cookies.merged(cookies)
@@ -120,7 +127,7 @@ class View:
 
         selectors: list[Selector] = []
         roles: list[tuple[int, object]] = []
-        for rule in ordered:
+        for rule in covering:
             for field_rule in rule.fields:
                 selectors.append(field_rule.selector)
                 roles.append((ROLE_FIELD, field_rule))
@@ -151,7 +158,7 @@ class View:
 
         self.classifier = None
         self.classify_bindings: dict[str, Binding] = {}
-        classify_rules = [r for r in ordered if r.classify is not None]
+        classify_rules = [r for r in covering if r.classify is not None]
         if classify_rules and classifier is not None:
             self.classifier = classifier
             for entity in classifier.entities:
