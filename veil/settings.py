@@ -26,9 +26,10 @@ ENV_POLICY = "VEIL_POLICY"
 
 
 def read_policy_text(path: str | os.PathLike[str]) -> str:
+    """The policy file's text, exactly as stored (no newline translation: its digest is that of the file)."""
     p = Path(path)
     try:
-        return p.read_text(encoding="utf-8")
+        return p.read_bytes().decode("utf-8")
     except FileNotFoundError:
         raise PolicyError("policy file not found", source=str(path)) from None
     except (OSError, UnicodeDecodeError) as exc:
@@ -45,8 +46,10 @@ def load_policy(path: str | os.PathLike[str], *, environ: Mapping[str, str] | No
     """
     if isinstance(path, str) and path.startswith(BUILTIN_PREFIX):
         return profile_plan(path[len(BUILTIN_PREFIX):])
-    src = parse_policy_text(read_policy_text(path), str(path))
-    return _compile_with_keys(src, os.environ if environ is None else environ)
+    text = read_policy_text(path)
+    src = parse_policy_text(text, str(path))
+    # The text goes along so plan.digest is that of the file (what `sha256sum` prints), not of its data.
+    return _compile_with_keys(src, os.environ if environ is None else environ, source_text=text)
 
 
 def load_policy_data(
@@ -57,7 +60,7 @@ def load_policy_data(
     return _compile_with_keys(src, os.environ if environ is None else environ)
 
 
-def _compile_with_keys(src: PolicySource, environ: Mapping[str, str]) -> Plan:
+def _compile_with_keys(src: PolicySource, environ: Mapping[str, str], *, source_text: str | None = None) -> Plan:
     policy = policy_from_source(src)
     material: dict[str, dict[str, bytes]] = {}
     for key_name, ref in policy.keys.items():
@@ -70,7 +73,7 @@ def _compile_with_keys(src: PolicySource, environ: Mapping[str, str]) -> Plan:
             except ValueError as exc:
                 raise src.error(where, str(exc)) from None
         material[key_name] = ring
-    return compile_policy(src, key_material=material)
+    return compile_policy(src, key_material=material, source_text=source_text)
 
 
 def _read_key_text(error, where, env: str | None, file: str | None, environ: Mapping[str, str]) -> str:  # type: ignore[no-untyped-def]
