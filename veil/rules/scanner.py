@@ -334,6 +334,16 @@ class _Tree:
 
     def first(self, data: bytes, pos: int, start: int, known: bool = False) -> int:
         """``known``: the caller already saw this node's alternation match here."""
+        if start <= self.lo:
+            # Every alternative here may answer: a plain descent, one anchored match per level
+            # (the recursion below makes the same matches, with a Python call per level).
+            node = self
+            if not known and node.regex.match(data, pos) is None:
+                return -1
+            while node.left is not None and node.right is not None:
+                # When a node matches and its left half does not, the right half must.
+                node = node.left if node.left.regex.match(data, pos) is not None else node.right
+            return node.lo
         if self.hi <= start:
             return -1
         if self.lo >= start and not known and self.regex.match(data, pos) is None:
