@@ -18,6 +18,7 @@ from veil.discover.table import write_table
 from veil.errors import RedactionError
 from veil.rules.plan import Plan
 from veil.rules.plan_types import Report, Route
+from veil.rules.sampling import never_sampled
 
 EXIT_ABOVE_THRESHOLD = 3
 _ANY = Route("any")  # a log line's direction is unknown: the rules of every direction apply
@@ -49,6 +50,7 @@ class Tally:
 
 def audit_stream(plan: Plan, name: str, stream: IO[bytes], progress: Callable[[int], None] = lambda n: None) -> Tally:
     """Count the findings of ``plan`` in each line of ``stream``; ``progress`` gets the bytes read so far."""
+    plan = never_sampled(plan)  # counts (and the --max-per-1000 gate) must not vary run to run
     tally = Tally()
     limit = plan.limits.max_body_bytes
     done = 0

@@ -21,6 +21,7 @@ from veil.errors import RedactionError
 from veil.rules.compiler import compile_policy
 from veil.rules.plan import Plan
 from veil.rules.plan_types import Finding, Route
+from veil.rules.sampling import never_sampled
 
 ANY_ROUTE = "*"
 """The route of a body whose route the sample does not say (an NDJSON line)."""
@@ -103,6 +104,8 @@ def discovery_plan(policy_data: Mapping[str, Any] | None) -> Plan:
 
 def survey(samples: Iterable[Sample], found_by: Plan, policy: Plan | None) -> Survey:
     """Run ``found_by`` (the discovery plan) and ``policy`` over ``samples``."""
+    # The policy's side says what its rules cover: a sampled pass would add chance (and rule-less) findings.
+    policy = never_sampled(policy) if policy is not None else None
     result = Survey()
     for sample in samples:
         if isinstance(sample, FindingRecord):
