@@ -30,6 +30,11 @@ Detect = Callable[..., list[str]]
         ("邮箱：li.wei@example.cn。", ["li.wei@example.cn"]),  # CJK punctuation
         ("x@y.com,z@w.com", ["x@y.com", "z@w.com"]),  # two, comma-separated
         ("USER@EXAMPLE.COM", ["USER@EXAMPLE.COM"]),  # upper case
+        # Not a valid local part as a whole, but the address after the dots reaches a mailbox:
+        # it must not cross (a dot is a boundary).
+        (".abcalice@example.com", ["abcalice@example.com"]),  # leading dot
+        ("see .alice@example.com", ["alice@example.com"]),
+        ("a..b@example.com", ["b@example.com"]),  # consecutive dots
     ],
 )
 def test_email_found_with_exact_span(detect: Detect, text: str, expected: list[str]) -> None:
@@ -43,7 +48,7 @@ def test_email_found_with_exact_span(detect: Detect, text: str, expected: list[s
         "x@y.c0m",  # digit in TLD
         "@example.com",  # no local part
         "jane@",  # no domain
-        "a..b@example.com",  # consecutive dots in local part
+        "a..b@example",  # consecutive dots and no TLD
         "jane@-example.com",  # label starts with '-'
         "see example.com",  # bare domain
         "jane@bücher",  # IDN without a dot

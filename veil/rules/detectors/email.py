@@ -25,9 +25,12 @@ _TLD = rf"(?:xn--[A-Za-z0-9\-]{{1,59}}\b|[A-Za-z]{{2,63}}\b|{_INTL}{{2,63}})"
 
 EMAIL = DetectorSpec(
     name="EMAIL",
-    # Leading boundary: not preceded by a local-part character, so the whole
-    # local part is reported, never a tail of it.
-    pattern=rf"(?:^|[^\p{{Latin}}\p{{Greek}}\p{{Cyrillic}}\p{{Nd}}_%+.\-])(?P<value>{_LOCAL}@(?:{_LABEL}\.)+{_TLD})",
+    # Leading boundary: not preceded by a local-part character, so the whole local part
+    # is reported, never a tail of it. A dot counts as a boundary: a local part cannot
+    # start with one or hold two in a row, so ".jane@..." and "a..jane@..." (the address
+    # after the dots) would otherwise cross unseen; the leftmost match still takes a
+    # whole "jane.doe@..." from its start.
+    pattern=rf"(?:^|[^\p{{Latin}}\p{{Greek}}\p{{Cyrillic}}\p{{Nd}}_%+\-])(?P<value>{_LOCAL}@(?:{_LABEL}\.)+{_TLD})",
     # The domain's first label and its dot, ASCII only: the Unicode classes of the
     # local part make the events pass's automaton larger, and slower once evicted from the cache.
     # or a non-ASCII character in the first label (an IDN domain).
