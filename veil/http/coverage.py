@@ -19,6 +19,7 @@ from dataclasses import replace
 from veil.rules.compiled import RouteMatch
 from veil.rules.plan import Plan
 from veil.rules.plan_types import Route
+from veil.rules.sampling import sampled_rules
 
 
 class Coverage:
@@ -32,9 +33,10 @@ class Coverage:
     def __init__(self, plan: Plan, direction: str) -> None:
         self.direction = direction
         # content_types dropped: see the module doc. Rules of the other direction can never apply.
+        # Sampled detect rules are not in plan.rules but still read their routes' bodies when drawn.
         self._matches: tuple[RouteMatch, ...] = tuple(
             replace(rule.match, content_types=None)
-            for rule in plan.rules
+            for rule in (*plan.rules, *sampled_rules(plan))
             if rule.match.direction in (direction, "both")
         )
 
