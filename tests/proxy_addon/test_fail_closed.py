@@ -366,3 +366,17 @@ def test_a_replayed_flow_veil_once_refused_has_its_new_response_redacted(addon: 
     send_request(addon, flow)
     out = send_response(addon, flow, PROFILE, "application/json")
     assert EMAIL.encode() not in out
+
+
+def test_under_passthrough_a_body_that_fails_keeps_its_redacted_head() -> None:
+    """on_error: passthrough forwards the body veil could not read, as it came; the head was
+    redacted, and goes redacted (the in-app middlewares do the same). It went out as received."""
+    addon = VeilAddon()
+    with addon_context(addon) as tctx:
+        tctx.configure(addon, veil_on_error="passthrough")
+        flow = make_flow(method="GET", path="/profile")
+        send_request(addon, flow)
+        broken = b'{"email": "jane@example.com"'  # invalid JSON: the body cannot be redacted
+        out = send_response(addon, flow, broken, "application/json", headers=[("X-Contact", EMAIL)])
+    assert out == broken
+    assert flow.response is not None and flow.response.headers["x-contact"] == "[REDACTED:EMAIL]"

@@ -395,13 +395,21 @@ class VeilAddon:
         body = response.raw_content or b""
         try:
             headers = redact_head(exchange.plan, route, received, "")[0]
-            out, outcome = body, ""
-            if body:
-                out, outcome = exchange.redact_body("response", body, ctype, header_value(headers, "content-encoding"),
-                                                    restorer=exchange.restorer)
         except RedactionError as exc:
             self._refuse(flow, exchange, exc.reason, "response")
             return
+        out, outcome = body, ""
+        if body:
+            try:
+                out, outcome = exchange.redact_body("response", body, ctype, header_value(headers, "content-encoding"),
+                                                    restorer=exchange.restorer)
+            except RedactionError as exc:
+                if exchange.refuse(exc.reason, "response") is not None:
+                    self._block(flow, exc.reason, "response")
+                    return
+                # on_error: passthrough lets the body go as it came, never the head: it was redacted
+                # (as the other adapters send it).
+                out, outcome = body, ""
         if outcome == "rewritten":
             headers = replace_length(headers, len(out))
         if headers != received:
