@@ -681,6 +681,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--metrics-host", help=env_help(
         "address for those endpoints", proxy_fields["metrics_host"].default, "metrics_host"))
     p.add_argument("--confdir", help=env_help("mitmproxy's directory for its CA", "~/.mitmproxy", "confdir"))
+    p.add_argument("--records", metavar="FILE", help=env_help(
+        "write the findings of sampled messages (the policy's sample:) to FILE as NDJSON for veil discover; "
+        "-: stdout; {pid}: the process id", "none", "records"))
     p.add_argument("--set", action="append", metavar="NAME=VALUE", help=env_help(
         "any mitmproxy option (repeatable; in the variable, separated by spaces)", "none", "set"))
     p.set_defaults(func=cmd_proxy)

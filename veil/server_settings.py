@@ -58,6 +58,8 @@ class ProxySettings(ServerSettings):
     upstream: str | None = None
     egress: bool = False
     confdir: str | None = None
+    records: str = ""
+    """File the findings of sampled messages go to (mitmproxy's ``veil_records``; ``-``: stdout); empty: none."""
     set: Annotated[tuple[str, ...], NoDecode] = ()
     """mitmproxy options as ``NAME=VALUE``; in ``VEIL_SET``, separated by spaces (quote a value that has some)."""
 

@@ -46,6 +46,8 @@ def mitmproxy_options(settings: ProxySettings) -> dict[str, Any]:
     }
     if settings.confdir:
         values["confdir"] = settings.confdir
+    if settings.records:
+        values["veil_records"] = settings.records
     return values
 
 
