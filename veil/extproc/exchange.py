@@ -61,6 +61,7 @@ from veil.http import (
     redact_head,
     redact_request_path,
     replace_length,
+    with_policy_header,
 )
 from veil.rules.plan import Plan
 from veil.rules.plan_types import Route
@@ -142,6 +143,8 @@ class Exchange:
                 raise
             log_failure(log, self.plan, route, exc.reason)
             headers, new_query = head.headers, query  # passthrough: the head goes on as it came
+        if direction == "response":
+            headers = with_policy_header(self.plan, self.options, headers)  # opt-in lineage
         if not message.end_of_stream:
             headers = self._choose_body(direction, route, head, headers)
         self.sent[direction] = headers

@@ -31,6 +31,7 @@ from veil.http.headers import (
     redact_head,
     redact_request_path,
     replace_length,
+    with_policy_header,
 )
 from veil.http.lines import LineStream
 from veil.http.options import Options
@@ -206,6 +207,7 @@ class ResponseBody:
             if (refused := self.fail(exc.reason)) is not None:
                 return refused
             headers = self.received
+        headers = with_policy_header(exchange.plan, exchange.options, headers)  # opt-in lineage
         if headers != self.received:
             self.headers = headers
         self.mode, kind = body_mode(self.content_type, self.content_encoding, sniffs=True)

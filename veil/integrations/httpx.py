@@ -65,6 +65,7 @@ from veil.http import (
     redact_buffered,
     redact_head,
     replace_length,
+    with_policy_header,
 )
 from veil.observe import NullObserver, Observer
 from veil.rules.media import body_kind_of
@@ -91,12 +92,13 @@ _TARGET_SAFE = "!$&'()*+,;=:@/?%[]"  # what may stay as it is in a path or query
 class _Redactor:
     """What the sync and async transports share: every decision, none of the I/O."""
 
-    def __init__(self, policy: PolicyArg, detokenize: bool, redact_responses: bool, observer: Observer | None) -> None:
+    def __init__(self, policy: PolicyArg, detokenize: bool, redact_responses: bool, observer: Observer | None,
+                 policy_header: bool = False) -> None:
         # A vendor call keeps the client's own credentials: builtin:egress, unless told otherwise.
         self.plan = resolve_plan(policy, default=EGRESS_DEFAULT)
         self.redact_responses = redact_responses
         # The caller gets an exception it can handle: forwarding unredacted data is never the answer here.
-        self.options = Options(on_error="block", observer=observer or NullObserver())
+        self.options = Options(on_error="block", observer=observer or NullObserver(), policy_header=policy_header)
         self.limit = self.plan.limits.max_body_bytes
         # With detokenize=True every key of the policy may open, in the default scope, the tokens
         # veil made in the request the reply answers (see ledger()).
@@ -162,6 +164,7 @@ class _Redactor:
         headers = list(response.headers.multi_items())
         if redacting:
             headers = redact_head(self.plan, route, headers, "")[0]
+        headers = with_policy_header(self.plan, self.options, headers)  # opt-in lineage
         return _Reply(self, route, redacting, restorer, headers, mode, kind, cenc)
 
     def observe(self, route: Route, outcome: str, report: Report, started: float, size: int, reason: str = "") -> None:
@@ -314,15 +317,16 @@ class RedactingTransport(httpx.BaseTransport):
     """A sync transport: ``httpx.Client(transport=RedactingTransport(policy=...))``.
 
     ``detokenize``: restore the policy's tokens in replies. ``redact_responses``: redact
-    replies too (headers and bodies). ``observer``: told about every body. Other keyword
+    replies too (headers and bodies). ``observer``: told about every body. ``policy_header``: the
+    replies veil processes carry ``veil-policy: sha256:<16 hex>``, its policy's digest. Other keyword
     arguments go to ``httpx.HTTPTransport`` when no ``transport`` is given.
     """
 
     def __init__(self, policy: PolicyArg = None, *, transport: httpx.BaseTransport | None = None,
                  detokenize: bool = False, redact_responses: bool = False, observer: Observer | None = None,
-                 **transport_options: Any) -> None:
+                 policy_header: bool = False, **transport_options: Any) -> None:
         self._inner = transport or httpx.HTTPTransport(**transport_options)
-        self._redactor = _Redactor(policy, detokenize, redact_responses, observer)
+        self._redactor = _Redactor(policy, detokenize, redact_responses, observer, policy_header)
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         core = self._redactor
@@ -422,9 +426,9 @@ class AsyncRedactingTransport(httpx.AsyncBaseTransport):
 
     def __init__(self, policy: PolicyArg = None, *, transport: httpx.AsyncBaseTransport | None = None,
                  detokenize: bool = False, redact_responses: bool = False, observer: Observer | None = None,
-                 **transport_options: Any) -> None:
+                 policy_header: bool = False, **transport_options: Any) -> None:
         self._inner = transport or httpx.AsyncHTTPTransport(**transport_options)
-        self._redactor = _Redactor(policy, detokenize, redact_responses, observer)
+        self._redactor = _Redactor(policy, detokenize, redact_responses, observer, policy_header)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         core = self._redactor

@@ -98,11 +98,13 @@ class ASGIMiddleware:
         responses: bool = True,
         max_decompressed_bytes: int = DEFAULT_MAX_DECOMPRESSED,
         observer: Observer | None = None,
+        policy_header: bool = False,
     ) -> None:
         if on_error not in (None, "block", "passthrough"):
             raise ValueError(f"on_error must be 'block' or 'passthrough', not {on_error!r}")
         self.app = app
-        self.options = Options(on_error, requests, responses, max_decompressed_bytes, observer or NullObserver())
+        self.options = Options(on_error, requests, responses, max_decompressed_bytes, observer or NullObserver(),
+                               policy_header)
         self.startup_error: PolicyError | None = None
         try:
             self.plan = resolve_plan(policy)  # compiled once; a Plan is immutable and shared by all requests

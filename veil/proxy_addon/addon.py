@@ -65,6 +65,7 @@ from veil.http import (
     quiet_server_tracebacks,
     redact_head,
     replace_length,
+    with_policy_header,
 )
 from veil.http.exchange import Exchanges
 from veil.observe import NullObserver, Observer
@@ -168,10 +169,11 @@ class VeilAddon:
             opts.update(flow_detail=0)
         if "veil_policy" in updated or self.plan is None:
             self._load_plan(opts.veil_policy)
-        if updated & {"veil_on_error", "veil_max_decompressed_bytes"}:
+        if updated & {"veil_on_error", "veil_max_decompressed_bytes", "veil_policy_header"}:
             self.options = replace(
                 self.options, on_error=opts.veil_on_error or None,
                 max_decompressed_bytes=opts.veil_max_decompressed_bytes,
+                policy_header=opts.veil_policy_header,
             )
         if "veil_max_body_bytes" in updated:
             self._max_body = opts.veil_max_body_bytes  # read here, not on every request
@@ -351,6 +353,7 @@ class VeilAddon:
             self._refuse(flow, exchange, exc.reason, "response")
             response.stream = False
             return
+        new_headers = with_policy_header(exchange.plan, exchange.options, new_headers)  # opt-in lineage
         if mode == "sniff":  # too large (or of unknown size) to buffer before knowing what it is
             response.headers = http.Headers(raw_headers(new_headers))
             response.stream = SniffedStream(exchange.plan, route, ctype, cenc, exchange.options, "proxy",
@@ -398,6 +401,7 @@ class VeilAddon:
         except RedactionError as exc:
             self._refuse(flow, exchange, exc.reason, "response")
             return
+        headers = with_policy_header(exchange.plan, exchange.options, headers)  # opt-in lineage
         out, outcome = body, ""
         if body:
             try:

@@ -30,6 +30,11 @@ def add_options(loader: Any) -> None:
         "Largest decoded size of a gzip, deflate or br body; a larger one is a decompression bomb and fails.",
     )
     loader.add_option(
+        "veil_policy_header", bool, False,
+        "Add veil-policy: sha256:<16 hex> (the digest of the policy in use) to every response veil "
+        "processes, so a client or log can tell which policy version handled it.",
+    )
+    loader.add_option(
         "veil_websocket_binary", str, "drop",
         "Binary WebSocket messages, which veil cannot read: drop (the default: the message is dropped and "
         "the connection closed) or pass (forwarded unread, e.g. audio frames known to carry no text). "
