@@ -684,6 +684,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--records", metavar="FILE", help=env_help(
         "write the findings of sampled messages (the policy's sample:) to FILE as NDJSON for veil discover; "
         "-: stdout; {pid}: the process id", "none", "records"))
+    p.add_argument("--policy-header", action="store_true", default=None, help=env_help(
+        "add veil-policy: sha256:<16 hex> (the policy's digest) to every response; the variable takes 1 or "
+        "true", "off", "policy_header"))
     p.add_argument("--set", action="append", metavar="NAME=VALUE", help=env_help(
         "any mitmproxy option (repeatable; in the variable, separated by spaces)", "none", "set"))
     p.set_defaults(func=cmd_proxy)

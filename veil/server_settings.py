@@ -60,6 +60,8 @@ class ProxySettings(ServerSettings):
     confdir: str | None = None
     records: str = ""
     """File the findings of sampled messages go to (mitmproxy's ``veil_records``; ``-``: stdout); empty: none."""
+    policy_header: bool = False
+    """Responses carry ``veil-policy: sha256:<16 hex>`` (mitmproxy's ``veil_policy_header``)."""
     set: Annotated[tuple[str, ...], NoDecode] = ()
     """mitmproxy options as ``NAME=VALUE``; in ``VEIL_SET``, separated by spaces (quote a value that has some)."""
 

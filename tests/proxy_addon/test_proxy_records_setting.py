@@ -1,5 +1,6 @@
-"""``veil proxy --records FILE`` (or ``VEIL_RECORDS``) is mitmproxy's ``veil_records`` option: where the
-findings of sampled messages are written for ``veil discover``."""
+"""``veil proxy --records FILE`` (``VEIL_RECORDS``) is mitmproxy's ``veil_records`` option, where the
+findings of sampled messages are written for ``veil discover``; ``--policy-header`` (``VEIL_POLICY_HEADER``)
+is ``veil_policy_header``, the opt-in ``veil-policy`` response header."""
 
 from __future__ import annotations
 
@@ -26,3 +27,22 @@ def test_records_flag_and_variable_set_veil_records(
         monkeypatch.setenv(name, value)
     options = mitmproxy_options(settings_from(["--upstream", "http://app:8000", *argv]))
     assert options.get("veil_records") == records
+
+
+@pytest.mark.parametrize(
+    ("environ", "argv", "on"),
+    [
+        ({}, ["--policy-header"], True),
+        ({"VEIL_POLICY_HEADER": "1"}, [], True),
+        ({"VEIL_POLICY_HEADER": "true"}, [], True),
+        ({"VEIL_POLICY_HEADER": "0"}, [], None),  # near miss: off is the addon's default, left alone
+        ({}, [], None),
+    ],
+)
+def test_policy_header_flag_and_variable_set_veil_policy_header(
+    environ: dict[str, str], argv: list[str], on: bool | None, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name, value in environ.items():
+        monkeypatch.setenv(name, value)
+    options = mitmproxy_options(settings_from(["--upstream", "http://app:8000", *argv]))
+    assert options.get("veil_policy_header") is on

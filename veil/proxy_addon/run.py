@@ -48,6 +48,8 @@ def mitmproxy_options(settings: ProxySettings) -> dict[str, Any]:
         values["confdir"] = settings.confdir
     if settings.records:
         values["veil_records"] = settings.records
+    if settings.policy_header:
+        values["veil_policy_header"] = True
     return values
 
 
