@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from urllib.parse import unquote
 
 from veil.rules.actions.base import Action
 from veil.rules.actions.keys import Keyring
@@ -127,7 +128,7 @@ class RouteMatch:
             return False
         if self.methods and route.method.upper() not in self.methods:
             return False
-        if self.paths is not None and not matches(self.paths, route.path or "/"):
+        if self.paths is not None and not matches(self.paths, path_for_matching(route.path)):
             return False
         if self.hosts is not None and not matches(self.hosts, _host_only(route.host)):
             return False
@@ -140,7 +141,33 @@ def _host_only(host: str) -> str:
     host = host.lower()
     if host.startswith("["):
         return host.split("]", 1)[0] + "]"
-    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+    host = host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+    return host.rstrip(".")  # "api.openai.com." is the same host, fully qualified
+
+
+def path_for_matching(path: str) -> str:
+    """The path as the server behind will route it, for path globs: percent-decoded, runs of
+    slashes as one, dot segments resolved (a trailing slash kept). A proxy sees the raw
+    target, and ``/%61pi/x``, ``//api/x``, ``/x/../api/x`` all reach ``/api/x`` upstream: a
+    rule for ``/api/**`` must apply to them, or they cross unredacted."""
+    if not path:
+        return "/"
+    if "%" in path:
+        path = unquote(path)
+    if "//" not in path and "/." not in path:
+        return path
+    trailing = path.endswith("/")
+    segments: list[str] = []
+    for segment in path.split("/"):
+        if segment in ("", "."):
+            continue
+        if segment == "..":
+            if segments:
+                segments.pop()
+            continue
+        segments.append(segment)
+    out = "/" + "/".join(segments)
+    return out + "/" if trailing and out != "/" else out
 
 
 @dataclass(frozen=True, slots=True)
