@@ -8,6 +8,25 @@ payload content.
 
 from __future__ import annotations
 
+import codecs
+
+_CODINGS = frozenset({"gzip", "x-gzip", "deflate", "br", "zstd", "compress", "x-compress", "identity"})
+
+
+def charset_named(charset: str) -> str:
+    """A declared charset as a message may say it: Python's name for one it knows, never the
+    header's own text (the sender wrote it: it can hold anything, an address too)."""
+    try:
+        return codecs.lookup(charset).name
+    except (LookupError, ValueError, TypeError):
+        return "<unknown charset>"
+
+
+def coding_named(coding: str) -> str:
+    """A Content-Encoding as a message may say it: a registered coding by name, never other text."""
+    coding = coding.strip().lower()
+    return repr(coding) if coding in _CODINGS else "<unknown coding>"
+
 
 class VeilError(Exception):
     """Base class of every error veil raises on purpose."""

@@ -16,7 +16,7 @@ import zlib
 from collections.abc import Iterator
 from typing import Any
 
-from veil.errors import RedactionError
+from veil.errors import RedactionError, coding_named
 
 log = logging.getLogger(__name__)
 
@@ -75,8 +75,8 @@ def unsupported(encoding: str) -> RedactionError:
             continue
         package = PACKAGE_OF.get(coding)
         missing = f": the {package} package is not installed" if package else ""
-        return RedactionError("unsupported_encoding", f"cannot decode Content-Encoding {coding!r}{missing}")
-    return RedactionError("unsupported_encoding", f"cannot decode Content-Encoding {encoding.strip()!r}")
+        return RedactionError("unsupported_encoding", f"cannot decode Content-Encoding {coding_named(coding)}{missing}")
+    return RedactionError("unsupported_encoding", f"cannot decode Content-Encoding {coding_named(encoding)}")
 
 
 

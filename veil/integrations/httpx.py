@@ -48,7 +48,7 @@ from urllib.parse import quote
 
 import orjson
 
-from veil.errors import RedactionError
+from veil.errors import RedactionError, coding_named
 from veil.http import (
     SNIFF_HEAD_BYTES,
     LineStream,
@@ -244,7 +244,7 @@ class _Bounded:
 
     def __init__(self, encoding: str, limit: int, direction: str) -> None:
         if not can_stream(encoding):
-            raise RedactionError("unsupported_encoding", f"cannot decode Content-Encoding {encoding.strip()!r}")
+            raise RedactionError("unsupported_encoding", f"cannot decode Content-Encoding {coding_named(encoding)}")
         self.decoder = StreamDecoder(encoding)
         self.limit, self.direction = limit, direction
         self.plain = bytearray()

@@ -36,7 +36,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import quote, unquote
 
-from veil.errors import RedactionError
+from veil.errors import RedactionError, charset_named
 from veil.rules.media import (
     SNIFF_HEAD_BYTES,
     is_vague,
@@ -170,7 +170,7 @@ def _redact_part(
     try:
         value = content.decode(charset)
     except (UnicodeDecodeError, LookupError):
-        raise RedactionError("bad_encoding", f"form field part is not valid {charset}") from None
+        raise RedactionError("bad_encoding", f"form field part is not valid {charset_named(charset)}") from None
     handled, new = apply_name_target(view.form, name, value, "form", findings, view)
     if not handled:
         handled, new = apply_name_class(view, name, value, "form", findings)
@@ -251,7 +251,7 @@ def _slots_of(part: int, line_no: int, line: str) -> list[_Slot]:
             try:
                 text = unquote(encoded, encoding=charset or "utf-8", errors="strict")
             except (UnicodeDecodeError, LookupError):
-                raise RedactionError("invalid_multipart", f"part {part + 1}: {param} is not valid {charset}") from None
+                raise RedactionError("invalid_multipart", f"part {part + 1}: {param} is not valid {charset_named(charset)}") from None
             slots.append(_Slot(part, line_no, start, end, text, param.rstrip("*"), path, "ext", f"{charset}'{language}'"))
         else:
             text = re.sub(r"\\(.)", r"\1", raw) if quoted else raw
@@ -285,7 +285,7 @@ def _headers(block: bytes, number: int) -> dict[str, str]:
         headers[key] = value
     encoding = headers.get("content-transfer-encoding", "").lower()
     if encoding not in _IDENTITY_ENCODINGS:
-        raise RedactionError("invalid_multipart", f"part {number}: Content-Transfer-Encoding {encoding!r} is not supported")
+        raise RedactionError("invalid_multipart", f"part {number}: its Content-Transfer-Encoding is not supported (only 7bit, 8bit and binary)")
     return headers
 
 

@@ -19,7 +19,7 @@ from typing import Any, Iterable
 
 import orjson
 
-from veil.errors import RedactionError
+from veil.errors import RedactionError, charset_named
 from veil.rules.actions.keys import Keyring
 from veil.rules.classify import Classifier
 from veil.rules.compiled import AllowConfig, CompiledRule
@@ -360,7 +360,7 @@ def _decode(body: bytes, charset: str) -> str:
     try:
         return body.decode(charset)
     except (UnicodeDecodeError, LookupError):
-        raise RedactionError("bad_encoding", f"body is not valid {charset}") from None
+        raise RedactionError("bad_encoding", f"body is not valid {charset_named(charset)}") from None
 
 
 def _parse_json(body: bytes | str) -> Any:
