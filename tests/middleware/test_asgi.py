@@ -524,3 +524,21 @@ def test_metrics_observer_sees_every_body_with_the_same_names() -> None:
 async def _get(app: Any) -> bytes:
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
         return (await client.get("/")).content
+
+
+@pytest.mark.parametrize("content_type", [b"application/json", b"image/png"])
+async def test_response_trailers_are_redacted_as_the_head_is(content_type: bytes) -> None:
+    """ASGI's http.response.trailers are headers sent after the body: they went out unread."""
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 200, "trailers": True,
+                    "headers": [(b"content-type", content_type), (b"trailer", b"x-note, x-count")]})
+        await send({"type": "http.response.body", "body": b"{}", "more_body": False})
+        await send({"type": "http.response.trailers", "more_trailers": False,
+                    "headers": [(b"x-note", b"mail jane@example.com"), (b"x-count", b"3")]})
+
+    request = [{"type": "http.request", "body": b"", "more_body": False}]
+    sent = await drive(ASGIMiddleware(app, policy="builtin:strict"), http_scope(method="GET"), request)
+    [trailers] = [m for m in sent if m["type"] == "http.response.trailers"]
+    assert trailers["headers"] == [(b"x-note", b"mail [REDACTED:EMAIL]"), (b"x-count", b"3")]
+    assert trailers["more_trailers"] is False

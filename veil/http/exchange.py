@@ -264,6 +264,16 @@ class ResponseBody:
             return []
         return self.pass_unread()
 
+    def trailers(self, headers: Headers) -> Headers:
+        """Trailers (headers sent after the body) redacted as the head was. The body is out by
+        then: a failure under ``block`` raises :class:`StreamAborted`; ``passthrough`` sends them as they came."""
+        try:
+            return redact_head(self.exchange.plan, self.route, headers, "")[0]
+        except RedactionError as exc:
+            self.started = True  # whatever came before, the status is out: only an abort is left
+            self.fail(exc.reason)
+            return headers
+
     def fail(self, reason: str) -> list[Send] | None:
         """Log a failure; with ``block`` what to send instead (or raise StreamAborted once the head
         is out); with ``passthrough`` None: the body goes on unchanged."""

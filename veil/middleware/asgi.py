@@ -272,7 +272,11 @@ class _Responder:
                 await self.emit([] if body.started else [body.start()])
                 await self.send(message)
             await self.emit(refused or [])
-        else:  # binary bodies, early hints, trailers
+        elif kind == "http.response.trailers":
+            # Headers too (a checksum, a status detail): redacted as the head was.
+            trailers = body.trailers(str_headers(message.get("headers", ())))
+            await self.send({**message, "headers": _raw_headers(trailers)})
+        else:  # binary bodies, early hints
             await self.send(message)
 
     async def emit(self, sends: list[SendItem]) -> None:
