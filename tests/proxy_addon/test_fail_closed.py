@@ -380,3 +380,12 @@ def test_under_passthrough_a_body_that_fails_keeps_its_redacted_head() -> None:
         out = send_response(addon, flow, broken, "application/json", headers=[("X-Contact", EMAIL)])
     assert out == broken
     assert flow.response is not None and flow.response.headers["x-contact"] == "[REDACTED:EMAIL]"
+
+
+def test_reverse_mode_on_the_default_policy_names_the_profile_to_choose(caplog: pytest.LogCaptureFixture) -> None:
+    addon = VeilAddon()
+    with addon_context(addon) as tctx, caplog.at_level(logging.WARNING):
+        tctx.configure(addon)
+        addon.running()
+    [line] = [r.getMessage() for r in caplog.records if "builtin:strict" in r.getMessage()]
+    assert "--policy builtin:app" in line

@@ -195,8 +195,9 @@ class VeilAddon:
             return
         log.info("veil: proxying with %r (%s)", self.plan, "from " + self.policy_path if self.policy_path else "built-in policy")
         if not self.policy_path:
-            log.warning("veil: the built-in default policy also redacts Authorization and cookies on requests; "
-                        "in front of an app that needs them, give a policy (see README 'Narrowing the default')")
+            log.warning("veil: no policy given, so this runs builtin:strict: it also redacts Authorization and "
+                        "cookies on requests, which breaks the app's own login; in front of an app, choose "
+                        "--policy builtin:app (it protects responses and keeps the app's auth working)")
 
     def done(self) -> None:
         self.serving = False
