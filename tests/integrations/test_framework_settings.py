@@ -64,6 +64,19 @@ def test_django_observer_as_a_dotted_path_is_imported_at_start_up_and_observes(d
     assert observers.RECORDER.seen == [("django", "response", "rewritten")]
 
 
+@pytest.mark.parametrize("on", [True, False])
+def test_django_policy_header_setting_adds_the_digest(django_settings: None, on: bool) -> None:
+    with override_settings(VEIL={"POLICY": "builtin:app", "POLICY_HEADER": on}):
+        response = DjangoClient().get("/customer")
+    assert response.headers.get("veil-policy") == (veil.load_policy("builtin:app").digest if on else None)
+
+
+def test_a_django_policy_header_that_is_not_a_bool_is_refused(django_settings: None) -> None:
+    with override_settings(VEIL={"POLICY": "builtin:app", "POLICY_HEADER": "yes"}):
+        with pytest.raises(ImproperlyConfigured, match=r"settings\.VEIL\['POLICY_HEADER'\]"):
+            DjangoClient().get("/customer")
+
+
 def test_django_observer_as_a_dotted_path_to_a_class_gets_an_instance(django_settings: None) -> None:
     with override_settings(VEIL={"POLICY": "builtin:app", "OBSERVER": "tests.integrations.observers.Recorder"}):
         middleware = VeilMiddleware(lambda request: HttpResponse())

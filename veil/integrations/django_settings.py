@@ -25,7 +25,7 @@ from veil.observe import Observer
 from veil.observe.setting import observer_from_setting
 from veil.settings import resolve_plan
 
-SETTINGS_KEYS = ("POLICY", "ON_ERROR", "REQUESTS", "RESPONSES", "MAX_DECOMPRESSED_BYTES", "OBSERVER")
+SETTINGS_KEYS = ("POLICY", "ON_ERROR", "REQUESTS", "RESPONSES", "MAX_DECOMPRESSED_BYTES", "OBSERVER", "POLICY_HEADER")
 
 
 @functools.cache
@@ -56,14 +56,14 @@ def options_from_settings(config: object) -> tuple[Any, Options]:
     on_error = config.get("ON_ERROR")
     if on_error not in (None, "block", "passthrough"):
         raise improper(f"settings.VEIL['ON_ERROR'] must be 'block' or 'passthrough' (got {on_error!r})")
-    for key in ("REQUESTS", "RESPONSES"):
-        if not isinstance(config.get(key, True), bool):
+    for key in ("REQUESTS", "RESPONSES", "POLICY_HEADER"):
+        if not isinstance(config.get(key, key != "POLICY_HEADER"), bool):
             raise improper(f"settings.VEIL[{key!r}] must be True or False (got {config[key]!r})")
     limit = config.get("MAX_DECOMPRESSED_BYTES", DEFAULT_MAX_DECOMPRESSED)
     if not isinstance(limit, int) or isinstance(limit, bool) or limit <= 0:
         raise improper(f"settings.VEIL['MAX_DECOMPRESSED_BYTES'] must be a positive int (got {limit!r})")
     options = Options(on_error, config.get("REQUESTS", True), config.get("RESPONSES", True), limit,
-                      _observer(config.get("OBSERVER")))
+                      _observer(config.get("OBSERVER")), config.get("POLICY_HEADER", False))
     return config.get("POLICY"), options
 
 
