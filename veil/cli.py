@@ -480,6 +480,7 @@ def cmd_extproc(args: argparse.Namespace) -> int:
     config = ExtProcConfig(
         listen=args.listen, policy=args.policy or os.environ.get("VEIL_POLICY", ""), workers=args.workers,
         metrics_host=args.metrics_host, metrics_port=args.metrics_port, max_body_bytes=args.max_body_bytes or 0,
+        policy_header=args.policy_header,
     )
     return serve(config, supervised=getattr(args, "worker_of_supervisor", False))
 
@@ -708,6 +709,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--metrics-port", type=int, default=DEFAULT_ADMIN_PORT, metavar="N",
                    help=f"port for /healthz, /readyz and /metrics (default: {DEFAULT_ADMIN_PORT}; 0: off)")
     p.add_argument("--metrics-host", default="127.0.0.1", help="address for those endpoints (default: 127.0.0.1)")
+    p.add_argument("--policy-header", action="store_true",
+                   help="responses carry veil-policy: sha256:<16 hex>, the policy's digest (default: off)")
     # Set by the --workers supervisor on the processes it starts (the supervisor serves the admin port).
     p.add_argument("--worker-of-supervisor", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_extproc)

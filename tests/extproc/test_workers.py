@@ -66,3 +66,15 @@ def test_workers_serve_n_ports_are_restarted_and_stop_together(tmp_path: Path) -
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+@pytest.mark.parametrize(("flags", "on"), [([], False), (["--policy-header"], True)])
+def test_policy_header_flag_reaches_the_processor_and_every_worker(flags: list[str], on: bool) -> None:
+    from veil.cli import build_parser
+    from veil.extproc.server import ExtProcConfig, Worker
+    from veil.extproc.workers import worker_command
+
+    args = build_parser().parse_args(["extproc", "--policy", "builtin:strict", *flags])
+    config = ExtProcConfig(policy=args.policy, workers=2, policy_header=args.policy_header)
+    assert Worker(config).processor.options.policy_header is on
+    assert ("--policy-header" in worker_command(config, 1)) is on

@@ -50,6 +50,8 @@ class ExtProcConfig:
     """0: no admin endpoints."""
     max_body_bytes: int = 0
     """0: the policy's own ``limits.max_body_bytes``; else the smaller of the two."""
+    policy_header: bool = False
+    """Responses carry ``veil-policy: sha256:<16 hex>``, the digest of the policy in use."""
 
     def address(self, offset: int = 0) -> tuple[str, int]:
         """``listen`` split, the port moved by ``offset`` (worker ``offset`` of N). Raises ValueError."""
@@ -86,8 +88,10 @@ class Worker:
         self.config = config
         self.plan = resolve_plan(config.policy or None)  # a policy error stops start-up with its file:line message
         self.metrics: Any = None
-        self.processor = ExternalProcessor(self.plan, Options(observer=observer or NullObserver()),
-                                           config.max_body_bytes)
+        self.processor = ExternalProcessor(
+            self.plan, Options(observer=observer or NullObserver(), policy_header=config.policy_header),
+            config.max_body_bytes,
+        )
         self.server: Any = None
         self.admin: Any = None
         self.watcher: PolicyWatcher | None = None

@@ -42,6 +42,8 @@ def worker_command(config: ExtProcConfig, offset: int) -> list[str]:
         command += ["--policy", config.policy]
     if config.max_body_bytes:
         command += ["--max-body-bytes", str(config.max_body_bytes)]
+    if config.policy_header:
+        command += ["--policy-header"]
     return command
 
 
