@@ -5,14 +5,12 @@ from __future__ import annotations
 
 import io
 import json
-import os
-import pty
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from tests.terminal import run_with_terminal_stderr
 from tests.test_cli import _env, veil
 from veil.cli import main
 
@@ -117,22 +115,7 @@ def big_log(tmp_path: Path) -> Path:
 def test_audit_draws_progress_only_when_stderr_is_a_terminal(big_log: Path) -> None:
     piped = veil("audit", big_log)
     assert piped.returncode == 0 and piped.stderr == b""
-    controller, terminal = pty.openpty()
-    try:
-        proc = subprocess.run([sys.executable, "-m", "veil", "audit", big_log], stdout=subprocess.PIPE,
-                              stderr=terminal, env=_env(), timeout=120, check=False)
-        os.close(terminal)
-        drawn = b""
-        while True:
-            try:
-                chunk = os.read(controller, 65536)
-            except OSError:  # the terminal's other end is closed: all read
-                break
-            if not chunk:
-                break
-            drawn += chunk
-    finally:
-        os.close(controller)
+    proc, drawn = run_with_terminal_stderr([sys.executable, "-m", "veil", "audit", big_log], _env())
     assert proc.returncode == 0
     assert proc.stdout == piped.stdout
     assert b"veil audit: [" in drawn and f"% of {big_log.stat().st_size / 1e6:.1f} MB".encode() in drawn

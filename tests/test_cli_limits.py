@@ -4,14 +4,12 @@ to raise it, and a progress bar on stderr only when stderr is a terminal."""
 from __future__ import annotations
 
 import json
-import os
-import pty
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from tests.terminal import run_with_terminal_stderr
 from tests.test_cli import SEEDED_EMAIL, PolicyFile, _env, policy_file, veil
 
 __all__ = ["policy_file"]  # the fixture, shared with test_cli
@@ -109,22 +107,7 @@ def test_apply_prints_no_progress_when_stderr_is_not_a_terminal(big_log: Path, c
 
 
 def test_apply_draws_progress_when_stderr_is_a_terminal(big_log: Path) -> None:
-    controller, terminal = pty.openpty()
-    try:
-        proc = subprocess.run([sys.executable, "-m", "veil", "apply", big_log], stdout=subprocess.PIPE,
-                              stderr=terminal, env=_env(), timeout=120)
-        os.close(terminal)
-        drawn = b""
-        while True:
-            try:
-                chunk = os.read(controller, 65536)
-            except OSError:  # the terminal's other end is closed: all read
-                break
-            if not chunk:
-                break
-            drawn += chunk
-    finally:
-        os.close(controller)
+    proc, drawn = run_with_terminal_stderr([sys.executable, "-m", "veil", "apply", big_log], _env())
     assert proc.returncode == 0
     assert SEEDED_EMAIL.encode() not in proc.stdout
     assert b"veil apply: [" in drawn and f"% of {big_log.stat().st_size / 1e6:.1f} MB".encode() in drawn

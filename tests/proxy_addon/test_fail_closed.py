@@ -258,36 +258,34 @@ def test_a_websocket_message_without_a_plan_is_dropped() -> None:
     assert message.dropped
 
 
-def test_tokens_in_a_websocket_reply_are_restored(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+@pytest.fixture
+def restoring(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[VeilAddon]:
+    """An addon on a policy that tokenizes with ``restore: true``."""
     monkeypatch.setenv(KEY_ENV, KEY_HEX)
     policy = tmp_path / "egress.yaml"
     policy.write_text(RESTORE_POLICY)
     addon = VeilAddon()
     with addon_context(addon) as tctx:
         tctx.configure(addon, veil_policy=str(policy))
-        flow = ws_flow(addon)
-        sent = deliver(addon, flow, json.dumps({"prompt": f"mail {EMAIL}"}).encode())
-        token = json.loads(sent.content)["prompt"].split()[-1]
-        assert EMAIL not in token
-        reply = deliver(addon, flow, json.dumps({"delta": f"writing to {token}"}).encode(), from_client=False)
+        yield addon
+
+
+def test_tokens_in_a_websocket_reply_are_restored(restoring: VeilAddon) -> None:
+    flow = ws_flow(restoring)
+    sent = deliver(restoring, flow, json.dumps({"prompt": f"mail {EMAIL}"}).encode())
+    token = json.loads(sent.content)["prompt"].split()[-1]
+    assert EMAIL not in token
+    reply = deliver(restoring, flow, json.dumps({"delta": f"writing to {token}"}).encode(), from_client=False)
     assert json.loads(reply.content) == {"delta": f"writing to {EMAIL}"}
 
 
-def test_a_websocket_reply_restores_only_tokens_the_client_side_sent(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
-    monkeypatch.setenv(KEY_ENV, KEY_HEX)
-    policy = tmp_path / "egress.yaml"
-    policy.write_text(RESTORE_POLICY)
-    addon = VeilAddon()
-    with addon_context(addon) as tctx:
-        tctx.configure(addon, veil_policy=str(policy))
-        elsewhere = ws_flow(addon)
-        sent = deliver(addon, elsewhere, json.dumps({"prompt": f"mail {EMAIL}"}).encode())
-        token = json.loads(sent.content)["prompt"].split()[-1]
-        flow = ws_flow(addon)  # another connection: it never sent the address
-        deliver(addon, flow, b'{"prompt": "hello"}')
-        reply = deliver(addon, flow, json.dumps({"delta": f"writing to {token}"}).encode(), from_client=False)
+def test_a_websocket_reply_restores_only_tokens_the_client_side_sent(restoring: VeilAddon) -> None:
+    elsewhere = ws_flow(restoring)
+    sent = deliver(restoring, elsewhere, json.dumps({"prompt": f"mail {EMAIL}"}).encode())
+    token = json.loads(sent.content)["prompt"].split()[-1]
+    flow = ws_flow(restoring)  # another connection: it never sent the address
+    deliver(restoring, flow, b'{"prompt": "hello"}')
+    reply = deliver(restoring, flow, json.dumps({"delta": f"writing to {token}"}).encode(), from_client=False)
     assert json.loads(reply.content) == {"delta": f"writing to {token}"}
 
 
