@@ -59,7 +59,7 @@ def echo(request: HttpRequest) -> HttpResponse:
 
 def user_orders(request: HttpRequest, who: str) -> HttpResponse:
     SEEN.append({"who": who, "path": request.path, "path_info": request.path_info,
-                 "meta": request.META.get("PATH_INFO")})
+                 "meta": request.META.get("PATH_INFO"), "raw_uri": request.META.get("RAW_URI")})
     return HttpResponse(JSON, content_type="application/json")
 
 
@@ -167,6 +167,18 @@ def test_view_sees_the_redacted_path_and_rules_match_the_original(mode: str, url
     assert seen["who"] == who and seen["path"] == seen["path_info"] == f"/users/{who}/orders"
     assert seen["meta"] == seen["path_info"]
     assert body == reply  # the response rule matched the original path
+
+
+@pytest.mark.parametrize(("url", "want"), [
+    ("/users/jane@example.com/orders", "/users/%5BREDACTED%3AEMAIL%5D/orders"),
+    ("/users/jane%40example.com/orders", "/users/%5BREDACTED%3AEMAIL%5D/orders"),
+    ("/users/A-17/orders", "/users/A-17/orders"),  # near miss: the target stays as it came
+])
+def test_gunicorns_raw_uri_gets_the_redacted_path_and_keeps_its_query(url: str, want: str) -> None:
+    """As the WSGI middleware: the view's ``META["RAW_URI"]`` (gunicorn's original target) is redacted too."""
+    with override_settings(VEIL={"POLICY": BY_PATH}):
+        Client().get(url, RAW_URI=url + "?page=2")
+    assert SEEN[0]["raw_uri"] == want + "?page=2"
 
 
 def test_builtin_app_profile_keeps_the_path() -> None:

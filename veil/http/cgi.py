@@ -61,8 +61,16 @@ def redact_cgi_path(plan: Plan, route: Route, environ: MutableMapping[str, Any])
     if not report.changed:
         return False
     environ["PATH_INFO"] = unquote_to_bytes(new).decode("latin-1")
+    redact_raw_targets(plan, route, environ)
+    return True
+
+
+def redact_raw_targets(plan: Plan, route: Route, environ: MutableMapping[str, Any]) -> None:
+    """The path part of gunicorn's ``RAW_URI`` and uWSGI's ``REQUEST_URI`` (the original target,
+    kept beside ``PATH_INFO``) redacted as the path is; their query part is left to
+    :func:`redact_cgi_head`. For an adapter that sets the decoded path itself (Django's
+    ``path_info``). Raises RedactionError."""
     for key in ("RAW_URI", "REQUEST_URI"):
         if key in environ:
             path, mark, query = str(environ[key]).partition("?")
             environ[key] = redact_request_path(plan, route, path)[0] + mark + query
-    return True

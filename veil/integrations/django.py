@@ -94,6 +94,7 @@ from veil.http import (
     redact_cgi_head,
     redact_request_path,
 )
+from veil.http.cgi import redact_raw_targets
 from veil.http.chunks import achain_held, aonce, atake, chain_held, take
 from veil.http.exchange import Chunk, Exchanges, Refusal, ResponseBody, Send, Start
 from veil.integrations.django_settings import (
@@ -234,10 +235,7 @@ class _Exchange:
         meta = request.META
         if "PATH_INFO" in meta:  # WSGI: latin-1 of the UTF-8 bytes (PEP 3333); ASGI: the str itself
             meta["PATH_INFO"] = new_info if meta["PATH_INFO"] == info else new_info.encode("utf-8").decode("latin-1")
-        for key in ("RAW_URI", "REQUEST_URI"):  # gunicorn / uWSGI keep the original target
-            if key in meta:
-                path, mark, query = str(meta[key]).partition("?")
-                meta[key] = redact_request_path(self.plan, route, path)[0] + mark + query
+        redact_raw_targets(self.plan, route, meta)
 
     def _peek_head(self) -> bytes:
         """The body's first SNIFF_HEAD_BYTES, put back in front of the stream so the view reads it all."""
