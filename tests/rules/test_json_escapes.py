@@ -246,3 +246,35 @@ def test_the_masked_copy_keeps_structure_at_the_same_offsets() -> None:
     assert b'\\"' not in frame and b"\\\\" not in frame  # no escaped quote or backslash is left
     assert [i for i, c in enumerate(frame) if c == 0x22] == [1, 3, 6, 13, 16, 18, 21, 28]
     assert mask_escapes(b'{"a": 1}') == b'{"a": 1}'
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        rb"\\",  # one escaped backslash
+        rb"\"",  # one escaped quote
+        rb"\\\"",  # an escaped backslash, then an escaped quote
+        rb"\\\\",  # two escaped backslashes, the string's closing quote after them
+        rb"a\\\\\"b",
+        rb"\n\t\u0022\u005c",  # escapes of the same characters spelled as \u: left as written
+        rb"\\n",  # an escaped backslash then a plain n (not a newline escape)
+        rb"\/\b\f\r",
+        rb"x\\\\\\\"",
+    ],
+)
+def test_the_masked_copy_pairs_each_backslash_with_the_byte_after_it(content: bytes) -> None:
+    body = b'{"k":"' + content + b'","v":"' + content + b'"}'
+    orjson.loads(body)  # every case is valid JSON
+    frame = mask_escapes(body)
+    # What a parser does: left to right, a backslash and the byte after it are one escape.
+    expected = bytearray(body)
+    i = 0
+    while i < len(body):
+        if body[i] == 0x5C:
+            if body[i + 1] in b'\\"':
+                expected[i : i + 2] = b"\x01\x01"
+            i += 2
+        else:
+            i += 1
+    assert frame == bytes(expected)
+    assert [i for i, c in enumerate(frame) if c == 0x22] == [1, 3, 5, 6 + len(content), 8 + len(content), 10 + len(content), 12 + len(content), 13 + 2 * len(content)]
