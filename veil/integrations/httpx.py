@@ -40,7 +40,6 @@ which event hooks cannot do.
 
 from __future__ import annotations
 
-import itertools
 import time
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from typing import Any
@@ -49,6 +48,8 @@ from urllib.parse import quote
 import orjson
 
 from veil.errors import RedactionError, coding_named
+from veil.http.chunks import achain_held, atake, chain_held, take
+from veil.http.exchange import Exchange
 from veil.http import (
     SNIFF_HEAD_BYTES,
     LineStream,
@@ -59,7 +60,6 @@ from veil.http import (
     can_stream,
     drive,
     engine_errors,
-    head_chunks,
     header_value,
     may_be_text,
     redact_buffered,
@@ -128,9 +128,9 @@ class _Redactor:
             url = url.copy_with(raw_path=target.encode("ascii"))
         return route, headers, url
 
-    def request_body_mode(self, route: Route, request: httpx.Request) -> str:
+    def request_body_mode(self, route: Route) -> str:
         """``pass`` (binary uploads stream on unread), ``sniff`` (a vague type: the head decides) or ``buffer``."""
-        return body_mode(route.content_type, _header(request, "content-encoding"), sniffs=True)[0]
+        return Exchange.request_mode(route.content_type)
 
     def outgoing(self, request: httpx.Request, route: Route, headers: Headers, url: httpx.URL, body: bytes | None,
                  ledger: TokenLedger | None, unread: Any = None) -> httpx.Request:
@@ -335,14 +335,14 @@ class RedactingTransport(httpx.BaseTransport):
         outgoing = request
         if head is not None:
             route, headers, url = head
-            mode, body, unread = core.request_body_mode(route, request), None, None
+            mode, body, unread = core.request_body_mode(route), None, None
             if mode != "pass":
                 chunks = iter(_sync_chunks(request))
-                held = head_chunks(chunks) if mode == "sniff" else []
+                held = take(chunks, SNIFF_HEAD_BYTES)[0] if mode == "sniff" else []
                 if mode == "sniff" and not may_be_text(b"".join(held), _header(request, "content-encoding")):
                     unread = _SyncResumed(held, chunks, None)  # binary by its head: on, unread
                 else:
-                    body = _read_sync(core, route, itertools.chain(held, chunks))
+                    body = _read_sync(core, route, chain_held(held, chunks))
             outgoing = core.outgoing(request, route, headers, url, body, ledger, unread)
         response = self._inner.handle_request(outgoing)
         try:
@@ -352,14 +352,14 @@ class RedactingTransport(httpx.BaseTransport):
             chunks = iter(_sync_chunks(response))
             held = []
             if reply.mode == "sniff":
-                held = head_chunks(chunks)
+                held = take(chunks, SNIFF_HEAD_BYTES)[0]
                 reply.sniffed(b"".join(held))
             passed = reply.unread_or_streamed(request, response, _SyncLines, _SyncResumed(held, chunks, response))
             if passed is not None:
                 return passed
             try:
                 whole = reply.reader()
-                for chunk in itertools.chain(held, chunks):
+                for chunk in chain_held(held, chunks):
                     whole.feed(chunk)
                 content, headers = reply.whole(whole)
             except RedactionError as exc:
@@ -399,8 +399,7 @@ class _SyncResumed(httpx.SyncByteStream):
         self.held, self.rest, self.owner = held, rest, owner
 
     def __iter__(self) -> Iterator[bytes]:
-        yield from self.held
-        yield from self.rest
+        return chain_held(self.held, self.rest)
 
     def close(self) -> None:
         if self.owner is not None:
@@ -437,14 +436,14 @@ class AsyncRedactingTransport(httpx.AsyncBaseTransport):
         outgoing = request
         if head is not None:
             route, headers, url = head
-            mode, body, unread = core.request_body_mode(route, request), None, None
+            mode, body, unread = core.request_body_mode(route), None, None
             if mode != "pass":
                 chunks = aiter(_async_chunks(request))
-                held = await _async_head(chunks) if mode == "sniff" else []
+                held = (await atake(chunks, SNIFF_HEAD_BYTES))[0] if mode == "sniff" else []
                 if mode == "sniff" and not may_be_text(b"".join(held), _header(request, "content-encoding")):
                     unread = _AsyncResumed(held, chunks, None)  # binary by its head: on, unread
                 else:
-                    body = await _read_async(core, route, _achain(held, chunks))
+                    body = await _read_async(core, route, achain_held(held, chunks))
             outgoing = core.outgoing(request, route, headers, url, body, ledger, unread)
         response = await self._inner.handle_async_request(outgoing)
         try:
@@ -454,14 +453,14 @@ class AsyncRedactingTransport(httpx.AsyncBaseTransport):
             chunks = aiter(_async_chunks(response))
             held = []
             if reply.mode == "sniff":
-                held = await _async_head(chunks)
+                held = (await atake(chunks, SNIFF_HEAD_BYTES))[0]
                 reply.sniffed(b"".join(held))
             passed = reply.unread_or_streamed(request, response, _AsyncLines, _AsyncResumed(held, chunks, response))
             if passed is not None:
                 return passed
             try:
                 whole = reply.reader()
-                async for chunk in _achain(held, chunks):
+                async for chunk in achain_held(held, chunks):
                     whole.feed(chunk)
                 content, headers = reply.whole(whole)
             except RedactionError as exc:
@@ -495,25 +494,6 @@ async def _async_chunks(message: httpx.Request | httpx.Response) -> AsyncIterato
         yield chunk
 
 
-async def _async_head(chunks: AsyncIterator[bytes]) -> list[bytes]:
-    """The first chunks of a body, until they hold the bytes a sniff needs (or the body ends)."""
-    held: list[bytes] = []
-    size = 0
-    async for chunk in chunks:
-        held.append(chunk)
-        size += len(chunk)
-        if size >= SNIFF_HEAD_BYTES:
-            break
-    return held
-
-
-async def _achain(held: list[bytes], rest: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
-    for chunk in held:
-        yield chunk
-    async for chunk in rest:
-        yield chunk
-
-
 class _AsyncResumed(httpx.AsyncByteStream):
     """A body whose first chunks were read to sniff it: those, then the rest as it comes."""
 
@@ -521,7 +501,7 @@ class _AsyncResumed(httpx.AsyncByteStream):
         self.held, self.rest, self.owner = held, rest, owner
 
     def __aiter__(self) -> AsyncIterator[bytes]:
-        return _achain(self.held, self.rest)
+        return achain_held(self.held, self.rest)
 
     async def aclose(self) -> None:
         if self.owner is not None:
