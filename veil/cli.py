@@ -494,7 +494,7 @@ def cmd_envoy(args: argparse.Namespace) -> int:
     config = SidecarConfig(
         upstream=args.upstream, listen=args.listen, policy=args.policy or os.environ.get("VEIL_POLICY", ""),
         workers=args.workers, extproc_port=args.extproc_port, metrics_host=args.metrics_host,
-        metrics_port=args.metrics_port, envoy_admin_port=args.envoy_admin_port,
+        metrics_port=args.metrics_port, envoy_admin_port=args.envoy_admin_port, policy_header=args.policy_header,
     )
     return run_sidecar(config)
 
@@ -735,6 +735,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--metrics-host", default="127.0.0.1", help="address for those endpoints (default: 127.0.0.1)")
     p.add_argument("--envoy-admin-port", type=int, default=0, metavar="N",
                    help="Envoy's own admin interface on 127.0.0.1 (default: 0, off)")
+    p.add_argument("--policy-header", action="store_true",
+                   help="responses carry veil-policy: sha256:<16 hex>, the policy's digest (default: off)")
     p.set_defaults(func=cmd_envoy)
 
     p = sub.add_parser("demo", help="run veil proxy (default policy) in front of a demo upstream and show what passes")

@@ -78,3 +78,16 @@ def test_policy_header_flag_reaches_the_processor_and_every_worker(flags: list[s
     config = ExtProcConfig(policy=args.policy, workers=2, policy_header=args.policy_header)
     assert Worker(config).processor.options.policy_header is on
     assert ("--policy-header" in worker_command(config, 1)) is on
+
+
+@pytest.mark.parametrize(("flags", "on"), [([], False), (["--policy-header"], True)])
+def test_veil_envoy_passes_policy_header_to_its_processor(flags: list[str], on: bool) -> None:
+    from veil.cli import build_parser
+    from veil.extproc.sidecar import SidecarConfig, extproc_command
+
+    args = build_parser().parse_args(["envoy", "--upstream", "http://127.0.0.1:9", "--policy", "builtin:app", *flags])
+    config = SidecarConfig(upstream=args.upstream, policy=args.policy, workers=2, policy_header=args.policy_header)
+    command = extproc_command(config, 50100)
+    assert ("--policy-header" in command) is on
+    assert command[command.index("--policy") + 1] == "builtin:app"
+    assert command[command.index("--listen") + 1] == "127.0.0.1:50100"

@@ -42,6 +42,8 @@ class SidecarConfig:
     metrics_host: str = "127.0.0.1"
     metrics_port: int = 0
     envoy_admin_port: int = 0
+    policy_header: bool = False
+    """Responses carry ``veil-policy: sha256:<16 hex>`` (``veil extproc --policy-header``)."""
     start_timeout: float = 30.0
 
 
@@ -88,6 +90,18 @@ def split_listen(listen: str) -> tuple[str, int]:
     return host.strip("[]"), int(port)
 
 
+def extproc_command(config: SidecarConfig, first_port: int) -> list[str]:
+    """The ``veil extproc`` command line the sidecar runs: its workers from ``first_port`` on loopback."""
+    command = [sys.executable, "-m", "veil", "extproc", "--listen", f"127.0.0.1:{first_port}",
+               "--workers", str(config.workers), "--metrics-port", str(config.metrics_port),
+               "--metrics-host", config.metrics_host]
+    if config.policy:
+        command += ["--policy", config.policy]
+    if config.policy_header:
+        command.append("--policy-header")
+    return command
+
+
 class Sidecar:
     """The two processes, started in order and stopped in reverse."""
 
@@ -106,12 +120,7 @@ class Sidecar:
                                  max_body_bytes=plan.limits.max_body_bytes, admin_port=config.envoy_admin_port)
         config_file = self.workdir / "envoy.json"
         config_file.write_text(json.dumps(bootstrap, indent=1))
-        command = [sys.executable, "-m", "veil", "extproc", "--listen", f"127.0.0.1:{first}",
-                   "--workers", str(config.workers), "--metrics-port", str(config.metrics_port),
-                   "--metrics-host", config.metrics_host]
-        if config.policy:
-            command += ["--policy", config.policy]
-        self.extproc = subprocess.Popen(command)
+        self.extproc = subprocess.Popen(extproc_command(config, first))
         deadline = time.monotonic() + config.start_timeout
         while not all(accepts("127.0.0.1", port) for port in ports):
             if self.extproc.poll() is not None:
