@@ -12,6 +12,8 @@ addons) converts its server's messages to plain values (header pairs, bytes, a
 - :mod:`veil.http.headers`, :mod:`veil.http.cgi`: header lists and CGI environs.
 - :mod:`veil.http.sniff`: bodies whose type says nothing: read the head, then pass or buffer.
 - :mod:`veil.http.lines`: the one line-stream driver (SSE, NDJSON) with the failure loop.
+- :mod:`veil.http.websocket`: WebSocket messages, each whole one redacted or refused (the proxy
+  and the ASGI middleware).
 - :mod:`veil.http.failures`, :mod:`veil.http.aborts`: error responses, log lines without
   payload, and ending a stream whose headers are out.
 - :mod:`veil.http.exchange`: the per-exchange decisions every adapter shares (coverage,

@@ -4,9 +4,12 @@
     app = VeilASGIMiddleware(app, policy="policy.yaml")            # any ASGI app
     app.add_middleware(VeilASGIMiddleware, policy="policy.yaml")   # FastAPI / Starlette
 
-Pure ASGI, shaped like starlette's GZipMiddleware: non-HTTP scopes pass
+Pure ASGI, shaped like starlette's GZipMiddleware: lifespan scopes pass
 through, per-request state lives in a ``_Responder`` made per request, and
 ``http.response.start`` is held back until the body decides the headers.
+WebSocket scopes get a :class:`veil.middleware.asgi_websocket.WebSocketResponder`:
+the handshake, every message both ways and close reasons are redacted, and a
+message that must not cross closes the socket (1008), as in the proxy.
 Failure semantics (statuses, error body, ``on_error``) are those of
 :mod:`veil.http.failures`.
 
@@ -36,9 +39,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, MutableMapping
-from typing import Any
-from urllib.parse import unquote
 
 from veil.errors import PolicyError, RedactionError
 from veil.http import (
@@ -48,24 +48,25 @@ from veil.http import (
     header_value,
     may_be_text,
     quiet_server_tracebacks,
-    raw_headers,
-    raw_path_of,
     replace_length,
     str_headers,
 )
 from veil.http.exchange import Chunk, Exchanges, ResponseBody, Start
 from veil.http.exchange import Send as SendItem
+from veil.middleware.asgi_messages import (
+    ASGIApp,
+    Message,
+    Receive,
+    Scope,
+    Send,
+    asgi_headers,
+    redact_scope_head,
+    send_response,
+)
+from veil.middleware.asgi_websocket import WebSocketResponder
 from veil.observe import NullObserver, Observer
 from veil.observe.startup import announce_plan
 from veil.settings import PolicyArg, resolve_plan
-
-# Any-based like starlette.middleware's own aliases, so any framework's app type fits.
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Any]]
-Send = Callable[[Any], Awaitable[None]]
-ASGIApp = Callable[[Any, Receive, Send], Awaitable[None]]
-Headers = list[tuple[str, str]]
 
 log = logging.getLogger(__name__)
 _FILE_CHUNK = 64 * 1024
@@ -82,7 +83,9 @@ class ASGIMiddleware:
 
     ``policy``: a policy file path, a policy dict, a compiled Plan, or None for
     ``$VEIL_POLICY`` / the built-in default. The options are those of
-    :class:`veil.http.Options`. They are keyword-only parameters
+    :class:`veil.http.Options`, and ``websocket_binary``: ``drop`` (the default: a binary
+    WebSocket message closes the socket, veil cannot read it) or ``pass`` (binary messages
+    carry no text, audio say: they cross unread). They are keyword-only parameters
     rather than ``**options`` so that a misspelt one is a TypeError naming it
     and ``app.add_middleware(ASGIMiddleware, ...)`` type-checks (mypy cannot
     match starlette's ParamSpec factory against ``**kwargs: Any``).
@@ -99,9 +102,13 @@ class ASGIMiddleware:
         max_decompressed_bytes: int = DEFAULT_MAX_DECOMPRESSED,
         observer: Observer | None = None,
         policy_header: bool = False,
+        websocket_binary: str = "drop",
     ) -> None:
         if on_error not in (None, "block", "passthrough"):
             raise ValueError(f"on_error must be 'block' or 'passthrough', not {on_error!r}")
+        if websocket_binary not in ("drop", "pass"):
+            raise ValueError(f"websocket_binary must be 'drop' or 'pass', not {websocket_binary!r}")
+        self.binary_passes = websocket_binary == "pass"
         self.app = app
         self.options = Options(on_error, requests, responses, max_decompressed_bytes, observer or NullObserver(),
                                policy_header)
@@ -121,7 +128,10 @@ class ASGIMiddleware:
         if self.startup_error is not None:
             await self.refuse_to_start(self.startup_error, scope, receive, send)
             return
-        if scope["type"] != "http":  # websocket and lifespan carry no HTTP bodies to redact
+        if scope["type"] == "websocket":
+            await WebSocketResponder(self.app, self.exchanges, scope, self.binary_passes)(receive, send)
+            return
+        if scope["type"] != "http":  # lifespan carries nothing to redact
             await self.app(scope, receive, send)
             return
         await _Responder(self.app, self.exchanges, scope)(receive, send)
@@ -163,24 +173,14 @@ class _Responder:
     async def prepare_request(self, receive: Receive) -> tuple[Scope, Receive] | None:
         exchange = self.exchange
         ctype = header_value(self.headers, "content-type")
-        query = bytes(self.scope.get("query_string", b"")).decode("latin-1")
-        raw_path = self.raw_path()
         try:
             # The app gets the redacted path; the route (rule matching, logs) keeps the original.
-            headers, new_query, new_path = exchange.redact_request_head(self.headers, query, raw_path)
+            scope, headers = redact_scope_head(exchange, self.scope, self.headers)
         except RedactionError as exc:
             if await self.refuse(exc.reason):
                 return None
-            headers, new_query, new_path = self.headers, query, raw_path
-        scope = dict(self.scope)
+            scope, headers = dict(self.scope), self.headers
         unchanged = headers == self.headers  # then the server's raw headers are passed on as they came
-        if new_query != query:
-            scope["query_string"] = new_query.encode("latin-1")
-            if b"?" in (scope.get("raw_path") or b""):  # a server that put the query in raw_path
-                del scope["raw_path"]
-        if new_path != raw_path:
-            scope["path"] = unquote(new_path)
-            scope["raw_path"] = new_path.encode("latin-1")
         cenc = header_value(self.headers, "content-encoding")
         mode = exchange.request_mode(ctype)
         head, more = b"", True
@@ -190,11 +190,11 @@ class _Responder:
                 return None
             if not may_be_text(head, cenc):
                 if not unchanged:
-                    scope["headers"] = _raw_headers(headers)
+                    scope["headers"] = asgi_headers(headers)
                 return scope, _replay(head, more, receive)  # binary: the rest streams on unread
         elif mode == "pass":
             if not unchanged:
-                scope["headers"] = _raw_headers(headers)
+                scope["headers"] = asgi_headers(headers)
             return scope, receive
         body, more, gone = await self._read(receive, exchange.limit + 1, head) if more else (head, False, False)
         if gone:
@@ -208,7 +208,7 @@ class _Responder:
         if outcome == "rewritten":
             headers = replace_length(headers, len(out))
         if outcome == "rewritten" or not unchanged:
-            scope["headers"] = _raw_headers(headers)
+            scope["headers"] = asgi_headers(headers)
         return scope, _replay(out, more, receive)
 
     async def refuse(self, reason: str) -> bool:
@@ -219,13 +219,6 @@ class _Responder:
         status, headers, body = refusal
         await self.emit([Start(headers, status), Chunk(body, False)])
         return True
-
-    def raw_path(self) -> str:
-        """The request path as sent (percent-encoded, without the query)."""
-        raw = self.scope.get("raw_path")
-        if raw:
-            return bytes(raw).decode("latin-1").partition("?")[0]
-        return raw_path_of(self.exchange.path.encode("utf-8"))
 
     async def _read(self, receive: Receive, stop_at: int, start: bytes = b"") -> tuple[bytes, bool, bool]:
         """(body, more to come, client gone), ``start`` first; stops once ``stop_at`` bytes are
@@ -275,23 +268,13 @@ class _Responder:
         elif kind == "http.response.trailers":
             # Headers too (a checksum, a status detail): redacted as the head was.
             trailers = body.trailers(str_headers(message.get("headers", ())))
-            await self.send({**message, "headers": _raw_headers(trailers)})
+            await self.send({**message, "headers": asgi_headers(trailers)})
         else:  # binary bodies, early hints
             await self.send(message)
 
     async def emit(self, sends: list[SendItem]) -> None:
         """The exchange's answers as ASGI messages."""
-        for item in sends:
-            if isinstance(item, Chunk):
-                await self.send({"type": "http.response.body", "body": item.data, "more_body": item.more})
-            elif item.status is not None:  # veil's own error response
-                await self.send({"type": "http.response.start", "status": item.status,
-                                 "headers": _raw_headers(item.headers)})
-            else:
-                assert self.body is not None
-                if item.headers is not self.body.received:  # else the app's raw headers go on as they came
-                    self.start["headers"] = _raw_headers(item.headers)
-                await self.send(self.start)
+        await send_response(self.send, sends, self.start, self.body.received if self.body is not None else [])
 
     async def on_pathsend(self, body: ResponseBody, message: Message) -> None:
         """A file of a redactable type: read it through the exchange instead of letting the server send it raw."""
@@ -345,10 +328,6 @@ def _replay(body: bytes, more: bool, receive: Receive) -> Receive:
         return pending.pop() if pending else await receive()
 
     return replay
-
-
-def _raw_headers(headers: Headers) -> list[tuple[bytes, bytes]]:
-    return raw_headers(headers, lower=True)
 
 
 async def _unattached(message: Message) -> None:

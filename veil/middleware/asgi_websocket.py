@@ -1,0 +1,204 @@
+"""The ASGI middleware's WebSocket side: each message redacted, or the socket closed.
+
+One :class:`WebSocketResponder` per connection converts between ASGI ``websocket.*`` messages
+and :mod:`veil.http.websocket`, which decides what crosses, as it does in the proxy:
+
+- the handshake's headers, query and path are redacted before the app sees the scope, as an
+  HTTP request's are; a failure under ``block`` refuses the handshake with veil's JSON error
+  (a 403 on a server without the ``websocket.http.response`` extension), and the app never runs;
+- ``websocket.receive`` (client to app) is the ``request`` direction, ``websocket.send`` (app
+  to client) the ``response`` one; text is redacted (JSON when it parses), binary closes the
+  socket unless ``websocket_binary="pass"``; a message that must not cross is dropped and the
+  socket closed with code 1008 and the reason ``veil: <reason code>``, whatever ``on_error``
+  says (:mod:`veil.http.websocket`). The app then receives ``websocket.disconnect`` (1008),
+  and a later send of its own raises :class:`veil.http.websocket.WebSocketClosed` (an
+  ``OSError``, as servers raise on a closed socket; Starlette turns it into ``WebSocketDisconnect``);
+- ``websocket.accept`` headers are redacted as response headers; close reasons, either way,
+  as text; a denial response (``websocket.http.response.*``) as any HTTP response.
+
+A direction the policy does not cover on the route (or turned off with ``requests``/``responses``)
+passes untouched, as for HTTP. Tokens are not restored: like the middleware's HTTP responses,
+what the app sends is its own.
+"""
+
+from __future__ import annotations
+
+from veil.errors import RedactionError
+from veil.http import header_value, log_failure, redact_head, str_headers
+from veil.http.exchange import Exchanges, ResponseBody
+from veil.http.exchange import Send as SendItem
+from veil.http.websocket import (
+    POLICY_VIOLATION,
+    WebSocketClosed,
+    close_reason,
+    redact_close_reason,
+    redact_message,
+)
+from veil.middleware.asgi_messages import (
+    ASGIApp,
+    Message,
+    Receive,
+    Scope,
+    Send,
+    asgi_headers,
+    redact_scope_head,
+    send_response,
+)
+
+_DENIAL = "websocket.http.response"
+
+
+class WebSocketResponder:
+    """One WebSocket connection's conversion; the middleware stays stateless."""
+
+    def __init__(self, app: ASGIApp, exchanges: Exchanges, scope: Scope, binary_passes: bool) -> None:
+        self.app, self.scope, self.binary_passes = app, scope, binary_passes
+        self.headers = str_headers(scope.get("headers", ()))
+        self.exchange = exchanges.open("GET", header_value(self.headers, "host"), scope.get("path", ""))
+        self.covers = {direction: self.exchange.covers(direction) for direction in ("request", "response")}
+        self.receive: Receive = _unattached
+        self.send: Send = _unattached
+        self.closed = ""
+        """veil's reason code once it closed the socket: nothing more crosses either way."""
+        self.denial: ResponseBody | None = None
+        self.denial_start: Message = {}
+
+    async def __call__(self, receive: Receive, send: Send) -> None:
+        self.receive, self.send = receive, send
+        scope = self.scope
+        if self.covers["request"]:
+            try:
+                scope, headers = redact_scope_head(self.exchange, self.scope, self.headers)
+            except RedactionError as exc:
+                if await self.refuse_handshake(exc.reason, "request"):
+                    return  # the app never sees this connection
+                scope, headers = self.scope, self.headers
+            if headers != self.headers:
+                scope["headers"] = asgi_headers(headers)
+        await self.app(scope, self.receive_message, self.send_message)
+
+    # -- client to app: request ----------------------------------------------------------
+
+    async def receive_message(self) -> Message:
+        if self.closed:
+            return self._disconnect()
+        message: Message = await self.receive()
+        if not self.covers["request"]:
+            return message
+        kind = message["type"]
+        if kind == "websocket.receive":
+            try:
+                return self._redacted(message, "request")
+            except RedactionError as exc:
+                await self.close(exc.reason, "request")
+                return self._disconnect()
+        if kind == "websocket.disconnect" and message.get("reason"):
+            return {**message, "reason": self._reason(message["reason"], "request")}
+        return message
+
+    # -- app to client: response ---------------------------------------------------------
+
+    async def send_message(self, message: Message) -> None:
+        kind = message["type"]
+        if self.closed:
+            if kind == "websocket.send":
+                raise WebSocketClosed(self.closed)  # the app learns, as from a server's closed socket
+            return  # its own close (or denial) of a socket veil closed already
+        if not self.covers["response"]:
+            await self.send(message)
+            return
+        if kind == "websocket.send":
+            try:
+                message = self._redacted(message, "response")
+            except RedactionError as exc:
+                await self.close(exc.reason, "response")
+                return
+        elif kind == "websocket.close" and message.get("reason"):
+            message = {**message, "reason": self._reason(message["reason"], "response")}
+        elif kind == "websocket.accept" and message.get("headers"):
+            message = await self.accept(message)
+            if self.closed:
+                return
+        elif kind.startswith(_DENIAL):
+            await self.deny(message)
+            return
+        await self.send(message)
+
+    async def accept(self, message: Message) -> Message:
+        """The accept message with its headers redacted (response headers); refused on failure."""
+        received = str_headers(message["headers"])
+        try:
+            headers = redact_head(self.exchange.plan, self.exchange.route("response"), received, "")[0]
+        except RedactionError as exc:
+            await self.refuse_handshake(exc.reason, "response")
+            return message
+        return message if headers == received else {**message, "headers": asgi_headers(headers)}
+
+    async def deny(self, message: Message) -> None:
+        """A denial response (the handshake answered with HTTP), redacted as any response."""
+        if message["type"] == f"{_DENIAL}.start":
+            self.denial_start = dict(message)  # a copy: the app's message stays its own
+            self.denial = self.exchange.response(str_headers(message.get("headers", ())), head_first=True)
+            await self._emit(self.denial.begin())
+        elif self.denial is not None and self.denial.mode != "done":  # a body; none may go out before its start
+            await self._emit(self.denial.push(bytes(message.get("body", b"")), bool(message.get("more_body", False))))
+
+    # -- failures ------------------------------------------------------------------------
+
+    async def close(self, reason: str, direction: str) -> None:
+        """Drop the message and close the socket: 1008 with veil's reason code; one warning line."""
+        self.closed = reason
+        log_failure(self.exchange.log, self.exchange.plan, self.exchange.route(direction), reason,
+                    "websocket message dropped, connection closed (1008)")
+        await self.send({"type": "websocket.close", "code": POLICY_VIOLATION, "reason": close_reason(reason)})
+
+    async def refuse_handshake(self, reason: str, direction: str) -> bool:
+        """Log a handshake failure; with ``block`` refuse the connection (veil's error response
+        where the server can send one, else a close, which servers answer 403) and return True."""
+        refusal = self.exchange.refuse(reason, direction)
+        if refusal is None:
+            return False
+        self.closed = reason
+        if _DENIAL in self.scope.get("extensions", {}):
+            status, headers, body = refusal
+            await self.send({"type": f"{_DENIAL}.start", "status": status, "headers": asgi_headers(headers)})
+            await self.send({"type": f"{_DENIAL}.body", "body": body, "more_body": False})
+        else:
+            await self.send({"type": "websocket.close", "code": POLICY_VIOLATION, "reason": close_reason(reason)})
+        return True
+
+    # -- conversions ---------------------------------------------------------------------
+
+    def _redacted(self, message: Message, direction: str) -> Message:
+        """A ``websocket.receive``/``send`` message as it may cross. Raises RedactionError."""
+        text = message.get("text")
+        if text is not None:
+            content = str(text).encode("utf-8", "surrogatepass")
+            out = self._message(direction, content, text=True)
+            return message if out is content else {**message, "text": out.decode("utf-8", "surrogatepass")}
+        data = message.get("bytes")
+        content = bytes(data) if data is not None else b""
+        out = self._message(direction, content, text=False)
+        return message if out is content else {**message, "bytes": out}
+
+    def _message(self, direction: str, content: bytes, *, text: bool) -> bytes:
+        return redact_message(self.exchange, direction, content, text=text, binary_passes=self.binary_passes)
+
+    def _reason(self, reason: str, direction: str) -> str:
+        """A close reason as it may cross; on failure veil's own (the socket closes anyway)."""
+        try:
+            return redact_close_reason(self.exchange, direction, str(reason))
+        except RedactionError as exc:
+            log_failure(self.exchange.log, self.exchange.plan, self.exchange.route(direction), exc.reason, "websocket close reason")
+            return close_reason(exc.reason)
+
+    def _disconnect(self) -> Message:
+        return {"type": "websocket.disconnect", "code": POLICY_VIOLATION, "reason": close_reason(self.closed)}
+
+    async def _emit(self, items: list[SendItem]) -> None:
+        assert self.denial is not None
+        await send_response(self.send, items, self.denial_start, self.denial.received, "websocket.http")
+
+
+async def _unattached(*_: object) -> None:
+    raise RuntimeError("receive/send awaitable not set")  # pragma: no cover
