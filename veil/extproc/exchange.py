@@ -130,7 +130,8 @@ class Exchange:
             target = head.pseudo.get(":path", "")
             self.path, _, query = target.partition("?")
             self.host = host_of(head.pseudo.get(":authority", ""))
-        route = self.route(direction, head.content_type)
+        ctype = head.content_type  # read once: it splits what Envoy joined
+        route = self.route(direction, ctype)
         if direction == "request":
             self.restorer = self.plan.restorer(route)
         new_path = self.path
@@ -146,16 +147,16 @@ class Exchange:
         if direction == "response":
             headers = with_policy_header(self.plan, self.options, headers)  # opt-in lineage
         if not message.end_of_stream:
-            headers = self._choose_body(direction, route, head, headers)
+            headers = self._choose_body(direction, route, head, ctype, headers)
         self.sent[direction] = headers
         mutation = header_mutation(head.headers, headers)
         if (new_path, new_query) != (self.path, query):
             mutation = set_header(mutation, ":path", new_path + (f"?{new_query}" if "?" in target else ""))
         return headers_reply(direction, mutation, mode(self.modes["request"], self.modes["response"]))
 
-    def _choose_body(self, direction: str, route: Route, head: Head, headers: Headers) -> Headers:
+    def _choose_body(self, direction: str, route: Route, head: Head, ctype: str, headers: Headers) -> Headers:
         """Set up the body's handling and the mode Envoy sends it in; the headers to send with it."""
-        ctype, cenc, length = head.content_type, head.content_encoding, head.content_length
+        cenc, length = head.content_encoding, head.content_length
         restorer = self.restorer if direction == "response" else None
         how, kind = body_mode(ctype, cenc, streams_encoded=can_stream(cenc), sniffs=True)
         if how == "sniff" and length is not None and length <= self.limit:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from envoy.config.core.v3.base_pb2 import HeaderMap, HeaderValue, HeaderValueOption
 from envoy.extensions.filters.http.ext_proc.v3.processing_mode_pb2 import ProcessingMode
@@ -68,6 +69,8 @@ class Head:
 def split_joined(value: str) -> list[str]:
     """A header value Envoy joined from repeated lines, split at the commas outside quoted strings
     (a ``boundary="a,b"`` parameter keeps its comma)."""
+    if "," not in value:  # one line: every header message asks, and almost every value is one line
+        return [value.strip() or value]
     parts, start, quoted, escaped = [], 0, False, False
     for i, char in enumerate(value):
         if escaped:
@@ -185,10 +188,12 @@ def refusal(reason: str, direction: str) -> ProcessingResponse:
     ))
 
 
+@lru_cache(maxsize=32)  # a handful of combinations; a reply only copies it (CopyFrom), never changes it
 def mode(request_body: int = NONE, response_body: int = NONE) -> ProcessingMode:
     """A ``mode_override``: Envoy replaces the whole processing mode with it, so every field is given.
 
     Trailers are asked for: a body that ends in trailers (no end_of_stream on its last chunk) ends there.
+    Shared between calls: do not modify the message it returns.
     """
     return ProcessingMode(
         request_header_mode=SEND, response_header_mode=SEND,
