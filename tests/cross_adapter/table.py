@@ -135,6 +135,15 @@ CASES: list[Case] = [
     Case("binary-as-octet-stream-response", "response",  # near-miss: binary by its head, passed byte for byte
          Response((b'\x00\x01PK\x03 {"n": 1} \xff\xfe',), headers=(("Content-Type", "application/octet-stream"),)),
          Crossed(b'\x00\x01PK\x03 {"n": 1} \xff\xfe')),
+    # Issue 15, a lying binary label: a JSON document labelled image/png crossed every adapter unread.
+    Case("json-as-image-png-request", "request", Request(PII_FIELDS, content_type="image/png"),
+         Crossed(PII_FIELDS_REDACTED)),
+    Case("json-as-image-png-response", "response", Response((PII_FIELDS,), headers=(("Content-Type", "image/png"),)),
+         Crossed(PII_FIELDS_REDACTED)),
+    Case("png-as-image-png-response", "response",  # near-miss: binary by its head, passed byte for byte
+         Response((b'\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR{"n": 1}',),
+                  headers=(("Content-Type", "image/png"),)),
+         Crossed(b'\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR{"n": 1}')),
     Case("multipart-text-part-request", "request",
          Request(b'--XyZ\r\nContent-Disposition: form-data; name="note"\r\n\r\nmail jane@example.com\r\n--XyZ--\r\n',
                  content_type="multipart/form-data; boundary=XyZ"),

@@ -65,7 +65,8 @@ def chunk_text(reply: ProcessingResponse) -> bytes | None:
     ("application/json", "", BUFFERED_PARTIAL),  # chunked: Envoy buffers, veil still answers the head
     ("text/event-stream", "", STREAMED),
     ("application/x-ndjson", "10", STREAMED),
-    ("image/png", "10", NONE),  # binary: never read
+    ("image/png", "10", BUFFERED),  # a binary label, small: buffered, its head sniffed (issue #15)
+    ("image/png", "", STREAMED),  # of unknown size: its head decides as it streams
     ("application/octet-stream", "10", BUFFERED),  # vague and small: buffered, its head sniffed
     ("application/octet-stream", "", STREAMED),  # vague of unknown size: its head decides as it streams
 ])

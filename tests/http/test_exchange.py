@@ -28,12 +28,21 @@ def response(headers: list[tuple[str, str]], on_error: str = "block", **kwargs: 
 
 
 def test_binary_passes_with_its_head_at_once() -> None:
-    headers = [("content-type", "image/png"), ("content-length", "3")]
+    """A binary label is sniffed (issue #15), but its first bytes already show it binary: it passes at
+    once, not after 512 bytes (a gRPC stream's first frame is not held back)."""
+    headers = [("content-type", "image/png"), ("content-length", "300")]
     body = response(headers)
-    sends = body.begin()
-    assert sends == [Start(headers)]
+    assert body.begin() == []
+    sends = body.push(b"\x89PNG", True)
+    assert sends == [Start(headers), Chunk(b"\x89PNG", True)]
     assert isinstance(sends[0], Start) and sends[0].headers is headers  # unchanged: the server's raw headers go on
-    assert body.push(b"\x89PN", False) == [Chunk(b"\x89PN", False)]
+    assert body.push(b"\r\n", False) == [Chunk(b"\r\n", False)]
+
+
+def test_a_text_head_under_a_binary_label_is_held() -> None:
+    body = response([("content-type", "image/png")])
+    assert body.begin() == []
+    assert body.push(b'{"em', True) == []  # near-miss of the above: text so far, so the head decides
 
 
 def test_a_buffered_body_is_redacted_whole_with_its_length_fixed() -> None:
@@ -109,7 +118,8 @@ def test_a_stream_failing_after_its_head_went_out_is_aborted() -> None:
         ("application/octet-stream", 10, True, "buffer"),  # small: redact_buffered reads its head
         ("application/octet-stream", LIMIT + 1, True, "sniff"),
         ("application/octet-stream", None, True, "sniff"),  # unknown size
-        ("image/png", None, True, "pass"),
+        ("image/png", None, True, "sniff"),  # a binary label: its head decides (issue #15)
+        ("image/png", 10, True, "buffer"),
         ("application/x-ndjson", None, True, "stream"),
         ("application/x-ndjson", None, False, "buffer"),  # a proxy's request: buffered
         ("application/json", None, True, "buffer"),

@@ -34,8 +34,8 @@ def anyio_backend() -> str:
 
 
 class EchoApp:
-    """Records what it received and answers with the raw body under a binary type veil never rewrites
-    (not octet-stream nor a type veil does not know: those are sniffed)."""
+    """Records what it received and answers with the raw body under a binary type (sniffed since issue
+    #15: a JSON body under it is a mislabelled document, redacted again; it already is)."""
 
     def __init__(self) -> None:
         self.calls = 0
@@ -340,7 +340,7 @@ async def test_request_body_split_over_several_messages_is_joined_then_redacted(
     want = expected(PLAN, CASES[0], "request")
     assert echo.body == want
     assert dict(echo.headers)[b"content-length"] == str(len(want)).encode()
-    assert sent[-1] == {"type": "http.response.body", "body": want}
+    assert sent[-1]["body"] == want
 
 
 async def test_client_disconnect_mid_body_never_calls_the_app() -> None:

@@ -17,6 +17,7 @@ import veil
 from tests.middleware.cases import CASES, Case, expected
 from tests.proxy_addon.flows import KEY_ENV, KEY_HEX, RESTORE_POLICY, addon_context, make_flow, send_request, send_response
 from tests.servers import free_port
+from veil.http import SniffedStream
 from veil.proxy_addon import PolicyReloader, VeilAddon, make_addons
 
 
@@ -265,9 +266,12 @@ def test_passthrough_stream_hands_over_the_unprocessed_rest_unchanged(addon: Vei
 def test_binary_responses_stream_through_unread(addon: VeilAddon) -> None:
     flow = make_flow(method="GET", path="/file")
     send_request(addon, flow)
-    out = send_response(addon, flow, b"\x00jane@example.com", "image/png")  # octet-stream is sniffed: see test_vague_bodies
-    assert flow.response is not None and flow.response.stream is True
-    assert out == b"\x00jane@example.com"
+    body = b"\x00jane@example.com"  # a binary label is sniffed too (issue #15): its first byte says binary
+    out = send_response(addon, flow, body, "image/png", headers=[("transfer-encoding", "chunked")],
+                        chunks=[body[:5], body[5:]])
+    assert flow.response is not None and isinstance(flow.response.stream, SniffedStream)
+    assert flow.response.stream.mode == "pass"
+    assert out == body
 
 
 # -- round trip -----------------------------------------------------------------------------------

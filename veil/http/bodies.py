@@ -14,7 +14,7 @@ from veil.errors import RedactionError
 from veil.http.codings import can_decode, decode_body, encode_body, is_plain, unsupported
 from veil.http.failures import engine_errors
 from veil.http.options import Options
-from veil.http.sniff import SNIFF_HEAD_BYTES, is_vague, may_be_text, redact_sniffed
+from veil.http.sniff import SNIFF_HEAD_BYTES, head_decides, may_be_text, redact_sniffed
 from veil.rules.media import body_kind, body_kind_of, media_type
 from veil.rules.plan import Plan
 from veil.rules.plan_types import EMPTY_REPORT, Report, Route
@@ -38,12 +38,13 @@ def body_mode(
     ``("stream", kind)`` for NDJSON/SSE rewritten line by line, else ``("buffer", None)``.
 
     An encoded stream is buffered unless the adapter decodes streams itself (``streams_encoded``).
-    With ``sniffs``, a type that says nothing (:func:`veil.http.sniff.is_vague`) is
-    ``("sniff", None)``: the adapter reads the head and asks :func:`veil.http.sniff.may_be_text`
-    whether to pass it unread or buffer it; without, such a type is buffered (no type) or
-    passes (``application/octet-stream``) as its label says.
+    With ``sniffs``, a type that says nothing (:func:`veil.http.sniff.is_vague`) or one veil knows
+    to be binary (``image/png``: a label is only the sender's claim) is ``("sniff", None)``
+    (:func:`veil.http.sniff.head_decides`): the adapter reads the head and asks
+    :func:`veil.http.sniff.may_be_text` whether to pass it unread or buffer it; without, such a
+    type is buffered (no type) or passes (``application/octet-stream``) as its label says.
     """
-    if sniffs and is_vague(content_type):
+    if sniffs and head_decides(content_type):
         return "sniff", None
     if body_kind_of(content_type) == "binary":
         return "pass", None
@@ -86,15 +87,13 @@ def _redact_buffered(
     restorer: Restorer | None, ledger: TokenLedger | None = None,
 ) -> tuple[bytes, Report, str]:
     encoding = content_encoding.strip().lower()
-    if is_vague(content_type):
-        if not may_be_text(body[:SNIFF_HEAD_BYTES], encoding):
-            return body, EMPTY_REPORT, "skipped"  # binary by its head, whatever its size: never rewritten
-    elif body_kind_of(content_type) == "binary":
-        return body, EMPTY_REPORT, "skipped"  # never rewritten: no need to decode it
+    sniffed = head_decides(content_type)  # vague, or labelled binary
+    if sniffed and not may_be_text(body[:SNIFF_HEAD_BYTES], encoding):
+        return body, EMPTY_REPORT, "skipped"  # binary by its head, whatever its size: never rewritten
     if not can_decode(encoding):
         raise unsupported(encoding)  # names the package that would decode it, if one would
     plain = body if is_plain(encoding) else decode_body(body, encoding, options.max_decompressed_bytes)
-    if is_vague(content_type):  # its head looked like text: never passed as binary after all
+    if sniffed:  # its head looked like text: vague, never passed as binary after all; labelled, read for a document
         result = redact_sniffed(plan, plain, content_type, route)
     else:
         result = plan.redact_body(plain, content_type, route)

@@ -35,7 +35,7 @@ from veil.http.headers import (
 )
 from veil.http.lines import LineStream
 from veil.http.options import Options
-from veil.http.sniff import SNIFF_HEAD_BYTES, may_be_text
+from veil.http.sniff import SNIFF_HEAD_BYTES, binary_already, may_be_text
 from veil.http.stream_codings import can_stream
 from veil.rules.plan import Plan
 from veil.rules.plan_types import Route
@@ -234,9 +234,10 @@ class ResponseBody:
         self.held.append(chunk)
         self.size += len(chunk)
         if self.mode == "sniff":
-            if self.size < SNIFF_HEAD_BYTES and more:
-                return []
-            if not may_be_text(b"".join(self.held), self.content_encoding):
+            head = b"".join(self.held)
+            if self.size < SNIFF_HEAD_BYTES and more and not binary_already(head, self.content_encoding):
+                return []  # a gRPC stream's first frames go out at once: binary_already
+            if not may_be_text(head, self.content_encoding):
                 return self._pass_held(more)  # binary: unread from here on
             self.mode = "buffer"
         if self.size > self.exchange.limit and not self.whole:

@@ -1,5 +1,5 @@
-"""A vague body (:mod:`veil.http.sniff`) pushed chunk by chunk, for an adapter that must decide
-to stream at the headers (mitmproxy's ``stream`` callables): the head decides, then it passes
+"""A vague body, or one labelled binary (:mod:`veil.http.sniff`), pushed chunk by chunk, for an
+adapter that must decide to stream at the headers (mitmproxy's ``stream`` callables): the head decides, then it passes
 unread or is held whole, bounded, and redacted at the end."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from veil.errors import RedactionError
 from veil.http.bodies import redact_buffered
 from veil.http.failures import log_failure
 from veil.http.options import Options
-from veil.http.sniff import SNIFF_HEAD_BYTES, may_be_text
+from veil.http.sniff import SNIFF_HEAD_BYTES, binary_already, may_be_text
 from veil.rules.plan import Plan
 from veil.rules.plan_types import EMPTY_REPORT, Route
 from veil.rules.restore import Restorer
@@ -46,8 +46,10 @@ class SniffedStream:
             return b""
         self._held.append(chunk)
         self._size += len(chunk)
-        if self.mode == "sniff" and (self._size >= SNIFF_HEAD_BYTES or last):
-            self.mode = "buffer" if may_be_text(b"".join(self._held), self.content_encoding) else "pass"
+        head = b"".join(self._held) if self.mode == "sniff" else b""
+        if self.mode == "sniff" and (self._size >= SNIFF_HEAD_BYTES or last
+                                     or binary_already(head, self.content_encoding)):
+            self.mode = "buffer" if may_be_text(head, self.content_encoding) else "pass"
             if self.mode == "pass":
                 return self._release()
         if self._size > self.limit:

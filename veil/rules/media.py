@@ -8,6 +8,17 @@ characters a form encoder emits (no spaces, no controls, ``%`` followed by two h
 text only if it is UTF-8 with no control characters but tab, line breaks, form feed and ESC.
 Anything else (images, gzip, protobuf, UTF-8 holding control bytes) is binary and passes
 untouched: rewriting text inside a length-prefixed binary format would corrupt it.
+
+A body labelled with a type veil knows to be binary (:func:`is_binary_label`: ``image/png``,
+``application/pdf``, ``application/grpc``...) is looked at too (:func:`sniff_labelled`), since a
+label is only the sender's claim: one whose head is binary (PNG, gzip, zip, most PDFs show a
+control byte or a byte that is not UTF-8 within their first bytes) passes unread, as before; one
+that is, whole, a JSON, NDJSON or urlencoded-form document is redacted as that (a mislabelled
+document). Anything else passes unchanged under its label, text included: unlike a vague body,
+it is neither redacted as text nor refused, because rewriting bytes inside a binary format
+corrupts it (an all-ASCII protobuf message, an uncompressed PDF), and a binary format whose
+first bytes happen to be text is no evidence of smuggling. The trade-off: free text (an e-mail
+in an ASCII PDF) inside a body labelled binary is not read.
 """
 
 from __future__ import annotations
@@ -37,7 +48,8 @@ BINARY_TYPES = frozenset({
     "application/msgpack", "application/x-msgpack", "application/cbor", "application/vnd.apache.avro+binary",
     *STREAMING_MULTIPART,
 })
-"""Types known to be binary: passed unread without a look. Any other type veil has no rule for
+"""Types known to be binary: passed unread when their head is binary, read only for a mislabelled
+document otherwise (:func:`sniff_labelled`). Any other type veil has no rule for
 (``application/x-amz-json-1.1``, ``application/yaml``...) is sniffed like a vague one: a label
 veil does not know is no proof that a body holds no text."""
 SNIFFED_MEDIA = {
@@ -45,6 +57,8 @@ SNIFFED_MEDIA = {
     "form": "application/x-www-form-urlencoded", "text": "text/plain",
 }
 """The media type a sniffed body's rules are matched with: what it is, not its label."""
+MISLABELLED_KINDS = frozenset({"json", "ndjson", "form"})
+"""What a body labelled binary is redacted as when it is, whole, one of these (:func:`sniff_labelled`)."""
 SNIFF_HEAD_BYTES = 512
 """How much of a body :func:`sniff_head` needs to tell binary from possible text."""
 
@@ -90,6 +104,22 @@ def is_vague(mtype: str) -> bool:
     if mtype in VAGUE_TYPES:
         return True
     return body_kind(mtype) == "binary" and mtype not in BINARY_TYPES and not mtype.startswith(BINARY_FAMILIES)
+
+
+def is_binary_label(mtype: str) -> bool:
+    """Whether media type ``mtype`` is one veil knows to be binary (:data:`BINARY_TYPES`,
+    :data:`BINARY_FAMILIES`): its body is read only if it is a mislabelled document."""
+    return body_kind(mtype) == "binary" and (mtype in BINARY_TYPES or mtype.startswith(BINARY_FAMILIES))
+
+
+def sniff_labelled(body: bytes) -> str:
+    """What a body labelled binary (:func:`is_binary_label`) is redacted as: json, ndjson or form
+    when it is, whole, such a document; else binary (passed unchanged under its label). A binary
+    head ends the look: a real image or archive costs :data:`SNIFF_HEAD_BYTES`, not a read."""
+    if not sniff_head(body[:SNIFF_HEAD_BYTES]):
+        return "binary"
+    kind = sniff_body(body)
+    return kind if kind in MISLABELLED_KINDS else "binary"
 
 
 def body_kind_of(content_type: str) -> str:

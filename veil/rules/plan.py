@@ -28,7 +28,7 @@ from veil.rules.detectors.verdicts import digest, store
 from veil.rules.json_splice import splice_json
 from veil.rules.json_walk import redact_document
 from veil.rules.lineage import Lineage
-from veil.rules.media import SNIFFED_MEDIA, body_kind, is_vague, media_type, sniff_body
+from veil.rules.media import SNIFFED_MEDIA, body_kind, is_vague, media_type, sniff_body, sniff_labelled
 from veil.rules.multipart import redact_multipart
 from veil.rules.protected import Protected
 from veil.rules.raw_json import scan_json_body
@@ -139,7 +139,9 @@ class Plan:
         types pass through untouched (``kind == "binary"``). A body whose type says
         nothing (none, ``application/octet-stream``) or may be wrong (UTF-8
         ``text/plain``) is sniffed (:func:`veil.rules.media.sniff_body`) and redacted
-        as what it is, its rules matched with that type. Raises
+        as what it is, its rules matched with that type; a body labelled binary
+        (``image/png``...) is redacted only if it is a JSON, NDJSON or form document
+        (:func:`veil.rules.media.sniff_labelled`). Raises
         :class:`RedactionError` for invalid JSON, bad encoding, an unreadable
         multipart body and limits; nothing partial is ever returned.
         """
@@ -155,6 +157,8 @@ class Plan:
             sniffed = sniff_body(body)
             if sniffed != "binary" or kind != "text":  # declared text stays text (or bad_encoding)
                 kind, mtype = sniffed, SNIFFED_MEDIA.get(sniffed, mtype)
+        elif kind == "binary" and (sniffed := sniff_labelled(body)) != "binary":
+            kind, mtype = sniffed, SNIFFED_MEDIA[sniffed]  # a document labelled binary (image/png...)
         view = self.view(route, mtype)
         if kind == "multipart":
             out, report = redact_multipart(

@@ -1,0 +1,144 @@
+"""Bodies labelled with a type veil knows to be binary (issue #15: "sniff JSON/NDJSON/form content behind
+a lying type"). A JSON document labelled ``image/png`` crossed every adapter unread, and ``veil apply -t
+application/pdf``. Now a binary head still passes unread; a text head has the body read, and only a whole
+JSON, NDJSON or form document is redacted; anything else keeps its bytes under its label (not refused as a
+vague body's would be: rewriting inside a binary format corrupts it)."""
+
+from __future__ import annotations
+
+import gzip
+import logging
+from pathlib import Path
+
+import pytest
+
+from veil import Route, default_plan
+from veil.cli import main
+from veil.errors import RedactionError
+from veil.http import Options, SniffedStream, redact_buffered
+from veil.http.exchange import Chunk, Exchanges, Start
+from veil.rules.compiler import compile_policy
+
+PLAN = default_plan()
+LABELS = ("image/png", "application/pdf", "application/grpc", "font/woff2", "application/zip", "audio/mpeg")
+JSON_DOC = b'{"email": "jane@example.com", "n": 1}'
+JSON_REDACTED = b'{"email": "[REDACTED:EMAIL]", "n": 1}'
+NDJSON_DOC = b'{"email": "jane@example.com"}\n{"n": 2}\n'
+NDJSON_REDACTED = b'{"email": "[REDACTED:EMAIL]"}\n{"n": 2}\n'
+FORM_DOC = b"email=jane%40example.com&page=2"
+FORM_REDACTED = b"email=[REDACTED:EMAIL]&page=2"
+PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b'{"email": "jane@example.com"}'
+GZIP = gzip.compress(JSON_DOC, mtime=0)  # without Content-Encoding: a .json.gz file, bytes on their own
+ASCII_PDF = b"%PDF-1.4\n1 0 obj << /Author (jane@example.com) >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+ASCII_PROTOBUF = b'" ' + b"write to jane@example.com today!"  # field 4, 32 bytes: every byte printable
+TEXT_THEN_NUL = b'{"email": "jane@example.com", "pad": "' + b"x" * 600 + b'"}\x00'  # NUL past the head
+JSON_THEN_NUL = JSON_DOC + b"\x00"  # a NUL inside the head: binary at once
+
+
+@pytest.mark.parametrize("label", LABELS)
+@pytest.mark.parametrize(
+    ("body", "kind", "expected"),
+    [
+        (JSON_DOC, "json", JSON_REDACTED),
+        (b"  [" + JSON_DOC + b"]\n", "json", b"  [" + JSON_REDACTED + b"]\n"),
+        (NDJSON_DOC, "ndjson", NDJSON_REDACTED),
+        (FORM_DOC, "form", FORM_REDACTED),
+        # near-misses: each keeps its bytes and its label
+        (PNG, "binary", PNG),
+        (GZIP, "binary", GZIP),
+        (ASCII_PDF, "binary", ASCII_PDF),  # text, not a document: the e-mail stays (the documented trade-off)
+        (ASCII_PROTOBUF, "binary", ASCII_PROTOBUF),
+        (TEXT_THEN_NUL, "binary", TEXT_THEN_NUL),
+        (JSON_THEN_NUL, "binary", JSON_THEN_NUL),
+        (b'{"email": "jane@example.com"', "binary", b'{"email": "jane@example.com"'),  # not JSON whole
+        (b"mail jane@example.com", "binary", b"mail jane@example.com"),
+    ],
+)
+def test_a_body_labelled_binary_is_redacted_only_as_a_mislabelled_document(
+    label: str, body: bytes, kind: str, expected: bytes
+) -> None:
+    result = PLAN.redact_body(body, label, Route("response"))
+    assert (result.output, result.kind) == (expected, kind)
+
+
+def test_text_turning_binary_past_its_head_is_refused_only_under_a_vague_label() -> None:
+    """The adapters' shared path: a vague body whose head is text and which then holds a NUL fails as
+    bad_encoding; the same bytes labelled binary pass unchanged under their label."""
+    with pytest.raises(RedactionError) as info:
+        redact_buffered(PLAN, Route("response"), TEXT_THEN_NUL, "application/octet-stream", "", Options())
+    assert info.value.reason == "bad_encoding"
+    out, _, outcome = redact_buffered(PLAN, Route("response"), TEXT_THEN_NUL, "image/png", "", Options())
+    assert (out, outcome) == (TEXT_THEN_NUL, "skipped")
+
+
+@pytest.mark.parametrize(("encoding", "body"), [("", JSON_DOC), ("gzip", gzip.compress(JSON_DOC, mtime=0))])
+def test_a_json_document_labelled_image_png_is_redacted_in_its_content_encoding(encoding: str, body: bytes) -> None:
+    out, _, outcome = redact_buffered(PLAN, Route("response", content_type="image/png"), body, "image/png",
+                                      encoding, Options())
+    assert outcome == "rewritten"
+    assert (gzip.decompress(out) if encoding else out) == JSON_REDACTED
+
+
+def test_a_utf16_json_document_labelled_binary_is_redacted_in_utf16() -> None:
+    body = b"\xff\xfe" + JSON_DOC.decode().encode("utf-16-le")
+    out, _, outcome = redact_buffered(PLAN, Route("response"), body, "application/pdf", "", Options())
+    assert (outcome, out) == ("rewritten", b"\xff\xfe" + JSON_REDACTED.decode().encode("utf-16-le"))
+
+
+def _stream(label: str, limit: int = 4096) -> SniffedStream:
+    return SniffedStream(PLAN, Route("response", content_type=label), label, "", Options(), "test", limit)
+
+
+def test_a_streamed_document_labelled_binary_is_held_and_redacted() -> None:
+    stream = _stream("image/png")
+    assert stream.step(JSON_DOC[:10], last=False) == b""  # text so far: held
+    assert stream.step(JSON_DOC[10:], last=False) == b""
+    assert stream.step(b"", last=True) == JSON_REDACTED
+
+
+def test_a_streamed_binary_body_passes_from_its_first_bytes() -> None:
+    """A gRPC stream's first frame (flag byte 0) is not held until 512 bytes arrived."""
+    stream = _stream("application/grpc")
+    frame = b"\x00\x00\x00\x00\x05hello"
+    assert stream.step(frame, last=False) == frame
+    assert stream.mode == "pass"
+
+
+@pytest.mark.parametrize(("first", "mode"), [(b"\x00\x00\x00", "sniff"),  # 3 bytes could start a UTF-32 mark
+                                             (b"\xff\xfe", "sniff"), (b"\x00\x00\x00\x00", "pass")])
+def test_a_stream_is_never_decided_binary_on_a_byte_order_mark_cut_short(first: bytes, mode: str) -> None:
+    stream = _stream("application/grpc")
+    stream.step(first, last=False)
+    assert stream.mode == mode
+
+
+LIMIT = 600
+SMALL = compile_policy(f"version: 1\nlimits: {{max_body_bytes: {LIMIT}}}\nrules:\n  - scan: true\n", source="small")
+
+
+@pytest.mark.parametrize(("body", "sends_body"), [
+    (TEXT_THEN_NUL + b"x" * 100, False),  # a text head over the limit: body_too_large, as a vague body's
+    (PNG + b"\x00" * 1000, True),  # near-miss: binary over the limit streams through
+])
+def test_over_the_limit_a_text_head_under_a_binary_label_fails_as_a_vague_body_does(
+    body: bytes, sends_body: bool
+) -> None:
+    exchange = Exchanges(SMALL, Options(on_error="block"), "test", logging.getLogger("veil.tests")).open(
+        "GET", "example.com", "/r")
+    response = exchange.response([("content-type", "image/png")], head_first=False)
+    assert response.begin() == []
+    sends = [*response.push(body[:300], True), *response.push(body[300:], False)]
+    if sends_body:
+        assert b"".join(s.data for s in sends if isinstance(s, Chunk)) == body
+    else:
+        assert response.failed == "body_too_large"
+        assert isinstance(sends[0], Start) and sends[0].status == 502
+
+
+def test_veil_apply_redacts_a_json_file_given_a_binary_type(
+    tmp_path: Path, capsysbinary: pytest.CaptureFixture[bytes]
+) -> None:
+    path = tmp_path / "doc.json"
+    path.write_bytes(JSON_DOC)
+    assert main(["apply", "-t", "image/png", str(path)]) == 0
+    assert capsysbinary.readouterr().out == JSON_REDACTED
