@@ -181,3 +181,47 @@ def test_the_scanner_consumes_a_token_only_when_its_check_opens_it() -> None:
     assert scanner.scan([f"call {token}"]) == []
     glued = f"tok_PHONE_k1_b.{EMAIL}"
     assert [glued[h.start : h.end] for h in scanner.scan([glued])] == [glued]
+
+
+# -- glued directly: no neutral baseline to hide behind ---------------------------------------
+# The property above forgives a value wherever neutral text of the same shape hides it too,
+# so a detector that needed a boundary before its value (the card's did: "x_4111..." and
+# "hash_FIELD_4111..." crossed) passed it. Here a prefix that ends in '_' or a letter is
+# glued straight to the value, and the value must never come out.
+
+GLUED_VALUES = [EMAIL, "jane.roe@example.com", "4111111111111111", CARD, "5500-0000-0000-0004", "371449635398431"]
+
+
+@st.composite
+def glued_prefixes(draw: st.DrawFn) -> str:
+    """Token- or hash-shaped text ending in '_' or a letter (never a digit: a digit before a
+    number makes a longer number, which is not the value)."""
+    prefix = draw(lookalikes()) + draw(st.sampled_from(["", "_", "x", "Z", "_FIELD_", "k1_"]))
+    if not prefix or not (prefix[-1].isalpha() or prefix[-1] == "_"):
+        prefix += draw(st.sampled_from(["_", "q"]))
+    return prefix
+
+
+@given(glued_prefixes(), st.sampled_from(GLUED_VALUES), st.sampled_from(["", " ", ".", ",", "\n"]),
+       st.one_of(st.just(""), lookalikes()))
+def test_a_value_glued_after_lookalike_text_never_passes(prefix: str, value: str, sep: str, after: str) -> None:
+    text = prefix + value + (sep + after if sep else "")  # what follows is set apart, or nothing
+    assert value not in redact(text)
+    assert value not in PLAN.redact_body(orjson.dumps({"note": text}), "application/json").output.decode()
+
+
+# SSN and phone detectors still want a non-word character before a value (their modules'
+# leading boundaries, issue #15 review): these cross today. Strict, so that fixing them
+# makes this fail until the marker goes.
+@pytest.mark.xfail(strict=True, reason="US_SSN and PHONE need a non-word character before the value")
+@pytest.mark.parametrize(
+    "text, value",
+    [
+        (f"x_{SSN}", SSN),
+        (f"hash_US_SSN_0123abcd_{SSN}", SSN),
+        ("tok_A_k1_ab+44 20 7946 0958", "+44 20 7946 0958"),
+        ("tel_(212) 555-0143", "(212) 555-0143"),
+    ],
+)
+def test_an_ssn_or_phone_glued_after_lookalike_text_never_passes(text: str, value: str) -> None:
+    assert value not in redact(text)

@@ -137,3 +137,79 @@ def test_groups_of_digits_before_a_card_do_not_hide_it(detect: Detect) -> None:
 )
 def test_a_9xxx_group_that_no_tracking_number_starts_with_does_not_hide_a_card(detect: Detect, text: str) -> None:
     assert detect("CREDIT_CARD", text) == ["4111 1111 1111 1111"]
+
+
+# -- numbers glued to names (issue #15 review) --------------------------------------------
+# Ids, log keys and file names glue a number to a word: a card there is as sensitive, so a
+# letter or '_' before one is a boundary. A digit, '.', '-' or '+' still is not, and the
+# whole digit run is the candidate: never a card cut out of a longer number.
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("x_4111111111111111", ["4111111111111111"]),
+        ("hash_FIELD_4111111111111111", ["4111111111111111"]),  # hash-shaped name, glued
+        ("card4111111111111111", ["4111111111111111"]),  # glued to letters
+        ("pan_4111 1111 1111 1111", ["4111 1111 1111 1111"]),  # printed groups, glued
+        ("receipt_4111111111111111.pdf", ["4111111111111111"]),  # a file name
+        ("log card=x card_5555555555554444 ok", ["5555555555554444"]),
+        ("amex_3782-822463-10005", ["3782-822463-10005"]),
+        ("card_2100123456789010", ["2100123456789010"]),  # unknown IIN: the glued word is context
+        ("númeroé4111111111111111", ["4111111111111111"]),  # a non-ASCII letter before
+        ("deadbeef4111111111111111", ["4111111111111111"]),  # hex letters, then a whole card
+    ],
+)
+def test_card_glued_after_a_letter_or_underscore_is_found(detect: Detect, text: str, expected: list[str]) -> None:
+    assert detect("CREDIT_CARD", text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "x_4111111111111112",  # Luhn fails after '_'
+        "x_41111111111111112",  # a valid 16-digit card is the head of this 17-digit run
+        "x_4111111111111111111111111",  # 25 digits after '_'
+        "pan_7012345678901232",  # no card starts with 7, Luhn valid
+        "order_2100123456789010",  # unknown IIN, Luhn valid, no card word
+        "ts1718000000123",  # a timestamp in ms glued to letters (13 digits, starts with 1)
+        "createdAt1718000000123456",  # in µs
+        "evt_1718000000123456789",  # in ns
+        "550e8400-e29b-41d4-a716-446655440000",  # UUID: its longest run is 12 digits
+        "deadbeef4111111111111111cafe",  # digits run on into letters: no word boundary after
+        "v2.4111111111111111",  # after a dot
+        "sku-4111111111111111",  # after a dash (dashed ids and numbers)
+        "tel+4111111111111111",  # after '+': a phone's country code
+        "IMG_20240615123045123",  # a photo's date-time name (17 digits from 20...)
+    ],
+)
+def test_glued_near_misses_are_not_cards(detect: Detect, text: str) -> None:
+    assert detect("CREDIT_CARD", text) == []
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        (b'{"note":"pan_4111111111111111"}', b'{"note":"pan_[REDACTED:CREDIT_CARD]"}'),
+        (b'{"file":"receipt_4111111111111111.pdf"}', b'{"file":"receipt_[REDACTED:CREDIT_CARD].pdf"}'),
+        (b'{"ref":"x_41111111111111112"}', b'{"ref":"x_41111111111111112"}'),
+    ],
+)
+def test_default_plan_redacts_glued_cards_in_json(body: bytes, expected: bytes) -> None:
+    """The engine's combined scan finds what the reference matcher finds."""
+    import veil
+
+    assert veil.default_plan().redact_body(body, "application/json").output == expected
+
+
+def test_a_uk_iban_whose_account_digits_pass_as_a_card_is_one_iban() -> None:
+    """GB IBANs glue 14 account digits to the bank's letters; these pass brand and Luhn
+    (Maestro), and the card detector alone finds them: the whole IBAN is still reported."""
+    import veil
+    from veil.rules.detectors.card import is_card_number
+
+    iban = "GB23NWBK59459845551439"
+    assert is_card_number(iban[8:])
+    result = veil.default_plan().redact_text(f"pay to {iban} today")
+    assert result.text == "pay to [REDACTED:IBAN] today"
+    assert [f.type for f in result.report.findings] == ["IBAN"]

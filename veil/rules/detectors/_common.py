@@ -14,6 +14,12 @@ from __future__ import annotations
 # (so no match inside 1234567890123456789, 3.14159..., or 12-4111-...).
 LEAD_NUMBER = r"(?:^|[^0-9A-Za-z_.+\-])"
 
+# Before a number that is sensitive wherever it appears, even glued to a name (a card):
+# not a digit, '.', '-' or '+' (so still no match inside a longer digit run, a decimal,
+# a dashed or signed number), but letters and '_' may come first: ids and keys glue
+# numbers to words (``pan_4111...``, ``card4111...``, ``receipt_4111....pdf``).
+LEAD_DIGITS = r"(?:^|[^0-9.+\-])"
+
 MONTHS = (
     "january", "february", "march", "april", "may", "june", "july",
     "august", "september", "october", "november", "december",

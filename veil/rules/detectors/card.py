@@ -10,8 +10,11 @@ the number is as sensitive (issue #14).
 Accepted shapes: 13-19 bare digits, or the printed groupings 4-4-4-1..4,
 Amex 4-6-5 and Diners 4-6-4, separated consistently by single spaces or
 single dashes (a 19-digit card is only found unseparated). The number may not
-be preceded by a word character, '.', '-' or '+' and must end at a word
-boundary, so no match inside a longer digit run or a decimal like 0.4111....
+be preceded by a digit, '.', '-' or '+' and must end at a word boundary, so no
+match inside a longer digit run (``x_41111111111111112`` is one 17-digit
+candidate, never its first 16) or a decimal like 0.4111.... A letter or '_' may
+come first: real data glues numbers to names (``pan_4111...``, ``card4111...``,
+``receipt_4111....pdf``), and a card number is as sensitive there (issue #15).
 
 Caveat: about 1 in 10 random digit strings with a card prefix and length pass
 Luhn, so long numeric ids that start with 2-6 or 8 and match a brand can still be reported.
@@ -19,7 +22,7 @@ Luhn, so long numeric ids that start with 2-6 or 8 and match a brand can still b
 
 from __future__ import annotations
 
-from veil.rules.detectors._common import LEAD_NUMBER, USPS_RUN, is_ascii_digits, luhn_valid, strip_separators
+from veil.rules.detectors._common import LEAD_DIGITS, USPS_RUN, is_ascii_digits, luhn_valid, strip_separators
 from veil.rules.detectors.base import DetectorSpec
 from veil.rules.detectors.verdicts import remembered
 
@@ -94,16 +97,18 @@ def _grouped(sep: str) -> str:
 
 CREDIT_CARD = DetectorSpec(
     name="CREDIT_CARD",
-    pattern=rf"{LEAD_NUMBER}(?P<value>[2-68]\d{{12,18}}|{_grouped(' ')}|{_grouped('-')})\b",
+    pattern=rf"{LEAD_DIGITS}(?P<value>[2-68]\d{{12,18}}|{_grouped(' ')}|{_grouped('-')})\b",
     validator=remembered(_is_printed_card),
     with_context=remembered(_is_card_in_context),
     # Inside a grouped USPS tracking number (9400 1526 6643 1222 1013 78): its tail, not a card.
     # Groups alone say nothing: two cards in a row are eight groups, "ORD-1234 4111 ..." is an
     # id and a card.
     not_after=USPS_RUN,
-    # Every shape starts with four digits, then four more after at most one separator: the
-    # trigger leaves out the automaton's counting of 12 to 18 digits and of the groups.
-    trigger=rf"{LEAD_NUMBER}[2-68][0-9]{{3}}[ \-]?[0-9]{{4}}",
+    # Every shape starts with 13 digits, or four and a separator and four more: the trigger
+    # leaves out the automaton's counting of up to 18 digits and of the groups. Not eight
+    # bare digits: hex ids glue those to letters (``ord_506382006a99``), and each would
+    # send its string to the full scan.
+    trigger=rf"{LEAD_DIGITS}[2-68][0-9]{{3}}(?:[0-9]{{9}}|[ \-][0-9]{{4}})",
     context=("card", "credit card", "cc", "pan", "visa", "mastercard", "amex"),
     description="Payment card number (Visa, Mastercard, Amex, Discover, JCB, Diners, UnionPay, Maestro, Mir, RuPay), Luhn-checked.",
     examples=("card 4111 1111 1111 1111 exp 12/29", "amex: 3782-822463-10005", "pan=5555555555554444"),
