@@ -24,7 +24,7 @@ def test_llm_vendor_policy_round_trip_restores_tokens_and_redacts_what_the_vendo
     import orjson
 
     from veil import Route
-    from veil.http import Options
+    from veil.http import LineStream, Options
     from veil.proxy_addon.stream import ResponseStream
     from veil.settings import load_policy
 
@@ -55,7 +55,7 @@ def test_llm_vendor_policy_round_trip_restores_tokens_and_redacts_what_the_vendo
         events = [reply_text[i : i + step] for i in range(0, len(reply_text), step)]
         body = b"".join(b"data: " + orjson.dumps({"choices": [{"index": 0, "delta": {"content": piece}}]}) + b"\n\n"
                         for piece in events) + b"data: [DONE]\n\n"
-        stream = ResponseStream(plan, sse, "sse", "", Options(), restorer)
+        stream = ResponseStream(LineStream(plan, sse, "sse", Options(), "proxy", restorer=restorer, error_event=True))
         streamed = b"".join(b"".join(stream(body[i : i + 50])) for i in range(0, len(body), 50)) + b"".join(stream(b""))
         text = "".join(orjson.loads(line[6:])["choices"][0]["delta"]["content"]
                        for line in streamed.splitlines() if line.startswith(b"data: {"))

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from veil import default_plan
-from veil.http import Options
+from veil.http import LineStream, Options
 from veil.rules.detectors.verdicts import forget_verdicts
 from veil.rules.plan_types import Finding, Report, Route
 from veil.rules.streaming import LineRedactor
@@ -202,7 +202,7 @@ def test_the_proxy_stream_observes_the_counts_of_a_long_stream() -> None:
     from veil.proxy_addon.stream import ResponseStream
 
     recorder = Recorder()
-    stream = ResponseStream(PLAN, ROUTE, "ndjson", "", Options(observer=recorder))
+    stream = ResponseStream(LineStream(PLAN, ROUTE, "ndjson", Options(observer=recorder), "proxy", error_event=True))
     for number in range(1_000):
         stream(seeded_line("ndjson", number))
     stream(b"")

@@ -36,6 +36,7 @@ from veil.http.headers import (
 from veil.http.lines import LineStream
 from veil.http.options import Options
 from veil.http.sniff import SNIFF_HEAD_BYTES, binary_already, may_be_text
+from veil.http.sniffed_stream import SniffedStream
 from veil.http.stream_codings import can_stream
 from veil.rules.plan import Plan
 from veil.rules.plan_types import Route
@@ -144,6 +145,25 @@ class Exchange:
             return "buffer", None
         return how, kind
 
+    def body_at_head(
+        self, content_type: str, content_encoding: str, length: int | None, *, streams: bool = True,
+    ) -> tuple[str, str | None]:
+        """:meth:`mode_at_head`, with one more answer: ``too_large``, a body to buffer whose declared
+        ``length`` is over the limit, decided before a byte of it is read. The adapter then calls
+        :meth:`refuse` (``body_too_large``): with ``block`` it answers the refusal, with
+        ``passthrough`` the body goes on unread (its head still redacted)."""
+        how, kind = self.mode_at_head(content_type, content_encoding, length, streams=streams)
+        if how == "buffer" and length is not None and length > self.limit:
+            return "too_large", None
+        return how, kind
+
+    def sniffer(
+        self, direction: str, content_type: str, content_encoding: str, restorer: Restorer | None = None,
+    ) -> SniffedStream:
+        """The push stream of a body :meth:`mode_at_head` answered ``sniff`` for (its head decides)."""
+        return SniffedStream(self.plan, self.route(direction, content_type), content_type, content_encoding,
+                             self.options, self.adapter, self.limit, restorer)
+
     def redact_body(
         self, direction: str, body: bytes, content_type: str, content_encoding: str, *, bounded: bool = True,
         restorer: Restorer | None = None, ledger: TokenLedger | None = None,
@@ -159,9 +179,11 @@ class Exchange:
 
     def response(
         self, headers: Headers, *, head_first: bool, fixed_length: bool = False, whole: bool = False,
+        bounded: bool | None = None, restorer: Restorer | None = None,
     ) -> ResponseBody:
         """The response whose head is ``headers``; see :class:`ResponseBody`."""
-        return ResponseBody(self, headers, head_first=head_first, fixed_length=fixed_length, whole=whole)
+        return ResponseBody(self, headers, head_first=head_first, fixed_length=fixed_length, whole=whole,
+                            bounded=bounded, restorer=restorer)
 
 
 class ResponseBody:
@@ -177,11 +199,14 @@ class ResponseBody:
     non-empty body always gets its own Content-Length (WSGI), not only a rewritten one.
     ``whole``: the body is already in memory, pushed at once (Django's ``HttpResponse``): it is
     redacted whole whatever its type, and not weighed against the limit, which bounds what veil
-    itself would hold. A failure after the head went out raises :class:`StreamAborted`.
+    itself would hold (``bounded``, default ``not whole``: weighed all the same, as a proxy does with
+    what its server read for it). ``restorer``: tokens a buffered body gets back (the proxy's
+    replies). A failure after the head went out raises :class:`StreamAborted`.
     """
 
     def __init__(
         self, exchange: Exchange, headers: Headers, *, head_first: bool, fixed_length: bool, whole: bool = False,
+        bounded: bool | None = None, restorer: Restorer | None = None,
     ) -> None:
         self.exchange = exchange
         self.received = headers
@@ -189,6 +214,8 @@ class ResponseBody:
         self.content_encoding = header_value(headers, "content-encoding").strip().lower()
         self.route = exchange.route("response", self.content_type)
         self.head_first, self.fixed_length, self.whole = head_first, fixed_length, whole
+        self.bounded = not whole if bounded is None else bounded
+        self.restorer = restorer
         self.headers = headers
         """The head to send; the very ``received`` list while nothing in it changed."""
         self.mode = ""
@@ -197,19 +224,13 @@ class ResponseBody:
         self.held: list[bytes] = []
         self.size = 0
         self.lines: LineStream | None = None
+        self.sniffer: SniffedStream | None = None
 
     def begin(self) -> list[Send]:
         """Redact the head and choose the body's mode; the head goes out now unless the body decides it."""
         exchange = self.exchange
-        try:
-            headers = redact_head(exchange.plan, self.route, self.received, "")[0]
-        except RedactionError as exc:
-            if (refused := self.fail(exc.reason)) is not None:
-                return refused
-            headers = self.received
-        headers = with_policy_header(exchange.plan, exchange.options, headers)  # opt-in lineage
-        if headers != self.received:
-            self.headers = headers
+        if (refused := self._redact_head()) is not None:
+            return refused
         self.mode, kind = body_mode(self.content_type, self.content_encoding, sniffs=True)
         if self.whole:
             self.mode = "buffer"  # in memory already: redact_buffered judges its type, binary included
@@ -222,6 +243,48 @@ class ResponseBody:
         if self.mode == "pass":
             return [self.start()]
         return []  # buffer, sniff: Content-Length is known once the body is redacted (or the head says binary)
+
+    def begin_at_head(self, length: int | None, *, error_event: bool = False) -> list[Send]:
+        """:meth:`begin` for an adapter that must choose how the body flows at its head, ``length``
+        its declared size (None: unknown), as a proxy's stream callables do: the mode is
+        :meth:`Exchange.body_at_head`'s. ``buffer``: nothing yet, the adapter reads the body whole
+        and pushes it. Otherwise the head goes now: ``pass`` (also a body declared over the limit
+        under ``passthrough``), ``stream`` (``lines``, an encoded one decoded as it streams;
+        ``error_event``: a failure ends it with an error event, the adapter then aborts) or
+        ``sniff`` (``sniffer``, a :class:`SniffedStream`)."""
+        exchange = self.exchange
+        if (refused := self._redact_head()) is not None:
+            return refused
+        self.mode, kind = exchange.body_at_head(self.content_type, self.content_encoding, length)
+        if self.mode == "buffer":
+            return []
+        if self.mode == "too_large":
+            if (refused := self.fail("body_too_large")) is not None:
+                return refused
+            self.mode = "pass"
+        if self.mode == "stream" and kind is not None:
+            self.lines = LineStream(exchange.plan, self.route, kind, exchange.options, exchange.adapter,
+                                    encoding=self.content_encoding, restorer=self.restorer, headers_out=True,
+                                    error_event=error_event)
+            self.headers = replace_length(self.headers, None)
+        elif self.mode == "sniff":
+            self.sniffer = exchange.sniffer("response", self.content_type, self.content_encoding, self.restorer)
+        return [self.start()]
+
+    def _redact_head(self) -> list[Send] | None:
+        """Redact the head (with the opt-in policy header) into ``headers``; on failure what to send
+        instead (``block``), or None with the head kept as it came (``passthrough``)."""
+        exchange = self.exchange
+        try:
+            headers = redact_head(exchange.plan, self.route, self.received, "")[0]
+        except RedactionError as exc:
+            if (refused := self.fail(exc.reason)) is not None:
+                return refused
+            headers = self.received
+        headers = with_policy_header(exchange.plan, exchange.options, headers)  # opt-in lineage
+        if headers != self.received:
+            self.headers = headers
+        return None
 
     def push(self, chunk: bytes, more: bool) -> list[Send]:
         """What to send for one body chunk."""
@@ -240,7 +303,7 @@ class ResponseBody:
             if not may_be_text(head, self.content_encoding):
                 return self._pass_held(more)  # binary: unread from here on
             self.mode = "buffer"
-        if self.size > self.exchange.limit and not self.whole:
+        if self.size > self.exchange.limit and self.bounded:
             if (refused := self.fail("body_too_large")) is not None:
                 return refused
             return self._pass_held(more)  # passthrough: what is held, then the rest as it comes
@@ -313,7 +376,7 @@ class ResponseBody:
     def _finish(self, body: bytes) -> list[Send]:
         try:
             out, outcome = self.exchange.redact_body("response", body, self.content_type, self.content_encoding,
-                                                     bounded=not self.whole)
+                                                     bounded=self.bounded, restorer=self.restorer)
         except RedactionError as exc:
             if (refused := self.fail(exc.reason)) is not None:
                 return refused

@@ -63,11 +63,9 @@ from veil.http import (
     frames_of,
     header_value,
     quiet_server_tracebacks,
-    redact_head,
     replace_length,
-    with_policy_header,
 )
-from veil.http.exchange import Exchanges
+from veil.http.exchange import Chunk, Exchanges, Send, Start
 from veil.observe import NullObserver, Observer
 from veil.proxy_addon.exchange import Exchange, Head, head_of, raw_headers
 from veil.proxy_addon.options import add_options
@@ -106,6 +104,11 @@ def _unsized(headers: list[tuple[str, str]], message: http.Message) -> bool:
     if header_value(headers, "content-length"):
         return False
     return isinstance(message, http.Response) or message.data.http_version in (b"HTTP/2.0", b"HTTP/3")
+
+
+def _refused(sends: list[Send]) -> bool:
+    """Whether the exchange answered with veil's error response."""
+    return bool(sends) and isinstance(sends[0], Start) and sends[0].status is not None
 
 
 @functools.lru_cache(maxsize=256)
@@ -272,7 +275,6 @@ class VeilAddon:
         assert exchange is not None  # a plan is loaded
         headers, ctype = head.headers, head.content_type
         query = request.path.partition("?")[2]
-        route = exchange.route("request", ctype)
         try:
             # The upstream gets the redacted path; the route (rule matching, logs) keeps the original.
             new_headers, new_query, new_path = exchange.redact_request_head(headers, query, exchange.path)
@@ -286,14 +288,14 @@ class VeilAddon:
             exchange.record_sent(f"{exchange.path}?{query}", f"{new_path}?{new_query}")
             request.path = new_path + (f"?{new_query}" if "?" in request.path else "")
         length = None if _unsized(new_headers, request) else head.content_length
-        mode, _ = exchange.mode_at_head(ctype, head.content_encoding, length, streams=False)
-        if mode == "sniff":  # too large (or of unknown size) to buffer before knowing what it is: its head decides
-            request.stream = SniffedStream(exchange.plan, route, ctype, head.content_encoding, exchange.options,
-                                           "proxy", exchange.limit)
-        elif mode == "pass":
-            request.stream = True  # never rewritten, so never buffered: uploads stream on
-        elif head.content_length > exchange.limit:
-            self._refuse(flow, exchange, "body_too_large", "request")
+        mode, _ = exchange.body_at_head(ctype, head.content_encoding, length, streams=False)
+        if mode == "too_large" and exchange.refuse("body_too_large", "request") is not None:
+            self._block(flow, "body_too_large", "request")
+        elif mode == "sniff":  # too large (or of unknown size) to buffer before knowing what it is: its head decides
+            request.stream = exchange.sniffer("request", ctype, head.content_encoding)
+        elif mode in ("pass", "too_large"):  # never rewritten, so never buffered: uploads stream on
+            request.stream = True
+            exchange.unread.add("request")
         else:
             request.stream = False  # veil must see the whole body (another addon may have asked to stream)
 
@@ -313,7 +315,7 @@ class VeilAddon:
                 self._block(flow, request.stream.failed, "request")  # bytes may have left: aborted
             return
         if request.stream:
-            if exchange.request_mode(ctype) != "pass":
+            if "request" not in exchange.unread and exchange.request_mode(ctype) != "pass":
                 self._block(flow, "streamed_unread", "request")  # another addon streamed it: abort
             return
         body = request.raw_content or b""
@@ -340,33 +342,22 @@ class VeilAddon:
             response.stream = False  # buffered, so that the response hook can refuse it whole
             return
         head = exchange.response_head = head_of(response)
-        headers, ctype = head.headers, head.content_type
-        cenc = head.content_encoding
-        mode, kind = exchange.mode_at_head(ctype, cenc, None if _unsized(headers, response) else head.content_length)
-        if mode == "buffer":
+        body = exchange.body = exchange.response(head.headers, head_first=True, restorer=exchange.restorer)
+        sends = body.begin_at_head(None if _unsized(head.headers, response) else head.content_length,
+                                   error_event=True)
+        if not sends or _refused(sends):
+            exchange.failed = body.failed if sends else ""  # refused: the response hook answers
             response.stream = False  # veil must see the whole body (another addon may have asked to stream)
             return
         # Streamed headers leave now, so they are rewritten now.
-        route = exchange.route("response", ctype)
-        try:
-            new_headers = redact_head(exchange.plan, route, headers, "")[0]
-        except RedactionError as exc:
-            self._refuse(flow, exchange, exc.reason, "response")
-            response.stream = False
-            return
-        new_headers = with_policy_header(exchange.plan, exchange.options, new_headers)  # opt-in lineage
-        if mode == "sniff":  # too large (or of unknown size) to buffer before knowing what it is
-            response.headers = http.Headers(raw_headers(new_headers))
-            response.stream = SniffedStream(exchange.plan, route, ctype, cenc, exchange.options, "proxy",
-                                            exchange.limit, exchange.restorer)
-            return
-        if kind is None:
-            response.headers = http.Headers(raw_headers(new_headers))
-            response.stream = True  # binary: never rewritten, streams through unread
-            return
-        response.headers = http.Headers(raw_headers(replace_length(new_headers, None)))
-        exchange.stream = ResponseStream(exchange.plan, route, kind, cenc, exchange.options, exchange.restorer)
-        response.stream = exchange.stream
+        if body.headers is not head.headers:
+            response.headers = http.Headers(raw_headers(body.headers))
+        if body.lines is not None:
+            response.stream = exchange.stream = ResponseStream(body.lines)
+        elif body.sniffer is not None:  # too large (or of unknown size) to buffer before knowing what it is
+            response.stream = exchange.stream = body.sniffer
+        else:
+            response.stream = True  # binary, or over the limit under passthrough: streams through unread
 
     @_fail_closed("response")
     def response(self, flow: http.HTTPFlow) -> None:
@@ -388,39 +379,29 @@ class VeilAddon:
             if stream.failed and stream.blocks:
                 flow.kill()  # abort the connection: the cut stream must not look complete
             return
+        head = head_of(response, exchange.response_head)
         if stream:
-            ctype = head_of(response, exchange.response_head).content_type
-            if exchange.request_mode(ctype) != "pass":
+            passed = exchange.body is not None and exchange.body.mode == "pass"
+            if not passed and exchange.request_mode(head.content_type) != "pass":
                 self._block(flow, "streamed_unread", "response")  # another addon streamed it: abort
             return  # binary, streamed through unread
-        head = head_of(response, exchange.response_head)
-        received, ctype = head.headers, head.content_type
-        route = exchange.route("response", ctype)
-        body = response.raw_content or b""
-        try:
-            headers = redact_head(exchange.plan, route, received, "")[0]
-        except RedactionError as exc:
-            self._refuse(flow, exchange, exc.reason, "response")
+        body, sends = exchange.body, []
+        if body is None or body.mode != "buffer" or head is not exchange.response_head:
+            # No head read in responseheaders (another addon answered, a script reload), or changed since:
+            # the body is in memory, so it is redacted whole whatever its type, the limit still applies.
+            body = exchange.response(head.headers, head_first=False, whole=True, bounded=True,
+                                     restorer=exchange.restorer)
+            sends = body.begin()
+        raw = response.raw_content or b""
+        start, chunk = sends if _refused(sends) else body.push(raw, False)
+        assert isinstance(start, Start) and isinstance(chunk, Chunk)
+        if start.status is not None:
+            self._answer(flow, http.Response.make(start.status, chunk.data, dict(start.headers)), body.failed)
             return
-        headers = with_policy_header(exchange.plan, exchange.options, headers)  # opt-in lineage
-        out, outcome = body, ""
-        if body:
-            try:
-                out, outcome = exchange.redact_body("response", body, ctype, header_value(headers, "content-encoding"),
-                                                    restorer=exchange.restorer)
-            except RedactionError as exc:
-                if exchange.refuse(exc.reason, "response") is not None:
-                    self._block(flow, exc.reason, "response")
-                    return
-                # on_error: passthrough lets the body go as it came, never the head: it was redacted
-                # (as the other adapters send it).
-                out, outcome = body, ""
-        if outcome == "rewritten":
-            headers = replace_length(headers, len(out))
-        if headers != received:
-            response.headers = http.Headers(raw_headers(headers))
-        if outcome == "rewritten":
-            response.raw_content = out
+        if start.headers is not head.headers:
+            response.headers = http.Headers(raw_headers(start.headers))
+        if chunk.data is not raw:
+            response.raw_content = chunk.data
 
     def error(self, flow: http.HTTPFlow) -> None:
         self._flows.pop(flow, None)

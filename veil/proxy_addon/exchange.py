@@ -7,7 +7,8 @@ from typing import Any
 
 from veil.http import describe, header_bytes, header_value, str_headers
 from veil.http.exchange import Exchange as SharedExchange
-from veil.http.exchange import Exchanges
+from veil.http import SniffedStream
+from veil.http.exchange import Exchanges, ResponseBody
 from veil.proxy_addon.stream import ResponseStream
 from veil.rules.restore import Restorer, TokenLedger
 
@@ -47,7 +48,12 @@ class Exchange(SharedExchange):
         """What the reply may restore: the tokens ``ledger`` records, and no others."""
         self.ledger: TokenLedger | None = None
         """The tokens veil made in what the request sent (head, body, WebSocket messages)."""
-        self.stream: ResponseStream | None = None
+        self.body: ResponseBody | None = None
+        """The response as ``responseheaders`` began it (its head redacted, its mode chosen)."""
+        self.stream: ResponseStream | SniffedStream | None = None
+        """The stream function veil set on the response, if any."""
+        self.unread: set[str] = set()
+        """Directions veil itself let stream through unread (binary, over the limit under passthrough)."""
         self.request_head: Head | None = None
         self.response_head: Head | None = None
         """The headers each direction's first hook decoded: its second hook reuses them if unchanged."""

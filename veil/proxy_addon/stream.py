@@ -14,23 +14,20 @@ Either way the failure is logged once and counted (``veil_errors_total``).
 
 from __future__ import annotations
 
-from veil.http import LineStream, Options
-from veil.rules.plan import Plan
-from veil.rules.plan_types import Route
-from veil.rules.restore import Restorer
+from veil.http import LineStream
 
 
 class ResponseStream:
-    """The callable set as ``flow.response.stream`` for an SSE or NDJSON response."""
+    """The callable set as ``flow.response.stream`` for an SSE or NDJSON response.
 
-    def __init__(
-        self, plan: Plan, route: Route, kind: str, encoding: str, options: Options,
-        restorer: Restorer | None = None,
-    ) -> None:
-        # The head is already out when mitmproxy streams, and a stream function cannot abort the
-        # connection itself: a failure ends the body with an error event, the addon then kills the flow.
-        self.lines = LineStream(plan, route, kind, options, "proxy", encoding=encoding, restorer=restorer,
-                                headers_out=True, error_event=True)
+    ``lines``: the response's line driver (:meth:`veil.http.exchange.ResponseBody.begin_at_head`).
+    The head is already out when mitmproxy streams, and a stream function cannot abort the
+    connection itself: ``lines`` is made with ``error_event``, so a failure ends the body with an
+    error event; the addon then kills the flow.
+    """
+
+    def __init__(self, lines: LineStream) -> None:
+        self.lines = lines
 
     @property
     def failed(self) -> str:

@@ -1,0 +1,69 @@
+"""ResponseBody.begin_at_head: a response's flow chosen at its head (the proxy's stream callables), without a server."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from veil.http import Options
+from veil.http.exchange import Chunk, Exchanges, ResponseBody, Start
+from veil.rules.compiler import compile_policy
+
+LIMIT = 64
+SMALL = compile_policy(f"version: 1\nlimits: {{max_body_bytes: {LIMIT}}}\nrules:\n  - scan: true\n", source="small.yaml")
+log = logging.getLogger("veil.tests.exchange_at_head")
+
+
+def response(ctype: str, on_error: str = "block", **kwargs: bool) -> ResponseBody:
+    exchange = Exchanges(SMALL, Options(on_error=on_error), "test", log).open("GET", "example.com", "/r")
+    return exchange.response([("content-type", ctype), ("etag", '"abc"')], head_first=True, **kwargs)
+
+
+@pytest.mark.parametrize(
+    ("ctype", "length", "on_error", "mode", "status"),
+    [
+        ("application/json", LIMIT, "block", "buffer", None),  # fits: read whole, nothing sent yet
+        ("application/json", None, "block", "buffer", None),  # unknown size: read whole, bounded as it comes
+        ("application/json", LIMIT + 1, "block", "done", 502),  # declared over: refused before a byte is read
+        ("application/json", LIMIT + 1, "passthrough", "pass", None),  # near miss: passthrough streams it unread
+        ("application/x-ndjson", None, "block", "stream", None),
+        ("application/octet-stream", LIMIT + 1, "block", "sniff", None),  # too large to buffer first: its head decides
+        ("application/octet-stream", 10, "block", "buffer", None),  # near miss: small enough to buffer
+    ],
+)
+def test_the_mode_is_chosen_at_the_head(ctype: str, length: int | None, on_error: str, mode: str,
+                                        status: int | None) -> None:
+    body = response(ctype, on_error)
+    sends = body.begin_at_head(length)
+    assert body.mode == mode
+    if mode == "buffer":
+        assert sends == []
+    else:
+        assert isinstance(sends[0], Start) and sends[0].status == status
+    assert (body.lines is not None) is (mode == "stream") and (body.sniffer is not None) is (mode == "sniff")
+
+
+def test_a_streamed_head_drops_the_length_and_validators_of_the_unredacted_bytes() -> None:
+    body = response("application/x-ndjson")
+    [start] = body.begin_at_head(None)
+    assert isinstance(start, Start) and not any(name == "etag" for name, _ in start.headers)
+
+
+def test_a_buffered_body_read_whole_is_redacted_with_the_restorer_and_its_length_fixed() -> None:
+    body = response("application/json")
+    assert body.begin_at_head(None) == []
+    start, chunk = body.push(b'{"a": "jane@example.com"}', False)
+    assert isinstance(start, Start) and isinstance(chunk, Chunk) and b"jane" not in chunk.data
+    assert ("content-length", str(len(chunk.data))) in start.headers
+
+
+@pytest.mark.parametrize(("bounded", "status"), [(True, 502), (False, None)])
+def test_a_whole_body_is_weighed_against_the_limit_only_when_bounded(bounded: bool, status: int | None) -> None:
+    """The exchange's own limit (the proxy's veil_max_body_bytes), under the plan's."""
+    plan = compile_policy("version: 1\nrules:\n  - scan: true\n", source="default-limit.yaml")
+    exchange = Exchanges(plan, Options(), "test", log).open("GET", "example.com", "/r", limit=LIMIT)
+    body = exchange.response([("content-type", "application/json")], head_first=False, whole=True, bounded=bounded)
+    body.begin()
+    start, _ = body.push(b'{"a": "' + b"x" * LIMIT + b'"}', False)
+    assert isinstance(start, Start) and start.status == status
