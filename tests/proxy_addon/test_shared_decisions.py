@@ -33,12 +33,12 @@ def passthrough() -> Iterator[VeilAddon]:
         yield addon
 
 
-def failing_response_heads(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Response heads fail to redact (as a vault outage would); request heads and bodies do not."""
+def failing_response_heads(monkeypatch: pytest.MonkeyPatch, direction: str = "response") -> None:
+    """Heads of ``direction`` fail to redact (as a vault outage would); the other direction's and bodies do not."""
     redact_headers = Plan.redact_headers
 
     def failing(self: Plan, headers: Any, route: Any = None) -> Any:
-        if route is not None and route.direction == "response":
+        if route is not None and route.direction == direction:
             raise RedactionError("vault_unavailable", "no vault")
         return redact_headers(self, headers, route)
 
@@ -70,6 +70,27 @@ def test_a_response_head_failing_under_passthrough_still_gets_its_body_redacted(
     assert flow.response is not None and flow.response.status_code == 200
     assert flow.response.headers["x-note"] == "kept"  # the head that failed goes on as it came
     assert EMAIL not in out and b"[REDACTED:EMAIL]" in out  # near-miss of a leak: the body is still redacted
+    assert len(failures(caplog)) == 1 and "vault_unavailable" in failures(caplog)[0]
+
+
+@pytest.mark.parametrize(
+    ("ctype", "body", "streams"),
+    [
+        ("application/json", b'{"email": "jane@example.com"}', False),  # read whole and redacted
+        ("application/octet-stream", b"\x00\x01" + b"x" * 300, True),  # too large to buffer first: its head decides
+    ],
+)
+def test_a_request_head_failing_under_passthrough_still_gets_its_body_judged(
+    passthrough: VeilAddon, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture,
+    ctype: str, body: bytes, streams: bool,
+) -> None:
+    failing_response_heads(monkeypatch, "request")
+    flow = make_flow(body, ctype, headers=[("x-note", "kept")])
+    with caplog.at_level(logging.WARNING):
+        send_request(passthrough, flow)
+    assert flow.response is None and flow.request.headers["x-note"] == "kept"
+    assert bool(flow.request.stream) is streams  # as without the failure: a large upload is not buffered whole
+    assert EMAIL not in (flow.request.raw_content or b"")
     assert len(failures(caplog)) == 1 and "vault_unavailable" in failures(caplog)[0]
 
 

@@ -279,8 +279,10 @@ class VeilAddon:
             # The upstream gets the redacted path; the route (rule matching, logs) keeps the original.
             new_headers, new_query, new_path = exchange.redact_request_head(headers, query, exchange.path)
         except RedactionError as exc:
-            self._refuse(flow, exchange, exc.reason, "request")
-            return
+            if exchange.refuse(exc.reason, "request") is not None:
+                self._block(flow, exc.reason, "request")
+                return
+            new_headers, new_query, new_path = headers, query, exchange.path  # passthrough: the body is still judged
         if new_headers != headers:
             request.headers = http.Headers(raw_headers(new_headers))
             exchange.record_sent(repr(headers), repr(new_headers))
