@@ -286,3 +286,30 @@ def test_a_vague_upload_is_judged_by_its_head(flavour: str, content_type: str) -
             send(TRANSPORTS[flavour](SMALL_LIMIT), "POST", vendor.base, content=text + b" " * 4096, headers=headers)
     assert [seen.body for seen in vendor.seen] == [binary, b'{"email": "[REDACTED:EMAIL]"}']
     assert caught.value.reason == "body_too_large"
+
+
+JSON_ONLY = compile_policy(  # a rule limited to a content type: a type can lie or be missing (issue #15)
+    "version: 1\nrules:\n  - match: {content_types: [application/json]}\n    scan: {detectors: [EMAIL]}\n")
+
+
+@pytest.mark.parametrize("flavour", TRANSPORTS)
+@pytest.mark.parametrize(
+    ("content_type", "sent"),
+    [
+        ("application/json", b'{"email": "[REDACTED:EMAIL]"}'),
+        ("application/octet-stream", b'{"email": "[REDACTED:EMAIL]"}'),  # JSON behind a vague label
+        ("", b'{"email": "[REDACTED:EMAIL]"}'),  # and behind none
+        ("image/png", b'{"email": "[REDACTED:EMAIL]"}'),  # a binary label is only the sender's claim
+        ("text/csv", b'{"email": "jane@example.com"}'),  # near miss: a type veil reads, which the rule excludes
+    ],
+)
+def test_a_rule_limited_to_json_applies_to_json_whatever_its_label(flavour: str, content_type: str, sent: bytes) -> None:
+    """As the in-app adapters (veil.http.coverage): a direction is skipped unread only when no rule may
+    apply on its route, never for its declared type, which the body's own head may contradict."""
+    body = b'{"email": "jane@example.com"}'
+    headers = {"content-type": content_type} if content_type else {}
+    with serve(lambda handler: handler.reply(b'{"email": "jane@example.com"}', content_type or "")) as vendor:
+        reply = send(TRANSPORTS[flavour](JSON_ONLY, redact_responses=True), "POST", vendor.base, content=body,
+                     headers=headers)
+    assert [seen.body for seen in vendor.seen] == [sent]
+    assert reply.content == sent

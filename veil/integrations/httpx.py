@@ -40,6 +40,7 @@ which event hooks cannot do.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from typing import Any
@@ -49,14 +50,13 @@ import orjson
 
 from veil.errors import RedactionError, coding_named
 from veil.http.chunks import achain_held, atake, chain_held, take
-from veil.http.exchange import Exchange
+from veil.http.exchange import Exchange, Exchanges
 from veil.http import (
     SNIFF_HEAD_BYTES,
     LineStream,
     Options,
     StreamDecoder,
     adrive,
-    body_mode,
     can_stream,
     drive,
     engine_errors,
@@ -81,6 +81,7 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
     raise ImportError("veil.integrations.httpx needs httpx: install veil[httpx]") from exc
 
 ADAPTER = "httpx"
+log = logging.getLogger(__name__)
 EGRESS_DEFAULT = "builtin:egress"
 """The policy of a transport given none (and no ``VEIL_POLICY``): strict would strip the
 ``Authorization`` the vendor needs, and every call would fail."""
@@ -100,6 +101,7 @@ class _Redactor:
         # The caller gets an exception it can handle: forwarding unredacted data is never the answer here.
         self.options = Options(on_error="block", observer=observer or NullObserver(), policy_header=policy_header)
         self.limit = self.plan.limits.max_body_bytes
+        self.exchanges = Exchanges(self.plan, self.options, ADAPTER, log)
         # With detokenize=True every key of the policy may open, in the default scope, the tokens
         # veil made in the request the reply answers (see ledger()).
         rings = self.plan.keyrings() if detokenize else ()
@@ -109,18 +111,24 @@ class _Redactor:
         """A record of the tokens one request sends: its reply restores those and no others."""
         return self.restorer.ledger() if self.restorer is not None else None
 
+    def open(self, request: httpx.Request) -> Exchange:
+        """The exchange of ``request`` and its reply: rules match its original path."""
+        return self.exchanges.open(request.method, request.url.host, request.url.path)
+
     # -- requests: what leaves for the vendor --------------------------------------------
 
-    def request_head(self, request: httpx.Request, ledger: TokenLedger | None) -> tuple[Route, Headers, httpx.URL] | None:
-        """The redacted head, or None when no rule covers the request (it leaves as it came)."""
-        url = request.url
-        route = Route("request", request.method, url.host, url.path, _header(request, "content-type"))
-        if not self.plan.view(route).rules:
+    def request_head(
+        self, exchange: Exchange, request: httpx.Request, ledger: TokenLedger | None,
+    ) -> tuple[Route, Headers, httpx.URL] | None:
+        """The redacted head, or None when no rule may apply to the request on its route, whatever its
+        declared type (:meth:`Exchange.covers`): it leaves as it came."""
+        if not exchange.covers("request"):
             return None
+        url = request.url
+        route = exchange.route("request", _header(request, "content-type"))
         path, mark, query = url.raw_path.decode("ascii").partition("?")
         received = list(request.headers.multi_items())
-        headers, new_query, _ = redact_head(self.plan, route, received, query)
-        new_path = self.plan.redact_path(path, route)[0]  # the route keeps the original path, for matching
+        headers, new_query, new_path = exchange.redact_request_head(received, query, path)
         if ledger is not None:
             ledger.record(repr((received, path, query)), repr((headers, new_path, new_query)))
         if (new_path, new_query) != (path, query):  # else the target stays byte for byte (no "?" added)
@@ -150,17 +158,19 @@ class _Redactor:
 
     # -- responses: what comes back to the caller -----------------------------------------
 
-    def reply(self, request: httpx.Request, response: httpx.Response, ledger: TokenLedger | None) -> _Reply | None:
+    def reply(
+        self, exchange: Exchange, response: httpx.Response, ledger: TokenLedger | None,
+    ) -> _Reply | None:
         """How to hand the vendor's reply on; None: as it came (nothing to redact or restore).
         It restores the tokens ``ledger`` recorded in the request, and no others."""
         ctype = _header(response, "content-type")
-        route = Route("response", request.method, request.url.host, request.url.path, ctype)
-        redacting = self.redact_responses and bool(self.plan.view(route).rules)
+        route = exchange.route("response", ctype)
+        redacting = self.redact_responses and exchange.covers("response")
         restorer = ledger.restorer() if ledger is not None and ledger.minted else None
         if not redacting and restorer is None:
             return None
         cenc = _header(response, "content-encoding")
-        mode, kind = body_mode(ctype, cenc, streams_encoded=can_stream(cenc), sniffs=True)
+        mode, kind = exchange.mode_at_head(ctype, cenc, None)
         headers = list(response.headers.multi_items())
         if redacting:
             headers = redact_head(self.plan, route, headers, "")[0]
@@ -331,7 +341,8 @@ class RedactingTransport(httpx.BaseTransport):
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         core = self._redactor
         ledger = core.ledger()
-        head = core.request_head(request, ledger)
+        exchange = core.open(request)
+        head = core.request_head(exchange, request, ledger)
         outgoing = request
         if head is not None:
             route, headers, url = head
@@ -346,7 +357,7 @@ class RedactingTransport(httpx.BaseTransport):
             outgoing = core.outgoing(request, route, headers, url, body, ledger, unread)
         response = self._inner.handle_request(outgoing)
         try:
-            reply = core.reply(request, response, ledger)
+            reply = core.reply(exchange, response, ledger)
             if reply is None:
                 return response
             chunks = iter(_sync_chunks(response))
@@ -432,7 +443,8 @@ class AsyncRedactingTransport(httpx.AsyncBaseTransport):
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         core = self._redactor
         ledger = core.ledger()
-        head = core.request_head(request, ledger)
+        exchange = core.open(request)
+        head = core.request_head(exchange, request, ledger)
         outgoing = request
         if head is not None:
             route, headers, url = head
@@ -447,7 +459,7 @@ class AsyncRedactingTransport(httpx.AsyncBaseTransport):
             outgoing = core.outgoing(request, route, headers, url, body, ledger, unread)
         response = await self._inner.handle_async_request(outgoing)
         try:
-            reply = core.reply(request, response, ledger)
+            reply = core.reply(exchange, response, ledger)
             if reply is None:
                 return response
             chunks = aiter(_async_chunks(response))
