@@ -2,7 +2,10 @@
 (issue #16): before, a response-only policy still parsed requests, so invalid request JSON got
 veil's 400 instead of the app's own handling, and a large upload got 413.
 
-One table, run through ASGI, WSGI and Django. ``seen`` is what the app received as its body.
+One table, run through ASGI, WSGI, Django and the proxy (its hooks in process: the proxy read
+every direction, so a response-only policy such as ``builtin:app``, the one its start-up line
+recommends in front of an app, refused the app's invalid JSON and large uploads). ``seen`` is
+what the app received as its body.
 """
 
 from __future__ import annotations
@@ -146,7 +149,25 @@ def django_exchange(row: Row) -> tuple[int, bytes]:
     return response.status_code, response.content
 
 
-ADAPTERS = {"asgi": asgi_exchange, "wsgi": wsgi_exchange, "django": django_exchange}
+def proxy_exchange(row: Row) -> tuple[int, bytes]:
+    from tests.proxy_addon.flows import addon_context, make_flow, send_request, send_response
+    from veil.proxy_addon import VeilAddon
+
+    addon = VeilAddon()
+    with addon_context(addon) as tctx:
+        tctx.configure(addon)
+        addon.use_plan(row.plan)
+        flow = make_flow(row.body, row.ctype, path=row.path)
+        send_request(addon, flow)
+        if flow.response is not None:  # refused: the upstream app is never called
+            return flow.response.status_code, flow.response.content or b""
+        Seen.body = flow.request.raw_content
+        out = send_response(addon, flow, row.reply, "application/json")
+        assert flow.response is not None
+        return flow.response.status_code, out
+
+
+ADAPTERS = {"asgi": asgi_exchange, "wsgi": wsgi_exchange, "django": django_exchange, "proxy": proxy_exchange}
 
 
 @pytest.mark.parametrize("adapter", ADAPTERS)

@@ -18,8 +18,10 @@ from typing import Any
 import pytest
 
 from tests.proxy_addon.flows import addon_context, make_flow, send_request, send_response
+from tests.proxy_addon.test_fail_closed import deliver, ws_flow
 from veil.errors import RedactionError
 from veil.proxy_addon import VeilAddon
+from veil.rules.compiler import compile_policy
 from veil.rules.plan import Plan
 
 EMAIL = b"jane@example.com"
@@ -121,3 +123,30 @@ def test_a_response_declared_over_the_limit_under_passthrough_streams_on_unread(
         out = send_response(passthrough, flow, body, "application/json")
     assert flow.response is not None and flow.response.status_code == 200 and out == body
     assert len(failures(caplog)) == 1 and "body_too_large" in failures(caplog)[0]
+
+
+RESPONSE_ONLY = compile_policy("version: 1\nrules:\n  - match: {direction: response}\n    scan: true\n", source="out.yaml")
+
+
+@pytest.mark.parametrize(
+    ("from_client", "text", "crosses_as_sent"),
+    [
+        (True, False, True),  # a binary client message: no rule reads requests, so it is not dropped
+        (True, True, True),  # a client text message: untouched
+        (False, True, False),  # near miss: a server message is redacted
+        (False, False, False),  # near miss: a binary server message is dropped, the connection closed
+    ],
+)
+def test_websocket_messages_of_a_direction_no_rule_covers_cross_untouched(
+    from_client: bool, text: bool, crosses_as_sent: bool,
+) -> None:
+    """As the ASGI middleware's WebSockets (veil.http.coverage): a response-only policy leaves the client's messages alone."""
+    addon = VeilAddon()
+    with addon_context(addon) as tctx:
+        tctx.configure(addon)
+        addon.use_plan(RESPONSE_ONLY)
+        flow = ws_flow(addon)
+        content = b'{"email": "jane@example.com"}'
+        message = deliver(addon, flow, content, from_client=from_client, text=text)
+    assert (not message.dropped and message.content == content) is crosses_as_sent
+    assert message.dropped or EMAIL not in message.content or crosses_as_sent

@@ -27,6 +27,10 @@ What happens to a flow, in hook order:
 5. ``websocket_message``: after an upgrade, each message is rewritten, or
    dropped and the connection closed (:mod:`veil.proxy_addon.websocket`).
 
+A direction no rule of the policy may apply to on the flow's route (``builtin:app`` has
+no rule for requests) passes untouched and unread, as in the in-app middlewares
+(:mod:`veil.http.coverage`); a reply is still read when it may hold tokens to restore.
+
 A hook that finds no state for its flow (the script was reloaded mid-flow,
 another addon answered or created the flow) rebuilds it from the request
 with the current plan; without a plan the flow is refused, never passed.
@@ -104,6 +108,12 @@ def _unsized(headers: list[tuple[str, str]], message: http.Message) -> bool:
     if header_value(headers, "content-length"):
         return False
     return isinstance(message, http.Response) or message.data.http_version in (b"HTTP/2.0", b"HTTP/3")
+
+
+def _reads_response(exchange: Exchange) -> bool:
+    """Whether veil reads the response at all: some rule may apply to it on its route, or it may hold
+    tokens the request's rules asked to restore."""
+    return exchange.restorer is not None or exchange.covers("response")
 
 
 def _refused(sends: list[Send]) -> bool:
@@ -273,6 +283,10 @@ class VeilAddon:
         head = head_of(request)
         exchange = self._exchange(flow, head)
         assert exchange is not None  # a plan is loaded
+        if not exchange.covers("request"):  # no rule may apply on this route (builtin:app): untouched, unread
+            request.stream = True
+            exchange.unread.add("request")
+            return
         headers, ctype = head.headers, head.content_type
         query = request.path.partition("?")[2]
         try:
@@ -310,6 +324,8 @@ class VeilAddon:
             self._block(flow, "policy_not_loaded", "request")
             return
         request = flow.request
+        if not exchange.covers("request"):
+            return
         head = head_of(request, exchange.request_head)
         headers, ctype = head.headers, head.content_type
         if isinstance(request.stream, SniffedStream):
@@ -342,6 +358,9 @@ class VeilAddon:
         exchange = self._exchange(flow)
         if exchange is None:
             response.stream = False  # buffered, so that the response hook can refuse it whole
+            return
+        if not _reads_response(exchange):
+            response.stream = True  # untouched and unread, as in the in-app middlewares
             return
         head = exchange.response_head = head_of(response)
         body = exchange.body = exchange.response(head.headers, head_first=True, restorer=exchange.restorer)
@@ -376,6 +395,8 @@ class VeilAddon:
             return
         if flow.websocket is not None:
             self._sockets[flow] = exchange  # its messages are redacted with the same plan and route
+        if not _reads_response(exchange):
+            return
         stream = exchange.stream or response.stream
         if isinstance(stream, (ResponseStream, SniffedStream)):
             if stream.failed and stream.blocks:
@@ -426,6 +447,9 @@ class VeilAddon:
             if exchange.failed:
                 message.drop()  # the connection is closing: nothing more crosses
                 return
+            if direction == "request" and not exchange.covers("request") or (
+                    direction == "response" and not _reads_response(exchange)):
+                return  # no rule may apply to it on this route: untouched, as in the ASGI middleware
             redact_message(exchange, message, binary_passes=self._binary_passes)
         except RedactionError as exc:
             self._close_socket(flow, exchange, exc.reason, direction)
