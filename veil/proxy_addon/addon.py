@@ -67,11 +67,12 @@ from veil.http import (
     frames_of,
     header_value,
     quiet_server_tracebacks,
+    raw_headers,  # case kept: mitmproxy sends names as they are
     replace_length,
 )
 from veil.http.exchange import Chunk, Exchanges, Send, Start
 from veil.observe import NullObserver, Observer
-from veil.proxy_addon.exchange import Exchange, Head, head_of, raw_headers
+from veil.proxy_addon.exchange import Exchange, Head, head_of
 from veil.proxy_addon.options import add_options
 from veil.proxy_addon.stream import ResponseStream
 from veil.proxy_addon.websocket import close_connection, direction_of, redact_message

@@ -1,18 +1,15 @@
-"""What one flow carries between the addon's hooks, and header conversions for mitmproxy."""
+"""What one flow carries between the addon's hooks, and its headers as mitmproxy holds them."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
-from veil.http import describe, header_bytes, header_value, str_headers
+from veil.http import Headers, SniffedStream, describe, header_value, str_headers
 from veil.http.exchange import Exchange as SharedExchange
-from veil.http import SniffedStream
 from veil.http.exchange import Exchanges, ResponseBody
 from veil.proxy_addon.stream import ResponseStream
 from veil.rules.restore import Restorer, TokenLedger
-
-Headers = list[tuple[str, str]]
 
 
 @dataclass(slots=True, frozen=True)
@@ -83,7 +80,3 @@ def declared_length(headers: Headers) -> int:
         return int(header_value(headers, "content-length") or 0)
     except ValueError:
         return 0
-
-
-def raw_headers(headers: Headers) -> list[tuple[bytes, bytes]]:
-    return [(k.encode("latin-1"), header_bytes(v)) for k, v in headers]  # case kept: mitmproxy sends it as is
