@@ -106,6 +106,10 @@ def test_card_context_from_the_field_name(detect: Detect, text: str, field: str,
         (b'{"note": "paid with 2200 1234 5678 9019"}', b'{"note": "paid with [REDACTED:CREDIT_CARD]"}'),
         (b'{"note": "card 2100123456789010"}', b'{"note": "card [REDACTED:CREDIT_CARD]"}'),
         (b'{"note": "order 2100123456789010"}', b'{"note": "order 2100123456789010"}'),
+        # glued to a name: the engine's combined scan finds what the reference matcher finds
+        (b'{"note":"pan_4111111111111111"}', b'{"note":"pan_[REDACTED:CREDIT_CARD]"}'),
+        (b'{"file":"receipt_4111111111111111.pdf"}', b'{"file":"receipt_[REDACTED:CREDIT_CARD].pdf"}'),
+        (b'{"ref":"x_41111111111111112"}', b'{"ref":"x_41111111111111112"}'),
     ],
 )
 def test_default_plan_redacts_cards_in_json(body: bytes, expected: bytes) -> None:
@@ -185,21 +189,6 @@ def test_card_glued_after_a_letter_or_underscore_is_found(detect: Detect, text: 
 )
 def test_glued_near_misses_are_not_cards(detect: Detect, text: str) -> None:
     assert detect("CREDIT_CARD", text) == []
-
-
-@pytest.mark.parametrize(
-    ("body", "expected"),
-    [
-        (b'{"note":"pan_4111111111111111"}', b'{"note":"pan_[REDACTED:CREDIT_CARD]"}'),
-        (b'{"file":"receipt_4111111111111111.pdf"}', b'{"file":"receipt_[REDACTED:CREDIT_CARD].pdf"}'),
-        (b'{"ref":"x_41111111111111112"}', b'{"ref":"x_41111111111111112"}'),
-    ],
-)
-def test_default_plan_redacts_glued_cards_in_json(body: bytes, expected: bytes) -> None:
-    """The engine's combined scan finds what the reference matcher finds."""
-    import veil
-
-    assert veil.default_plan().redact_body(body, "application/json").output == expected
 
 
 def test_a_uk_iban_whose_account_digits_pass_as_a_card_is_one_iban() -> None:
