@@ -183,7 +183,6 @@ def test_app_redacts_personal_data_and_other_secrets_in_responses(key: str, valu
     [
         ("Set-Cookie", f"session={OPAQUE}; Path=/; HttpOnly; SameSite=Lax"),
         ("Set-Cookie", f"sessionid={JWT}; Path=/"),
-        ("Set-Cookie", f"remember_email={quote(EMAIL)}; Path=/"),  # the app's own state in its client
         ("Set-Cookie", "session=; Max-Age=0; Path=/"),  # logout
         ("Authorization", f"Bearer {JWT}"),
         ("X-CSRF-Token", OPAQUE),
@@ -256,6 +255,128 @@ def test_app_redacts_log_records_and_tokens_in_them() -> None:
     assert plan.redact_json({"access_token": OPAQUE, "user_id": 42}, LOG_ROUTE)[0] == {
         "access_token": _placeholder("AUTH_TOKEN"), "user_id": 42}
     assert plan.redact_text("user 42 logged in", LOG_ROUTE).text == "user 42 logged in"
+
+
+# -- app: a credential is kept only while it is opaque (issue #15 review) -----------------
+# The app keeps the credentials its login needs; a value under a credential's name that a
+# personal-data detector finds something in is not one, and is redacted. Real tokens and
+# the framework session cookies below hold nothing those detectors find.
+
+PHONE = "+44 20 7946 0958"
+SSN = "536-22-1847"
+IBAN = "GB82WEST12345698765432"
+FLASK_SESSION = "eyJ1c2VyX2lkIjo0Mn0.Z3xYcA.q5kD4m0Xh2pV8bN3sR7tW1yZ6cF9gJ-_aLe"  # itsdangerous: payload.time.sig
+DJANGO_SESSION = "k3j9x2m8v5n7t1w4a6c0e3g5h7j9l1p2"
+EXPRESS_SESSION = "s%3AQm9yZ1R6aXJxY0VmR2hJamtMbW5v.dGhpcyBpcyBhIHNpZ25hdHVyZSBvZiAzMg"
+RAILS_SESSION = "dGhlIGNpcGhlcnRleHQgYnl0ZXM--aXZfYnl0ZXNfMTI--YXV0aF90YWdfMTY%3D"
+JWT_OF_AN_EMAIL = f"{_b64({'alg': 'HS256'})}.{_b64({'sub': EMAIL})}.c2lnbmF0dXJlLWJ5dGVz"  # encoded: opaque
+
+
+@pytest.mark.parametrize(
+    "key, value, redacted",
+    [
+        ("notification_token", EMAIL, _placeholder("EMAIL")),  # the review's case
+        ("access_token", EMAIL, _placeholder("EMAIL")),
+        ("refreshToken", PHONE, _placeholder("PHONE")),
+        ("session_id", CARD, _placeholder("CREDIT_CARD")),
+        ("session_id", 4111111111111111, _placeholder("CREDIT_CARD")),  # a number under the key
+        ("csrf", SSN, _placeholder("US_SSN")),
+        ("jwt", IBAN, _placeholder("IBAN")),
+        ("auth_token", f"sent to {EMAIL}", f"sent to {_placeholder('EMAIL')}"),  # only the finding goes
+        ("token", {"email": EMAIL, "value": OPAQUE}, {"email": _placeholder("EMAIL"), "value": OPAQUE}),
+        ("token", [OPAQUE, EMAIL], [OPAQUE, _placeholder("EMAIL")]),
+    ],
+)
+def test_app_redacts_personal_data_under_a_login_tokens_name(key: str, value: object, redacted: object) -> None:
+    plan = profile_plan("app")
+    assert _json_field(plan, LOGIN_REPLY, key, value) == redacted  # bytes: the splice path
+    assert plan.redact_json({key: value}, LOGIN_REPLY)[0] == {key: redacted}  # objects: the walk
+    pretty = json.dumps({"user": 42, key: value}, indent=2).encode()
+    assert orjson.loads(plan.redact_body(pretty, "application/json", LOGIN_REPLY).output)[key] == redacted
+
+
+@pytest.mark.parametrize(
+    "key, value",
+    [
+        ("access_token", JWT),
+        ("id_token", JWT_OF_AN_EMAIL),  # a JWT's claims are encoded: nothing to find
+        ("refresh_token", OPAQUE),
+        ("session_id", DJANGO_SESSION),
+        ("token", FLASK_SESSION),
+        ("csrfToken", "Zx9_kP2-mQ7vL4nR8tY1wB6cD0eF3gH5"),
+        ("notification_token", "fcm:APA91bH7xK2mP9qL4vN8sT1wY6zC3dF5gJ0kR7uE2iO9pA"),  # a push token
+    ],
+)
+def test_app_still_keeps_opaque_login_tokens(key: str, value: str) -> None:
+    plan = profile_plan("app")
+    assert _json_field(plan, LOGIN_REPLY, key, value) == value
+    body = orjson.dumps({key: value, "user": {"email": EMAIL}})
+    assert plan.redact_body(body, "application/json", LOGIN_REPLY).output == body.replace(
+        EMAIL.encode(), _placeholder("EMAIL").encode())  # the splice path: every other byte as it came
+
+
+@pytest.mark.parametrize(
+    "name, value, expected",
+    [
+        ("Set-Cookie", f"email={EMAIL}; Path=/", f"email={_placeholder('EMAIL')}; Path=/"),  # the review's case
+        ("Set-Cookie", f"remember_email={quote(EMAIL)}; Path=/; HttpOnly",
+         f"remember_email={_placeholder('EMAIL')}; Path=/; HttpOnly"),
+        ("Set-Cookie", f"phone={quote(PHONE)}", f"phone={_placeholder('PHONE')}"),
+        ("Set-Cookie", f"prefs={quote(json.dumps({'mail': EMAIL}))}; Path=/", None),  # JSON in a cookie
+        ("Cookie", f"session={OPAQUE}; email={EMAIL}", f"session={OPAQUE}; email={_placeholder('EMAIL')}"),
+        ("X-Auth-Token", EMAIL, _placeholder("EMAIL")),
+        ("Authorization", f"Bearer {EMAIL}", f"Bearer {_placeholder('EMAIL')}"),
+        ("X-CSRF-Token", CARD, _placeholder("CREDIT_CARD")),
+    ],
+)
+def test_app_redacts_personal_data_in_the_cookies_and_auth_headers_it_keeps(
+        name: str, value: str, expected: str | None) -> None:
+    out = _header(profile_plan("app"), LOGIN_REPLY, name, value)
+    assert out is not None and EMAIL not in out and quote(EMAIL) not in out and PHONE not in out and CARD not in out
+    if expected is not None:
+        assert out == expected
+
+
+@pytest.mark.parametrize(
+    "name, value",
+    [
+        ("Set-Cookie", f"session={FLASK_SESSION}; HttpOnly; Path=/"),
+        ("Set-Cookie", f"sessionid={DJANGO_SESSION}; expires=Thu, 01 Jan 2037 00:00:00 GMT; HttpOnly; Max-Age=1209600"),
+        ("Set-Cookie", f"connect.sid={EXPRESS_SESSION}; Path=/; HttpOnly"),
+        ("Set-Cookie", f"_app_session={RAILS_SESSION}; path=/; secure; HttpOnly; SameSite=Lax"),
+        ("Set-Cookie", f"access_token={JWT_OF_AN_EMAIL}; Secure"),
+        ("Cookie", f"session={OPAQUE}; csrftoken={DJANGO_SESSION}"),
+        ("uid", EMAIL),  # devise_token_auth: the login itself, sent back on each call; kept as it is
+        ("access-token", "wwwww_dBKbQ1Kcf4Y9o1mQ"),
+    ],
+)
+def test_app_still_keeps_opaque_session_cookies_and_the_login_header(name: str, value: str) -> None:
+    assert _header(profile_plan("app"), LOGIN_REPLY, name, value) == value
+
+
+def test_app_redacts_personal_data_under_a_token_parameter_of_a_redirect() -> None:
+    plan = profile_plan("app")
+    assert plan.redact_query(f"access_token={OPAQUE}", LOGIN_REPLY)[0] == f"access_token={OPAQUE}"
+    out = plan.redact_query(f"access_token={quote(EMAIL)}", LOGIN_REPLY)[0]
+    assert out.startswith("access_token=") and quote(EMAIL) not in out and EMAIL not in out
+
+
+def test_only_a_kept_credential_gives_way() -> None:
+    """The check concerns AUTH_TOKEN values a rule keeps: any other keep is an allow list (``uid`` above),
+    a redact under AUTH_TOKEN already rewrites, and the credential detectors never unkeep a token."""
+    from veil.rules.detectors import BUILTIN_DETECTORS
+    from veil.rules.opaque import CREDENTIAL_TYPES, OPAQUE_CREDENTIAL, holds_personal_data
+
+    assert CREDENTIAL_TYPES < set(BUILTIN_DETECTORS)
+    assert OPAQUE_CREDENTIAL in profile_plan("app").classifier.entities  # type: ignore[union-attr]
+    view = profile_plan("app").view(LOGIN_REPLY)
+    assert not holds_personal_data(view, JWT) and not holds_personal_data(view, f"Bearer {JWT}")
+    assert holds_personal_data(view, EMAIL) and holds_personal_data(view, f"x_{CARD}")
+    policy = ("version: 1\nrules:\n  - headers: [{name: x-user, action: keep}]\n"
+              "    cookies: [{name: '*', entity: AUTH_TOKEN, action: redact}]\n    scan: true\n")
+    plan = veil.compile_policy(policy)
+    assert plan.redact_headers([("X-User", EMAIL)])[0] == [("X-User", EMAIL)]
+    assert plan.redact_headers([("Set-Cookie", f"s={OPAQUE}")])[0] == [("Set-Cookie", f"s={_placeholder('AUTH_TOKEN')}")]
 
 
 # -- egress ------------------------------------------------------------------------------

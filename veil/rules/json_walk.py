@@ -22,6 +22,7 @@ from typing import Any
 from veil.errors import RedactionError
 from veil.rules.classify import person_shaped
 from veil.rules.compiled import Binding, FieldRule
+from veil.rules.opaque import unkept
 from veil.rules.plan_types import Finding
 from veil.rules.raw_json import RawHits
 from veil.rules.selectors import State, advance
@@ -289,6 +290,8 @@ def _visit_scalar(
     else:
         return  # null, and booleans and small numbers no rule covers, carry no data to scan
     _check_length(text, w.view.limits.max_string_bytes)
+    if cover is not None and not w.view.allows(text) and unkept(w.view, cover[0], cover[1], text):
+        cover = None  # personal data under a kept credential's name: scanned as any value (veil.rules.opaque)
     if cover is not None:
         entity, binding = cover
         if w.view.allows(text):

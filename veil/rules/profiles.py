@@ -51,6 +51,9 @@ APP_YAML = Template("""\
 #   - the tokens its login hands out in JSON responses: access_token, refresh_token, id_token,
 #     any key ending in token, access and refresh (djangorestframework-simplejwt), jwt (Strapi),
 #     session_id, csrf. Passwords, API keys and client secrets in a response are still redacted.
+# A credential is kept only while it is opaque: entity AUTH_TOKEN means that a value holding
+#   personal data (an e-mail, a phone or card number...) is scanned and redacted as any other.
+#   devise_token_auth's uid header is the login itself (often the e-mail) and is kept as it is.
 version: 1
 field_names:
   classes:
@@ -61,20 +64,20 @@ rules:
   - id: app-auth
     match: {direction: response}
     headers:
-      - {name: authorization, action: keep}       # a token handed out in a header (devise-jwt)
-      - {name: www-authenticate, action: keep}
-      - {name: x-auth-token, action: keep}
-      - {name: x-access-token, action: keep}
-      - {name: x-refresh-token, action: keep}
-      - {name: x-id-token, action: keep}
-      - {name: access-token, action: keep}        # devise_token_auth
-      - {name: uid, action: keep}                 # devise_token_auth: the login (often the e-mail), sent back each call
-      - {name: refresh-token, action: keep}
-      - {name: x-csrf-token, action: keep}
-      - {name: x-csrftoken, action: keep}
-      - {name: x-xsrf-token, action: keep}
+      - {name: authorization, entity: AUTH_TOKEN, action: keep}    # a token handed out in a header (devise-jwt)
+      - {name: www-authenticate, entity: AUTH_TOKEN, action: keep}
+      - {name: x-auth-token, entity: AUTH_TOKEN, action: keep}
+      - {name: x-access-token, entity: AUTH_TOKEN, action: keep}
+      - {name: x-refresh-token, entity: AUTH_TOKEN, action: keep}
+      - {name: x-id-token, entity: AUTH_TOKEN, action: keep}
+      - {name: access-token, entity: AUTH_TOKEN, action: keep}     # devise_token_auth
+      - {name: uid, action: keep}                                  # devise_token_auth: the login, sent back each call
+      - {name: refresh-token, entity: AUTH_TOKEN, action: keep}
+      - {name: x-csrf-token, entity: AUTH_TOKEN, action: keep}
+      - {name: x-csrftoken, entity: AUTH_TOKEN, action: keep}
+      - {name: x-xsrf-token, entity: AUTH_TOKEN, action: keep}
     cookies:
-      - {name: "*", action: keep}                 # the app's own state in its client
+      - {name: "*", entity: AUTH_TOKEN, action: keep}              # the app's own state in its client
   - id: app-responses
     match: {direction: response}
     classify:
@@ -98,7 +101,10 @@ Protects personal data and secrets in the app's responses and in its log records
 Keeps the app's own auth flow working: requests are untouched, and in responses the
 cookies the app sets, its auth headers (``Authorization``, ``X-CSRF-Token``...) and
 the login tokens in JSON bodies (``access_token``, ``refresh_token``, ``id_token``,
-``*_token``, ``access``/``refresh``, ``jwt``, ``session_id``, ``csrf``) are kept.
+``*_token``, ``access``/``refresh``, ``jwt``, ``session_id``, ``csrf``) are kept, as
+long as they are opaque (entity ``AUTH_TOKEN``, :mod:`veil.rules.opaque`): personal
+data under those names or in a cookie (``{"notification_token": "jane@example.com"}``,
+``Set-Cookie: email=jane@example.com``) is redacted.
 """
 
 EGRESS_YAML = Template("""\

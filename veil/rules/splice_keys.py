@@ -17,6 +17,7 @@ from veil.rules.detectors.verdicts import digest, store
 from veil.rules.json_bytes import WS, Undecidable, key_before, skip_ws, skip_ws_back
 from veil.rules.json_paths import TOKEN
 from veil.rules.json_walk import BIG_NUMBER
+from veil.rules.opaque import holds_personal_data, keeps_opaque_credential, unkept
 from veil.rules.raw_json import NUMBER_CHARS, NUMBER_START
 from veil.rules.splice_state import COLON, QUOTE, Count, Cover, SpliceState, count_of
 
@@ -176,6 +177,8 @@ class KeyDecisions(SpliceState):
             text = self.text(vs + 1, ve)
             if view.allows(text):
                 return
+        if keeps_opaque_credential(*cover) and holds_personal_data(view, text if text is not None else self.text(vs + 1, ve)):
+            raise Undecidable  # personal data under a kept credential's name: the walk scans it (veil.rules.opaque)
         self.records.append((vs, count_of(cover), -1, -1))
         binding = cover[1]
         if not binding.enforced:
@@ -238,6 +241,8 @@ class KeyDecisions(SpliceState):
         text = ("true" if value else "false") if type(value) is bool else repr(value) if type(value) is float else str(value)
         if self.view.allows(text):
             return
+        if unkept(self.view, *cover, text):
+            raise Undecidable  # as in _cover_string
         entity, binding = cover
         self.records.append((vs, count_of(cover), -1, -1))
         if not binding.enforced:

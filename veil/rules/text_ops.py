@@ -11,6 +11,7 @@ import re
 from urllib.parse import quote, quote_plus, unquote, unquote_plus
 
 from veil.rules.compiled import Binding, NameTargets
+from veil.rules.opaque import unkept
 from veil.rules.plan_types import Finding
 from veil.rules.view import View
 
@@ -70,9 +71,12 @@ def _apply_binding(
 def apply_name_target(
     targets: NameTargets, name: str, value: str, location: str, findings: list[Finding], view: View
 ) -> tuple[bool, str | None]:
-    """(handled, new value or None to remove) for a named item covered by a target."""
+    """(handled, new value or None to remove) for a named item covered by a target.
+
+    A credential kept as an opaque one that holds personal data is not handled: the
+    caller scans it (:mod:`veil.rules.opaque`)."""
     rule = targets.lookup(name)
-    if rule is None:
+    if rule is None or unkept(view, rule.entity, rule.binding, value):
         return False, value
     return True, _apply_binding(view, rule.entity, rule.binding, name, value, location, findings)
 
@@ -85,7 +89,7 @@ def apply_name_class(
         return False, value
     entity = view.classifier.classify(name, None)
     binding = view.classify_bindings.get(entity) if entity else None
-    if binding is None or entity is None or view.allows(value):
+    if binding is None or entity is None or view.allows(value) or unkept(view, entity, binding, value):
         return False, value
     return True, _apply_binding(view, entity, binding, name, value, location, findings)
 
