@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from mitmproxy import http
 
 from tests.proxy_addon.flows import addon_context, make_flow, send_request, send_response
 from tests.proxy_addon.test_fail_closed import deliver, ws_flow
@@ -150,3 +151,34 @@ def test_websocket_messages_of_a_direction_no_rule_covers_cross_untouched(
         message = deliver(addon, flow, content, from_client=from_client, text=text)
     assert (not message.dropped and message.content == content) is crosses_as_sent
     assert message.dropped or EMAIL not in message.content or crosses_as_sent
+
+
+@pytest.mark.parametrize(("method", "status"), [("HEAD", 200), ("GET", 304), ("GET", 204)])
+def test_a_response_without_a_body_is_not_refused_for_the_length_it_declares(
+    method: str, status: int,
+) -> None:
+    """A HEAD reply, a 304 or a 204 carries no body whatever its Content-Length says (RFC 9110 8.6)."""
+    addon = VeilAddon()
+    with addon_context(addon) as tctx:
+        tctx.configure(addon, veil_max_body_bytes=200)
+        flow = make_flow(method=method, path="/big")
+        send_request(addon, flow)
+        flow.response = http.Response.make(status, b"", {"content-type": "application/json"})
+        flow.response.headers["content-length"] = "5000"  # make() would set the length of b""
+        flow.response.data.content = None  # as mitmproxy has it between headers and body
+        addon.responseheaders(flow)
+        flow.response.data.content = b""
+        addon.response(flow)
+    assert flow.response is not None and flow.response.status_code == status
+    assert flow.response.headers["content-length"] == "5000"
+
+
+def test_a_get_reply_declared_over_the_limit_is_refused() -> None:
+    """Near miss of the above: a 200 to a GET has the body its length says."""
+    addon = VeilAddon()
+    with addon_context(addon) as tctx:
+        tctx.configure(addon, veil_max_body_bytes=200)
+        flow = make_flow(method="GET", path="/big")
+        send_request(addon, flow)
+        send_response(addon, flow, b"x" * 300, "application/json")
+    assert flow.response is not None and flow.response.status_code == 502

@@ -111,6 +111,14 @@ def _unsized(headers: list[tuple[str, str]], message: http.Message) -> bool:
     return isinstance(message, http.Response) or message.data.http_version in (b"HTTP/2.0", b"HTTP/3")
 
 
+def _response_size(request: http.Request, response: http.Response, head: Head) -> int | None:
+    """The response body's size as its head declares it; None when unknown (:func:`_unsized`); 0 when it
+    cannot have one whatever its Content-Length says: a reply to HEAD, a 1xx, 204 or 304 (RFC 9112 6.3)."""
+    if request.method.upper() == "HEAD" or response.status_code < 200 or response.status_code in (204, 304):
+        return 0
+    return None if _unsized(head.headers, response) else head.content_length
+
+
 def _reads_response(exchange: Exchange) -> bool:
     """Whether veil reads the response at all: some rule may apply to it on its route, or it may hold
     tokens the request's rules asked to restore."""
@@ -365,8 +373,7 @@ class VeilAddon:
             return
         head = exchange.response_head = head_of(response)
         body = exchange.body = exchange.response(head.headers, head_first=True, restorer=exchange.restorer)
-        sends = body.begin_at_head(None if _unsized(head.headers, response) else head.content_length,
-                                   error_event=True)
+        sends = body.begin_at_head(_response_size(flow.request, response, head), error_event=True)
         if not sends or _refused(sends):
             exchange.failed = body.failed if sends else ""  # refused: the response hook answers
             response.stream = False  # veil must see the whole body (another addon may have asked to stream)
