@@ -1,4 +1,5 @@
-"""ResponseBody.begin_at_head: a response's flow chosen at its head (the proxy's stream callables), without a server."""
+"""The shared decisions a proxy takes, without a server: ResponseBody.begin_at_head (a response's flow
+chosen at its head, for stream callables) and Exchange.redact_request_body (a request body read whole)."""
 
 from __future__ import annotations
 
@@ -67,3 +68,31 @@ def test_a_whole_body_is_weighed_against_the_limit_only_when_bounded(bounded: bo
     body.begin()
     start, _ = body.push(b'{"a": "' + b"x" * LIMIT + b'"}', False)
     assert isinstance(start, Start) and start.status == status
+
+
+REQUEST_HEAD = [("content-type", "application/json"), ("etag", '"abc"'), ("content-length", "29")]
+
+
+@pytest.mark.parametrize(
+    ("body", "on_error", "status", "reason", "forwarded"),
+    [
+        (b'{"email": "jane@example.com"}', "block", None, "", b'{"email": "[REDACTED:EMAIL]"}'),
+        (b'{"email": "nobody"}', "block", None, "", b'{"email": "nobody"}'),  # near miss: nothing to redact
+        (b'{"email": "jane@', "block", 400, "invalid_json", None),
+        (b'{"email": "jane@', "passthrough", None, "", b'{"email": "jane@'),  # as it came, logged
+    ],
+)
+def test_a_request_body_read_whole_is_forwarded_redacted_refused_or_as_it_came(
+    body: bytes, on_error: str, status: int | None, reason: str, forwarded: bytes | None,
+) -> None:
+    exchange = Exchanges(SMALL, Options(on_error=on_error), "test", log).open("POST", "example.com", "/r")
+    start, chunk = exchange.redact_request_body(REQUEST_HEAD, body)
+    assert isinstance(start, Start) and isinstance(chunk, Chunk) and not chunk.more
+    assert start.status == status and start.reason == reason
+    if forwarded is None:
+        assert b"jane" not in chunk.data  # veil's JSON error, never the body
+    elif forwarded == body:
+        assert start.headers is REQUEST_HEAD and chunk.data is body  # untouched: the adapter rewrites nothing
+    else:
+        assert chunk.data == forwarded
+        assert start.headers == [("content-type", "application/json"), ("content-length", str(len(forwarded)))]

@@ -18,7 +18,7 @@ adapter must send them. Nothing here imports a server.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from veil.errors import RedactionError
 from veil.http.aborts import StreamAborted
@@ -48,10 +48,12 @@ Refusal = tuple[int, Headers, bytes]
 
 @dataclass(frozen=True, slots=True)
 class Start:
-    """Send the response head: the app's status with ``headers``, or veil's error ``status``."""
+    """Send the response head: the app's status with ``headers``, or veil's error ``status``
+    (``reason``: the failure's reason code, for an adapter that records why it answered)."""
 
     headers: Headers
     status: int | None = None
+    reason: str = field(default="", compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,6 +178,24 @@ class Exchange:
         out, _, outcome = redact_buffered(self.plan, route, body, content_type, content_encoding, self.options,
                                           self.adapter, restorer, ledger)
         return out, outcome
+
+    def redact_request_body(self, headers: Headers, body: bytes, *, ledger: TokenLedger | None = None) -> list[Send]:
+        """A whole request body the adapter read, and the head it came with: what to forward,
+        ``[Start(head), Chunk(body, False)]``. A rewritten body gets its own Content-Length (and no
+        validators of the unredacted bytes); an unchanged one keeps the very ``headers`` and ``body``.
+        A failure is logged; with ``block`` veil's refusal comes instead (``Start`` with its status),
+        with ``passthrough`` the request as it came."""
+        try:
+            out, outcome = self.redact_body("request", body, header_value(headers, "content-type"),
+                                            header_value(headers, "content-encoding"), ledger=ledger)
+        except RedactionError as exc:
+            if (refusal := self.refuse(exc.reason, "request")) is None:
+                return [Start(headers), Chunk(body, False)]
+            status, error_headers, error = refusal
+            return [Start(error_headers, status, exc.reason), Chunk(error, False)]
+        if outcome == "rewritten":
+            headers = replace_length(headers, len(out))
+        return [Start(headers), Chunk(out, False)]
 
     def response(
         self, headers: Headers, *, head_first: bool, fixed_length: bool = False, whole: bool = False,
@@ -350,12 +370,12 @@ class ResponseBody:
             # Headers are out and the status cannot change. Ending the body cleanly would look
             # complete to the client; raising makes the server abort the connection instead.
             raise StreamAborted(reason)
-        return self._refusal(refusal)
+        return self._refusal(refusal, reason)
 
-    def _refusal(self, refusal: Refusal) -> list[Send]:
+    def _refusal(self, refusal: Refusal, reason: str) -> list[Send]:
         status, headers, body = refusal
         self.started, self.mode = True, "done"
-        return [Start(headers, status), Chunk(body, False)]
+        return [Start(headers, status, reason), Chunk(body, False)]
 
     def _pass_held(self, more: bool) -> list[Send]:
         head, self.held = b"".join(self.held), []
@@ -368,7 +388,7 @@ class ResponseBody:
             if self.started:
                 self.mode = "done"
                 raise StreamAborted(self.lines.failed)
-            return self._refusal(error_response(self.lines.failed, "response"))
+            return self._refusal(error_response(self.lines.failed, "response"), self.lines.failed)
         if not (out or not more):
             return []
         return [*([] if self.started else [self.start()]), Chunk(out, more)]

@@ -68,7 +68,6 @@ from veil.http import (
     header_value,
     quiet_server_tracebacks,
     raw_headers,  # case kept: mitmproxy sends names as they are
-    replace_length,
 )
 from veil.http.exchange import Chunk, Exchanges, Send, Start
 from veil.observe import NullObserver, Observer
@@ -348,14 +347,15 @@ class VeilAddon:
         body = request.raw_content or b""
         if not body:
             return
-        try:
-            out, outcome = exchange.redact_body("request", body, ctype, head.content_encoding, ledger=exchange.ledger)
-        except RedactionError as exc:
-            self._refuse(flow, exchange, exc.reason, "request")
+        start, chunk = exchange.redact_request_body(headers, body, ledger=exchange.ledger)
+        assert isinstance(start, Start) and isinstance(chunk, Chunk)
+        if start.status is not None:
+            self._answer_refusal(flow, start.status, start, chunk)
             return
-        if outcome == "rewritten":
-            request.headers = http.Headers(raw_headers(replace_length(headers, len(out))))
-            request.raw_content = out
+        if start.headers is not headers:
+            request.headers = http.Headers(raw_headers(start.headers))
+        if chunk.data is not body:
+            request.raw_content = chunk.data
 
     # -- responses -----------------------------------------------------------------------
 
@@ -427,7 +427,7 @@ class VeilAddon:
         start, chunk = sends if _refused(sends) else body.push(raw, False)
         assert isinstance(start, Start) and isinstance(chunk, Chunk)
         if start.status is not None:
-            self._answer(flow, http.Response.make(start.status, chunk.data, dict(start.headers)), body.failed)
+            self._answer_refusal(flow, start.status, start, chunk)
             return
         if start.headers is not head.headers:
             response.headers = http.Headers(raw_headers(start.headers))
@@ -480,10 +480,6 @@ class VeilAddon:
 
     # -- failures ------------------------------------------------------------------------
 
-    def _refuse(self, flow: http.HTTPFlow, exchange: Exchange, reason: str, direction: str) -> None:
-        if exchange.refuse(reason, direction) is not None:  # logged; with block, the flow is answered or killed
-            self._block(flow, reason, direction)
-
     def _block(self, flow: http.HTTPFlow, reason: str, direction: str) -> None:
         """Answer with the documented error instead of the message; kill what can't be answered."""
         exchange = self._flows.get(flow)
@@ -497,6 +493,11 @@ class VeilAddon:
                 flow.kill()  # bytes already left: the connection is aborted instead
             return
         self._answer(flow, http.Response.make(status, body, dict(headers)), reason)
+
+    def _answer_refusal(self, flow: http.HTTPFlow, status: int, start: Start, chunk: Chunk) -> None:
+        """Answer with the refusal the exchange made (logged there) instead of the message."""
+        self._flows.pop(flow, None)
+        self._answer(flow, http.Response.make(status, chunk.data, dict(start.headers)), start.reason)
 
     def _answer(self, flow: http.HTTPFlow, response: http.Response, reason: str) -> None:
         flow.response = response
