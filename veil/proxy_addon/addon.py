@@ -10,20 +10,26 @@ that changed.
 
 or ``veil proxy --upstream http://127.0.0.1:8000`` (see :mod:`veil.proxy_addon.run`).
 
-What happens to a flow, in hook order:
+What happens to a flow, in hook order. Every decision is the shared layer's
+(:mod:`veil.http.exchange`, as in the in-app middlewares); the hooks convert its
+answers to mitmproxy's messages and stream settings.
 
 1. ``requestheaders``: the flow takes the current plan (a hot reload never
-   changes a flow half way); headers, cookies and the query are rewritten;
-   binary uploads stream through unread; a body over the limit is refused.
-   A body whose type says nothing is buffered when its length fits the limit;
-   larger or chunked, it streams through a :class:`veil.http.SniffedStream`
-   (binary unread, text held and redacted, over the limit aborted).
-2. ``request``: the buffered request body is rewritten, or refused (400/413).
-3. ``responseheaders``: SSE and NDJSON responses get a :class:`ResponseStream`
-   that rewrites them line by line as they stream; binary ones stream
-   through unread; everything else is buffered.
+   changes a flow half way); headers, cookies, the query and the path are
+   rewritten; the body's way is chosen at its head (``Exchange.body_at_head``):
+   binary uploads stream through unread; a body declared over the limit is
+   refused (``passthrough``: streamed on unread). A body whose type says nothing
+   is buffered when its length fits the limit; larger or chunked, it streams
+   through a :class:`veil.http.SniffedStream` (binary unread, text held and
+   redacted, over the limit aborted).
+2. ``request``: the buffered request body is rewritten, or refused (400/413)
+   (``Exchange.redact_request_body``).
+3. ``responseheaders``: the head is redacted and the body's way chosen
+   (``ResponseBody.begin_at_head``): SSE and NDJSON get a :class:`ResponseStream`
+   that rewrites them line by line as they stream; binary ones, and vague ones
+   too large to buffer first, stream on as above; everything else is buffered.
 4. ``response``: the buffered response is rewritten (tokens the request's
-   rules asked for restored), or replaced by a 502.
+   rules asked for restored), or replaced by a 502 (``ResponseBody.push``).
 5. ``websocket_message``: after an upgrade, each message is rewritten, or
    dropped and the connection closed (:mod:`veil.proxy_addon.websocket`).
 
