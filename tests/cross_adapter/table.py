@@ -109,6 +109,19 @@ CASES: list[Case] = [
     Case("plain-path-request", "request",  # near-miss: ids and dots in a path are not personal data
          Request(method="GET", content_type="", path="/users/A-17/orders/v1.2"),
          Crossed(b"", path="/users/A-17/orders/v1.2")),
+    # Issue 15, protocol headers: Content-Type parameters crossed unscanned; charset and boundary stay as sent,
+    # and a finding in one of them (or in the media type) is refused, since rewriting it breaks the body.
+    Case("content-type-parameter-response", "response",
+         Response((TEXT,), headers=(("Content-Type", "text/plain; charset=utf-8; name=jane@example.com"),)),
+         Crossed(TEXT_REDACTED, headers=(("content-type", 'text/plain; charset=utf-8; name="[REDACTED:EMAIL]"'),))),
+    Case("content-type-parameter-request", "request",  # WSGI and Django: CONTENT_TYPE was no HTTP_ header
+         Request(TEXT, content_type="text/plain; charset=utf-8; name=jane@example.com"),
+         Crossed(TEXT_REDACTED, headers=(("content-type", 'text/plain; charset=utf-8; name="[REDACTED:EMAIL]"'),))),
+    Case("content-type-boundary-finding-response", "response",  # the boundary and its header crossed
+         Response((b"--jane@example.com\r\nContent-Type: text/plain\r\n\r\nhello\r\n--jane@example.com--\r\n",),
+                  headers=(("Content-Type", "multipart/mixed; boundary=jane@example.com"),)),
+         Refused(502, b'{"error":"veil_redaction_failed","reason":"unredactable_header","direction":"response"}'),
+         per_adapter={"httpx": Raised("unredactable_header")}),
     Case("location-header-response", "response",
          Response((b"",), status=302,
                   headers=(("Location", "/users/jane@example.com"), ("Content-Type", "text/plain"))),

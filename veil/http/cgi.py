@@ -17,14 +17,18 @@ def cgi_host(environ: Mapping[str, Any]) -> str:
 
 
 def cgi_headers(environ: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """The ``HTTP_*`` entries as header pairs (``HTTP_X_REQUEST_ID`` -> ``x-request-id``)."""
-    return [(k[5:].replace("_", "-").lower(), environ[k]) for k in environ if k.startswith("HTTP_")]
+    """The ``HTTP_*`` entries as header pairs (``HTTP_X_REQUEST_ID`` -> ``x-request-id``), and
+    ``CONTENT_TYPE`` as ``content-type`` (its parameters are scanned: :mod:`veil.rules.protocol_headers`)."""
+    pairs = [(k[5:].replace("_", "-").lower(), environ[k]) for k in environ if k.startswith("HTTP_")]
+    if environ.get("CONTENT_TYPE"):
+        pairs.append(("content-type", environ["CONTENT_TYPE"]))
+    return pairs
 
 
 def redact_cgi_head(plan: Plan, route: Route, environ: MutableMapping[str, Any]) -> bool:
-    """Rewrite the ``HTTP_*`` headers and ``QUERY_STRING`` of a WSGI environ (or Django's
-    META) in place; True when something changed. Raises RedactionError."""
-    keys = [k for k in environ if k.startswith("HTTP_")]
+    """Rewrite the ``HTTP_*`` headers, ``CONTENT_TYPE`` and ``QUERY_STRING`` of a WSGI environ (or
+    Django's META) in place; True when something changed. Raises RedactionError."""
+    keys = [k for k in environ if k.startswith("HTTP_") or (k == "CONTENT_TYPE" and environ[k])]
     query = environ.get("QUERY_STRING", "")
     headers, new_query, report = redact_head(plan, route, cgi_headers(environ), query)
     if not report.changed:
@@ -32,6 +36,9 @@ def redact_cgi_head(plan: Plan, route: Route, environ: MutableMapping[str, Any])
     for key in keys:
         del environ[key]
     for name, value in headers:
+        if name == "content-type":  # CGI's own key, not an HTTP_ one
+            environ["CONTENT_TYPE"] = value
+            continue
         key = "HTTP_" + name.upper().replace("-", "_")
         sep = "; " if name == "cookie" else ", "  # PEP 3333 servers join repeated headers the same way
         environ[key] = environ[key] + sep + value if key in environ else value

@@ -48,8 +48,8 @@ from veil.errors import RedactionError
 from veil.http.chunks import take
 from veil.http.codings import is_plain
 from veil.http.stream_codings import StreamDecoder, can_stream
-from veil.rules.media import SNIFF_HEAD_BYTES, media_type, sniff_head
-from veil.rules.media import is_binary_label, is_vague as media_is_vague
+from veil.rules.media import SNIFF_HEAD_BYTES, is_binary_label, media_type, sniff_head
+from veil.rules.media import is_vague as media_is_vague
 from veil.rules.plan import Plan
 from veil.rules.plan_types import EMPTY_REPORT, Result, Route
 

@@ -221,6 +221,7 @@ class _Exchange:
         if redact_cgi_head(self.plan, route, self.request.META):
             for cached in ("GET", "COOKIES", "headers"):  # cached_property values built from the old META
                 self.request.__dict__.pop(cached, None)
+            self.request._set_content_type_params(self.request.META)  # content_params, parsed from the old META
         self._redact_request_path(route)
 
     def _redact_request_path(self, route: Route) -> None:

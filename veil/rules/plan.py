@@ -31,6 +31,7 @@ from veil.rules.lineage import Lineage
 from veil.rules.media import SNIFFED_MEDIA, body_kind, is_vague, media_type, sniff_body, sniff_labelled
 from veil.rules.multipart import redact_multipart
 from veil.rules.protected import Protected
+from veil.rules.protocol_headers import TOKEN_LISTS, UNSCANNED, redact_content_type, well_known
 from veil.rules.raw_json import scan_json_body
 from veil.rules.restore import Restorer
 from veil.rules.plan_types import EMPTY_REPORT, Finding, Report, Result, Route
@@ -39,12 +40,10 @@ from veil.rules.text_ops import redact_cookie_header, redact_pairs, redact_set_c
 from veil.rules.urls import URL_HEADERS, redact_url_header, redact_url_path
 from veil.rules.view import View
 
-PROTOCOL_HEADERS = frozenset({
-    "host", ":authority", ":method", ":path", ":scheme", ":status", "content-length", "content-type",
-    "content-encoding", "transfer-encoding", "connection", "keep-alive", "te", "trailer", "upgrade",
-})
-"""Headers detectors never rewrite (a named header target still can): redacting an IP
-address in ``Host`` would break routing, and these carry no payload data."""
+PROTOCOL_HEADERS = UNSCANNED
+"""Headers detectors never rewrite (a named header target still can): redacting an IP address
+in ``Host`` would break routing. ``Content-Type`` is scanned by its parts and the token lists
+(``Connection``, ``Content-Encoding``...) as any value: :mod:`veil.rules.protocol_headers`."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,10 +224,12 @@ class Plan:
         for name, value in headers:
             lname = name.lower()
             handled, new = apply_name_target(view.headers, name, value, "header", findings, view)
-            if not handled and lname in PROTOCOL_HEADERS:
-                out.append((name, value))  # routing and framing: never scanned
+            if not handled and (lname in PROTOCOL_HEADERS or (lname in TOKEN_LISTS and well_known(value))):
+                out.append((name, value))  # routing and framing, or "gzip", "chunked"...: never scanned
                 continue
-            if not handled and lname == "cookie":
+            if not handled and lname == "content-type":  # parameters only: charset, boundary and the type stay
+                new, handled = redact_content_type(view, name, value, findings), True
+            elif not handled and lname == "cookie":
                 new, handled = redact_cookie_header(view, value, findings), True
             elif not handled and lname == "set-cookie":
                 new, handled = redact_set_cookie(view, value, findings), True
