@@ -77,9 +77,12 @@ def test_a_marked_body_that_does_not_decode_fails_closed() -> None:
     assert info.value.reason == "bad_encoding"
 
 
-def test_a_declared_type_is_not_affected() -> None:
-    """Only vague bodies are sniffed: declared binary passes, declared JSON fails as invalid JSON."""
-    assert redact(PADDED + b"\x00", "image/png") == (PADDED + b"\x00", "skipped")
+def test_a_declared_binary_type_refuses_the_padded_document_too() -> None:
+    """A binary label is sniffed too (issue #15): a JSON document padded with a NUL past its head fails
+    as invalid_json (tests/http/test_binary_labels.py has the rest)."""
+    with pytest.raises(RedactionError) as info:
+        redact(PADDED + b"\x00", "image/png")
+    assert info.value.reason == "invalid_json"
 
 
 @pytest.mark.parametrize(("on_error", "released"), [("block", b""), ("passthrough", PADDED + b"\x00")])

@@ -153,6 +153,11 @@ CASES: list[Case] = [
          Crossed(PII_FIELDS_REDACTED)),
     Case("json-as-image-png-response", "response", Response((PII_FIELDS,), headers=(("Content-Type", "image/png"),)),
          Crossed(PII_FIELDS_REDACTED)),
+    Case("padded-json-as-image-png-response", "response",  # a NUL past the 512-byte head: refused, not passed
+         Response((b'{"email": "jane@example.com", "pad": "' + b"x" * 600 + b'"}\x00',),
+                  headers=(("Content-Type", "image/png"),)),
+         Refused(502, b'{"error":"veil_redaction_failed","reason":"invalid_json","direction":"response"}'),
+         per_adapter={"httpx": Raised("invalid_json")}),
     Case("png-as-image-png-response", "response",  # near-miss: binary by its head, passed byte for byte
          Response((b'\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR{"n": 1}',),
                   headers=(("Content-Type", "image/png"),)),

@@ -32,6 +32,7 @@ GZIP = gzip.compress(JSON_DOC, mtime=0)  # without Content-Encoding: a .json.gz 
 ASCII_PDF = b"%PDF-1.4\n1 0 obj << /Author (jane@example.com) >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 ASCII_PROTOBUF = b'" ' + b"write to jane@example.com today!"  # field 4, 32 bytes: every byte printable
 TEXT_THEN_NUL = b'{"email": "jane@example.com", "pad": "' + b"x" * 600 + b'"}\x00'  # NUL past the head
+PDF_THEN_BINARY = ASCII_PDF + b"% " + b"x" * 600 + b"\nstream\n\x00\x01\xff\xfe\nendstream\n"  # text head, binary past it
 JSON_THEN_NUL = JSON_DOC + b"\x00"  # a NUL inside the head: binary at once
 
 
@@ -48,9 +49,8 @@ JSON_THEN_NUL = JSON_DOC + b"\x00"  # a NUL inside the head: binary at once
         (GZIP, "binary", GZIP),
         (ASCII_PDF, "binary", ASCII_PDF),  # text, not a document: the e-mail stays (the documented trade-off)
         (ASCII_PROTOBUF, "binary", ASCII_PROTOBUF),
-        (TEXT_THEN_NUL, "binary", TEXT_THEN_NUL),
+        (PDF_THEN_BINARY, "binary", PDF_THEN_BINARY),  # a text head, binary past it: its label stands
         (JSON_THEN_NUL, "binary", JSON_THEN_NUL),
-        (b'{"email": "jane@example.com"', "binary", b'{"email": "jane@example.com"'),  # not JSON whole
         (b"mail jane@example.com", "binary", b"mail jane@example.com"),
     ],
 )
@@ -61,14 +61,32 @@ def test_a_body_labelled_binary_is_redacted_only_as_a_mislabelled_document(
     assert (result.output, result.kind) == (expected, kind)
 
 
-def test_text_turning_binary_past_its_head_is_refused_only_under_a_vague_label() -> None:
-    """The adapters' shared path: a vague body whose head is text and which then holds a NUL fails as
-    bad_encoding; the same bytes labelled binary pass unchanged under their label."""
+@pytest.mark.parametrize("label", LABELS)
+@pytest.mark.parametrize("body", [TEXT_THEN_NUL, b'{"email": "jane@example.com"', b'  [{"email": "jane@example.com"} x'])
+def test_a_body_labelled_binary_that_opens_like_json_and_is_none_is_refused(label: str, body: bytes) -> None:
+    """No format veil knows to be binary opens with '{' or '[' in text: a document padded with a NUL
+    past its head, or cut short, must not cross unread because its label says image/png."""
     with pytest.raises(RedactionError) as info:
-        redact_buffered(PLAN, Route("response"), TEXT_THEN_NUL, "application/octet-stream", "", Options())
-    assert info.value.reason == "bad_encoding"
-    out, _, outcome = redact_buffered(PLAN, Route("response"), TEXT_THEN_NUL, "image/png", "", Options())
-    assert (out, outcome) == (TEXT_THEN_NUL, "skipped")
+        PLAN.redact_body(body, label, Route("response"))
+    assert info.value.reason == "invalid_json" and "jane" not in str(info.value)
+
+
+@pytest.mark.parametrize(("label", "reason"), [("application/octet-stream", "bad_encoding"),
+                                               ("image/png", "invalid_json")])
+def test_a_document_padded_with_a_nul_past_its_head_never_crosses(label: str, reason: str) -> None:
+    """The adapters' shared path, under a vague label and under a binary one."""
+    with pytest.raises(RedactionError) as info:
+        redact_buffered(PLAN, Route("response"), TEXT_THEN_NUL, label, "", Options())
+    assert info.value.reason == reason
+
+
+def test_text_turning_binary_past_its_head_passes_under_a_binary_label() -> None:
+    """Near-miss of the above: an uncompressed PDF (text head, binary stream further on) keeps its bytes,
+    where the same bytes under a vague label fail as bad_encoding."""
+    out, _, outcome = redact_buffered(PLAN, Route("response"), PDF_THEN_BINARY, "application/pdf", "", Options())
+    assert (out, outcome) == (PDF_THEN_BINARY, "skipped")
+    with pytest.raises(RedactionError):
+        redact_buffered(PLAN, Route("response"), PDF_THEN_BINARY, "application/octet-stream", "", Options())
 
 
 @pytest.mark.parametrize(("encoding", "body"), [("", JSON_DOC), ("gzip", gzip.compress(JSON_DOC, mtime=0))])
@@ -117,7 +135,7 @@ SMALL = compile_policy(f"version: 1\nlimits: {{max_body_bytes: {LIMIT}}}\nrules:
 
 
 @pytest.mark.parametrize(("body", "sends_body"), [
-    (TEXT_THEN_NUL + b"x" * 100, False),  # a text head over the limit: body_too_large, as a vague body's
+    (PDF_THEN_BINARY, False),  # a text head over the limit: body_too_large, as a vague body's
     (PNG + b"\x00" * 1000, True),  # near-miss: binary over the limit streams through
 ])
 def test_over_the_limit_a_text_head_under_a_binary_label_fails_as_a_vague_body_does(

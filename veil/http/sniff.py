@@ -26,8 +26,9 @@ passes unread at the cost of holding :data:`SNIFF_HEAD_BYTES` (a decisive contro
 wait sooner: :func:`binary_already`), a text head has the body read whole, bounded as a vague
 one's (over ``limits.max_body_bytes``: ``body_too_large``). What differs is the end: only a
 whole JSON, NDJSON or urlencoded-form document is redacted
-(:func:`veil.rules.media.sniff_labelled`); text, or binary past a text head, passes unchanged
-under its label, never refused as ``bad_encoding``. Rewriting bytes inside a binary format
+(:func:`veil.rules.media.sniff_labelled`), and one opening like JSON (``{``, ``[``) that is none
+(invalid, or padded with a NUL past its head) is refused as ``invalid_json``; other text, or
+binary past a text head, passes unchanged under its label, never refused as ``bad_encoding``. Rewriting bytes inside a binary format
 corrupts it (an all-ASCII protobuf message, an uncompressed PDF), and real binary formats with a
 text head exist, where a vague label gives no such reason to believe the sender. The cost: free
 text inside a body labelled binary (an e-mail in an uncompressed PDF) is not redacted.

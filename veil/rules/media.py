@@ -14,7 +14,9 @@ A body labelled with a type veil knows to be binary (:func:`is_binary_label`: ``
 label is only the sender's claim: one whose head is binary (PNG, gzip, zip, most PDFs show a
 control byte or a byte that is not UTF-8 within their first bytes) passes unread, as before; one
 that is, whole, a JSON, NDJSON or urlencoded-form document is redacted as that (a mislabelled
-document). Anything else passes unchanged under its label, text included: unlike a vague body,
+document), and one whose text head opens like JSON (``{``, ``[``) but which is none (invalid, or
+a NUL past its head: a document padded to cross unread) is refused. Anything else passes
+unchanged under its label, text included: unlike a vague body,
 it is neither redacted as text nor refused, because rewriting bytes inside a binary format
 corrupts it (an all-ASCII protobuf message, an uncompressed PDF), and a binary format whose
 first bytes happen to be text is no evidence of smuggling. The trade-off: free text (an e-mail
@@ -114,12 +116,18 @@ def is_binary_label(mtype: str) -> bool:
 
 def sniff_labelled(body: bytes) -> str:
     """What a body labelled binary (:func:`is_binary_label`) is redacted as: json, ndjson or form
-    when it is, whole, such a document; else binary (passed unchanged under its label). A binary
-    head ends the look: a real image or archive costs :data:`SNIFF_HEAD_BYTES`, not a read."""
+    when it is, whole, such a document; ``broken_json`` when its text head opens like a JSON
+    document (``{`` or ``[``) and the whole is none (invalid, or binary past the head: refused);
+    else binary (passed unchanged under its label). A binary head ends the look: a real image or
+    archive costs :data:`SNIFF_HEAD_BYTES`, not a read."""
     if not sniff_head(body[:SNIFF_HEAD_BYTES]):
         return "binary"
     kind = sniff_body(body)
-    return kind if kind in MISLABELLED_KINDS else "binary"
+    if kind in MISLABELLED_KINDS:
+        return kind
+    # No binary format veil knows to be binary opens with '{' or '[' in text: such a body is a
+    # document cut short or padded with a NUL past its head to cross unread.
+    return "broken_json" if body.lstrip()[:1] in (b"{", b"[") else "binary"
 
 
 def body_kind_of(content_type: str) -> str:

@@ -157,6 +157,9 @@ class Plan:
             if sniffed != "binary" or kind != "text":  # declared text stays text (or bad_encoding)
                 kind, mtype = sniffed, SNIFFED_MEDIA.get(sniffed, mtype)
         elif kind == "binary" and (sniffed := sniff_labelled(body)) != "binary":
+            if sniffed == "broken_json":
+                raise RedactionError("invalid_json", "a body labelled binary opens like a JSON document but is none "
+                                                     "(invalid, or control bytes past its head)")
             kind, mtype = sniffed, SNIFFED_MEDIA[sniffed]  # a document labelled binary (image/png...)
         view = self.view(route, mtype)
         if kind == "multipart":
