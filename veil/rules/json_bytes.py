@@ -107,8 +107,12 @@ def depth_within(body: bytes, frame: bytes, limit: int) -> bool:
 
 
 def _few_openers(body: bytes, limit: int) -> bool:
-    """At most ``limit`` brackets open outside strings: no need to count levels."""
-    return body.translate(_AS_PARENS, _NOT_STRUCTURE).count(b"(") <= limit
+    """At most ``limit`` brackets open outside strings: no need to count levels.
+
+    Brackets inside strings are counted too (an upper bound). Two byte counts: a
+    quarter of the instructions of mapping the body through ``translate`` first.
+    """
+    return body.count(b"{") + body.count(b"[") <= limit
 
 
 def _within_by_parser(body: bytes, limit: int) -> bool:
