@@ -2,9 +2,10 @@
 (issue #16): before, a response-only policy still parsed requests, so invalid request JSON got
 veil's 400 instead of the app's own handling, and a large upload got 413.
 
-One table, run through ASGI, WSGI, Django and the proxy (its hooks in process: the proxy read
+One table, run through ASGI, WSGI, Django, the proxy (its hooks in process: the proxy read
 every direction, so a response-only policy such as ``builtin:app``, the one its start-up line
-recommends in front of an app, refused the app's invalid JSON and large uploads). ``seen`` is
+recommends in front of an app, refused the app's invalid JSON and large uploads) and the Envoy
+ext_proc processor (driven as Envoy drives it, in process: it read every direction too). ``seen`` is
 what the app received as its body.
 """
 
@@ -167,7 +168,17 @@ def proxy_exchange(row: Row) -> tuple[int, bytes]:
         return flow.response.status_code, out
 
 
-ADAPTERS = {"asgi": asgi_exchange, "wsgi": wsgi_exchange, "django": django_exchange, "proxy": proxy_exchange}
+def extproc_exchange(row: Row) -> tuple[int, bytes]:
+    pytest.importorskip("envoy.service.ext_proc.v3.external_processor_pb2", reason="needs veil[envoy]")
+    from tests.extproc.envoy_like import exchange
+
+    outcome = exchange(row.plan, "POST", row.path, row.ctype, row.body, lambda _: (row.reply, "application/json"))
+    Seen.body = outcome.upstream_saw
+    return outcome.status, outcome.body
+
+
+ADAPTERS = {"asgi": asgi_exchange, "wsgi": wsgi_exchange, "django": django_exchange, "proxy": proxy_exchange,
+            "extproc": extproc_exchange}
 
 
 @pytest.mark.parametrize("adapter", ADAPTERS)

@@ -5,7 +5,10 @@ What happens, in message order:
 1. ``request_headers``: the exchange takes the current plan (a hot reload never changes an
    exchange half way); headers, cookies, the query and the path segments are rewritten (``:path``
    is set when they changed: rules match the original); the body's mode is asked for
-   (:mod:`veil.extproc.bodies`); a body declared over the limit is refused at once.
+   (:mod:`veil.extproc.bodies`, as :meth:`veil.http.Exchange.body_at_head` answers); a body
+   declared over the limit is refused at once. A direction no rule of the policy may apply to on
+   the route (:meth:`veil.http.Exchange.covers`: ``builtin:app``'s requests) passes untouched and
+   unread, as in every other adapter; a reply is still read when it may hold tokens to restore.
 2. ``request_body``: the whole body (buffered) is rewritten with a Content-Length that counts it,
    or each chunk (streamed) is answered with the bytes that may go out for it.
 3. ``response_headers``, ``response_body``: the same for the response; tokens the request's rules
@@ -53,9 +56,6 @@ from veil.http import (
     Headers,
     LineStream,
     Options,
-    SniffedStream,
-    body_mode,
-    can_stream,
     frames_of,
     log_failure,
     redact_head,
@@ -63,6 +63,8 @@ from veil.http import (
     replace_length,
     with_policy_header,
 )
+from veil.http.exchange import Exchange as HttpExchange
+from veil.http.exchange import Exchanges
 from veil.rules.plan import Plan
 from veil.rules.plan_types import Route
 from veil.rules.restore import Restorer
@@ -80,13 +82,22 @@ def host_of(authority: str) -> str:
     return authority.rpartition(":")[0] if authority.count(":") == 1 else authority
 
 
+def shared_by(plan: Plan, options: Options) -> Exchanges:
+    """What every exchange on ``plan`` and ``options`` shares (the plan's coverage of each direction):
+    the server makes it once per plan, not once per stream."""
+    return Exchanges(plan, options, ADAPTER, log)
+
+
 class Exchange:
     """What one gRPC stream keeps between messages: the plan it started with, the route, each body."""
 
-    def __init__(self, plan: Plan, options: Options, max_body: int = 0) -> None:
+    def __init__(self, plan: Plan, options: Options, max_body: int = 0, shared: Exchanges | None = None) -> None:
         self.plan, self.options = plan, options
         self.limit = min(plan.limits.max_body_bytes, max_body) if max_body > 0 else plan.limits.max_body_bytes
         self.blocks = options.blocks(plan)
+        self.shared = shared if shared is not None else shared_by(plan, options)
+        self.http: HttpExchange | None = None
+        """The shared layer's view of this exchange, opened at the request's headers."""
         self.method = self.host = self.path = ""
         self.restorer: Restorer | None = None
         self.bodies: dict[str, Body] = {}
@@ -130,10 +141,14 @@ class Exchange:
             target = head.pseudo.get(":path", "")
             self.path, _, query = target.partition("?")
             self.host = host_of(head.pseudo.get(":authority", ""))
+            self.http = self.shared.open(self.method, self.host, self.path, self.limit)
         ctype = head.content_type  # read once: it splits what Envoy joined
         route = self.route(direction, ctype)
         if direction == "request":
             self.restorer = self.plan.restorer(route)
+        if not self._reads(direction):  # no rule may apply here: untouched, and its body never sent to veil
+            self.modes[direction] = NONE
+            return headers_reply(direction, None, mode(self.modes["request"], self.modes["response"]))
         new_path = self.path
         try:
             headers, new_query, _ = redact_head(self.plan, route, head.headers, query)
@@ -154,13 +169,20 @@ class Exchange:
             mutation = set_header(mutation, ":path", new_path + (f"?{new_query}" if "?" in target else ""))
         return headers_reply(direction, mutation, mode(self.modes["request"], self.modes["response"]))
 
+    def _reads(self, direction: str) -> bool:
+        """Whether veil reads this direction: some rule may apply on the route (the shared layer's
+        coverage), or a reply may hold tokens to restore. Without the request's headers (a gateway
+        set to skip them) there is no route to judge: everything is read."""
+        if self.http is None:
+            return True
+        return (direction == "response" and self.restorer is not None) or self.http.covers(direction)
+
     def _choose_body(self, direction: str, route: Route, head: Head, ctype: str, headers: Headers) -> Headers:
         """Set up the body's handling and the mode Envoy sends it in; the headers to send with it."""
         cenc, length = head.content_encoding, head.content_length
         restorer = self.restorer if direction == "response" else None
-        how, kind = body_mode(ctype, cenc, streams_encoded=can_stream(cenc), sniffs=True)
-        if how == "sniff" and length is not None and length <= self.limit:
-            how = "buffer"  # small enough to buffer: redact_buffered reads its head
+        http = self.http or self.shared.open(self.method, self.host, self.path, self.limit)
+        how, kind = http.body_at_head(ctype, cenc, length)
         body: Body
         if how == "pass":
             body, self.modes[direction] = Unread(), NONE
@@ -169,15 +191,15 @@ class Exchange:
                                 headers_out=direction == "response")
             body, self.modes[direction], headers = Streamed(stream), STREAMED, replace_length(headers, None)
         elif how == "sniff":
-            sniffed = SniffedStream(self.plan, route, ctype, cenc, self.options, ADAPTER, self.limit, restorer)
+            sniffed = http.sniffer(direction, ctype, cenc, restorer)
             body, self.modes[direction], headers = Streamed(sniffed), STREAMED, replace_length(headers, None)
+        elif how == "too_large":
+            if self.blocks:
+                raise RedactionError("body_too_large", f"{direction} body is declared over the limit")
+            log_failure(log, self.plan, route, "body_too_large")  # passthrough: the body goes on unread,
+            self.bodies[direction], self.modes[direction] = Unread(), NONE  # its head still redacted
+            return headers
         else:
-            if length is not None and length > self.limit:
-                if self.blocks:
-                    raise RedactionError("body_too_large", f"{direction} body is declared over the limit")
-                log_failure(log, self.plan, route, "body_too_large")  # passthrough: the body goes on unread,
-                self.bodies[direction], self.modes[direction] = Unread(), NONE  # its head still redacted
-                return headers
             body = Document(self.plan, route, ctype, cenc, self.options, self.limit, restorer, partial=length is None)
             self.modes[direction] = BUFFERED if length is not None else BUFFERED_PARTIAL
         self.bodies[direction] = body

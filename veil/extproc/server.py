@@ -27,8 +27,9 @@ from envoy.service.ext_proc.v3.external_processor_pb2 import (
     ProcessingResponse,
 )
 
-from veil.extproc.exchange import Exchange
+from veil.extproc.exchange import Exchange, shared_by
 from veil.http import Options
+from veil.http.exchange import Exchanges
 from veil.http.policy_watch import PolicyWatcher, watches
 from veil.observe import NullObserver, Observer
 from veil.rules.plan import Plan
@@ -66,6 +67,14 @@ class ExternalProcessor(rpc.ExternalProcessorServicer):  # type: ignore[misc]
 
     def __init__(self, plan: Plan, options: Options, max_body: int = 0) -> None:
         self.plan, self.options, self.max_body = plan, options, max_body
+        self._shared: Exchanges | None = None
+
+    def shared(self) -> Exchanges:
+        """What the streams starting now share: made again when the plan (a reload) or the options change."""
+        shared = self._shared
+        if shared is None or shared.plan is not self.plan or shared.options is not self.options:
+            shared = self._shared = shared_by(self.plan, self.options)
+        return shared
 
     def use_plan(self, plan: Plan) -> None:
         """Swap in a new plan (a hot reload): streams already open keep theirs."""
@@ -74,7 +83,8 @@ class ExternalProcessor(rpc.ExternalProcessorServicer):  # type: ignore[misc]
     async def Process(
         self, requests: AsyncIterator[ProcessingRequest], context: Any,
     ) -> AsyncIterator[ProcessingResponse]:
-        exchange = Exchange(self.plan, self.options, self.max_body)
+        shared = self.shared()
+        exchange = Exchange(shared.plan, shared.options, self.max_body, shared)
         async for message in requests:
             yield exchange.handle(message)
             if exchange.done:
