@@ -96,3 +96,16 @@ def test_a_request_body_read_whole_is_forwarded_redacted_refused_or_as_it_came(
     else:
         assert chunk.data == forwarded
         assert start.headers == [("content-type", "application/json"), ("content-length", str(len(forwarded)))]
+
+
+@pytest.mark.parametrize(("length", "keeps"), [(None, False), (LIMIT + 1, True)])
+def test_a_sniffed_head_of_unknown_size_drops_the_validators_of_the_unredacted_bytes(length: int | None,
+                                                                                     keeps: bool) -> None:
+    """Unknown size: the head leaves before the sniffer knows whether the text will be rewritten, and an
+    ETag or digest of the unredacted bytes is a plain hash of its personal data (ext_proc and ASGI never
+    sent it). Declared over the limit (near miss): a text body fails, a binary one passes as it came, so
+    its validators stay true."""
+    body = response("application/octet-stream")
+    [start] = body.begin_at_head(length)
+    assert body.mode == "sniff" and isinstance(start, Start)
+    assert any(name == "etag" for name, _ in start.headers) is keeps

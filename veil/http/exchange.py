@@ -289,6 +289,8 @@ class ResponseBody:
             self.headers = replace_length(self.headers, None)
         elif self.mode == "sniff":
             self.sniffer = exchange.sniffer("response", self.content_type, self.content_encoding, self.restorer)
+            if length is None:  # text of unknown size may yet be rewritten: no validator of the unredacted bytes
+                self.headers = replace_length(self.headers, None)
         return [self.start()]
 
     def _redact_head(self) -> list[Send] | None:
