@@ -86,9 +86,19 @@ class ExternalProcessor(rpc.ExternalProcessorServicer):  # type: ignore[misc]
         shared = self.shared()
         exchange = Exchange(shared.plan, shared.options, self.max_body, shared)
         async for message in requests:
-            yield exchange.handle(message)
+            yield await self.work(exchange, message)
             if exchange.done:
                 return  # an ImmediateResponse ends the exchange: Envoy sends nothing more
+
+    @staticmethod
+    async def work(exchange: Exchange, message: ProcessingRequest) -> ProcessingResponse:
+        """The answer to one message. A plan that does I/O (vault tokens: a round trip per new value)
+        runs in a worker thread, so a slow vault stalls this stream and not every stream of the
+        server; a vaultless plan only computes and runs inline (a thread hop would cost more than
+        most messages' redaction). A stream's messages come one at a time: never two threads at once."""
+        if exchange.plan.does_io:
+            return await asyncio.to_thread(exchange.handle, message)  # the context is copied
+        return exchange.handle(message)
 
 
 class Worker:

@@ -42,8 +42,9 @@ from __future__ import annotations
 
 import logging
 import time
+from functools import partial
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 import orjson
@@ -55,8 +56,8 @@ from veil.http import (
     SNIFF_HEAD_BYTES,
     LineStream,
     Options,
+    StreamAborted,
     StreamDecoder,
-    adrive,
     can_stream,
     drive,
     engine_errors,
@@ -76,6 +77,7 @@ from veil.rules.stream_redact import StreamRedactor
 from veil.settings import PolicyArg, resolve_plan
 
 try:
+    import anyio.to_thread
     import httpx
 except ImportError as exc:  # pragma: no cover - exercised only without the extra
     raise ImportError("veil.integrations.httpx needs httpx: install veil[httpx]") from exc
@@ -86,6 +88,7 @@ EGRESS_DEFAULT = "builtin:egress"
 """The policy of a transport given none (and no ``VEIL_POLICY``): strict would strip the
 ``Authorization`` the vendor needs, and every call would fail."""
 Headers = list[tuple[str, str]]
+T = TypeVar("T")
 _FRAMING = ("content-length", "transfer-encoding")
 _TARGET_SAFE = "!$&'()*+,;=:@/?%[]"  # what may stay as it is in a path or query (httpx leaves [] raw too)
 
@@ -432,7 +435,11 @@ class _SyncLines(httpx.SyncByteStream):
 
 
 class AsyncRedactingTransport(httpx.AsyncBaseTransport):
-    """The async twin: ``httpx.AsyncClient(transport=AsyncRedactingTransport(policy=...))``."""
+    """The async twin: ``httpx.AsyncClient(transport=AsyncRedactingTransport(policy=...))``.
+
+    A policy with vault tokens redacts in a worker thread (each new value is a round trip to
+    the vault), so a slow vault never stalls the caller's event loop.
+    """
 
     def __init__(self, policy: PolicyArg = None, *, transport: httpx.AsyncBaseTransport | None = None,
                  detokenize: bool = False, redact_responses: bool = False, observer: Observer | None = None,
@@ -440,11 +447,20 @@ class AsyncRedactingTransport(httpx.AsyncBaseTransport):
         self._inner = transport or httpx.AsyncHTTPTransport(**transport_options)
         self._redactor = _Redactor(policy, detokenize, redact_responses, observer, policy_header)
 
+    async def work(self, fn: Callable[..., T], *args: Any) -> T:
+        """``fn(*args)``, the plan's work on a head or body. In a worker thread (anyio's: asyncio
+        or trio, whichever runs the client) when the plan does I/O, so a slow or unreachable vault
+        stalls this request and not the caller's event loop; inline otherwise, since a vaultless
+        plan only computes and a thread hop would cost more than redacting most bodies."""
+        if self._redactor.plan.does_io:
+            return await anyio.to_thread.run_sync(fn, *args)  # the context (contextvars) is copied
+        return fn(*args)
+
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         core = self._redactor
         ledger = core.ledger()
         exchange = core.open(request)
-        head = core.request_head(exchange, request, ledger)
+        head = await self.work(core.request_head, exchange, request, ledger)
         outgoing = request
         if head is not None:
             route, headers, url = head
@@ -456,10 +472,10 @@ class AsyncRedactingTransport(httpx.AsyncBaseTransport):
                     unread = _AsyncResumed(held, chunks, None)  # binary by its head: on, unread
                 else:
                     body = await _read_async(core, route, achain_held(held, chunks))
-            outgoing = core.outgoing(request, route, headers, url, body, ledger, unread)
+            outgoing = await self.work(core.outgoing, request, route, headers, url, body, ledger, unread)
         response = await self._inner.handle_async_request(outgoing)
         try:
-            reply = core.reply(exchange, response, ledger)
+            reply = await self.work(core.reply, exchange, response, ledger)
             if reply is None:
                 return response
             chunks = aiter(_async_chunks(response))
@@ -467,14 +483,15 @@ class AsyncRedactingTransport(httpx.AsyncBaseTransport):
             if reply.mode == "sniff":
                 held = (await atake(chunks, SNIFF_HEAD_BYTES))[0]
                 reply.sniffed(b"".join(held))
-            passed = reply.unread_or_streamed(request, response, _AsyncLines, _AsyncResumed(held, chunks, response))
+            lines = partial(_AsyncLines, work=self.work)
+            passed = reply.unread_or_streamed(request, response, lines, _AsyncResumed(held, chunks, response))
             if passed is not None:
                 return passed
             try:
                 whole = reply.reader()
                 async for chunk in achain_held(held, chunks):
                     whole.feed(chunk)
-                content, headers = reply.whole(whole)
+                content, headers = await self.work(reply.whole, whole)
             except RedactionError as exc:
                 reply.fail(exc)
                 raise
@@ -521,12 +538,23 @@ class _AsyncResumed(httpx.AsyncByteStream):
 
 
 class _AsyncLines(httpx.AsyncByteStream):
-    def __init__(self, lines: LineStream, upstream: httpx.Response) -> None:
-        self.lines, self.upstream = lines, upstream
+    """A reply rewritten line by line: :func:`veil.http.adrive`'s loop, each step through
+    ``work`` (the transport's: off the event loop when the plan does I/O)."""
+
+    def __init__(self, lines: LineStream, upstream: httpx.Response, *, work: Callable[..., Any]) -> None:
+        self.lines, self.upstream, self.work = lines, upstream, work
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
-        async for out in adrive(self.lines, _async_chunks(self.upstream)):
+        lines = self.lines
+        async for chunk in _async_chunks(self.upstream):
+            if out := await self.work(lines.feed, chunk):
+                yield out
+            if lines.blocked:
+                raise StreamAborted(lines.failed)
+        if out := await self.work(lines.close):
             yield out
+        if lines.blocked:
+            raise StreamAborted(lines.failed)
 
     async def aclose(self) -> None:
         await self.upstream.aclose()

@@ -39,6 +39,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
+from typing import Any
 
 from veil.errors import PolicyError, RedactionError
 from veil.http import (
@@ -59,9 +61,12 @@ from veil.middleware.asgi_messages import (
     Receive,
     Scope,
     Send,
+    T,
     asgi_headers,
+    plan_work,
     redact_scope_head,
     send_response,
+    to_thread,
 )
 from veil.middleware.asgi_websocket import WebSocketResponder
 from veil.observe import NullObserver, Observer
@@ -71,11 +76,6 @@ from veil.settings import PolicyArg, resolve_plan
 log = logging.getLogger(__name__)
 _FILE_CHUNK = 64 * 1024
 _BODY_MESSAGES = frozenset({"http.response.body", "http.response.pathsend", "http.response.zerocopy"})
-
-try:  # pathsend reads run in a worker thread: anyio's (asyncio or trio) when there, else asyncio's
-    from anyio.to_thread import run_sync as _run_sync
-except ImportError:  # pragma: no cover - veil[asgi] installs starlette, hence anyio
-    _run_sync = asyncio.to_thread  # type: ignore[assignment]
 
 
 class ASGIMiddleware:
@@ -158,6 +158,10 @@ class _Responder:
         self.body: ResponseBody | None = None  # made when the response starts
         self.start: Message = {}
 
+    async def work(self, fn: Callable[..., T], *args: Any) -> T:
+        """``fn(*args)``, the plan's work on a message: off the event loop when the plan does I/O (:func:`plan_work`)."""
+        return await plan_work(self.exchange.plan, fn, *args)
+
     async def __call__(self, receive: Receive, send: Send) -> None:
         self.send = send
         scope, app_receive = self.scope, receive
@@ -175,7 +179,7 @@ class _Responder:
         ctype = header_value(self.headers, "content-type")
         try:
             # The app gets the redacted path; the route (rule matching, logs) keeps the original.
-            scope, headers = redact_scope_head(exchange, self.scope, self.headers)
+            scope, headers = await self.work(redact_scope_head, exchange, self.scope, self.headers)
         except RedactionError as exc:
             if await self.refuse(exc.reason):
                 return None
@@ -200,7 +204,7 @@ class _Responder:
         if gone:
             return None  # don't hand the app a partial body
         try:
-            out, outcome = exchange.redact_body("request", body, ctype, cenc)
+            out, outcome = await self.work(exchange.redact_body, "request", body, ctype, cenc)
         except RedactionError as exc:
             if await self.refuse(exc.reason):
                 return None
@@ -247,7 +251,7 @@ class _Responder:
         if kind == "http.response.start":
             self.start = dict(message)  # a copy: the app's message stays its own
             self.body = self.exchange.response(str_headers(message.get("headers", ())), head_first=True)
-            await self.emit(self.body.begin())
+            await self.emit(await self.work(self.body.begin))
         elif body is None:
             if kind not in _BODY_MESSAGES:
                 await self.send(message)  # early hints and the like come before the start
@@ -255,7 +259,7 @@ class _Responder:
         elif kind == "http.response.body" and mode == "pass":
             await self.send(message)  # binary: as the app sent it
         elif kind == "http.response.body":
-            await self.emit(body.push(bytes(message.get("body", b"")), bool(message.get("more_body", False))))
+            await self.emit(await self.work(body.push, bytes(message.get("body", b"")), bool(message.get("more_body", False))))
         elif kind == "http.response.pathsend" and mode != "pass":
             await self.on_pathsend(body, message)
         elif kind == "http.response.zerocopy" and mode != "pass":
@@ -267,7 +271,7 @@ class _Responder:
             await self.emit(refused or [])
         elif kind == "http.response.trailers":
             # Headers too (a checksum, a status detail): redacted as the head was.
-            trailers = body.trailers(str_headers(message.get("headers", ())))
+            trailers = await self.work(body.trailers, str_headers(message.get("headers", ())))
             await self.send({**message, "headers": asgi_headers(trailers)})
         else:  # binary bodies, early hints
             await self.send(message)
@@ -280,22 +284,22 @@ class _Responder:
         """A file of a redactable type: read it through the exchange instead of letting the server send it raw."""
         # Reads bounded by the body limit (buffer) or streamed chunk by chunk; the open and every
         # read run in a worker thread, since a disk (or network file system) read blocks the event loop.
-        file = await _run_sync(open, message["path"], "rb")
+        file = await to_thread(open, message["path"], "rb")
         try:
             if body.mode == "sniff" and not body.held:
-                sends = body.decide(await _run_sync(file.read, SNIFF_HEAD_BYTES))
+                sends = body.decide(await to_thread(file.read, SNIFF_HEAD_BYTES))
                 if body.mode == "pass":  # a binary file of a vague type: sent as the server would
                     await self.emit(sends)
                     await self.send(message)
                     return
                 file.seek(0)
             while body.mode in ("buffer", "stream", "sniff"):
-                chunk = await _run_sync(file.read, _FILE_CHUNK)
-                await self.emit(body.push(chunk, bool(chunk)))
+                chunk = await to_thread(file.read, _FILE_CHUNK)
+                await self.emit(await self.work(body.push, chunk, bool(chunk)))
                 if not chunk:
                     return
             if body.mode == "pass":  # passthrough after a failure: the rest of the file unchanged
-                while chunk := await _run_sync(file.read, _FILE_CHUNK):
+                while chunk := await to_thread(file.read, _FILE_CHUNK):
                     await self.emit(body.push(chunk, True))
                 await self.emit(body.push(b"", False))
         finally:

@@ -3,13 +3,22 @@ middleware's HTTP responder and its WebSocket one (:mod:`veil.middleware.asgi_we
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, MutableMapping
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import unquote
 
 from veil.http import raw_headers, raw_path_of
 from veil.http.exchange import Chunk, Exchange
 from veil.http.exchange import Send as SendItem
+from veil.rules.plan import Plan
+
+try:  # worker threads: anyio's (asyncio or trio, whichever runs the app) when there, else asyncio's
+    from anyio.to_thread import run_sync as _anyio_run_sync
+
+    to_thread = _anyio_run_sync
+except ImportError:  # pragma: no cover - veil[asgi] installs starlette, hence anyio
+    to_thread = asyncio.to_thread  # type: ignore[assignment]
 
 # Any-based like starlette.middleware's own aliases, so any framework's app type fits.
 Scope = MutableMapping[str, Any]
@@ -18,6 +27,18 @@ Receive = Callable[[], Awaitable[Any]]
 Send = Callable[[Any], Awaitable[None]]
 ASGIApp = Callable[[Any, Receive, Send], Awaitable[None]]
 Headers = list[tuple[str, str]]
+T = TypeVar("T")
+
+
+async def plan_work(plan: Plan, fn: Callable[..., T], *args: Any) -> T:
+    """``fn(*args)``, the plan's work on one message: in a worker thread when the plan waits on
+    I/O (``plan.does_io``: vault tokens, each new value a round trip to the vault), so a slow or
+    unreachable vault stalls this request and not every request of the app. Otherwise inline:
+    a vaultless plan only computes, and a thread hop (tens of microseconds, plus contention for
+    anyio's 40 worker threads) would cost more than redacting most messages."""
+    if plan.does_io:
+        return await to_thread(fn, *args)  # copies the context: contextvars set by the caller are seen
+    return fn(*args)
 
 
 def asgi_headers(headers: Headers) -> list[tuple[bytes, bytes]]:

@@ -23,6 +23,9 @@ what the app sends is its own.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from veil.errors import RedactionError
 from veil.http import header_value, log_failure, redact_head, str_headers
 from veil.http.exchange import Exchanges, ResponseBody
@@ -40,7 +43,9 @@ from veil.middleware.asgi_messages import (
     Receive,
     Scope,
     Send,
+    T,
     asgi_headers,
+    plan_work,
     redact_scope_head,
     send_response,
 )
@@ -63,12 +68,16 @@ class WebSocketResponder:
         self.denial: ResponseBody | None = None
         self.denial_start: Message = {}
 
+    async def work(self, fn: Callable[..., T], *args: Any) -> T:
+        """``fn(*args)``, the plan's work on a message: off the event loop when the plan does I/O (:func:`plan_work`)."""
+        return await plan_work(self.exchange.plan, fn, *args)
+
     async def __call__(self, receive: Receive, send: Send) -> None:
         self.receive, self.send = receive, send
         scope = self.scope
         if self.covers["request"]:
             try:
-                scope, headers = redact_scope_head(self.exchange, self.scope, self.headers)
+                scope, headers = await self.work(redact_scope_head, self.exchange, self.scope, self.headers)
             except RedactionError as exc:
                 if await self.refuse_handshake(exc.reason, "request"):
                     return  # the app never sees this connection
@@ -88,12 +97,12 @@ class WebSocketResponder:
         kind = message["type"]
         if kind == "websocket.receive":
             try:
-                return self._redacted(message, "request")
+                return await self.work(self._redacted, message, "request")
             except RedactionError as exc:
                 await self.close(exc.reason, "request")
                 return self._disconnect()
         if kind == "websocket.disconnect" and message.get("reason"):
-            return {**message, "reason": self._reason(message["reason"], "request")}
+            return {**message, "reason": await self.work(self._reason, message["reason"], "request")}
         return message
 
     # -- app to client: response ---------------------------------------------------------
@@ -109,12 +118,12 @@ class WebSocketResponder:
             return
         if kind == "websocket.send":
             try:
-                message = self._redacted(message, "response")
+                message = await self.work(self._redacted, message, "response")
             except RedactionError as exc:
                 await self.close(exc.reason, "response")
                 return
         elif kind == "websocket.close" and message.get("reason"):
-            message = {**message, "reason": self._reason(message["reason"], "response")}
+            message = {**message, "reason": await self.work(self._reason, message["reason"], "response")}
         elif kind == "websocket.accept" and message.get("headers"):
             message = await self.accept(message)
             if self.closed:
@@ -128,7 +137,7 @@ class WebSocketResponder:
         """The accept message with its headers redacted (response headers); refused on failure."""
         received = str_headers(message["headers"])
         try:
-            headers = redact_head(self.exchange.plan, self.exchange.route("response"), received, "")[0]
+            headers = (await self.work(redact_head, self.exchange.plan, self.exchange.route("response"), received, ""))[0]
         except RedactionError as exc:
             await self.refuse_handshake(exc.reason, "response")
             return message
@@ -139,9 +148,10 @@ class WebSocketResponder:
         if message["type"] == f"{_DENIAL}.start":
             self.denial_start = dict(message)  # a copy: the app's message stays its own
             self.denial = self.exchange.response(str_headers(message.get("headers", ())), head_first=True)
-            await self._emit(self.denial.begin())
+            await self._emit(await self.work(self.denial.begin))
         elif self.denial is not None and self.denial.mode != "done":  # a body; none may go out before its start
-            await self._emit(self.denial.push(bytes(message.get("body", b"")), bool(message.get("more_body", False))))
+            await self._emit(await self.work(self.denial.push, bytes(message.get("body", b"")),
+                                             bool(message.get("more_body", False))))
 
     # -- failures ------------------------------------------------------------------------
 

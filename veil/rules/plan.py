@@ -58,6 +58,9 @@ _NO_ROUTE = Route()  # immutable: one for every call without a route
 class Plan:
     """A compiled policy. Build one with :func:`veil.compile_policy`."""
 
+    does_io = False
+    """Whether redacting may wait on I/O (a vault): async adapters then run the plan's work in a worker thread."""
+
     def __init__(
         self,
         *,

@@ -22,6 +22,8 @@ from veil.rules.plan_types import Report, Result, Route
 class VaultPlan(Plan):
     """A :class:`Plan` whose policy has vault tokens (``vault_actions``)."""
 
+    does_io = True  # every new value is a round trip to the vault backend (Redis over the network, a SQLite file)
+
     def __init__(self, *, vault_actions: tuple[VaultTokenize, ...], **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.vault_actions = vault_actions
