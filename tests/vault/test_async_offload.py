@@ -213,3 +213,57 @@ def test_only_a_plan_doing_io_takes_the_thread_hop(adapter: str, vault: bool, mo
     email = json.loads(crossed)["customer"]["email"]
     assert email.startswith("vtok_EMAIL_" if vault else "tok_EMAIL_")
     assert bool(hops) == vault, hops
+
+
+# -- streamed replies: each line's redaction is the plan's work too -------------------------------
+
+NDJSON = "application/x-ndjson"
+LINES = BODY + b"\n" + json.dumps({"customer": {"email": "ann@example.com"}}).encode() + b"\n"
+
+
+async def ndjson_from_asgi(plan: Plan) -> bytes:
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", NDJSON.encode())]})
+        for line in LINES.splitlines(keepends=True):
+            await send({"type": "http.response.body", "body": line, "more_body": True})
+        await send({"type": "http.response.body", "body": b""})
+
+    wrapped = VeilASGIMiddleware(app, policy=plan, requests=False)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=wrapped), base_url="http://app") as client:
+        try:
+            return (await client.get("/feed")).content
+        except Exception as exc:  # a stream veil aborts after its head went out
+            return repr(exc).encode()
+
+
+async def ndjson_from_httpx(plan: Plan) -> bytes:
+    from veil.integrations.httpx import AsyncRedactingTransport
+
+    async def vendor(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=LINES, headers={"content-type": NDJSON})
+
+    transport = AsyncRedactingTransport(policy=plan, transport=httpx.MockTransport(vendor), redact_responses=True)
+    async with httpx.AsyncClient(transport=transport, base_url="https://vendor.example") as client:
+        try:
+            async with client.stream("GET", "/feed") as reply:
+                return b"".join([chunk async for chunk in reply.aiter_bytes()])
+        except Exception as exc:  # veil.http.StreamAborted: the vault failed mid-stream
+            return repr(exc).encode()
+
+
+@pytest.mark.parametrize("runner", [ndjson_from_asgi, ndjson_from_httpx], ids=["asgi", "httpx-async"])
+def test_a_streamed_reply_asks_the_vault_off_the_loop(runner: Runner) -> None:
+    async def scenario() -> tuple[bytes, GateVault, VaultPlan]:
+        gate = GateVault(asyncio.get_running_loop())
+        plan = gated_plan(gate)
+        opener = asyncio.create_task(gate.opener())
+        crossed = await runner(plan)
+        await asyncio.wait_for(opener, 5)
+        return crossed, gate, plan
+
+    crossed, gate, plan = asyncio.run(scenario())
+    assert gate.on_loop_thread == [False, False], crossed
+    emails = [json.loads(line)["customer"]["email"] for line in crossed.splitlines()]
+    assert emails == [record.token for record in gate.issued]
+    # Each line is its own document: the first names its subject, the second has none.
+    assert [record.subject for record in gate.issued] == [plan.vault_actions[0].keys.subject_digest(SUBJECT), ""]
