@@ -136,18 +136,19 @@ async def through_httpx(plan: Plan) -> bytes:
     return seen[0]
 
 
-async def from_httpx(plan: Plan) -> bytes:
-    """The response direction: the vendor's reply, redacted before the caller reads it."""
+async def from_httpx(plan: Plan, content: bytes = BODY, content_type: str = JSON) -> bytes:
+    """The response direction: the vendor's reply, redacted (whole, or line by line) before the caller reads it."""
     from veil.integrations.httpx import AsyncRedactingTransport
 
     async def vendor(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(200, content=BODY, headers={"content-type": JSON})
+        return httpx.Response(200, content=content, headers={"content-type": content_type})
 
     transport = AsyncRedactingTransport(policy=plan, transport=httpx.MockTransport(vendor), redact_responses=True)
     async with httpx.AsyncClient(transport=transport, base_url="https://vendor.example") as client:
         try:
-            return (await client.get("/customers/c7")).content
-        except Exception as exc:  # a reply veil cannot redact is never handed on
+            async with client.stream("GET", "/customers/c7") as reply:
+                return b"".join([chunk async for chunk in reply.aiter_bytes()])
+        except Exception as exc:  # a reply veil cannot redact is never handed on; a stream is aborted
             return repr(exc).encode()
 
 
@@ -237,18 +238,7 @@ async def ndjson_from_asgi(plan: Plan) -> bytes:
 
 
 async def ndjson_from_httpx(plan: Plan) -> bytes:
-    from veil.integrations.httpx import AsyncRedactingTransport
-
-    async def vendor(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(200, content=LINES, headers={"content-type": NDJSON})
-
-    transport = AsyncRedactingTransport(policy=plan, transport=httpx.MockTransport(vendor), redact_responses=True)
-    async with httpx.AsyncClient(transport=transport, base_url="https://vendor.example") as client:
-        try:
-            async with client.stream("GET", "/feed") as reply:
-                return b"".join([chunk async for chunk in reply.aiter_bytes()])
-        except Exception as exc:  # veil.http.StreamAborted: the vault failed mid-stream
-            return repr(exc).encode()
+    return await from_httpx(plan, LINES, NDJSON)
 
 
 @pytest.mark.parametrize("runner", [ndjson_from_asgi, ndjson_from_httpx], ids=["asgi", "httpx-async"])
