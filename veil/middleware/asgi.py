@@ -24,6 +24,8 @@ The app is handed the redacted path (``path`` and ``raw_path``), under the
 policy's request rules; veil's own ``Route`` keeps the original for matching.
 A direction no rule of the policy covers on a route (``builtin:app`` has no
 rule for requests) passes untouched and unread (:mod:`veil.http.coverage`).
+A policy with vault tokens (``plan.does_io``) is redacted in a worker thread, so a
+slow vault holds up only the requests waiting on it; any other runs inline.
 
 A policy that cannot be compiled stops the app from starting. Starlette and
 FastAPI build ``app.add_middleware(...)`` middlewares inside their first ASGI
