@@ -120,3 +120,57 @@ def test_a_part_that_is_text_by_its_head_and_binary_further_on_fails_closed(head
 def test_binary_parts_still_pass_untouched(head: str) -> None:
     content = b"\x00\x01" + TEXT_THEN_NUL if "a.bin" in head else TEXT_THEN_NUL
     assert redact(body(head, content)) == (body(head, content), [])
+
+
+@pytest.mark.parametrize(
+    ("head", "expected"),
+    [
+        # RFC 2231 continuations: werkzeug and Django join the pieces into jane@example.com.txt
+        (f'{DISPOSITION}; filename*0="jane"; filename*1="@example.com.txt"', f'{DISPOSITION}; filename="[REDACTED:EMAIL]"'),
+        (f"{DISPOSITION}; filename*0*=UTF-8''jane%40; filename*1*=example.com.txt",
+         f"{DISPOSITION}; filename*=UTF-8''%5BREDACTED%3AEMAIL%5D"),
+        # parameter names are payload too
+        (f"{DISPOSITION}\r\nContent-Type: text/plain; 4111111111111111=x", f"{DISPOSITION}\r\nContent-Type: text/plain"),
+        (f"{DISPOSITION}; jane@example.com=1", DISPOSITION),
+        # near misses: continuations and names with nothing in them keep every byte
+        (f'{DISPOSITION}; filename*0="report"; filename*1="-2024.pdf"',
+         f'{DISPOSITION}; filename*0="report"; filename*1="-2024.pdf"'),
+        (f"{DISPOSITION}\r\nContent-Type: text/plain; format=flowed", f"{DISPOSITION}\r\nContent-Type: text/plain; format=flowed"),
+    ],
+)
+def test_part_parameters_are_scanned_as_receivers_read_them(head: str, expected: str) -> None:
+    assert redact(body(head))[0] == body(expected)
+
+
+def test_a_continued_filename_reaches_the_server_redacted() -> None:
+    data = body(f'{DISPOSITION}; filename*0="jane"; filename*1="@example.com.txt"\r\nContent-Type: text/plain', b"hi")
+    out, _ = redact(data)
+    environ = {"REQUEST_METHOD": "POST", "CONTENT_TYPE": CTYPE, "CONTENT_LENGTH": str(len(out)),
+               "wsgi.input": io.BytesIO(out)}
+    _, _, files = parse_form_data(environ)
+    assert files["f"].filename == "[REDACTED:EMAIL]"
+    files["f"].close()
+
+
+@pytest.mark.parametrize(
+    "head",
+    [
+        f"{DISPOSITION}\r\njane@example.com: a\r\njane@example.com: b",  # two headers that disagree
+        f"{DISPOSITION}; 4111111111111111*=UTF-8''%FF",  # an extended value that cannot be read
+        f"{DISPOSITION}; filename*=4111111111111111''x",  # its charset is the sender's text
+        f"{DISPOSITION}\r\nContent-Type: text/plain; charset=4111111111111111",
+        f"{DISPOSITION}\r\nContent-Type: text/plain; charset=utf-8; charset=utf-16",
+    ],
+)
+def test_error_messages_carry_no_part_header_text(head: str) -> None:
+    with pytest.raises(RedactionError) as info:
+        redact(body(head))
+    message = str(info.value)
+    assert "jane" not in message and "4111" not in message and "utf-16" not in message
+
+
+def test_a_boundary_inside_another_parameter_is_not_the_boundary() -> None:
+    """The regex found ``boundary=`` inside a quoted value and split at a delimiter no server uses."""
+    data = body(DISPOSITION, b"jane@example.com")
+    out = SCAN.redact_body(data, f'multipart/form-data; x="boundary=zz"; boundary={BOUNDARY}').output
+    assert out == body(DISPOSITION, b"[REDACTED:EMAIL]")

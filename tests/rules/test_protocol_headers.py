@@ -26,9 +26,9 @@ def redact(name: str, value: str) -> str:
         ("content-type", 'text/plain; charset=utf-8; name="jane@example.com"',
          'text/plain; charset=utf-8; name="[REDACTED:EMAIL]"'),
         ("Content-Type", 'text/plain;a="x;y" ; name = jane@example.com ; q=1',
-         'text/plain;a="x;y" ; name = "[REDACTED:EMAIL]" ; q=1'),  # a quoted ';' separates nothing
+         'text/plain;a="x;y" ; name="[REDACTED:EMAIL]" ; q=1'),  # a quoted ';' separates nothing
         ("Content-Type", 'text/plain; name="jane\\@example.com"', 'text/plain; name="[REDACTED:EMAIL]"'),  # escape
-        ("Content-Type", "text/plain; jane@example.com", 'text/plain; "[REDACTED:EMAIL]"'),  # no '='
+        ("Content-Type", "text/plain; jane@example.com", "text/plain"),  # no "=": a name, dropped
         ("Content-Type", 'multipart/form-data; boundary=XyZ; x-owner="jane@example.com"',
          'multipart/form-data; boundary=XyZ; x-owner="[REDACTED:EMAIL]"'),
         ("Content-Encoding", "gzip, jane@example.com", "gzip, [REDACTED:EMAIL]"),
@@ -91,3 +91,43 @@ def test_a_content_type_with_a_finding_is_never_remembered_as_clean() -> None:
     dirty = [("Content-Type", "text/plain; name=jane@example.com")]
     first, second = (PLAN.redact_headers(dirty, Route("response"))[0] for _ in range(2))
     assert first == second == [("Content-Type", 'text/plain; name="[REDACTED:EMAIL]"')]
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        # parameter names are payload too: Django's request.content_params hands them to the app
+        ("application/json; jane@example.com=1", "application/json"),
+        ("text/plain; 4111111111111111=x", "text/plain"),
+        ("text/plain; charset=utf-8; jane@example.com=1; q=2", "text/plain; charset=utf-8; q=2"),
+        # RFC 2231 continuations: receivers join the pieces, so veil scans them joined
+        ('text/plain; name*0=jane; name*1="@example.com"', 'text/plain; name="[REDACTED:EMAIL]"'),
+        ("text/plain; name*0*=UTF-8''jane%40; name*1=example.com; q=1",
+         "text/plain; name*=UTF-8''%5BREDACTED%3AEMAIL%5D; q=1"),
+        # RFC 8187 stays RFC 8187, never quoted (name*="UTF-8''..." is no valid syntax)
+        ("text/plain; name*=UTF-8''jane%40example.com", "text/plain; name*=UTF-8''%5BREDACTED%3AEMAIL%5D"),
+        ("text/plain; name*=UTF-8'en'jane%40example%2Ecom", "text/plain; name*=UTF-8'en'%5BREDACTED%3AEMAIL%5D"),
+        # near misses: pieces and names with nothing in them stay byte for byte
+        ("text/plain; name*0=jane; name*1=doe", "text/plain; name*0=jane; name*1=doe"),
+        ("text/plain; name*=UTF-8''caf%C3%A9", "text/plain; name*=UTF-8''caf%C3%A9"),
+        ("application/json; profile=1; q=0.5", "application/json; profile=1; q=0.5"),
+        ("text/plain; charset=utf-8; charset=utf-8", "text/plain; charset=utf-8; charset=utf-8"),
+    ],
+)
+def test_parameters_are_scanned_as_receivers_read_them(value: str, expected: str) -> None:
+    assert redact("Content-Type", value) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("text/plain; charset=utf-8; charset=utf-16", "charset twice"),
+        ("text/plain; name*=jane%40example.com", "cannot be read"),  # no charset'language'
+        ("text/plain; name*0=jane; name*0=x@example.com", "cannot be read"),
+    ],
+)
+def test_content_types_receivers_read_differently_are_refused(value: str, message: str) -> None:
+    with pytest.raises(RedactionError) as info:
+        PLAN.redact_headers([("Content-Type", value)], Route("response"))
+    assert info.value.reason == "unredactable_header"
+    assert message in str(info.value) and "jane" not in str(info.value) and "utf-16" not in str(info.value)

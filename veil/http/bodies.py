@@ -88,7 +88,7 @@ def _redact_buffered(
 ) -> tuple[bytes, Report, str]:
     encoding = content_encoding.strip().lower()
     sniffed = head_decides(content_type)  # vague, or labelled binary
-    if sniffed and not may_be_text(body[:SNIFF_HEAD_BYTES], encoding, content_type):
+    if sniffed and not may_be_text(body[:SNIFF_HEAD_BYTES], encoding):
         return body, EMPTY_REPORT, "skipped"  # binary by its head, whatever its size: never rewritten
     if not can_decode(encoding):
         raise unsupported(encoding)  # names the package that would decode it, if one would

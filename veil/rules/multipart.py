@@ -31,12 +31,11 @@ CRLF line breaks, a closing delimiter, no ``--boundary`` anywhere but at a delim
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from urllib.parse import quote, unquote
 
 from veil.errors import RedactionError, charset_named
+from veil.rules import header_params
 from veil.rules.media import (
     SNIFF_HEAD_BYTES,
     is_vague,
@@ -56,12 +55,13 @@ from veil.rules.view import View
 RedactPart = Callable[[bytes, str], Result]
 """Redact one part's content as a body of the given Content-Type."""
 
-_BOUNDARY = re.compile(r"""boundary\s*=\s*(?:"([^"]{1,70})"|([^\s;"]{1,70}))""", re.IGNORECASE)
-_PARAM = re.compile(r""";\s*([A-Za-z0-9_.*-]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^;\s]*))""")
 _IDENTITY_ENCODINGS = frozenset({"", "7bit", "8bit", "binary"})
 _PARAMETERISED = frozenset({"content-disposition", "content-type"})
 _PARSER_PARAMS = frozenset({"boundary", "charset"})  # what a parser reads: never rewritten
 _UNSCANNED_HEADERS = frozenset({"content-transfer-encoding"})
+_NAMED_HEADERS = frozenset({"content-disposition", "content-type", "content-transfer-encoding", "content-id",
+                            "content-description", "content-length", "content-language", "content-location"})
+"""Part header names an error message may say; any other is the sender's text (it can hold anything)."""
 
 
 @dataclass(slots=True)
@@ -74,11 +74,14 @@ class Part:
 
 
 def boundary_of(content_type: str) -> bytes:
-    """The ``boundary`` parameter of a multipart Content-Type (1 to 70 characters)."""
-    found = _BOUNDARY.search(content_type)
-    if found is None:
+    """The ``boundary`` parameter of a multipart Content-Type (1 to 70 characters), read by
+    :mod:`veil.rules.header_params` (a ``boundary=`` inside another parameter's quoted value is none);
+    given twice, differently, it is refused: parsers take different ones."""
+    values = {param.value for param in header_params.parse(content_type).params
+              if param.name == "boundary" and param.value is not None and not param.broken}
+    if len(values) != 1 or not 1 <= len(boundary := values.pop()) <= 70:
         raise RedactionError("invalid_multipart", "multipart/form-data without a valid boundary parameter")
-    return (found.group(1) or found.group(2)).encode("latin-1", "replace")
+    return boundary.encode("latin-1", "replace")
 
 
 def split_parts(body: bytes, boundary: bytes) -> list[Part]:
@@ -155,7 +158,8 @@ def redact_multipart(body: bytes, content_type: str, view: View, redact_part: Re
 def _redact_part(
     part: Part, content: bytes, view: View, redact_part: RedactPart, findings: list[Finding]
 ) -> tuple[bytes | None, Report]:
-    disposition = _params(part.headers.get("content-disposition", ""))
+    disposition = {param.name: param.value for param in header_params.parse(part.headers.get("content-disposition", "")).params
+                   if param.value is not None}
     ctype = part.headers.get("content-type", "")
     mtype, charset = media_type(ctype)
     name = disposition.get("name", "")
@@ -186,17 +190,19 @@ def _redact_part(
 
 @dataclass(slots=True)
 class _Slot:
-    """A part header's text to scan: ``line[start:end]`` of header line ``line_no`` of part ``part``."""
+    """A part header's text to scan, on header line ``line_no`` of part ``part``: a raw value at
+    ``line[start:end]``, or a parameter's name or value of a parameterised header (``params``)."""
 
     part: int
     line_no: int
-    start: int
-    end: int
     text: str
     field: str
     path: str
-    encoding: str  # how a new text is written back: "quoted", "ext" (RFC 8187) or "raw"
-    ext_prefix: str = ""  # RFC 8187's charset'language' before the percent-encoded text
+    start: int = 0
+    end: int = 0
+    params: header_params.Parsed | None = None  # the header's value, read; None for a raw value
+    param: int = -1  # which of its parameters
+    is_name: bool = False
 
 
 def _redact_headers(body: bytes, parts: list[Part], view: View, findings: list[Finding]) -> dict[int, bytes]:
@@ -213,19 +219,40 @@ def _redact_headers(body: bytes, parts: list[Part], view: View, findings: list[F
     found_in: set[int] = set()
     scanned = scan_strings(view, [s.text for s in slots], [s.field for s in slots], "header",
                            [s.path for s in slots], findings, found_in)
-    changed: set[int] = set()
-    # Right to left within a line, so the offsets of the slots still to write hold.
-    for number in sorted(found_in, key=lambda n: (slots[n].part, slots[n].line_no, -slots[n].start)):
+    changes: dict[tuple[int, int], dict[int, str | None]] = {}
+    for number in sorted(found_in):
         slot, new = slots[number], scanned[number]
         if new == slot.text:
             continue
-        line = lines[slot.part][slot.line_no]
-        lines[slot.part][slot.line_no] = line[: slot.start] + _written(new or "", slot) + line[slot.end :]
-        changed.add(slot.part)
+        if slot.params is None:
+            line = lines[slot.part][slot.line_no]
+            lines[slot.part][slot.line_no] = line[: slot.start] + (new or "") + line[slot.end :]
+            continue
+        if slot.param < 0 or (not slot.is_name and slot.params.params[slot.param].name in _PARSER_PARAMS):
+            what = slot.params.params[slot.param].name if slot.param >= 0 else "type"
+            raise RedactionError("unredactable_header", f"part {slot.part + 1}: its {what} holds a finding, "
+                                                        "and says how to read the part")
+        edits = changes.setdefault((slot.part, slot.line_no), {})
+        if slot.is_name or new is None:
+            edits[slot.param] = None  # a name holding a finding: the parameter goes
+        elif edits.get(slot.param, "") is not None:
+            edits[slot.param] = new
+    for (index, line_no), edits in changes.items():
+        line = lines[index][line_no]
+        parsed = header_params.parse(line[line.index(":") + 1 :])
+        try:
+            lines[index][line_no] = line[: line.index(":") + 1] + header_params.rewritten(parsed, edits)
+        except (UnicodeEncodeError, LookupError):
+            raise RedactionError("invalid_multipart", f"part {index + 1}: a redacted parameter has no form in "
+                                                      "its charset") from None
+    changed = {slot.part for number in found_in for slot in [slots[number]] if scanned[number] != slot.text}
     return {index: "\r\n".join(lines[index]).encode("utf-8", "surrogateescape") for index in changed}
 
 
 def _slots_of(part: int, line_no: int, line: str) -> list[_Slot]:
+    """What to scan on one part header line: a parameterised header's type, every parameter's
+    name and value (read by :mod:`veil.rules.header_params`: RFC 2231 pieces joined, RFC 8187
+    values decoded), any other header's whole value."""
     name, colon, value = line.partition(":")
     header = name.strip().lower()
     if not colon or header in _UNSCANNED_HEADERS:
@@ -234,39 +261,23 @@ def _slots_of(part: int, line_no: int, line: str) -> list[_Slot]:
     if header not in _PARAMETERISED:
         start = len(name) + 1 + (len(value) - len(value.lstrip()))
         text = value.strip()
-        return [_Slot(part, line_no, start, start + len(text), text, header, label, "raw")] if text else []
-    slots = []
-    for found in _PARAM.finditer(line, len(name) + 1):
-        param = found.group(1).lower()
-        if param in _PARSER_PARAMS:
-            continue
-        path = f"{label}.{name_label(param.rstrip('*'))}"
-        quoted = found.group(2) is not None
-        group = 2 if quoted else 3
-        start, end = found.start(group) - quoted, found.end(group) + quoted
-        raw = found.group(group)
-        if param.endswith("*"):  # RFC 8187: charset'language'percent-encoded
-            charset, _, rest = raw.partition("'")
-            language, _, encoded = rest.partition("'")
-            try:
-                text = unquote(encoded, encoding=charset or "utf-8", errors="strict")
-            except (UnicodeDecodeError, LookupError):
-                raise RedactionError("invalid_multipart", f"part {part + 1}: {param} is not valid {charset_named(charset)}") from None
-            slots.append(_Slot(part, line_no, start, end, text, param.rstrip("*"), path, "ext", f"{charset}'{language}'"))
-        else:
-            text = re.sub(r"\\(.)", r"\1", raw) if quoted else raw
-            slots.append(_Slot(part, line_no, start, end, text, param, path, "quoted"))
+        return [_Slot(part, line_no, text, header, label, start, start + len(text))] if text else []
+    parsed = header_params.parse(value)
+    if any(param.broken for param in parsed.params):
+        raise RedactionError("invalid_multipart", f"part {part + 1}: its {_header_named(header)} holds a "
+                                                  "parameter that cannot be read (a broken RFC 2231 or 8187 value)")
+    slots = [_Slot(part, line_no, parsed.main, header, label, params=parsed)]
+    for number, param in enumerate(parsed.params):
+        path = f"{label}.{name_label(param.name)}"
+        slots.append(_Slot(part, line_no, param.name, "<parameter>", path, params=parsed, param=number, is_name=True))
+        if param.value is not None:
+            slots.append(_Slot(part, line_no, param.value, param.name, path, params=parsed, param=number))
     return slots
 
 
-def _written(new: str, slot: _Slot) -> str:
-    """``new`` written back where the slot's text stood, in the same encoding."""
-    if slot.encoding == "raw":
-        return new
-    if slot.encoding == "ext":
-        charset = slot.ext_prefix.partition("'")[0] or "utf-8"
-        return slot.ext_prefix + quote(new, safe="", encoding=charset, errors="strict")
-    return '"' + new.replace("\\", "\\\\").replace('"', '\\"') + '"'
+def _header_named(key: str) -> str:
+    """A part header's name as a message may say it (:data:`_NAMED_HEADERS`), never other text."""
+    return key if key in _NAMED_HEADERS else "<header>"
 
 
 def _headers(block: bytes, number: int) -> dict[str, str]:
@@ -281,18 +292,9 @@ def _headers(block: bytes, number: int) -> dict[str, str]:
         if headers.get(key, value) != value:
             # Parsers disagree on which line wins (werkzeug takes the first, others the last):
             # a part labelled both text/plain and image/png must not pass as the binary one.
-            raise RedactionError("invalid_multipart", f"part {number}: two {key} headers that disagree")
+            raise RedactionError("invalid_multipart", f"part {number}: two {_header_named(key)} headers that disagree")
         headers[key] = value
     encoding = headers.get("content-transfer-encoding", "").lower()
     if encoding not in _IDENTITY_ENCODINGS:
         raise RedactionError("invalid_multipart", f"part {number}: its Content-Transfer-Encoding is not supported (only 7bit, 8bit and binary)")
     return headers
-
-
-def _params(value: str) -> dict[str, str]:
-    """Parameters of a Content-Disposition value, names lowercased, quotes undone."""
-    params: dict[str, str] = {}
-    for found in _PARAM.finditer(value):
-        quoted, bare = found.group(2), found.group(3)
-        params[found.group(1).lower()] = re.sub(r"\\(.)", r"\1", quoted) if quoted is not None else bare
-    return params

@@ -12,19 +12,24 @@ like any header value unless every item is a well-known token (:func:`well_known
 holding a finding is no valid list of codings or tokens, and once redacted the adapter
 fails on the unknown coding, closed.
 
-``Content-Type`` is read by its parts (:func:`redact_content_type`): the parameter values other
-than ``charset`` and ``boundary`` are redacted in place, quoted when the replacement is no longer a
-token; the media type, ``charset`` and ``boundary`` tell the receiver how to read the body and stay
-byte for byte. A finding in one of those fails closed (``unredactable_header``) rather than
-crossing: rewriting the header alone would leave the body unreadable by its own label, and a
-``boundary`` holding an address repeats it on every delimiter line of the body.
+``Content-Type`` is read by its parts (:func:`redact_content_type`), by the one parameter parser
+(:mod:`veil.rules.header_params`) as receivers read it: the media type, every parameter's name
+(Django's ``request.content_params`` hands names to the app: ``jane@example.com=1`` crossed) and
+every value, RFC 2231 continuations joined (``name*0=jane; name*1="@example.com"``) and RFC 8187
+values decoded. A name holding a finding drops its parameter; a value holding one is rewritten in
+place, as one parameter in the form it came in (a token, a quoted string, or
+``name*=UTF-8''%5BREDACTED%3AEMAIL%5D``). The media type, ``charset`` and ``boundary`` tell the
+receiver how to read the body and stay byte for byte. A finding in one of those fails closed
+(``unredactable_header``) rather than crossing: rewriting the header alone would leave the body
+unreadable by its own label, and a ``boundary`` holding an address repeats it on every delimiter
+line of the body. So does a ``charset`` given twice, differently, and a parameter that cannot be
+read (a broken RFC 2231 / 8187 value).
 """
 
 from __future__ import annotations
 
-import re
-
 from veil.errors import RedactionError
+from veil.rules import header_params
 from veil.rules.detectors.verdicts import digest, store
 from veil.rules.plan_types import Finding
 from veil.rules.text_ops import scan_strings
@@ -43,9 +48,6 @@ _WELL_KNOWN = frozenset({
 BODY_PARAMETERS = frozenset({"charset", "boundary"})
 """``Content-Type`` parameters that say how to read the body: never rewritten."""
 
-_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
-"""An RFC 9110 token: a parameter value that needs no quotes."""
-
 
 def well_known(value: str) -> bool:
     """Whether the value of a token-list header (:data:`TOKEN_LISTS`) holds only well-known tokens
@@ -58,87 +60,66 @@ def well_known(value: str) -> bool:
 def redact_content_type(view: View, name: str, value: str, findings: list[Finding]) -> str:
     """``value`` (a ``Content-Type``) with findings in its parameters redacted in place.
 
-    Raises ``unredactable_header`` when the media type, ``charset`` or ``boundary`` holds an
-    enforced finding. A value found clean is remembered (keyed by digest) and not scanned again.
+    Read by :mod:`veil.rules.header_params`, as receivers read it: the media type, each
+    parameter's name and each value (RFC 2231 pieces joined, RFC 8187 values decoded) are
+    scanned. A parameter whose name holds a finding is dropped; a value holding one is rewritten
+    as one parameter in the form it came in (:func:`veil.rules.header_params.written`). Raises
+    ``unredactable_header`` when the media type, ``charset`` or ``boundary`` holds an enforced
+    finding, when ``charset`` is given twice, differently (receivers read different ones), or when
+    a parameter cannot be read (a broken RFC 2231 / 8187 value). A value found clean is
+    remembered (keyed by digest) and not scanned again.
     """
     key = digest(f"{len(name)}:{name}{value}".encode("utf-8", "surrogatepass"))
-    if not view.everywhere or key in view.clean_headers:
+    if key in view.clean_headers:
         return value
-    parts = _parts(value)
-    texts = [text for _, _, text, _ in parts]
+    parsed = header_params.parse(value)
+    _refuse_unreadable(name, parsed)
+    if not view.everywhere:
+        store(view.clean_headers, key, True)
+        return value
+    texts, fields, where = [parsed.main], [""], [(-1, "type")]
+    for number, param in enumerate(parsed.params):
+        texts.append(param.name)
+        fields.append("<parameter>")
+        where.append((number, "name"))
+        if param.value is not None:
+            texts.append(param.value)
+            fields.append(param.name)
+            where.append((number, "value"))
     found: list[Finding] = []
     found_in: set[int] = set()
-    scanned = scan_strings(view, texts, [field for _, _, _, field in parts], "header", [name] * len(parts),
-                           found, found_in)
+    scanned = scan_strings(view, texts, fields, "header", [name] * len(texts), found, found_in)
     if not found_in:
         store(view.clean_headers, key, True)
         return value
-    out, cursor = [], 0
-    for (start, end, text, field), new in zip(parts, scanned):
-        if new == text:
+    changes: dict[int, str | None] = {}
+    for index in sorted(found_in):
+        new, (number, part) = scanned[index], where[index]
+        if new == texts[index]:
             continue
-        if field in BODY_PARAMETERS or field == "":
-            what = f"its {field}" if field else "its media type"
+        param_name = parsed.params[number].name if number >= 0 else ""
+        if number < 0 or (part == "value" and param_name in BODY_PARAMETERS):
+            what = f"its {param_name}" if number >= 0 else "its media type"
             raise RedactionError("unredactable_header", f"{name} holds a finding in {what}, which says how to "
                                                         "read the body: it cannot be rewritten")
-        out.append(value[cursor:start])
-        out.append(_quoted(new or ""))
-        cursor = end
+        if part == "name" or new is None:
+            changes[number] = None  # a name holding a finding: the parameter goes
+        elif changes.get(number, "") is not None:
+            changes[number] = new
     findings.extend(found)
-    return "".join(out) + value[cursor:]
+    try:
+        return header_params.rewritten(parsed, changes)
+    except (UnicodeEncodeError, LookupError):
+        raise RedactionError("unredactable_header", f"{name}: a redacted parameter has no form in its "
+                                                    "charset") from None
 
 
-def _parts(value: str) -> list[tuple[int, int, str, str]]:
-    """(start, end, text, field) of the media type (field ``""``) and of each parameter's value,
-    unquoted (field: the parameter's lowercased name); a part without ``=`` is scanned whole."""
-    parts: list[tuple[int, int, str, str]] = []
-    for index, (start, end) in enumerate(_segments(value)):
-        start, end = _stripped(value, start, end)
-        segment = value[start:end]
-        pname, eq, _ = segment.partition("=")
-        if index == 0 or not eq:
-            parts.append((start, end, segment, "" if index == 0 else "<parameter>"))
-            continue
-        start, end = _stripped(value, start + len(pname) + 1, end)
-        parts.append((start, end, _unquoted(value[start:end]), pname.strip().lower()))
-    return parts
-
-
-def _segments(value: str) -> list[tuple[int, int]]:
-    """Spans of the ``;``-separated parts of ``value``; a ``;`` inside a quoted string separates nothing."""
-    spans, start, quoted, escaped = [], 0, False, False
-    for at, char in enumerate(value):
-        if escaped:
-            escaped = False
-        elif quoted and char == "\\":
-            escaped = True
-        elif char == '"':
-            quoted = not quoted
-        elif char == ";" and not quoted:
-            spans.append((start, at))
-            start = at + 1
-    spans.append((start, len(value)))
-    return spans
-
-
-def _stripped(value: str, start: int, end: int) -> tuple[int, int]:
-    while start < end and value[start] in " \t":
-        start += 1
-    while end > start and value[end - 1] in " \t":
-        end -= 1
-    return start, end
-
-
-def _unquoted(raw: str) -> str:
-    """A parameter value as the receiver reads it: a quoted string without its quotes and escapes."""
-    if not raw.startswith('"'):
-        return raw
-    inner = raw[1:-1] if len(raw) > 1 and raw.endswith('"') else raw[1:]
-    return re.sub(r"\\(.)", r"\1", inner)
-
-
-def _quoted(new: str) -> str:
-    """A redacted parameter value as the header must carry it: a token as it is, else quoted."""
-    if _TOKEN.fullmatch(new):
-        return new
-    return '"' + new.replace("\\", "\\\\").replace('"', '\\"') + '"'
+def _refuse_unreadable(name: str, parsed: header_params.Parsed) -> None:
+    """Raise ``unredactable_header`` for a value receivers may read differently than veil does."""
+    if any(param.broken for param in parsed.params):
+        raise RedactionError("unredactable_header", f"{name} holds a parameter that cannot be read "
+                                                    "(a broken RFC 2231 or RFC 8187 value)")
+    charsets = {(p.value or "").strip(" \t").lower() for p in parsed.params if p.name == "charset"} - {""}
+    if len(charsets) > 1:
+        raise RedactionError("unredactable_header", f"{name} gives its charset twice, differently: "
+                                                    "receivers read different ones")
