@@ -122,6 +122,36 @@ CASES: list[Case] = [
                   headers=(("Content-Type", "multipart/mixed; boundary=jane@example.com"),)),
          Refused(502, b'{"error":"veil_redaction_failed","reason":"unredactable_header","direction":"response"}'),
          per_adapter={"httpx": Raised("unredactable_header")}),
+    # One Content-Type parameter parser (issue #15, L4-L6): veil read these differently from receivers.
+    Case("content-type-quoted-charset-request", "request",  # a ';' in a quoted value: veil decoded UTF-16
+         Request(b"email jane@example.com", content_type='text/plain; x="; charset=utf-16"'),
+         Crossed(b"email [REDACTED:EMAIL]")),
+    Case("content-type-quoted-charset-response", "response",
+         Response((b"email jane@example.com",), headers=(("Content-Type", 'text/plain; x="; charset=utf-16"'),)),
+         Crossed(b"email [REDACTED:EMAIL]")),
+    Case("content-type-utf16-on-ascii-response", "response",  # an app ignoring the charset read the address
+         Response((b"email jane@example.com",), headers=(("Content-Type", "text/plain; charset=utf-16"),)),
+         Refused(502, b'{"error":"veil_redaction_failed","reason":"bad_encoding","direction":"response"}'),
+         per_adapter={"httpx": Raised("bad_encoding")}),
+    Case("content-type-charset-twice-request", "request",  # the email package reads the first, others the last
+         Request(b"email jane@example.com", content_type="text/plain; charset=utf-8; charset=utf-16"),
+         Refused(400, b'{"error":"veil_redaction_failed","reason":"unredactable_header","direction":"request"}'),
+         per_adapter={"httpx": Raised("unredactable_header")}),
+    Case("content-type-parameter-name-request", "request",  # Django's content_params: {'jane@example.com': '1'}
+         Request(TEXT, content_type="text/plain; charset=utf-8; jane@example.com=1"),
+         Crossed(TEXT_REDACTED, headers=(("content-type", "text/plain; charset=utf-8"),))),
+    Case("content-type-continuation-response", "response",  # RFC 2231: receivers join the pieces
+         Response((TEXT,), headers=(("Content-Type", 'text/plain; charset=utf-8; name*0=jane; name*1="@example.com"'),)),
+         Crossed(TEXT_REDACTED, headers=(("content-type", 'text/plain; charset=utf-8; name="[REDACTED:EMAIL]"'),))),
+    Case("content-type-extended-value-response", "response",  # RFC 8187 stays valid RFC 8187
+         Response((TEXT,), headers=(("Content-Type", "text/plain; charset=utf-8; name*=UTF-8''jane%40example.com"),)),
+         Crossed(TEXT_REDACTED, headers=(("content-type", "text/plain; charset=utf-8; name*=UTF-8''%5BREDACTED%3AEMAIL%5D"),))),
+    Case("multipart-continued-filename-request", "request",  # werkzeug joined it: jane@example.com.txt
+         Request(b'--XyZ\r\nContent-Disposition: form-data; name="f"; filename*0="jane"; filename*1="@example.com.txt"'
+                 b"\r\nContent-Type: image/png\r\n\r\n\x89PNG\r\n\x1a\n\x00\r\n--XyZ--\r\n",
+                 content_type="multipart/form-data; boundary=XyZ"),
+         Crossed(b'--XyZ\r\nContent-Disposition: form-data; name="f"; filename="[REDACTED:EMAIL]"'
+                 b"\r\nContent-Type: image/png\r\n\r\n\x89PNG\r\n\x1a\n\x00\r\n--XyZ--\r\n")),
     Case("location-header-response", "response",
          Response((b"",), status=302,
                   headers=(("Location", "/users/jane@example.com"), ("Content-Type", "text/plain"))),
