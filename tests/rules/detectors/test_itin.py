@@ -25,6 +25,7 @@ Detect = Callable[..., list[str]]
         ("SSN 912-34-5678", "", ["912-34-5678"]),  # 9xx right after SSN: group outside the ranges
         ("social security number: 912345678", "", ["912345678"]),  # bare 9xx after SSN words
         ("912-34-5678", "taxpayerId", ["912-34-5678"]),  # camelCase field name
+        ("x_912-70-1234", "", ["912-70-1234"]),  # glued to a word (issue #15)
     ],
 )
 def test_itin_found_with_exact_span(detect: Detect, text: str, field: str, expected: list[str]) -> None:
@@ -45,7 +46,8 @@ def test_itin_found_with_exact_span(detect: Detect, text: str, field: str, expec
         ("ITIN 812701234", ""),  # not area 9xx, with context
         ("1912-70-1234", ""),  # inside a longer run
         ("912-70-1234-5", ""),  # a longer dashed number
-        ("v912.70.1234", ""),  # glued to a word
+        ("v1.912.70.1234", ""),  # inside a longer dotted number
+        ("x1912-70-1234", ""),  # glued to a word, inside a longer run
     ],
 )
 def test_itin_near_misses_are_not_found(detect: Detect, text: str, field: str) -> None:

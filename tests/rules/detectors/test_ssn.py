@@ -28,6 +28,9 @@ Detect = Callable[..., list[str]]
         ("078051123", "ssn", ["078051123"]),  # bare, the field name says SSN
         ("078051123", "socialSecurityNumber", ["078051123"]),  # camelCase field name
         ("a 123-45-6789, b 234-56-7890", "", ["123-45-6789", "234-56-7890"]),  # two
+        ("x123-45-6789", "", ["123-45-6789"]),  # glued to a word: ids glue numbers to names (issue #15)
+        ("scan_x_536-22-1847.pdf", "", ["536-22-1847"]),  # a file name
+        ("ssn_078051123", "", ["078051123"]),  # bare, the glued word is the context
     ],
 )
 def test_ssn_found_with_exact_span(detect: Detect, text: str, field: str, expected: list[str]) -> None:
@@ -58,7 +61,10 @@ def test_ssn_found_with_exact_span(detect: Detect, text: str, field: str, expect
         ("123-45.6789", ""),  # mixed separators
         ("123-456-789", ""),  # wrong grouping
         ("ssn: 1234567890", ""),  # ten digits after keyword
-        ("x123-45-6789", ""),  # glued to a word
+        ("x1123-45-6789", ""),  # glued to a word, inside a longer run
+        ("x_536-22-18470", ""),  # glued to a word, serial too long
+        ("ord_536221847", ""),  # bare digits glued to a word that says nothing
+        ("ord_828367436b1b", "ssn"),  # nine digits inside a hex id, even in an SSN field
     ],
 )
 def test_ssn_near_misses_are_not_found(detect: Detect, text: str, field: str) -> None:

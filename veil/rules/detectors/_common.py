@@ -20,6 +20,13 @@ LEAD_NUMBER = r"(?:^|[^0-9A-Za-z_.+\-])"
 # numbers to words (``pan_4111...``, ``card4111...``, ``receipt_4111....pdf``).
 LEAD_DIGITS = r"(?:^|[^0-9.+\-])"
 
+# After a number that is sensitive wherever it appears, even with a word glued after it
+# (``4111...abc``, ``x_4111..._y``, ``4111..._exp``): not a digit, so a longer digit run is
+# still one candidate, judged whole. RE2 has no look-ahead, so the character is consumed;
+# ``matching`` trims it from the value's span and resumes the scan at the value's end (it may
+# lead the next value). The value must end with a digit.
+TRAIL_DIGITS = r"(?:[^0-9]|$)"
+
 MONTHS = (
     "january", "february", "march", "april", "may", "june", "july",
     "august", "september", "october", "november", "december",

@@ -10,11 +10,12 @@ the number is as sensitive (issue #14).
 Accepted shapes: 13-19 bare digits, or the printed groupings 4-4-4-1..4,
 Amex 4-6-5 and Diners 4-6-4, separated consistently by single spaces or
 single dashes (a 19-digit card is only found unseparated). The number may not
-be preceded by a digit, '.', '-' or '+' and must end at a word boundary, so no
-match inside a longer digit run (``x_41111111111111112`` is one 17-digit
-candidate, never its first 16) or a decimal like 0.4111.... A letter or '_' may
-come first: real data glues numbers to names (``pan_4111...``, ``card4111...``,
-``receipt_4111....pdf``), and a card number is as sensitive there (issue #15).
+be preceded by a digit, '.', '-' or '+' nor followed by a digit, so no match
+inside a longer digit run (``x_41111111111111112`` is one 17-digit candidate,
+never its first 16) or a decimal like 0.4111.... Letters or '_' may come before
+or after it: real data glues numbers to names (``pan_4111...``, ``card4111...``,
+``receipt_4111....pdf``, ``4111..._exp``, ``/x/4111...abc``), and a card number
+is as sensitive there (issue #15).
 
 Caveat: about 1 in 10 random digit strings with a card prefix and length pass
 Luhn, so long numeric ids that start with 2-6 or 8 and match a brand can still be reported.
@@ -22,7 +23,14 @@ Luhn, so long numeric ids that start with 2-6 or 8 and match a brand can still b
 
 from __future__ import annotations
 
-from veil.rules.detectors._common import LEAD_DIGITS, USPS_RUN, is_ascii_digits, luhn_valid, strip_separators
+from veil.rules.detectors._common import (
+    LEAD_DIGITS,
+    TRAIL_DIGITS,
+    USPS_RUN,
+    is_ascii_digits,
+    luhn_valid,
+    strip_separators,
+)
 from veil.rules.detectors.base import DetectorSpec
 from veil.rules.detectors.verdicts import remembered
 
@@ -97,7 +105,7 @@ def _grouped(sep: str) -> str:
 
 CREDIT_CARD = DetectorSpec(
     name="CREDIT_CARD",
-    pattern=rf"{LEAD_DIGITS}(?P<value>[2-68]\d{{12,18}}|{_grouped(' ')}|{_grouped('-')})\b",
+    pattern=rf"{LEAD_DIGITS}(?P<value>[2-68]\d{{12,18}}|{_grouped(' ')}|{_grouped('-')}){TRAIL_DIGITS}",
     validator=remembered(_is_printed_card),
     with_context=remembered(_is_card_in_context),
     # Inside a grouped USPS tracking number (9400 1526 6643 1222 1013 78): its tail, not a card.

@@ -28,6 +28,13 @@ class CompiledDetector:
     any), so the engine can use a capture-free pattern. RE2 settles those with
     its DFA in about a microsecond, where tracking a group needs its NFA (tens
     of microseconds for patterns with large Unicode classes).
+
+    A pattern may end with a trailing edge ``(?:[^Y]|$)`` instead of ``\\b``
+    ("the next character is not Y": RE2 has no look-ahead, so it is consumed).
+    Its character is trimmed from the value's span, and the scan resumes at the
+    value's end, not the match's: that character may lead the next value
+    (``4111...1111_5555...4444``). ``V`` must never end with a character the
+    edge takes (a digit value before ``[^0-9]``), so the edge is unambiguous.
     """
 
     spec: DetectorSpec
@@ -41,6 +48,8 @@ class CompiledDetector:
     """The pattern starts with ``(?:^|[^X])``: one character (or the text start) before the value."""
     not_after: re2.Pattern | None = None
     """``(?:spec.not_after)$`` compiled, when the spec has one."""
+    trail: re2.Pattern | None = None
+    """The class of a trailing edge ``(?:[^Y]|$)``, when the pattern ends with one."""
 
 
 def compile_detector(spec: DetectorSpec) -> CompiledDetector:
@@ -48,9 +57,11 @@ def compile_detector(spec: DetectorSpec) -> CompiledDetector:
     regex: re2.Pattern = compile_re2(spec.pattern, case_insensitive=spec.case_insensitive)
     value_group = "value" in regex.groupindex
     not_after = compile_re2(f"(?:{spec.not_after})$", allow_empty=True) if spec.not_after else None
+    trail_match = _TRAIL.search(spec.pattern) if value_group else None
+    trail = compile_re2(trail_match.group("cls")) if trail_match else None
     form = _value_form(spec.pattern) if value_group else None
     if form is None:
-        return CompiledDetector(spec=spec, regex=regex, value_group=value_group, not_after=not_after)
+        return CompiledDetector(spec=spec, regex=regex, value_group=value_group, not_after=not_after, trail=trail)
     boundary, body, suffix = form
     ci = spec.case_insensitive
     return CompiledDetector(
@@ -58,16 +69,20 @@ def compile_detector(spec: DetectorSpec) -> CompiledDetector:
         regex=regex,
         value_group=True,
         fast=compile_re2(without_captures(spec.pattern), case_insensitive=ci),
-        value_re=compile_re2(without_captures(body) + suffix, case_insensitive=ci) if boundary else None,
+        value_re=compile_re2(f"(?:{without_captures(body)}){suffix}", case_insensitive=ci) if boundary else None,
         boundary=boundary,
         not_after=not_after,
+        trail=trail,
     )
 
 
+_CLASS = r"\[\^(?:\\.|[^\]\\])+\]"
 _FORM = re.compile(
-    r"(?P<lead>\(\?:\^\|\[\^(?:\\.|[^\]\\])+\]\)|\\b|)\(\?P<value>(?P<body>.*)\)(?P<suffix>\\b|)",
+    rf"(?P<lead>\(\?:\^\|{_CLASS}\)|\\b|)\(\?P<value>(?P<body>.*?)\)(?P<suffix>\\b|\(\?:{_CLASS}\|\$\)|)",
     re.S,
 )
+_TRAIL = re.compile(rf"\)\(\?:(?P<cls>{_CLASS})\|\$\)\Z")
+"""A pattern ending with ``(?P<value>...)`` and a trailing edge ``(?:[^Y]|$)``."""
 
 
 def _value_form(pattern: str) -> tuple[bool, str, str] | None:
@@ -105,7 +120,8 @@ def _balanced(body: str) -> bool:
 
 
 def value_span(det: CompiledDetector, local: bytes, pos: int) -> tuple[int, int, int] | None:
-    """(value start, value end, match end) in bytes for ``det`` anchored at ``pos``, or None."""
+    """(value start, value end, where the scan resumes) in bytes for ``det`` anchored at ``pos``,
+    or None. The scan resumes at the match's end, or at the value's end after a trailing edge."""
     fast = det.fast
     if fast is None:
         m = det.regex.match(local, pos)
@@ -115,21 +131,33 @@ def value_span(det: CompiledDetector, local: bytes, pos: int) -> tuple[int, int,
         if det.value_group:
             vstart, vend = m.span("value")
             if vstart >= 0:  # the group may sit in only one branch of the pattern
-                return vstart, vend, end
+                return vstart, vend, vend if det.trail is not None else end
         return start, end, end
     m = fast.match(local, pos)
     if m is None:
         return None
     end = m.end()
     if not det.boundary:
-        return pos, end, end
-    if pos == 0 and det.value_re is not None:
-        vm = det.value_re.match(local, 0)
-        if vm is not None:  # '^' led: RE2 tries that branch first
-            return 0, vm.end(), vm.end()
-    lead = local[pos]
-    width = 1 if lead < 0x80 else 2 if lead < 0xE0 else 3 if lead < 0xF0 else 4
-    return pos + width, end, end
+        start = pos
+    elif pos == 0 and det.value_re is not None and (vm := det.value_re.match(local, 0)) is not None:
+        start, end = 0, vm.end()  # '^' led: RE2 tries that branch first
+    else:
+        lead = local[pos]
+        start = pos + (1 if lead < 0x80 else 2 if lead < 0xE0 else 3 if lead < 0xF0 else 4)
+    if det.trail is not None:
+        end = _before_trail(det.trail, local, end)
+    return start, end, end
+
+
+def _before_trail(trail: re2.Pattern, local: bytes, end: int) -> int:
+    """Where a value ends whose match (ending with a trailing edge) ends at ``end``: before the
+    edge's character, or at ``end`` when ``$`` matched (the last character is not the edge's)."""
+    last = end - 1
+    while last > 0 and 0x80 <= local[last] < 0xC0:
+        last -= 1  # the start of the last UTF-8 character
+    if end == len(local) and trail.fullmatch(local, last, end) is None:
+        return end
+    return last
 
 
 def split_words(text: str) -> list[str]:
@@ -272,7 +300,8 @@ def find_spans(detector: CompiledDetector, text: str, field_name: str = "") -> l
        ``not_after``, ``context_required``). On rejection, search again
        from ``m.start() + 1`` byte, moved forward to the next UTF-8 character
        boundary.
-    5. Otherwise record the candidate and search again from ``m.end()``.
+    5. Otherwise record the candidate and search again from ``m.end()`` (from the
+       value's end when the pattern ends with a trailing edge ``(?:[^Y]|$)``).
 
     ``search`` always sees the whole of ``data``: ``^`` matches only at byte 0
     and ``\\b`` looks at the byte before ``pos``. Built-in patterns rely on this
@@ -300,8 +329,11 @@ def _find_spans(detector: CompiledDetector, text: str, field_name: str) -> list[
         if m is None:
             break
         start, end = m.span()
+        resume = m.end()
         if detector.value_group and m.start("value") >= 0:
             start, end = m.span("value")
+            if detector.trail is not None:
+                resume = end  # the trailing edge's character may lead the next value
         accepted = end > start and confirm(
             detector,
             data[start:end].decode("utf-8", "surrogatepass"),
@@ -311,7 +343,7 @@ def _find_spans(detector: CompiledDetector, text: str, field_name: str) -> list[
         )
         if accepted:
             byte_spans.append((start, end))
-            pos = m.end() if m.end() > m.start() else m.start() + 1
+            pos = resume if resume > m.start() else m.start() + 1
         else:
             pos = _next_char_boundary(data, m.start() + 1)
     flat = byte_to_str_offsets(data, [off for span in byte_spans for off in span])

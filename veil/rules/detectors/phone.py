@@ -140,7 +140,7 @@ _TRUNK = r"\(?0\d{1,4}\)?[ \-]\d{2,8}(?:[ \-]\d{2,4}){0,3}"
 _FR_DOTS = r"0\d(?:\.\d{2}){4}"
 _IN_MOBILE = r"[6-9]\d{4}[ \-]\d{5}"
 _TAIL = r"(?:[.\-/]\d+)*"
-_EDGE = r"(?:^|[^0-9A-Za-z_.+\-/])"  # not inside a longer number, word or path
+_EDGE = r"(?:^|[^0-9.+\-/])"  # not inside a longer number or path; a word may be glued before (``tel_+44...``)
 
 PHONE = DetectorSpec(
     name="PHONE",

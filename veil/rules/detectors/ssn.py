@@ -9,8 +9,10 @@ Numbers stdnum rejects (area 000, 666 or 9xx, group 00, serial 0000, known
 advertising numbers) never count here; area 9xx is a taxpayer number, found
 as ``US_ITIN`` (:mod:`veil.rules.detectors.itin`).
 
-A candidate may not follow a word character, '+' or '.', and a longer
-dotted/dashed number it starts (``123-45-6789-1``) is read whole and fails.
+A candidate may not follow a digit, '+' or '.', and a longer dotted/dashed
+number it starts (``123-45-6789-1``) is read whole and fails. A letter or '_'
+may come first: ids, keys and hashes glue numbers to names (``x_536-22-1847``),
+and the number is as sensitive there (issue #15).
 """
 
 from __future__ import annotations
@@ -23,14 +25,16 @@ from veil.rules.detectors.verdicts import remembered
 
 SSN_SEPARATORS = " -."
 
-LEAD = r"(?:^|[^0-9A-Za-z_+.])"
-"""Before a 3-2-4 number: not a word character, '+' or '.' ('-' is allowed: ``SSN-123456789``)."""
+LEAD = r"(?:^|[^0-9+.])"
+"""Before a 3-2-4 number: not a digit, '+' or '.' ('-', letters and '_' are allowed: ``SSN-123456789``,
+``ssn_078051123``)."""
 
 SHAPE = r"(?:\d{3}(?:-\d{2}-|\.\d{2}\.| \d{2} )\d{4}|\d{9})(?:[.\-]\d+)*"
 """Dashed, dotted, spaced (one separator throughout) or bare; a further ``.digits``/``-digits`` run is swallowed."""
 
-SHAPE_TRIGGER = LEAD + r"[0-9]{3}[ .\-]?[0-9]{2}[ .\-]?[0-9]{4}"
-"""With the pattern's own lead: digits inside ids (``ord_828367436b1b``, ``evt_d9117...``) pick no string."""
+SHAPE_TRIGGER = LEAD + r"[0-9]{3}[ .\-]?[0-9]{2}[ .\-]?[0-9]{4}(?:[^0-9A-Za-z_]|$)"
+"""With the pattern's own lead and what may follow its nine digits (a separator or the end, as the
+pattern's word boundary wants): digits inside ids (``ord_828367436b1b``, ``evt_d9117...``) pick no string."""
 
 
 def digits_of(candidate: str) -> str:
