@@ -240,3 +240,83 @@ async def test_what_reaches_the_app_follows_the_options(options: dict[str, Any],
 def test_websocket_binary_accepts_only_drop_or_pass() -> None:
     with pytest.raises(ValueError, match="websocket_binary must be 'drop' or 'pass', not 'keep'"):
         ASGIMiddleware(ScriptedApp([]), policy=POLICY, websocket_binary="keep")
+
+
+CLOSED = {"type": "websocket.close", "code": 1008, "reason": "veil: invalid_json"}
+
+
+@pytest.mark.parametrize(("message", "arrived"), [
+    # Python's json takes each of these (NaN, a lone surrogate) and gives the app the address.
+    (r'{"email":"jane\u0040example.com","x":NaN}', None),
+    (r'["\ud800", "jane\u0040example.com", Infinity]', None),
+    (r'  {"e": "jane\u0040example.com", "n": -Infinity}', None),  # leading whitespace
+    (r'"jane\u0040example.com"', '"[REDACTED:EMAIL]"'),  # a top-level JSON string: read as JSON
+    (r'{"e":"jane\u0040example.com"}', '{"e":"[REDACTED:EMAIL]"}'),
+    # Near misses: nothing behind the escapes, or no escapes to hide behind.
+    (r'{"note":"line\nbreak","x":NaN}', r'{"note":"line\nbreak","x":NaN}'),
+    (r'{"e":"jane\\u0040example.com","x":NaN}', r'{"e":"jane\\u0040example.com","x":NaN}'),  # an escaped backslash
+    ('{"e":"jane@example.com","x":NaN}', '{"e":"[REDACTED:EMAIL]","x":NaN}'),  # read as text
+    ('{"x":NaN}', '{"x":NaN}'),
+    ('"hello"', '"hello"'),
+    ('[1, 2, 3]', '[1, 2, 3]'),
+    (r'say \u0040 to jane', r'say \u0040 to jane'),  # does not open like JSON
+], ids=["nan", "lone-surrogate", "infinity-after-space", "top-level-string", "valid-json",
+        "escape-hides-nothing", "escaped-backslash", "no-escape", "clean-nan", "clean-string", "clean-array",
+        "plain-text"])
+async def test_text_that_only_looks_like_json_cannot_hide_a_value_behind_escapes(message: str, arrived: str | None) -> None:
+    for direction in ("request", "response"):
+        app = ScriptedApp([ACCEPT] + ([{"type": "websocket.send", "text": message}] if direction == "response" else []))
+        sent = await run(app, [text(message)] if direction == "request" else [])
+        if arrived is None:
+            assert sent == [ACCEPT, CLOSED], direction
+            assert app.received[1:] == [{"type": "websocket.disconnect", **{k: CLOSED[k] for k in ("code", "reason")}}]
+        elif direction == "request":
+            assert app.received[1:] == [text(arrived), {"type": "websocket.disconnect", "code": 1000}]
+        else:
+            assert sent == [ACCEPT, {"type": "websocket.send", "text": arrived}]
+
+
+SUBPROTOCOLS = b"sec-websocket-protocol"
+
+
+@pytest.mark.parametrize(("offer", "seen"), [
+    (b"jane@example.com, chat", ["[REDACTED:EMAIL]", "chat"]),
+    (b"chat, json.v2", ["chat", "json.v2"]),  # near miss: a clean offer stays as the server read it
+], ids=["finding", "clean"])
+async def test_the_offered_subprotocols_reach_the_app_redacted(offer: bytes, seen: list[str]) -> None:
+    scope = ws_scope(headers=[(b"host", b"app.test"), (SUBPROTOCOLS, offer)])
+    scope["subprotocols"] = [name.strip() for name in offer.decode().split(",")]  # as servers read the header
+    app = ScriptedApp([ACCEPT])
+    await run(app, [], scope)
+    assert app.scope["subprotocols"] == seen
+    assert dict(app.scope["headers"])[SUBPROTOCOLS] == ", ".join(seen).encode()
+
+
+@pytest.mark.parametrize(("subprotocol", "chosen"), [
+    (EMAIL, "[REDACTED:EMAIL]"),
+    ("chat", "chat"),  # near miss
+    (None, None),
+], ids=["finding", "clean", "none"])
+async def test_the_subprotocol_the_app_accepts_reaches_the_client_redacted(subprotocol: str | None, chosen: str | None) -> None:
+    sent = await run(ScriptedApp([{"type": "websocket.accept", "subprotocol": subprotocol}]), [])
+    assert sent == [{"type": "websocket.accept", "subprotocol": chosen}]
+
+
+@pytest.mark.parametrize(("outgoing", "sent_after_accept", "observed"), [
+    ({"type": "websocket.send", "text": "hi", "bytes": EMAIL.encode()},
+     [{"type": "websocket.close", "code": 1008, "reason": "veil: ambiguous_message"}],
+     [("response", "error", "ambiguous_message")]),
+    ({"type": "websocket.send", "text": "hi", "bytes": b""},  # empty bytes are still bytes to uvicorn
+     [{"type": "websocket.close", "code": 1008, "reason": "veil: ambiguous_message"}],
+     [("response", "error", "ambiguous_message")]),
+    ({"type": "websocket.send", "text": f"hi {EMAIL}", "bytes": None},  # near miss: text only
+     [{"type": "websocket.send", "text": "hi [REDACTED:EMAIL]", "bytes": None}], [("response", "rewritten", "")]),
+    ({"type": "websocket.send", "text": "hi"}, [{"type": "websocket.send", "text": "hi"}], [("response", "unchanged", "")]),
+], ids=["both", "both-empty-bytes", "text-and-none", "text-only"])
+async def test_an_app_message_with_both_text_and_bytes_is_refused(
+    outgoing: Message, sent_after_accept: list[Message], observed: list[tuple[str, str, str]]
+) -> None:
+    recorder = Recorder()
+    sent = await run(ScriptedApp([ACCEPT, outgoing]), [], observer=recorder)
+    assert sent == [ACCEPT, *sent_after_accept]
+    assert recorder.outcomes() == observed

@@ -69,7 +69,9 @@ HANDSHAKE = {"path": "/block/ws", "query": "test={}"}
     ('{"note": jane@example.com', '{"note": [REDACTED:EMAIL]'),  # looks like JSON, is not: read as text
     ("[1, 2, 3]", "[1, 2, 3]"),  # nothing personal: byte for byte
     ("jane at example dot com", "jane at example dot com"),  # near miss: not an address
-], ids=["json", "text", "broken-json", "clean-json", "near-miss"])
+    (r'"jane\u0040example.com"', '"[REDACTED:EMAIL]"'),  # a top-level JSON string, its escape decoded
+    (r'{"note": "a\nb", "x": NaN}', r'{"note": "a\nb", "x": NaN}'),  # only looks like JSON; no value behind \n
+], ids=["json", "text", "broken-json", "clean-json", "near-miss", "top-level-string", "escape-hides-nothing"])
 def test_a_text_message_from_the_client_reaches_the_app_redacted(
     app: App, sent: str, arrived: str, request: pytest.FixtureRequest
 ) -> None:
@@ -110,7 +112,8 @@ def test_the_apps_close_reason_reaches_the_client_redacted(app: App) -> None:
     ("block", EMAIL.encode(), "binary_message"),
     ("block", f"mail {EMAIL} " * 40, "body_too_large"),
     ("pass", f"mail {EMAIL} " * 40, "body_too_large"),  # on_error: passthrough does not apply to messages
-], ids=["binary", "over-the-limit", "over-the-limit-passthrough"])
+    ("block", r'{"email": "jane\u0040example.com", "x": NaN}', "invalid_json"),  # Python's json reads the address
+], ids=["binary", "over-the-limit", "over-the-limit-passthrough", "escape-in-broken-json"])
 def test_a_client_message_veil_cannot_redact_never_reaches_the_app_and_closes_the_socket(
     app: App, mount: str, message: str | bytes, reason: str
 ) -> None:

@@ -4,10 +4,14 @@ A server hands the adapter each whole message (mitmproxy's ``websocket_message``
 ``websocket.receive`` or ``websocket.send``); the adapter asks :func:`redact_message` what may
 cross and converts the answer back to its server's message.
 
-- **Text** messages are redacted on the upgrade request's route: one that opens with ``{`` or
-  ``[`` as a JSON body, any other (and one that only looks like JSON) as text. A message from
-  the client is a ``request``, one to the client a ``response`` (the upstream's through the
-  proxy, the app's through the ASGI middleware).
+- **Text** messages are redacted on the upgrade request's route: one that is a JSON document
+  (an object, an array, or a top-level string or number) as a JSON body, any other as text. A
+  message from the client is a ``request``, one to the client a ``response`` (the upstream's
+  through the proxy, the app's through the ASGI middleware).
+- Text that only looks like JSON (it opens with ``{``, ``[`` or ``"`` but orjson rejects it:
+  ``NaN``, a lone surrogate, a trailing comma...) is read as text, and then once more as a
+  lenient parser (Python's ``json``) would read it, its string escapes decoded: a value hidden
+  behind ``\\u0040`` that survives the text pass refuses the message (``invalid_json``).
 - **Binary** messages cannot be read: they must not cross, unless the adapter's option says
   they carry no text (audio frames, say).
 - **Any failure** (binary, over ``limits.max_body_bytes``, an internal error) raises
@@ -23,19 +27,23 @@ Close reasons are text too (at most 123 bytes): :func:`redact_close_reason`.
 
 from __future__ import annotations
 
+import re
 import time
+from collections.abc import Iterable
 
 from veil.errors import RedactionError
 from veil.http.aborts import StreamAborted
 from veil.http.exchange import Exchange
 from veil.http.failures import engine_errors
-from veil.rules.plan_types import EMPTY_REPORT, Report
+from veil.rules.plan_types import EMPTY_REPORT, Report, Route
 from veil.rules.restore import Restorer, TokenLedger
 
 JSON = "application/json"
 TEXT = "text/plain; charset=utf-8"
 POLICY_VIOLATION = 1008
 """The close code veil sends when a message must not cross (RFC 6455, section 7.4.1)."""
+SUBPROTOCOL_HEADER = "sec-websocket-protocol"
+"""The handshake header that offers subprotocols (request) and names the chosen one (response)."""
 MAX_CLOSE_REASON = 123
 """The most bytes a close frame's reason may hold (RFC 6455, section 5.5: 125 minus the code)."""
 
@@ -85,6 +93,20 @@ def redact_message(
     return content if out == content else out
 
 
+def refused(exchange: Exchange, direction: str, size: int, reason: str, detail: str) -> RedactionError:
+    """The error for a message the adapter refuses before reading it (one its server would
+    send differently from how veil would read it), reported to the observer as ``error``."""
+    _observe(exchange, direction, "error", EMPTY_REPORT, time.perf_counter(), size, reason)
+    return RedactionError(reason, detail)
+
+
+def offered_subprotocols(headers: Iterable[tuple[str, str]]) -> list[str]:
+    """The subprotocols a handshake's (redacted) ``Sec-WebSocket-Protocol`` headers offer, in
+    order, as servers build an ASGI scope's ``subprotocols`` from them."""
+    return [name.strip() for key, value in headers if key.lower() == SUBPROTOCOL_HEADER
+            for name in value.split(",") if name.strip()]
+
+
 def redact_close_reason(exchange: Exchange, direction: str, reason: str) -> str:
     """A close frame's reason as it may cross, cut to :data:`MAX_CLOSE_REASON` bytes (a
     placeholder can be longer than what it replaced). Raises RedactionError (observed)."""
@@ -105,7 +127,8 @@ def redact_close_reason(exchange: Exchange, direction: str, reason: str) -> str:
 
 def _redact_text(exchange: Exchange, direction: str, content: bytes, restorer: Restorer | None) -> tuple[bytes, Report]:
     plan = exchange.plan
-    if content.lstrip()[:1] in (b"{", b"["):
+    opener = content.lstrip()[:1]
+    if opener and opener in _JSON_VALUE_OPENERS:
         try:
             result = plan.redact_body(content, JSON, exchange.route(direction, JSON))
             return _restored(direction, result.output, "json", restorer), result.report
@@ -113,8 +136,39 @@ def _redact_text(exchange: Exchange, direction: str, content: bytes, restorer: R
             if exc.reason != "invalid_json":
                 raise
     # Free text, or text that only looks like JSON: every detector runs over all of it.
-    result = plan.redact_body(content, TEXT, exchange.route(direction, TEXT))
+    route = exchange.route(direction, TEXT)
+    result = plan.redact_body(content, TEXT, route)
+    if opener and opener in _ESCAPED_VALUE_OPENERS and b"\\" in result.output:
+        _refuse_hidden_escapes(exchange, route, result.output)
     return _restored(direction, result.output, "text", restorer), result.report
+
+
+_JSON_VALUE_OPENERS = frozenset(bytes([byte]) for byte in b'{["-0123456789')
+"""First bytes of a JSON document orjson may parse (``true``, ``false``, ``null`` hold nothing)."""
+_ESCAPED_VALUE_OPENERS = frozenset((b"{", b"[", b'"'))
+"""First bytes of a document that can hold JSON strings, whose escapes a parser decodes."""
+_JSON_ESCAPE = re.compile(r'\\(?:u([0-9a-fA-F]{4})|(["\\/bfnrt]))')
+_SHORT_ESCAPES = {'"': '"', "\\": "\\", "/": "/", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t"}
+
+
+def json_unescaped(text: str) -> str:
+    """``text`` with every JSON string escape decoded, wherever it stands, as a parser decodes
+    the strings of a document (``\\u0040`` is ``@``; a surrogate pair one character)."""
+    if "\\" not in text:
+        return text
+    decoded = _JSON_ESCAPE.sub(lambda m: chr(int(m[1], 16)) if m[1] else _SHORT_ESCAPES[m[2]], text)
+    return decoded.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "surrogatepass")
+
+
+def _refuse_hidden_escapes(exchange: Exchange, route: Route, out: bytes) -> None:
+    """Text that looks like JSON and is none still reaches parsers that accept it (Python's
+    ``json`` takes ``NaN`` and lone surrogates): what they would decode from ``out`` must hold
+    nothing the plan redacts, else the message is refused."""
+    text = out.decode("utf-8", "surrogatepass")
+    decoded = json_unescaped(text)
+    if decoded != text and exchange.plan.redact_text(decoded, route).report.changed:
+        raise RedactionError("invalid_json", "a text message that opens like JSON but is none "
+                                             "hides a value behind its string escapes")
 
 
 def _restored(direction: str, body: bytes, kind: str, restorer: Restorer | None) -> bytes:

@@ -4,8 +4,9 @@ One :class:`WebSocketResponder` per connection converts between ASGI ``websocket
 and :mod:`veil.http.websocket`, which decides what crosses, as it does in the proxy:
 
 - the handshake's headers, query and path are redacted before the app sees the scope, as an
-  HTTP request's are; a failure under ``block`` refuses the handshake with veil's JSON error
-  (a 403 on a server without the ``websocket.http.response`` extension), and the app never runs;
+  HTTP request's are (the scope's ``subprotocols`` made again from the redacted offer); a
+  failure under ``block`` refuses the handshake with veil's JSON error (a 403 on a server
+  without the ``websocket.http.response`` extension), and the app never runs;
 - ``websocket.receive`` (client to app) is the ``request`` direction, ``websocket.send`` (app
   to client) the ``response`` one; text is redacted (JSON when it parses), binary closes the
   socket unless ``websocket_binary="pass"``; a message that must not cross is dropped and the
@@ -13,8 +14,11 @@ and :mod:`veil.http.websocket`, which decides what crosses, as it does in the pr
   says (:mod:`veil.http.websocket`). The app then receives ``websocket.disconnect`` (1008),
   and a later send of its own raises :class:`veil.http.websocket.WebSocketClosed` (an
   ``OSError``, as servers raise on a closed socket; Starlette turns it into ``WebSocketDisconnect``);
-- ``websocket.accept`` headers are redacted as response headers; close reasons, either way,
-  as text; a denial response (``websocket.http.response.*``) as any HTTP response.
+- a ``websocket.send`` with both ``text`` and ``bytes`` (ASGI wants one; uvicorn sends the
+  bytes) is refused as above (``ambiguous_message``);
+- ``websocket.accept`` headers are redacted as response headers, its ``subprotocol`` as the
+  ``Sec-WebSocket-Protocol`` header it becomes; close reasons, either way, as text; a denial
+  response (``websocket.http.response.*``) as any HTTP response.
 
 A direction the policy does not cover on the route (or turned off with ``requests``/``responses``)
 passes untouched, as for HTTP. Tokens are not restored: like the middleware's HTTP responses,
@@ -32,13 +36,17 @@ from veil.http.exchange import Exchanges, ResponseBody
 from veil.http.exchange import Send as SendItem
 from veil.http.websocket import (
     POLICY_VIOLATION,
+    SUBPROTOCOL_HEADER,
     WebSocketClosed,
     close_reason,
+    offered_subprotocols,
     redact_close_reason,
     redact_message,
+    refused,
 )
 from veil.middleware.asgi_messages import (
     ASGIApp,
+    Headers,
     Message,
     Receive,
     Scope,
@@ -84,6 +92,8 @@ class WebSocketResponder:
                 scope, headers = self.scope, self.headers
             if headers != self.headers:
                 scope["headers"] = asgi_headers(headers)
+                if "subprotocols" in scope:  # the server's copy of the offer, raw: made again from the redacted one
+                    scope["subprotocols"] = offered_subprotocols(headers)
         await self.app(scope, self.receive_message, self.send_message)
 
     # -- client to app: request ----------------------------------------------------------
@@ -124,7 +134,7 @@ class WebSocketResponder:
                 return
         elif kind == "websocket.close" and message.get("reason"):
             message = {**message, "reason": await self.work(self._reason, message["reason"], "response")}
-        elif kind == "websocket.accept" and message.get("headers"):
+        elif kind == "websocket.accept" and (message.get("headers") or message.get("subprotocol")):
             message = await self.accept(message)
             if self.closed:
                 return
@@ -134,14 +144,26 @@ class WebSocketResponder:
         await self.send(message)
 
     async def accept(self, message: Message) -> Message:
-        """The accept message with its headers redacted (response headers); refused on failure."""
-        received = str_headers(message["headers"])
+        """The accept message with its headers redacted (response headers), and its subprotocol
+        as the Sec-WebSocket-Protocol header the server makes of it; refused on failure."""
+        received = str_headers(message.get("headers") or ())
+        subprotocol = message.get("subprotocol")
         try:
-            headers = (await self.work(redact_head, self.exchange.plan, self.exchange.route("response"), received, ""))[0]
+            headers, chosen = await self.work(self._accept_head, received, subprotocol)
         except RedactionError as exc:
             await self.refuse_handshake(exc.reason, "response")
             return message
-        return message if headers == received else {**message, "headers": asgi_headers(headers)}
+        out = message if headers == received else {**message, "headers": asgi_headers(headers)}
+        return out if chosen == subprotocol else {**out, "subprotocol": chosen}
+
+    def _accept_head(self, headers: Headers, subprotocol: str | None) -> tuple[Headers, str | None]:
+        plan, route = self.exchange.plan, self.exchange.route("response")
+        if headers:
+            headers = redact_head(plan, route, headers, "")[0]
+        if subprotocol:
+            chosen = redact_head(plan, route, [(SUBPROTOCOL_HEADER, str(subprotocol))], "")[0]
+            subprotocol = chosen[0][1] if chosen else None  # a rule that removes the header: none chosen
+        return headers, subprotocol
 
     async def deny(self, message: Message) -> None:
         """A denial response (the handshake answered with HTTP), redacted as any response."""
@@ -182,6 +204,10 @@ class WebSocketResponder:
     def _redacted(self, message: Message, direction: str) -> Message:
         """A ``websocket.receive``/``send`` message as it may cross. Raises RedactionError."""
         text = message.get("text")
+        if text is not None and message.get("bytes") is not None and direction == "response":
+            # ASGI says one of the two; servers send the bytes when both are set (uvicorn), unread.
+            raise refused(self.exchange, direction, len(message["bytes"]), "ambiguous_message",
+                          "a websocket.send holds both text and bytes")
         if text is not None:
             content = str(text).encode("utf-8", "surrogatepass")
             out = self._message(direction, content, text=True)
