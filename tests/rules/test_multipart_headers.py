@@ -174,3 +174,18 @@ def test_a_boundary_inside_another_parameter_is_not_the_boundary() -> None:
     data = body(DISPOSITION, b"jane@example.com")
     out = SCAN.redact_body(data, f'multipart/form-data; x="boundary=zz"; boundary={BOUNDARY}').output
     assert out == body(DISPOSITION, b"[REDACTED:EMAIL]")
+
+
+@pytest.mark.parametrize(
+    ("head", "reason"),
+    [
+        (f"{DISPOSITION}; filename=a.png\r\nContent-Type: image/png; charset=jane@example.com", "unredactable_header"),
+        (f"{DISPOSITION}\r\nContent-Type: multipart/mixed; boundary=jane@example.com", "unredactable_header"),
+        ("Content-Disposition: jane@example.com; name=f", "unredactable_header"),
+    ],
+)
+def test_a_finding_in_what_says_how_to_read_a_part_is_refused(head: str, reason: str) -> None:
+    """A binary part's charset was never read, so an address in it crossed with the part."""
+    with pytest.raises(RedactionError) as info:
+        redact(body(head, b"\x89PNG\r\n\x1a\n\x00"))
+    assert info.value.reason == reason and "jane" not in str(info.value)

@@ -15,12 +15,16 @@ content is replaced. Each part is redacted by its own type:
   binary further on is an error, ``bad_encoding``, never passed unread).
 
 Part headers are payload too (a ``filename`` is a user's file name, and may hold an e-mail
-address or a token): the parameters of ``Content-Disposition`` and ``Content-Type`` (but the
-``boundary`` and ``charset`` a parser needs) and the whole value of every other part header
-(``Content-ID``, ``Content-Description``...) are scanned by the detectors header values are
-scanned by, in one scan per body. A finding is replaced by its placeholder as a quoted-string
-(``filename="[REDACTED:EMAIL].txt"``), an RFC 8187 ``filename*`` stays in that encoding
-(``utf-8''%5BREDACTED%3AEMAIL%5D.txt``); the rules by name still read the original ``name``.
+address or a token): the type, every parameter's name and value of ``Content-Disposition`` and
+``Content-Type``, read by :mod:`veil.rules.header_params` as werkzeug and Django read them (RFC 2231
+continuations such as ``filename*0="jane"; filename*1="@example.com.txt"`` joined, RFC 8187 values
+decoded), and the whole value of every other part header (``Content-ID``, ``Content-Description``...)
+are scanned by the detectors header values are scanned by, in one scan per body. A value holding a
+finding is rewritten as one parameter in the form it came in (``filename="[REDACTED:EMAIL].txt"``;
+an RFC 8187 ``filename*`` stays in that encoding, ``utf-8''%5BREDACTED%3AEMAIL%5D.txt``); a name
+holding one drops its parameter; a finding in the type, ``charset`` or ``boundary`` (what a parser
+needs) is refused (``unredactable_header``). The rules by name still read the original ``name``.
+Error messages name parts by number and headers only by a name veil knows, never their text.
 
 The parser is strict, so that it never reads a body differently from the server behind it:
 CRLF line breaks, a closing delimiter, no ``--boundary`` anywhere but at a delimiter, and no
