@@ -273,6 +273,7 @@ def test_an_ssn_or_phone_glued_after_lookalike_text_never_passes(text: str, valu
         "ref1536-22-1847",  # inside a longer first group
         "ord_506382006a99",  # a hex id
         "ord_828367436b1b",  # nine digits inside a hex id
+        "cus_ced355357945",  # nine digits ending a hex id
         "550e8400-e29b-41d4-a716-446655440000",  # UUID
         "IMG_20240101_123456",  # a photo's name
         "ts1718000000123",  # a timestamp in ms glued to letters

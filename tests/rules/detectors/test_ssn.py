@@ -65,6 +65,7 @@ def test_ssn_found_with_exact_span(detect: Detect, text: str, field: str, expect
         ("x_536-22-18470", ""),  # glued to a word, serial too long
         ("ord_536221847", ""),  # bare digits glued to a word that says nothing
         ("ord_828367436b1b", "ssn"),  # nine digits inside a hex id, even in an SSN field
+        ("cus_ced355357945", "ssn"),  # nine digits ending a hex id: after a hex letter
     ],
 )
 def test_ssn_near_misses_are_not_found(detect: Detect, text: str, field: str) -> None:
