@@ -36,6 +36,7 @@ def redact(body: bytes, ctype: str = OCTET, on_error: str = "block") -> tuple[by
         PADDED[:-2] + b"\x00\x01\x02" + PADDED[-2:],  # control bytes inside the JSON, past the head
         PADDED + b"\xff\xfe rest",  # bytes that are not UTF-8 past the head
         b"mail jane@example.com " + b"y" * 600 + b"\x00",  # plain text, then a NUL
+        b'{"a": 1}\x00 jane@example.com',  # a whole document, then a NUL in the head
     ],
 )
 def test_text_head_then_binary_fails_closed(body: bytes) -> None:
@@ -60,8 +61,8 @@ def test_a_body_with_a_unicode_byte_order_mark_is_redacted_in_its_encoding(codec
     [
         # near misses: what was binary by its head still passes unread, untouched
         (b"\x89PNG\r\n\x1a\n\x00\x00 jane@example.com", (b"\x89PNG\r\n\x1a\n\x00\x00 jane@example.com", "skipped")),
-        (b'{"a": 1}\x00 jane@example.com', (b'{"a": 1}\x00 jane@example.com', "skipped")),  # NUL in the head
-        (JSON.encode("utf-16-le"), (JSON.encode("utf-16-le"), "skipped")),  # UTF-16 without a mark: binary
+        (b"\x00jane@example.com" * 3, (b"\x00jane@example.com" * 3, "skipped")),  # NULs, then no JSON: binary
+        (JSON.encode("utf-16-le"), (REDACTED.encode("utf-16-le"), "rewritten")),  # UTF-16 without a mark, as json.loads reads it
         # a marked body with nothing to find keeps every byte; a text body is redacted as before
         (b"\xff\xfe" + '{"note": "ok"}'.encode("utf-16-le"), (b"\xff\xfe" + '{"note": "ok"}'.encode("utf-16-le"), "unchanged")),
         (PADDED, (PADDED.replace(b"jane@example.com", b"[REDACTED:EMAIL]"), "rewritten")),

@@ -188,6 +188,33 @@ CASES: list[Case] = [
                   headers=(("Content-Type", "image/png"),)),
          Refused(502, b'{"error":"veil_redaction_failed","reason":"invalid_json","direction":"response"}'),
          per_adapter={"httpx": Raised("invalid_json")}),
+    # What Python's json.loads(bytes) reads as JSON under a binary or vague label (review of the sniffing).
+    Case("bom-json-as-image-png-request", "request",  # a UTF-8 byte order mark: redacted, the mark kept
+         Request(b'\xef\xbb\xbf{"email": "jane@example.com"}', content_type="image/png"),
+         Crossed(b'\xef\xbb\xbf{"email": "[REDACTED:EMAIL]"}')),
+    Case("json-string-as-octet-stream-response", "response",  # a lone JSON string, its '@' escaped
+         Response((b'"jane\\u0040example.com"',), headers=(("Content-Type", "application/octet-stream"),)),
+         Crossed(b'"[REDACTED:EMAIL]"')),
+    Case("utf16-json-as-text-plain-request", "request",  # UTF-16-LE without a mark: json.detect_encoding's NULs
+         Request(b'{\x00"\x00e\x00"\x00:\x00"\x00j\x00@\x00e\x00x\x00.\x00i\x00o\x00"\x00}\x00',
+                 content_type="text/plain"),
+         Crossed(b'{\x00"\x00e\x00"\x00:\x00"\x00[\x00R\x00E\x00D\x00A\x00C\x00T\x00E\x00D\x00:\x00'
+                 b'E\x00M\x00A\x00I\x00L\x00]\x00"\x00}\x00')),
+    Case("json-then-nul-as-image-png-response", "response",  # a whole document, then a NUL inside the head
+         Response((b'{"email": "jane@example.com"}\x00',), headers=(("Content-Type", "image/png"),)),
+         Refused(502, b'{"error":"veil_redaction_failed","reason":"invalid_json","direction":"response"}'),
+         per_adapter={"httpx": Raised("invalid_json")}),
+    Case("json-seq-response", "response",  # RFC 7464: RS opens each record (a control byte: read as binary before)
+         Response((b'\x1e{"email": "jane@example.com"}\n', b'\x1e{"n": 2}\n'),
+                  headers=(("Content-Type", "application/json-seq"),)),
+         Crossed(b'\x1e{"email": "[REDACTED:EMAIL]"}\n\x1e{"n": 2}\n')),
+    Case("json-seq-as-octet-stream-request", "request",
+         Request(b'\x1e{"email": "jane@example.com"}\n', content_type="application/octet-stream"),
+         Crossed(b'\x1e{"email": "[REDACTED:EMAIL]"}\n')),
+    Case("playlist-as-audio-response", "response",  # near-miss: '[' opens it, not as JSON: passed byte for byte
+         Response((b"[playlist]\nNumberOfEntries=1\nFile1=http://example.com/a.mp3\n",),
+                  headers=(("Content-Type", "audio/x-scpls"),)),
+         Crossed(b"[playlist]\nNumberOfEntries=1\nFile1=http://example.com/a.mp3\n")),
     Case("png-as-image-png-response", "response",  # near-miss: binary by its head, passed byte for byte
          Response((b'\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR{"n": 1}',),
                   headers=(("Content-Type", "image/png"),)),

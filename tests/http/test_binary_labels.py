@@ -15,7 +15,7 @@ import pytest
 from veil import Route, default_plan
 from veil.cli import main
 from veil.errors import RedactionError
-from veil.http import Options, SniffedStream, redact_buffered
+from veil.http import Options, SniffedStream, may_be_text, redact_buffered
 from veil.http.exchange import Chunk, Exchanges, Start
 from veil.rules.compiler import compile_policy
 
@@ -33,7 +33,12 @@ ASCII_PDF = b"%PDF-1.4\n1 0 obj << /Author (jane@example.com) >> endobj\ntrailer
 ASCII_PROTOBUF = b'" ' + b"write to jane@example.com today!"  # field 4, 32 bytes: every byte printable
 TEXT_THEN_NUL = b'{"email": "jane@example.com", "pad": "' + b"x" * 600 + b'"}\x00'  # NUL past the head
 PDF_THEN_BINARY = ASCII_PDF + b"% " + b"x" * 600 + b"\nstream\n\x00\x01\xff\xfe\nendstream\n"  # text head, binary past it
-JSON_THEN_NUL = JSON_DOC + b"\x00"  # a NUL inside the head: binary at once
+JSON_THEN_NUL = JSON_DOC + b"\x00"  # a whole document, then a NUL inside the head
+BOM = b"\xef\xbb\xbf"
+WIDE = ("utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be")  # no byte order mark: json.detect_encoding's NULs
+PLAYLIST = b"[playlist]\nNumberOfEntries=1\nFile1=http://example.com/stream\n"  # audio/x-scpls
+MP4 = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + b"\x00\x01" * 40
+GRPC = b"\x00\x00\x00\x00\x13" + b"\n\x11jane@example.com"
 
 
 @pytest.mark.parametrize("label", LABELS)
@@ -50,8 +55,19 @@ JSON_THEN_NUL = JSON_DOC + b"\x00"  # a NUL inside the head: binary at once
         (ASCII_PDF, "binary", ASCII_PDF),  # text, not a document: the e-mail stays (the documented trade-off)
         (ASCII_PROTOBUF, "binary", ASCII_PROTOBUF),
         (PDF_THEN_BINARY, "binary", PDF_THEN_BINARY),  # a text head, binary past it: its label stands
-        (JSON_THEN_NUL, "binary", JSON_THEN_NUL),
         (b"mail jane@example.com", "binary", b"mail jane@example.com"),
+        # review of the sniffing: what Python's json.loads(bytes) reads as JSON is redacted as JSON
+        (BOM + JSON_DOC, "json", BOM + JSON_REDACTED),  # a UTF-8 byte order mark, kept
+        (b'"jane@example.com"', "json", b'"[REDACTED:EMAIL]"'),  # a lone JSON string
+        (b' "jane\\u0040example.com"\n', "json", b'"[REDACTED:EMAIL]"'),
+        *((JSON_DOC.decode().encode(codec), "json", JSON_REDACTED.decode().encode(codec)) for codec in WIDE),
+        # near-misses: text formats under audio/video labels open with '[' but not as JSON does
+        (PLAYLIST, "binary", PLAYLIST),
+        (b"[Reference]\nRef1=http://example.com/a.asf\n", "binary", b"[Reference]\nRef1=http://example.com/a.asf\n"),
+        (b"[truth] is out there", "binary", b"[truth] is out there"),
+        (b'"jane@example.com', "binary", b'"jane@example.com'),  # a string never closed: no JSON reader takes it
+        (MP4, "binary", MP4),  # opens with NULs (the UTF-32-BE pattern), does not decode so
+        (GRPC, "binary", GRPC),
     ],
 )
 def test_a_body_labelled_binary_is_redacted_only_as_a_mislabelled_document(
@@ -62,7 +78,10 @@ def test_a_body_labelled_binary_is_redacted_only_as_a_mislabelled_document(
 
 
 @pytest.mark.parametrize("label", LABELS)
-@pytest.mark.parametrize("body", [TEXT_THEN_NUL, b'{"email": "jane@example.com"', b'  [{"email": "jane@example.com"} x'])
+@pytest.mark.parametrize("body", [
+    TEXT_THEN_NUL, b'{"email": "jane@example.com"', b'  [{"email": "jane@example.com"} x',
+    JSON_THEN_NUL, b'[{"email": "jane@example.com"}]\x00\x01', BOM + JSON_DOC + b"\x00", b'[ true, "jane@example.com"',
+])
 def test_a_body_labelled_binary_that_opens_like_json_and_is_none_is_refused(label: str, body: bytes) -> None:
     """No format veil knows to be binary opens with '{' or '[' in text: a document padded with a NUL
     past its head, or cut short, must not cross unread because its label says image/png."""
@@ -160,3 +179,28 @@ def test_veil_apply_redacts_a_json_file_given_a_binary_type(
     path.write_bytes(JSON_DOC)
     assert main(["apply", "-t", "image/png", str(path)]) == 0
     assert capsysbinary.readouterr().out == JSON_REDACTED
+
+
+@pytest.mark.parametrize(("label", "encoding", "body", "passes"), [
+    ("image/png", "aes128gcm", PNG, True),  # RFC 8188: veil cannot decode it, the label stands as before sniffing
+    ("image/png", "compress", PNG, True),
+    ("image/png", "x-custom", PNG, True),
+    ("image/png", "gzip", PNG, True),  # labelled gzip, and no gzip: its head does not decode
+    ("application/pdf", "x-custom", ASCII_PDF, True),
+    # near-misses: a vague type still fails closed, and a document veil can decode is still read
+    ("application/octet-stream", "aes128gcm", PNG, False),
+    ("application/octet-stream", "gzip", PNG, False),
+    ("", "x-custom", JSON_DOC, False),
+])
+def test_a_binary_label_with_a_coding_veil_cannot_decode_passes_as_it_came(
+    label: str, encoding: str, body: bytes, passes: bool,
+) -> None:
+    assert may_be_text(body[:512], encoding, label) is not passes
+    if passes:
+        out, _, outcome = redact_buffered(PLAN, Route("response"), body, label, encoding, Options())
+        assert (out, outcome) == (body, "skipped")
+    else:
+        with pytest.raises(RedactionError):
+            redact_buffered(PLAN, Route("response"), body, label, encoding, Options())
+    stream = SniffedStream(PLAN, Route("response", content_type=label), label, encoding, Options(), "test", 4096)
+    assert (stream.step(body, last=True) == body and not stream.failed) is passes

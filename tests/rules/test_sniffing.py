@@ -15,6 +15,8 @@ from veil.rules.media import sniff_body, sniff_head
 PLAN = default_plan()
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"jane@example.com"
 PROTOBUF = b"\x0a\x10jane@example.com\x10\x2a"  # field 1: a string, field 2: 42
+BOM = b"\xef\xbb\xbf"
+ESCAPED = b'{"email":"jane\\u0040example.com"}'  # text detectors do not see an e-mail in it
 
 
 @pytest.mark.parametrize("ctype", ["application/octet-stream", "text/plain", "text/plain; charset=utf-8", ""])
@@ -29,6 +31,12 @@ PROTOBUF = b"\x0a\x10jane@example.com\x10\x2a"  # field 1: a string, field 2: 42
         (b"email=jane%40example.com&page=2\n", "form", b"email=[REDACTED:EMAIL]&page=2\n"),
         (b'{"a": 1}', "json", b'{"a": 1}'),  # near-miss: JSON with nothing to redact is kept as it came
         (b"q=shoes&page=2", "form", b"q=shoes&page=2"),
+        # what Python's json.loads(bytes) reads as JSON (review of the sniffing): an escape is decoded
+        (BOM + ESCAPED, "json", BOM + b'{"email":"[REDACTED:EMAIL]"}'),  # a UTF-8 byte order mark, kept
+        (b'"jane\\u0040example.com"', "json", b'"[REDACTED:EMAIL]"'),  # a lone JSON string
+        (b"  42\n", "json", b"  42\n"),  # near-miss: a lone number, nothing to redact
+        *((ESCAPED.decode().encode(codec), "json", b'{"email":"[REDACTED:EMAIL]"}'.decode().encode(codec))
+          for codec in ("utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be")),  # no mark: json.detect_encoding's NULs
     ],
 )
 def test_json_ndjson_and_forms_are_redacted_as_what_they_are(ctype: str, body: bytes, kind: str, expected: bytes) -> None:
@@ -49,6 +57,15 @@ def test_json_ndjson_and_forms_are_redacted_as_what_they_are(ctype: str, body: b
         (PROTOBUF, "binary"),  # valid UTF-8, but control bytes: not text
         (b"\xff\xfejane@example.com", "binary"),  # not UTF-8
         (b"jane@example.com\x00", "binary"),
+        (b'"jane@example.com"', "json"),  # any JSON value a parser accepts whole
+        (b" -1.5e3 ", "json"),
+        (b"null", "json"),
+        (b"true story", "text"),  # near-misses: a JSON literal opening text
+        (b'"quoted" she said', "text"),
+        (b"[playlist]\nFile1=http://example.com/a\n", "text"),
+        (b'\x1e{"a": 1}\n\x1e[2]\n', "ndjson"),  # RFC 7464: RS opens each record
+        (b"\x1enot json\n", "text"),  # near-misses: RS before text, RS then a NUL
+        (b'\x1e{"a": 1}\x00\n', "binary"),
     ],
 )
 def test_sniff_body(body: bytes, kind: str) -> None:
@@ -94,6 +111,18 @@ def test_sniffed_json_is_matched_by_rules_for_json() -> None:
         (PROTOBUF, False),
         (b"\xff\xd8\xff\xe0", False),  # JPEG
         (b"ab\xc3(", False),  # invalid UTF-8 inside the head
+        ('{"email": "jane'.encode("utf-16-le"), True),  # UTF-16/32 without a mark, as JSON readers detect it
+        ('{"email": "jane'.encode("utf-32-be"), True),
+        ('{"email": "jane'.encode("utf-16-le")[:-1], True),  # a code unit cut by the end of the head
+        (b"\x00\x00\x00\x18ftypmp42", False),  # near-misses: MP4, a gRPC frame, ICO open with NULs too
+        (b"\x00\x00\x00\x00\x05hello", False),
+        (b"\x00\x00\x01\x00\x01\x00\x10\x10", False),
+        (b'{"email": "jane@example.com"}\x00\x00', True),  # a whole document, then a NUL: read (and refused)
+        (b'  [1, 2]\x01', True),
+        (b'{"email": "jane@exa\x00', False),  # near-misses: no whole document before the NUL
+        (b'[playlist]\x00', False),
+        (b'\x1e{"email": "jane', True),  # an RFC 7464 JSON text sequence
+        (b"\x1e\x00\x01", False),
     ],
 )
 def test_sniff_head_tells_adapters_which_bodies_to_read(head: bytes, may_be_text: bool) -> None:
@@ -117,3 +146,22 @@ def test_a_type_veil_has_no_rule_for_is_sniffed(ctype: str) -> None:
     assert result.output == b'{"email":"[REDACTED:EMAIL]"}'
 
 
+
+
+SEQ = b'\x1e{"email": "jane@example.com"}\n\x1e{"n": 2}\n'
+SEQ_REDACTED = b'\x1e{"email": "[REDACTED:EMAIL]"}\n\x1e{"n": 2}\n'
+
+
+@pytest.mark.parametrize("ctype", ["application/json-seq", "application/geo+json-seq", "application/octet-stream",
+                                   "", "image/png", "application/x-ndjson"])
+def test_a_json_text_sequence_is_redacted_record_by_record_its_rs_kept(ctype: str) -> None:
+    """RFC 7464: RS (a control byte) opened the head, so it counted as binary and crossed unread."""
+    result = PLAN.redact_body(SEQ, ctype, Route("response"))
+    assert (result.kind, result.output) == ("ndjson", SEQ_REDACTED)
+
+
+def test_a_json_text_sequence_is_buffered_not_streamed_line_by_line() -> None:
+    from veil.http import stream_kind
+
+    assert [stream_kind(t) for t in ("application/json-seq", "application/geo+json-seq", "application/x-ndjson")] == [
+        None, None, "ndjson"]  # near-miss: NDJSON still streams

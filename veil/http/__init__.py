@@ -55,7 +55,6 @@ from veil.http.options import DEFAULT_MAX_DECOMPRESSED, Options, parse_options
 from veil.http.sniff import (
     SNIFF_HEAD_BYTES,
     Replay,
-    head_chunks,
     is_vague,
     may_be_text,
     read_head,
@@ -86,7 +85,6 @@ __all__ = [
     "engine_errors",
     "error_response",
     "frames_of",
-    "head_chunks",
     "header_bytes",
     "header_value",
     "is_vague",

@@ -15,7 +15,7 @@ from veil.http.codings import can_decode, decode_body, encode_body, is_plain, un
 from veil.http.failures import engine_errors
 from veil.http.options import Options
 from veil.http.sniff import SNIFF_HEAD_BYTES, head_decides, may_be_text, redact_sniffed
-from veil.rules.media import body_kind, body_kind_of, media_type
+from veil.rules.media import body_kind, body_kind_of, is_json_seq, media_type
 from veil.rules.plan import Plan
 from veil.rules.plan_types import EMPTY_REPORT, Report, Route
 from veil.rules.restore import Restorer, TokenLedger
@@ -26,7 +26,7 @@ def stream_kind(content_type: str) -> str | None:
     mtype = media_type(content_type)[0]
     if mtype == "text/event-stream":
         return "sse"
-    if body_kind(mtype) == "ndjson":
+    if body_kind(mtype) == "ndjson" and not is_json_seq(mtype):  # RS-led records: buffered, redacted whole
         return "ndjson"
     return None
 
@@ -88,7 +88,7 @@ def _redact_buffered(
 ) -> tuple[bytes, Report, str]:
     encoding = content_encoding.strip().lower()
     sniffed = head_decides(content_type)  # vague, or labelled binary
-    if sniffed and not may_be_text(body[:SNIFF_HEAD_BYTES], encoding):
+    if sniffed and not may_be_text(body[:SNIFF_HEAD_BYTES], encoding, content_type):
         return body, EMPTY_REPORT, "skipped"  # binary by its head, whatever its size: never rewritten
     if not can_decode(encoding):
         raise unsupported(encoding)  # names the package that would decode it, if one would

@@ -322,7 +322,7 @@ class ResponseBody:
             head = b"".join(self.held)
             if self.size < SNIFF_HEAD_BYTES and more and not binary_already(head, self.content_encoding):
                 return []  # a gRPC stream's first frames go out at once: binary_already
-            if not may_be_text(head, self.content_encoding):
+            if not may_be_text(head, self.content_encoding, self.content_type):
                 return self._pass_held(more)  # binary: unread from here on
             self.mode = "buffer"
         if self.size > self.exchange.limit and self.bounded:
@@ -345,7 +345,7 @@ class ResponseBody:
     def decide(self, head: bytes) -> list[Send]:
         """A vague body whose head the adapter read where it lies (a file): binary passes unread
         from here on (what to send first), anything else is buffered."""
-        if may_be_text(head, self.content_encoding):
+        if may_be_text(head, self.content_encoding, self.content_type):
             self.mode = "buffer"
             return []
         return self.pass_unread()

@@ -33,37 +33,33 @@ corrupts it (an all-ASCII protobuf message, an uncompressed PDF), and real binar
 text head exist, where a vague label gives no such reason to believe the sender. The cost: free
 text inside a body labelled binary (an e-mail in an uncompressed PDF) is not redacted.
 
-A body starting with a UTF-16 or UTF-32 byte order mark (JSON or text written by Windows
-tools and .NET) is text: its head counts as text, it is decoded, redacted as UTF-8 would
-be, and written back in its own encoding with its mark. Without a mark, UTF-16 is not told
-apart from binary (its NUL bytes look like any other), and passes unread as before.
+A body starting with a byte order mark (UTF-8's, or UTF-16/32's: JSON or text written by
+Windows tools and .NET) is text: its head counts as text, it is decoded, redacted as UTF-8 would
+be, and written back in its own encoding with its mark. Without a mark, a body whose first bytes
+show the NUL pattern JSON readers take for UTF-16 or UTF-32 (Python's ``json.loads(bytes)``, RFC
+4627 section 3: ``{\\x00"\\x00`` is UTF-16-LE) is read the same way when its head decodes so without
+control characters (:func:`veil.rules.media.unicode_form`); binary opening with a NUL (a gRPC
+frame, MP4, ICO) does not decode so, or decodes to control characters, and passes unread.
 """
 
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 from veil.errors import RedactionError
-from veil.http.chunks import take
 from veil.http.codings import is_plain
 from veil.http.stream_codings import StreamDecoder, can_stream
 from veil.rules.media import SNIFF_HEAD_BYTES, is_binary_label, media_type, sniff_head
 from veil.rules.media import is_vague as media_is_vague
 from veil.rules.plan import Plan
-from veil.rules.plan_types import EMPTY_REPORT, Result, Route
+from veil.rules.plan_types import Result, Route
 
 __all__ = [
     "SNIFF_HEAD_BYTES", "Replay", "binary_already", "head_decides", "is_vague", "may_be_text", "read_head",
     "redact_sniffed",
 ]
-
-_BYTE_ORDER_MARKS = (  # UTF-32 first: its little-endian mark starts with UTF-16's
-    (b"\xff\xfe\x00\x00", "utf-32-le"), (b"\x00\x00\xfe\xff", "utf-32-be"),
-    (b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be"),
-)
-
 
 def is_vague(content_type: str) -> bool:
     """Whether a Content-Type says nothing about the body, or is one veil has no rule for and does
@@ -86,14 +82,19 @@ def binary_already(head: bytes, content_encoding: str = "") -> bool:
     return len(head) >= 4 and is_plain(content_encoding) and not may_be_text(head)
 
 
-def may_be_text(head: bytes, content_encoding: str = "") -> bool:
-    """Whether a vague body starting with ``head`` must be read whole (True) or may pass unread.
+def may_be_text(head: bytes, content_encoding: str = "", content_type: str = "") -> bool:
+    """Whether a body starting with ``head`` whose head decides (:func:`head_decides`) must be read
+    whole (True) or may pass unread.
 
-    An encoded head is decoded first; an encoding veil cannot decode, or a head that does not
-    decode, is read whole, so that the body fails closed rather than crossing unread.
+    An encoded head is decoded first. An encoding veil cannot decode, or a head that does not decode,
+    is read whole for a vague type, so that the body fails closed rather than crossing unread; under
+    a label veil knows to be binary (``content_type``: a PNG sent with ``Content-Encoding: aes128gcm``,
+    or labelled gzip when it is not) it passes unread as its label says, as before sniffing: only a
+    document veil can read is taken for a mislabelled one.
     """
+    labelled = bool(content_type) and is_binary_label(media_type(content_type)[0])
     if not can_stream(content_encoding):
-        return True
+        return not labelled
     try:
         decoder = StreamDecoder(content_encoding)
         plain = b""
@@ -102,57 +103,25 @@ def may_be_text(head: bytes, content_encoding: str = "") -> bool:
             if len(plain) >= SNIFF_HEAD_BYTES:
                 break
     except RedactionError:
-        return True
-    return _byte_order_mark(plain) is not None or sniff_head(plain[:SNIFF_HEAD_BYTES])
+        return not labelled
+    return sniff_head(plain[:SNIFF_HEAD_BYTES])
 
 
 def redact_sniffed(plan: Plan, body: bytes, content_type: str, route: Route | None = None) -> Result:
     """:meth:`Plan.redact_body` for a whole body whose head decided it is read (:func:`head_decides`;
     decoded of its Content-Encoding) because :func:`may_be_text` said its head may be text.
 
-    A body with a UTF-16/32 byte order mark is redacted as text in that encoding. A vague body the
-    plan finds binary past a text head raises ``bad_encoding`` (see the module docstring: it is never
-    passed unread as binary once its head looked like text); so does a marked body that does not
-    decode. A body labelled binary that is no JSON, NDJSON or form document comes back unchanged
-    (``kind == "binary"``): its label stands.
+    A body with a byte order mark, or UTF-16/32 without one, is redacted as text in its encoding
+    (by the plan). A vague body the plan finds binary past a text head raises ``bad_encoding`` (see
+    the module docstring: it is never passed unread as binary once its head looked like text); so
+    does a marked body that does not decode. A body labelled binary that is no JSON, NDJSON or form
+    document comes back unchanged (``kind == "binary"``): its label stands.
     """
-    labelled = not is_vague(content_type)
-    marked = _byte_order_mark(body)
-    if marked is None:
-        result = plan.redact_body(body, content_type, route)
-        if result.kind == "binary" and not labelled:
-            raise RedactionError("bad_encoding", "a body whose head is text holds a control byte or bytes that are "
-                                                 f"not UTF-8 past its first {SNIFF_HEAD_BYTES} bytes")
-        return result
-    mark, codec = marked
-    try:
-        text = body[len(mark):].decode(codec)
-    except UnicodeDecodeError:
-        if labelled:
-            return Result(body, EMPTY_REPORT, "binary")
-        raise RedactionError("bad_encoding", f"a body with a {codec} byte order mark is not valid {codec}") from None
-    result = plan.redact_body(text.encode("utf-8"), content_type, route)
-    if result.kind == "binary":
-        if labelled:
-            return Result(body, result.report, "binary")
-        raise RedactionError("bad_encoding", f"a {codec} body holds control characters text does not")
-    if not result.report.changed:
-        return Result(body, result.report, result.kind)
-    return Result(mark + result.output.decode("utf-8").encode(codec), result.report, result.kind)
-
-
-def _byte_order_mark(data: bytes) -> tuple[bytes, str] | None:
-    """(mark, codec) of a body starting with a UTF-16 or UTF-32 byte order mark, else None."""
-    for mark, codec in _BYTE_ORDER_MARKS:
-        if data.startswith(mark):
-            return mark, codec
-    return None
-
-
-def head_chunks(chunks: Iterator[bytes]) -> list[bytes]:
-    """The first chunks of a push stream, until they hold :data:`SNIFF_HEAD_BYTES` (or it ends);
-    the rest stays in ``chunks``."""
-    return take(chunks, SNIFF_HEAD_BYTES)[0]
+    result = plan.redact_body(body, content_type, route)
+    if result.kind == "binary" and is_vague(content_type):
+        raise RedactionError("bad_encoding", "a body whose head is text holds a control byte or bytes that are "
+                                             f"not UTF-8 (or not its UTF-16/32) past its first {SNIFF_HEAD_BYTES} bytes")
+    return result
 
 
 def read_head(read: Callable[[int], bytes], length: int | None = None) -> bytes:

@@ -49,7 +49,7 @@ class SniffedStream:
         head = b"".join(self._held) if self.mode == "sniff" else b""
         if self.mode == "sniff" and (self._size >= SNIFF_HEAD_BYTES or last
                                      or binary_already(head, self.content_encoding)):
-            self.mode = "buffer" if may_be_text(head, self.content_encoding) else "pass"
+            self.mode = "buffer" if may_be_text(head, self.content_encoding, self.content_type) else "pass"
             if self.mode == "pass":
                 return self._release()
         if self._size > self.limit:

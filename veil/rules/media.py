@@ -2,7 +2,9 @@
 its type says nothing (missing, ``application/octet-stream``) or may be wrong (``text/plain``).
 
 Sniffing is bounded and conservative: a body counts as JSON only if it is valid UTF-8 and
-parses as one JSON object or array; NDJSON only if every non-blank line (two or more) does;
+parses whole as one JSON value (a lone string or number too: what a JSON reader accepts); a
+body with a byte order mark (UTF-8's included), or in UTF-16/32 without one as JSON readers detect
+it (:func:`unicode_form`), is decoded by the plan first and sniffed as its text; NDJSON only if every non-blank line (two or more) does;
 a urlencoded form only if the whole body is ``name=value`` pairs joined by ``&`` in the
 characters a form encoder emits (no spaces, no controls, ``%`` followed by two hex digits);
 text only if it is UTF-8 with no control characters but tab, line breaks, form feed and ESC.
@@ -14,8 +16,9 @@ A body labelled with a type veil knows to be binary (:func:`is_binary_label`: ``
 label is only the sender's claim: one whose head is binary (PNG, gzip, zip, most PDFs show a
 control byte or a byte that is not UTF-8 within their first bytes) passes unread, as before; one
 that is, whole, a JSON, NDJSON or urlencoded-form document is redacted as that (a mislabelled
-document), and one whose text head opens like JSON (``{``, ``[``) but which is none (invalid, or
-a NUL past its head: a document padded to cross unread) is refused. Anything else passes
+document), and one that looks like JSON (``{``, or ``[`` and a JSON value's first token: not
+``[playlist]``) but which is none (invalid, or a NUL past its head or right after a whole
+document: a document padded to cross unread) is refused. Anything else passes
 unchanged under its label, text included: unlike a vague body,
 it is neither redacted as text nor refused, because rewriting bytes inside a binary format
 corrupts it (an all-ASCII protobuf message, an uncompressed PDF), and a binary format whose
@@ -25,6 +28,8 @@ in an ASCII PDF) inside a body labelled binary is not read.
 
 from __future__ import annotations
 
+import codecs
+import json
 import re
 from functools import lru_cache
 
@@ -35,6 +40,9 @@ NDJSON_TYPES = frozenset({
     "application/x-ndjson", "application/ndjson", "application/jsonl", "application/x-jsonlines",
     "application/jsonlines", "application/json-lines", "application/jsonl+json",
 })
+JSON_SEQ_TYPES = frozenset({"application/json-seq"})
+"""RFC 7464 JSON text sequences (and ``+json-seq``: ``application/geo+json-seq``): records opening with
+RS (0x1E), redacted as NDJSON is, RS kept (:func:`is_json_seq`)."""
 FORM_TYPES = frozenset({"application/x-www-form-urlencoded"})
 TEXT_LIKE = frozenset({"application/xml", "application/javascript", "application/graphql", "application/csv"})
 MULTIPART_TYPES = frozenset({"multipart/form-data"})
@@ -64,6 +72,15 @@ MISLABELLED_KINDS = frozenset({"json", "ndjson", "form"})
 SNIFF_HEAD_BYTES = 512
 """How much of a body :func:`sniff_head` needs to tell binary from possible text."""
 
+_UNICODE_MARKS = (  # UTF-32 before UTF-16: its little-endian mark starts with UTF-16's
+    (b"\xef\xbb\xbf", "utf-8"), (b"\xff\xfe\x00\x00", "utf-32-le"), (b"\x00\x00\xfe\xff", "utf-32-be"),
+    (b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be"),
+)
+_JSON_VALUE_STARTS = b'{["-0123456789tfn'
+"""Bytes a JSON value may open with: a body opening otherwise (after whitespace) is not parsed as JSON."""
+_JSON_LITERALS = (b"true", b"false", b"null")
+RECORD_SEPARATOR = b"\x1e"
+"""RS: opens every record of an RFC 7464 JSON text sequence."""
 _CONTROL_BYTES = bytes([*range(0x00, 0x09), *range(0x0E, 0x1B), *range(0x1C, 0x20), 0x7F])
 """Control bytes text does not hold (tab, line breaks, form feed and ESC are allowed)."""
 _FORM_NAME = rb"(?:[A-Za-z0-9._~+*\-\[\]]|%[0-9A-Fa-f]{2})+"
@@ -87,7 +104,7 @@ def media_type(content_type: str) -> tuple[str, str]:
 
 def body_kind(mtype: str) -> str:
     """How a body of this media type is processed: json, ndjson, form, text or binary."""
-    if mtype in NDJSON_TYPES:
+    if mtype in NDJSON_TYPES or is_json_seq(mtype):
         return "ndjson"
     if mtype in JSON_TYPES or mtype.endswith("+json"):
         return "json"
@@ -100,6 +117,11 @@ def body_kind(mtype: str) -> str:
     if not mtype:
         return "sniff"
     return "binary"
+
+
+def is_json_seq(mtype: str) -> bool:
+    """Whether media type ``mtype`` is an RFC 7464 JSON text sequence (records opening with RS)."""
+    return mtype in JSON_SEQ_TYPES or mtype.endswith("+json-seq")
 
 
 def is_vague(mtype: str) -> bool:
@@ -118,18 +140,19 @@ def is_binary_label(mtype: str) -> bool:
 
 def sniff_labelled(body: bytes) -> str:
     """What a body labelled binary (:func:`is_binary_label`) is redacted as: json, ndjson or form
-    when it is, whole, such a document; ``broken_json`` when its text head opens like a JSON
-    document (``{`` or ``[``) and the whole is none (invalid, or binary past the head: refused);
-    else binary (passed unchanged under its label). A binary head ends the look: a real image or
-    archive costs :data:`SNIFF_HEAD_BYTES`, not a read."""
+    when it is, whole, such a document; ``broken_json`` when it looks like a JSON document
+    (``{``, or ``[`` followed by a JSON value's first token) and the whole is none (invalid, or
+    binary past a text head), or when its head holds a whole JSON document and then a control byte
+    (a document padded to cross unread); else binary (passed unchanged under its label). A binary
+    head ends the look: a real image or archive costs :data:`SNIFF_HEAD_BYTES`, not a read."""
     if not sniff_head(body[:SNIFF_HEAD_BYTES]):
         return "binary"
     kind = sniff_body(body)
     if kind in MISLABELLED_KINDS:
         return kind
-    # No binary format veil knows to be binary opens with '{' or '[' in text: such a body is a
-    # document cut short or padded with a NUL past its head to cross unread.
-    return "broken_json" if body.lstrip()[:1] in (b"{", b"[") else "binary"
+    # '[playlist]' (audio/x-scpls) and '[Reference]' (video/x-ms-asf) are text formats under binary
+    # labels: only a body whose first tokens are JSON's is taken for a document cut short or padded.
+    return "broken_json" if _looks_like_json(body) or _json_then_binary(body[:SNIFF_HEAD_BYTES]) else "binary"
 
 
 def body_kind_of(content_type: str) -> str:
@@ -139,16 +162,21 @@ def body_kind_of(content_type: str) -> str:
 
 def sniff_body(body: bytes) -> str:
     """What a body whose type says nothing is: json, ndjson, form, text or binary (see the
-    module docstring for the exact tests; each is linear in the body)."""
+    module docstring for the exact tests; each is linear in the body). A body in another Unicode
+    form (:func:`unicode_form`) is binary here: the plan decodes it first. A body opening with RS
+    (0x1E) is an RFC 7464 JSON text sequence when every record is JSON: ``ndjson``."""
+    if body.lstrip()[:1] == RECORD_SEPARATOR:
+        return _sniff_json_seq(body)
     if _has_controls(body):
         return "binary"
     try:
         body.decode("utf-8")
     except UnicodeDecodeError:
         return "binary"
-    if body.lstrip()[:1] in (b"{", b"["):
-        if _is_json(body):
-            return "json"
+    first = body.lstrip()[:1]
+    if first and first in _JSON_VALUE_STARTS and _is_json(body):
+        return "json"  # any JSON value a parser accepts whole, a lone string or number included
+    if first in (b"{", b"["):
         lines = [line for line in body.splitlines() if line.strip()]
         if len(lines) > 1 and all(line.lstrip()[:1] in (b"{", b"[") and _is_json(line) for line in lines):
             return "ndjson"
@@ -158,10 +186,74 @@ def sniff_body(body: bytes) -> str:
     return "text"
 
 
+def _sniff_json_seq(body: bytes) -> str:
+    if _has_controls(body.replace(RECORD_SEPARATOR, b"")):
+        return "binary"
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return "binary"
+    records = [record for record in body.split(RECORD_SEPARATOR) if record.strip()]
+    return "ndjson" if records and all(_is_json(record) for record in records) else "text"
+
+
 def sniff_head(head: bytes) -> bool:
     """Whether a body starting with ``head`` (its first :data:`SNIFF_HEAD_BYTES` or all of
     it) may be text, so an adapter must read it whole and give it to the plan; False for
-    binary, which the adapter may stream through unread."""
+    binary, which the adapter may stream through unread.
+
+    A UTF-16 or UTF-32 byte order mark makes a head text (the body is read whole, and fails
+    closed if it then does not decode); a head without one in the NUL pattern JSON readers take
+    for UTF-16 or UTF-32 (:func:`unicode_form`) is text if it decodes so, without control
+    characters. A head holding a whole JSON document and then a control byte is text too: read
+    whole, it is refused rather than passed as binary (:func:`_json_then_binary`)."""
+    form = unicode_form(head)
+    if form is not None and form[1] != "utf-8":
+        mark, codec = form
+        if mark:
+            return True
+        try:  # a code unit cut by the end of the head waits for the rest (final=False)
+            text = codecs.getincrementaldecoder(codec)().decode(head)
+        except UnicodeDecodeError:
+            return False
+        return opens_as_json(text) and _text_head(text.encode("utf-8"))
+    if head.lstrip()[:1] == RECORD_SEPARATOR:  # an RFC 7464 JSON text sequence: RS opens each record
+        head = head.replace(RECORD_SEPARATOR, b"")
+    return _text_head(head) or _json_then_binary(head)
+
+
+def unicode_form(data: bytes) -> tuple[bytes, str] | None:
+    """(mark, codec) of a body that JSON readers decode as other than plain UTF-8, else None.
+
+    A byte order mark (UTF-8's too: Python's ``json.loads(bytes)`` skips it) is that; with no mark,
+    the NUL pattern of the first bytes RFC 4627 (section 3) and Python's ``json.detect_encoding``
+    read as UTF-16 or UTF-32 (a JSON text opens with an ASCII character: ``{\\x00`` is UTF-16-LE).
+    Binary formats opening with a NUL (gRPC frames, MP4, ICO) match the pattern too: the caller
+    decodes, and takes a body without a mark for text only if it decodes so and its text opens as
+    JSON does (:func:`opens_as_json`); such binary does not.
+    """
+    for mark, codec in _UNICODE_MARKS:
+        if data.startswith(mark):
+            return mark, codec
+    if len(data) >= 4:
+        if not data[0]:
+            return b"", "utf-16-be" if data[1] else "utf-32-be"
+        if not data[1]:
+            return b"", "utf-16-le" if data[2] or data[3] else "utf-32-le"
+    elif len(data) == 2 and not (data[0] and data[1]):
+        return b"", "utf-16-be" if not data[0] else "utf-16-le"
+    return None
+
+
+def opens_as_json(text: str) -> bool:
+    """Whether ``text`` opens (after whitespace) with a character a JSON value may open with: what
+    a body in UTF-16/32 without a byte order mark must show to be read as such (:func:`unicode_form`),
+    so that binary opening with a NUL and then ASCII (``\\x00jane``: UTF-16-BE by its NULs) stays binary."""
+    first = text.lstrip()[:1]
+    return bool(first) and first in "{[\"-0123456789tfn"
+
+
+def _text_head(head: bytes) -> bool:
     # No list of magic numbers: gzip, PNG, JPEG, zip, zstd... all start with a control
     # byte or one that is not UTF-8, and an ASCII magic ("GIF8", "BZh") may start a text.
     if _has_controls(head):
@@ -171,6 +263,39 @@ def sniff_head(head: bytes) -> bool:
     except UnicodeDecodeError as exc:
         # Only the last character may be cut short (by the end of the head), nothing else.
         return exc.reason == "unexpected end of data" and exc.start >= len(head) - 3
+    return True
+
+
+def _looks_like_json(body: bytes) -> bool:
+    """Whether a body opens as a JSON document does: ``{``, or ``[`` and then (after whitespace) the
+    end, ``]`` or a value's first token (``[playlist]`` and ``[Reference]`` do not); RS (an RFC 7464
+    record's opening) before it counts as whitespace."""
+    text = body.lstrip(b" \t\r\n" + RECORD_SEPARATOR)
+    if text[:1] == b"{":
+        return True
+    if text[:1] != b"[":
+        return False
+    rest = text[1:].lstrip()
+    if not rest or rest[:1] in b'{["]-0123456789':
+        return True
+    return any(rest.startswith(literal) or literal.startswith(rest) for literal in _JSON_LITERALS)
+
+
+def _json_then_binary(head: bytes) -> bool:
+    """Whether a head opens with a whole JSON object or array before its first control byte or byte
+    that is not UTF-8: a document padded so that its head looks binary (a NUL after the ``}``)."""
+    text = head.lstrip()
+    if text[:1] not in (b"{", b"["):
+        return False
+    end = next((at for at, byte in enumerate(text) if byte in _CONTROL_BYTES), len(text))
+    try:
+        prefix = text[:end].decode("utf-8")
+    except UnicodeDecodeError as exc:
+        prefix = text[:exc.start].decode("utf-8")
+    try:
+        json.JSONDecoder().raw_decode(prefix)
+    except (ValueError, RecursionError):
+        return False
     return True
 
 

@@ -28,7 +28,9 @@ from veil.rules.detectors.verdicts import digest, store
 from veil.rules.json_splice import splice_json
 from veil.rules.json_walk import redact_document
 from veil.rules.lineage import Lineage
-from veil.rules.media import SNIFFED_MEDIA, body_kind, is_vague, media_type, sniff_body, sniff_labelled
+from veil.rules.media import (
+    SNIFFED_MEDIA, body_kind, is_vague, media_type, opens_as_json, sniff_body, sniff_labelled, unicode_form,
+)
 from veil.rules.multipart import redact_multipart
 from veil.rules.protected import Protected
 from veil.rules.protocol_headers import TOKEN_LISTS, UNSCANNED, redact_content_type, well_known
@@ -155,6 +157,9 @@ class Plan:
         if not body:
             # A GET or 204 labelled JSON carries nothing: not an error, nothing to redact.
             return Result(body, EMPTY_REPORT, kind)
+        sniffs = is_vague(mtype) or (mtype == "text/plain" and charset in ("utf-8", "us-ascii")) or kind == "binary"
+        if sniffs and (wide := self._redact_unicode(body, content_type, route)) is not None:
+            return wide  # a BOM, or UTF-16/32 JSON readers detect: sniffed and redacted as its text
         if is_vague(mtype) or (mtype == "text/plain" and charset in ("utf-8", "us-ascii")):
             sniffed = sniff_body(body)
             if sniffed != "binary" or kind != "text":  # declared text stays text (or bad_encoding)
@@ -192,6 +197,29 @@ class Plan:
         else:
             return Result(body, EMPTY_REPORT, "binary")
         return Result(out, report, kind)
+
+    def _redact_unicode(self, body: bytes, content_type: str, route: Route | None) -> Result | None:
+        """A sniffed body in another Unicode form than plain UTF-8 (:func:`veil.rules.media.unicode_form`:
+        a byte order mark, or UTF-16/32 a JSON reader detects from its NULs) redacted as its UTF-8 text
+        and written back in its form, mark included; None when it has none or does not decode (then
+        sniffed as bytes). A decoded text in yet another form is no text veil reads: binary."""
+        form = unicode_form(body)
+        if form is None:
+            return None
+        mark, codec = form
+        try:
+            text = body[len(mark):].decode(codec)
+        except UnicodeDecodeError:
+            return None
+        if not (mark or opens_as_json(text)):
+            return None  # NULs, then no JSON: binary opening with a NUL, sniffed as bytes
+        utf8 = text.encode("utf-8")
+        if unicode_form(utf8) is not None:
+            return Result(body, EMPTY_REPORT, "binary")
+        result = self.redact_body(utf8, content_type, route)
+        if result.kind == "binary" or not result.report.changed:
+            return Result(body, result.report, result.kind)
+        return Result(mark + result.output.decode("utf-8").encode(codec), result.report, result.kind)
 
     def redact_json(self, value: Any, route: Route | None = None) -> tuple[Any, Report]:
         """Redact a JSON-like Python value (dicts, lists, strings, numbers). Returns a new value."""
@@ -445,12 +473,14 @@ def _redact_ndjson(view: View, body: bytes) -> tuple[bytes, Report]:
         if not line.strip():
             out.append(line)
             continue
+        record = line.rstrip(b"\r").lstrip(b"\x1e")  # RS opens an RFC 7464 record (application/json-seq)
         try:
-            new, report = _redact_json_bytes(view, line.rstrip(b"\r"))
+            new, report = _redact_json_bytes(view, record)
         except RedactionError as exc:
             raise RedactionError(exc.reason, f"line {number}: {exc}") from None
         if report.changed:
             changed = True
+            new = line[:len(line) - len(line.lstrip(b"\x1e"))] + new
             if line.endswith(b"\r"):
                 new += b"\r"
             out.append(new)
