@@ -135,10 +135,13 @@ class Exchange:
     ) -> tuple[str, str | None]:
         """How a body flows, chosen at its headers by an adapter that cannot wait for its first bytes
         (a proxy's stream callables, a gateway's processing modes): ``pass``, ``stream`` (with its
-        line kind; an encoded one too, decoded as it streams), ``buffer``, or ``sniff``: a vague
-        type too large to buffer before its head says what it is, or of unknown size (``length``
-        None), which goes through a :class:`veil.http.SniffedStream`. ``streams=False`` (a request
-        to a proxy): NDJSON and SSE are buffered."""
+        line kind; an encoded one too, decoded as it streams), ``buffer``, or ``sniff``: a type whose
+        head decides (vague, or one veil knows to be binary: :func:`veil.http.sniff.head_decides`) too
+        large to buffer before its head says what it is, or of unknown size (``length`` None), which
+        goes through a :class:`veil.http.SniffedStream`. Within the limit such a body is buffered
+        (its Content-Length, sent with the head, could not change if a mislabelled document in it is
+        rewritten): a labelled-binary one too, so a proxy holds an image within the limit whole.
+        ``streams=False`` (a request to a proxy): NDJSON and SSE are buffered."""
         how, kind = body_mode(content_type, content_encoding, streams_encoded=can_stream(content_encoding),
                               sniffs=True)
         if how == "sniff" and length is not None and length <= self.limit:

@@ -19,12 +19,16 @@ log = logging.getLogger(__name__)
 
 
 class SniffedStream:
-    """A vague body pushed chunk by chunk whose head is already out of veil's hands (a proxy that
-    must choose to stream at the headers): held until :data:`SNIFF_HEAD_BYTES` decide. Binary then
-    flows through unread; anything else is held whole (at most ``limit`` bytes) and redacted at the
-    end (a body that turns out binary past a text head fails as ``bad_encoding``, never passes as
-    binary: :mod:`veil.http.sniff`). Over the limit, or when the redaction fails, ``failed`` names the reason and, with
-    ``on_error: block``, nothing more is released (the adapter then aborts the connection)."""
+    """A body whose head decides (:func:`veil.http.sniff.head_decides`: a vague type, or one veil
+    knows to be binary) pushed chunk by chunk, its headers already out of veil's hands (a proxy that
+    must choose to stream at the headers): held until :data:`SNIFF_HEAD_BYTES` decide, or fewer when
+    they already show it binary (:func:`veil.http.sniff.binary_already`: a gRPC frame, a PNG magic).
+    Binary then flows through unread; anything else is held whole (at most ``limit`` bytes) and
+    redacted at the end: a vague body that turns out binary past a text head fails as
+    ``bad_encoding``; under a binary label only a JSON, NDJSON or form document is rewritten, other
+    text keeps its bytes (:mod:`veil.http.sniff`). Over the limit, or when the redaction fails,
+    ``failed`` names the reason and, with ``on_error: block``, nothing more is released (the adapter
+    then aborts the connection); with ``passthrough`` the body goes on as it came."""
 
     def __init__(
         self, plan: Plan, route: Route, content_type: str, content_encoding: str, options: Options,
