@@ -131,3 +131,20 @@ def test_content_types_receivers_read_differently_are_refused(value: str, messag
         PLAN.redact_headers([("Content-Type", value)], Route("response"))
     assert info.value.reason == "unredactable_header"
     assert message in str(info.value) and "jane" not in str(info.value) and "utf-16" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        # RFC 2231 pieces: receivers (werkzeug, Django, browsers) join them into jane@example.com.txt
+        ('attachment; filename*0="jane"; filename*1="@example.com.txt"', 'attachment; filename="[REDACTED:EMAIL]"'),
+        # RFC 8187: stays a valid extended value (percent-encoded), as Content-Type's do
+        ("attachment; filename*=UTF-8''jane%40example.com.txt", "attachment; filename*=UTF-8''%5BREDACTED%3AEMAIL%5D"),
+        ('inline; filename="jane@example.com.pdf"', 'inline; filename="[REDACTED:EMAIL]"'),
+        # near misses: file names with nothing in them stay byte for byte
+        ('attachment; filename="report.pdf"', 'attachment; filename="report.pdf"'),
+        ("attachment; filename=report_2024.pdf; size=1234", "attachment; filename=report_2024.pdf; size=1234"),
+    ],
+)
+def test_content_disposition_parameters_are_read_as_receivers_read_them(value: str, expected: str) -> None:
+    assert redact("Content-Disposition", value) == expected

@@ -261,7 +261,8 @@ class Plan:
             if not handled and (lname in PROTOCOL_HEADERS or (lname in TOKEN_LISTS and well_known(value))):
                 out.append((name, value))  # routing and framing, or "gzip", "chunked"...: never scanned
                 continue
-            if not handled and lname == "content-type":  # parameters only: charset, boundary and the type stay
+            if not handled and lname in ("content-type", "content-disposition"):
+                # parameters read as receivers read them (RFC 2231 pieces joined, RFC 8187 decoded)
                 new, handled = redact_content_type(view, name, value, findings), True
             elif not handled and lname == "cookie":
                 new, handled = redact_cookie_header(view, value, findings), True

@@ -58,7 +58,8 @@ def well_known(value: str) -> bool:
 
 
 def redact_content_type(view: View, name: str, value: str, findings: list[Finding]) -> str:
-    """``value`` (a ``Content-Type``) with findings in its parameters redacted in place.
+    """``value`` (a ``Content-Type``, or a ``Content-Disposition``: a reply's file name) with findings
+    in its parameters redacted in place.
 
     Read by :mod:`veil.rules.header_params`, as receivers read it: the media type, each
     parameter's name and each value (RFC 2231 pieces joined, RFC 8187 values decoded) are
