@@ -165,3 +165,19 @@ def test_a_json_text_sequence_is_buffered_not_streamed_line_by_line() -> None:
 
     assert [stream_kind(t) for t in ("application/json-seq", "application/geo+json-seq", "application/x-ndjson")] == [
         None, None, "ndjson"]  # near-miss: NDJSON still streams
+
+
+@pytest.mark.parametrize(("part_type", "content", "expected"), [
+    ("image/png", b'\xef\xbb\xbf{"email":"jane@example.com"}', b'\xef\xbb\xbf{"email":"[REDACTED:EMAIL]"}'),
+    ("application/octet-stream", '{"email":"jane@example.com"}'.encode("utf-16-le"),
+     '{"email":"[REDACTED:EMAIL]"}'.encode("utf-16-le")),
+    ("image/png", b'"jane@example.com"', b'"[REDACTED:EMAIL]"'),
+    ("image/png", PNG, PNG),  # near-miss: a real image part keeps its bytes
+])
+def test_a_multipart_part_is_sniffed_as_a_body_is(part_type: str, content: bytes, expected: bytes) -> None:
+    def form(data: bytes) -> bytes:
+        return (b'--B\r\nContent-Disposition: form-data; name="f"; filename="a"\r\nContent-Type: '
+                + part_type.encode() + b"\r\n\r\n" + data + b"\r\n--B--\r\n")
+
+    result = PLAN.redact_body(form(content), "multipart/form-data; boundary=B", Route("request", "POST"))
+    assert result.output == form(expected)
