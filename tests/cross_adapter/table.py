@@ -223,9 +223,7 @@ CASES: list[Case] = [
     Case("png-unknown-coding-response", "response",
          Response((b'\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR',),
                   headers=(("Content-Type", "image/png"), ("Content-Encoding", "x-custom"))),
-         Crossed(b'\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR'),
-         defects={"httpx": "sniffing review F2: RedactingTransport's sniffed() asks may_be_text without the "
-                           "content type, so the reply is read and refused as unsupported_encoding"}),
+         Crossed(b'\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR')),
     Case("png-as-image-png-response", "response",  # near-miss: binary by its head, passed byte for byte
          Response((b'\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR{"n": 1}',),
                   headers=(("Content-Type", "image/png"),)),

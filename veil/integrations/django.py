@@ -203,7 +203,7 @@ class _Exchange:
         encoding = self.request.META.get("HTTP_CONTENT_ENCODING", "")
         mode = self.exchange.request_mode(ctype)
         if mode == "sniff":  # a type that says nothing: the head tells an upload from a document
-            if not may_be_text(self._peek_head(), encoding):
+            if not may_be_text(self._peek_head(), encoding, ctype):
                 return None  # binary: never read whole, the view streams it on
         elif mode == "pass":
             return None  # never rewritten, so never read: uploads stream on to the view

@@ -213,7 +213,7 @@ class _Reply:
 
     def sniffed(self, head: bytes) -> None:
         """Decide a vague reply (``mode == "sniff"``) by its first bytes: read whole, or passed on."""
-        self.mode = "buffer" if may_be_text(head, self.encoding) else "pass"
+        self.mode = "buffer" if may_be_text(head, self.encoding, self.route.content_type) else "pass"
 
     def unread_or_streamed(self, request: httpx.Request, response: httpx.Response,
                            lines: Callable[[LineStream, httpx.Response], Any], unread: Any = None) -> httpx.Response | None:
@@ -353,7 +353,8 @@ class RedactingTransport(httpx.BaseTransport):
             if mode != "pass":
                 chunks = iter(_sync_chunks(request))
                 held = take(chunks, SNIFF_HEAD_BYTES)[0] if mode == "sniff" else []
-                if mode == "sniff" and not may_be_text(b"".join(held), _header(request, "content-encoding")):
+                if mode == "sniff" and not may_be_text(b"".join(held), _header(request, "content-encoding"),
+                                                      _header(request, "content-type")):
                     unread = _SyncResumed(held, chunks, None)  # binary by its head: on, unread
                 else:
                     body = _read_sync(core, route, chain_held(held, chunks))
@@ -468,7 +469,8 @@ class AsyncRedactingTransport(httpx.AsyncBaseTransport):
             if mode != "pass":
                 chunks = aiter(_async_chunks(request))
                 held = (await atake(chunks, SNIFF_HEAD_BYTES))[0] if mode == "sniff" else []
-                if mode == "sniff" and not may_be_text(b"".join(held), _header(request, "content-encoding")):
+                if mode == "sniff" and not may_be_text(b"".join(held), _header(request, "content-encoding"),
+                                                      _header(request, "content-type")):
                     unread = _AsyncResumed(held, chunks, None)  # binary by its head: on, unread
                 else:
                     body = await _read_async(core, route, achain_held(held, chunks))

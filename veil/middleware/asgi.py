@@ -194,7 +194,7 @@ class _Responder:
             head, more, gone = await self._read(receive, SNIFF_HEAD_BYTES)
             if gone:
                 return None
-            if not may_be_text(head, cenc):
+            if not may_be_text(head, cenc, ctype):
                 if not unchanged:
                     scope["headers"] = asgi_headers(headers)
                 return scope, _replay(head, more, receive)  # binary: the rest streams on unread

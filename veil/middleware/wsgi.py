@@ -148,7 +148,7 @@ class _Exchange:
         head = b""
         if mode == "sniff":  # a type that says nothing: the head tells an upload from a document
             head = self._read_head()
-            if not may_be_text(head, env.get("HTTP_CONTENT_ENCODING", "")):
+            if not may_be_text(head, env.get("HTTP_CONTENT_ENCODING", ""), ctype):
                 if head:
                     env["wsgi.input"] = io.BufferedReader(Replay(head, env["wsgi.input"]))
                 return None  # binary: the rest streams on to the app unread
