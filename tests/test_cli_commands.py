@@ -71,10 +71,17 @@ def test_keygen_key_tokenizes_and_detokenizes(policy_file: PolicyFile) -> None:
 # -- Ctrl-C ----------------------------------------------------------------------------
 
 
+def _as_in_a_terminal() -> None:
+    """SIGINT as a terminal's foreground job has it. A suite started as a background job (``make test &``,
+    ``nohup``) inherits SIGINT ignored, and Python then installs no KeyboardInterrupt for it: Ctrl-C
+    could not reach veil at all, which is not what this test is about."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.mark.parametrize("command", [["apply", "-t", "text/plain", "-"], ["detect"]])
 def test_ctrl_c_exits_130_without_a_traceback(command: list[str]) -> None:
-    with subprocess.Popen([sys.executable, "-m", "veil", *command], stdin=subprocess.PIPE,
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=_env()) as proc:
+    with subprocess.Popen([sys.executable, "-m", "veil", *command], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, env=_env(), preexec_fn=_as_in_a_terminal) as proc:
         assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
         proc.stdin.write(b"first line\n")
         proc.stdin.flush()
