@@ -222,10 +222,7 @@ def glued_suffixes(draw: st.DrawFn) -> str:
     return draw(st.sampled_from(["_", "x", "Z", "_exp", "abc", "_FIELD_", "q_"])) + draw(st.one_of(st.just(""), lookalikes()))
 
 
-GLUED_AFTER_VALUES = [v for v in GLUED_VALUES if "@" not in v]  # e-mail: see the strict xfail below
-
-
-@given(st.one_of(st.just(""), st.sampled_from(["card ", "/x/", "x_"]), glued_prefixes()), st.sampled_from(GLUED_AFTER_VALUES),
+@given(st.one_of(st.just(""), st.sampled_from(["card ", "/x/", "x_"]), glued_prefixes()), st.sampled_from(GLUED_VALUES),
        glued_suffixes())
 def test_a_value_with_lookalike_text_glued_after_it_never_passes(prefix: str, value: str, suffix: str) -> None:
     text = prefix + value + suffix
@@ -238,11 +235,10 @@ def test_an_email_with_letters_glued_after_it_is_taken_whole() -> None:
     assert EMAIL not in redact(f"{EMAIL}abc") and EMAIL not in redact(f"x_{EMAIL}xyz")
 
 
-# EMAIL's top-level label wants a word boundary after it (email.py, not the card's edge): an
-# address followed by '_' or a digit crosses ("export_jane@example.com_2024.csv"). Strict, so
-# that fixing it makes this fail until the marker goes.
-@pytest.mark.xfail(strict=True, reason="EMAIL's top-level label needs a word boundary after it")
-@pytest.mark.parametrize("text", [f"{EMAIL}_", f"export_{EMAIL}_2024.csv", f"tok_A_k1_{EMAIL}_k1"])
+# An address followed by '_' crossed while EMAIL's top-level label wanted a word boundary after it
+# ("export_jane@example.com_2024.csv"); its trailing edge now lets '_' follow (email.py).
+@pytest.mark.parametrize("text", [f"{EMAIL}_", f"export_{EMAIL}_2024.csv", f"tok_A_k1_{EMAIL}_k1",
+                                  f"{EMAIL}_k1.", f"({EMAIL}_)"])
 def test_an_email_with_underscore_glued_after_it_never_passes(text: str) -> None:
     assert EMAIL not in redact(text)
 

@@ -4,7 +4,8 @@ The local part may use Latin (accented too), Greek and Cyrillic letters
 (``josé.luis@...``, ``иван@...``). Any other character ends it, which is what
 finds ``jane@example.com`` inside unspaced CJK text such as
 ``連絡先はjane@example.comです``. The top-level label must be 2+ letters and end
-at a word boundary, so ``user@host`` (no TLD) and ``a@b.c0m`` do not match.
+where no letter, digit or '-' follows (an '_' may: ``jane@example.com_2024``), so ``user@host``
+(no TLD) and ``a@b.c0m`` do not match.
 Domains may be IDNs (``jane@bücher.de``, ``иван@пример.рф``) or punycode.
 """
 
@@ -21,7 +22,12 @@ _LOCAL = rf"{_LOCAL_CHAR}(?:{_LOCAL_CHAR}|\.{_LOCAL_CHAR})*"
 _INTL = r"[^\x00-\x7F\x{2000}-\x{206F}\x{3000}-\x{303F}\x{FF00}-\x{FFEF}]"
 _LABEL_CHAR = rf"(?:[A-Za-z0-9]|{_INTL})"
 _LABEL = rf"{_LABEL_CHAR}(?:(?:{_LABEL_CHAR}|-){{0,61}}{_LABEL_CHAR})?"
-_TLD = rf"(?:xn--[A-Za-z0-9\-]{{1,59}}\b|[A-Za-z]{{2,63}}\b|{_INTL}{{2,63}})"
+_TLD = rf"(?:xn--[A-Za-z0-9\-]{{1,59}}|[A-Za-z]{{2,63}}|{_INTL}{{2,63}})"
+_END = r"(?:[^A-Za-z0-9\-]|$)"
+"""After the top-level label: what cannot continue it (a letter, digit or '-' would be more label).
+'_' may follow: names glue addresses to words (``export_jane@example.com_2024.csv``), and '_' is in
+no domain label. A trailing edge, not ``\b``: RE2 has no look-ahead, so the character is matched and
+left out of the value (:mod:`veil.rules.detectors.matching`)."""
 
 EMAIL = DetectorSpec(
     name="EMAIL",
@@ -30,7 +36,7 @@ EMAIL = DetectorSpec(
     # start with one or hold two in a row, so ".jane@..." and "a..jane@..." (the address
     # after the dots) would otherwise cross unseen; the leftmost match still takes a
     # whole "jane.doe@..." from its start.
-    pattern=rf"(?:^|[^\p{{Latin}}\p{{Greek}}\p{{Cyrillic}}\p{{Nd}}_%+\-])(?P<value>{_LOCAL}@(?:{_LABEL}\.)+{_TLD})",
+    pattern=rf"(?:^|[^\p{{Latin}}\p{{Greek}}\p{{Cyrillic}}\p{{Nd}}_%+\-])(?P<value>{_LOCAL}@(?:{_LABEL}\.)+{_TLD}){_END}",
     # The domain's first label and its dot, ASCII only: the Unicode classes of the
     # local part make the events pass's automaton larger, and slower once evicted from the cache.
     # or a non-ASCII character in the first label (an IDN domain).
