@@ -18,6 +18,7 @@ from envoy.service.ext_proc.v3.external_processor_pb2 import (
     ProcessingResponse,
 )
 
+from tests.restore_policy import KEY_ENV, KEY_HEX, RESTORE_POLICY
 from veil import compile_policy, load_policy
 from veil.extproc.exchange import Exchange
 from veil.extproc.messages import BUFFERED, BUFFERED_PARTIAL, NONE, STREAMED
@@ -173,20 +174,6 @@ def test_passthrough_over_the_limit_still_redacts_the_head() -> None:
     assert [(o.header.key, o.header.raw_value) for o in reply.request_headers.response.header_mutation.set_headers] == [
         ("x-contact", b"[REDACTED:EMAIL]")]
     assert reply.mode_override.request_body_mode == NONE and not exchange.done
-
-
-KEY_ENV, KEY_HEX = "VEIL_TEST_EXTPROC_TOKENS", bytes(range(64)).hex()
-RESTORE_POLICY = f"""\
-version: 1
-keys:
-  tokens: {{env: {KEY_ENV}}}
-rules:
-  - id: prompts
-    match: {{direction: request}}
-    scan:
-      detectors: [EMAIL]
-      action: {{type: tokenize, key: tokens, restore: true}}
-"""
 
 
 @pytest.mark.parametrize(("content_type", "split", "restored"), [

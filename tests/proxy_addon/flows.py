@@ -9,22 +9,10 @@ from typing import Any
 from mitmproxy import http
 from mitmproxy.test import taddons, tflow
 
+from tests.restore_policy import KEY_ENV, KEY_HEX, RESTORE_POLICY
 from veil.proxy_addon import VeilAddon
 
-
-KEY_ENV, KEY_HEX = "VEIL_TEST_TOKENS", bytes(range(64)).hex()
-RESTORE_POLICY = f"""\
-version: 1
-keys:
-  tokens: {{env: {KEY_ENV}}}
-rules:
-  - id: prompts
-    match: {{direction: request}}
-    scan:
-      detectors: [EMAIL]
-      action: {{type: tokenize, key: tokens, restore: true}}
-"""
-"""Tokenize e-mails on their way out and restore them in the reply; the key comes from ``KEY_ENV``."""
+__all__ = ["KEY_ENV", "KEY_HEX", "RESTORE_POLICY", "addon_context", "make_flow", "send_request", "send_response"]
 
 
 @contextmanager
