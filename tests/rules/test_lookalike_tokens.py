@@ -129,8 +129,10 @@ def lookalikes(draw: st.DrawFn) -> str:
 
 
 def neutral(lookalike: str) -> str:
-    """The same characters classes with the letters replaced: shaped like nothing veil makes."""
-    return re.sub("[A-Z]", "X", re.sub("[a-z]", "x", lookalike))
+    """The same character classes with the letters replaced: shaped like nothing veil makes. Hex
+    letters stay hex letters (a digit run glued to one is inside hex, no card: a class of its own)."""
+    lowered = re.sub("[g-z]", "x", re.sub("[a-f]", "a", lookalike))
+    return re.sub("[G-Z]", "X", re.sub("[A-F]", "A", lowered))
 
 
 @given(
@@ -194,10 +196,11 @@ GLUED_VALUES = [EMAIL, "jane.roe@example.com", "4111111111111111", CARD, "5500-0
 
 @st.composite
 def glued_prefixes(draw: st.DrawFn) -> str:
-    """Token- or hash-shaped text ending in '_' or a letter (never a digit: a digit before a
-    number makes a longer number, which is not the value)."""
+    """Token- or hash-shaped text ending in '_' or a letter other than a hex one (never a digit: a
+    digit before a number makes a longer number, which is not the value; nor a-f: a digit run
+    inside hex is a digest's, not a card)."""
     prefix = draw(lookalikes()) + draw(st.sampled_from(["", "_", "x", "Z", "_FIELD_", "k1_"]))
-    if not prefix or not (prefix[-1].isalpha() or prefix[-1] == "_"):
+    if not prefix or not ((prefix[-1].isalpha() and prefix[-1] not in "abcdefABCDEF") or prefix[-1] == "_"):
         prefix += draw(st.sampled_from(["_", "q"]))
     return prefix
 

@@ -17,8 +17,10 @@ LEAD_NUMBER = r"(?:^|[^0-9A-Za-z_.+\-])"
 # Before a number that is sensitive wherever it appears, even glued to a name (a card):
 # not a digit, '.', '-' or '+' (so still no match inside a longer digit run, a decimal,
 # a dashed or signed number), but letters and '_' may come first: ids and keys glue
-# numbers to words (``pan_4111...``, ``card4111...``, ``receipt_4111....pdf``).
-LEAD_DIGITS = r"(?:^|[^0-9.+\-])"
+# numbers to words (``pan_4111...``, ``x_4111...``, ``receipt_4111....pdf``). Not a hex letter
+# either: hex digests and session tokens hold long digit runs (``...dcf3a7514f4f5299...``), and a
+# Luhn-valid one in a token broke logins under builtin:app (about one hex token in a hundred).
+LEAD_DIGITS = r"(?:^|[^0-9A-Fa-f.+\-])"
 
 # After a number that is sensitive wherever it appears, even with a word glued after it
 # (``4111...abc``, ``x_4111..._y``, ``4111..._exp``): not a digit, so a longer digit run is
