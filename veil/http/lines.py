@@ -30,7 +30,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable, Iterator
+from typing import Any
 
 from veil.errors import RedactionError
 from veil.http.aborts import StreamAborted
@@ -158,6 +159,14 @@ class LineStream:
         )
 
 
+Work = Callable[..., Awaitable[bytes]]
+"""How an async driver runs one step of a stream: ``await work(stream.feed, chunk)``."""
+
+
+async def _inline(fn: Callable[..., bytes], *args: Any) -> bytes:
+    return fn(*args)
+
+
 def drive(stream: LineStream, chunks: Iterable[bytes]) -> Iterator[bytes]:
     """The stream's non-empty output for each of ``chunks``, then its close.
 
@@ -175,14 +184,16 @@ def drive(stream: LineStream, chunks: Iterable[bytes]) -> Iterator[bytes]:
         raise StreamAborted(stream.failed)
 
 
-async def adrive(stream: LineStream, chunks: AsyncIterable[bytes]) -> AsyncIterator[bytes]:
-    """:func:`drive` over an async iterator (Django's async streaming responses)."""
+async def adrive(stream: LineStream, chunks: AsyncIterable[bytes], work: Work | None = None) -> AsyncIterator[bytes]:
+    """:func:`drive` over an async iterator (Django's async streaming responses). ``work`` runs each
+    step (``work(fn, *args)``), e.g. in a worker thread when the plan does I/O; inline when None."""
+    step = work or _inline
     async for chunk in chunks:
-        if out := stream.feed(chunk):
+        if out := await step(stream.feed, chunk):
             yield out
         if stream.blocked:
             raise StreamAborted(stream.failed)
-    if out := stream.close():
+    if out := await step(stream.close):
         yield out
     if stream.blocked:
         raise StreamAborted(stream.failed)
