@@ -4,7 +4,8 @@ One :class:`WebSocketResponder` per connection converts between ASGI ``websocket
 and :mod:`veil.http.websocket`, which decides what crosses, as it does in the proxy:
 
 - the handshake's headers, query and path are redacted before the app sees the scope, as an
-  HTTP request's are (the scope's ``subprotocols`` made again from the redacted offer); a
+  HTTP request's are (the scope's ``subprotocols`` made again from the redacted offer, also
+  where the server keeps that header out of the scope, as uvicorn's wsproto protocol does); a
   failure under ``block`` refuses the handshake with veil's JSON error (a 403 on a server
   without the ``websocket.http.response`` extension), and the app never runs;
 - ``websocket.receive`` (client to app) is the ``request`` direction, ``websocket.send`` (app
@@ -17,8 +18,11 @@ and :mod:`veil.http.websocket`, which decides what crosses, as it does in the pr
 - a ``websocket.send`` with both ``text`` and ``bytes`` (ASGI wants one; uvicorn sends the
   bytes) is refused as above (``ambiguous_message``);
 - ``websocket.accept`` headers are redacted as response headers, its ``subprotocol`` as the
-  ``Sec-WebSocket-Protocol`` header it becomes; close reasons, either way, as text; a denial
-  response (``websocket.http.response.*``) as any HTTP response.
+  ``Sec-WebSocket-Protocol`` header it becomes; a subprotocol veil redacted (or an offer the
+  app saw redacted) refuses the handshake (``subprotocol_redacted``, whatever ``on_error``
+  says): servers accept only what the client offered, and the client must not get it back;
+  close reasons, either way, as text; a denial response (``websocket.http.response.*``) as
+  any HTTP response.
 
 A direction the policy does not cover on the route (or turned off with ``requests``/``responses``)
 passes untouched, as for HTTP. Tokens are not restored: like the middleware's HTTP responses,
@@ -31,7 +35,7 @@ from collections.abc import Callable
 from typing import Any
 
 from veil.errors import RedactionError
-from veil.http import header_value, log_failure, redact_head, str_headers
+from veil.http import error_response, header_value, log_failure, redact_head, str_headers
 from veil.http.exchange import Exchanges, ResponseBody
 from veil.http.exchange import Send as SendItem
 from veil.http.websocket import (
@@ -75,6 +79,8 @@ class WebSocketResponder:
         """veil's reason code once it closed the socket: nothing more crosses either way."""
         self.denial: ResponseBody | None = None
         self.denial_start: Message = {}
+        self.offer_shown: list[str] = []
+        """The subprotocols the app was offered (redacted): the one it accepts may be among them."""
 
     async def work(self, fn: Callable[..., T], *args: Any) -> T:
         """``fn(*args)``, the plan's work on a message: off the event loop when the plan does I/O (:func:`plan_work`)."""
@@ -85,16 +91,29 @@ class WebSocketResponder:
         scope = self.scope
         if self.covers["request"]:
             try:
-                scope, headers = await self.work(redact_scope_head, self.exchange, self.scope, self.headers)
+                scope, headers = await self.work(self._redacted_head)
             except RedactionError as exc:
                 if await self.refuse_handshake(exc.reason, "request"):
                     return  # the app never sees this connection
                 scope, headers = self.scope, self.headers
             if headers != self.headers:
                 scope["headers"] = asgi_headers(headers)
-                if "subprotocols" in scope:  # the server's copy of the offer, raw: made again from the redacted one
-                    scope["subprotocols"] = offered_subprotocols(headers)
+        self.offer_shown = list(scope.get("subprotocols") or ())
         await self.app(scope, self.receive_message, self.send_message)
+
+    def _redacted_head(self) -> tuple[Scope, Headers]:
+        """The scope with its path, query and headers redacted, and its ``subprotocols`` (the
+        server's own copy of the offer, raw) made again from the redacted offer. Raises RedactionError."""
+        scope, headers = redact_scope_head(self.exchange, self.scope, self.headers)
+        raw, redacted = self.headers, headers
+        if scope.get("subprotocols") and not header_value(raw, SUBPROTOCOL_HEADER):
+            # A server may keep the offer out of the scope's headers (uvicorn's wsproto protocol):
+            # it is redacted as the header it came in.
+            raw = [(SUBPROTOCOL_HEADER, ", ".join(scope["subprotocols"]))]
+            redacted = redact_head(self.exchange.plan, self.exchange.route("request"), raw, "")[0]
+        if scope.get("subprotocols") and redacted != raw:
+            scope["subprotocols"] = offered_subprotocols(redacted)
+        return scope, headers
 
     # -- client to app: request ----------------------------------------------------------
 
@@ -123,6 +142,11 @@ class WebSocketResponder:
             if kind == "websocket.send":
                 raise WebSocketClosed(self.closed)  # the app learns, as from a server's closed socket
             return  # its own close (or denial) of a socket veil closed already
+        if kind == "websocket.accept" and (message.get("headers") or message.get("subprotocol")):
+            message = await self.accept(message)  # covered or not: the subprotocol may be one veil redacted
+            if not self.closed:
+                await self.send(message)
+            return
         if not self.covers["response"]:
             await self.send(message)
             return
@@ -134,10 +158,6 @@ class WebSocketResponder:
                 return
         elif kind == "websocket.close" and message.get("reason"):
             message = {**message, "reason": await self.work(self._reason, message["reason"], "response")}
-        elif kind == "websocket.accept" and (message.get("headers") or message.get("subprotocol")):
-            message = await self.accept(message)
-            if self.closed:
-                return
         elif kind.startswith(_DENIAL):
             await self.deny(message)
             return
@@ -145,16 +165,33 @@ class WebSocketResponder:
 
     async def accept(self, message: Message) -> Message:
         """The accept message with its headers redacted (response headers), and its subprotocol
-        as the Sec-WebSocket-Protocol header the server makes of it; refused on failure."""
+        as the Sec-WebSocket-Protocol header the server makes of it; refused on failure.
+
+        Servers accept only a subprotocol the client offered byte for byte: one veil redacted
+        (the app's own, or an offer the app saw redacted) refuses the handshake, whatever
+        ``on_error`` says, as the client must not get the secret back (``subprotocol_redacted``)."""
         received = str_headers(message.get("headers") or ())
         subprotocol = message.get("subprotocol")
-        try:
-            headers, chosen = await self.work(self._accept_head, received, subprotocol)
-        except RedactionError as exc:
-            await self.refuse_handshake(exc.reason, "response")
+        headers, chosen = received, subprotocol
+        if self.covers["response"]:
+            try:
+                headers, chosen = await self.work(self._accept_head, received, subprotocol)
+            except RedactionError as exc:
+                await self.refuse_handshake(exc.reason, "response")
+                return message
+        if self._redacted_choice(subprotocol, chosen):
+            await self.refuse_handshake("subprotocol_redacted", "response", always=True)
             return message
         out = message if headers == received else {**message, "headers": asgi_headers(headers)}
         return out if chosen == subprotocol else {**out, "subprotocol": chosen}
+
+    def _redacted_choice(self, asked: str | None, chosen: str | None) -> bool:
+        """The subprotocol the server would be asked to accept is not one the client offered
+        (the server's raw copy of the offer) because veil redacted it."""
+        offer = self.scope.get("subprotocols")
+        if chosen is None or offer is None or chosen in offer:
+            return False
+        return chosen != asked or chosen in self.offer_shown
 
     def _accept_head(self, headers: Headers, subprotocol: str | None) -> tuple[Headers, str | None]:
         plan, route = self.exchange.plan, self.exchange.route("response")
@@ -184,12 +221,14 @@ class WebSocketResponder:
                     "websocket message dropped, connection closed (1008)")
         await self.send({"type": "websocket.close", "code": POLICY_VIOLATION, "reason": close_reason(reason)})
 
-    async def refuse_handshake(self, reason: str, direction: str) -> bool:
-        """Log a handshake failure; with ``block`` refuse the connection (veil's error response
-        where the server can send one, else a close, which servers answer 403) and return True."""
+    async def refuse_handshake(self, reason: str, direction: str, always: bool = False) -> bool:
+        """Log a handshake failure; with ``block`` (or ``always``) refuse the connection (veil's error
+        response where the server can send one, else a close, which servers answer 403) and return True."""
         refusal = self.exchange.refuse(reason, direction)
         if refusal is None:
-            return False
+            if not always:
+                return False
+            refusal = error_response(reason, direction)
         self.closed = reason
         if _DENIAL in self.scope.get("extensions", {}):
             status, headers, body = refusal
