@@ -37,6 +37,12 @@ A direction no rule of the policy may apply to on the flow's route (``builtin:ap
 no rule for requests) passes untouched and unread, as in the in-app middlewares
 (:mod:`veil.http.coverage`); a reply is still read when it may hold tokens to restore.
 
+With a vault plan (``plan.does_io``: a round trip to the vault per new value) each hook
+asks the plan in a worker thread and mitmproxy awaits it, so a slow vault stalls that flow and
+not the proxy; a vaultless plan runs inline and the hooks stay synchronous
+(:mod:`veil.proxy_addon.steps`). SSE and NDJSON lines are redacted in mitmproxy's stream
+function, which cannot be awaited: on the loop either way.
+
 A hook that finds no state for its flow (the script was reloaded mid-flow,
 another addon answered or created the flow) rebuilds it from the request
 with the current plan; without a plan the flow is refused, never passed.
@@ -58,12 +64,13 @@ import functools
 import logging
 import os
 import weakref
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
-from typing import Any, TypeVar
+from typing import Any
 
 from mitmproxy import ctx, exceptions, http
 from mitmproxy.net.http import url
+from mitmproxy.websocket import WebSocketMessage
 
 from veil.errors import RedactionError, VeilError
 from veil.http import (
@@ -79,13 +86,13 @@ from veil.http.exchange import Chunk, Exchanges, Send, Start
 from veil.observe import NullObserver, Observer
 from veil.proxy_addon.exchange import Exchange, Head, head_of
 from veil.proxy_addon.options import add_options
+from veil.proxy_addon.steps import Steps, Work, drive
 from veil.proxy_addon.stream import ResponseStream
 from veil.proxy_addon.websocket import close_connection, direction_of, redact_message
 from veil.rules.plan import Plan
 from veil.settings import load_policy, resolve_plan
 
 log = logging.getLogger(__name__)
-F = TypeVar("F", bound=Callable[..., None])
 ANSWERED = "veil_answered"
 """``flow.metadata`` key set on a response veil made itself (a refusal): it is not redacted again."""
 MINTED = "veil_minted_tokens"
@@ -140,20 +147,26 @@ def _authority_host(authority: str) -> str:
     return url.parse_authority(authority, check=False)[0]
 
 
-def _fail_closed(direction: str) -> Callable[[F], F]:
-    """Turn any unexpected exception in a hook into a blocked flow, never a forwarded one."""
+StepsHook = Callable[["VeilAddon", http.HTTPFlow], Steps]
+Hook = Callable[["VeilAddon", http.HTTPFlow], Awaitable[None] | None]
 
-    def wrap(hook: F) -> F:
-        @functools.wraps(hook)
-        def guarded(self: VeilAddon, flow: http.HTTPFlow) -> None:
-            try:
-                hook(self, flow)
-            except Exception as exc:
-                log.error("veil: internal error in %s (%s %s); the flow is blocked\n%s", hook.__name__,
+
+def _fail_closed(direction: str) -> Callable[[StepsHook], Hook]:
+    """Make a hook of ``steps`` (run by :func:`veil.proxy_addon.steps.drive`: inline, or off the
+    loop when the plan does I/O), and turn any unexpected exception in it into a blocked flow,
+    never a forwarded one."""
+
+    def wrap(steps_of: StepsHook) -> Hook:
+        @functools.wraps(steps_of)
+        def hook(self: VeilAddon, flow: http.HTTPFlow) -> Awaitable[None] | None:
+            def failed(exc: Exception) -> None:
+                log.error("veil: internal error in %s (%s %s); the flow is blocked\n%s", steps_of.__name__,
                           direction, self._context(flow, direction), frames_of(exc))
                 self._block(flow, "internal_error", direction)
 
-        return guarded  # type: ignore[return-value]
+            return drive(steps_of(self, flow), failed)
+
+        return hook
 
     return wrap
 
@@ -281,7 +294,7 @@ class VeilAddon:
     # -- requests ------------------------------------------------------------------------
 
     @_fail_closed("request")
-    def requestheaders(self, flow: http.HTTPFlow) -> None:
+    def requestheaders(self, flow: http.HTTPFlow) -> Steps:
         flow.metadata.pop(ANSWERED, None)  # a replayed flow: its new response is not veil's
         if flow.response or flow.error or not flow.live:
             return
@@ -305,7 +318,8 @@ class VeilAddon:
         query = request.path.partition("?")[2]
         try:
             # The upstream gets the redacted path; the route (rule matching, logs) keeps the original.
-            new_headers, new_query, new_path = exchange.redact_request_head(headers, query, exchange.path)
+            new_headers, new_query, new_path = yield Work(exchange.plan, exchange.redact_request_head, headers, query,
+                                                          exchange.path)
         except RedactionError as exc:
             if exchange.refuse(exc.reason, "request") is not None:
                 self._block(flow, exc.reason, "request")
@@ -330,7 +344,7 @@ class VeilAddon:
             request.stream = False  # veil must see the whole body (another addon may have asked to stream)
 
     @_fail_closed("request")
-    def request(self, flow: http.HTTPFlow) -> None:
+    def request(self, flow: http.HTTPFlow) -> Steps:
         if flow.response or flow.error or not flow.live:
             return
         exchange = self._exchange(flow)
@@ -353,7 +367,7 @@ class VeilAddon:
         body = request.raw_content or b""
         if not body:
             return
-        start, chunk = exchange.redact_request_body(headers, body, ledger=exchange.ledger)
+        start, chunk = yield Work(exchange.plan, exchange.redact_request_body, headers, body, ledger=exchange.ledger)
         assert isinstance(start, Start) and isinstance(chunk, Chunk)
         if start.status is not None:
             self._answer_refusal(flow, start.status, start, chunk)
@@ -366,7 +380,7 @@ class VeilAddon:
     # -- responses -----------------------------------------------------------------------
 
     @_fail_closed("response")
-    def responseheaders(self, flow: http.HTTPFlow) -> None:
+    def responseheaders(self, flow: http.HTTPFlow) -> Steps:
         if flow.response is None or flow.error or not flow.live:
             return
         response = flow.response
@@ -379,7 +393,8 @@ class VeilAddon:
             return
         head = exchange.response_head = head_of(response)
         body = exchange.body = exchange.response(head.headers, head_first=True, restorer=exchange.restorer)
-        sends = body.begin_at_head(_response_size(flow.request, response, head), error_event=True)
+        sends = yield Work(exchange.plan, body.begin_at_head, _response_size(flow.request, response, head),
+                           error_event=True)
         if not sends or _refused(sends):
             exchange.failed = body.failed if sends else ""  # refused: the response hook answers
             response.stream = False  # veil must see the whole body (another addon may have asked to stream)
@@ -395,7 +410,7 @@ class VeilAddon:
             response.stream = True  # binary, or over the limit under passthrough: streams through unread
 
     @_fail_closed("response")
-    def response(self, flow: http.HTTPFlow) -> None:
+    def response(self, flow: http.HTTPFlow) -> Steps:
         if flow.response is None or flow.error or ANSWERED in flow.metadata:
             return  # veil's own refusals carry nothing to redact
         exchange = self._exchange(flow)
@@ -428,9 +443,9 @@ class VeilAddon:
             # the body is in memory, so it is redacted whole whatever its type, the limit still applies.
             body = exchange.response(head.headers, head_first=False, whole=True, bounded=True,
                                      restorer=exchange.restorer)
-            sends = body.begin()
+            sends = yield Work(exchange.plan, body.begin)
         raw = response.raw_content or b""
-        start, chunk = sends if _refused(sends) else body.push(raw, False)
+        start, chunk = sends if _refused(sends) else (yield Work(exchange.plan, body.push, raw, False))
         assert isinstance(start, Start) and isinstance(chunk, Chunk)
         if start.status is not None:
             self._answer_refusal(flow, start.status, start, chunk)
@@ -446,31 +461,35 @@ class VeilAddon:
 
     # -- WebSocket messages --------------------------------------------------------------
 
-    def websocket_message(self, flow: http.HTTPFlow) -> None:
+    def websocket_message(self, flow: http.HTTPFlow) -> Awaitable[None] | None:
         assert flow.websocket is not None
         message = flow.websocket.messages[-1]
         direction = direction_of(message)
+
+        def failed(exc: Exception) -> None:
+            reason = exc.reason if isinstance(exc, RedactionError) else "internal_error"
+            if not isinstance(exc, RedactionError):
+                log.error("veil: internal error in websocket_message (%s); the message is dropped\n%s",
+                          self._context(flow, direction), frames_of(exc))
+            self._close_socket(flow, self._sockets.get(flow), reason, direction)
+
+        return drive(self._websocket_message(flow, message, direction), failed)
+
+    def _websocket_message(self, flow: http.HTTPFlow, message: WebSocketMessage, direction: str) -> Steps:
         exchange = self._sockets.get(flow)
-        try:
+        if exchange is None:
+            exchange = self._exchange(flow)  # e.g. the upgrade went through before a script reload
+            self._flows.pop(flow, None)
             if exchange is None:
-                exchange = self._exchange(flow)  # e.g. the upgrade went through before a script reload
-                self._flows.pop(flow, None)
-                if exchange is None:
-                    raise RedactionError("policy_not_loaded", "no policy loaded")
-                self._sockets[flow] = exchange
-            if exchange.failed:
-                message.drop()  # the connection is closing: nothing more crosses
-                return
-            if direction == "request" and not exchange.covers("request") or (
-                    direction == "response" and not _reads_response(exchange)):
-                return  # no rule may apply to it on this route: untouched, as in the ASGI middleware
-            redact_message(exchange, message, binary_passes=self._binary_passes)
-        except RedactionError as exc:
-            self._close_socket(flow, exchange, exc.reason, direction)
-        except Exception as exc:
-            log.error("veil: internal error in websocket_message (%s); the message is dropped\n%s",
-                      self._context(flow, direction), frames_of(exc))
-            self._close_socket(flow, exchange, "internal_error", direction)
+                raise RedactionError("policy_not_loaded", "no policy loaded")
+            self._sockets[flow] = exchange
+        if exchange.failed:
+            message.drop()  # the connection is closing: nothing more crosses
+            return
+        if direction == "request" and not exchange.covers("request") or (
+                direction == "response" and not _reads_response(exchange)):
+            return  # no rule may apply to it on this route: untouched, as in the ASGI middleware
+        yield from redact_message(exchange, message, binary_passes=self._binary_passes)
 
     def websocket_end(self, flow: http.HTTPFlow) -> None:
         self._sockets.pop(flow, None)

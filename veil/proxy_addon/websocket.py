@@ -21,17 +21,20 @@ from mitmproxy import ctx, websocket
 
 from veil.http import websocket as shared
 from veil.proxy_addon.exchange import Exchange
+from veil.proxy_addon.steps import Steps, Work
 
 
 def direction_of(message: websocket.WebSocketMessage) -> str:
     return "request" if message.from_client else "response"
 
 
-def redact_message(exchange: Exchange, message: websocket.WebSocketMessage, *, binary_passes: bool) -> None:
-    """Rewrite ``message.content`` in place. Raises RedactionError when it must not cross."""
+def redact_message(exchange: Exchange, message: websocket.WebSocketMessage, *, binary_passes: bool) -> Steps:
+    """Rewrite ``message.content`` in place; the plan's work is yielded to the hook's driver
+    (:mod:`veil.proxy_addon.steps`). Raises RedactionError when it must not cross."""
     content = message.content
-    out = shared.redact_message(exchange, direction_of(message), content, text=message.is_text,
-                                binary_passes=binary_passes, restorer=exchange.restorer, ledger=exchange.ledger)
+    out = yield Work(exchange.plan, shared.redact_message, exchange, direction_of(message), content,
+                     text=message.is_text, binary_passes=binary_passes, restorer=exchange.restorer,
+                     ledger=exchange.ledger)
     if out is not content:
         message.content = out
 
