@@ -33,7 +33,8 @@ import orjson
 from veil.errors import KeyMaterialError, PolicyError, RedactionError, VeilError
 from veil.rules.actions.keys import KEY_ID_PATTERN, Keyring, parse_key
 from veil.rules.actions.tokenize import TOKEN_PATTERN
-from veil.rules.media import SNIFFED_MEDIA, body_kind, body_kind_of, media_type
+from veil.rules.charsets import is_fast
+from veil.rules.media import SNIFFED_MEDIA, body_kind, is_json_seq, media_type
 from veil.rules.plan import Plan
 from veil.rules.plan_types import Report, Route
 from veil.settings import resolve_plan
@@ -202,6 +203,21 @@ def _with_body_limit(plan: Plan, max_body_bytes: int) -> Plan:
     return copied
 
 
+def _line_kind(ctype: str) -> str | None:
+    """``ndjson`` or ``text`` when ``apply`` may redact the input line by line with the plan giving
+    the same bytes as for the whole body; None to read it whole. Whole: an RFC 7464 JSON text
+    sequence (its records open with RS and may span lines: the adapters buffer it too,
+    :func:`veil.http.bodies.stream_kind`), and text in a charset whose newline is no single
+    ``\n`` byte or whose lines carry shift state (UTF-16, ISO-2022-JP: :func:`veil.rules.charsets.is_fast`)."""
+    mtype, charset = media_type(ctype)
+    kind = body_kind(mtype)
+    if kind == "ndjson" and not is_json_seq(mtype):
+        return kind
+    if kind == "text" and is_fast(charset):
+        return kind
+    return None
+
+
 def cmd_apply(args: argparse.Namespace) -> int:
     plan = resolve_plan(args.policy or None)
     if args.max_body_bytes is not None:
@@ -209,10 +225,10 @@ def cmd_apply(args: argparse.Namespace) -> int:
     limit = plan.limits.max_body_bytes
     route = Route(args.direction, args.method or "", args.host or "", args.path or "", "")
     ctype = _guess_type(args.file, args.content_type)
-    kind = body_kind_of(ctype)
+    kind = _line_kind(ctype)
     out = sys.stdout.buffer
     with _open_input(args.file) as stream:
-        if kind in ("ndjson", "text"):
+        if kind is not None:
             # Line by line: constant memory whatever the size of the file, and
             # each line flushed when reading a pipe (`tail -f app.log | veil apply -`).
             line_type = "application/json" if kind == "ndjson" else ctype

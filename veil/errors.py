@@ -9,17 +9,27 @@ payload content.
 from __future__ import annotations
 
 import codecs
+import re
 
 _CODINGS = frozenset({"gzip", "x-gzip", "deflate", "br", "zstd", "compress", "x-compress", "identity"})
 
 
+_CHARSET_NAME = re.compile(r"[A-Za-z][A-Za-z0-9._:+-]{0,39}")
+"""The shape of a charset's name (RFC 2978's characters, less those no registered name uses)."""
+_MAX_NAME_DIGITS = 8
+"""Digits a quoted name may hold: ``ks_c_5601-1987`` has 8; an SSN, a card or a phone number more."""
+
+
 def charset_named(charset: str) -> str:
-    """A declared charset as a message may say it: Python's name for one it knows, never the
-    header's own text (the sender wrote it: it can hold anything, an address too)."""
+    """A declared charset as a message may say it: Python's name for one it knows; one it does not,
+    quoted (``'x-foo'``) only when shaped like a charset's name (no ``@``, no space, few digits),
+    else ``<unknown charset>``: the sender wrote it, and it could hold an address or a number."""
     try:
         return codecs.lookup(charset).name
     except (LookupError, ValueError, TypeError):
-        return "<unknown charset>"
+        pass
+    shaped = _CHARSET_NAME.fullmatch(charset) is not None and sum(c.isdigit() for c in charset) <= _MAX_NAME_DIGITS
+    return repr(charset) if shaped else "<unknown charset>"
 
 
 def coding_named(coding: str) -> str:

@@ -218,18 +218,17 @@ _PROBE = "4@j.A~0\\"
 
 
 def body_charset(parsed: Parsed) -> str:
-    """The charset a body labelled ``parsed`` is decoded by: the declared one (lowercased), utf-8
-    when none is, or :data:`REFUSED_CHARSET` when decoding by it could let text cross unscanned:
+    """The charset a body labelled ``parsed`` is decoded by: the declared one (lowercased, known to
+    Python or not: :mod:`veil.rules.charsets` refuses one it does not know, naming it), utf-8
+    when none is, or :data:`REFUSED_CHARSET` when receivers could read different ones:
 
     - ``charset`` given twice, differently (``charset=utf-8; charset=utf-16``): the ``email``
       package reads the first, other parsers the last;
-    - a charset that cannot be read (a broken extended value);
-    - one that is not ASCII-compatible (:func:`ascii_compatible`: UTF-16/32, EBCDIC such as
-      cp037, UTF-7, ISO-2022, Shift_JIS, GBK, Big5...). veil would scan the text it decodes, while
-      a receiver that ignores the charset reads the same bytes as ASCII/UTF-8 and finds other
-      text in them (``charset=utf-16`` on an ASCII body decodes to CJK characters, in which no
-      detector finds the address the app reads). Refusing is the choice made here, not a second
-      scan as UTF-8: such a text body is refused (``bad_encoding``) rather than read two ways.
+    - a charset that cannot be read (a broken extended value).
+
+    A charset that is not ASCII-compatible (:func:`ascii_compatible`: Shift_JIS, GBK, UTF-16...) is
+    returned too: such text is decoded by it, and refused when its bytes, read as ASCII/UTF-8 by a
+    receiver that ignores the charset, hold what veil redacts (:mod:`veil.rules.charsets`).
     """
     declared = [param for param in parsed.params if param.name == "charset" and param.value is not None]
     values = {(param.value or "").strip(" \t").lower() for param in declared} - {""}
@@ -237,8 +236,7 @@ def body_charset(parsed: Parsed) -> str:
         return REFUSED_CHARSET
     if not values:
         return "utf-8"
-    charset = values.pop()
-    return charset if ascii_compatible(charset) else REFUSED_CHARSET
+    return values.pop()
 
 
 def ascii_compatible(charset: str) -> bool:

@@ -39,7 +39,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from veil.errors import RedactionError, charset_named
-from veil.rules import header_params
+from veil.rules import charsets, header_params
 from veil.rules.media import (
     SNIFF_HEAD_BYTES,
     is_vague,
@@ -175,10 +175,7 @@ def _redact_part(
             raise RedactionError("bad_encoding", "a part whose head is text holds a control byte or bytes that "
                                                  f"are not UTF-8 past its first {SNIFF_HEAD_BYTES} bytes")
         return result.output, result.report
-    try:
-        value = content.decode(charset)
-    except (UnicodeDecodeError, LookupError):
-        raise RedactionError("bad_encoding", f"form field part is not valid {charset_named(charset)}") from None
+    mark, value = charsets.decode(content, charset, "form field part")
     handled, new = apply_name_target(view.form, name, value, "form", findings, view)
     if not handled:
         handled, new = apply_name_class(view, name, value, "form", findings)
@@ -189,7 +186,13 @@ def _redact_part(
         new = scan_strings(view, [value], [name], "form", [name_label(name)], findings)[0]
     if new is None:
         return None, Report((), True)
-    return (content if new == value else new.encode(charset)), Report()
+    out = content if new == value else charsets.encode(mark, new, charset, "form field part")
+    if not charsets.is_fast(charset) and scan_strings(view, [charsets.as_bytes_read(out)], [name], "form",
+                                                      [name_label(name)], [])[0] != charsets.as_bytes_read(out):
+        # Shift_JIS, UTF-16...: a parser ignoring the part's charset reads its bytes as ASCII (veil.rules.charsets)
+        raise RedactionError("bad_encoding", f"form field part in {charset_named(charset)} holds, read byte by byte "
+                                             "as ASCII, text veil redacts")
+    return out, Report()
 
 
 @dataclass(slots=True)

@@ -16,10 +16,12 @@ import re
 import threading
 from dataclasses import dataclass
 from typing import Any, Iterable
+from urllib.parse import unquote_plus
 
 import orjson
 
 from veil.errors import RedactionError, charset_named
+from veil.rules import charsets
 from veil.rules.actions.keys import Keyring
 from veil.rules.classify import Classifier
 from veil.rules.compiled import AllowConfig, CompiledRule
@@ -153,13 +155,16 @@ class Plan:
             raise RedactionError("body_too_large", f"body of {len(body)} bytes is over the limit of {self.limits.max_body_bytes}")
         declared = content_type or (route.content_type if route else "")
         mtype, charset = media_type(declared)
-        kind = body_kind(mtype)
+        kind = declared_kind = body_kind(mtype)
         if not body:
             # A GET or 204 labelled JSON carries nothing: not an error, nothing to redact.
             return Result(body, EMPTY_REPORT, kind)
         sniffs = is_vague(mtype) or (mtype == "text/plain" and charset in ("utf-8", "us-ascii")) or kind == "binary"
-        if sniffs and (wide := self._redact_unicode(body, content_type, route)) is not None:
-            return wide  # a BOM, or UTF-16/32 JSON readers detect: sniffed and redacted as its text
+        # Declared JSON too: .NET, PowerShell and Windows tools write a UTF-8 BOM, which Python's and
+        # Newtonsoft's readers skip; the sniffed bodies' path reads it, and writes the mark back.
+        declared_json = kind in ("json", "ndjson")
+        if (sniffs or declared_json) and (wide := self._redact_unicode(body, content_type, route, declared_json)) is not None:
+            return wide  # a BOM, or UTF-16/32 JSON readers detect: redacted as its text
         if is_vague(mtype) or (mtype == "text/plain" and charset in ("utf-8", "us-ascii")):
             sniffed = sniff_body(body)
             if sniffed != "binary" or kind != "text":  # declared text stays text (or bad_encoding)
@@ -174,13 +179,24 @@ class Plan:
             out, report = redact_multipart(
                 body, declared, view, lambda part, ctype: self.redact_body(part, ctype, route))
         elif kind == "json":
+            # UTF-8 whatever the charset says: RFC 8259 (8.1, 11) defines no charset for JSON and
+            # readers (orjson, json.loads, Jackson's detection) ignore one. A body in another charset
+            # is no UTF-8, and is refused as invalid JSON rather than read as what no reader reads.
             out, report = _redact_json_bytes(view, body)
         elif kind == "ndjson":
             out, report = _redact_ndjson(view, body)
         elif kind == "form":
-            text = _decode(body, "utf-8")
+            text = _decode(body, "utf-8")  # percent-encoded: the charset is that of the decoded bytes
+            if declared_kind != "form":
+                charset = "utf-8"  # a sniffed form: a vague label's charset says nothing of it
             findings: list[Finding] = []
-            new = redact_pairs(view, text, view.form, "form", findings, plus=True)
+            try:
+                new = redact_pairs(view, text, view.form, "form", findings, plus=True,
+                                   encoding=charsets.known(charset, "form"))
+            except UnicodeEncodeError:  # a value that did not decode, rewritten: no form in its charset
+                raise RedactionError("bad_encoding", f"a redacted form value has no form in {charset_named(charset)}") from None
+            if not charsets.is_fast(charset) and _redact_text(view, unquote_plus(new)).report.changed:
+                raise _reads_otherwise("form", charset)  # its values read as UTF-8, as most frameworks do
             out, report = (new.encode("utf-8") if new != text else body), Report(tuple(findings), new != text)
         elif kind == "text" and mtype == "text/event-stream":
             # A whole event stream (a buffered reply): its events read as a streamed one's are.
@@ -189,20 +205,28 @@ class Plan:
             redactor = StreamRedactor(self, route or _NO_ROUTE, "sse")
             out = redactor.feed(body) + redactor.close()
             report = redactor.report()
-        elif kind == "text":
+        elif kind == "text" and charsets.is_fast(charset):
             text = _decode(body, charset)
             result = _redact_text(view, text)
             out = result.text.encode(charset) if result.report.changed else body
+            report = result.report
+        elif kind == "text":  # Shift_JIS, GBK, UTF-16...: decoded, and its bytes read as ASCII checked
+            mark, text = charsets.decode(body, charset)
+            result = _redact_text(view, text)
+            out = charsets.encode(mark, result.text, charset) if result.report.changed else body
+            if _redact_text(view, charsets.as_bytes_read(out)).report.changed:
+                raise _reads_otherwise("body", charset)
             report = result.report
         else:
             return Result(body, EMPTY_REPORT, "binary")
         return Result(out, report, kind)
 
-    def _redact_unicode(self, body: bytes, content_type: str, route: Route | None) -> Result | None:
-        """A sniffed body in another Unicode form than plain UTF-8 (:func:`veil.rules.media.unicode_form`:
-        a byte order mark, or UTF-16/32 a JSON reader detects from its NULs) redacted as its UTF-8 text
-        and written back in its form, mark included; None when it has none or does not decode (then
-        sniffed as bytes). A decoded text in yet another form is no text veil reads: binary."""
+    def _redact_unicode(self, body: bytes, content_type: str, route: Route | None, declared_json: bool = False) -> Result | None:
+        """A sniffed body (or one declared JSON) in another Unicode form than plain UTF-8
+        (:func:`veil.rules.media.unicode_form`: a byte order mark, or UTF-16/32 a JSON reader detects
+        from its NULs) redacted as its UTF-8 text and written back in its form, mark included; None
+        when it has none or does not decode (then read as bytes). A decoded text in yet another form
+        is no text veil reads: binary when sniffed, refused as invalid JSON when declared JSON."""
         form = unicode_form(body)
         if form is None:
             return None
@@ -215,6 +239,8 @@ class Plan:
             return None  # NULs, then no JSON: binary opening with a NUL, sniffed as bytes
         utf8 = text.encode("utf-8")
         if unicode_form(utf8) is not None:
+            if declared_json:  # json.loads refuses a second mark too; read on, a body of marks would recurse deep
+                raise RedactionError("invalid_json", "body is not valid JSON (a byte order mark after the first)")
             return Result(body, EMPTY_REPORT, "binary")
         result = self.redact_body(utf8, content_type, route)
         if result.kind == "binary" or not result.report.changed:
@@ -397,10 +423,18 @@ def _without_named_findings(view: View, headers: list[tuple[str, str]], findings
 
 
 def _decode(body: bytes, charset: str) -> str:
+    """``body`` in UTF-8 or a charset :func:`veil.rules.charsets.is_fast` (so one Python knows)."""
     try:
         return body.decode(charset)
-    except (UnicodeDecodeError, LookupError):
-        raise RedactionError("bad_encoding", f"body is not valid {charset_named(charset)}") from None
+    except UnicodeDecodeError as exc:
+        raise RedactionError("bad_encoding", f"body is not valid {charset_named(charset)} at byte {exc.start}") from None
+
+
+def _reads_otherwise(what: str, charset: str) -> RedactionError:
+    """A body in a charset that is not ASCII-compatible whose bytes, read as a receiver ignoring the
+    charset reads them, hold what the plan redacts (:mod:`veil.rules.charsets`)."""
+    return RedactionError("bad_encoding", f"{what} in {charset_named(charset)} holds, read byte by byte as ASCII, "
+                                          "text veil redacts: a receiver ignoring the charset would read it")
 
 
 def _parse_json(body: bytes | str) -> Any:

@@ -122,11 +122,12 @@ def scan_names_and_values(
 
 def redact_pairs(
     view: View, raw: str, targets: NameTargets, location: str, findings: list[Finding],
-    *, plus: bool,
+    *, plus: bool, encoding: str = "utf-8",
 ) -> str:
     """Rewrite ``a=1&b=2`` text (query strings, urlencoded forms).
 
-    Names are scanned by the detectors too: a bare ``?jane@example.com`` is all name.
+    Names are scanned by the detectors too: a bare ``?jane@example.com`` is all name. Percent-escapes
+    are bytes in ``encoding`` (a form's declared charset: ``%D5%C5`` is one GBK character).
     """
     if not raw:
         return raw
@@ -136,7 +137,7 @@ def redact_pairs(
     decoded: list[tuple[str, str, bool]] = []
     for part in parts:
         name_raw, eq, value_raw = part.partition("=")
-        decoded.append((unq(name_raw), unq(value_raw), bool(eq)))
+        decoded.append((unq(name_raw, encoding=encoding), unq(value_raw, encoding=encoding), bool(eq)))
     new_values: list[str | None] = []
     scan_idx: list[int] = []
     by_name: list[Finding] = []
@@ -161,9 +162,9 @@ def redact_pairs(
             continue
         name_raw, eq, value_raw = part.partition("=")
         if new_name != name:
-            name_raw = q(new_name, safe="[]:*")
+            name_raw = q(new_name, safe="[]:*", encoding=encoding)
         if new != value:
-            value_raw = q(new, safe="[]:*")
+            value_raw = q(new, safe="[]:*", encoding=encoding)
         out.append(name_raw + eq + value_raw)
     return "&".join(out)
 
