@@ -211,6 +211,23 @@ CASES: list[Case] = [
     Case("json-seq-as-octet-stream-request", "request",
          Request(b'\x1e{"email": "jane@example.com"}\n', content_type="application/octet-stream"),
          Crossed(b'\x1e{"email": "[REDACTED:EMAIL]"}\n')),
+    # A UTF-8 byte order mark on a body declared JSON (.NET, PowerShell): refused as invalid JSON before.
+    Case("bom-json-request", "request", Request(b'\xef\xbb\xbf{"email": "jane@example.com"}'),
+         Crossed(b'\xef\xbb\xbf{"email": "[REDACTED:EMAIL]"}')),
+    Case("bom-ndjson-response", "response",  # streamed line by line: the mark opens the first line
+         Response((b'\xef\xbb\xbf{"email": "jane@example.com"}\n', b'{"n": 2}\n'), headers=NDJSON),
+         Crossed(b'\xef\xbb\xbf{"email": "[REDACTED:EMAIL]"}\n{"n": 2}\n')),
+    # Text in a charset that is not ASCII-compatible: decoded by it, redacted, written back in it (refused before).
+    Case("gbk-text-request", "request",  # \xd3\xca\xbc\xfe is GBK's 邮件 (mail)
+         Request(b"\xd3\xca\xbc\xfe jane@example.com", content_type="text/plain; charset=GBK"),
+         Crossed(b"\xd3\xca\xbc\xfe [REDACTED:EMAIL]")),
+    Case("shift-jis-text-response", "response",  # \x95\x5c is Shift_JIS's 表: its trail byte is ASCII '\\'
+         Response((b"\x95\x5c jane@example.com",), headers=(("Content-Type", "text/plain; charset=Shift_JIS"),)),
+         Crossed(b"\x95\x5c [REDACTED:EMAIL]")),
+    Case("unknown-charset-request", "request",  # near-miss: a charset Python does not know is still refused
+         Request(b"mail jane@example.com", content_type="text/plain; charset=x-foo"),
+         Refused(400, b'{"error":"veil_redaction_failed","reason":"bad_encoding","direction":"request"}'),
+         per_adapter={"httpx": Raised("bad_encoding")}),
     Case("playlist-as-audio-response", "response",  # near-miss: '[' opens it, not as JSON: passed byte for byte
          Response((b"[playlist]\nNumberOfEntries=1\nFile1=http://example.com/a.mp3\n",),
                   headers=(("Content-Type", "audio/x-scpls"),)),
