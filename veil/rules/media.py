@@ -94,8 +94,8 @@ def media_type(content_type: str) -> tuple[str, str]:
 
     Read by the one parameter parser (:mod:`veil.rules.header_params`: a ``;`` inside a quoted value
     separates nothing). The charset is :func:`veil.rules.header_params.body_charset`'s: a name no
-    codec has when decoding by the declared one could let text cross (given twice, differently;
-    not ASCII-compatible), so that a text body labelled so fails closed."""
+    codec has when receivers could read different ones (given twice, differently), so that a text
+    body labelled so fails closed; :mod:`veil.rules.charsets` decodes by any other."""
     from veil.rules import header_params  # here: one edit to this shared module
 
     parsed = header_params.parse(content_type)
