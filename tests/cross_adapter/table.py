@@ -217,6 +217,9 @@ CASES: list[Case] = [
     Case("bom-ndjson-response", "response",  # streamed line by line: the mark opens the first line
          Response((b'\xef\xbb\xbf{"email": "jane@example.com"}\n', b'{"n": 2}\n'), headers=NDJSON),
          Crossed(b'\xef\xbb\xbf{"email": "[REDACTED:EMAIL]"}\n{"n": 2}\n')),
+    Case("bom-sse-response", "response",  # EventSource skips the mark: the first event's field rules crossed
+         Response((b'\xef\xbb\xbfdata: {"password": "hunter2"}\n\n', b'data: {"n": 2}\n\n'), headers=SSE),
+         Crossed(b'\xef\xbb\xbfdata: {"password": "[REDACTED:SECRET]"}\n\ndata: {"n": 2}\n\n')),
     # Text in a charset that is not ASCII-compatible: decoded by it, redacted, written back in it (refused before).
     Case("gbk-text-request", "request",  # \xd3\xca\xbc\xfe is GBK's 邮件 (mail)
          Request(b"\xd3\xca\xbc\xfe jane@example.com", content_type="text/plain; charset=GBK"),

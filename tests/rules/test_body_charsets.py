@@ -66,6 +66,41 @@ def test_a_streamed_ndjson_body_with_a_byte_order_mark_is_redacted_and_keeps_it(
     assert out == BOM + DOC_REDACTED + b"\n" + DOC_REDACTED + b"\n"
 
 
+SSE_EVENT = b'data: {"password":"hunter2","n":1}\n\n'
+SSE_REDACTED = b'data: {"password":"[REDACTED:SECRET]","n":1}\n\n'
+
+
+@pytest.mark.parametrize(
+    ("chunks", "expected"),
+    [
+        # the first event's field rules did not apply: '\ufeffdata' was no data field (EventSource skips the mark)
+        ((BOM + SSE_EVENT,), BOM + SSE_REDACTED),
+        ((BOM[:1], BOM[1:2], BOM[2:] + SSE_EVENT[:7], SSE_EVENT[7:]), BOM + SSE_REDACTED),  # the mark cut by chunks
+        ((BOM + SSE_EVENT + SSE_EVENT,), BOM + SSE_REDACTED + SSE_REDACTED),
+        # near misses: no mark, and a mark that does not open the stream (passed on as the line's text)
+        ((SSE_EVENT,), SSE_REDACTED),
+        ((SSE_EVENT, BOM + b": note\n\n"), SSE_REDACTED + BOM + b": note\n\n"),
+    ],
+)
+@pytest.mark.parametrize("redactor", [LineRedactor, StreamRedactor])
+def test_an_sse_stream_opening_with_a_byte_order_mark_is_read_as_eventsource_reads_it(
+        redactor: type[LineRedactor], chunks: tuple[bytes, ...], expected: bytes) -> None:
+    stream = redactor(PLAN, Route("response"), "sse")
+    assert b"".join(stream.feed(chunk) for chunk in chunks) + stream.close() == expected
+
+
+def test_a_value_split_over_a_marked_first_ndjson_delta_and_the_next_is_redacted() -> None:
+    stream = StreamRedactor(PLAN, Route("response"), "ndjson")
+    lines = (BOM + b'{"delta":{"text":"mail jane@exa"}}\n', b'{"delta":{"text":"mple.com now"}}\n')
+    out = b"".join(stream.feed(line) for line in lines) + stream.close()
+    assert out.startswith(BOM) and b"jane" not in out and b"mple.com" not in out
+    assert b"[REDACTED:EMAIL]" in out
+
+
+def test_a_whole_sse_body_opening_with_a_byte_order_mark_is_redacted() -> None:
+    assert _redact(BOM + SSE_EVENT, "text/event-stream") == BOM + SSE_REDACTED
+
+
 # -- text in a charset Python knows: decoded by it, redacted, written back in it -----------------------------
 
 CJK = {  # charset: a word in it (mail), so that its multibyte characters sit next to the address

@@ -101,7 +101,8 @@ class StreamRedactor(LineRedactor):
     def feed(self, chunk: bytes) -> bytes:
         if self.kind != "ndjson":
             return super().feed(chunk)  # SSE: events come back through emit and emit_joined
-        return b"".join(self._take(line) for line in self.complete_lines(chunk))
+        mark, chunk = self.take_mark(chunk)
+        return mark + b"".join(self._take(line) for line in self.complete_lines(chunk))
 
     def close(self) -> bytes:
         if self.kind not in ("sse", "ndjson"):

@@ -27,6 +27,9 @@ from veil.errors import RedactionError
 from veil.rules.plan import Plan
 from veil.rules.plan_types import Report, Route
 
+UTF8_MARK = b"\xef\xbb\xbf"
+"""A UTF-8 byte order mark: at a stream's start no part of its first line (:meth:`LineRedactor.take_mark`)."""
+
 
 def split_line(line: bytes, kind: str) -> tuple[bytes, bytes, bytes] | None:
     """``(prefix, payload, ending)`` of one streamed line, or None for a line with no payload.
@@ -138,6 +141,7 @@ class LineRedactor:
         self.changed = False
         self._carry = b""
         self._open_event = b""  # SSE lines of an event whose data is a JSON document still open
+        self._at_start = True  # a byte order mark may still open the stream
 
     @property
     def unsent(self) -> bytes:
@@ -151,9 +155,25 @@ class LineRedactor:
         return Report.from_counts(self.counts, self.changed)
 
     def feed(self, chunk: bytes) -> bytes:
+        mark, chunk = self.take_mark(chunk)
         if self.kind == "sse":
-            return b"".join(self.sse_line(line) for line in self.complete_lines(chunk))
-        return b"".join(self.redact_line(line) for line in self.complete_lines(chunk))
+            return mark + b"".join(self.sse_line(line) for line in self.complete_lines(chunk))
+        return mark + b"".join(self.redact_line(line) for line in self.complete_lines(chunk))
+
+    def take_mark(self, chunk: bytes) -> tuple[bytes, bytes]:
+        """(the UTF-8 byte order mark opening the stream, to pass on as it came; the rest of ``chunk``).
+
+        EventSource (WHATWG) and .NET/PowerShell writers put one before the first line, and readers
+        skip it: left on the line, ``\ufeffdata: {...}`` was no data field and ``{...`` no JSON, so
+        the first event's field rules (``$.password``) did not apply. A mark cut by the chunk waits."""
+        if not self._at_start:
+            return b"", chunk
+        data = self._carry + chunk
+        if len(data) < len(UTF8_MARK) and UTF8_MARK.startswith(data):
+            self._carry = data
+            return b"", b""
+        self._at_start, self._carry = False, b""
+        return (UTF8_MARK, data[len(UTF8_MARK):]) if data.startswith(UTF8_MARK) else (b"", data)
 
     def close(self) -> bytes:
         rest, self._carry = self._carry, b""
