@@ -210,6 +210,10 @@ def test_glued_near_misses_are_not_cards(detect: Detect, text: str) -> None:
         ("4111111111111111x5555555555554444", ["4111111111111111", "5555555555554444"]),
         ("4111111111111111 5555555555554444", ["4111111111111111", "5555555555554444"]),
         ("4111111111111111\\n", ["4111111111111111"]),  # an escaped break after it
+        # printed groups after a hex letter: no digest or token holds separators
+        ("card4111 1111 1111 1111", ["4111 1111 1111 1111"]),
+        ("deadbeef4111-1111-1111-1111", ["4111-1111-1111-1111"]),
+        ("hash_CREDIT_CARD_0123456789abcdef3782 822463 10005", ["3782 822463 10005"]),
     ],
 )
 def test_card_with_a_word_glued_after_it_is_found(detect: Detect, text: str, expected: list[str]) -> None:
@@ -233,6 +237,8 @@ def test_card_with_a_word_glued_after_it_is_found(detect: Detect, text: str, exp
         # a digit run inside hex (a digest, a session token): a hex letter before it is no edge
         "deadbeef4111111111111111",
         "deadbeef4111111111111111cafe",
+        "card4111111111111111",  # 'd' is a hex letter: bare digits after it read as a digest's
+        "e14111 1111 1111 1111",  # grouped, but inside a longer first group
         "726954dd321775dc1ae4c5ed352992421d9dcf3a7514f4f4111111111111111",
     ],
 )

@@ -26,6 +26,8 @@ Detect = Callable[..., list[str]]
         ("social security number: 912345678", "", ["912345678"]),  # bare 9xx after SSN words
         ("912-34-5678", "taxpayerId", ["912-34-5678"]),  # camelCase field name
         ("x_912-70-1234", "", ["912-70-1234"]),  # glued to a word (issue #15)
+        ("912-70-1234_k1", "", ["912-70-1234"]),  # a word glued after it
+        ("cafe912-70-1234x", "", ["912-70-1234"]),  # hex letters before: written numbers are in no hex id
     ],
 )
 def test_itin_found_with_exact_span(detect: Detect, text: str, field: str, expected: list[str]) -> None:

@@ -94,6 +94,25 @@ def test_phones_near_tracking_words(detect: Detect, text: str, expected: list[st
     assert detect("PHONE", text) == expected
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("212-555-0143_home", ["212-555-0143"]),  # a word glued after (issue #15)
+        ("(212) 555-0143abc", ["(212) 555-0143"]),
+        ("+44 20 7946 0958_k1", ["+44 20 7946 0958"]),
+        ("tok_A_k1_x+1 415 555 2671cafe", ["+1 415 555 2671"]),  # glued on both sides
+        ("+1 (415) 555-2671", ["+1 (415) 555-2671"]),  # an area code in brackets, then digits
+        ("212-555-01430_x", []),  # a longer last group: not this number
+        ("212-555-0143.5x", []),  # a dotted tail makes a longer id
+        ("/users/+44 20 7946 0958/orders", ["+44 20 7946 0958"]),  # a path's '/' before it
+        ("see /x/212-555-0143", ["212-555-0143"]),
+        ("on 12/212-555-0143", []),  # after a digit and '/': a date's or a fraction's tail
+    ],
+)
+def test_phone_with_a_word_glued_after_it(detect: Detect, text: str, expected: list[str]) -> None:
+    assert detect("PHONE", text) == expected
+
+
 def test_the_tail_of_a_longer_grouped_number_is_not_a_phone(detect: Detect) -> None:
     assert detect("PHONE", "usps 9205 4743 0563 6541 0315 04 ok") == []
     assert detect("PHONE", "call 0207 946 0958 or +44 20 7946 0958") == ["0207 946 0958", "+44 20 7946 0958"]

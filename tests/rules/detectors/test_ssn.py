@@ -31,6 +31,14 @@ Detect = Callable[..., list[str]]
         ("x123-45-6789", "", ["123-45-6789"]),  # glued to a word: ids glue numbers to names (issue #15)
         ("scan_x_536-22-1847.pdf", "", ["536-22-1847"]),  # a file name
         ("ssn_078051123", "", ["078051123"]),  # bare, the glued word is the context
+        # a word glued after a written number, or a hex letter before it (issue #15): no id holds separators
+        ("536-22-1847_k1", "", ["536-22-1847"]),
+        ("x_536-22-1847abc", "", ["536-22-1847"]),
+        ("536 22 1847x", "", ["536 22 1847"]),
+        ("536.22.1847_a", "", ["536.22.1847"]),
+        ("deadbeef536-22-1847", "", ["536-22-1847"]),
+        ("hash_US_SSN_0123abcd536-22-1847cafe", "", ["536-22-1847"]),
+        ("536-22-1847_078-05-1123", "", ["536-22-1847", "078-05-1123"]),  # the edge's '_' leads the next
     ],
 )
 def test_ssn_found_with_exact_span(detect: Detect, text: str, field: str, expected: list[str]) -> None:
@@ -66,6 +74,9 @@ def test_ssn_found_with_exact_span(detect: Detect, text: str, field: str, expect
         ("ord_536221847", ""),  # bare digits glued to a word that says nothing
         ("ord_828367436b1b", "ssn"),  # nine digits inside a hex id, even in an SSN field
         ("cus_ced355357945", "ssn"),  # nine digits ending a hex id: after a hex letter
+        ("ssn 536221847abc", ""),  # bare digits with a word glued after: a hex id's head
+        ("536-22-18471x", ""),  # a written number with a longer serial, a word after
+        ("deadbeef1536-22-1847", ""),  # inside a longer first group, hex before
     ],
 )
 def test_ssn_near_misses_are_not_found(detect: Detect, text: str, field: str) -> None:

@@ -20,6 +20,8 @@ LEAD_NUMBER = r"(?:^|[^0-9A-Za-z_.+\-])"
 # numbers to words (``pan_4111...``, ``x_4111...``, ``receipt_4111....pdf``). Not a hex letter
 # either: hex digests and session tokens hold long digit runs (``...dcf3a7514f4f5299...``), and a
 # Luhn-valid one in a token broke logins under builtin:app (about one hex token in a hundred).
+# Numbers written with separators may follow a hex letter in a branch of their own, ended by
+# TRAIL_NOT_HEX (hashes glue them: ``hash_0a1b4111 1111 ...``; UUIDs hold digit groups between hex).
 LEAD_DIGITS = r"(?:^|[^0-9A-Fa-f.+\-])"
 
 # After a number that is sensitive wherever it appears, even with a word glued after it
@@ -28,6 +30,13 @@ LEAD_DIGITS = r"(?:^|[^0-9A-Fa-f.+\-])"
 # ``matching`` trims it from the value's span and resumes the scan at the value's end (it may
 # lead the next value). The value must end with a digit.
 TRAIL_DIGITS = r"(?:[^0-9]|$)"
+
+# After a number a hex letter led: neither a hex digit nor '-' and a hex digit, so the digit groups
+# of a UUID (``f86668c1-6d05-4818-9450-085b63a029a5``) are no value; nor '.' or '/' and a digit,
+# which keeps a swallowed ``.digits`` tail from being given back (RE2 would settle for a shorter
+# value, as it would for the UUID's ``05-4818-9450``). Only in a branch with a value group of its
+# own: the edge may be two characters, and the scan resumes at the value's end.
+TRAIL_NOT_HEX = r"(?:[^0-9A-Fa-f.\-/]|-[^0-9A-Fa-f]|[./][^0-9]|[.\-/]?$)"
 
 MONTHS = (
     "january", "february", "march", "april", "may", "june", "july",
@@ -64,7 +73,8 @@ def is_ascii_digits(text: str) -> bool:
     return text.isascii() and text.isdigit()
 
 
-USPS_RUN = r"(?:^|[^0-9])9[2-5][0-9]{2}[ \-](?:[0-9]{4}[ \-])*"
+USPS_RUN = r"(?:^|[^0-9A-Za-z_])9[2-5][0-9]{2}[ \-](?:[0-9]{4}[ \-])*"
 """What precedes a number inside a grouped USPS tracking number (IMpb: 20-22 digits starting
 92-95, printed in groups of four): a ``not_after`` for cards and phones. Only those prefixes:
-any 9xxx group before a card would let "9999 4111 1111 1111 1111" hide it."""
+any 9xxx group before a card would let "9999 4111 1111 1111 1111" hide it. And only as a word of
+its own: the tail of a hex token or hash (``hash_EMAIL_000a9200 4111 1111 1111 1111``) is none."""

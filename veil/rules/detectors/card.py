@@ -13,9 +13,12 @@ single dashes (a 19-digit card is only found unseparated). The number may not
 be preceded by a digit, '.', '-' or '+' nor followed by a digit, so no match
 inside a longer digit run (``x_41111111111111112`` is one 17-digit candidate,
 never its first 16) or a decimal like 0.4111.... Letters or '_' may come before
-or after it: real data glues numbers to names (``pan_4111...``, ``card4111...``,
+or after it: real data glues numbers to names (``pan_4111...``, ``card 4111...``,
 ``receipt_4111....pdf``, ``4111..._exp``, ``/x/4111...abc``), and a card number
-is as sensitive there (issue #15).
+is as sensitive there (issue #15). Bare digits right after a hex letter
+(``cafe4111...``, ``card4111...``) are read as part of a hex digest or token,
+which holds long digit runs; grouped, they are a card after any letter, unless
+a hex letter follows too (a UUID's groups).
 
 Caveat: about 1 in 10 random digit strings with a card prefix and length pass
 Luhn, so long numeric ids that start with 2-6 or 8 and match a brand can still be reported.
@@ -26,6 +29,7 @@ from __future__ import annotations
 from veil.rules.detectors._common import (
     LEAD_DIGITS,
     TRAIL_DIGITS,
+    TRAIL_NOT_HEX,
     USPS_RUN,
     is_ascii_digits,
     luhn_valid,
@@ -105,7 +109,13 @@ def _grouped(sep: str) -> str:
 
 CREDIT_CARD = DetectorSpec(
     name="CREDIT_CARD",
-    pattern=rf"{LEAD_DIGITS}(?P<value>[2-68]\d{{12,18}}|{_grouped(' ')}|{_grouped('-')}){TRAIL_DIGITS}",
+    # A value group per branch, each with its own edges. After a hex letter only the grouped
+    # forms, and not followed by another (a UUID's dashed groups hold digit runs between hex:
+    # ``...a4111-1111-1111-1111b...``); no digest holds separators.
+    pattern=(
+        rf"(?:{LEAD_DIGITS}(?P<value>[2-68]\d{{12,18}}|{_grouped(' ')}|{_grouped('-')}){TRAIL_DIGITS}"
+        rf"|[A-Fa-f](?P<value_hex_led>{_grouped(' ')}|{_grouped('-')}){TRAIL_NOT_HEX})"
+    ),
     validator=remembered(_is_printed_card),
     with_context=remembered(_is_card_in_context),
     # Inside a grouped USPS tracking number (9400 1526 6643 1222 1013 78): its tail, not a card.
@@ -116,7 +126,7 @@ CREDIT_CARD = DetectorSpec(
     # leaves out the automaton's counting of up to 18 digits and of the groups. Not eight
     # bare digits: hex ids glue those to letters (``ord_506382006a99``), and each would
     # send its string to the full scan.
-    trigger=rf"{LEAD_DIGITS}[2-68][0-9]{{3}}(?:[0-9]{{9}}|[ \-][0-9]{{4}})",
+    trigger=rf"(?:^|[^0-9.+\-])[2-68][0-9]{{3}}[ \-][0-9]{{4}}|{LEAD_DIGITS}[2-68][0-9]{{12}}",
     context=("card", "credit card", "cc", "pan", "visa", "mastercard", "amex"),
     description="Payment card number (Visa, Mastercard, Amex, Discover, JCB, Diners, UnionPay, Maestro, Mir, RuPay), Luhn-checked.",
     examples=("card 4111 1111 1111 1111 exp 12/29", "amex: 3782-822463-10005", "pan=5555555555554444"),

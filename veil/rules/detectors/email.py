@@ -4,7 +4,7 @@ The local part may use Latin (accented too), Greek and Cyrillic letters
 (``josé.luis@...``, ``иван@...``). Any other character ends it, which is what
 finds ``jane@example.com`` inside unspaced CJK text such as
 ``連絡先はjane@example.comです``. The top-level label must be 2+ letters and end
-where no letter or '-' follows (an '_' or a digit may: ``jane@example.com_2024``), so
+where no letter follows ('_', '-' or a digit may: ``jane@example.com_2024``), so
 ``user@host`` (no TLD) and ``a@b.c0m`` (one letter before the digit) do not match.
 Domains may be IDNs (``jane@bücher.de``, ``иван@пример.рф``) or punycode.
 """
@@ -23,10 +23,12 @@ _INTL = r"[^\x00-\x7F\x{2000}-\x{206F}\x{3000}-\x{303F}\x{FF00}-\x{FFEF}]"
 _LABEL_CHAR = rf"(?:[A-Za-z0-9]|{_INTL})"
 _LABEL = rf"{_LABEL_CHAR}(?:(?:{_LABEL_CHAR}|-){{0,61}}{_LABEL_CHAR})?"
 _TLD = rf"(?:xn--[A-Za-z0-9\-]{{1,59}}|[A-Za-z]{{2,63}}|{_INTL}{{2,63}})"
-_END = r"(?:[^A-Za-z\-]|$)"
-"""After the top-level label: what cannot continue it (a letter or '-' would be more label; a
-top-level label holds no digit). '_' or a digit may follow: names glue addresses to words and
-numbers (``export_jane@example.com_2024.csv``, ``jane@example.comx0``: the label is ``comx``). A trailing edge, not ``\b``: RE2 has no look-ahead, so the character is matched and
+_END = r"(?:[^A-Za-z]|$)"
+"""After the top-level label: what cannot continue it (a letter would be more label; a top-level
+label holds no digit or '-'). '_', '-' or a digit may follow: names glue addresses to words and
+numbers (``export_jane@example.com_2024.csv``, ``jane@example.comx0``: the label is ``comx``;
+``jane@example.comx-y``). A '-' that starts a longer label (``jane@example.com-x.net``) is read as
+one: the domain's labels are matched greedily first. A trailing edge, not ``\b``: RE2 has no look-ahead, so the character is matched and
 left out of the value (:mod:`veil.rules.detectors.matching`)."""
 
 EMAIL = DetectorSpec(

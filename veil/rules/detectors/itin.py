@@ -14,7 +14,7 @@ serial 0000 never count.
 from __future__ import annotations
 
 from veil.rules.detectors.base import DetectorSpec
-from veil.rules.detectors.ssn import LEAD, SHAPE, SHAPE_TRIGGER, digits_of, is_formatted
+from veil.rules.detectors.ssn import PATTERN, SHAPE_TRIGGER, digits_of, is_formatted
 from veil.rules.detectors.verdicts import remembered
 
 _ITIN_GROUPS = frozenset(range(50, 66)) | frozenset(range(70, 89)) | frozenset(range(90, 93)) | frozenset(range(94, 100))
@@ -41,7 +41,7 @@ def _is_nine_xx_candidate(candidate: str) -> bool:
 
 US_ITIN = DetectorSpec(
     name="US_ITIN",
-    pattern=rf"{LEAD}(?P<value>{SHAPE})\b",
+    pattern=PATTERN,
     validator=remembered(_is_formatted_itin),
     with_context=remembered(_is_nine_xx_candidate),
     trigger=SHAPE_TRIGGER,

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import re2
 
 from veil.rules.detectors.base import DetectorSpec
 from veil.rules.normalize import normalize
-from veil.rules.regex import byte_to_str_offsets, compile_re2, without_captures
+from veil.rules.regex import PatternError, byte_to_str_offsets, compile_re2, without_captures
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,11 +36,19 @@ class CompiledDetector:
     value's end, not the match's: that character may lead the next value
     (``4111...1111_5555...4444``). ``V`` must never end with a character the
     edge takes (a digit value before ``[^0-9]``), so the edge is unambiguous.
+
+    A value may sit in one of several groups, ``value`` and ``value_<name>``,
+    each in its own branch of the pattern: then each branch has its own edges
+    (``(?:(?:^|[^X])(?P<value>A)(?:[^Y]|$)|[Z](?P<value_b>B)(?:[^W]|$))``), the
+    candidate is the group that took part in the match, and the scan resumes
+    at its end.
     """
 
     spec: DetectorSpec
     regex: re2.Pattern
-    value_group: bool  # the pattern has a group named "value"
+    value_group: bool  # the pattern has a group named "value" (or "value_<name>")
+    value_groups: tuple[str, ...] = ("value",)
+    """The names of the groups that may hold the value, tried in order: the first that took part is it."""
     fast: re2.Pattern | None = None
     """Capture-free pattern; its match minus a leading boundary character is the value."""
     value_re: re2.Pattern | None = None
@@ -50,30 +59,110 @@ class CompiledDetector:
     """``(?:spec.not_after)$`` compiled, when the spec has one."""
     trail: re2.Pattern | None = None
     """The class of a trailing edge ``(?:[^Y]|$)``, when the pattern ends with one."""
+    branches: tuple[CompiledDetector, ...] = ()
+    """For a pattern with a value group per branch: each branch compiled alone, tried in order."""
+    whole: re2.Pattern | None = None
+    """A branch's own pattern without captures: it settles with RE2's DFA whether the branch
+    matches at all, before the (slower) match that reports its value group runs."""
+
+    @property
+    def resumes_at_value_end(self) -> bool:
+        """Whether a scan resumes at the value's end, not the match's: after a trailing edge, whose
+        character may lead the next value, and in patterns with a value group per branch (each
+        branch may end with an edge of its own)."""
+        return self.trail is not None or bool(self.branches)
 
 
 def compile_detector(spec: DetectorSpec) -> CompiledDetector:
     """Compile ``spec.pattern``; raises :class:`veil.rules.regex.PatternError`."""
     regex: re2.Pattern = compile_re2(spec.pattern, case_insensitive=spec.case_insensitive)
-    value_group = "value" in regex.groupindex
+    value_groups = value_group_names(regex.groupindex)
     not_after = compile_re2(f"(?:{spec.not_after})$", allow_empty=True) if spec.not_after else None
-    trail_match = _TRAIL.search(spec.pattern) if value_group else None
-    trail = compile_re2(trail_match.group("cls")) if trail_match else None
-    form = _value_form(spec.pattern) if value_group else None
-    if form is None:
-        return CompiledDetector(spec=spec, regex=regex, value_group=value_group, not_after=not_after, trail=trail)
-    boundary, body, suffix = form
+    if len(value_groups) > 1:
+        branches = _value_branches(spec.pattern)
+        if branches is None:
+            raise PatternError(f"{spec.name}: value groups {', '.join(value_groups)} must each sit in one "
+                               "branch of a top-level alternation (?:A|B)")
+        return CompiledDetector(
+            spec=spec, regex=regex, value_group=True, value_groups=value_groups, not_after=not_after,
+            branches=tuple(_compile_pattern(spec, branch, None) for branch in branches),
+        )
+    return _compile_pattern(spec, spec.pattern, not_after, regex)
+
+
+def _compile_pattern(
+    spec: DetectorSpec, pattern: str, not_after: re2.Pattern | None, regex: re2.Pattern | None = None
+) -> CompiledDetector:
+    """``pattern`` (the spec's, or one branch of it with one value group) compiled for matching."""
     ci = spec.case_insensitive
+    if regex is None:  # a branch: its value group, whatever its name, is "value"
+        pattern = re.sub(r"\(\?P<value_\w+>", "(?P<value>", pattern)
+        regex = compile_re2(pattern, case_insensitive=ci)
+    value_group = "value" in regex.groupindex
+    trail_match = _TRAIL.search(pattern) if value_group else None
+    trail = compile_re2(trail_match.group("cls")) if trail_match else None
+    form = _value_form(pattern) if value_group else None
+    if form is None:
+        whole = compile_re2(without_captures(pattern), case_insensitive=ci) if value_group else None
+        return CompiledDetector(spec=spec, regex=regex, value_group=value_group, not_after=not_after, trail=trail,
+                                whole=whole)
+    boundary, body, suffix = form
     return CompiledDetector(
         spec=spec,
         regex=regex,
         value_group=True,
-        fast=compile_re2(without_captures(spec.pattern), case_insensitive=ci),
+        fast=compile_re2(without_captures(pattern), case_insensitive=ci),
         value_re=compile_re2(f"(?:{without_captures(body)}){suffix}", case_insensitive=ci) if boundary else None,
         boundary=boundary,
         not_after=not_after,
         trail=trail,
     )
+
+
+def _value_branches(pattern: str) -> list[str] | None:
+    """The branches of ``(?:A|B|...)``, the whole pattern, each holding one value group; else None."""
+    if not (pattern.startswith("(?:") and pattern.endswith(")") and _balanced(pattern[3:-1])):
+        return None
+    branches: list[str] = []
+    depth, start, i, in_class = 0, 3, 3, False
+    while i < len(pattern) - 1:
+        ch = pattern[i]
+        if ch == "\\":
+            i += 2
+            continue
+        if in_class:
+            in_class = ch != "]"
+        elif ch == "[":
+            in_class = True
+            if pattern.startswith("[^]", i) or pattern.startswith("[]", i):
+                i += 2
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif ch == "|" and depth == 0:
+            branches.append(pattern[start:i])
+            start = i + 1
+        i += 1
+    branches.append(pattern[start : len(pattern) - 1])
+    if any(len(re.findall(r"\(\?P<value(?:_\w+)?>", branch)) != 1 for branch in branches):
+        return None
+    return branches
+
+
+def value_group_names(groupindex: Mapping[str, int]) -> tuple[str, ...]:
+    """The groups of a pattern that may hold its value: ``value`` and ``value_<name>``, in pattern order."""
+    names = [name for name in groupindex if name == "value" or name.startswith("value_")]
+    return tuple(sorted(names, key=groupindex.__getitem__))
+
+
+def _value_of(det: CompiledDetector, m: re2.Match) -> tuple[int, int] | None:
+    """The span of the value group that took part in ``m``, or None when none did."""
+    for name in det.value_groups if det.value_group else ():
+        start, end = m.span(name)
+        if start >= 0:
+            return start, end
+    return None
 
 
 _CLASS = r"\[\^(?:\\.|[^\]\\])+\]"
@@ -122,16 +211,29 @@ def _balanced(body: str) -> bool:
 def value_span(det: CompiledDetector, local: bytes, pos: int) -> tuple[int, int, int] | None:
     """(value start, value end, where the scan resumes) in bytes for ``det`` anchored at ``pos``,
     or None. The scan resumes at the match's end, or at the value's end after a trailing edge."""
+    if det.branches:  # RE2 prefers the first branch that matches at a position
+        for branch in det.branches:
+            found = value_span(branch, local, pos)
+            if found is not None:
+                return found[0], found[1], found[1]
+        return None
     fast = det.fast
     if fast is None:
-        m = det.regex.match(local, pos)
+        whole = det.whole
+        if whole is not None:
+            matched = whole.match(local, pos)
+            if matched is None:
+                return None
+            # The same match, bounded: reporting a group runs RE2's NFA, which reads on past the match.
+            m = det.regex.match(local, pos, matched.end())
+        else:
+            m = det.regex.match(local, pos)
         if m is None:
             return None
         start, end = m.span()
-        if det.value_group:
+        if det.value_group and m.start("value") >= 0:  # the group may sit in only one branch of the pattern
             vstart, vend = m.span("value")
-            if vstart >= 0:  # the group may sit in only one branch of the pattern
-                return vstart, vend, vend if det.trail is not None else end
+            return vstart, vend, vend if det.trail is not None else end
         return start, end, end
     m = fast.match(local, pos)
     if m is None:
@@ -293,15 +395,16 @@ def find_spans(detector: CompiledDetector, text: str, field_name: str = "") -> l
 
     1. ``data = text.encode("utf-8", "surrogatepass")``; ``pos = 0``.
     2. ``m = regex.search(data, pos)``; stop when there is none.
-    3. The candidate is the ``value`` group if the pattern has one *and it took
-       part in the match*, else the whole match.
+    3. The candidate is the ``value`` group (or a ``value_<name>`` one) if the
+       pattern has one *and it took part in the match*, else the whole match.
     4. The candidate is rejected when it is empty or when :func:`confirm` says
        it does not count (validator, ``with_context`` and context words,
        ``not_after``, ``context_required``). On rejection, search again
        from ``m.start() + 1`` byte, moved forward to the next UTF-8 character
        boundary.
     5. Otherwise record the candidate and search again from ``m.end()`` (from the
-       value's end when the pattern ends with a trailing edge ``(?:[^Y]|$)``).
+       value's end when the pattern ends with a trailing edge ``(?:[^Y]|$)`` or
+       has a value group per branch).
 
     ``search`` always sees the whole of ``data``: ``^`` matches only at byte 0
     and ``\\b`` looks at the byte before ``pos``. Built-in patterns rely on this
@@ -330,9 +433,9 @@ def _find_spans(detector: CompiledDetector, text: str, field_name: str) -> list[
             break
         start, end = m.span()
         resume = m.end()
-        if detector.value_group and m.start("value") >= 0:
-            start, end = m.span("value")
-            if detector.trail is not None:
+        if (value := _value_of(detector, m)) is not None:
+            start, end = value
+            if detector.resumes_at_value_end:
                 resume = end  # the trailing edge's character may lead the next value
         accepted = end > start and confirm(
             detector,

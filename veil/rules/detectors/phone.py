@@ -13,7 +13,7 @@ RE2 proposes only shapes that look like written phone numbers, and
 
 Bare digit runs never match (no separators = no candidate, except after '+'),
 nor do ISO dates, times, prices with ',' or versions. A candidate may not be
-preceded by a word character, '.', '-', '+' or '/', and a following
+preceded by a digit, '.', '-', '+' or a digit and '/', nor followed by a digit, and a following
 ``.digits``/``-digits``/``/digits`` run is swallowed so the longer id fails.
 
 Parcel tracking numbers are left alone (issue #14): a national candidate of
@@ -23,17 +23,21 @@ a carrier or tracking word (``tracking:``, ``UPS``, ``FedEx``, ``DHL``,
 ``waybill``...) or inside a UPS ``1Z...`` number (``1Z 999 AA1 01 2345 6784``)
 is not a phone (``not_after``).
 
+A word may be glued on either side (``tel_+44 20 7946 0958``,
+``212-555-0143_home``): ids and keys glue numbers to names, and the number is
+as sensitive there (issue #15); only a digit after it makes a longer number,
+and a hex letter on both sides makes it digit groups of a UUID.
+
 Caveat: a number directly followed by another space-separated digit group
-("+44 20 7946 0958 12") is read as one longer candidate and missed. Numbers
-glued to a word (``call+14155552671``, ``mobile07700900123``) and bare digit
-runs after a phone word (``phone 4155552671``) are not proposed.
+("+44 20 7946 0958 12") is read as one longer candidate and missed. Bare digit
+runs (``call14155552671``, ``phone 4155552671``) are not proposed.
 """
 
 from __future__ import annotations
 
 import phonenumbers
 
-from veil.rules.detectors._common import USPS_RUN
+from veil.rules.detectors._common import TRAIL_DIGITS, TRAIL_NOT_HEX, USPS_RUN
 from veil.rules.detectors.base import DetectorSpec
 from veil.rules.detectors.phone_fast import (
     DIGITS_ONLY,
@@ -134,18 +138,26 @@ def _is_written_phone(candidate: str) -> bool:
     return not _is_tracking_shaped(candidate) and is_phone_number(candidate)
 
 
-_INTL = r"\+[1-9]\d{0,3}(?:[ .\-]?(?:\(\d{1,4}\)|\d{1,5})){1,6}"
+_INTL = r"\+[1-9]\d{0,3}(?:[ .\-]?(?:\(\d{1,4}\) ?)?\d{1,5}){1,6}"  # ends with a digit, as TRAIL_DIGITS wants
 _NANP = r"(?:1[ .\-]?)?(?:\(\d{3}\) ?|\d{3}[ .\-])\d{3}[ .\-]\d{4}"
 _TRUNK = r"\(?0\d{1,4}\)?[ \-]\d{2,8}(?:[ \-]\d{2,4}){0,3}"
 _FR_DOTS = r"0\d(?:\.\d{2}){4}"
 _IN_MOBILE = r"[6-9]\d{4}[ \-]\d{5}"
 _TAIL = r"(?:[.\-/]\d+)*"
-_EDGE = r"(?:^|[^0-9.+\-/])"  # not inside a longer number or path; a word may be glued before (``tel_+44...``)
+_EDGE = r"(?:^|[^0-9.+\-])"
+"""Not inside a longer number; a word or a path's '/' may come before (``tel_+44...``, ``/users/+44...``).
+After a digit and '/' (a date's or a fraction's tail: ``12/212-555-0143``) ``not_after`` vetoes it."""
+
+_NOT_HEX_EDGE = r"(?:^|[^0-9A-Fa-f.+\-])"
+"""As :data:`_EDGE`, not a hex letter: a number a hex letter leads has a branch of its own, which
+no hex letter may end (a UUID's dashed digit groups: ``f86668c1-6d05-4818-9450-085b63a029a5``)."""
+
+_SHAPES = rf"(?:{_INTL}|{_NANP}|{_TRUNK}|{_FR_DOTS}|{_IN_MOBILE}){_TAIL}"
 
 PHONE = DetectorSpec(
     name="PHONE",
     pattern=(
-        rf"{_EDGE}(?P<value>(?:{_INTL}|{_NANP}|{_TRUNK}|{_FR_DOTS}|{_IN_MOBILE}){_TAIL})\b"
+        rf"(?:{_NOT_HEX_EDGE}(?P<value>{_SHAPES}){TRAIL_DIGITS}|[A-Fa-f](?P<value_hex_led>{_SHAPES}){TRAIL_NOT_HEX})"
     ),
     validator=remembered(_is_written_phone),
     # After a carrier or tracking word, or inside a UPS "1Z" number: a parcel, not a phone.
@@ -154,6 +166,7 @@ PHONE = DetectorSpec(
         r"(?:(?i:\b(?:tracking|shipment|parcel|consignment)[ _\-]?(?:number|no|num|id|#)\.?|\btracking ?[:#=]"
         r"|\b(?:waybill|awb|fedex|sendungsnummer))|\b(?:UPS|USPS|DHL))[ :#=.]*|(?i:\b1z[0-9a-z ]{0,16})"
         rf"|{USPS_RUN}"  # carrier names in capitals only: "Sign-ups: +44 ..." is a phone
+        r"|[0-9]/"
     ),
     # A part of each shape: "+" and a digit (international), three digits, a separator and four
     # (North American and Indian mobile, at their end), a trunk 0 (national), "0d.dd" (French).

@@ -10,33 +10,52 @@ advertising numbers) never count here; area 9xx is a taxpayer number, found
 as ``US_ITIN`` (:mod:`veil.rules.detectors.itin`).
 
 A candidate may not follow a digit, '+' or '.', and a longer dotted/dashed
-number it starts (``123-45-6789-1``) is read whole and fails. '_' or a letter
-other than a-f may come first: ids, keys and hashes glue numbers to names
-(``x_536-22-1847``), and the number is as sensitive there (issue #15). After a
-hex letter the digits are read as the tail of a hex id (``cus_ced355357945``).
+number it starts (``123-45-6789-1``) is read whole and fails. Words may be
+glued on either side of a written number: ids, keys and hashes glue numbers
+to names (``x_536-22-1847``, ``536-22-1847_k1``, ``hash_0123abcd536-22-1847``),
+and the number is as sensitive there (issue #15); only a digit after it makes
+a longer number. Nine bare digits glued to a hex letter or followed by a word
+character are read as part of a hex id (``cus_ced355357945``,
+``ord_828367436b1b``): written with separators, no hex id holds them.
 """
 
 from __future__ import annotations
 
 from stdnum.us import ssn as _ssn
 
-from veil.rules.detectors._common import is_ascii_digits, strip_separators
+from veil.rules.detectors._common import TRAIL_DIGITS, is_ascii_digits, strip_separators
 from veil.rules.detectors.base import DetectorSpec
 from veil.rules.detectors.verdicts import remembered
 
 SSN_SEPARATORS = " -."
 
-LEAD = r"(?:^|[^0-9A-Fa-f+.])"
-"""Before a 3-2-4 number: not a digit, '+', '.' or a hex letter ('-', '_' and other letters are allowed:
-``SSN-123456789``, ``ssn_078051123``). Hex ids end in nine digits often enough (one 12-character id in
-~200) that letting a-f lead sent such strings to the full scan: +28% on fresh PII-free 10 KB bodies."""
+LEAD = r"(?:^|[^0-9+.])"
+"""Before a number written with separators: not a digit, '+' or '.' (letters, '-' and '_' may lead)."""
 
-SHAPE = r"(?:\d{3}(?:-\d{2}-|\.\d{2}\.| \d{2} )\d{4}|\d{9})(?:[.\-]\d+)*"
-"""Dashed, dotted, spaced (one separator throughout) or bare; a further ``.digits``/``-digits`` run is swallowed."""
+BARE_LEAD = r"(?:^|[^0-9A-Fa-f+.])"
+"""Before nine bare digits: as :data:`LEAD`, and not a hex letter (``SSN-123456789``, ``ssn_078051123``
+count; ``cus_ced355357945`` is a hex id). Hex ids end in nine digits often enough (one 12-character id
+in ~200) that letting a-f lead sent such strings to the full scan: +28% on fresh PII-free 10 KB bodies."""
 
-SHAPE_TRIGGER = LEAD + r"[0-9]{3}[ .\-]?[0-9]{2}[ .\-]?[0-9]{4}(?:[^0-9A-Za-z_]|$)"
-"""With the pattern's own lead and what may follow its nine digits (a separator or the end, as the
-pattern's word boundary wants): digits inside ids (``ord_828367436b1b``, ``evt_d9117...``) pick no string."""
+TAIL = r"(?:[.\-]\d+)*"
+"""A further ``.digits``/``-digits`` run is swallowed, so the longer number is judged whole (and fails)."""
+
+WRITTEN = r"\d{3}(?:-\d{2}-|\.\d{2}\.| \d{2} )\d{4}" + TAIL
+"""Dashed, dotted or spaced, one separator throughout."""
+
+BARE = r"\d{9}" + TAIL
+
+PATTERN = rf"(?:{LEAD}(?P<value>{WRITTEN}){TRAIL_DIGITS}|{BARE_LEAD}(?P<value_bare>{BARE})(?:[^0-9A-Za-z_]|$))"
+"""A value group per form, each with its own edges. Any non-digit (or the end) may follow a written
+number; bare digits want no word character either, as hex ids glue letters after nine digits
+(``ord_828367436b1b``)."""
+
+SHAPE_TRIGGER = (
+    rf"{LEAD}[0-9]{{3}}[ .\-][0-9]{{2}}[ .\-][0-9]{{4}}(?:[^0-9]|$)"
+    rf"|{BARE_LEAD}[0-9]{{9}}(?:[^0-9A-Za-z_]|$)"
+)
+"""The pattern's nine digits with its leads and what may follow them: digits inside ids
+(``ord_828367436b1b``, ``evt_d9117...``) pick no string."""
 
 
 def digits_of(candidate: str) -> str:
@@ -89,7 +108,7 @@ def _is_formatted_ssn(candidate: str) -> bool:
 
 US_SSN = DetectorSpec(
     name="US_SSN",
-    pattern=rf"{LEAD}(?P<value>{SHAPE})\b",
+    pattern=PATTERN,
     validator=remembered(_is_formatted_ssn),
     with_context=remembered(is_us_ssn),
     trigger=SHAPE_TRIGGER,
