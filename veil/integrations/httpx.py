@@ -42,22 +42,20 @@ from __future__ import annotations
 
 import logging
 import time
-from functools import partial
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from functools import partial
 from typing import Any, TypeVar
 from urllib.parse import quote
 
 import orjson
 
 from veil.errors import RedactionError, coding_named
-from veil.http.chunks import achain_held, atake, chain_held, take
-from veil.http.exchange import Exchange, Exchanges
 from veil.http import (
     SNIFF_HEAD_BYTES,
     LineStream,
     Options,
-    StreamAborted,
     StreamDecoder,
+    adrive,
     can_stream,
     drive,
     engine_errors,
@@ -68,6 +66,8 @@ from veil.http import (
     replace_length,
     with_policy_header,
 )
+from veil.http.chunks import achain_held, atake, chain_held, take
+from veil.http.exchange import Exchange, Exchanges
 from veil.observe import NullObserver, Observer
 from veil.rules.media import body_kind_of
 from veil.rules.plan import Plan
@@ -540,23 +540,14 @@ class _AsyncResumed(httpx.AsyncByteStream):
 
 
 class _AsyncLines(httpx.AsyncByteStream):
-    """A reply rewritten line by line: :func:`veil.http.adrive`'s loop, each step through
-    ``work`` (the transport's: off the event loop when the plan does I/O)."""
+    """A reply rewritten line by line by :func:`veil.http.adrive`, each step through ``work``
+    (the transport's: off the event loop when the plan does I/O)."""
 
     def __init__(self, lines: LineStream, upstream: httpx.Response, *, work: Callable[..., Any]) -> None:
         self.lines, self.upstream, self.work = lines, upstream, work
 
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        lines = self.lines
-        async for chunk in _async_chunks(self.upstream):
-            if out := await self.work(lines.feed, chunk):
-                yield out
-            if lines.blocked:
-                raise StreamAborted(lines.failed)
-        if out := await self.work(lines.close):
-            yield out
-        if lines.blocked:
-            raise StreamAborted(lines.failed)
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        return adrive(self.lines, _async_chunks(self.upstream), self.work)
 
     async def aclose(self) -> None:
         await self.upstream.aclose()
