@@ -1,6 +1,10 @@
 """One HTTP exchange driven through :class:`veil.extproc.exchange.Exchange` as Envoy's ext_proc filter
 would drive it, in process: the request's headers, its body when the mode asks for it (the filter's
-static mode, BUFFERED, when a reply sets none), then the response's; an ImmediateResponse ends it.
+static mode, NONE, when a reply sets none), then the response's; an ImmediateResponse ends it.
+
+``buffer_limit`` models Envoy's per-connection buffer: a BUFFERED body over it is Envoy's own 413
+(500 for a response); a BUFFERED_PARTIAL one is sent cut there (not the last message) and the rest
+goes on without veil; STREAMED bodies arrive as one chunk.
 
 For tables that run every adapter on the same rows without starting Envoy (the real-Envoy tests
 are ``test_envoy_e2e.py`` and the cross-adapter table)."""
@@ -19,7 +23,7 @@ from envoy.service.ext_proc.v3.external_processor_pb2 import (
 )
 
 from veil.extproc.exchange import Exchange
-from veil.extproc.messages import BUFFERED, NONE
+from veil.extproc.messages import BUFFERED, BUFFERED_PARTIAL, NONE
 from veil.http import Options
 from veil.rules.plan import Plan
 
@@ -44,9 +48,35 @@ def _headers(direction: str, pairs: list[tuple[str, str]]) -> ProcessingRequest:
 
 def _body_mode(reply: ProcessingResponse, direction: str) -> int:
     if not reply.HasField("mode_override"):
-        return BUFFERED  # the filter's static processing_mode (envoy_config.ext_proc_filter)
+        return NONE  # the filter's static processing_mode (envoy_config.ext_proc_filter)
     mode = reply.mode_override
     return mode.request_body_mode if direction == "request" else mode.response_body_mode
+
+
+ENVOY_TOO_LARGE = {"request": (413, b"Payload Too Large"), "response": (500, b"Internal Server Error")}
+
+
+def _answered(reply: ProcessingResponse) -> tuple[int, bytes] | None:
+    """(status, body) of an ImmediateResponse, which ends the exchange; None for any other reply."""
+    if not reply.HasField("immediate_response"):
+        return None
+    return reply.immediate_response.status.code, reply.immediate_response.body
+
+
+def _through(
+    ex: Exchange, headers_reply: ProcessingResponse, direction: str, body: bytes, buffer_limit: int | None,
+) -> bytes | tuple[int, bytes]:
+    """The body as it goes on past Envoy in the mode veil asked for, or (status, body) of the answer that
+    ended the exchange: veil's refusal, or Envoy's own error for a BUFFERED body over its buffer."""
+    mode = _body_mode(headers_reply, direction)
+    cut = buffer_limit is not None and len(body) > buffer_limit and mode in (BUFFERED, BUFFERED_PARTIAL)
+    if mode == NONE:
+        return body
+    if cut and mode == BUFFERED:
+        return ENVOY_TOO_LARGE[direction]
+    sent = body[:buffer_limit] if cut else body  # BUFFERED_PARTIAL: what the buffer held, then the rest unread
+    reply = ex.handle(_message(direction, "body", body=sent, end_of_stream=not cut))
+    return _answered(reply) or _body_after(reply, direction, sent) + body[len(sent):]
 
 
 def _body_after(reply: ProcessingResponse, direction: str, sent: bytes) -> bytes:
@@ -59,29 +89,22 @@ def _body_after(reply: ProcessingResponse, direction: str, sent: bytes) -> bytes
 
 def exchange(
     plan: Plan, method: str, path: str, content_type: str, body: bytes,
-    upstream: Callable[[bytes], tuple[bytes, str]], options: Options | None = None,
+    upstream: Callable[[bytes], tuple[bytes, str]], options: Options | None = None, buffer_limit: int | None = None,
 ) -> Outcome:
     """``upstream(request body) -> (reply body, reply content type)``, answered with status 200."""
     ex = Exchange(plan, options or Options())
     request = [(":method", method), (":path", path), (":authority", "127.0.0.1"), (":scheme", "http"),
                ("content-type", content_type), ("content-length", str(len(body)))]
     reply = ex.handle(_headers("request", request))
-    if reply.HasField("immediate_response"):
-        return Outcome(reply.immediate_response.status.code, reply.immediate_response.body, None)
-    sent = body
-    if _body_mode(reply, "request") != NONE:
-        reply = ex.handle(_message("request", "body", body=body, end_of_stream=True))
-        if reply.HasField("immediate_response"):
-            return Outcome(reply.immediate_response.status.code, reply.immediate_response.body, None)
-        sent = _body_after(reply, "request", body)
-    answer, answer_type = upstream(sent)
-    reply = ex.handle(_headers("response", [(":status", "200"), ("content-type", answer_type),
-                                            ("content-length", str(len(answer)))]))
-    if reply.HasField("immediate_response"):
-        return Outcome(reply.immediate_response.status.code, reply.immediate_response.body, sent)
-    if _body_mode(reply, "response") != NONE:
-        reply = ex.handle(_message("response", "body", body=answer, end_of_stream=True))
-        if reply.HasField("immediate_response"):
-            return Outcome(reply.immediate_response.status.code, reply.immediate_response.body, sent)
-        answer = _body_after(reply, "response", answer)
-    return Outcome(200, answer, sent)
+    if (answer := _answered(reply)) is not None:
+        return Outcome(*answer, None)
+    sent = _through(ex, reply, "request", body, buffer_limit)
+    if isinstance(sent, tuple):
+        return Outcome(*sent, None)
+    reply_body, reply_type = upstream(sent)
+    reply = ex.handle(_headers("response", [(":status", "200"), ("content-type", reply_type),
+                                            ("content-length", str(len(reply_body)))]))
+    if (answer := _answered(reply)) is not None:
+        return Outcome(*answer, sent)
+    got = _through(ex, reply, "response", reply_body, buffer_limit)
+    return Outcome(*got, sent) if isinstance(got, tuple) else Outcome(200, got, sent)

@@ -40,6 +40,10 @@ def test_fail_closed_settings_are_on() -> None:
     assert typed["failure_mode_allow"] is False
     assert typed["allow_mode_override"] is True
     assert typed["mutation_rules"] == {"disallow_is_error": True}
+    # No body before veil answered the headers: a static BUFFERED mode has Envoy answer 413 itself when
+    # more than its buffer arrives first (a large upload), STREAMED or BUFFERED_PARTIAL drop Content-Length.
+    modes = typed["processing_mode"]
+    assert (modes["request_body_mode"], modes["response_body_mode"]) == ("NONE", "NONE")
 
 
 def test_buffer_limits_follow_the_policy_limit() -> None:

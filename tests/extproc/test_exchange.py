@@ -18,6 +18,7 @@ from envoy.service.ext_proc.v3.external_processor_pb2 import (
     ProcessingResponse,
 )
 
+from tests.extproc.envoy_like import exchange as exchange_like
 from tests.restore_policy import KEY_ENV, KEY_HEX, RESTORE_POLICY
 from veil import compile_policy, load_policy
 from veil.extproc.exchange import Exchange
@@ -66,10 +67,13 @@ def chunk_text(reply: ProcessingResponse) -> bytes | None:
     ("application/json", "", BUFFERED_PARTIAL),  # chunked: Envoy buffers, veil still answers the head
     ("text/event-stream", "", STREAMED),
     ("application/x-ndjson", "10", STREAMED),
-    ("image/png", "10", BUFFERED),  # a binary label, small: buffered, its head sniffed (issue #15)
-    ("image/png", "", STREAMED),  # of unknown size: its head decides as it streams
-    ("application/octet-stream", "10", BUFFERED),  # vague and small: buffered, its head sniffed
-    ("application/octet-stream", "", STREAMED),  # vague of unknown size: its head decides as it streams
+    # A binary label or a vague type, of any size: Envoy buffers what its buffer holds, the head decides
+    # (issue #15), and a large image never needs Envoy's buffer to hold it whole.
+    ("image/png", "10", BUFFERED_PARTIAL),
+    ("image/png", "100000000", BUFFERED_PARTIAL),  # over veil's limit too: a binary head passes
+    ("image/png", "", BUFFERED_PARTIAL),
+    ("application/octet-stream", "10", BUFFERED_PARTIAL),
+    ("application/octet-stream", "", BUFFERED_PARTIAL),
 ])
 def test_veil_asks_for_the_body_mode_the_type_needs(content_type: str, length: str, mode: int) -> None:
     exchange = Exchange(plan(), Options())
@@ -115,6 +119,58 @@ def test_partial_buffer_is_refused_even_under_the_limit() -> None:
     exchange.handle(headers("request", [*REQUEST, ("content-type", "application/json")]))
     reply = exchange.handle(body("request", b'{"a": 1', False))
     assert reply.immediate_response.status.code == 413 and exchange.done
+
+
+PNG_HEAD = b"\x89PNG\r\n\x1a\n" + bytes(range(256))
+DOC = b'{"e": "jane@example.com"}'
+REDACTED = b'{"e": "[REDACTED:EMAIL]"}'
+
+
+@pytest.mark.parametrize(("direction", "content_type", "sent", "whole", "status", "out"), [
+    ("request", "image/png", PNG_HEAD, False, None, None),  # binary head, cut by Envoy: the rest passes
+    ("response", "image/png", PNG_HEAD * 40, True, None, None),  # binary, over veil's limit: passes unread
+    ("response", "application/octet-stream", PNG_HEAD, False, None, None),  # vague, binary head: passes
+    ("request", "image/png", DOC, True, None, REDACTED),  # a document under a binary label: redacted
+    ("response", "application/octet-stream", DOC, True, None, REDACTED),
+    ("request", "image/png", DOC, False, 413, None),  # cut: it may be a document veil cannot read whole
+    ("response", "image/png", DOC, False, 502, None),
+    ("request", "image/png", DOC[:-1] + b" " * 60 + b"}", True, 413, None),  # whole, over the limit
+    ("request", "image/png", b"GIF89a plain text", False, 413, None),  # text head, cut: refused too
+])
+def test_body_whose_head_decides_is_judged_as_envoy_buffered_it(
+    direction: str, content_type: str, sent: bytes, whole: bool, status: int | None, out: bytes | None,
+) -> None:
+    exchange = Exchange(plan(), Options())
+    pairs = [("content-type", content_type), ("content-length", str(len(sent) + (0 if whole else 9999)))]
+    if direction == "request":
+        reply = exchange.handle(headers("request", [*REQUEST, *pairs]))
+        assert reply.mode_override.request_body_mode == BUFFERED_PARTIAL
+    else:
+        start(exchange)
+        reply = exchange.handle(headers("response", [(":status", "200"), *pairs]))
+        assert reply.mode_override.response_body_mode == BUFFERED_PARTIAL
+    reply = exchange.handle(body(direction, sent, whole))
+    if status is not None:
+        assert reply.immediate_response.status.code == status and exchange.done
+        assert b"body_too_large" in reply.immediate_response.body
+        return
+    common = getattr(reply, f"{direction}_body").response
+    assert chunk_text_of(reply, direction) == out
+    if out is not None:  # Envoy would keep the old length in this mode: it is removed, never set
+        assert list(common.header_mutation.remove_headers) == ["content-length"]
+        assert not common.header_mutation.set_headers
+    else:
+        assert not common.HasField("header_mutation")
+    if not whole:  # what Envoy sends past its buffer, should it send more, passes as it comes
+        assert chunk_text_of(exchange.handle(body(direction, b"{jane@example.com}", True)), direction) is None
+
+
+def test_passthrough_lets_a_cut_text_head_go_on_unchanged() -> None:
+    exchange = Exchange(plan(on_error="passthrough"), Options())
+    exchange.handle(headers("request", [*REQUEST, ("content-type", "image/png")]))
+    reply = exchange.handle(body("request", DOC, False))
+    assert reply.WhichOneof("response") == "request_body" and not exchange.done
+    assert chunk_text_of(reply, "request") is None
 
 
 def test_declared_length_over_the_limit_is_refused_at_the_headers() -> None:
@@ -209,3 +265,27 @@ def test_tokens_made_on_the_request_are_restored_in_its_response(
 def chunk_text_of(reply: ProcessingResponse, direction: str) -> bytes | None:
     common = (reply.request_body if direction == "request" else reply.response_body).response
     return common.body_mutation.body if common.HasField("body_mutation") else None
+
+
+BIG_PNG = PNG_HEAD * 4096  # 1 MiB
+BIG_DOC = b'{"e": "jane@example.com", "pad": "' + b"x" * 200 + b'"}'
+
+
+@pytest.mark.parametrize(("content_type", "sent", "status", "upstream_saw"), [
+    ("image/png", BIG_PNG, 200, BIG_PNG),  # an upload far over Envoy's buffer: byte for byte
+    ("image/png", BIG_DOC, 413, None),  # a document over Envoy's buffer: veil's error, not Envoy's
+    ("application/json", BIG_DOC, 413, None),  # near miss: a declared document over veil's limit
+    ("image/png", DOC, 200, REDACTED),  # within the buffer: read and redacted
+])
+def test_envoy_with_a_small_buffer_passes_large_binary_and_refuses_what_it_cannot_read(
+    content_type: str, sent: bytes, status: int, upstream_saw: bytes | None,
+) -> None:
+    """The in-process driver with Envoy's buffer far below the upload (the real Envoy: test_envoy_binary.py)."""
+    big_limit = plan(limits={"max_body_bytes": 4 * len(BIG_PNG)}) if content_type == "image/png" else plan()
+    outcome = exchange_like(big_limit, "PUT", "/v1/photos", content_type, sent, lambda got: (got, content_type),
+                            buffer_limit=128)
+    assert (outcome.status, outcome.upstream_saw) == (status, upstream_saw)
+    if status == 200:  # the reply (the upstream echoes it) comes back the same way
+        assert outcome.body == upstream_saw
+    else:
+        assert outcome.body == b'{"error":"veil_redaction_failed","reason":"body_too_large","direction":"request"}'

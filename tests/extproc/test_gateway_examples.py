@@ -42,6 +42,8 @@ def test_envoy_gateway_policy_fails_closed_and_lets_veil_choose_the_mode() -> No
     [ext_proc] = policy["spec"]["extProc"]
     assert ext_proc["failOpen"] is False
     assert ext_proc["processingMode"]["allowModeOverride"] is True
+    # Headers sent, no body before veil asked for one (envoy_config.ext_proc_filter says why).
+    assert ext_proc["processingMode"]["request"] == ext_proc["processingMode"]["response"] == {}
     assert ext_proc["messageTimeout"] == "10s"
     assert ext_proc["backendRefs"][0]["port"] == 50051
 

@@ -8,11 +8,16 @@ veil asks Envoy (``mode_override`` in its headers reply) for the mode the body n
 - ``BUFFERED_PARTIAL`` for a document of unknown size (chunked): Envoy buffers it whole, or up
   to its buffer limit (set above veil's), and the head waits for veil's answer, so a body over
   the limit is still refused with veil's JSON error;
+- ``BUFFERED_PARTIAL`` too for a body whose head decides (a vague type, or one veil knows to be
+  binary: ``image/png``), whatever its size: Envoy sends it whole if it fits in its buffer, else
+  its first part (a message that is not the last) and the rest then flows without veil, so a large
+  image never needs a gateway's buffer. The shared layer judges it
+  (:meth:`veil.http.Exchange.redact_partial`): a binary head passes, a text head is redacted
+  whole, or refused when Envoy cut it (it may be a document veil cannot read whole);
 - ``STREAMED`` for SSE and NDJSON (:class:`veil.http.LineStream`: a line or a value split across
-  chunks is held back until it is whole), and for a vague type too large or of unknown size to
-  buffer (its head decides, :class:`veil.http.SniffedStream`). Every chunk is answered, with the
-  bytes that may go out for it (often none);
-- ``NONE`` for binary, which passes unread.
+  chunks is held back until it is whole). Every chunk is answered, with the bytes that may go out
+  for it (often none);
+- ``NONE`` for a body veil does not read (a direction no rule may apply to), which passes unread.
 
 Whatever mode actually arrives (a gateway that does not allow mode overrides), a body is never
 forwarded unread: a document arriving in chunks is held whole, bounded by the limit.
@@ -21,14 +26,18 @@ forwarded unread: a document arriving in chunks is held whole, bounded by the li
 from __future__ import annotations
 
 from veil.errors import RedactionError
-from veil.http import LineStream, Options, SniffedStream, redact_buffered
+from veil.http import LineStream, Options, redact_buffered
+from veil.http.exchange import Exchange
 from veil.rules.plan import Plan
 from veil.rules.plan_types import EMPTY_REPORT, Route
 from veil.rules.restore import Restorer
 
 
 class Body:
-    """What one direction's body chunks turn into; ``failed`` names the reason once it must be refused."""
+    """What one direction's body chunks turn into; ``failed`` names the reason once it must be refused;
+    ``rewritten``: the last answer changed the body (a buffered one then needs its own Content-Length)."""
+
+    rewritten = False
 
     @property
     def failed(self) -> str:
@@ -94,11 +103,35 @@ class Document(Body):
         return out
 
 
-class Streamed(Body):
-    """SSE or NDJSON line by line (:class:`veil.http.LineStream`), or a vague body its head decides
-    (:class:`veil.http.SniffedStream`): each chunk answered with what may go out for it."""
+class HeadDecides(Body):
+    """A body whose head decides, sent ``BUFFERED_PARTIAL``: one message, the whole body or (not the last)
+    as much of it as Envoy's buffer held, judged by :meth:`veil.http.Exchange.redact_partial`. Whatever
+    follows a binary head passes; a mode veil did not ask for (chunks) is judged on its first chunk."""
 
-    def __init__(self, stream: LineStream | SniffedStream) -> None:
+    def __init__(self, exchange: Exchange, direction: str, content_type: str, content_encoding: str,
+                 restorer: Restorer | None) -> None:
+        self.exchange, self.direction, self.restorer = exchange, direction, restorer
+        self.content_type, self.content_encoding = content_type, content_encoding
+        self.passing = False
+
+    def release(self) -> bytes:
+        self.passing = True
+        return b""  # nothing is held: the message itself goes on
+
+    def step(self, chunk: bytes, last: bool) -> bytes | None:
+        if self.passing:
+            return None
+        self.passing = True  # judged once: a binary head's rest passes, a refusal ends the exchange
+        out, outcome = self.exchange.redact_partial(self.direction, chunk, last, self.content_type,
+                                                    self.content_encoding, self.restorer)
+        self.rewritten = outcome == "rewritten"
+        return out if self.rewritten else None
+
+
+class Streamed(Body):
+    """SSE or NDJSON line by line (:class:`veil.http.LineStream`): each chunk answered with what may go out for it."""
+
+    def __init__(self, stream: LineStream) -> None:
         self.stream = stream
 
     @property

@@ -8,7 +8,11 @@ Choices that matter for safety, each set here:
 - ``failure_mode_allow: false``: when veil is unreachable, Envoy answers 500 instead of letting the
   message through unredacted;
 - ``allow_mode_override: true``: veil asks per message for the body mode its type needs (buffered
-  documents, streamed SSE/NDJSON, none for binary);
+  documents, streamed SSE/NDJSON, partially buffered for a body whose head decides, none where no
+  rule applies). The static body modes are ``NONE``, so no body is taken before veil answered its
+  headers: under a static ``BUFFERED`` mode, Envoy answers 413 (500 for a response) itself when more
+  than its buffer limit arrives before that answer (a large upload on a fast link), and a static
+  ``STREAMED`` or ``BUFFERED_PARTIAL`` one makes Envoy drop every Content-Length at the headers;
 - ``mutation_rules.disallow_is_error: true``: a header change Envoy would refuse (a system header)
   fails the message instead of being silently dropped with the original value kept;
 - the buffer limits sit a little above the policy's ``max_body_bytes``, so that veil's limit is the
@@ -51,7 +55,7 @@ def ext_proc_filter(message_timeout_s: float = 10.0) -> dict[str, Any]:
             "allow_mode_override": True,
             "processing_mode": {
                 "request_header_mode": "SEND", "response_header_mode": "SEND",
-                "request_body_mode": "BUFFERED", "response_body_mode": "BUFFERED",
+                "request_body_mode": "NONE", "response_body_mode": "NONE",
                 "request_trailer_mode": "SEND", "response_trailer_mode": "SEND",
             },
             "message_timeout": f"{message_timeout_s}s",

@@ -36,7 +36,7 @@ from envoy.service.ext_proc.v3.external_processor_pb2 import (
 )
 
 from veil.errors import RedactionError
-from veil.extproc.bodies import Body, Document, Streamed, Unread
+from veil.extproc.bodies import Body, Document, HeadDecides, Streamed, Unread
 from veil.extproc.messages import (
     BUFFERED,
     BUFFERED_PARTIAL,
@@ -182,7 +182,7 @@ class Exchange:
         cenc, length = head.content_encoding, head.content_length
         restorer = self.restorer if direction == "response" else None
         http = self.http or self.shared.open(self.method, self.host, self.path, self.limit)
-        how, kind = http.body_at_head(ctype, cenc, length)
+        how, kind = http.body_at_head(ctype, cenc, length, partial=True)
         body: Body
         if how == "pass":
             body, self.modes[direction] = Unread(), NONE
@@ -190,9 +190,8 @@ class Exchange:
             stream = LineStream(self.plan, route, kind, self.options, ADAPTER, encoding=cenc, restorer=restorer,
                                 headers_out=direction == "response")
             body, self.modes[direction], headers = Streamed(stream), STREAMED, replace_length(headers, None)
-        elif how == "sniff":
-            sniffed = http.sniffer(direction, ctype, cenc, restorer)
-            body, self.modes[direction], headers = Streamed(sniffed), STREAMED, replace_length(headers, None)
+        elif how == "partial":  # its head decides: never more than Envoy's buffer held, a large image included
+            body, self.modes[direction] = HeadDecides(http, direction, ctype, cenc, restorer), BUFFERED_PARTIAL
         elif how == "too_large":
             if self.blocks:
                 raise RedactionError("body_too_large", f"{direction} body is declared over the limit")
@@ -221,10 +220,13 @@ class Exchange:
         if body.failed:  # a stream blocked (logged and observed by the stream)
             return self._refuse(body.failed, direction, "body")
         mutation = None
-        if isinstance(body, Document) and body.rewritten and self.modes[direction] == BUFFERED and out is not None:
-            # Envoy answers 500 when a changed buffered body keeps its old Content-Length.
+        if body.rewritten and self.modes[direction] in (BUFFERED, BUFFERED_PARTIAL) and out is not None:
+            # BUFFERED: Envoy answers 500 when a changed body keeps its old Content-Length, so veil sets
+            # the new one. BUFFERED_PARTIAL: Envoy skips a Content-Length set then (it would not hold for
+            # a body cut at its buffer) and would send the old one: it is removed, the body goes chunked.
             sent = self.sent.get(direction, [])
-            mutation = header_mutation(sent, replace_length(sent, len(out)))
+            length = len(out) if self.modes[direction] == BUFFERED else None
+            mutation = header_mutation(sent, replace_length(sent, length))
         return body_reply(direction, out, mutation)
 
     def _trailers(self, direction: str, trailers: HeaderMap) -> ProcessingResponse:

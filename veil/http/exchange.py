@@ -35,11 +35,11 @@ from veil.http.headers import (
 )
 from veil.http.lines import LineStream
 from veil.http.options import Options
-from veil.http.sniff import SNIFF_HEAD_BYTES, binary_already, may_be_text
+from veil.http.sniff import SNIFF_HEAD_BYTES, binary_already, head_decides, may_be_text
 from veil.http.sniffed_stream import SniffedStream
 from veil.http.stream_codings import can_stream
 from veil.rules.plan import Plan
-from veil.rules.plan_types import Route
+from veil.rules.plan_types import EMPTY_REPORT, Route
 from veil.rules.restore import Restorer, TokenLedger
 
 Refusal = tuple[int, Headers, bytes]
@@ -152,15 +152,41 @@ class Exchange:
 
     def body_at_head(
         self, content_type: str, content_encoding: str, length: int | None, *, streams: bool = True,
+        partial: bool = False,
     ) -> tuple[str, str | None]:
         """:meth:`mode_at_head`, with one more answer: ``too_large``, a body to buffer whose declared
         ``length`` is over the limit, decided before a byte of it is read. The adapter then calls
         :meth:`refuse` (``body_too_large``): with ``block`` it answers the refusal, with
-        ``passthrough`` the body goes on unread (its head still redacted)."""
+        ``passthrough`` the body goes on unread (its head still redacted).
+
+        ``partial``: the adapter can have a body buffered up to a size of its own and be told whether
+        it was cut there (Envoy's ``BUFFERED_PARTIAL``). A body whose head decides is then ``partial``
+        whatever its size: the adapter hands what it got to :meth:`redact_partial`, so that a large
+        upload or download under a binary label crosses without a gateway buffering it whole."""
+        if partial and head_decides(content_type):
+            return "partial", None
         how, kind = self.mode_at_head(content_type, content_encoding, length, streams=streams)
         if how == "buffer" and length is not None and length > self.limit:
             return "too_large", None
         return how, kind
+
+    def redact_partial(
+        self, direction: str, body: bytes, whole: bool, content_type: str, content_encoding: str,
+        restorer: Restorer | None = None,
+    ) -> tuple[bytes, str]:
+        """(body, outcome) for a body :meth:`body_at_head` answered ``partial`` for, as the adapter got
+        it: ``whole``, or only its first bytes (the rest then follows unread). A binary head passes
+        unchanged whatever the size (outcome ``binary``); a text head has the whole body redacted as
+        :meth:`redact_body` does. Raises RedactionError: ``body_too_large`` when a text head's body was
+        cut (it may be a document veil cannot read whole, so it fails closed) or is over the limit."""
+        if not may_be_text(body[:SNIFF_HEAD_BYTES], content_encoding, content_type):
+            return body, "binary"
+        if not whole or len(body) > self.limit:
+            self.options.observer.observe(adapter=self.adapter, direction=direction, outcome="error",
+                                          report=EMPTY_REPORT, seconds=0.0, size=len(body), reason="body_too_large")
+            cut = "was cut at the gateway's buffer limit" if not whole else f"is over the limit of {self.limit} bytes"
+            raise RedactionError("body_too_large", f"{direction} body whose head is text {cut}")
+        return self.redact_body(direction, body, content_type, content_encoding, restorer=restorer)
 
     def sniffer(
         self, direction: str, content_type: str, content_encoding: str, restorer: Restorer | None = None,
