@@ -157,6 +157,32 @@ CASES: list[Case] = [
                   headers=(("Location", "/users/jane@example.com"), ("Content-Type", "text/plain"))),
          # Inside a URL the marker is percent-encoded, so the Location stays a valid URL.
          Crossed(b"", status=302, headers=(("location", "/users/%5BREDACTED%3AEMAIL%5D"),))),
+    # Referer and Content-Location are URLs too: path segments, query and fragment as a request's own.
+    Case("referer-header-request", "request",
+         Request(method="GET", content_type="", headers=(
+             ("Referer", "https://app.example.org/users/jane@example.com/orders?access_token=s3cr3t&page=2"),)),
+         Crossed(b"", headers=(
+             ("referer", ("https://app.example.org/users/%5BREDACTED%3AEMAIL%5D/orders"
+                          "?access_token=[REDACTED:SECRET]&page=2")),))),
+    # OAuth's implicit flow writes its token in the fragment. Envoy drops a Referer with a fragment itself
+    # (RFC 9110 forbids one) before its filters run, so no Envoy run: nothing of it reaches the upstream there.
+    Case("referer-fragment-token-request", "request",
+         Request(method="GET", content_type="",
+                 headers=(("Referer", "https://app.example.org/callback#access_token=s3cr3t&state=xyz"),)),
+         Crossed(b"", headers=(("referer", "https://app.example.org/callback#access_token=[REDACTED:SECRET]&state=xyz"),)),
+         adapters=("asgi", "wsgi", "django", "proxy", "httpx")),
+    Case("plain-referer-request", "request",  # near-miss: ids and a page number stay as sent
+         Request(method="GET", content_type="", headers=(("Referer", "https://app.example.org/orders/A-17?page=2"),)),
+         Crossed(b"", headers=(("referer", "https://app.example.org/orders/A-17?page=2"),))),
+    Case("content-location-header-request", "request",
+         Request(b'{"n": 1}', method="PUT", headers=(("Content-Location", "/v1/users/jane@example.com?api_key=k-123"),)),
+         Crossed(b'{"n": 1}', headers=(("content-location", "/v1/users/%5BREDACTED%3AEMAIL%5D?api_key=[REDACTED:SECRET]"),))),
+    Case("content-location-header-response", "response",
+         Response((b'{"n": 1}',), headers=(*JSON, ("Content-Location", "/v1/search?email=jane%40example.com&q=hello+world"))),
+         Crossed(b'{"n": 1}', headers=(("content-location", "/v1/search?email=[REDACTED:EMAIL]&q=hello+world"),))),
+    Case("plain-content-location-response", "response",  # near-miss: an id in the path is no personal data
+         Response((b'{"n": 1}',), headers=(*JSON, ("Content-Location", "/v1/items/A-17"))),
+         Crossed(b'{"n": 1}', headers=(("content-location", "/v1/items/A-17"),))),
     # -- other body types ---------------------------------------------------------------------------
     Case("form-request", "request",
          Request(b"email=jane%40example.com&password=hunter2&q=hello",
