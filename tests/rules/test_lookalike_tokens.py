@@ -215,9 +215,16 @@ def glued_prefixes(draw: st.DrawFn, hex_may_end: bool = True) -> str:
 
 @st.composite
 def glued_values(draw: st.DrawFn) -> tuple[str, str]:
-    """(prefix, value): a written value after any glued prefix, bare digits after one not ending in hex."""
+    """(prefix, value): a written value after any glued prefix, or after one and '.', '-' or '/';
+    bare digits after one not ending in hex."""
     value = draw(st.sampled_from(GLUED_VALUES))
-    return draw(glued_prefixes(hex_may_end=value not in BARE_DIGITS)), value
+    prefix = draw(glued_prefixes(hex_may_end=value not in BARE_DIGITS))
+    if value in WRITTEN_NUMBERS:
+        sep = draw(st.sampled_from(["", ".", "-", "/"]))
+        if sep == "-" and re.fullmatch("[0-9A-Fa-f]{4}", prefix[-4:]):
+            sep = "/"  # four hex digits and '-' lead a UUID's digit groups: a near miss below
+        prefix += sep
+    return prefix, value
 
 
 @given(glued_values(), st.sampled_from(["", " ", ".", ",", "\n"]), st.one_of(st.just(""), lookalikes()))
@@ -233,7 +240,8 @@ def test_a_value_glued_after_lookalike_text_never_passes(glued: tuple[str, str],
 
 
 @pytest.mark.parametrize("value", WRITTEN_NUMBERS)
-@pytest.mark.parametrize("prefix", ["hash_US_SSN_0123456789abcdef", "tok_A_k1_cafe", "f", "_"])
+@pytest.mark.parametrize("prefix", ["hash_US_SSN_0123456789abcdef", "tok_A_k1_cafe", "f", "_", "tok_A_k1_.", "tok_A_k1_-",
+                                    "hash_PHONE_42b36249ec4cc355/"])
 @pytest.mark.parametrize("suffix", ["", "_k1", "xyz", "tok_A_k1_b", "hash_EMAIL_0123456789abcdef", "_FIELD_x"])
 def test_a_written_number_between_hex_and_words_never_passes(prefix: str, value: str, suffix: str) -> None:
     """Hash-shaped text ends in hex, and veil's outputs start with 't' or 'h': a number written with
@@ -310,6 +318,8 @@ def test_an_ssn_or_phone_glued_after_lookalike_text_never_passes(text: str, valu
         "109ada70-932d-4488-a059-9249586ac6e6",
         "40950a03-4148-4039-822a-fd572488bce5",
         "deadbeef4111-1111-1111-1111cafe",  # card-shaped digit groups between hex letters
+        "6040bc3b-0734-4324-8267-657a3ba6d3f2",  # phone-shaped groups after a hex group and '-'
+        "v1.2.212-555-0143",  # a digit and '.' before: one longer dotted number
         "IMG_20240101_123456",  # a photo's name
         "ts1718000000123",  # a timestamp in ms glued to letters
         "ts1718000000123abc",

@@ -40,6 +40,9 @@ Detect = Callable[..., list[str]]
         ("2100 1234 5678 9010", ["2100 1234 5678 9010"]),  # IIN no brand claims, printed as a card
         ("card number 2100123456789010", ["2100123456789010"]),  # unknown IIN, bare, with context
         ("4242424242424242", ["4242424242424242"]),  # a test card is still a card
+        ("No.4111 1111 1111 1111", ["4111 1111 1111 1111"]),  # after '.' that no digit precedes
+        ("tok_A_k1_-5500-0000-0000-0004", ["5500-0000-0000-0004"]),
+        ("card-4111 1111 1111 1111", ["4111 1111 1111 1111"]),  # 'card' is no hex group
     ],
 )
 def test_card_found_with_exact_span(detect: Detect, text: str, expected: list[str]) -> None:
@@ -59,7 +62,9 @@ def test_card_found_with_exact_span(detect: Detect, text: str, expected: list[st
         "0.4111111111111111",  # decimal fraction
         "4111-1111 1111-1111",  # mixed separators
         "411111111111111",  # 15-digit Visa is not a Visa length
-        "id-4111111111111111",  # glued to an identifier with '-'
+        "id-4111111111111111",  # bare digits glued to an identifier with '-': a dashed id
+        "7.4111 1111 1111 1111",  # a decimal, then groups
+        "550e8400-4111-1111-1111-1111",  # grouped after a UUID-like hex group and '-'
         "2100123456789010",  # unknown IIN, bare, no context
         "2100 1234 5678 9011",  # unknown IIN printed, Luhn fails
         "card 2100123456789011",  # unknown IIN, context, Luhn fails

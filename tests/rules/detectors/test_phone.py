@@ -106,7 +106,13 @@ def test_phones_near_tracking_words(detect: Detect, text: str, expected: list[st
         ("212-555-0143.5x", []),  # a dotted tail makes a longer id
         ("/users/+44 20 7946 0958/orders", ["+44 20 7946 0958"]),  # a path's '/' before it
         ("see /x/212-555-0143", ["212-555-0143"]),
-        ("on 12/212-555-0143", []),  # after a digit and '/': a date's or a fraction's tail
+        ("ref 2/+44 20 7946 0958", ["+44 20 7946 0958"]),  # '/' is an edge whatever precedes it
+        ("hash_PHONE_42b36249ec4cc355/+44 20 7946 0958", ["+44 20 7946 0958"]),
+        ("tok_A_k1_.+44 20 7946 0958", ["+44 20 7946 0958"]),  # '.' or '-' with no digit before
+        ("x-212-555-0143", ["212-555-0143"]),
+        ("v1.2.212-555-0143", []),  # a digit and '.' before: one longer dotted number
+        ("2024-020 7946 0958", []),  # a digit and '-' before
+        ("6040bc3b-0734-4324-8267-657a3ba6d3f2", []),  # a UUID's groups after a hex group and '-'
     ],
 )
 def test_phone_with_a_word_glued_after_it(detect: Detect, text: str, expected: list[str]) -> None:

@@ -39,6 +39,8 @@ Detect = Callable[..., list[str]]
         ("deadbeef536-22-1847", "", ["536-22-1847"]),
         ("hash_US_SSN_0123abcd536-22-1847cafe", "", ["536-22-1847"]),
         ("536-22-1847_078-05-1123", "", ["536-22-1847", "078-05-1123"]),  # the edge's '_' leads the next
+        ("No.536-22-1847", "", ["536-22-1847"]),  # after '.' that no digit precedes
+        ("tok_A_k1_-536-22-1847", "", ["536-22-1847"]),
     ],
 )
 def test_ssn_found_with_exact_span(detect: Detect, text: str, field: str, expected: list[str]) -> None:
@@ -77,6 +79,8 @@ def test_ssn_found_with_exact_span(detect: Detect, text: str, field: str, expect
         ("ssn 536221847abc", ""),  # bare digits with a word glued after: a hex id's head
         ("536-22-18471x", ""),  # a written number with a longer serial, a word after
         ("deadbeef1536-22-1847", ""),  # inside a longer first group, hex before
+        ("3.536-22-1847", ""),  # a digit and '.' before: one longer dotted number
+        ("12-536-22-1847", ""),  # a digit and '-' before: one longer dashed number
     ],
 )
 def test_ssn_near_misses_are_not_found(detect: Detect, text: str, field: str) -> None:

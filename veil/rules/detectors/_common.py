@@ -31,6 +31,11 @@ LEAD_DIGITS = r"(?:^|[^0-9A-Fa-f.+\-])"
 # lead the next value). The value must end with a digit.
 TRAIL_DIGITS = r"(?:[^0-9]|$)"
 
+# A ``not_after`` for numbers a '.' or '-' may lead (``No.4111 1111 ...``, ``x-536-22-1847``): not when
+# a digit comes before it, which makes one longer dotted or dashed number (``1.4111 1111 ...``), nor
+# four hex digits before '-': a UUID's dashed groups (``...a716-4466-...``; ``card-4111 ...`` is no hex).
+DIGIT_THEN_SEPARATOR = r"[0-9][.\-]|[0-9A-Fa-f]{4}-"
+
 # After a number a hex letter led: neither a hex digit nor '-' and a hex digit, so the digit groups
 # of a UUID (``f86668c1-6d05-4818-9450-085b63a029a5``) are no value; nor '.' or '/' and a digit,
 # which keeps a swallowed ``.digits`` tail from being given back (RE2 would settle for a shorter

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from veil.rules.detectors._common import (
     LEAD_DIGITS,
+    DIGIT_THEN_SEPARATOR,
     TRAIL_DIGITS,
     TRAIL_NOT_HEX,
     USPS_RUN,
@@ -112,21 +113,25 @@ CREDIT_CARD = DetectorSpec(
     # A value group per branch, each with its own edges. After a hex letter only the grouped
     # forms, and not followed by another (a UUID's dashed groups hold digit runs between hex:
     # ``...a4111-1111-1111-1111b...``); no digest holds separators.
+    # Grouped, also after '.' or '-' (``No.4111 1111 ...``, ``tok_A_k1_-4111-1111-...``), unless a digit
+    # comes before that (a decimal or a dashed number) or a UUID's hex group does (``not_after``);
+    # bare digits after '-' are a dashed id's (``sku-4111...``).
     pattern=(
         rf"(?:{LEAD_DIGITS}(?P<value>[2-68]\d{{12,18}}|{_grouped(' ')}|{_grouped('-')}){TRAIL_DIGITS}"
-        rf"|[A-Fa-f](?P<value_hex_led>{_grouped(' ')}|{_grouped('-')}){TRAIL_NOT_HEX})"
+        rf"|[A-Fa-f](?P<value_hex_led>{_grouped(' ')}|{_grouped('-')}){TRAIL_NOT_HEX}"
+        rf"|[.\-](?P<value_sep_led>{_grouped(' ')}|{_grouped('-')}){TRAIL_DIGITS})"
     ),
     validator=remembered(_is_printed_card),
     with_context=remembered(_is_card_in_context),
     # Inside a grouped USPS tracking number (9400 1526 6643 1222 1013 78): its tail, not a card.
     # Groups alone say nothing: two cards in a row are eight groups, "ORD-1234 4111 ..." is an
     # id and a card.
-    not_after=USPS_RUN,
+    not_after=rf"{USPS_RUN}|{DIGIT_THEN_SEPARATOR}",
     # Every shape starts with 13 digits, or four and a separator and four more: the trigger
     # leaves out the automaton's counting of up to 18 digits and of the groups. Not eight
     # bare digits: hex ids glue those to letters (``ord_506382006a99``), and each would
     # send its string to the full scan.
-    trigger=rf"(?:^|[^0-9.+\-])[2-68][0-9]{{3}}[ \-][0-9]{{4}}|{LEAD_DIGITS}[2-68][0-9]{{12}}",
+    trigger=rf"(?:^|[^0-9+])[2-68][0-9]{{3}}[ \-][0-9]{{4}}|(?:^|[^0-9A-Fa-f+])[2-68][0-9]{{12}}",
     context=("card", "credit card", "cc", "pan", "visa", "mastercard", "amex"),
     description="Payment card number (Visa, Mastercard, Amex, Discover, JCB, Diners, UnionPay, Maestro, Mir, RuPay), Luhn-checked.",
     examples=("card 4111 1111 1111 1111 exp 12/29", "amex: 3782-822463-10005", "pan=5555555555554444"),

@@ -54,7 +54,7 @@ class CompiledDetector:
     value_re: re2.Pattern | None = None
     """Capture-free ``V`` + suffix, to tell at offset 0 whether ``^`` or a character led."""
     boundary: bool = False
-    """The pattern starts with ``(?:^|[^X])``: one character (or the text start) before the value."""
+    """The pattern starts with ``(?:^|[^X])`` or ``[X]``: one character (or the text start) before the value."""
     not_after: re2.Pattern | None = None
     """``(?:spec.not_after)$`` compiled, when the spec has one."""
     trail: re2.Pattern | None = None
@@ -106,13 +106,13 @@ def _compile_pattern(
         whole = compile_re2(without_captures(pattern), case_insensitive=ci) if value_group else None
         return CompiledDetector(spec=spec, regex=regex, value_group=value_group, not_after=not_after, trail=trail,
                                 whole=whole)
-    boundary, body, suffix = form
+    boundary, text_start_leads, body, suffix = form
     return CompiledDetector(
         spec=spec,
         regex=regex,
         value_group=True,
         fast=compile_re2(without_captures(pattern), case_insensitive=ci),
-        value_re=compile_re2(f"(?:{without_captures(body)}){suffix}", case_insensitive=ci) if boundary else None,
+        value_re=compile_re2(f"(?:{without_captures(body)}){suffix}", case_insensitive=ci) if text_start_leads else None,
         boundary=boundary,
         not_after=not_after,
         trail=trail,
@@ -166,20 +166,24 @@ def _value_of(det: CompiledDetector, m: re2.Match) -> tuple[int, int] | None:
 
 
 _CLASS = r"\[\^(?:\\.|[^\]\\])+\]"
+_POSITIVE_CLASS = r"\[(?!\^)(?:\\.|[^\]\\])+\]"
 _FORM = re.compile(
-    rf"(?P<lead>\(\?:\^\|{_CLASS}\)|\\b|)\(\?P<value>(?P<body>.*?)\)(?P<suffix>\\b|\(\?:{_CLASS}\|\$\)|)",
+    rf"(?P<lead>\(\?:\^\|{_CLASS}\)|{_POSITIVE_CLASS}|\\b|)\(\?P<value>(?P<body>.*?)\)"
+    rf"(?P<suffix>\\b|\(\?:{_CLASS}\|\$\)|)",
     re.S,
 )
 _TRAIL = re.compile(rf"\)\(\?:(?P<cls>{_CLASS})\|\$\)\Z")
 """A pattern ending with ``(?P<value>...)`` and a trailing edge ``(?:[^Y]|$)``."""
 
 
-def _value_form(pattern: str) -> tuple[bool, str, str] | None:
-    """(leading boundary?, value body, suffix) when the value is the match minus its lead."""
+def _value_form(pattern: str) -> tuple[bool, bool, str, str] | None:
+    """(leading character?, may the text's start lead instead?, value body, suffix) when the value
+    is the match minus its lead: ``(?:^|[^X])``, ``[X]`` (one character), ``\\b`` or nothing."""
     m = _FORM.fullmatch(pattern)
     if m is None or not _balanced(m.group("body")):
         return None
-    return m.group("lead").startswith("(?:"), m.group("body"), m.group("suffix")
+    lead = m.group("lead")
+    return lead not in ("", "\\b"), lead.startswith("(?:"), m.group("body"), m.group("suffix")
 
 
 def _balanced(body: str) -> bool:

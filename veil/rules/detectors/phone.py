@@ -13,7 +13,7 @@ RE2 proposes only shapes that look like written phone numbers, and
 
 Bare digit runs never match (no separators = no candidate, except after '+'),
 nor do ISO dates, times, prices with ',' or versions. A candidate may not be
-preceded by a digit, '.', '-', '+' or a digit and '/', nor followed by a digit, and a following
+preceded by a digit or '+', nor by a digit and '.' or '-', nor followed by a digit, and a following
 ``.digits``/``-digits``/``/digits`` run is swallowed so the longer id fails.
 
 Parcel tracking numbers are left alone (issue #14): a national candidate of
@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import phonenumbers
 
-from veil.rules.detectors._common import TRAIL_DIGITS, TRAIL_NOT_HEX, USPS_RUN
+from veil.rules.detectors._common import DIGIT_THEN_SEPARATOR, TRAIL_DIGITS, TRAIL_NOT_HEX, USPS_RUN
 from veil.rules.detectors.base import DetectorSpec
 from veil.rules.detectors.phone_fast import (
     DIGITS_ONLY,
@@ -144,11 +144,11 @@ _TRUNK = r"\(?0\d{1,4}\)?[ \-]\d{2,8}(?:[ \-]\d{2,4}){0,3}"
 _FR_DOTS = r"0\d(?:\.\d{2}){4}"
 _IN_MOBILE = r"[6-9]\d{4}[ \-]\d{5}"
 _TAIL = r"(?:[.\-/]\d+)*"
-_EDGE = r"(?:^|[^0-9.+\-])"
-"""Not inside a longer number; a word or a path's '/' may come before (``tel_+44...``, ``/users/+44...``).
-After a digit and '/' (a date's or a fraction's tail: ``12/212-555-0143``) ``not_after`` vetoes it."""
+_EDGE = r"(?:^|[^0-9+])"
+"""Not inside a longer number; a word, '/', '.' or '-' may come before (``tel_+44...``, ``/users/+44...``,
+``No.+44...``). After a digit and '.' or '-' (one longer dotted or dashed number) ``not_after`` vetoes it."""
 
-_NOT_HEX_EDGE = r"(?:^|[^0-9A-Fa-f.+\-])"
+_NOT_HEX_EDGE = r"(?:^|[^0-9A-Fa-f+])"
 """As :data:`_EDGE`, not a hex letter: a number a hex letter leads has a branch of its own, which
 no hex letter may end (a UUID's dashed digit groups: ``f86668c1-6d05-4818-9450-085b63a029a5``)."""
 
@@ -166,7 +166,7 @@ PHONE = DetectorSpec(
         r"(?:(?i:\b(?:tracking|shipment|parcel|consignment)[ _\-]?(?:number|no|num|id|#)\.?|\btracking ?[:#=]"
         r"|\b(?:waybill|awb|fedex|sendungsnummer))|\b(?:UPS|USPS|DHL))[ :#=.]*|(?i:\b1z[0-9a-z ]{0,16})"
         rf"|{USPS_RUN}"  # carrier names in capitals only: "Sign-ups: +44 ..." is a phone
-        r"|[0-9]/"
+        rf"|{DIGIT_THEN_SEPARATOR}"
     ),
     # A part of each shape: "+" and a digit (international), three digits, a separator and four
     # (North American and Indian mobile, at their end), a trunk 0 (national), "0d.dd" (French).

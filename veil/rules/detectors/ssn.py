@@ -9,8 +9,8 @@ Numbers stdnum rejects (area 000, 666 or 9xx, group 00, serial 0000, known
 advertising numbers) never count here; area 9xx is a taxpayer number, found
 as ``US_ITIN`` (:mod:`veil.rules.detectors.itin`).
 
-A candidate may not follow a digit, '+' or '.', and a longer dotted/dashed
-number it starts (``123-45-6789-1``) is read whole and fails. Words may be
+A candidate may not follow a digit or '+', nor a digit and '.' or '-', and a
+longer dotted/dashed number it starts (``123-45-6789-1``) is read whole and fails. Words may be
 glued on either side of a written number: ids, keys and hashes glue numbers
 to names (``x_536-22-1847``, ``536-22-1847_k1``, ``hash_0123abcd536-22-1847``),
 and the number is as sensitive there (issue #15); only a digit after it makes
@@ -23,14 +23,17 @@ from __future__ import annotations
 
 from stdnum.us import ssn as _ssn
 
-from veil.rules.detectors._common import TRAIL_DIGITS, is_ascii_digits, strip_separators
+from veil.rules.detectors._common import DIGIT_THEN_SEPARATOR, TRAIL_DIGITS, is_ascii_digits, strip_separators
 from veil.rules.detectors.base import DetectorSpec
 from veil.rules.detectors.verdicts import remembered
 
 SSN_SEPARATORS = " -."
 
-LEAD = r"(?:^|[^0-9+.])"
-"""Before a number written with separators: not a digit, '+' or '.' (letters, '-' and '_' may lead)."""
+LEAD = r"(?:^|[^0-9+])"
+"""Before a number written with separators: not a digit or '+' (letters, '.', '-' and '_' may lead:
+``No.536-22-1847``); after a digit and '.' or '-' it is one longer number (``NOT_AFTER``)."""
+
+NOT_AFTER = DIGIT_THEN_SEPARATOR
 
 BARE_LEAD = r"(?:^|[^0-9A-Fa-f+.])"
 """Before nine bare digits: as :data:`LEAD`, and not a hex letter (``SSN-123456789``, ``ssn_078051123``
@@ -112,6 +115,7 @@ US_SSN = DetectorSpec(
     validator=remembered(_is_formatted_ssn),
     with_context=remembered(is_us_ssn),
     trigger=SHAPE_TRIGGER,
+    not_after=NOT_AFTER,
     context=("ssn", "social security", "social security number", "social security no"),
     context_window=32,
     description="US Social Security number; nine bare digits only with an SSN word nearby or as the field name.",
