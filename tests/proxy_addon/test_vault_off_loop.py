@@ -130,7 +130,10 @@ class Proxy:
             self.master.set_exception(exc)
             raise
         self.master.set_result(master)
-        await master.run()
+        try:
+            await master.run()
+        finally:  # mitmproxy leaves its listening socket to the process's exit: close it here
+            await master.addons.get("proxyserver").servers.update([])
 
     def __enter__(self) -> Proxy:
         self.thread.start()
