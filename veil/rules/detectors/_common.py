@@ -31,6 +31,13 @@ LEAD_DIGITS = r"(?:^|[^0-9A-Fa-f.+\-])"
 # lead the next value). The value must end with a digit.
 TRAIL_DIGITS = r"(?:[^0-9]|$)"
 
+# A word shaped like veil's own outputs (``hash_<TYPE>_<hex>``, ``tok_``/``vtok_<TYPE>_<key>_<base32>``)
+# ending in a digit: a number written with separators may follow it glued (``hash_..._c0`` then
+# ``4111 1111 ...``). Anywhere else a digit before a number makes one longer number; these words
+# are what the property glues values to, and a written number's groups say where it
+# starts (RE2 gives the word back one character at a time until the number's shape fits).
+OUTPUT_SHAPED_DIGIT = r"(?:hash|v?tok)_[A-Za-z0-9_]*[0-9]"
+
 # A ``not_after`` for numbers a '.' or '-' may lead (``No.4111 1111 ...``, ``x-536-22-1847``): not when
 # a digit comes before it, which makes one longer dotted or dashed number (``1.4111 1111 ...``), nor
 # four hex digits before '-': a UUID's dashed groups (``...a716-4466-...``; ``card-4111 ...`` is no hex).

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from veil.rules.detectors._common import (
     LEAD_DIGITS,
+    OUTPUT_SHAPED_DIGIT,
     DIGIT_THEN_SEPARATOR,
     TRAIL_DIGITS,
     TRAIL_NOT_HEX,
@@ -119,7 +120,8 @@ CREDIT_CARD = DetectorSpec(
     pattern=(
         rf"(?:{LEAD_DIGITS}(?P<value>[2-68]\d{{12,18}}|{_grouped(' ')}|{_grouped('-')}){TRAIL_DIGITS}"
         rf"|[A-Fa-f](?P<value_hex_led>{_grouped(' ')}|{_grouped('-')}){TRAIL_NOT_HEX}"
-        rf"|[.\-](?P<value_sep_led>{_grouped(' ')}|{_grouped('-')}){TRAIL_DIGITS})"
+        rf"|[.\-](?P<value_sep_led>{_grouped(' ')}|{_grouped('-')}){TRAIL_DIGITS}"
+        rf"|{OUTPUT_SHAPED_DIGIT}(?P<value_after_output>{_grouped(' ')}|{_grouped('-')}){TRAIL_DIGITS})"
     ),
     validator=remembered(_is_printed_card),
     with_context=remembered(_is_card_in_context),
@@ -131,7 +133,10 @@ CREDIT_CARD = DetectorSpec(
     # leaves out the automaton's counting of up to 18 digits and of the groups. Not eight
     # bare digits: hex ids glue those to letters (``ord_506382006a99``), and each would
     # send its string to the full scan.
-    trigger=rf"(?:^|[^0-9+])[2-68][0-9]{{3}}[ \-][0-9]{{4}}|(?:^|[^0-9A-Fa-f+])[2-68][0-9]{{12}}",
+    trigger=(
+        rf"(?:^|[^0-9+])[2-68][0-9]{{3}}[ \-][0-9]{{4}}|(?:^|[^0-9A-Fa-f+])[2-68][0-9]{{12}}"
+        rf"|{OUTPUT_SHAPED_DIGIT}[2-68][0-9]{{3}}[ \-][0-9]{{4}}"
+    ),
     context=("card", "credit card", "cc", "pan", "visa", "mastercard", "amex"),
     description="Payment card number (Visa, Mastercard, Amex, Discover, JCB, Diners, UnionPay, Maestro, Mir, RuPay), Luhn-checked.",
     examples=("card 4111 1111 1111 1111 exp 12/29", "amex: 3782-822463-10005", "pan=5555555555554444"),

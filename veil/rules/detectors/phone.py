@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import phonenumbers
 
-from veil.rules.detectors._common import DIGIT_THEN_SEPARATOR, TRAIL_DIGITS, TRAIL_NOT_HEX, USPS_RUN
+from veil.rules.detectors._common import DIGIT_THEN_SEPARATOR, OUTPUT_SHAPED_DIGIT, TRAIL_DIGITS, TRAIL_NOT_HEX, USPS_RUN
 from veil.rules.detectors.base import DetectorSpec
 from veil.rules.detectors.phone_fast import (
     DIGITS_ONLY,
@@ -157,7 +157,8 @@ _SHAPES = rf"(?:{_INTL}|{_NANP}|{_TRUNK}|{_FR_DOTS}|{_IN_MOBILE}){_TAIL}"
 PHONE = DetectorSpec(
     name="PHONE",
     pattern=(
-        rf"(?:{_NOT_HEX_EDGE}(?P<value>{_SHAPES}){TRAIL_DIGITS}|[A-Fa-f](?P<value_hex_led>{_SHAPES}){TRAIL_NOT_HEX})"
+        rf"(?:{_NOT_HEX_EDGE}(?P<value>{_SHAPES}){TRAIL_DIGITS}|[A-Fa-f](?P<value_hex_led>{_SHAPES}){TRAIL_NOT_HEX}"
+        rf"|{OUTPUT_SHAPED_DIGIT}(?P<value_after_output>{_SHAPES}){TRAIL_DIGITS})"
     ),
     validator=remembered(_is_written_phone),
     # After a carrier or tracking word, or inside a UPS "1Z" number: a parcel, not a phone.
@@ -172,7 +173,7 @@ PHONE = DetectorSpec(
     # (North American and Indian mobile, at their end), a trunk 0 (national), "0d.dd" (French).
     # The international shape's up to six groups were most of the automaton.
     trigger=(
-        rf"{_EDGE}(?:\+[1-9]|\(?0[0-9]{{1,4}}\)?[ \-][0-9]{{2}}|0[0-9]\.[0-9]{{2}})"
+        rf"(?:{_EDGE}|{OUTPUT_SHAPED_DIGIT})(?:\+[1-9]|\(?0[0-9]{{1,4}}\)?[ \-][0-9]{{2}}|0[0-9]\.[0-9]{{2}})"
         r"|[0-9]{3}[ .\-][0-9]{4}"
     ),
     context=("phone", "tel", "mobile", "cell", "fax", "call"),

@@ -23,7 +23,13 @@ from __future__ import annotations
 
 from stdnum.us import ssn as _ssn
 
-from veil.rules.detectors._common import DIGIT_THEN_SEPARATOR, TRAIL_DIGITS, is_ascii_digits, strip_separators
+from veil.rules.detectors._common import (
+    DIGIT_THEN_SEPARATOR,
+    OUTPUT_SHAPED_DIGIT,
+    TRAIL_DIGITS,
+    is_ascii_digits,
+    strip_separators,
+)
 from veil.rules.detectors.base import DetectorSpec
 from veil.rules.detectors.verdicts import remembered
 
@@ -48,13 +54,16 @@ WRITTEN = r"\d{3}(?:-\d{2}-|\.\d{2}\.| \d{2} )\d{4}" + TAIL
 
 BARE = r"\d{9}" + TAIL
 
-PATTERN = rf"(?:{LEAD}(?P<value>{WRITTEN}){TRAIL_DIGITS}|{BARE_LEAD}(?P<value_bare>{BARE})(?:[^0-9A-Za-z_]|$))"
+PATTERN = (
+    rf"(?:{LEAD}(?P<value>{WRITTEN}){TRAIL_DIGITS}|{BARE_LEAD}(?P<value_bare>{BARE})(?:[^0-9A-Za-z_]|$)"
+    rf"|{OUTPUT_SHAPED_DIGIT}(?P<value_after_output>{WRITTEN}){TRAIL_DIGITS})"
+)
 """A value group per form, each with its own edges. Any non-digit (or the end) may follow a written
 number; bare digits want no word character either, as hex ids glue letters after nine digits
 (``ord_828367436b1b``)."""
 
 SHAPE_TRIGGER = (
-    rf"{LEAD}[0-9]{{3}}[ .\-][0-9]{{2}}[ .\-][0-9]{{4}}(?:[^0-9]|$)"
+    rf"(?:{LEAD}|{OUTPUT_SHAPED_DIGIT})[0-9]{{3}}[ .\-][0-9]{{2}}[ .\-][0-9]{{4}}(?:[^0-9]|$)"
     rf"|{BARE_LEAD}[0-9]{{9}}(?:[^0-9A-Za-z_]|$)"
 )
 """The pattern's nine digits with its leads and what may follow them: digits inside ids
