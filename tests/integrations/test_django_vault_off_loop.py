@@ -12,23 +12,19 @@ response body, and an async NDJSON stream redacted line by line.
 from __future__ import annotations
 
 import json
-import threading
-import time
 from collections.abc import AsyncIterator, Iterator
-from concurrent.futures import ThreadPoolExecutor
 
 import django  # type: ignore[import-untyped]
 import httpx
 import pytest
-import uvicorn
 from django.conf import settings  # type: ignore[import-untyped]
 from django.core.handlers.asgi import ASGIHandler  # type: ignore[import-untyped]
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse  # type: ignore[import-untyped]
 from django.test import override_settings  # type: ignore[import-untyped]
 from django.urls import path  # type: ignore[import-untyped]
 
-from tests.servers import free_port
-from tests.vault.held import HeldVault, held_plan
+from tests.threaded_uvicorn import uvicorn_thread
+from tests.vault.held import HeldVault, held_plan, while_held
 
 MIDDLEWARE = ["veil.integrations.django.VeilMiddleware"]
 
@@ -86,41 +82,24 @@ def server() -> Iterator[tuple[str, HeldVault]]:
     vault = HeldVault()
     with override_settings(ROOT_URLCONF=__name__, MIDDLEWARE=MIDDLEWARE, ALLOWED_HOSTS=["*"],
                            VEIL={"POLICY": held_plan(vault)}):
-        port = free_port()
         app = ASGIHandler()  # builds the middleware chain now, under these settings: async, as uvicorn runs it
-        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                                               lifespan="off"))
-        thread = threading.Thread(target=server.run, name=LOOP_THREAD, daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 10
-        while not server.started:
-            assert time.monotonic() < deadline, "uvicorn did not start"
-            time.sleep(0.02)
         try:
-            yield f"http://127.0.0.1:{port}", vault
+            with uvicorn_thread(app, thread_name=LOOP_THREAD) as base:
+                yield base, vault
         finally:
             vault.release.set()
-            server.should_exit = True
-            thread.join(timeout=5)
 
 
 @pytest.mark.parametrize("case", CASES)
 def test_a_request_waiting_on_the_vault_leaves_the_server_serving(server: tuple[str, HeldVault], case: str) -> None:
     base, vault = server
-    vault.entered.clear()
-    vault.release.clear()
     SEEN.clear()
     method, target, body = CASES[case]
-    with ThreadPoolExecutor(1) as pool, httpx.Client(base_url=base, timeout=30) as client:
-        first = pool.submit(client.request, method, target, content=body,
-                            headers={"content-type": "application/json"} if body else {})
-        try:
-            assert vault.entered.wait(10), "the first request never asked the vault"
-            # Fails on the loop: the server cannot answer until the vault is released, which happens only after.
-            second = httpx.get(f"{base}/ping", timeout=10)
-        finally:
-            vault.release.set()
-        reply = first.result(timeout=30)
+    headers = {"content-type": "application/json"} if body else {}
+    # Fails on the loop: the server cannot answer the second until the vault is released, which happens only after.
+    reply, second = while_held(vault, lambda: httpx.request(method, base + target, content=body, headers=headers,
+                                                            timeout=30),
+                               lambda: httpx.get(f"{base}/ping", timeout=10))
     assert second.status_code == 200 and second.json() == {"pong": True}
     assert reply.status_code == 200, reply.content
     token = vault.issued[-1].token
@@ -128,4 +107,3 @@ def test_a_request_waiting_on_the_vault_leaves_the_server_serving(server: tuple[
     assert email_of(case).encode() not in crossed
     assert json.loads(crossed.splitlines()[0])["customer"] == {"id": "c7", "email": token}
     assert vault.threads[-1] != LOOP_THREAD  # asked in a worker thread
-

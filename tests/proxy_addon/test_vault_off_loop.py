@@ -17,11 +17,10 @@ import json
 import threading
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 
 import httpx
 import pytest
-import uvicorn
 from mitmproxy import options
 from mitmproxy.tools.dump import DumpMaster
 from starlette.applications import Starlette
@@ -32,7 +31,8 @@ from starlette.websockets import WebSocket
 
 from tests.proxy_addon.ws_client import WebSocketClient
 from tests.servers import free_port
-from tests.vault.held import HeldVault, held_plan
+from tests.threaded_uvicorn import uvicorn_thread
+from tests.vault.held import HeldVault, held_plan, while_held
 from veil.proxy_addon import VeilAddon
 
 PROXY_THREAD = "mitmproxy-loop"
@@ -96,16 +96,6 @@ UPSTREAM = Starlette(routes=[
 # -- the proxy -----------------------------------------------------------------------------------
 
 
-def _run_in_thread(server: uvicorn.Server) -> threading.Thread:
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "the upstream did not start"
-        time.sleep(0.02)
-    return thread
-
-
 class Proxy:
     """mitmproxy with veil's addon on a thread of its own, its plan tokenizing into ``vault``."""
 
@@ -154,16 +144,11 @@ class Proxy:
 @pytest.fixture(scope="module")
 def proxy() -> Iterator[tuple[str, HeldVault]]:
     vault = HeldVault()
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(UPSTREAM, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
-    thread = _run_in_thread(server)
     try:
-        with Proxy(f"http://127.0.0.1:{port}", vault) as running:
+        with uvicorn_thread(UPSTREAM) as upstream, Proxy(upstream, vault) as running:
             yield running.url, vault
     finally:
         vault.release.set()
-        server.should_exit = True
-        thread.join(timeout=5)
 
 
 # -- the cases -----------------------------------------------------------------------------------
@@ -214,20 +199,10 @@ CASES: dict[str, tuple[Callable[[str, str], bytes], Callable[[bytes], str]]] = {
 @pytest.mark.parametrize("hook", CASES)
 def test_a_flow_waiting_on_the_vault_leaves_the_proxy_serving(proxy: tuple[str, HeldVault], hook: str) -> None:
     base, vault = proxy
-    vault.entered.clear()
-    vault.release.clear()
     first_flow, token_in = CASES[hook]
-    with ThreadPoolExecutor(1) as pool:
-        first = pool.submit(first_flow, base, hook)
-        try:
-            assert vault.entered.wait(10), "the first flow never asked the vault"
-            # Fails on the loop: the proxy cannot answer until the vault is released, which happens only after.
-            second = httpx.get(f"{base}/ping", timeout=10)
-        finally:
-            vault.release.set()
-        crossed = first.result(timeout=30)
+    # Fails on the loop: the proxy cannot answer the second until the vault is released, which happens only after.
+    crossed, second = while_held(vault, lambda: first_flow(base, hook), lambda: httpx.get(f"{base}/ping", timeout=10))
     assert second.status_code == 200 and second.json() == {"pong": True}
     assert email_of(hook).encode() not in crossed
     assert token_in(crossed) == vault.issued[-1].token
     assert vault.threads[-1] != PROXY_THREAD  # asked in a worker thread
-

@@ -11,7 +11,9 @@ times out (the test fails, it does not hang) and ``release`` is set in the test'
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
 
 from veil import compile_policy
 from veil.rules.actions.vault_token import Resolved, VaultRecord, VaultUnavailable
@@ -19,6 +21,8 @@ from veil.rules.vault_plan import VaultPlan
 from tests.vault.conftest import vault_policy
 
 KEY = bytes(range(64))
+T = TypeVar("T")
+U = TypeVar("U")
 
 
 class HeldVault:
@@ -63,3 +67,18 @@ def held_plan(vault: HeldVault, *, extra_rules: list[dict[str, object]] | None =
     plan = compile_policy(policy, key_material={"tokens": {"k1": KEY}}, vault_connector=lambda name, spec: vault)
     assert isinstance(plan, VaultPlan)
     return plan
+
+
+def while_held(vault: HeldVault, first: Callable[[], T], second: Callable[[], U]) -> tuple[T, U]:
+    """Run ``first`` (which asks ``vault``) in a thread and, once it waits on the vault, ``second``
+    here; release the vault only then (or when ``second`` failed). Returns both results."""
+    vault.entered.clear()
+    vault.release.clear()
+    with ThreadPoolExecutor(1) as pool:
+        pending = pool.submit(first)
+        try:
+            assert vault.entered.wait(10), "the first request never asked the vault"
+            other = second()
+        finally:
+            vault.release.set()
+        return pending.result(timeout=30), other
