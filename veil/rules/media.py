@@ -24,6 +24,10 @@ it is neither redacted as text nor refused, because rewriting bytes inside a bin
 corrupts it (an all-ASCII protobuf message, an uncompressed PDF), and a binary format whose
 first bytes happen to be text is no evidence of smuggling. The trade-off: free text (an e-mail
 in an ASCII PDF) inside a body labelled binary is not read.
+
+A body under a text label (``text/html``, ``application/xml``, ``text/plain`` in any charset...) that
+is, whole, a JSON, NDJSON or form document (:func:`sniff_document`, the same test) is redacted as
+that document by the plan, so that its field-name rules apply; any other stays text.
 """
 
 from __future__ import annotations
@@ -31,9 +35,10 @@ from __future__ import annotations
 import codecs
 import json
 import re
-from functools import lru_cache
-
 import orjson
+
+from veil.errors import charset_named
+from veil.rules.detectors.verdicts import digest, new_cache, store
 
 JSON_TYPES = frozenset({"application/json", "text/json"})
 NDJSON_TYPES = frozenset({
@@ -46,8 +51,10 @@ RS (0x1E), redacted as NDJSON is, RS kept (:func:`is_json_seq`)."""
 FORM_TYPES = frozenset({"application/x-www-form-urlencoded"})
 TEXT_LIKE = frozenset({"application/xml", "application/javascript", "application/graphql", "application/csv"})
 MULTIPART_TYPES = frozenset({"multipart/form-data"})
-STREAMING_MULTIPART = frozenset({"multipart/byteranges", "multipart/x-mixed-replace"})
-"""Multipart types that carry a resource's bytes or an endless stream (MJPEG): never read."""
+ENDLESS_MULTIPART = frozenset({"multipart/x-mixed-replace"})
+"""Multipart types that are an endless stream of parts (MJPEG, server push): veil reads multipart bodies
+whole, so such a body is refused (``unsupported_media``), never passed unread. ``multipart/byteranges``
+(a 206 reply) is bounded, and its parts are read as ``multipart/mixed`` parts are."""
 VAGUE_TYPES = frozenset({"", "application/octet-stream", "binary/octet-stream", "application/unknown"})
 """Types that say nothing about the content: the body is sniffed (:func:`sniff_body`)."""
 BINARY_FAMILIES = ("image/", "audio/", "video/", "font/", "model/")
@@ -56,7 +63,6 @@ BINARY_TYPES = frozenset({
     "application/x-tar", "application/x-7z-compressed", "application/x-bzip2", "application/wasm",
     "application/protobuf", "application/x-protobuf", "application/grpc", "application/grpc+proto",
     "application/msgpack", "application/x-msgpack", "application/cbor", "application/vnd.apache.avro+binary",
-    *STREAMING_MULTIPART,
 })
 """Types known to be binary: passed unread when their head is binary, read only for a mislabelled
 document otherwise (:func:`sniff_labelled`). Any other type veil has no rule for
@@ -88,18 +94,45 @@ _FORM_VALUE = rb"(?:[A-Za-z0-9._~+*\-\[\]!$'(),;:@/?=]|%[0-9A-Fa-f]{2})*"
 _FORM = re.compile(rb"%s=%s(?:&%s=%s)*\r?\n?" % (_FORM_NAME, _FORM_VALUE, _FORM_NAME, _FORM_VALUE))
 
 
-@lru_cache(maxsize=256)  # every body is labelled; a service sees a handful of values
+_MEDIA_TYPES: dict[bytes, tuple[str, str]] = new_cache()
+"""media_type's answers by a keyed digest of the header: a Content-Type can carry payload
+(``application/json; note="jane@example.com"``), and caches hold no payload text (issue #15)."""
+
+
 def media_type(content_type: str) -> tuple[str, str]:
     """``'Application/JSON; charset=UTF-8'`` -> ``('application/json', 'utf-8')``.
 
     Read by the one parameter parser (:mod:`veil.rules.header_params`: a ``;`` inside a quoted value
     separates nothing). The charset is :func:`veil.rules.header_params.body_charset`'s: a name no
     codec has when receivers could read different ones (given twice, differently), so that a text
-    body labelled so fails closed; :mod:`veil.rules.charsets` decodes by any other."""
+    body labelled so fails closed; :mod:`veil.rules.charsets` decodes by any other. Answers are
+    remembered by a keyed digest of the header, never its text."""
+    key = digest(content_type.encode("utf-8", "surrogatepass"))
+    known = _MEDIA_TYPES.get(key)
+    if known is None:
+        known = _parse_media_type(content_type)
+        if _shaped_as_names(*known):
+            store(_MEDIA_TYPES, key, known)
+    return known
+
+
+def _parse_media_type(content_type: str) -> tuple[str, str]:
     from veil.rules import header_params  # here: one edit to this shared module
 
     parsed = header_params.parse(content_type)
     return parsed.main.lower(), header_params.body_charset(parsed)
+
+
+_TYPE_NAME = re.compile(r"(?:[a-z][a-z0-9.+_-]{0,60}/[a-z0-9][a-z0-9.+_-]{0,100})?")
+
+
+def _shaped_as_names(mtype: str, charset: str) -> bool:
+    """Whether an answer of :func:`media_type` may be remembered: a cache holds no payload text, and a
+    sender can write anything as the type or the charset (``text/plain; charset="jane@example.com"``).
+    A type shaped like a media type's name, with no more digits than a name holds (an SSN or a card
+    number has more), and a charset Python knows are names, not payload."""
+    return (_TYPE_NAME.fullmatch(mtype) is not None and sum(c.isdigit() for c in mtype) <= 8
+            and (charset == "utf-8" or not charset_named(charset).startswith(("'", "<"))))
 
 
 def body_kind(mtype: str) -> str:
@@ -110,8 +143,8 @@ def body_kind(mtype: str) -> str:
         return "json"
     if mtype in FORM_TYPES:
         return "form"
-    if mtype in MULTIPART_TYPES or (mtype.startswith("multipart/") and mtype not in STREAMING_MULTIPART):
-        return "multipart"  # form-data, and related (Drive/Gmail uploads), mixed, alternative...
+    if mtype in MULTIPART_TYPES or mtype.startswith("multipart/"):
+        return "multipart"  # form-data, related (Drive/Gmail uploads), mixed, byteranges, x-mixed-replace...
     if mtype.startswith("text/") or mtype in TEXT_LIKE or mtype.endswith("+xml"):
         return "text"
     if not mtype:
@@ -147,12 +180,20 @@ def sniff_labelled(body: bytes) -> str:
     head ends the look: a real image or archive costs :data:`SNIFF_HEAD_BYTES`, not a read."""
     if not sniff_head(body[:SNIFF_HEAD_BYTES]):
         return "binary"
-    kind = sniff_body(body)
-    if kind in MISLABELLED_KINDS:
+    kind = sniff_document(body)
+    if kind is not None:
         return kind
     # '[playlist]' (audio/x-scpls) and '[Reference]' (video/x-ms-asf) are text formats under binary
     # labels: only a body whose first tokens are JSON's is taken for a document cut short or padded.
     return "broken_json" if _looks_like_json(body) or _json_then_binary(body[:SNIFF_HEAD_BYTES]) else "binary"
+
+
+def sniff_document(body: bytes) -> str | None:
+    """json, ndjson or form when ``body`` (UTF-8) is, whole, such a document (:func:`sniff_body`),
+    else None: what a body under a label that may be wrong, binary (:func:`sniff_labelled`) or text
+    (``text/html``, ``application/xml``...: the plan), is redacted as."""
+    kind = sniff_body(body)
+    return kind if kind in MISLABELLED_KINDS else None
 
 
 def body_kind_of(content_type: str) -> str:

@@ -4,6 +4,10 @@ A small boundary-splitting parser, not the stdlib ``email`` package: a part noth
 goes out byte for byte (headers, line endings, binary content), and only a changed part's
 content is replaced. Each part is redacted by its own type:
 
+- a part whose ``name`` a rule covers (a ``form:`` target, or a class the classifier gives it) and
+  whose head is text gets that rule whatever its Content-Type (``application/octet-stream``,
+  ``text/html``, ``image/png`` over text): the whole value, or, for a JSON part, every value of the
+  JSON document ``{name: part}``, as the field of that name would be in a JSON body;
 - a *field* (no ``filename``, no Content-Type or ``text/plain``) is a form value: the
   policy's ``form:`` rules and field-name classification apply by its ``name`` as for an
   urlencoded form, then the detectors scan it with the name as context (a field holding a
@@ -13,6 +17,9 @@ content is replaced. Each part is redacted by its own type:
   sniffed: JSON, text files and forms are rewritten, images, archives and other binary
   content pass untouched (binary by its first 512 bytes: a part that is text there and
   binary further on is an error, ``bad_encoding``, never passed unread).
+
+The preamble and the epilogue (before the first delimiter, after the closing one), which parsers
+skip but which cross all the same, are scanned as text; not UTF-8, they are refused (``bad_encoding``).
 
 Part headers are payload too (a ``filename`` is a user's file name, and may hold an e-mail
 address or a token): the type, every parameter's name and value of ``Content-Disposition`` and
@@ -38,10 +45,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import orjson
+
 from veil.errors import RedactionError, charset_named
 from veil.rules import charsets, header_params
 from veil.rules.media import (
     SNIFF_HEAD_BYTES,
+    body_kind,
     is_vague,
     media_type,
     sniff_body,
@@ -59,6 +69,7 @@ from veil.rules.view import View
 RedactPart = Callable[[bytes, str], Result]
 """Redact one part's content as a body of the given Content-Type."""
 
+_UTF8_MARK = b"\xef\xbb\xbf"
 _IDENTITY_ENCODINGS = frozenset({"", "7bit", "8bit", "binary"})
 _PARAMETERISED = frozenset({"content-disposition", "content-type"})
 _PARSER_PARAMS = frozenset({"boundary", "charset"})  # what a parser reads: never rewritten
@@ -126,8 +137,8 @@ def split_parts(body: bytes, boundary: bytes) -> list[Part]:
 
 
 def redact_multipart(body: bytes, content_type: str, view: View, redact_part: RedactPart) -> tuple[bytes, Report]:
-    """``(new body, report)``: every part redacted by its type (see the module docstring);
-    unchanged parts, the preamble and the epilogue are kept byte for byte."""
+    """``(new body, report)``: every part redacted by its type (see the module docstring), the
+    preamble and the epilogue scanned as text; unchanged parts are kept byte for byte."""
     boundary = boundary_of(content_type)
     parts = split_parts(body, boundary)
     out: list[bytes] = []
@@ -152,11 +163,36 @@ def redact_multipart(body: bytes, content_type: str, view: View, redact_part: Re
             out.append(body[part.start : part.content_start] if head is None else head)
             out.append(new)
             cursor = part.end
-    if not out:
-        return body, report.merge(Report(tuple(findings), False))
-    out.append(body[cursor:])
-    new_body = b"".join(out)
+    new_body = body
+    if out:
+        out.append(body[cursor:])
+        new_body = b"".join(out)
+    new_body = _redact_outside(new_body, body, boundary, view, findings)
     return new_body, report.merge(Report(tuple(findings), new_body != body))
+
+
+def _redact_outside(new_body: bytes, body: bytes, boundary: bytes, view: View, findings: list[Finding]) -> bytes:
+    """``new_body`` with the preamble (before the first delimiter) and the epilogue (after the closing
+    one) of ``body`` scanned as text: parsers skip them, but they cross all the same, and a sender can
+    put anything there. Neither is rewritten by the parts' redaction, so both sit at the ends of
+    ``new_body`` as they sat in ``body``. Text that is not UTF-8 there is refused (``bad_encoding``)."""
+    delimiter = b"--" + boundary
+    preamble_end = body.find(delimiter)  # split_parts: every occurrence is a delimiter line
+    epilogue_start = body.rfind(delimiter) + len(delimiter) + 2  # after the closing delimiter's "--"
+    outside = [body[:preamble_end], body[epilogue_start:]]
+    if not any(outside):
+        return new_body
+    try:
+        texts = [piece.decode("utf-8") for piece in outside]
+    except UnicodeDecodeError:
+        raise RedactionError("bad_encoding", "a multipart preamble or epilogue is not UTF-8 text") from None
+    scanned = scan_strings(view, texts, ["", ""], "body", ["<preamble>", "<epilogue>"], findings)
+    if scanned == texts:
+        return new_body
+    preamble, epilogue = ((new or "").encode("utf-8") for new in scanned)
+    if delimiter in preamble or delimiter in epilogue:
+        raise RedactionError("invalid_multipart", "a redacted preamble or epilogue holds the boundary")
+    return preamble + new_body[preamble_end : len(new_body) - len(outside[1])] + epilogue
 
 
 def _redact_part(
@@ -168,6 +204,13 @@ def _redact_part(
     mtype, charset = media_type(ctype)
     name = disposition.get("name", "")
     is_file = "filename" in disposition or "filename*" in disposition
+    if content and _named(view, name) and sniff_head(content[:SNIFF_HEAD_BYTES]):
+        # The name's rules whatever the label (application/octet-stream, text/html, image/png over text):
+        # a label is the sender's claim, the name is what the receiver files the value under. A binary
+        # head (a real image or archive) still passes unread, below.
+        by_name = _redact_by_name(content, name, mtype, charset, view, redact_part, findings)
+        if by_name is not None:
+            return by_name
     if is_file or mtype not in ("", "text/plain"):
         result = redact_part(content, ctype or "application/octet-stream")
         if result.kind == "binary" and content and is_vague(mtype) and sniff_head(content[:SNIFF_HEAD_BYTES]):
@@ -193,6 +236,52 @@ def _redact_part(
         raise RedactionError("bad_encoding", f"form field part in {charset_named(charset)} holds, read byte by byte "
                                              "as ASCII, text veil redacts")
     return out, Report()
+
+
+def _named(view: View, name: str) -> bool:
+    """Whether a rule by name may decide a part named ``name``: a ``form:`` target, or a class the
+    classifier gives the name that a rule acts on (what :func:`apply_name_target` and
+    :func:`apply_name_class` look up, before they look at the value)."""
+    if not name:
+        return False
+    if view.form.lookup(name) is not None:
+        return True
+    entity = view.classifier.classify(name, None) if view.classifier is not None else None
+    return entity is not None and entity in view.classify_bindings
+
+
+def _redact_by_name(
+    content: bytes, name: str, mtype: str, charset: str, view: View, redact_part: RedactPart, findings: list[Finding],
+) -> tuple[bytes | None, Report] | None:
+    """A text part whose name a rule covers, whatever its label, redacted by that rule; None when the
+    rule leaves it to the detectors (a kept value, an allowed one).
+
+    A JSON part (by its label or its content) is redacted as the JSON document ``{name: part}``: the
+    part is that field's value, so it is covered as the field would be in a JSON body, every string
+    and number under it, its structure kept and still JSON (``"hunter2"`` becomes
+    ``"[REDACTED:SECRET]"``, quotes kept); a ``form:`` target on the name takes the part whole, as one
+    form value. Any other text is one form value, taken whole."""
+    mark = _UTF8_MARK if content.startswith(_UTF8_MARK) else b""
+    document = content[len(mark):]
+    is_json = body_kind(mtype) == "json" or sniff_body(document) == "json"
+    if is_json and view.form.lookup(name) is None:
+        key = orjson.dumps(name)
+        result = redact_part(b"{" + key + b":" + document + b"}", "application/json")
+        out = result.output
+        if not (out.startswith(b"{" + key + b":") and out.endswith(b"}")):
+            raise RedactionError("internal_error", "a JSON part redacted as its field came back in another shape")
+        return (mark + out[len(key) + 2 : -1] if result.report.changed else content), result.report
+    mark, value = charsets.decode(content, charset, "form field part")
+    handled, new = apply_name_target(view.form, name, value, "form", findings, view)
+    if not handled:
+        handled, new = apply_name_class(view, name, value, "form", findings)
+    if not handled:
+        return None
+    if new is None:
+        return None, Report((), True)
+    if is_json:  # a form: target on a JSON part: the replacement is written as the JSON string it is
+        return (content if new == value else orjson.dumps(new)), Report()
+    return (content if new == value else charsets.encode(mark, new, charset, "form field part")), Report()
 
 
 @dataclass(slots=True)

@@ -31,7 +31,8 @@ from veil.rules.json_splice import splice_json
 from veil.rules.json_walk import redact_document
 from veil.rules.lineage import Lineage
 from veil.rules.media import (
-    SNIFFED_MEDIA, body_kind, is_vague, media_type, opens_as_json, sniff_body, sniff_labelled, unicode_form,
+    ENDLESS_MULTIPART, SNIFFED_MEDIA, body_kind, is_vague, media_type, opens_as_json, sniff_body, sniff_document,
+    sniff_labelled, unicode_form,
 )
 from veil.rules.multipart import redact_multipart
 from veil.rules.protected import Protected
@@ -147,7 +148,10 @@ class Plan:
         ``text/plain``) is sniffed (:func:`veil.rules.media.sniff_body`) and redacted
         as what it is, its rules matched with that type; a body labelled binary
         (``image/png``...) is redacted only if it is a JSON, NDJSON or form document
-        (:func:`veil.rules.media.sniff_labelled`). Raises
+        (:func:`veil.rules.media.sniff_labelled`); so is one under any other text label
+        (``text/html``, XML, text in Latin-1...) that is, whole, such a document, in its charset
+        (``_redact_text_document``). ``multipart/x-mixed-replace``, an endless stream, is refused
+        (``unsupported_multipart``). Raises
         :class:`RedactionError` for invalid JSON, bad encoding, an unreadable
         multipart body and limits; nothing partial is ever returned.
         """
@@ -174,6 +178,13 @@ class Plan:
                 raise RedactionError("invalid_json", "a body labelled binary opens like a JSON document but is none "
                                                      "(invalid, or control bytes past its head)")
             kind, mtype = sniffed, SNIFFED_MEDIA[sniffed]  # a document labelled binary (image/png...)
+        elif kind == "text" and mtype != "text/event-stream":
+            document = self._redact_text_document(body, mtype, charset, route)
+            if document is not None:
+                return document  # a JSON, NDJSON or form document labelled text/html, XML, text in Latin-1...
+        if mtype in ENDLESS_MULTIPART:
+            raise RedactionError("unsupported_multipart", f"{mtype} is an endless stream of parts, and veil reads a "
+                                                          "multipart body whole: refused rather than passed unread")
         view = self.view(route, mtype)
         if kind == "multipart":
             out, report = redact_multipart(
@@ -220,6 +231,35 @@ class Plan:
         else:
             return Result(body, EMPTY_REPORT, "binary")
         return Result(out, report, kind)
+
+    def _redact_text_document(self, body: bytes, mtype: str, charset: str, route: Route | None) -> Result | None:
+        """A body labelled text (``text/html``, ``application/xml``, ``text/plain`` in Latin-1...) that is,
+        whole, a JSON, NDJSON or form document (:func:`veil.rules.media.sniff_document`, the sniffer
+        bodies labelled binary go through), redacted as that document and written back in its charset:
+        its field-name rules apply, as they would under its own type. None when it is no such document
+        (then it is text, scanned as text). A UTF-8 byte order mark is kept apart and written back;
+        text in a charset that is not ASCII-compatible is checked as that charset's text is
+        (:mod:`veil.rules.charsets`)."""
+        if charset in ("utf-8", "us-ascii"):
+            mark = _UTF8_MARK if body.startswith(_UTF8_MARK) else b""
+            utf8 = body[len(mark):]
+        else:
+            mark, text = charsets.decode(body, charset)  # bad_encoding as the text path would raise it
+            try:
+                utf8 = text.encode("utf-8")
+            except UnicodeEncodeError:  # a lone surrogate: no JSON reader's text
+                return None
+        kind = sniff_document(utf8)
+        if kind is None:
+            return None
+        result = self.redact_body(utf8, SNIFFED_MEDIA[kind], route)
+        if charset in ("utf-8", "us-ascii"):
+            out = mark + result.output if result.report.changed else body
+        else:
+            out = charsets.encode(mark, result.output.decode("utf-8"), charset) if result.report.changed else body
+            if not charsets.is_fast(charset) and _redact_text(self.view(route, mtype), charsets.as_bytes_read(out)).report.changed:
+                raise _reads_otherwise("body", charset)
+        return Result(out, result.report, result.kind)
 
     def _redact_unicode(self, body: bytes, content_type: str, route: Route | None, declared_json: bool = False) -> Result | None:
         """A sniffed body (or one declared JSON) in another Unicode form than plain UTF-8
@@ -399,6 +439,8 @@ class Plan:
             "on_error": self.on_error,
         }
 
+
+_UTF8_MARK = b"\xef\xbb\xbf"
 
 _TOKEN_NAME = re.compile(r"[A-Za-z0-9\-]{1,40}")
 """A header name as protocols write them: never scanned (nothing a detector finds fits it)."""
