@@ -313,6 +313,44 @@ def test_apply_explain_in_line_mode_prefixes_line_numbers(tmp_path: Path) -> Non
     assert all("EMAIL" in line and SEEDED_EMAIL not in line for line in err)
 
 
+# One event per finding kind: a key that is data, an id, a field name rule, a comment, a field whose
+# name is data, a JSON document over two data lines, and an address split over two text deltas.
+SSE_EXPLAINED = (
+    f'data: {{"{SEEDED_EMAIL}": {{"a": 1}}}}\n\n'
+    f'id: {SEEDED_EMAIL}\nevent: update\ndata: {{"password": "hunter2", "n": 1}}\n\n'
+    f': note for {SEEDED_EMAIL}\n{SEEDED_EMAIL}: x\nretry: 1000\n\n'
+    'data: {"password":\ndata: "hunter2"}\n\n'
+    'data: {"delta": {"content": "write to ja"}}\n\ndata: {"delta": {"content": "ne@example.com now"}}\n\n'
+    "data: [DONE]\n\n"
+).encode()
+
+
+def test_apply_explain_on_an_event_stream_names_event_field_and_path_never_the_value() -> None:
+    """Issue #15 review: SSE printed no explain line at all (and was redacted line by line)."""
+    proc = veil("apply", "--explain", "-t", "text/event-stream", "-", stdin=SSE_EXPLAINED)
+    assert proc.returncode == 0, proc.stderr
+    err = proc.stderr.decode().splitlines()
+    where = [line.split(": ", 2)[0] + ": " + line.split(": ", 2)[2].split(" -> ")[0] for line in err]
+    assert where == [
+        "event 1, data: EMAIL at key $ [0:16]",
+        "event 2, id: EMAIL at body $ [0:16]",
+        "event 2, data: SECRET at body $.password",
+        "event 3, comment: EMAIL at body $ [11:27]",  # the comment line is all payload
+        "event 3, field: EMAIL at body $ [0:16]",
+        "event 4, data: SECRET at body $.password",
+        "text deltas, by event 7: EMAIL x1",  # settled when [DONE] ended the deltas
+    ]
+    assert b"jane" not in proc.stderr and b"hunter2" not in proc.stderr and b"example" not in proc.stderr
+    assert b"hunter2" not in proc.stdout and SEEDED_EMAIL.encode() not in proc.stdout
+
+
+def test_apply_explain_leaves_an_event_stream_as_without_it() -> None:
+    plain = veil("apply", "-t", "text/event-stream", "-", stdin=SSE_EXPLAINED)
+    explained = veil("apply", "--explain", "-t", "text/event-stream", "-", stdin=SSE_EXPLAINED)
+    assert (plain.returncode, plain.stderr) == (0, b"")
+    assert (explained.returncode, explained.stdout) == (0, plain.stdout)
+
+
 def test_apply_uses_veil_policy_env_when_no_policy_flag(policy_file: PolicyFile, tmp_path: Path) -> None:
     policy = policy_file(RESPONSE_ONLY_POLICY)
     path = tmp_path / "body.json"

@@ -1,7 +1,8 @@
 """``veil apply`` gives the bytes the plan (and the adapters) give for a body of the same type.
 
 Line by line only where that is the same: NDJSON and text in UTF-8 or an ASCII-compatible charset. An
-RFC 7464 JSON text sequence (RS-led records), and text in UTF-16 or ISO-2022-JP, are read whole.
+RFC 7464 JSON text sequence (RS-led records), and text in UTF-16 or ISO-2022-JP, are read whole. An event
+stream (SSE) is fed line by line to one stream redactor, as the adapters redact a streamed reply.
 """
 
 from __future__ import annotations
@@ -30,6 +31,16 @@ DOC_REDACTED = b'{"email":"[REDACTED:EMAIL]"}'
         ("text/plain; charset=gbk", "邮件 jane@example.com\n邮件\n".encode("gbk"), "邮件 [REDACTED:EMAIL]\n邮件\n".encode("gbk")),
         ("text/plain; charset=utf-16", "mail jane@example.com\nmail\n".encode("utf-16"),  # one mark for the body
          "mail [REDACTED:EMAIL]\nmail\n".encode("utf-16")),
+        # an event stream through one stream redactor (each line was its own stream, issue 15): a JSON
+        # document spread over data lines (its field names classify) and an address split over text deltas
+        ("text/event-stream", b'data: {"password":\ndata: "hunter2", "n": 1}\n\n',
+         b'data: {"password":\ndata: "[REDACTED:SECRET]", "n": 1}\n\n'),
+        ("text/event-stream", (b'data: {"delta": {"content": "write to ja"}}\n\n'
+                               b'data: {"delta": {"content": "ne@example.com today"}}\n\ndata: [DONE]\n\n'),
+         (b'data: {"delta":{"content":"write to [REDACTED:EMAIL]"}}\n\n'
+          b'data: {"delta":{"content":" today"}}\n\ndata: [DONE]\n\n')),
+        ("text/event-stream", b'id: jane@example.com\ndata: {"n": 1}\n\n',  # near-miss: one line each, as before
+         b'id: [REDACTED:EMAIL]\ndata: {"n": 1}\n\n'),
         # near misses: the line-by-line paths as they were
         ("application/x-ndjson", DOC + b"\n" + b'{"n":1}\n', DOC_REDACTED + b"\n" + b'{"n":1}\n'),
         ("text/plain", b"mail jane@example.com\nmail\n", b"mail [REDACTED:EMAIL]\nmail\n"),

@@ -37,6 +37,8 @@ from veil.rules.charsets import is_fast
 from veil.rules.media import SNIFFED_MEDIA, body_kind, is_json_seq, media_type
 from veil.rules.plan import Plan
 from veil.rules.plan_types import Report, Route
+from veil.rules.stream_redact import StreamRedactor
+from veil.rules.streaming import sse_field
 from veil.settings import resolve_plan
 
 EXIT_OK = 0
@@ -205,12 +207,15 @@ def _with_body_limit(plan: Plan, max_body_bytes: int) -> Plan:
 
 def _line_kind(ctype: str) -> str | None:
     """``ndjson`` or ``text`` when ``apply`` may redact the input line by line with the plan giving
-    the same bytes as for the whole body; None to read it whole. Whole: an RFC 7464 JSON text
-    sequence (its records open with RS and may span lines: the adapters buffer it too,
-    :func:`veil.http.bodies.stream_kind`), and text in a charset whose newline is no single
-    ``\n`` byte or whose lines carry shift state (UTF-16, ISO-2022-JP: :func:`veil.rules.charsets.is_fast`)."""
+    the same bytes as for the whole body, ``sse`` for an event stream (:func:`_apply_events`); None
+    to read it whole. Whole: an RFC 7464 JSON text sequence (its records open with RS and may span
+    lines: the adapters buffer it too, :func:`veil.http.bodies.stream_kind`), and text in a charset
+    whose newline is no single ``\n`` byte or whose lines carry shift state (UTF-16, ISO-2022-JP:
+    :func:`veil.rules.charsets.is_fast`)."""
     mtype, charset = media_type(ctype)
     kind = body_kind(mtype)
+    if mtype == "text/event-stream":
+        return "sse"  # one stream redactor over the lines: events span lines, text deltas span events
     if kind == "ndjson" and not is_json_seq(mtype):
         return kind
     if kind == "text" and is_fast(charset):
@@ -228,6 +233,8 @@ def cmd_apply(args: argparse.Namespace) -> int:
     kind = _line_kind(ctype)
     out = sys.stdout.buffer
     with _open_input(args.file) as stream:
+        if kind == "sse":
+            return _apply_events(args, plan, route, media_type(ctype)[0], stream)
         if kind is not None:
             # Line by line: constant memory whatever the size of the file, and
             # each line flushed when reading a pipe (`tail -f app.log | veil apply -`).
@@ -284,6 +291,83 @@ def cmd_apply(args: argparse.Namespace) -> int:
     if args.explain:
         _explain_left_out(plan, route, matched)
         _explain(result.report)
+    return EXIT_OK
+
+
+class _ExplainedEvents(StreamRedactor):
+    """An event stream redacted as the adapters and :meth:`Plan.redact_body` redact one, printing
+    (--explain) each finding as it is made, prefixed with its event's number and field. A field
+    other than ``data``, ``event``, ``id`` and ``retry`` is named ``field`` (its name may be data),
+    a comment ``comment``. Text deltas are scanned joined across events, where findings have no
+    path: those are printed counted, with the event by which they settled."""
+
+    def __init__(self, plan: Plan, route: Route) -> None:
+        super().__init__(plan, route, "sse")
+        self.event, self.field, self._in_event = 1, "data", False
+        self._printed: Counter[tuple[str, str, str, str]] = Counter()
+
+    def sse_line(self, line: bytes) -> bytes:
+        out = super().sse_line(line)  # a blank line ends the event: its held data is redacted first
+        blank = not line.strip(b"\r\n")
+        if blank and self._in_event:
+            self.event += 1
+        self._in_event = not blank
+        return out
+
+    def redact_line(self, line: bytes) -> bytes:
+        field = sse_field(line)
+        name = field[0] if field is not None else b""
+        self.field = name.decode() if name in (b"data", b"event", b"id", b"retry") else (
+            "comment" if name == b":" else "field")
+        try:
+            return super().redact_line(line)
+        finally:
+            self.field = "data"  # a JSON document joined from data lines, or a delta event's other fields
+
+    def found(self, report: Report) -> None:
+        _explain(report, f"event {self.event}, {self.field}: ")
+        self._printed.update(report.counts())
+        super().found(report)
+
+    def explain_deltas(self) -> None:
+        """Print what the joined text deltas found since the last call (counted, no paths)."""
+        for (type_, rule, action, mode), n in sorted((self.counts - self._printed).items()):
+            detect = "" if mode == "enforce" else " (detect only)"
+            print(f"text deltas, by event {self.event}: {rule}: {type_} x{n} -> {action}{detect}", file=sys.stderr)
+        self._printed = Counter(self.counts)
+
+
+def _apply_events(args: argparse.Namespace, plan: Plan, route: Route, mtype: str, stream: IO[bytes]) -> int:
+    """``apply`` on an event stream (SSE): one stream redactor fed line by line, as an adapter
+    redacts a streamed reply, so a JSON document spread over data lines and a value split over
+    text deltas are read whole (each line was its own stream), in constant memory, and events
+    are flushed as they settle when reading a pipe."""
+    _warn_if_no_rule_applies("apply", plan, route, mtype)
+    if args.explain:
+        _explain_left_out(plan, route, mtype)
+    explained = _ExplainedEvents(plan, route) if args.explain else None
+    events = explained if explained is not None else StreamRedactor(plan, route, "sse")
+    out, interactive = sys.stdout.buffer, args.file == "-"
+    progress = _Progress("apply", _input_size(stream))
+    done = 0
+    try:
+        for line in stream:
+            out.write(events.feed(line))
+            if interactive:
+                out.flush()
+            done += len(line)
+            progress.update(done)
+            if explained is not None:
+                explained.explain_deltas()
+        out.write(events.close())
+        if explained is not None:
+            explained.explain_deltas()
+    except RedactionError as exc:
+        print(f"{args.file}: {exc}", file=sys.stderr)
+        return EXIT_PAYLOAD
+    finally:
+        progress.close()
+    out.flush()
     return EXIT_OK
 
 

@@ -278,8 +278,12 @@ class LineRedactor:
                 raise
             # An SSE data line that only looks like JSON ("[DONE]") is text.
             result = self.plan.redact_body(payload, "text/plain", self.route)
-        # Only the counts are kept: the line's report may hold a closure over the
-        # line's bytes (findings made on demand), and goes when this call returns.
-        self.counts.update(result.report.counts())
-        self.changed = self.changed or result.report.changed
+        self.found(result.report)
         return result.output
+
+    def found(self, report: Report) -> None:
+        """Count one payload's report. Only the counts are kept: the report may hold a closure
+        over the payload's bytes (findings made on demand), and goes when this call returns.
+        A subclass may read its findings first (``veil apply --explain`` prints them)."""
+        self.counts.update(report.counts())
+        self.changed = self.changed or report.changed
