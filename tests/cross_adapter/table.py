@@ -354,6 +354,42 @@ CASES: list[Case] = [
                    b"data: mail jane@example.com\r", b"\n\r", b"\n: end\r\n\r\n"), headers=SSE),
          Crossed(b'id: [REDACTED:EMAIL]\rdata: {"password":\rdata: "[REDACTED:SECRET]", "n": 1}\r\r' + CR_COMMENTS
                  + b"data: mail [REDACTED:EMAIL]\r\n\r\n: end\r\n\r\n")),
+    # Review of issue #15 (F3): a JSON document under a text label other than UTF-8 text/plain was scanned as
+    # text, so its field-name rules were lost ($.password crossed); a Latin-1 byte outside them is kept.
+    Case("json-under-latin1-html-response", "response",
+         Response((b'{"password": "hunter2", "city": "S\xe3o Paulo"}',),
+                  headers=(("Content-Type", "text/html; charset=iso-8859-1"),)),
+         Crossed(b'{"password": "[REDACTED:SECRET]", "city": "S\xe3o Paulo"}')),
+    Case("json-under-xml-request", "request", Request(FIELD_NAMES, content_type="application/xml"),
+         Crossed(FIELD_NAMES_REDACTED)),
+    Case("json-in-html-text-request", "request",  # near-miss: not a whole document, so text, scanned as text
+         Request(b'<p>{"password": "x1"}</p> jane@example.com', content_type="text/html"),
+         Crossed(b'<p>{"password": "x1"}</p> [REDACTED:EMAIL]')),
+    # (F4) a part named password typed other than text/plain went to its type's reader, never its name's rules.
+    Case("multipart-typed-named-parts-request", "request",
+         Request(b'--XyZ\r\nContent-Disposition: form-data; name="password"\r\nContent-Type: application/octet-stream'
+                 b'\r\n\r\nhunter2\r\n--XyZ\r\nContent-Disposition: form-data; name="password"\r\n'
+                 b'Content-Type: application/json\r\n\r\n{"old": "s3cr3t"}\r\n--XyZ--\r\n',
+                 content_type="multipart/form-data; boundary=XyZ"),
+         Crossed(b'--XyZ\r\nContent-Disposition: form-data; name="password"\r\nContent-Type: application/octet-stream'
+                 b'\r\n\r\n[REDACTED:SECRET]\r\n--XyZ\r\nContent-Disposition: form-data; name="password"\r\n'
+                 b'Content-Type: application/json\r\n\r\n{"old": "[REDACTED:SECRET]"}\r\n--XyZ--\r\n')),
+    # (F5) the preamble and epilogue were kept byte for byte; byteranges were binary; x-mixed-replace never ends.
+    Case("multipart-preamble-request", "request",
+         Request(b'mail jane@example.com\r\n--XyZ\r\nContent-Disposition: form-data; name="a"\r\n\r\nx\r\n--XyZ--\r\n'
+                 b'call +1 415 555 0100', content_type="multipart/form-data; boundary=XyZ"),
+         Crossed(b'mail [REDACTED:EMAIL]\r\n--XyZ\r\nContent-Disposition: form-data; name="a"\r\n\r\nx\r\n--XyZ--\r\n'
+                 b'call [REDACTED:PHONE]')),
+    Case("byteranges-response", "response",
+         Response((b"--XyZ\r\nContent-Type: text/plain\r\nContent-Range: bytes 0-20/90\r\n\r\nmail jane@example.com"
+                   b"\r\n--XyZ--\r\n",), headers=(("Content-Type", "multipart/byteranges; boundary=XyZ"),), status=206),
+         Crossed(b"--XyZ\r\nContent-Type: text/plain\r\nContent-Range: bytes 0-20/90\r\n\r\nmail [REDACTED:EMAIL]"
+                 b"\r\n--XyZ--\r\n", status=206)),
+    Case("x-mixed-replace-response", "response",
+         Response((b"--XyZ\r\nContent-Type: text/plain\r\n\r\nmail jane@example.com\r\n--XyZ--\r\n",),
+                  headers=(("Content-Type", "multipart/x-mixed-replace; boundary=XyZ"),)),
+         Refused(502, b'{"error":"veil_redaction_failed","reason":"unsupported_multipart","direction":"response"}'),
+         per_adapter={"httpx": Raised("unsupported_multipart")}),
 ]
 
 RESPONSES = {case.id: case.sent for case in CASES if isinstance(case.sent, Response)}
