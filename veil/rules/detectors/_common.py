@@ -38,10 +38,18 @@ TRAIL_DIGITS = r"(?:[^0-9]|$)"
 # starts (RE2 gives the word back one character at a time until the number's shape fits).
 OUTPUT_SHAPED_DIGIT = r"(?:hash|v?tok)_[A-Za-z0-9_]*[0-9]"
 
-# A ``not_after`` for numbers a '.' or '-' may lead (``No.4111 1111 ...``, ``x-536-22-1847``): not when
-# a digit comes before it, which makes one longer dotted or dashed number (``1.4111 1111 ...``), nor
-# four hex digits before '-': a UUID's dashed groups (``...a716-4466-...``; ``card-4111 ...`` is no hex).
-DIGIT_THEN_SEPARATOR = r"[0-9][.\-]|[0-9A-Fa-f]{4}-"
+# A '.' or '-' no digit precedes, before a number written with separators (``No.4111 1111 ...``,
+# ``x-212-555-0143``): after a digit it makes one longer dotted or dashed number (``1.4111 ...``,
+# ``2024-01-15``). Two characters: the number's branch is not in the fast form, which costs only
+# where it matches (as a lead in a trigger it must stay this narrow: ISO dates are everywhere).
+SEPARATOR_LED = r"(?:^|[^0-9])[.\-]"
+
+# A ``not_after`` for numbers '-' may lead: not four hex digits before it, a UUID's dashed groups
+# (``...a716-4466-...``; ``card-4111 ...`` is no hex).
+UUID_GROUP_BEFORE = r"[0-9A-Fa-f]{4}-"
+
+# A ``not_after`` for numbers '.' or '-' may lead in a fast branch (US_SSN's): not a digit before it.
+DIGIT_THEN_SEPARATOR = rf"[0-9][.\-]|{UUID_GROUP_BEFORE}"
 
 # After a number a hex letter led: neither a hex digit nor '-' and a hex digit, so the digit groups
 # of a UUID (``f86668c1-6d05-4818-9450-085b63a029a5``) are no value; nor '.' or '/' and a digit,

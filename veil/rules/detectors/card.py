@@ -29,10 +29,11 @@ from __future__ import annotations
 from veil.rules.detectors._common import (
     LEAD_DIGITS,
     OUTPUT_SHAPED_DIGIT,
-    DIGIT_THEN_SEPARATOR,
+    SEPARATOR_LED,
     TRAIL_DIGITS,
     TRAIL_NOT_HEX,
     USPS_RUN,
+    UUID_GROUP_BEFORE,
     is_ascii_digits,
     luhn_valid,
     strip_separators,
@@ -120,7 +121,7 @@ CREDIT_CARD = DetectorSpec(
     pattern=(
         rf"(?:{LEAD_DIGITS}(?P<value>[2-68]\d{{12,18}}|{_grouped(' ')}|{_grouped('-')}){TRAIL_DIGITS}"
         rf"|[A-Fa-f](?P<value_hex_led>{_grouped(' ')}|{_grouped('-')}){TRAIL_NOT_HEX}"
-        rf"|[.\-](?P<value_sep_led>{_grouped(' ')}|{_grouped('-')}){TRAIL_DIGITS}"
+        rf"|{SEPARATOR_LED}(?P<value_sep_led>{_grouped(' ')}|{_grouped('-')}){TRAIL_DIGITS}"
         rf"|{OUTPUT_SHAPED_DIGIT}(?P<value_after_output>{_grouped(' ')}|{_grouped('-')}){TRAIL_DIGITS})"
     ),
     validator=remembered(_is_printed_card),
@@ -128,13 +129,13 @@ CREDIT_CARD = DetectorSpec(
     # Inside a grouped USPS tracking number (9400 1526 6643 1222 1013 78): its tail, not a card.
     # Groups alone say nothing: two cards in a row are eight groups, "ORD-1234 4111 ..." is an
     # id and a card.
-    not_after=rf"{USPS_RUN}|{DIGIT_THEN_SEPARATOR}",
+    not_after=rf"{USPS_RUN}|{UUID_GROUP_BEFORE}",
     # Every shape starts with 13 digits, or four and a separator and four more: the trigger
     # leaves out the automaton's counting of up to 18 digits and of the groups. Not eight
     # bare digits: hex ids glue those to letters (``ord_506382006a99``), and each would
     # send its string to the full scan.
     trigger=(
-        rf"(?:^|[^0-9+])[2-68][0-9]{{3}}[ \-][0-9]{{4}}|(?:^|[^0-9A-Fa-f+])[2-68][0-9]{{12}}"
+        rf"(?:^|[^0-9.+\-]|{SEPARATOR_LED})[2-68][0-9]{{3}}[ \-][0-9]{{4}}|(?:^|[^0-9A-Fa-f+])[2-68][0-9]{{12}}"
         rf"|{OUTPUT_SHAPED_DIGIT}[2-68][0-9]{{3}}[ \-][0-9]{{4}}"
     ),
     context=("card", "credit card", "cc", "pan", "visa", "mastercard", "amex"),

@@ -37,7 +37,14 @@ from __future__ import annotations
 
 import phonenumbers
 
-from veil.rules.detectors._common import DIGIT_THEN_SEPARATOR, OUTPUT_SHAPED_DIGIT, TRAIL_DIGITS, TRAIL_NOT_HEX, USPS_RUN
+from veil.rules.detectors._common import (
+    OUTPUT_SHAPED_DIGIT,
+    SEPARATOR_LED,
+    TRAIL_DIGITS,
+    TRAIL_NOT_HEX,
+    USPS_RUN,
+    UUID_GROUP_BEFORE,
+)
 from veil.rules.detectors.base import DetectorSpec
 from veil.rules.detectors.phone_fast import (
     DIGITS_ONLY,
@@ -144,11 +151,11 @@ _TRUNK = r"\(?0\d{1,4}\)?[ \-]\d{2,8}(?:[ \-]\d{2,4}){0,3}"
 _FR_DOTS = r"0\d(?:\.\d{2}){4}"
 _IN_MOBILE = r"[6-9]\d{4}[ \-]\d{5}"
 _TAIL = r"(?:[.\-/]\d+)*"
-_EDGE = r"(?:^|[^0-9+])"
-"""Not inside a longer number; a word, '/', '.' or '-' may come before (``tel_+44...``, ``/users/+44...``,
-``No.+44...``). After a digit and '.' or '-' (one longer dotted or dashed number) ``not_after`` vetoes it."""
+_EDGE = r"(?:^|[^0-9.+\-])"
+"""Not inside a longer number; a word or '/' may come before (``tel_+44...``, ``/users/+44...``); '.' or '-'
+in a branch of their own (``SEPARATOR_LED``: ``No.+44...``, ``x-212-555-0143``)."""
 
-_NOT_HEX_EDGE = r"(?:^|[^0-9A-Fa-f+])"
+_NOT_HEX_EDGE = r"(?:^|[^0-9A-Fa-f.+\-])"
 """As :data:`_EDGE`, not a hex letter: a number a hex letter leads has a branch of its own, which
 no hex letter may end (a UUID's dashed digit groups: ``f86668c1-6d05-4818-9450-085b63a029a5``)."""
 
@@ -158,6 +165,7 @@ PHONE = DetectorSpec(
     name="PHONE",
     pattern=(
         rf"(?:{_NOT_HEX_EDGE}(?P<value>{_SHAPES}){TRAIL_DIGITS}|[A-Fa-f](?P<value_hex_led>{_SHAPES}){TRAIL_NOT_HEX}"
+        rf"|{SEPARATOR_LED}(?P<value_sep_led>{_SHAPES}){TRAIL_DIGITS}"
         rf"|{OUTPUT_SHAPED_DIGIT}(?P<value_after_output>{_SHAPES}){TRAIL_DIGITS})"
     ),
     validator=remembered(_is_written_phone),
@@ -167,13 +175,13 @@ PHONE = DetectorSpec(
         r"(?:(?i:\b(?:tracking|shipment|parcel|consignment)[ _\-]?(?:number|no|num|id|#)\.?|\btracking ?[:#=]"
         r"|\b(?:waybill|awb|fedex|sendungsnummer))|\b(?:UPS|USPS|DHL))[ :#=.]*|(?i:\b1z[0-9a-z ]{0,16})"
         rf"|{USPS_RUN}"  # carrier names in capitals only: "Sign-ups: +44 ..." is a phone
-        rf"|{DIGIT_THEN_SEPARATOR}"
+        rf"|{UUID_GROUP_BEFORE}"
     ),
     # A part of each shape: "+" and a digit (international), three digits, a separator and four
     # (North American and Indian mobile, at their end), a trunk 0 (national), "0d.dd" (French).
     # The international shape's up to six groups were most of the automaton.
     trigger=(
-        rf"(?:{_EDGE}|{OUTPUT_SHAPED_DIGIT})(?:\+[1-9]|\(?0[0-9]{{1,4}}\)?[ \-][0-9]{{2}}|0[0-9]\.[0-9]{{2}})"
+        rf"(?:{_EDGE}|{SEPARATOR_LED}|{OUTPUT_SHAPED_DIGIT})(?:\+[1-9]|\(?0[0-9]{{1,4}}\)?[ \-][0-9]{{2}}|0[0-9]\.[0-9]{{2}})"
         r"|[0-9]{3}[ .\-][0-9]{4}"
     ),
     context=("phone", "tel", "mobile", "cell", "fax", "call"),
