@@ -24,6 +24,53 @@ def test_whole_match_is_the_finding_when_value_group_does_not_take_part() -> Non
     assert spans(spec, "k=12 #34") == [(2, 4), (5, 8)]
 
 
+# A value group per branch (issue #15): each branch has its own edges, the branch RE2 prefers at a
+# position wins, and the scan resumes at the value's end (an edge's character may lead the next).
+BRANCHED = DetectorSpec(
+    name="T",
+    pattern=r"(?:(?:^|[^0-9a-z])(?P<value>\d{3}-\d{2})(?:[^0-9]|$)|[a-z](?P<value_glued>\d{3}-\d{2})(?:[^0-9a-z]|$))",
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("id 123-45 ok", ["123-45"]),  # the first branch: any non-digit after
+        ("123-45x", ["123-45"]),
+        ("q123-45 ok", ["123-45"]),  # the second branch: after a letter, no letter after
+        ("q123-45x", []),  # the second branch's trailing edge refuses the letter
+        ("123-45_678-90", ["123-45", "678-90"]),  # the first branch's edge ('_') leads the next value
+        ("123-456", []),  # a digit after: no branch
+    ],
+)
+def test_a_value_group_per_branch(text: str, expected: list[str]) -> None:
+    assert [text[s:e] for s, e in spans(BRANCHED, text)] == expected
+
+
+def test_branches_are_compiled_alone_and_the_engine_agrees_with_the_reference() -> None:
+    from veil.rules.detectors.matching import value_span
+
+    det = compile_detector(BRANCHED)
+    assert len(det.branches) == 2 and det.branches[0].fast is not None  # the first branch keeps the fast form
+    assert det.resumes_at_value_end
+    data = b"q123-45 ok"
+    assert value_span(det, data, 0) == (1, 7, 7)
+
+
+def test_value_groups_outside_a_top_level_alternation_are_refused() -> None:
+    with pytest.raises(PatternError, match="each sit in one branch"):
+        compile_detector(DetectorSpec(name="T", pattern=r"a(?P<value>b)|c(?P<value_x>d)e(?P<value_y>f)"))
+
+
+def test_a_one_character_class_lead_keeps_the_fast_form() -> None:
+    from veil.rules.detectors.matching import value_span
+
+    det = compile_detector(DetectorSpec(name="T", pattern=r"[:=](?P<value>\d{4})(?:[^0-9]|$)"))
+    assert det.fast is not None and det.boundary and det.value_re is None
+    assert spans(det.spec, "pin=1234;") == [(4, 8)]
+    assert value_span(det, b":1234", 0) == (1, 5, 5)
+
+
 def test_compile_detector_records_whether_pattern_has_value_group() -> None:
     assert compile_detector(DetectorSpec(name="T", pattern=r"a(?P<value>b)")).value_group
     assert not compile_detector(DetectorSpec(name="T", pattern=r"ab")).value_group
