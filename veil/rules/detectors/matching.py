@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 import re2
@@ -123,28 +123,9 @@ def _value_branches(pattern: str) -> list[str] | None:
     """The branches of ``(?:A|B|...)``, the whole pattern, each holding one value group; else None."""
     if not (pattern.startswith("(?:") and pattern.endswith(")") and _balanced(pattern[3:-1])):
         return None
-    branches: list[str] = []
-    depth, start, i, in_class = 0, 3, 3, False
-    while i < len(pattern) - 1:
-        ch = pattern[i]
-        if ch == "\\":
-            i += 2
-            continue
-        if in_class:
-            in_class = ch != "]"
-        elif ch == "[":
-            in_class = True
-            if pattern.startswith("[^]", i) or pattern.startswith("[]", i):
-                i += 2
-        elif ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-        elif ch == "|" and depth == 0:
-            branches.append(pattern[start:i])
-            start = i + 1
-        i += 1
-    branches.append(pattern[start : len(pattern) - 1])
+    inner = pattern[3:-1]
+    cuts = [i for i, depth in _structure(inner) if depth == 0 and i < len(inner) and inner[i] == "|"]
+    branches = [inner[a + 1 : b] for a, b in zip([-1, *cuts], [*cuts, len(inner)])]
     if any(len(re.findall(r"\(\?P<value(?:_\w+)?>", branch)) != 1 for branch in branches):
         return None
     return branches
@@ -186,8 +167,10 @@ def _value_form(pattern: str) -> tuple[bool, bool, str, str] | None:
     return lead not in ("", "\\b"), lead.startswith("(?:"), m.group("body"), m.group("suffix")
 
 
-def _balanced(body: str) -> bool:
-    """True when ``body``'s groups all close inside it (so ``(?P<value>...)`` wraps it all)."""
+def _structure(body: str) -> Iterator[tuple[int, int]]:
+    """(index, group depth before it) of each character of ``body`` outside escapes and character
+    classes, then ``(len(body), depth at the end)``: the last depth is 0 when ``body``'s groups all
+    close inside it, -1 when one closes that did not open in it or a class is left open."""
     depth = 0
     i = 0
     in_class = False
@@ -202,16 +185,22 @@ def _balanced(body: str) -> bool:
             in_class = True
             if body.startswith("[^]", i) or body.startswith("[]", i):
                 i += 2
-        elif ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-            if depth < 0:
-                return False
+        else:
+            yield i, depth
+            if ch == "(":
+                depth += 1
+            elif ch == ")":
+                depth -= 1
+                if depth < 0:
+                    yield i, -1
+                    return
         i += 1
-    return depth == 0 and not in_class
+    yield len(body), -1 if in_class else depth
 
 
+def _balanced(body: str) -> bool:
+    """True when ``body``'s groups all close inside it (so ``(?P<value>...)`` wraps it all)."""
+    return list(_structure(body))[-1][1] == 0
 def value_span(det: CompiledDetector, local: bytes, pos: int) -> tuple[int, int, int] | None:
     """(value start, value end, where the scan resumes) in bytes for ``det`` anchored at ``pos``,
     or None. The scan resumes at the match's end, or at the value's end after a trailing edge."""
