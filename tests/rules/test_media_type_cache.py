@@ -52,6 +52,7 @@ def test_no_content_type_text_is_kept_by_the_cache(content_type: str) -> None:
     payload = content_type.rsplit("=", 1)[-1].strip('"') if "=" in content_type else content_type.split("/")[1]
     assert payload not in _reachable_text(media.media_type)
     assert payload not in _reachable_text(media._MEDIA_TYPES)
+    assert payload not in _reachable_text(media._BY_NAME)
 
 
 @pytest.mark.parametrize(
@@ -60,9 +61,12 @@ def test_no_content_type_text_is_kept_by_the_cache(content_type: str) -> None:
         ("Application/JSON; charset=UTF-8", ("application/json", "utf-8")),
         ('text/plain; charset="ISO-8859-1"', ("text/plain", "iso-8859-1")),
         ("", ("", "utf-8")),
+        ("text/html; charset=windows-1252", ("text/html", "windows-1252")),
     ],
 )
 def test_a_named_type_is_remembered_by_digest_and_answers_the_same(content_type: str, expected: tuple[str, str]) -> None:
     assert media.media_type(content_type) == expected
     assert media.media_type(content_type) == expected  # from the cache
     assert all(isinstance(key, bytes) and len(key) == 16 for key in media._MEDIA_TYPES)
+    # The hot path: a header that is names only is its own key (no payload text in it).
+    assert media._BY_NAME.get(content_type) == expected

@@ -107,12 +107,17 @@ def media_type(content_type: str) -> tuple[str, str]:
     codec has when receivers could read different ones (given twice, differently), so that a text
     body labelled so fails closed; :mod:`veil.rules.charsets` decodes by any other. Answers are
     remembered by a keyed digest of the header, never its text."""
+    known = _BY_NAME.get(content_type)  # most bodies: a few named types, a dict lookup
+    if known is not None:
+        return known
     key = digest(content_type.encode("utf-8", "surrogatepass"))
     known = _MEDIA_TYPES.get(key)
     if known is None:
         known = _parse_media_type(content_type)
         if _shaped_as_names(*known):
             store(_MEDIA_TYPES, key, known)
+            if _NAMED_HEADER.fullmatch(content_type) and sum(c.isdigit() for c in content_type) <= 8:
+                store(_BY_NAME, content_type, known)  # names only (a type, a charset): no payload text
     return known
 
 
@@ -123,6 +128,11 @@ def _parse_media_type(content_type: str) -> tuple[str, str]:
     return parsed.main.lower(), header_params.body_charset(parsed)
 
 
+_BY_NAME: dict[str, tuple[str, str]] = new_cache()
+"""media_type's answers for headers that are, whole, a type's name and at most a charset a codec has
+(``application/json; charset=utf-8``): keyed by the header itself, which then holds no payload text."""
+_NAMED_HEADER = re.compile(r"(?:[A-Za-z][A-Za-z0-9.+_-]{0,60}/[A-Za-z0-9][A-Za-z0-9.+_-]{0,100}"
+                           r"(?:[ \t]*;[ \t]*charset=(?:[A-Za-z0-9._:-]{1,40}|\"[A-Za-z0-9._:-]{1,40}\"))?)?")
 _TYPE_NAME = re.compile(r"(?:[a-z][a-z0-9.+_-]{0,60}/[a-z0-9][a-z0-9.+_-]{0,100})?")
 
 
