@@ -31,6 +31,16 @@ SLACK = "xoxb-2718281828-3141592653-q7Rt2xLm9Vz4Kp8sWn3bYc6H"
         (f"slack: {SLACK}.", [SLACK]),  # sentence dot excluded
         (f"git clone https://x:{GHP}@github.com/o/r", [GHP]),  # token as URL password
         (f"{GHP},{STRIPE}", [GHP, STRIPE]),  # two, comma-separated
+        # Glued to a word or '_' (issue #15: they crossed). A prefix of 4+ characters ending in '_', '-'
+        # or '.' starts a token wherever it stands; a character outside the format's alphabet ends it.
+        (f"tok_A_k1_{GHP}", [GHP]),
+        (f"{GHP}_k1", [GHP]),
+        (f"tok_A_k1_{STRIPE}tok_A_k1_b", [f"{STRIPE}tok"]),  # letters are its alphabet: a longer key, whole
+        (f"tok_A_k1_{STRIPE}_k1", [STRIPE]),
+        (f"hash_API_KEY_0123456789abcdef{OPENAI}", [OPENAI]),
+        (f"x_{SLACK}_k1", [SLACK]),
+        (f"tok_A_k1_{SLACK}-x", [SLACK]),
+        (f"abc{ANTHROPIC}", [ANTHROPIC]),
     ],
 )
 def test_api_key_found_with_exact_span(detect: Detect, text: str, expected: list[str]) -> None:
@@ -50,6 +60,11 @@ def test_api_key_found_with_exact_span(detect: Detect, text: str, expected: list
         "sk_live_" + "X" * 24,  # placeholder
         "ops_eyJ" + "A" * 120,  # 1Password shape, one repeated char
         "AGE-SECRET-KEY-1" + "Q" * 58,  # age: placeholder and bad bech32
+        f"tok_A_k1_{GHP}Q",  # glued before and a longer run after: one candidate, too long
+        f"x_{SLACK}{'Q' * 11}",  # Slack: a last part over 34 characters
+        f"x{GOOGLE}",  # a short bare prefix (AIza) glued to a word
+        "monkey-" + "0123456789abcdef" * 2,  # Mailgun's 'key-' ends words: a word boundary first
+        "client_secret_" + "Ab3dEf6hIj9kLm2nOp5qRs8tUv1wXy4zQ7rT2mN8Pq1",  # Notion's 'secret_' likewise
     ],
 )
 def test_api_key_near_misses_are_not_found(detect: Detect, text: str) -> None:

@@ -20,6 +20,12 @@ SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
         ("id AIDAJQABLZS4A3QDU576 ok", ["AIDAJQABLZS4A3QDU576"]),  # user id
         ("AGPA1234567890ABCDEF,ANPA1234567890ABCDEF", ["AGPA1234567890ABCDEF", "ANPA1234567890ABCDEF"]),  # two
         ("ANVAABCDEFGHIJKLMNOP AIPAABCDEFGHIJKLMNOP", ["ANVAABCDEFGHIJKLMNOP", "AIPAABCDEFGHIJKLMNOP"]),  # two more prefixes
+        # Glued to '_' or lower case (issue #15: they crossed): no upper case or digit on either side.
+        ("tok_A_k1_AKIAIOSFODNN7EXAMPLE", ["AKIAIOSFODNN7EXAMPLE"]),
+        ("AKIAIOSFODNN7EXAMPLE_k1", ["AKIAIOSFODNN7EXAMPLE"]),
+        ("keyAKIAIOSFODNN7EXAMPLEtok_A_k1_b", ["AKIAIOSFODNN7EXAMPLE"]),
+        ("hash_AWS_ACCESS_KEY_0123456789abcdefASIAY34FZKBOKMUTVV7A", ["ASIAY34FZKBOKMUTVV7A"]),
+        ("x_AKIAIOSFODNN7EXAMPLE_ASIAY34FZKBOKMUTVV7A", ["AKIAIOSFODNN7EXAMPLE", "ASIAY34FZKBOKMUTVV7A"]),  # '_' between two
     ],
 )
 def test_aws_access_key_found(detect: Detect, text: str, expected: list[str]) -> None:
@@ -35,6 +41,10 @@ def test_aws_access_key_found(detect: Detect, text: str, expected: list[str]) ->
         "XKIAIOSFODNN7EXAMPLE",  # unknown prefix
         "MYAKIAIOSFODNN7EXAMPLE",  # glued to a word
         "AKIAIOSFODNN7exAMPLE",  # lower case inside
+        "MY_AKIAIOSFODNN7EXAMPLE2",  # an id: a longer upper-case run after '_'
+        "tok_A_k1_2AKIAIOSFODNN7EXAMPLE",  # a digit before: a longer run
+        "AKIAIOSFODNN7EXAMPLEX_k1",  # 17 characters, then '_'
+        "ID_XAKIAIOSFODNN7EXAMPLE",  # an upper-case letter before
     ],
 )
 def test_aws_access_key_near_misses(detect: Detect, text: str) -> None:

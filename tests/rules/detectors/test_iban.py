@@ -26,6 +26,14 @@ Detect = Callable[..., list[str]]
         ("iban: de89370400440532013000", ["de89370400440532013000"]),  # lower case with context
         ("to BE41 5390 0754 7035 now", ["BE41 5390 0754 7035"]),  # a short lower-case word after a printed one
         ("IBAN GB15W3ST12345698765432", ["GB15W3ST12345698765432"]),  # structure off, length and mod 97 hold
+        # Upper case glued to '_' or lower case (issue #15: they crossed): no upper case or digit around it.
+        ("tok_A_k1_DE89370400440532013000", ["DE89370400440532013000"]),
+        ("DE89370400440532013000tok_A_k1_b", ["DE89370400440532013000"]),
+        ("DE89370400440532013000_k1", ["DE89370400440532013000"]),
+        ("hash_IBAN_0123456789abcdefGB82WEST12345698765432", ["GB82WEST12345698765432"]),
+        ("tok_A_k1_DE89 3704 0044 0532 0130 00_k1", ["DE89 3704 0044 0532 0130 00"]),  # printed
+        ("x_DE89-3704-0044-0532-0130-00xyz", ["DE89-3704-0044-0532-0130-00"]),  # dashed
+        ("iban_de89370400440532013000_k1", ["de89370400440532013000"]),  # lower case with context, '_' around
     ],
 )
 def test_iban_found_with_exact_span(detect: Detect, text: str, expected: list[str]) -> None:
@@ -46,7 +54,12 @@ def test_iban_found_with_exact_span(detect: Detect, text: str, expected: list[st
         "IBAN GB82WEST1234569876543",  # with context, one char short for GB
         "DE89-3704-0044 0532-0130-00",  # mixed separators
         "iban de89 3704 0044 0532 0130 00",  # lower case grouped: never, even with context
-        "ADE89370400440532013000",  # glued to a letter
+        "ADE89370400440532013000",  # glued to an upper-case letter: a longer run
+        "DE89370400440532013000X",  # and after it
+        "tok_A_k1_9DE89370400440532013000",  # a digit before
+        "ref_DE89 3704 0044 0532 0130 00X",  # a printed one whose last group runs on
+        "iban: xde89370400440532013000",  # lower case glued to a letter, even with context
+        "ord_ab12cdef0123456789abcdef01",  # a hex id shaped like a lower-case IBAN (no context)
     ],
 )
 def test_iban_near_misses_are_not_found(detect: Detect, text: str) -> None:

@@ -66,10 +66,10 @@ def _ascii(piece: str) -> str:
     return piece.replace(r"\d", "[0-9]")
 
 
-# The detector's pattern without its \b edges: the value group's two alternatives.
-_VALUE = re.search(r"\(\?P<value>(.*)\)\\b$", iban.IBAN.pattern)
-assert _VALUE is not None
-PATTERN_SHAPES = st.from_regex(_ascii(_VALUE.group(1)), fullmatch=True)
+# The detector's pattern without its edges: each branch's value group (compact, any case, spaced, dashed).
+_VALUES = re.findall(r"\(\?P<value\w*>(.*?)\)\(\?:\[\^", iban.IBAN.pattern)
+assert len(_VALUES) == 4
+PATTERN_SHAPES = st.from_regex(_ascii("|".join(f"(?:{v})" for v in _VALUES)), fullmatch=True)
 
 candidates = st.one_of(
     PATTERN_SHAPES,

@@ -29,6 +29,17 @@ Detect = Callable[..., list[str]]
         ("GET http://10.0.0.1/status", ["10.0.0.1"]),  # '/' after ':' or '/' is a URL, not a product
         ("server 10.2.3.4 (v 2)", ["10.2.3.4"]),  # a version word after the address does not matter
         ("dev 10.2.3.4", ["10.2.3.4"]),  # 'v' inside a word is no version marker
+        # Glued to '_' or a token-shaped word (issue #15: they crossed); a dotted quad ends at a letter.
+        ("tok_A_k1_192.168.10.23", ["192.168.10.23"]),
+        ("ip_10.0.0.1", ["10.0.0.1"]),
+        ("192.168.10.23_k1", ["192.168.10.23"]),
+        ("10.0.0.1a", ["10.0.0.1"]),  # was a near miss: no dotted quad goes on with a letter
+        ("192.168.10.23tok_A_k1_b", ["192.168.10.23"]),
+        ("x_192.168.10.23_y", ["192.168.10.23"]),
+        ("tok_A_k1_.192.168.10.23", ["192.168.10.23"]),  # '.' after a word, not after a number
+        ("host.10.0.0.1", ["10.0.0.1"]),
+        ("see 10.0.0.1.", ["10.0.0.1"]),
+        ("_2001:db8::1_k1", ["2001:db8::1"]),
     ],
 )
 def test_ip_found_with_exact_span(detect: Detect, text: str, expected: list[str]) -> None:
@@ -42,7 +53,15 @@ def test_ip_found_with_exact_span(detect: Detect, text: str, expected: list[str]
         "1.2.3",  # three parts (version)
         "release 1.2.3.4.5",  # five-part version swallowed whole
         "v1.2.3.4",  # prefixed version
-        "10.0.0.1a",  # glued to letters
+        "ab10.0.0.1",  # glued after letters (a name's digits: host10.0.0.1 is read as no address)
+        "1.2.3.4.5",  # a longer dotted number, whole
+        "x.1.2.3.4.5",  # the same after a '.'
+        "1.10.0.0.1",  # its tail is no address: a '.' after a digit never leads
+        "..1.2.3.4",  # nor a '.' after a '.'
+        "10.0.0.1234",  # a longer last part
+        "_1.2.3.4567",
+        "build_7.12.31.170",  # a version word glued with '_'
+        "version_1.2.3.4",
         "010.001.002.003",  # leading zeros rejected by ipaddress
         "12:30",  # time
         "12:30:45",  # time with seconds

@@ -50,6 +50,13 @@ TAG = "XFBoMYUZodetZdvTiFvSkQ"
         (f"{JWE_HEADER}..{IV}.{CIPHER}.{TAG}", [f"{JWE_HEADER}..{IV}.{CIPHER}.{TAG}"]),  # JWE, dir: empty key
         (f"{JWE_HEADER}.{CEK}.{IV}.{CIPHER}.{TAG}", [f"{JWE_HEADER}.{CEK}.{IV}.{CIPHER}.{TAG}"]),  # JWE, 5 parts
         (f'{{"auth":"Bearer {TOKEN}"}}', [TOKEN]),  # inside a Bearer string in JSON
+        # Glued to a word or '_' (issue #15: they crossed): 'eyJ' starts the header wherever it stands.
+        (f"tok_A_k1_{TOKEN}", [TOKEN]),
+        (f"abc{TOKEN}", [TOKEN]),  # was a near miss
+        (f"hash_JWT_0123456789abcdef{TOKEN}", [TOKEN]),
+        (f"x_{SPACED}.{PAYLOAD}.{SIG}", [f"{SPACED}.{PAYLOAD}.{SIG}"]),  # eyAi after '_'
+        (f"{TOKEN}_k1", [f"{TOKEN}_k1"]),  # '_' is a signature character: taken with it
+        (f"{TOKEN}!x", [TOKEN]),
     ],
 )
 def test_jwt_found_with_exact_span(detect: Detect, text: str, expected: list[str]) -> None:
@@ -63,7 +70,9 @@ def test_jwt_found_with_exact_span(detect: Detect, text: str, expected: list[str
         f"eyJ!!!.{PAYLOAD}.{SIG}",  # header not base64url
         f"{HS256}.{PAYLOAD}",  # two segments
         f"{HS256}.{PAYLOAD}.",  # empty signature (alg none)
-        f"abc{TOKEN}",  # glued to a word
+        f"abc{SPACED}.{PAYLOAD}.{SIG}",  # the rarer headers (eyAi, ew0K, ewo) glued to a word
+        f"framework.{PAYLOAD}.{SIG}",  # 'ewo' inside a word
+        f"x_{TOKEN[1:]}",  # no 'eyJ' left: base64url letters glued to '_'
         f"eyJhbGciOiJIUzI1NiJ9Zm9v.{PAYLOAD}.{SIG}",  # header has trailing garbage
         "eyJhbGci.OiJIUz.I1NiJ9",  # truncated header
         f"{NO_ALG}.{PAYLOAD}.{SIG}",  # eyAi header without 'alg'

@@ -1,7 +1,8 @@
 """AWS_ACCESS_KEY and AWS_SECRET_KEY.
 
 Access key ids are distinctive (``AKIA``/``ASIA``/... + 16 upper-case
-alphanumerics) and need no context. Secret keys are 40 base64-ish characters
+alphanumerics) and need no context, glued to '_' or lower case on either side
+too. Secret keys are 40 base64-ish characters
 with nothing distinctive, so AWS_SECRET_KEY requires a context word that says
 *secret* (``secret``, ``secret_access_key``, ``SecretAccessKey``...) before it or
 in the field name: the bare word ``aws`` is not enough (``aws s3 ls
@@ -47,7 +48,10 @@ def is_aws_secret_key(candidate: str) -> bool:
 
 AWS_ACCESS_KEY = DetectorSpec(
     name="AWS_ACCESS_KEY",
-    pattern=rf"\b(?:{'|'.join(_ACCESS_PREFIXES)})[A-Z0-9]{{16}}\b",
+    # Any character outside [A-Z0-9] on either side, '_' and lower case too (``tok_A_k1_AKIA...``,
+    # ``AKIA..._k1``, ``keyAKIA...``): the prefix and the upper-case run decide where the id starts
+    # and ends. A longer upper-case run on either side is no id (``MY_AKIA...2``, ``XAKIA...``).
+    pattern=rf"(?:^|[^A-Z0-9])(?P<value>(?:{'|'.join(_ACCESS_PREFIXES)})[A-Z0-9]{{16}})(?:[^A-Z0-9]|$)",
     context=("aws", "access key", "access_key_id"),
     description="AWS access key id (AKIA/ASIA/... + 16 characters).",
     examples=("aws_access_key_id = AKIAIOSFODNN7EXAMPLE", "ASIAY34FZKBOKMUTVV7A"),

@@ -11,6 +11,10 @@ the field name, the evidence may be weaker still: lower case (compact only), or 
 letters and digits do not follow the country's structure, as long as the
 country, the length and mod 97 hold (``with_context``).
 
+Upper-case IBANs may be glued to '_' or lower case on either side (issue #15:
+``tok_A_k1_DE89...``, ``DE89...tok_A_k1_b``); an upper-case letter or a digit
+glued to one makes a longer run, which is no IBAN.
+
 Caveat: a printed IBAN immediately followed by another upper-case/digit group
 of 1-4 chars ("... 3000 EUR") is read as one candidate, fails, and is missed.
 """
@@ -109,18 +113,28 @@ def _is_iban_in_context(candidate: str) -> bool:
     return country is not None and len(compact) == 4 + country[1] and _mod97_holds(compact)
 
 
+_UPPER_LEAD = r"(?:^|[^A-Z0-9])"
+_UPPER_TRAIL = r"(?:[^A-Z0-9]|$)"
+
 IBAN = DetectorSpec(
     name="IBAN",
+    # A value group per form, each with its own edges: upper case may be glued to '_' or lower case
+    # on either side (``tok_A_k1_DE89...``, ``DE89...tok_A_k1_b``), a longer upper-case/digit run
+    # never (``XDE89...``, ``DE89...0X``); lower case only with neither letters nor digits around it.
+    # Lower case only compact: a grouped form would take a short word after it as its last group.
     pattern=(
-        # Lower case only compact: a grouped form would take a short word after it as its last group.
-        r"\b(?P<value>[A-Za-z]{2}\d{2}[A-Za-z0-9]{11,30}"
-        r"|[A-Z]{2}\d{2}(?: [A-Z0-9]{4}){2,7}(?: [A-Z0-9]{1,4})?"
-        r"|[A-Z]{2}\d{2}(?:-[A-Z0-9]{4}){2,7}(?:-[A-Z0-9]{1,4})?)\b"
+        rf"(?:{_UPPER_LEAD}(?P<value>[A-Z]{{2}}\d{{2}}[A-Z0-9]{{11,30}}){_UPPER_TRAIL}"
+        rf"|(?:^|[^A-Za-z0-9])(?P<value_any_case>[A-Za-z]{{2}}\d{{2}}[A-Za-z0-9]{{11,30}})(?:[^A-Za-z0-9]|$)"
+        rf"|{_UPPER_LEAD}(?P<value_spaced>[A-Z]{{2}}\d{{2}}(?: [A-Z0-9]{{4}}){{2,7}}(?: [A-Z0-9]{{1,4}})?){_UPPER_TRAIL}"
+        rf"|{_UPPER_LEAD}(?P<value_dashed>[A-Z]{{2}}\d{{2}}(?:-[A-Z0-9]{{4}}){{2,7}}(?:-[A-Z0-9]{{1,4}})?){_UPPER_TRAIL})"
     ),
     validator=remembered(_is_printed_iban),
     with_context=remembered(_is_iban_in_context),
     # Country, check digits and the first four characters, grouped or not.
-    trigger=r"\b[A-Za-z]{2}[0-9]{2}[ \-]?[A-Za-z0-9]{4}",
+    trigger=(
+        rf"{_UPPER_LEAD}[A-Z]{{2}}[0-9]{{2}}[ \-]?[A-Z0-9]{{4}}"
+        r"|(?:^|[^A-Za-z0-9])[A-Za-z]{2}[0-9]{2}[ \-]?[A-Za-z0-9]{4}"
+    ),
     context=("iban", "account", "bank"),
     description="IBAN: country, BBAN format and length, mod-97 check digits; lower case only with context.",
     examples=(

@@ -2,14 +2,19 @@
 
 Every candidate is confirmed by :mod:`ipaddress`. Dotted runs are swallowed
 whole (``1.2.3.4.5`` is one candidate and fails), and a candidate may not be
-preceded by a word character or '.', so version strings and longer dotted
-numbers do not yield an inner address. Colon runs like ``12:30:45`` or a MAC
-address are candidates but fail IPv6 parsing; IPv6 candidates must contain a
-decimal digit, which rejects ``::`` and words like ``dead::beef``.
+preceded by a letter, a digit, or a '.' that follows a digit or a '.', so
+version strings and longer dotted numbers do not yield an inner address. '_'
+may precede or follow one, and letters follow a dotted quad (issue #15:
+``tok_A_k1_192.168.10.23``, ``192.168.10.23_k1``, ``tok_A_k1_.192.168.10.23``
+crossed); a '.' after a word leads one (``host.10.0.0.1``). Letters glued
+before an address still hide it (``ab10.0.0.1``: a name's digits, or a
+version). Colon runs like ``12:30:45`` or a MAC address are candidates but
+fail IPv6 parsing; IPv6 candidates must contain a decimal digit, which
+rejects ``::`` and words like ``dead::beef``.
 
 Version strings are left alone by their context (issue #14): a candidate
 right after ``v``, ``ver``, ``version``, ``build``, ``release`` or ``rv``
-(with an optional ``:``, ``=``, ``.`` or space) or after a product name and a
+(with an optional ``:``, ``=``, ``.``, ``_`` or space) or after a product name and a
 slash (``Chrome/120.0.6099.109``, ``Firefox/1.9.1.20``) is not an address;
 five or more dotted parts are never one. Addresses in logs
 (``client 10.0.0.12``, ``from 203.0.113.9 port 22``, ``X-Forwarded-For:
@@ -48,12 +53,21 @@ def _is_octet(part: str) -> bool:
     return 0 < len(part) <= 3 and part.isdigit() and (part == "0" or part[0] != "0") and int(part) <= 255
 
 
-_V4 = r"\d{1,3}(?:\.\d{1,3}){3}(?:\.\d+)*[0-9A-Za-z_]*"
-_V6 = r"[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?:\.\d{1,3}){0,3}[0-9A-Za-z_]*"
+# A dotted run is swallowed whole (``1.2.3.4.5``, ``1.2.3.4567``: one candidate, no address), and so
+# are letters after a colon run, hex or not (``dead::beefy``). Nothing else after an address is part
+# of it: '_' and letters may follow a dotted quad (``192.168.10.23_k1``, ``10.0.0.1abc``).
+_V4 = r"\d{1,3}(?:\.\d{1,3}){3}(?:\.\d+)*\d*"
+_V6 = r"[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?:\.\d{1,3}){0,3}[0-9A-Za-z]*"
+# Before an address: no letter, digit or '.' (inside a word, a longer number or a dotted run), but
+# '_' may (``tok_A_k1_192...``, ``ip_10.0.0.1``); and, in a branch of its own, a '.' that follows
+# neither a digit nor a '.' (``tok_A_k1_.192...``, ``host.10.0.0.1``; after a digit it is the tail of
+# a longer dotted number, ``1.2.3.4.5``). Two branches, so the common one keeps its fast form.
+_ADDRESS = rf"{_V4}|{_V6}"
+_PATTERN = rf"(?:(?:^|[^0-9A-Za-z.])(?P<value>{_ADDRESS})|(?:^|[^0-9.])\.(?P<value_after_dot>{_ADDRESS}))"
 
 IP_ADDRESS = DetectorSpec(
     name="IP_ADDRESS",
-    pattern=rf"(?:^|[^0-9A-Za-z_.])(?P<value>{_V4}|{_V6})",
+    pattern=_PATTERN,
     validator=is_ip_address,
     # What precedes a version number or an OID: a version word (also ending a name,
     # ``APP_VERSION=``), an OID or algorithm word, "upgraded ... to", or a product token and '/'
@@ -61,7 +75,7 @@ IP_ADDRESS = DetectorSpec(
     # URL's path: ``ipinfo.io/203.0.113.9`` is an address). "release", "pinned", "bumped" and
     # "rolled back" say nothing: "DHCP release 192.168.1.10", "failover pinned to 203.0.113.9".
     not_after=(
-        r"(?i:(?:\b|_)(?:v|ver|version|build|rv|oid|algorithm)[ .:=]?[\"' ]?)"
+        r"(?i:(?:\b|_)(?:v|ver|version|build|rv|oid|algorithm)[ .:=_]?[\"' ]?)"
         r"|(?i:\b(?:upgrad[a-z]*|downgrad[a-z]*)\b[^.\n]{0,40}\bto ?)"
         r"|(?:^|[\s(;,])[A-Z][A-Za-z0-9._\-]*/"  # case matters: a flag here would apply to it too
     ),

@@ -18,6 +18,11 @@ import json
 from veil.rules.detectors.base import DetectorSpec
 
 _SEG = r"[A-Za-z0-9_\-]+=*"
+# After the header's first characters: the rest of the header, then a JWS's or a JWE's parts.
+_REST = (
+    r"[A-Za-z0-9_\-]{3,}=*\."
+    rf"(?:[A-Za-z0-9_\-]*=*\.{_SEG}\.{_SEG}\.{_SEG}|[A-Za-z0-9_\-]{{2,}}=*\.{_SEG})"
+)
 
 
 def _header(segment: str) -> object:
@@ -45,8 +50,10 @@ def is_jwt(candidate: str) -> bool:
 JWT = DetectorSpec(
     name="JWT",
     pattern=(
-        r"\be(?:yJ|yAi|w0K|wo)[A-Za-z0-9_\-]{3,}=*\."
-        rf"(?:[A-Za-z0-9_\-]*=*\.{_SEG}\.{_SEG}\.{_SEG}|[A-Za-z0-9_\-]{{2,}}=*\.{_SEG})"
+        # ``eyJ`` may follow anything, a word too (``tok_A_k1_eyJ...``, ``xeyJ...``): the header must
+        # decode from there, which a run of text that merely holds those letters never does. The
+        # rarer headers want no letter or digit before (``ewo`` is inside English: ``framework.``).
+        rf"(?:(?P<value>eyJ{_REST})|(?:^|[^A-Za-z0-9])(?P<value_pretty>e(?:yAi|w0K|wo){_REST}))"
     ),
     validator=is_jwt,
     context=("jwt", "token", "authorization", "id_token", "access_token"),

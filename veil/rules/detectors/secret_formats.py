@@ -1,9 +1,10 @@
 """The catalog of vendor token formats behind the API_KEY detector.
 
 One :class:`SecretFormat` per format: the literal prefix the validator
-dispatches on, the RE2 fragment the engine scans for (greedy over token
-characters, so a token glued to a longer word is one candidate and fails its
-length check), the exact shape the whole token must have, a checksum where the
+dispatches on, the RE2 fragment the engine scans for (greedy over the
+format's own characters, so a token glued to a longer run of them is one
+candidate and fails its length check, while '_' or any other character ends
+it), the exact shape the whole token must have, a checksum where the
 format carries one, and where the format is published. Formats with no literal
 prefix (Telegram, Discord, Mailchimp, Terraform Cloud, Azure AD) have an empty
 ``prefix`` and rely on their shape alone.
@@ -22,9 +23,6 @@ from dataclasses import dataclass
 from functools import partial
 
 from veil.rules.detectors.secret_checksums import BASE62, BASE62_LOWER_FIRST, bech32_valid, crc32_base62_tail
-
-TOKEN_CHARS = "A-Za-z0-9_\\-"
-"""What a scan consumes after a prefix by default: the token characters of most formats."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,11 +58,12 @@ def _token(
 ) -> SecretFormat:
     """``prefix`` + ``low``..``high`` characters of ``alphabet`` (a regex class body)."""
     upper = high if high is not None else low
-    wide = TOKEN_CHARS if re.fullmatch(r"(?:A-Z|a-z|a-f|A-F|0-9|_|\\-)+", alphabet) else alphabet
     return SecretFormat(
         name=name,
         prefix=prefix,
-        scan=f"{re.escape(prefix)}[{wide}]{{{low},}}",
+        # Greedy over the format's own alphabet: a longer run of it is one candidate and fails the
+        # length check, and a character outside it ends the token (``ghp_..._k1``, ``rubygems_<hex>x``).
+        scan=f"{re.escape(prefix)}[{alphabet}]{{{low},}}",
         shape=f"{re.escape(prefix)}[{alphabet}]{{{low},{upper}}}",
         source=source,
         checksum=checksum,
@@ -77,11 +76,23 @@ def _shaped(
 ) -> SecretFormat:
     """A format whose structure (dots, dashes, fixed parts) needs its own patterns.
 
-    The scan gets a trailing ``\\b`` (unless it ends in ``=`` or a group): a
-    bounded last part must not stop inside a longer word.
+    A scan ending in a counted run of letters and digits (``[A-Za-z0-9]{24,34}``) takes the whole
+    run of that class (``{24,}``): a longer run is one candidate and fails the shape, and a
+    character outside the class ends the token, '_' too (``xoxb-..._k1``). Other scans get a
+    trailing ``\\b`` (unless they end in ``=`` or a group): a last part must not stop inside a
+    longer word.
     """
-    end = "" if scan.endswith(("=", ")")) else r"\b"
-    return SecretFormat(name=name, prefix=prefix, scan=scan + end, shape=shape, source=source, checksum=checksum)
+    counted = _LAST_RUN.search(scan)
+    if counted is not None:
+        scan = scan[: counted.start("count")] + "{" + counted.group("low") + ",}"
+    elif not scan.endswith(("=", ")")):
+        scan += r"\b"
+    return SecretFormat(name=name, prefix=prefix, scan=scan, shape=shape, source=source, checksum=checksum)
+
+
+# A last run of letters and digits only: where its class holds '.', '-' or '~', the word boundary
+# lets it end before a sentence's '.' or a '-' (``...Q~abc.``), as a greedy run would not.
+_LAST_RUN = re.compile(r"\[(?:A-Z|a-z|a-f|A-F|0-9)+\](?P<count>\{(?P<low>[0-9]+)(?:,[0-9]*)?\})\Z")
 
 
 _GITHUB = "https://github.blog/2021-04-05-behind-githubs-new-authentication-token-formats/"
@@ -325,14 +336,31 @@ FORMATS: tuple[SecretFormat, ...] = (
 """Every format the API_KEY detector knows, in no particular order (dispatch is by longest prefix)."""
 
 
+# Prefixes that end English words or names (``monkey-``, ``client_secret_``): a word boundary before them.
+_WORD_PREFIXES = frozenset({"key-", "secret_"})
+
+
+def glued_start(fmt: SecretFormat) -> bool:
+    """Whether ``fmt``'s prefix alone says where a token starts, so it may follow any character, a
+    word too (``tok_A_k1_ghp_...``, ``xsk_live_...``): 4+ characters ending in '_', '-' or '.', as
+    no word or number ends. Shorter or bare prefixes (``hf_``, ``AIza``, ``SK``) want a word boundary."""
+    prefix = fmt.prefix
+    return len(prefix) >= 4 and prefix[-1] in "_-." and prefix not in _WORD_PREFIXES
+
+
+def _edge(fmt: SecretFormat) -> str:
+    return "" if glued_start(fmt) else r"\b"
+
+
 def scan_lead() -> str:
     """What every match of :func:`scan_pattern` starts with: a format's literal prefix where it is
     long enough to be rare in text (4+ characters), else its whole fragment (see
     ``DetectorSpec.lead`` for why the engine wants one): ``SK`` alone starts every ``SKU-...``."""
-    return r"\b(?:" + "|".join(dict.fromkeys(
-        re.escape(f.prefix) if len(f.prefix) >= 4 else f.scan for f in FORMATS)) + ")"
+    return "(?:" + "|".join(dict.fromkeys(
+        _edge(f) + (re.escape(f.prefix) if len(f.prefix) >= 4 else f.scan) for f in FORMATS)) + ")"
 
 
 def scan_pattern() -> str:
-    """The RE2 alternation of every format's scan fragment, each starting at a word boundary."""
-    return r"\b(?:" + "|".join(f.scan for f in FORMATS) + ")"
+    """The RE2 alternation of every format's scan fragment, each starting at a word boundary
+    unless its prefix may be glued to what precedes it (:func:`glued_start`)."""
+    return "(?:" + "|".join(_edge(f) + f.scan for f in FORMATS) + ")"
