@@ -337,3 +337,64 @@ def test_glued_near_misses_stay_as_they_are(text: str) -> None:
     assert redact(text) == text
     body = orjson.dumps({"note": text})
     assert PLAN.redact_body(body, "application/json").output == body
+
+
+# -- secrets, IBANs and addresses glued to veil-shaped text (issue #15 review) -----------------------
+# AWS key ids, JWTs, IBANs, vendor API keys and IP addresses wanted a word edge on both sides, so
+# '_' or a token's letters glued to them let them through (tok_A_k1_AKIA..., DE89...tok_A_k1_b,
+# tok_A_k1_ghp_..., tok_A_k1_192.168.10.23). Each value is glued after a prefix and before a suffix
+# its own start and alphabet leave unambiguous: after '_' always; after letters where the value
+# starts with a distinctive prefix; before '_' always; before letters where they are not its alphabet.
+# (An address after letters, and a key with a letter alphabet before letters, are longer runs.)
+
+_AWS_ID = "AKIAIOSFODNN7EXAMPLE"
+_JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiI0MiJ9.c2lnbmF0dXJlc2lnbmF0dXJl"
+_GLUED_SECRETS = {  # value: (may follow a letter, may precede a letter)
+    _AWS_ID: (True, True),
+    "ASIAY34FZKBOKMUTVV7A": (True, True),
+    _JWT: (True, True),  # letters after it are taken with its signature
+    "DE89370400440532013000": (True, True),
+    "GB82 WEST 1234 5698 7654 32": (True, True),
+    "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": (True, False),
+    "sk_live_4eC39HqLyjWDarjtT1zdp7dc": (True, False),
+    "sk-proj-Ab3dEf6hIj9kLm2nOp5qRs8tUv1wXy4zQ7rT2mN8": (True, True),  # '_' and letters: its alphabet, taken
+    "xoxb-2718281828-3141592653-q7Rt2xLm9Vz4Kp8sWn3bYc6H": (True, False),
+    "192.168.10.23": (False, True),
+}
+_UNDERSCORE_PREFIXES = ["tok_A_k1_", "hash_API_KEY_0123456789abcdef_", "_FIELD_", f"{REAL_TOKEN}_", f"{REAL_HASH}_"]
+_LETTER_PREFIXES = ["tok_A_k1_ab", "hash_IBAN_0123456789abcdef", "x"]
+_UNDERSCORE_SUFFIXES = ["_k1", "_FIELD_x", f"_{REAL_TOKEN}", "_"]
+# A real hash after them: a forged one holding '0123456789' glued to a key of an alphabet with '_'
+# and letters makes the whole run read as a placeholder (api_key.is_placeholder), a matter of its own.
+_LETTER_SUFFIXES = ["tok_A_k1_b", REAL_HASH, "xyz"]
+_GLUED_SECRET_CASES = [
+    (prefix, value, suffix)
+    for value, (after_letters, before_letters) in _GLUED_SECRETS.items()
+    for prefix in _UNDERSCORE_PREFIXES + (_LETTER_PREFIXES if after_letters else [])
+    for suffix in ["", *_UNDERSCORE_SUFFIXES, *(_LETTER_SUFFIXES if before_letters else [])]
+]
+
+
+@pytest.mark.parametrize(("prefix", "value", "suffix"), _GLUED_SECRET_CASES)
+def test_a_secret_iban_or_address_glued_between_lookalikes_never_passes(prefix: str, value: str, suffix: str) -> None:
+    text = prefix + value + suffix
+    assert value not in redact(text)
+    assert value not in PLAN.redact_body(orjson.dumps({"note": text}), "application/json").output.decode()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"MY_{_AWS_ID}2",  # an id: the key id's alphabet runs on
+        f"X{_AWS_ID}_k1",
+        "ref_DE893704004405320130007",  # one digit too many for DE
+        "IDDE89370400440532013000",  # upper-case letters before: a longer run
+        "tok_A_k1_v1.2.3.4",  # a version
+        "build_1.2.3.4.5",  # a longer dotted number, and its tail after a digit and '.'
+        "x_10.1.2.3.4",
+        "pkg_1.2.3.4567",
+        "hash_IP_0123456789abcdef1.2.3.4",  # digits glued to hex: a longer run, no address
+    ],
+)
+def test_glued_secret_shaped_near_misses_stay_as_they_are(text: str) -> None:
+    assert redact(text) == text
