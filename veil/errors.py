@@ -100,6 +100,8 @@ class RedactionError(VeilError):
     ``reason`` is a short stable code (``invalid_json``, ``body_too_large``,
     ``too_deep``, ``string_too_long``, ``bad_encoding``) suitable for metrics
     labels; the message says what happened without quoting the payload.
+    Adapters add their own codes to the same label, e.g. the ext_proc server's
+    ``body_mode_refused`` (a gateway ignored the body mode veil asked for).
     """
 
     def __init__(self, reason: str, message: str) -> None:

@@ -6,6 +6,12 @@ static mode, NONE, when a reply sets none), then the response's; an ImmediateRes
 (500 for a response); a BUFFERED_PARTIAL one is sent cut there (not the last message) and the rest
 goes on without veil; STREAMED bodies arrive as one chunk.
 
+``allow_mode_override=False`` models a gateway whose filter lacks ``allow_mode_override: true``:
+every ``mode_override`` is ignored, so the static mode (NONE) applies and no body is ever sent.
+``trailers=True`` ends the response with (empty) trailers, as an HTTP/2 or chunked upstream may;
+an ImmediateResponse there is Envoy's reset of a stream whose head went out (status 0, RESET).
+The gRPC stream's close is :meth:`Exchange.finish`, called at the end as the server does.
+
 For tables that run every adapter on the same rows without starting Envoy (the real-Envoy tests
 are ``test_envoy_e2e.py`` and the cross-adapter table)."""
 
@@ -18,6 +24,7 @@ from envoy.config.core.v3.base_pb2 import HeaderMap, HeaderValue
 from envoy.service.ext_proc.v3.external_processor_pb2 import (
     HttpBody,
     HttpHeaders,
+    HttpTrailers,
     ProcessingRequest,
     ProcessingResponse,
 )
@@ -41,13 +48,18 @@ def _message(direction: str, part: str, **fields: object) -> ProcessingRequest:
     return ProcessingRequest(**{f"{direction}_{part}": (HttpHeaders if part == "headers" else HttpBody)(**fields)})
 
 
-def _headers(direction: str, pairs: list[tuple[str, str]]) -> ProcessingRequest:
+def _headers(direction: str, pairs: list[tuple[str, str]], end: bool = False) -> ProcessingRequest:
+    """``end``: no body follows (Envoy's codec says so for a Content-Length of 0)."""
     header_map = HeaderMap(headers=[HeaderValue(key=k, raw_value=v.encode()) for k, v in pairs])
-    return _message(direction, "headers", headers=header_map)
+    return _message(direction, "headers", headers=header_map, end_of_stream=end)
 
 
-def _body_mode(reply: ProcessingResponse, direction: str) -> int:
-    if not reply.HasField("mode_override"):
+RESET = 0
+"""The status of an exchange Envoy reset after the response's head went out."""
+
+
+def _body_mode(reply: ProcessingResponse, direction: str, allow_mode_override: bool = True) -> int:
+    if not allow_mode_override or not reply.HasField("mode_override"):
         return NONE  # the filter's static processing_mode (envoy_config.ext_proc_filter)
     mode = reply.mode_override
     return mode.request_body_mode if direction == "request" else mode.response_body_mode
@@ -65,10 +77,11 @@ def _answered(reply: ProcessingResponse) -> tuple[int, bytes] | None:
 
 def _through(
     ex: Exchange, headers_reply: ProcessingResponse, direction: str, body: bytes, buffer_limit: int | None,
+    allow_mode_override: bool = True,
 ) -> bytes | tuple[int, bytes]:
     """The body as it goes on past Envoy in the mode veil asked for, or (status, body) of the answer that
     ended the exchange: veil's refusal, or Envoy's own error for a BUFFERED body over its buffer."""
-    mode = _body_mode(headers_reply, direction)
+    mode = _body_mode(headers_reply, direction, allow_mode_override)
     cut = buffer_limit is not None and len(body) > buffer_limit and mode in (BUFFERED, BUFFERED_PARTIAL)
     if mode == NONE:
         return body
@@ -90,21 +103,27 @@ def _body_after(reply: ProcessingResponse, direction: str, sent: bytes) -> bytes
 def exchange(
     plan: Plan, method: str, path: str, content_type: str, body: bytes,
     upstream: Callable[[bytes], tuple[bytes, str]], options: Options | None = None, buffer_limit: int | None = None,
+    *, allow_mode_override: bool = True, trailers: bool = False,
 ) -> Outcome:
     """``upstream(request body) -> (reply body, reply content type)``, answered with status 200."""
     ex = Exchange(plan, options or Options())
     request = [(":method", method), (":path", path), (":authority", "127.0.0.1"), (":scheme", "http"),
                ("content-type", content_type), ("content-length", str(len(body)))]
-    reply = ex.handle(_headers("request", request))
+    reply = ex.handle(_headers("request", request, end=not body))
     if (answer := _answered(reply)) is not None:
         return Outcome(*answer, None)
-    sent = _through(ex, reply, "request", body, buffer_limit)
+    sent = _through(ex, reply, "request", body, buffer_limit, allow_mode_override)
     if isinstance(sent, tuple):
         return Outcome(*sent, None)
     reply_body, reply_type = upstream(sent)
     reply = ex.handle(_headers("response", [(":status", "200"), ("content-type", reply_type),
-                                            ("content-length", str(len(reply_body)))]))
+                                            ("content-length", str(len(reply_body)))], end=not reply_body))
     if (answer := _answered(reply)) is not None:
         return Outcome(*answer, sent)
-    got = _through(ex, reply, "response", reply_body, buffer_limit)
-    return Outcome(*got, sent) if isinstance(got, tuple) else Outcome(200, got, sent)
+    got = _through(ex, reply, "response", reply_body, buffer_limit, allow_mode_override)
+    if isinstance(got, tuple):
+        return Outcome(*got, sent)
+    if trailers and _answered(ex.handle(ProcessingRequest(response_trailers=HttpTrailers()))) is not None:
+        return Outcome(RESET, b"", sent)
+    ex.finish()  # Envoy closes the gRPC stream
+    return Outcome(200, got, sent)

@@ -15,6 +15,15 @@ What happens, in message order:
    asked for are restored.
 4. ``request_trailers``, ``response_trailers``: rewritten like headers.
 
+A body veil asked for (``mode_override``) that never comes is a gateway that ignored the override
+(``allow_mode_override`` not set: the static mode, ``NONE``, let the body cross unread). Envoy tells
+nothing up front: its ``protocol_config`` carries the static body modes, not the permission to
+override them. So it is seen late, as ``body_mode_refused`` (one warning naming the fix, counted
+as an error): a request body is refused at the next message (the response's headers, or the
+request's trailers), so the reply never reaches the client; a response body at the response's
+trailers (the stream is reset: the head already went out), or, with no trailers, only logged and
+counted when the stream ends.
+
 Every failure fails closed as in the other adapters (:mod:`veil.http.failures`): an
 ImmediateResponse with veil's JSON error and status (400/413 for a request, 502 for a response);
 after a response's head went out, Envoy resets the stream instead, so a cut body never looks
@@ -66,13 +75,17 @@ from veil.http import (
 from veil.http.exchange import Exchange as HttpExchange
 from veil.http.exchange import Exchanges
 from veil.rules.plan import Plan
-from veil.rules.plan_types import Route
+from veil.rules.plan_types import EMPTY_REPORT, Route
 from veil.rules.restore import Restorer
 
 log = logging.getLogger(__name__)
 
 ADAPTER = "extproc"
 """The ``adapter`` label of this server's metrics."""
+
+MODE_REFUSED = "body_mode_refused"
+"""The reason code of a body veil asked for that the gateway never sent."""
+MODE_REFUSED_FIX = "the gateway ignored veil's mode_override: set allow_mode_override: true in the ext_proc filter"
 
 
 def host_of(authority: str) -> str:
@@ -106,6 +119,8 @@ class Exchange:
         """Each direction's headers as veil let them go: a buffered body's reply fixes their length."""
         self.done = False
         """An ImmediateResponse was sent: Envoy asks nothing more."""
+        self.awaited: set[str] = set()
+        """Directions whose body veil asked for and has not received a message of yet."""
 
     def route(self, direction: str, content_type: str = "") -> Route:
         return Route(direction, self.method, self.host, self.path, content_type)
@@ -115,6 +130,14 @@ class Exchange:
         which = message.WhichOneof("request") or ""
         direction = "request" if which.startswith("request") else "response"
         try:
+            if "request" in self.awaited and which in ("response_headers", "request_trailers"):
+                refused = self._body_never_came("request", which)
+                if refused is not None:
+                    return refused
+            if "response" in self.awaited and which == "response_trailers":
+                refused = self._body_never_came("response", which)
+                if refused is not None:
+                    return refused
             if which.endswith("_headers"):
                 return self._headers(direction, getattr(message, which))
             if which.endswith("_body"):
@@ -163,6 +186,8 @@ class Exchange:
             headers = with_policy_header(self.plan, self.options, headers)  # opt-in lineage
         if not message.end_of_stream:
             headers = self._choose_body(direction, route, head, ctype, headers)
+            if self.modes[direction] != NONE:
+                self.awaited.add(direction)
         self.sent[direction] = headers
         mutation = header_mutation(head.headers, headers)
         if (new_path, new_query) != (self.path, query):
@@ -207,6 +232,7 @@ class Exchange:
     # -- bodies and trailers ---------------------------------------------------------------
 
     def _body(self, direction: str, message: HttpBody) -> ProcessingResponse:
+        self.awaited.discard(direction)
         body = self.bodies.get(direction)
         if body is None:  # veil never saw this body's headers (a gateway set to skip them): it cannot judge it
             raise RedactionError("unexpected_body", f"a {direction} body whose headers veil did not see")
@@ -240,6 +266,31 @@ class Exchange:
         head = head_of(trailers)
         new, _, _ = redact_head(self.plan, self.route(direction), head.headers, "")
         return trailers_reply(direction, header_mutation(head.headers, new))
+
+    def _body_never_came(self, direction: str, where: str) -> ProcessingResponse | None:
+        """A body veil asked for did not come before ``where``: logged once and counted; with
+        ``block`` the refusal to answer (None: passthrough, ``where`` is handled as usual)."""
+        self._missing(direction, MODE_REFUSED_FIX)
+        self.bodies.pop(direction, None)  # passthrough: nothing of it to finish at its trailers
+        if not self.blocks:
+            return None
+        self.done = True
+        # A request's refusal answers in its response's place (the request body already crossed: its
+        # reply never reaches the client). A response's comes after its head went out: Envoy resets.
+        return refusal(MODE_REFUSED, direction)
+
+    def finish(self) -> None:
+        """The gRPC stream ended: a body veil asked for that never came is logged and counted (nothing
+        can be answered any more). Also what a client's abort mid-body looks like; said in the log line."""
+        for direction in sorted(self.awaited):
+            self._missing(direction, f"the stream ended first: {MODE_REFUSED_FIX} (or the exchange was cut)")
+
+    def _missing(self, direction: str, what: str) -> None:
+        """One warning line and one ``veil_errors_total`` sample for a body that never came."""
+        self.awaited.discard(direction)
+        self.options.observer.observe(adapter=ADAPTER, direction=direction, outcome="error", report=EMPTY_REPORT,
+                                      seconds=0.0, size=0, reason=MODE_REFUSED)
+        log_failure(log, self.plan, self.route(direction), MODE_REFUSED, what)
 
     def _refuse(self, reason: str, direction: str, where: str) -> ProcessingResponse:
         if not self.blocks:  # passthrough: the message goes on unchanged

@@ -89,6 +89,7 @@ class ExternalProcessor(rpc.ExternalProcessorServicer):  # type: ignore[misc]
             yield await self.work(exchange, message)
             if exchange.done:
                 return  # an ImmediateResponse ends the exchange: Envoy sends nothing more
+        exchange.finish()  # Envoy closed the stream: a body veil asked for and never got is reported
 
     @staticmethod
     async def work(exchange: Exchange, message: ProcessingRequest) -> ProcessingResponse:
