@@ -60,9 +60,9 @@ RESET = 0
 
 def _body_mode(reply: ProcessingResponse, direction: str, allow_mode_override: bool = True) -> int:
     if not allow_mode_override or not reply.HasField("mode_override"):
-        return NONE  # the filter's static processing_mode (envoy_config.ext_proc_filter)
+        return int(NONE)  # the filter's static processing_mode (envoy_config.ext_proc_filter)
     mode = reply.mode_override
-    return mode.request_body_mode if direction == "request" else mode.response_body_mode
+    return int(mode.request_body_mode if direction == "request" else mode.response_body_mode)
 
 
 ENVOY_TOO_LARGE = {"request": (413, b"Payload Too Large"), "response": (500, b"Internal Server Error")}
