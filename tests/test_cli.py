@@ -247,8 +247,8 @@ def test_apply_stdin_is_the_default_input() -> None:
     [
             # As JSON the field name "full_name" classifies the value; as text only detectors run.
         ("application/json", {"full_name": "[REDACTED:PERSON_NAME]", "mail": "[REDACTED:EMAIL]"}),
-        # text/csv, not text/plain: a UTF-8 text/plain body is sniffed (issue #15), so JSON in it is JSON.
-        ("text/csv", {"full_name": "Jane Roe", "mail": "[REDACTED:EMAIL]"}),
+        # A JSON document under any text label is JSON (review of issue #15, F3): its field names count.
+        ("text/csv", {"full_name": "[REDACTED:PERSON_NAME]", "mail": "[REDACTED:EMAIL]"}),
     ],
 )
 def test_apply_content_type_overrides_the_file_extension(tmp_path: Path, content_type: str, expected: dict[str, str]) -> None:

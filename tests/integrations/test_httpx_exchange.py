@@ -300,7 +300,7 @@ JSON_ONLY = compile_policy(  # a rule limited to a content type: a type can lie 
         ("application/octet-stream", b'{"email": "[REDACTED:EMAIL]"}'),  # JSON behind a vague label
         ("", b'{"email": "[REDACTED:EMAIL]"}'),  # and behind none
         ("image/png", b'{"email": "[REDACTED:EMAIL]"}'),  # a binary label is only the sender's claim
-        ("text/csv", b'{"email": "jane@example.com"}'),  # near miss: a type veil reads, which the rule excludes
+        ("text/csv", b'{"email": "[REDACTED:EMAIL]"}'),  # a JSON document under a text label is JSON (#15, F3)
     ],
 )
 def test_a_rule_limited_to_json_applies_to_json_whatever_its_label(flavour: str, content_type: str, sent: bytes) -> None:
@@ -313,3 +313,14 @@ def test_a_rule_limited_to_json_applies_to_json_whatever_its_label(flavour: str,
                      headers=headers)
     assert [seen.body for seen in vendor.seen] == [sent]
     assert reply.content == sent
+
+
+@pytest.mark.parametrize("flavour", TRANSPORTS)
+def test_a_rule_limited_to_json_leaves_text_that_is_not_json(flavour: str) -> None:
+    """The near miss: under a text label, a body that is no JSON document stays text, out of the rule."""
+    body = b"email\njane@example.com\n"
+    with serve(lambda handler: handler.reply(body, "text/csv")) as vendor:
+        reply = send(TRANSPORTS[flavour](JSON_ONLY, redact_responses=True), "POST", vendor.base, content=body,
+                     headers={"content-type": "text/csv"})
+    assert [seen.body for seen in vendor.seen] == [body]
+    assert reply.content == body
