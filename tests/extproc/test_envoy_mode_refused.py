@@ -8,8 +8,11 @@ One Envoy, one ``veil extproc`` and one upstream serve the module.
 
 from __future__ import annotations
 
+import socket
+import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -47,6 +50,7 @@ class Gateway:
     upstream: Upstream
     admin: str
     log: Path
+    grpc_port: int
 
 
 def ext_proc_filter(config: dict[str, Any]) -> dict[str, Any]:
@@ -67,7 +71,7 @@ def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
         config = example_config(free_port(), int(upstream.base.rpartition(":")[2]), ports, 1024 * 1024)
         ext_proc_filter(config)["allow_mode_override"] = False  # the setting a user's gateway lacks
         with run_envoy(config, directory) as base:
-            yield Gateway(base, upstream, admin, directory / f"extproc-{port}.log")
+            yield Gateway(base, upstream, admin, directory / f"extproc-{port}.log", port)
 
 
 def refusals(gateway: Gateway, direction: str) -> float:
@@ -130,3 +134,59 @@ def test_an_exchange_without_bodies_is_not_an_error(gateway: Gateway) -> None:
         gateway.upstream.answer(Reply((b"",)))
         assert c.post(f"{gateway.base}/users/3", content=DOC).status_code == 400
     assert refusals(gateway, "request") + refusals(gateway, "response") == before + 1
+
+
+@contextmanager
+def trailing_upstream() -> Iterator[int]:
+    """An HTTP/1.1 upstream whose every reply is DOC, chunked, ending in a trailer (uvicorn sends none);
+    yields its port. Each connection gets one reply and is closed."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(0.2)
+    stopping = threading.Event()
+
+    def serve() -> None:
+        while not stopping.is_set():
+            try:
+                conn, _ = listener.accept()
+            except TimeoutError:
+                continue
+            with conn:
+                conn.settimeout(5)
+                head = b""
+                while b"\r\n\r\n" not in head and (got := conn.recv(65536)):
+                    head += got
+                conn.sendall(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n"
+                             b"trailer: x-done\r\n\r\n" + b"%x\r\n" % len(DOC) + DOC + b"\r\n0\r\nx-done: 1\r\n\r\n")
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield listener.getsockname()[1]
+    finally:
+        stopping.set()
+        thread.join(timeout=5)
+        listener.close()
+
+
+def test_response_body_the_gateway_never_sent_fails_at_its_trailers(
+    gateway: Gateway, tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """With trailers veil can still answer: the client never gets the reply as complete. Envoy turns veil's
+    refusal into its 502 JSON error while the head is still held, and resets the stream once it went out."""
+    directory = tmp_path_factory.mktemp("envoy-trailers")
+    with trailing_upstream() as port:
+        config = example_config(free_port(), port, [gateway.grpc_port], 1024 * 1024)
+        ext_proc_filter(config)["allow_mode_override"] = False
+        [upstream] = [c for c in config["static_resources"]["clusters"] if c["name"] == "upstream"]
+        upstream["typed_extension_protocol_options"] = {"envoy.extensions.upstreams.http.v3.HttpProtocolOptions": {
+            "@type": "type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions",
+            "explicit_http_config": {"http_protocol_options": {"enable_trailers": True}}}}  # Envoy drops them else
+        with run_envoy(config, directory) as base, httpx.Client(timeout=20, trust_env=False) as c:
+            before = refusals(gateway, "response")
+            try:
+                r = c.get(f"{base}/users/1")
+                outcome: tuple[int, str] = (r.status_code, r.text)
+            except httpx.RemoteProtocolError:  # the stream was reset after the head went out
+                outcome = (0, "")
+    assert outcome in ((502, REFUSED.format(direction="response")), (0, ""))
+    assert refusals(gateway, "response") == before + 1

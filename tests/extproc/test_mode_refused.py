@@ -6,8 +6,10 @@ Driven in process as Envoy would (tests/extproc/envoy_like.py); the real Envoy i
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -130,3 +132,42 @@ def test_request_trailers_without_the_body_refuse(then: str, refused: bool) -> N
     if refused:
         assert reply.immediate_response.status.code == 400
         assert reply.immediate_response.body == refusal("request")
+
+
+RESPONSE_HEAD = HeaderMap(headers=[HeaderValue(key=k, raw_value=v.encode()) for k, v in [
+    (":status", "200"), ("content-type", "application/json"), ("content-length", str(len(DOC)))]])
+
+
+@pytest.mark.parametrize(("ending", "errors"), [
+    ("closed", [("response", "body_mode_refused")]),  # Envoy half-closes the gRPC stream
+    ("reset", [("response", "body_mode_refused")]),  # Envoy resets it: the server's task is cancelled
+    ("body came", []),  # near miss
+])
+def test_the_server_reports_a_response_body_that_never_came_however_the_stream_ends(
+    ending: str, errors: list[tuple[str, str]],
+) -> None:
+    from veil.extproc.server import ExternalProcessor
+
+    seen = Errors()
+    processor = ExternalProcessor(policy(), Options(observer=seen))
+    get = HeaderMap(headers=[HeaderValue(key=k, raw_value=v.encode()) for k, v in [
+        (":method", "GET"), (":path", "/v1"), (":authority", "api.example.com")]])
+
+    async def messages() -> AsyncIterator[ProcessingRequest]:
+        yield message("request_headers", headers=get, end_of_stream=True)
+        yield message("response_headers", headers=RESPONSE_HEAD)
+        if ending == "body came":
+            yield message("response_body", body=DOC, end_of_stream=True)
+        if ending == "reset":
+            raise asyncio.CancelledError
+
+    async def drive() -> None:
+        async for _ in processor.Process(messages(), None):
+            pass
+
+    if ending == "reset":
+        with pytest.raises(asyncio.CancelledError):
+            asyncio.run(drive())
+    else:
+        asyncio.run(drive())
+    assert seen.seen == errors

@@ -282,6 +282,8 @@ class Exchange:
     def finish(self) -> None:
         """The gRPC stream ended: a body veil asked for that never came is logged and counted (nothing
         can be answered any more). Also what a client's abort mid-body looks like; said in the log line."""
+        if self.done:  # veil's refusal ended it: nothing more was due
+            return
         for direction in sorted(self.awaited):
             self._missing(direction, f"the stream ended first: {MODE_REFUSED_FIX} (or the exchange was cut)")
 

@@ -85,11 +85,15 @@ class ExternalProcessor(rpc.ExternalProcessorServicer):  # type: ignore[misc]
     ) -> AsyncIterator[ProcessingResponse]:
         shared = self.shared()
         exchange = Exchange(shared.plan, shared.options, self.max_body, shared)
-        async for message in requests:
-            yield await self.work(exchange, message)
-            if exchange.done:
-                return  # an ImmediateResponse ends the exchange: Envoy sends nothing more
-        exchange.finish()  # Envoy closed the stream: a body veil asked for and never got is reported
+        try:
+            async for message in requests:
+                yield await self.work(exchange, message)
+                if exchange.done:
+                    return  # an ImmediateResponse ends the exchange: Envoy sends nothing more
+        finally:
+            # Envoy closed the stream (or reset it: the exchange ended before its trailers were due):
+            # a body veil asked for and never got is reported either way.
+            exchange.finish()
 
     @staticmethod
     async def work(exchange: Exchange, message: ProcessingRequest) -> ProcessingResponse:
