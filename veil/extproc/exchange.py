@@ -21,8 +21,8 @@ nothing up front: its ``protocol_config`` carries the static body modes, not the
 override them. So it is seen late, as ``body_mode_refused`` (one warning naming the fix, counted
 as an error): a request body is refused at the next message (the response's headers, or the
 request's trailers), so the reply never reaches the client; a response body at the response's
-trailers (the stream is reset: the head already went out), or, with no trailers, only logged and
-counted when the stream ends.
+trailers (veil's 502 while Envoy still holds the head, else Envoy resets the stream), or, with no
+trailers, only logged and counted when the stream ends.
 
 Every failure fails closed as in the other adapters (:mod:`veil.http.failures`): an
 ImmediateResponse with veil's JSON error and status (400/413 for a request, 502 for a response);
