@@ -33,7 +33,6 @@ Detect = Callable[..., list[str]]
         ("hash_IBAN_0123456789abcdefGB82WEST12345698765432", ["GB82WEST12345698765432"]),
         ("tok_A_k1_DE89 3704 0044 0532 0130 00_k1", ["DE89 3704 0044 0532 0130 00"]),  # printed
         ("x_DE89-3704-0044-0532-0130-00xyz", ["DE89-3704-0044-0532-0130-00"]),  # dashed
-        ("iban_de89370400440532013000_k1", ["de89370400440532013000"]),  # lower case with context, '_' around
     ],
 )
 def test_iban_found_with_exact_span(detect: Detect, text: str, expected: list[str]) -> None:
@@ -60,6 +59,9 @@ def test_iban_found_with_exact_span(detect: Detect, text: str, expected: list[st
         "ref_DE89 3704 0044 0532 0130 00X",  # a printed one whose last group runs on
         "iban: xde89370400440532013000",  # lower case glued to a letter, even with context
         "ord_ab12cdef0123456789abcdef01",  # a hex id shaped like a lower-case IBAN (no context)
+        # lower case glued to '_', even with context: ids glue lower-case hex to '_' (ord_bc46baffd6a0),
+        # and each such string went to the full scan while '_' could lead (+70% on PII-free bodies)
+        "iban_de89370400440532013000_k1",
     ],
 )
 def test_iban_near_misses_are_not_found(detect: Detect, text: str) -> None:
