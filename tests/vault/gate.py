@@ -24,7 +24,25 @@ from tests.vault.conftest import vault_policy
 KEY = bytes(range(64))
 
 
-class GateVault:
+class IssueOnlyVault:
+    """A vault backend whose ``issue`` a test controls: it keeps what it issued and resolves nothing."""
+
+    issued: list[VaultRecord]
+
+    def resolve(self, token: str) -> Resolved:
+        return Resolved("unknown")
+
+    def forget(self, subject: str) -> int:
+        return 0
+
+    def records(self) -> Iterator[VaultRecord]:
+        return iter(self.issued)
+
+    def rewrap(self, old: VaultRecord, new: VaultRecord) -> None:
+        self.issued = [new if record.token == old.token else record for record in self.issued]
+
+
+class GateVault(IssueOnlyVault):
     """A :class:`veil.rules.actions.vault_token.VaultBackend` whose ``issue`` waits for the loop."""
 
     name = "gate"
@@ -44,18 +62,6 @@ class GateVault:
             raise VaultUnavailable("the gate never opened: the event loop was blocked while the vault was asked")
         self.issued.append(record)
         return record.token
-
-    def resolve(self, token: str) -> Resolved:
-        return Resolved("unknown")
-
-    def forget(self, subject: str) -> int:
-        return 0
-
-    def records(self) -> Iterator[VaultRecord]:
-        return iter(self.issued)
-
-    def rewrap(self, old: VaultRecord, new: VaultRecord) -> None:
-        self.issued = [new if record.token == old.token else record for record in self.issued]
 
     async def opener(self) -> None:
         """Open the gate once ``issue`` was entered; runs only while the loop is free."""

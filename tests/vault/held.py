@@ -11,21 +11,22 @@ times out (the test fails, it does not hang) and ``release`` is set in the test'
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
 from veil import compile_policy
-from veil.rules.actions.vault_token import Resolved, VaultRecord, VaultUnavailable
+from veil.rules.actions.vault_token import VaultRecord, VaultUnavailable
 from veil.rules.vault_plan import VaultPlan
 from tests.vault.conftest import vault_policy
+from tests.vault.gate import IssueOnlyVault
 
 KEY = bytes(range(64))
 T = TypeVar("T")
 U = TypeVar("U")
 
 
-class HeldVault:
+class HeldVault(IssueOnlyVault):
     """A :class:`veil.rules.actions.vault_token.VaultBackend` whose ``issue`` waits for the test."""
 
     name = "held"
@@ -45,18 +46,6 @@ class HeldVault:
             raise VaultUnavailable("the test never released the vault")
         self.issued.append(record)
         return record.token
-
-    def resolve(self, token: str) -> Resolved:
-        return Resolved("unknown")
-
-    def forget(self, subject: str) -> int:
-        return 0
-
-    def records(self) -> Iterator[VaultRecord]:
-        return iter(self.issued)
-
-    def rewrap(self, old: VaultRecord, new: VaultRecord) -> None:
-        self.issued = [new if record.token == old.token else record for record in self.issued]
 
 
 def held_plan(vault: HeldVault, *, extra_rules: list[dict[str, object]] | None = None) -> VaultPlan:
