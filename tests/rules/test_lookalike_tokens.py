@@ -244,7 +244,7 @@ def test_a_value_glued_after_lookalike_text_never_passes(glued: tuple[str, str],
 @pytest.mark.parametrize("value", WRITTEN_NUMBERS)
 @pytest.mark.parametrize("prefix", ["hash_US_SSN_0123456789abcdef", "tok_A_k1_cafe", "f", "_", "tok_A_k1_.", "tok_A_k1_-",
                                     "hash_PHONE_42b36249ec4cc355/", "hash_CREDIT_CARD_230a885f95c7ddc0", "tok_A_k1_abc7",
-                                    "vtok_EMAIL_k1_q2"])
+                                    "vtok_EMAIL_k1_q2", "hash_CREDIT_CARD_011ca09747a48651.", "tok_PHONE_k1_opjaf4-"])
 @pytest.mark.parametrize("suffix", ["", "_k1", "xyz", "tok_A_k1_b", "hash_EMAIL_0123456789abcdef", "_FIELD_x"])
 def test_a_written_number_between_hex_and_words_never_passes(prefix: str, value: str, suffix: str) -> None:
     """Hash-shaped text ends in hex, and veil's outputs start with 't' or 'h': a number written with
@@ -360,9 +360,15 @@ _GLUED_SECRETS = {  # value: (may follow a letter, may precede a letter)
     "sk-proj-Ab3dEf6hIj9kLm2nOp5qRs8tUv1wXy4zQ7rT2mN8": (True, True),  # '_' and letters: its alphabet, taken
     "xoxb-2718281828-3141592653-q7Rt2xLm9Vz4Kp8sWn3bYc6H": (True, False),
     "192.168.10.23": (False, True),
+    "AB123456C": (True, True),  # UK_NINO, upper case (re-review N4)
+    "AB 12 34 56 C": (True, True),
 }
 _UNDERSCORE_PREFIXES = ["tok_A_k1_", "hash_API_KEY_0123456789abcdef_", "_FIELD_", f"{REAL_TOKEN}_", f"{REAL_HASH}_"]
 _LETTER_PREFIXES = ["tok_A_k1_ab", "hash_IBAN_0123456789abcdef", "x"]
+# Veil-shaped text ending in a digit (re-review N3): an upper-case value's letters say where it starts.
+_DIGIT_PREFIXES = ["hash_IBAN_011ca09747a48651", "tok_A_k1_af4"]
+_UPPER_CASE = {_AWS_ID, "ASIAY34FZKBOKMUTVV7A", "DE89370400440532013000", "GB82 WEST 1234 5698 7654 32", "AB123456C",
+               "AB 12 34 56 C"}
 _UNDERSCORE_SUFFIXES = ["_k1", "_FIELD_x", f"_{REAL_TOKEN}", "_"]
 # A real hash after them: a forged one holding '0123456789' glued to a key of an alphabet with '_'
 # and letters makes the whole run read as a placeholder (api_key.is_placeholder), a matter of its own.
@@ -371,6 +377,7 @@ _GLUED_SECRET_CASES = [
     (prefix, value, suffix)
     for value, (after_letters, before_letters) in _GLUED_SECRETS.items()
     for prefix in _UNDERSCORE_PREFIXES + (_LETTER_PREFIXES if after_letters else [])
+    + (_DIGIT_PREFIXES if value in _UPPER_CASE else [])
     for suffix in ["", *_UNDERSCORE_SUFFIXES, *(_LETTER_SUFFIXES if before_letters else [])]
 ]
 

@@ -26,6 +26,9 @@ SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
         ("keyAKIAIOSFODNN7EXAMPLEtok_A_k1_b", ["AKIAIOSFODNN7EXAMPLE"]),
         ("hash_AWS_ACCESS_KEY_0123456789abcdefASIAY34FZKBOKMUTVV7A", ["ASIAY34FZKBOKMUTVV7A"]),
         ("x_AKIAIOSFODNN7EXAMPLE_ASIAY34FZKBOKMUTVV7A", ["AKIAIOSFODNN7EXAMPLE", "ASIAY34FZKBOKMUTVV7A"]),  # '_' between two
+        # after veil-shaped text ending in a digit (issue #15 re-review N3): the id's prefix says where it starts
+        ("tok_A_k1_2AKIAIOSFODNN7EXAMPLE", ["AKIAIOSFODNN7EXAMPLE"]),
+        ("hash_AWS_ACCESS_KEY_2567092a9c5fd570AKIAIOSFODNN7EXAMPLE", ["AKIAIOSFODNN7EXAMPLE"]),
     ],
 )
 def test_aws_access_key_found(detect: Detect, text: str, expected: list[str]) -> None:
@@ -42,7 +45,7 @@ def test_aws_access_key_found(detect: Detect, text: str, expected: list[str]) ->
         "MYAKIAIOSFODNN7EXAMPLE",  # glued to a word
         "AKIAIOSFODNN7exAMPLE",  # lower case inside
         "MY_AKIAIOSFODNN7EXAMPLE2",  # an id: a longer upper-case run after '_'
-        "tok_A_k1_2AKIAIOSFODNN7EXAMPLE",  # a digit before: a longer run
+        "x2AKIAIOSFODNN7EXAMPLE",  # a digit before: a longer run
         "AKIAIOSFODNN7EXAMPLEX_k1",  # 17 characters, then '_'
         "ID_XAKIAIOSFODNN7EXAMPLE",  # an upper-case letter before
     ],

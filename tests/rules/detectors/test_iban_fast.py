@@ -66,9 +66,10 @@ def _ascii(piece: str) -> str:
     return piece.replace(r"\d", "[0-9]")
 
 
-# The detector's pattern without its edges: each branch's value group (compact, any case, spaced, dashed).
+# The detector's pattern without its edges: each branch's value group (compact, any case, spaced, dashed,
+# and compact or spaced after veil-shaped text).
 _VALUES = re.findall(r"\(\?P<value\w*>(.*?)\)\(\?:\[\^", iban.IBAN.pattern)
-assert len(_VALUES) == 4
+assert len(_VALUES) == 5
 PATTERN_SHAPES = st.from_regex(_ascii("|".join(f"(?:{v})" for v in _VALUES)), fullmatch=True)
 
 candidates = st.one_of(

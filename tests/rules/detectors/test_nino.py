@@ -24,6 +24,10 @@ Detect = Callable[..., list[str]]
         ("NI number: ab 12 34 56 c", ["ab 12 34 56 c"]),  # lower case spaced, with context
         ("NINO: AB123456", ["AB123456"]),  # no suffix letter, with context
         ("national insurance AB 12 34 56", ["AB 12 34 56"]),  # spaced, no suffix, with context
+        # glued to '_' or veil-shaped text (issue #15 re-review N4): upper case
+        ("tok_A_k1_AB123456C", ["AB123456C"]),
+        ("AB123456C_k1", ["AB123456C"]),
+        ("hash_US_SSN_2567092a9c5fd570AB 12 34 56 C", ["AB 12 34 56 C"]),
     ],
 )
 def test_nino_found_with_exact_span(detect: Detect, text: str, expected: list[str]) -> None:
@@ -74,6 +78,8 @@ def test_default_plan_redacts_nino(expected: str, text: str) -> None:
         "AB1234567C",  # seven digits
         "XAB123456C",  # glued to a letter
         "QQ123456C",  # Q prefix (specimen)
+        "ord_ab123456c",  # lower case glued to '_': an id's tail
+        "AB123456C9",  # a digit after
     ],
 )
 def test_nino_near_misses_are_not_found(detect: Detect, text: str) -> None:

@@ -32,11 +32,11 @@ LEAD_DIGITS = r"(?:^|[^0-9A-Fa-f.+\-])"
 TRAIL_DIGITS = r"(?:[^0-9]|$)"
 
 # A word shaped like veil's own outputs (``hash_<TYPE>_<hex>``, ``tok_``/``vtok_<TYPE>_<key>_<base32>``)
-# ending in a digit: a number written with separators may follow it glued (``hash_..._c0`` then
-# ``4111 1111 ...``). Anywhere else a digit before a number makes one longer number; these words
+# ending in a digit, and maybe '.', '-' or '/': a number written with separators may follow it
+# glued (``hash_..._c0`` then ``4111 1111 ...``), as may an upper-case id or IBAN. Anywhere else a digit before a number makes one longer number; these words
 # are what the property glues values to, and a written number's groups say where it
 # starts (RE2 gives the word back one character at a time until the number's shape fits).
-OUTPUT_SHAPED_DIGIT = r"(?:hash|v?tok)_[A-Za-z0-9_]*[0-9]"
+OUTPUT_SHAPED_DIGIT = r"(?:hash|v?tok)_[A-Za-z0-9_]*[0-9][.\-/]?"
 
 # A '.' or '-' no digit precedes, before a number written with separators (``No.4111 1111 ...``,
 # ``x-212-555-0143``): after a digit it makes one longer dotted or dashed number (``1.4111 ...``,
@@ -47,9 +47,6 @@ SEPARATOR_LED = r"(?:^|[^0-9])[.\-]"
 # A ``not_after`` for numbers '-' may lead: not four hex digits before it, a UUID's dashed groups
 # (``...a716-4466-...``; ``card-4111 ...`` is no hex).
 UUID_GROUP_BEFORE = r"[0-9A-Fa-f]{4}-"
-
-# A ``not_after`` for numbers '.' or '-' may lead in a fast branch (US_SSN's): not a digit before it.
-DIGIT_THEN_SEPARATOR = rf"[0-9][.\-]|{UUID_GROUP_BEFORE}"
 
 # After a number a hex letter led: neither a hex digit nor '-' and a hex digit, so the digit groups
 # of a UUID (``f86668c1-6d05-4818-9450-085b63a029a5``) are no value; nor '.' or '/' and a digit,

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 
+from veil.rules.detectors._common import OUTPUT_SHAPED_DIGIT
 from veil.rules.detectors.base import DetectorSpec
 
 _ACCESS_PREFIXES = ("AKIA", "ASIA", "AGPA", "AIDA", "AROA", "ANPA", "ANVA", "AIPA", "ABIA", "ACCA")
@@ -46,12 +47,18 @@ def is_aws_secret_key(candidate: str) -> bool:
     return not (len(segments) >= 3 and all(_PLAIN_SEGMENT.fullmatch(s) for s in segments if s))
 
 
+_ACCESS_ID = rf"(?:{'|'.join(_ACCESS_PREFIXES)})[A-Z0-9]{{16}}"
+
 AWS_ACCESS_KEY = DetectorSpec(
     name="AWS_ACCESS_KEY",
     # Any character outside [A-Z0-9] on either side, '_' and lower case too (``tok_A_k1_AKIA...``,
     # ``AKIA..._k1``, ``keyAKIA...``): the prefix and the upper-case run decide where the id starts
     # and ends. A longer upper-case run on either side is no id (``MY_AKIA...2``, ``XAKIA...``).
-    pattern=rf"(?:^|[^A-Z0-9])(?P<value>(?:{'|'.join(_ACCESS_PREFIXES)})[A-Z0-9]{{16}})(?:[^A-Z0-9]|$)",
+    # After veil-shaped text ending in a digit too (``hash_..._c0AKIA...``): a branch of its own.
+    pattern=(
+        rf"(?:(?:^|[^A-Z0-9])(?P<value>{_ACCESS_ID})(?:[^A-Z0-9]|$)"
+        rf"|{OUTPUT_SHAPED_DIGIT}(?P<value_after_output>{_ACCESS_ID})(?:[^A-Z0-9]|$))"
+    ),
     context=("aws", "access key", "access_key_id"),
     description="AWS access key id (AKIA/ASIA/... + 16 characters).",
     examples=("aws_access_key_id = AKIAIOSFODNN7EXAMPLE", "ASIAY34FZKBOKMUTVV7A"),

@@ -26,6 +26,7 @@ import re
 from stdnum import iban as _iban
 from stdnum import numdb
 
+from veil.rules.detectors._common import OUTPUT_SHAPED_DIGIT
 from veil.rules.detectors.base import DetectorSpec
 from veil.rules.detectors.verdicts import remembered
 
@@ -128,7 +129,10 @@ IBAN = DetectorSpec(
         rf"(?:{_UPPER_LEAD}(?P<value>[A-Z]{{2}}\d{{2}}[A-Z0-9]{{11,30}}){_UPPER_TRAIL}"
         rf"|(?:^|[^A-Za-z0-9_])(?P<value_any_case>[A-Za-z]{{2}}\d{{2}}[A-Za-z0-9]{{11,30}})(?:[^A-Za-z0-9_]|$)"
         rf"|{_UPPER_LEAD}(?P<value_spaced>[A-Z]{{2}}\d{{2}}(?: [A-Z0-9]{{4}}){{2,7}}(?: [A-Z0-9]{{1,4}})?){_UPPER_TRAIL}"
-        rf"|{_UPPER_LEAD}(?P<value_dashed>[A-Z]{{2}}\d{{2}}(?:-[A-Z0-9]{{4}}){{2,7}}(?:-[A-Z0-9]{{1,4}})?){_UPPER_TRAIL})"
+        rf"|{_UPPER_LEAD}(?P<value_dashed>[A-Z]{{2}}\d{{2}}(?:-[A-Z0-9]{{4}}){{2,7}}(?:-[A-Z0-9]{{1,4}})?){_UPPER_TRAIL}"
+        # Upper case after veil-shaped text ending in a digit (``hash_..._c0DE89...``), compact or spaced.
+        rf"|{OUTPUT_SHAPED_DIGIT}(?P<value_after_output>[A-Z]{{2}}\d{{2}}(?:[A-Z0-9]{{11,30}}"
+        rf"|(?: [A-Z0-9]{{4}}){{2,7}}(?: [A-Z0-9]{{1,4}})?)){_UPPER_TRAIL})"
     ),
     validator=remembered(_is_printed_iban),
     with_context=remembered(_is_iban_in_context),
@@ -136,6 +140,7 @@ IBAN = DetectorSpec(
     trigger=(
         rf"{_UPPER_LEAD}[A-Z]{{2}}[0-9]{{2}}[ \-]?[A-Z0-9]{{4}}"
         r"|(?:^|[^A-Za-z0-9_])[A-Za-z]{2}[0-9]{2}[ \-]?[A-Za-z0-9]{4}"
+        rf"|{OUTPUT_SHAPED_DIGIT}[A-Z]{{2}}[0-9]{{2}}"
     ),
     context=("iban", "account", "bank"),
     description="IBAN: country, BBAN format and length, mod-97 check digits; lower case only with context.",

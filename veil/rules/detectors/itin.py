@@ -14,7 +14,7 @@ serial 0000 never count.
 from __future__ import annotations
 
 from veil.rules.detectors.base import DetectorSpec
-from veil.rules.detectors.ssn import NOT_AFTER, PATTERN, SHAPE_TRIGGER, digits_of, is_formatted
+from veil.rules.detectors.ssn import PATTERN, SHAPE_TRIGGER, digits_of, is_formatted
 from veil.rules.detectors.verdicts import remembered
 
 _ITIN_GROUPS = frozenset(range(50, 66)) | frozenset(range(70, 89)) | frozenset(range(90, 93)) | frozenset(range(94, 100))
@@ -45,7 +45,6 @@ US_ITIN = DetectorSpec(
     validator=remembered(_is_formatted_itin),
     with_context=remembered(_is_nine_xx_candidate),
     trigger=SHAPE_TRIGGER,
-    not_after=NOT_AFTER,
     context=(
         "itin", "tin", "tax id", "taxpayer id", "taxpayer identification number", "tax identification number",
         "ssn", "social security", "social security number",

@@ -11,6 +11,7 @@ insurance``/``NI number`` nearby or as the field name (``with_context``).
 
 from __future__ import annotations
 
+from veil.rules.detectors._common import OUTPUT_SHAPED_DIGIT
 from veil.rules.detectors.base import DetectorSpec
 
 _BAD_FIRST = frozenset("DFIQUV")
@@ -51,12 +52,21 @@ def _is_nino_in_context(candidate: str) -> bool:
     return is_uk_nino(candidate) or (len(compact) == 8 and _prefix_and_digits_valid(compact))
 
 
+_NUMBER = r"[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z] ?(?:\d{6}|\d{2} \d{2} \d{2})(?: ?[A-D])?"
+
 UK_NINO = DetectorSpec(
     name="UK_NINO",
-    pattern=r"\b[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z] ?(?:\d{6}|\d{2} \d{2} \d{2})(?: ?[A-D])?\b",
+    # A value group per form (issue #15): upper case may touch '_' or lower case on either side
+    # (``tok_A_k1_AB123456C``, ``AB123456C_k1``, ``xAB123456Ctok_...``) and follow veil-shaped text ending
+    # in a digit (``hash_..._c0AB 12 34 56 C``); a longer upper-case or digit run never (``XAB123456C``);
+    # other case wants no word character around it, as ids glue lower case to '_' (``ord_ab123456c``).
+    pattern=(
+        rf"(?:(?:^|[^A-Z0-9])(?P<value>{_NUMBER})(?:[^A-Z0-9]|$)"
+        rf"|(?:^|[^A-Za-z0-9_])(?P<value_any_case>(?i:{_NUMBER}))(?:[^A-Za-z0-9_]|$)"
+        rf"|{OUTPUT_SHAPED_DIGIT}(?P<value_after_output>{_NUMBER})(?:[^A-Z0-9]|$))"
+    ),
     validator=_is_written_nino,
     with_context=_is_nino_in_context,
-    case_insensitive=True,
     context=("nino", "national insurance", "national insurance number", "ni number", "ni no"),
     description="UK National Insurance number, any case; without its suffix letter only with context.",
     examples=("NI number: AB 12 34 56 C", "nino=JG103759A", "ni no jg103759a", "NINO: AB123456"),

@@ -24,8 +24,8 @@ from __future__ import annotations
 from stdnum.us import ssn as _ssn
 
 from veil.rules.detectors._common import (
-    DIGIT_THEN_SEPARATOR,
     OUTPUT_SHAPED_DIGIT,
+    SEPARATOR_LED,
     TRAIL_DIGITS,
     is_ascii_digits,
     strip_separators,
@@ -35,11 +35,10 @@ from veil.rules.detectors.verdicts import remembered
 
 SSN_SEPARATORS = " -."
 
-LEAD = r"(?:^|[^0-9+])"
-"""Before a number written with separators: not a digit or '+' (letters, '.', '-' and '_' may lead:
-``No.536-22-1847``); after a digit and '.' or '-' it is one longer number (``NOT_AFTER``)."""
-
-NOT_AFTER = DIGIT_THEN_SEPARATOR
+LEAD = r"(?:^|[^0-9+.\-])"
+"""Before a number written with separators: not a digit or '+' (letters and '_' may lead); '.' or
+'-' in a branch of their own (``SEPARATOR_LED``: ``No.536-22-1847``), as after a digit they make one
+longer number (``3.536-22-1847``, ``12-536-22-1847``)."""
 
 BARE_LEAD = r"(?:^|[^0-9A-Fa-f+.])"
 """Before nine bare digits: as :data:`LEAD`, and not a hex letter (``SSN-123456789``, ``ssn_078051123``
@@ -56,6 +55,7 @@ BARE = r"\d{9}" + TAIL
 
 PATTERN = (
     rf"(?:{LEAD}(?P<value>{WRITTEN}){TRAIL_DIGITS}|{BARE_LEAD}(?P<value_bare>{BARE})(?:[^0-9A-Za-z_]|$)"
+    rf"|{SEPARATOR_LED}(?P<value_sep_led>{WRITTEN}){TRAIL_DIGITS}"
     rf"|{OUTPUT_SHAPED_DIGIT}(?P<value_after_output>{WRITTEN}){TRAIL_DIGITS})"
 )
 """A value group per form, each with its own edges. Any non-digit (or the end) may follow a written
@@ -63,7 +63,7 @@ number; bare digits want no word character either, as hex ids glue letters after
 (``ord_828367436b1b``)."""
 
 SHAPE_TRIGGER = (
-    rf"(?:{LEAD}|{OUTPUT_SHAPED_DIGIT})[0-9]{{3}}[ .\-][0-9]{{2}}[ .\-][0-9]{{4}}(?:[^0-9]|$)"
+    rf"(?:{LEAD}|{SEPARATOR_LED}|{OUTPUT_SHAPED_DIGIT})[0-9]{{3}}[ .\-][0-9]{{2}}[ .\-][0-9]{{4}}(?:[^0-9]|$)"
     rf"|{BARE_LEAD}[0-9]{{9}}(?:[^0-9A-Za-z_]|$)"
 )
 """The pattern's nine digits with its leads and what may follow them: digits inside ids
@@ -124,7 +124,6 @@ US_SSN = DetectorSpec(
     validator=remembered(_is_formatted_ssn),
     with_context=remembered(is_us_ssn),
     trigger=SHAPE_TRIGGER,
-    not_after=NOT_AFTER,
     context=("ssn", "social security", "social security number", "social security no"),
     context_window=32,
     description="US Social Security number; nine bare digits only with an SSN word nearby or as the field name.",
