@@ -52,6 +52,10 @@ def test_url_near_misses_are_not_found(detect: Detect, text: str) -> None:
         ("ftp://anon:guest%40x@ftp.example.org", ["anon:guest%40x"]),  # percent-encoded '@'
         ("mongodb+srv://u:p@cluster0.example.net", ["u:p"]),  # scheme with '+'
         ("go to HTTP://Bob:Pa:ss@[::1]/", ["Bob:Pa:ss"]),  # ':' in password, IPv6 host
+        # the scheme glued to '_' or veil-shaped text (issue #15 re-review N5)
+        ("tok_A_k1_postgres://admin:Xk9vQ2mZ7pL4@localhost/db", ["admin:Xk9vQ2mZ7pL4"]),
+        ("dsn_https://bob:s3cr3t@db.example.com", ["bob:s3cr3t"]),
+        ("x.https://a:b@c.com", ["a:b"]),  # a dotted scheme is read whole: its value is the same
     ],
 )
 def test_url_credentials_found_with_exact_span(detect: Detect, text: str, expected: list[str]) -> None:

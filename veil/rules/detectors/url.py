@@ -30,7 +30,8 @@ URL = DetectorSpec(
 URL_CREDENTIALS = DetectorSpec(
     name="URL_CREDENTIALS",
     pattern=(
-        r"\b[A-Za-z][A-Za-z0-9+.\-]{1,30}://"
+        # Any character that cannot continue a scheme may lead it, '_' too (``tok_A_k1_postgres://...``).
+        r"(?:^|[^A-Za-z0-9+.\-])[A-Za-z][A-Za-z0-9+.\-]{1,30}://"
         r"(?P<value>[^\s:/?#@\[\]\"'<>]*:[^\s/?#\"'<>]+)@[A-Za-z0-9\[]"
     ),
     # What follows the scheme: a scheme is any word, so the full pattern makes
