@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections import deque
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
@@ -46,9 +47,9 @@ class CompiledDetector:
 
     spec: DetectorSpec
     regex: re2.Pattern
-    value_group: bool  # the pattern has a group named "value" (or "value_<name>")
-    value_groups: tuple[str, ...] = ("value",)
-    """The names of the groups that may hold the value, tried in order: the first that took part is it."""
+    value_groups: tuple[str, ...] = ()
+    """The groups that may hold the value (``value``, ``value_<name>``), in pattern order: the first
+    that took part in a match is it. Empty when the whole match is the value."""
     fast: re2.Pattern | None = None
     """Capture-free pattern; its match minus a leading boundary character is the value."""
     value_re: re2.Pattern | None = None
@@ -64,6 +65,11 @@ class CompiledDetector:
     whole: re2.Pattern | None = None
     """A branch's own pattern without captures: it settles with RE2's DFA whether the branch
     matches at all, before the (slower) match that reports its value group runs."""
+
+    @property
+    def value_group(self) -> bool:
+        """Whether the pattern has a value group (else its whole match is the value)."""
+        return bool(self.value_groups)
 
     @property
     def resumes_at_value_end(self) -> bool:
@@ -84,7 +90,7 @@ def compile_detector(spec: DetectorSpec) -> CompiledDetector:
             raise PatternError(f"{spec.name}: value groups {', '.join(value_groups)} must each sit in one "
                                "branch of a top-level alternation (?:A|B)")
         return CompiledDetector(
-            spec=spec, regex=regex, value_group=True, value_groups=value_groups, not_after=not_after,
+            spec=spec, regex=regex, value_groups=value_groups, not_after=not_after,
             branches=tuple(_compile_pattern(spec, branch, None) for branch in branches),
         )
     return _compile_pattern(spec, spec.pattern, not_after, regex)
@@ -98,19 +104,20 @@ def _compile_pattern(
     if regex is None:  # a branch: its value group, whatever its name, is "value"
         pattern = re.sub(r"\(\?P<value_\w+>", "(?P<value>", pattern)
         regex = compile_re2(pattern, case_insensitive=ci)
-    value_group = "value" in regex.groupindex
+    value_groups = ("value",) if "value" in regex.groupindex else ()
+    value_group = bool(value_groups)
     trail_match = _TRAIL.search(pattern) if value_group else None
     trail = compile_re2(trail_match.group("cls")) if trail_match else None
     form = _value_form(pattern) if value_group else None
     if form is None:
         whole = compile_re2(without_captures(pattern), case_insensitive=ci) if value_group else None
-        return CompiledDetector(spec=spec, regex=regex, value_group=value_group, not_after=not_after, trail=trail,
+        return CompiledDetector(spec=spec, regex=regex, value_groups=value_groups, not_after=not_after, trail=trail,
                                 whole=whole)
     boundary, text_start_leads, body, suffix = form
     return CompiledDetector(
         spec=spec,
         regex=regex,
-        value_group=True,
+        value_groups=value_groups,
         fast=compile_re2(without_captures(pattern), case_insensitive=ci),
         value_re=compile_re2(f"(?:{without_captures(body)}){suffix}", case_insensitive=ci) if text_start_leads else None,
         boundary=boundary,
@@ -139,7 +146,7 @@ def value_group_names(groupindex: Mapping[str, int]) -> tuple[str, ...]:
 
 def _value_of(det: CompiledDetector, m: re2.Match) -> tuple[int, int] | None:
     """The span of the value group that took part in ``m``, or None when none did."""
-    for name in det.value_groups if det.value_group else ():
+    for name in det.value_groups:
         start, end = m.span(name)
         if start >= 0:
             return start, end
@@ -200,7 +207,9 @@ def _structure(body: str) -> Iterator[tuple[int, int]]:
 
 def _balanced(body: str) -> bool:
     """True when ``body``'s groups all close inside it (so ``(?P<value>...)`` wraps it all)."""
-    return list(_structure(body))[-1][1] == 0
+    return deque(_structure(body), maxlen=1)[0][1] == 0
+
+
 def value_span(det: CompiledDetector, local: bytes, pos: int) -> tuple[int, int, int] | None:
     """(value start, value end, where the scan resumes) in bytes for ``det`` anchored at ``pos``,
     or None. The scan resumes at the match's end, or at the value's end after a trailing edge."""
