@@ -53,10 +53,17 @@ async def endpoint(websocket: WebSocket) -> None:
     test = websocket.query_params.get("test", "")
     record({"test": test, "path": websocket.scope["path"], "query": websocket.scope["query_string"].decode()})
     await websocket.accept()
+    await converse(websocket, test)
+
+
+async def converse(websocket: WebSocket, test: str, *, with_reason: bool = False) -> None:
+    """Record each message, echo ``ok`` (or what ``say:<name>`` names), close on ``close``; the
+    disconnect is recorded with its code (and its reason, ``with_reason``)."""
     while True:
         message = await websocket.receive()
         if message["type"] == "websocket.disconnect":
-            record({"test": test, "disconnect": message.get("code")})
+            entry = {"test": test, "disconnect": message.get("code")}
+            record(entry | {"reason": message.get("reason")} if with_reason else entry)
             return
         text, data = message.get("text"), message.get("bytes")
         if data is not None:

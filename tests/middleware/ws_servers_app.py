@@ -18,17 +18,11 @@ closes with a reason that holds an e-mail address.
 
 from __future__ import annotations
 
-import json
-import os
-from typing import Any
-
 from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.websockets import WebSocket
 
-from tests.middleware.ws_app import CLOSE_CODE, CLOSE_REASON, EMAIL, POLICY, SAID
+from tests.middleware.ws_app import CLOSE_CODE, EMAIL, POLICY, converse, health, record
 from veil.middleware.asgi import ASGIMiddleware
 
 __all__ = ["API_KEY", "CLOSE_CODE", "EMAIL", "KEY_SUBPROTOCOL", "app"]
@@ -36,15 +30,6 @@ __all__ = ["API_KEY", "CLOSE_CODE", "EMAIL", "KEY_SUBPROTOCOL", "app"]
 API_KEY = "sk-proj-Ab3dEf6hIj9kLm2nOp5qRs8tUv1wXy4zQ7rT2mN8"  # an OpenAI project key's shape
 KEY_SUBPROTOCOL = f"openai-insecure-api-key.{API_KEY}"  # how OpenAI's realtime API takes a key from a browser
 OWN_SUBPROTOCOL = KEY_SUBPROTOCOL  # a subprotocol the app names itself, holding a secret
-
-
-def record(entry: dict[str, Any]) -> None:
-    with open(os.environ["WS_APP_LOG"], "a", encoding="utf-8") as log:
-        log.write(json.dumps(entry) + "\n")
-
-
-async def health(request: Request) -> Response:
-    return PlainTextResponse("ok")
 
 
 def chosen(websocket: WebSocket) -> str | None:
@@ -61,25 +46,7 @@ async def endpoint(websocket: WebSocket) -> None:
     test = websocket.query_params.get("test", "")
     record({"test": test, "subprotocols": websocket.scope.get("subprotocols")})
     await websocket.accept(subprotocol=chosen(websocket))
-    while True:
-        message = await websocket.receive()
-        if message["type"] == "websocket.disconnect":
-            record({"test": test, "disconnect": message.get("code"), "reason": message.get("reason")})
-            return
-        text, data = message.get("text"), message.get("bytes")
-        if data is not None:
-            record({"test": test, "hex": data.hex()})
-            await websocket.send_text("ok")
-            continue
-        record({"test": test, "text": text})
-        if text == "close":
-            await websocket.close(CLOSE_CODE, CLOSE_REASON)
-            return
-        said = SAID.get(text.removeprefix("say:")) if text and text.startswith("say:") else "ok"
-        if isinstance(said, bytes):
-            await websocket.send_bytes(said)
-        else:
-            await websocket.send_text(said or "ok")
+    await converse(websocket, test, with_reason=True)
 
 
 def inner() -> Starlette:
