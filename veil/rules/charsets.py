@@ -60,7 +60,7 @@ def known(charset: str, what: str = "body") -> str:
     shaped like a name: :func:`veil.errors.charset_named`) and for :data:`REFUSED_CHARSET`."""
     if charset == REFUSED_CHARSET:
         raise RedactionError("bad_encoding", f"{what}'s charset is given twice, differently, or cannot be read")
-    name = _codec_name(charset)
+    name = codec_name(charset)
     if name is None:
         named = charset_named(charset)
         raise RedactionError("bad_encoding", f"unknown charset {named if named[0] != '<' else '(name not shown)'}")
@@ -69,7 +69,7 @@ def known(charset: str, what: str = "body") -> str:
 
 def encode(mark: bytes, text: str, charset: str, what: str = "body") -> bytes:
     """``text`` written back in ``charset`` after the ``mark`` :func:`decode` gave."""
-    name = _codec_name(charset) or charset
+    name = codec_name(charset) or charset
     codec = next((c for m, c in _UNMARKED.get(name, ()) if m == mark), name) if mark else name
     try:
         return mark + text.encode(codec)
@@ -83,7 +83,7 @@ def as_bytes_read(data: bytes) -> str:
     return data.decode("utf-8", "replace")
 
 
-def _codec_name(charset: str) -> str | None:
+def codec_name(charset: str) -> str | None:
     """Python's name for a text charset, None for one it does not know (or a codec that is no
     charset: ``base64``, ``rot13``)."""
     try:

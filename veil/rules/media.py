@@ -35,9 +35,10 @@ from __future__ import annotations
 import codecs
 import json
 import re
+
 import orjson
 
-from veil.errors import charset_named
+from veil.rules.charsets import codec_name
 from veil.rules.detectors.verdicts import digest, new_cache, store
 
 JSON_TYPES = frozenset({"application/json", "text/json"})
@@ -142,7 +143,7 @@ def _shaped_as_names(mtype: str, charset: str) -> bool:
     A type shaped like a media type's name, with no more digits than a name holds (an SSN or a card
     number has more), and a charset Python knows are names, not payload."""
     return (_TYPE_NAME.fullmatch(mtype) is not None and sum(c.isdigit() for c in mtype) <= 8
-            and (charset == "utf-8" or not charset_named(charset).startswith(("'", "<"))))
+            and (charset == "utf-8" or codec_name(charset) is not None))
 
 
 def body_kind(mtype: str) -> str:

@@ -42,6 +42,7 @@ CRLF line breaks, a closing delimiter, no ``--boundary`` anywhere but at a delim
 
 from __future__ import annotations
 
+from codecs import BOM_UTF8
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -69,7 +70,6 @@ from veil.rules.view import View
 RedactPart = Callable[[bytes, str], Result]
 """Redact one part's content as a body of the given Content-Type."""
 
-_UTF8_MARK = b"\xef\xbb\xbf"
 _IDENTITY_ENCODINGS = frozenset({"", "7bit", "8bit", "binary"})
 _PARAMETERISED = frozenset({"content-disposition", "content-type"})
 _PARSER_PARAMS = frozenset({"boundary", "charset"})  # what a parser reads: never rewritten
@@ -261,7 +261,7 @@ def _redact_by_name(
     and number under it, its structure kept and still JSON (``"hunter2"`` becomes
     ``"[REDACTED:SECRET]"``, quotes kept); a ``form:`` target on the name takes the part whole, as one
     form value. Any other text is one form value, taken whole."""
-    mark = _UTF8_MARK if content.startswith(_UTF8_MARK) else b""
+    mark = BOM_UTF8 if content.startswith(BOM_UTF8) else b""
     document = content[len(mark):]
     is_json = body_kind(mtype) == "json" or sniff_body(document) == "json"
     if is_json and view.form.lookup(name) is None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+from codecs import BOM_UTF8
 from dataclasses import dataclass
 from typing import Any, Iterable
 from urllib.parse import unquote_plus
@@ -31,17 +32,36 @@ from veil.rules.json_splice import splice_json
 from veil.rules.json_walk import redact_document
 from veil.rules.lineage import Lineage
 from veil.rules.media import (
-    ENDLESS_MULTIPART, SNIFFED_MEDIA, body_kind, is_vague, media_type, opens_as_json, sniff_body, sniff_document,
-    sniff_labelled, unicode_form,
+    ENDLESS_MULTIPART,
+    SNIFFED_MEDIA,
+    body_kind,
+    is_vague,
+    media_type,
+    opens_as_json,
+    sniff_body,
+    sniff_document,
+    sniff_labelled,
+    unicode_form,
 )
 from veil.rules.multipart import redact_multipart
+from veil.rules.plan_types import EMPTY_REPORT, Finding, Report, Result, Route
 from veil.rules.protected import Protected
-from veil.rules.protocol_headers import TOKEN_LISTS, UNSCANNED, redact_content_type, well_known
+from veil.rules.protocol_headers import (
+    TOKEN_LISTS,
+    UNSCANNED,
+    redact_content_type,
+    well_known,
+)
 from veil.rules.raw_json import scan_json_body
 from veil.rules.restore import Restorer
-from veil.rules.plan_types import EMPTY_REPORT, Finding, Report, Result, Route
 from veil.rules.schema import Limits
-from veil.rules.text_ops import redact_cookie_header, redact_pairs, redact_set_cookie, scan_strings, apply_name_target
+from veil.rules.text_ops import (
+    apply_name_target,
+    redact_cookie_header,
+    redact_pairs,
+    redact_set_cookie,
+    scan_strings,
+)
 from veil.rules.urls import URL_HEADERS, redact_url_header, redact_url_path
 from veil.rules.view import View
 
@@ -211,7 +231,9 @@ class Plan:
             out, report = (new.encode("utf-8") if new != text else body), Report(tuple(findings), new != text)
         elif kind == "text" and mtype == "text/event-stream":
             # A whole event stream (a buffered reply): its events read as a streamed one's are.
-            from veil.rules.stream_redact import StreamRedactor  # it imports this module
+            from veil.rules.stream_redact import (
+                StreamRedactor,  # it imports this module
+            )
 
             redactor = StreamRedactor(self, route or _NO_ROUTE, "sse")
             out = redactor.feed(body) + redactor.close()
@@ -241,7 +263,7 @@ class Plan:
         text in a charset that is not ASCII-compatible is checked as that charset's text is
         (:mod:`veil.rules.charsets`)."""
         if charset in ("utf-8", "us-ascii"):
-            mark = _UTF8_MARK if body.startswith(_UTF8_MARK) else b""
+            mark = BOM_UTF8 if body.startswith(BOM_UTF8) else b""
             utf8 = body[len(mark):]
         else:
             mark, text = charsets.decode(body, charset)  # bad_encoding as the text path would raise it
@@ -440,7 +462,6 @@ class Plan:
         }
 
 
-_UTF8_MARK = b"\xef\xbb\xbf"
 
 _TOKEN_NAME = re.compile(r"[A-Za-z0-9\-]{1,40}")
 """A header name as protocols write them: never scanned (nothing a detector finds fits it)."""

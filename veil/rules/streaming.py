@@ -18,6 +18,7 @@ and no line's bytes outlive the call that redacted it.
 
 from __future__ import annotations
 
+from codecs import BOM_UTF8
 from collections import Counter
 from typing import Any
 
@@ -26,9 +27,6 @@ import orjson
 from veil.errors import RedactionError
 from veil.rules.plan import Plan
 from veil.rules.plan_types import Report, Route
-
-UTF8_MARK = b"\xef\xbb\xbf"
-"""A UTF-8 byte order mark: at a stream's start no part of its first line (:meth:`LineRedactor.take_mark`)."""
 
 
 def split_line(line: bytes, kind: str) -> tuple[bytes, bytes, bytes] | None:
@@ -169,11 +167,11 @@ class LineRedactor:
         if not self._at_start:
             return b"", chunk
         data = self._carry + chunk
-        if len(data) < len(UTF8_MARK) and UTF8_MARK.startswith(data):
+        if len(data) < len(BOM_UTF8) and BOM_UTF8.startswith(data):
             self._carry = data
             return b"", b""
         self._at_start, self._carry = False, b""
-        return (UTF8_MARK, data[len(UTF8_MARK):]) if data.startswith(UTF8_MARK) else (b"", data)
+        return (BOM_UTF8, data[len(BOM_UTF8):]) if data.startswith(BOM_UTF8) else (b"", data)
 
     def close(self) -> bytes:
         rest, self._carry = self._carry, b""
