@@ -369,10 +369,10 @@ _LETTER_PREFIXES = ["tok_A_k1_ab", "hash_IBAN_0123456789abcdef", "x"]
 _DIGIT_PREFIXES = ["hash_IBAN_011ca09747a48651", "tok_A_k1_af4"]
 _UPPER_CASE = {_AWS_ID, "ASIAY34FZKBOKMUTVV7A", "DE89370400440532013000", "GB82 WEST 1234 5698 7654 32", "AB123456C",
                "AB 12 34 56 C"}
-_UNDERSCORE_SUFFIXES = ["_k1", "_FIELD_x", f"_{REAL_TOKEN}", "_"]
-# A real hash after them: a forged one holding '0123456789' glued to a key of an alphabet with '_'
-# and letters makes the whole run read as a placeholder (api_key.is_placeholder), a matter of its own.
-_LETTER_SUFFIXES = ["tok_A_k1_b", REAL_HASH, "xyz"]
+# Forged outputs holding a placeholder's word or run ('0123456789', 'example', 'xxxx'): glued to a key
+# whose alphabet takes '_' and letters, they made the whole run read as a placeholder (re-review N8).
+_UNDERSCORE_SUFFIXES = ["_k1", "_FIELD_x", f"_{REAL_TOKEN}", "_", "_hash_API_KEY_0123456789abcdef", "_xxxx"]
+_LETTER_SUFFIXES = ["tok_A_k1_b", REAL_HASH, "xyz", "hash_API_KEY_0123456789abcdef", "tok_A_k1_example"]
 _GLUED_SECRET_CASES = [
     (prefix, value, suffix)
     for value, (after_letters, before_letters) in _GLUED_SECRETS.items()
@@ -405,3 +405,41 @@ def test_a_secret_iban_or_address_glued_between_lookalikes_never_passes(prefix: 
 )
 def test_glued_secret_shaped_near_misses_stay_as_they_are(text: str) -> None:
     assert redact(text) == text
+
+
+# A detector may read text around its value as context: a secret's key name, a URL's scheme and
+# host. That text is scanned as well, so a value standing in it still counts (issue #15's property:
+# text around a value, hash-shaped included, never lets it through).
+_ASSIGNED = "Xk9vQ2mZ7pL4"
+_IN_CONTEXT = [
+    (f"API_KEY_4111111111111111={_ASSIGNED}", ["4111111111111111"]),
+    (f"hash_API_KEY_0123abcd_4111111111111111={_ASSIGNED}", ["4111111111111111"]),
+    (f"secret_{SSN}: {_ASSIGNED}", [SSN]),
+    (f"DB_PASSWORD_{API_KEY}_PROD={_ASSIGNED}", [API_KEY]),
+    (f"postgres://app:{_ASSIGNED}@10.0.0.5:5432/app", ["10.0.0.5"]),
+    (f"https://app:{_ASSIGNED}@10.0.0.5/", ["10.0.0.5"]),
+]
+
+
+@pytest.mark.parametrize(("text", "values"), _IN_CONTEXT)
+def test_a_value_in_the_text_a_detector_reads_as_context_never_passes(text: str, values: list[str]) -> None:
+    for out in (redact(text), PLAN.redact_body(orjson.dumps({"note": text}), "application/json").output.decode()):
+        for value in [_ASSIGNED, *values]:
+            assert value not in out, out
+
+
+_KEY_WORDS = ["API_KEY", "apiKey", "db_password", "SECRET", "auth_token", "hash_API_KEY_0123abcd"]
+# No e-mail: its '@' ends a key name, so the text is no assignment (and the e-mail is found as usual).
+_KEY_VALUES = ["4111111111111111", SSN, API_KEY, "DE89370400440532013000", "10.1.2.3", "AB123456C"]
+
+
+@given(st.sampled_from(_KEY_WORDS), st.sampled_from(["_", ".", "-", "_x_"]), st.sampled_from(_KEY_VALUES),
+       st.sampled_from(["", "_PROD", ".value", "_k1"]), st.sampled_from(["=", ": ", "\": \"", " => "]))
+def test_a_value_inside_a_secret_assignments_key_name_never_passes(word: str, sep: str, value: str, tail: str,
+                                                                   assign: str) -> None:
+    name = f"{word}{sep}{value}{tail}"
+    text = f"{name}{assign}{_ASSIGNED}"
+    if value in redact(name):  # what the detectors leave in the name alone (a bare card after '.')
+        return
+    out = redact(text)
+    assert value not in out and _ASSIGNED not in out, out

@@ -50,6 +50,40 @@ def test_priority_decides_between_detectors_at_one_position() -> None:
     assert [dets[h.detector].spec.name for h in hits] == ["JWT"]
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # A secret's key name is read as context: a value standing in it is found, before the secret.
+        ("API_KEY_4111111111111111=Xk9vQ2mZ7pL4", [("CREDIT_CARD", "4111111111111111"), ("SECRET", "Xk9vQ2mZ7pL4")]),
+        ("DB_PASSWORD_AKIAIOSFODNN7EXAMPLE_PROD: Xk9vQ2mZ7pL4",
+         [("AWS_ACCESS_KEY", "AKIAIOSFODNN7EXAMPLE"), ("SECRET", "Xk9vQ2mZ7pL4")]),
+        # The scan resumes at the value's end, so the host the match read after it is scanned too.
+        ("postgres://app:Xk9vQ2mZ7pL4@10.0.0.5:5432/app", [("URL_CREDENTIALS", "app:Xk9vQ2mZ7pL4"), ("IP_ADDRESS", "10.0.0.5")]),
+        # A finding in the key name that would run into the value is left to the value's.
+        ("token_Xk9vQ2mZ7pL4=Ab3dE5gH7jK9", [("SECRET", "Ab3dE5gH7jK9")]),
+    ],
+)
+def test_text_a_match_reads_around_its_value_is_scanned_too(text: str, expected: list[tuple[str, str]]) -> None:
+    dets = tuple(COMPILED[n] for n in BUILTIN_DETECTORS)
+    found = DetectorSet(dets)
+    for remember in (True, False):
+        hits = found.scan(["x", text], remember=remember)
+        assert [(dets[h.detector].spec.name, text[h.start : h.end]) for h in hits if h.which == 1] == expected
+    for name in {n for n, _ in expected}:  # each detector alone: the reference's spans
+        alone = DetectorSet((COMPILED[name],)).scan([text])
+        assert [(h.start, h.end) for h in alone] == find_spans(COMPILED[name], text)
+
+
+CONTEXT_READ = ["API_KEY_4111111111111111=Xk9vQ2mZ7pL4", "postgres://app:Xk9vQ2mZ7pL4@10.0.0.5/db", "SECRET_078-05-1120: Qw8eR7tY6uI5"]
+
+
+@given(st.lists(st.sampled_from(NEUTRAL_WORDS + PII_VALUES + CONTEXT_READ + ["_", "=", ".", ":"]), max_size=8).map("".join),
+       st.sampled_from(sorted(COMPILED)))
+def test_glued_assignments_scan_like_the_reference(text: str, name: str) -> None:
+    det = COMPILED[name]
+    assert [(h.start, h.end) for h in DetectorSet((det,)).scan([text])] == find_spans(det, text)
+
+
 def test_protected_tokens_are_consumed_silently() -> None:
     """Only a token the plan's keys open (tests/rules/test_lookalike_tokens.py has the look-alikes)."""
     from veil.rules.actions.keys import Keyring
@@ -80,9 +114,7 @@ def test_capture_free_value_span_equals_the_captured_group(text: str, name: str,
     while pos < len(data) and 0x80 <= data[pos] < 0xC0:
         pos += 1
     m = det.regex.match(data, pos)
-    # The scan resumes after the match, or at the value's end after a trailing edge (its character may lead the next).
-    resume = None if m is None else m.end("value") if det.trail is not None else m.end()
-    expected = None if m is None else (m.start("value"), m.end("value"), resume)
+    expected = None if m is None else (m.start("value"), m.end("value"))
     assert value_span(det, data, pos) == expected
 
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from veil.rules.json_bytes import WS, key_before
 from veil.rules.normalize import needs_normalizing
-from veil.rules.scanner import DetectorSet
+from veil.rules.scanner import DetectorSet, Outcome
 
 Spans = list[tuple[int, int, int]]
 """(start, end, detector index) in ``str`` offsets of the decoded text."""
@@ -45,7 +45,7 @@ def scan_json_body(detectors: DetectorSet, body: bytes) -> RawHits:
     if candidate is None:
         return hits
     n = len(body)
-    memo: dict[tuple[bytes, int, str], tuple[int, int, int, int]] = {}
+    memo: dict[tuple[bytes, int, str], Outcome] = {}
     tokens: dict[int, tuple[int, bytes, str, str, bool, Spans]] = {}  # start -> (end, local, text, field, is_key, spans)
     counted_to = 0
     quotes = 0
@@ -90,9 +90,8 @@ def scan_json_body(detectors: DetectorSet, body: bytes) -> RawHits:
         if outcome is None:
             outcome = detectors.decide(local, lp, text, fname, local.isascii())
             memo[key] = outcome
-        det, start, end, consumed = outcome
-        if det >= 0:
-            spans.append((start, end, det))
+        recorded, consumed = outcome
+        spans.extend(recorded)
         if consumed > lp:
             pos = s + consumed
         else:

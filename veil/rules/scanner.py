@@ -3,8 +3,10 @@
 Semantics (the reference is ``detectors.matching.find_spans`` per detector):
 scanning each string left to right, at every position the highest-priority
 detector whose pattern matches *and* whose validator and context accept the
-candidate wins; its whole match is consumed and scanning resumes after it.
-Where nothing is accepted, scanning resumes one character later.
+candidate wins. Text its match read before the value (a secret's key name) is
+scanned the same way for findings that end before the value; scanning then
+resumes at the value's end. Where nothing is accepted, scanning resumes one
+character later.
 
 How (the numbers are from bench/engine.py): all strings of a document are
 joined with newlines and searched once by a capture-free alternation of every
@@ -26,7 +28,9 @@ from bisect import bisect_right
 from typing import TYPE_CHECKING, NamedTuple
 from itertools import accumulate
 
-from veil.rules.detectors.matching import CompiledDetector, has_context, preceded_by, value_span, vetoed_by_field
+from veil.rules.detectors.matching import (
+    CompiledDetector, has_context, next_char_boundary, preceded_by, value_span, vetoed_by_field,
+)
 from veil.rules.detectors.verdicts import digest, new_cache, store
 from veil.rules.normalize import TRIGGER as NORMALIZE_TRIGGER, Normalized, normalize
 from veil.rules.regex import Pattern, compile_re2, without_captures
@@ -45,6 +49,14 @@ class Hit(NamedTuple):
     """``str`` offsets of the finding inside that string."""
     detector: int
     """Index into the set's detectors; -1 for a protected span (a veil token)."""
+
+
+Outcome = tuple[tuple[tuple[int, int, int], ...], int]
+"""What the scan records at one position: its findings ``(str start, str end, detector index)`` in
+order, and the byte offset where the scan resumes (the last value's end, or the end of a span the
+plan checked as its own), or -1 to move on one character."""
+
+NOTHING: Outcome = ((), -1)
 
 
 class DetectorSet:
@@ -67,7 +79,7 @@ class DetectorSet:
         # A candidate found by a lead is not known to match the full alternation there.
         self._led = leads != parts
         self._protect = len(protected)
-        self._decided: dict[tuple[bytes, int, bytes], tuple[int, int, int, int]] = new_cache()
+        self._decided: dict[tuple[bytes, int, bytes], Outcome] = new_cache()
         if parts:
             self._candidate: Pattern | None = compile_re2("(?m)(?:" + ")|(?:".join(leads) + ")")
             self._which: _Tree | None = _Tree(parts, 0, len(parts))
@@ -111,7 +123,7 @@ class DetectorSet:
             lengths = [len(t.encode("utf-8", "surrogatepass")) for t in texts]
         starts = [0, *accumulate(n + 1 for n in lengths)]
         hits: list[Hit] = []
-        memo: dict[tuple[bytes, int, str], tuple[int, int, int, int]] = {}
+        memo: dict[tuple[bytes, int, str], Outcome] = {}
         pos = 0
         end_all = len(data)
         # The string of the last candidate, sliced and digested once however many candidates it
@@ -145,8 +157,8 @@ class DetectorSet:
                 else:
                     outcome = self._decide(local, lp, texts[k], field, ascii_only)
                 memo[memo_key] = outcome
-            det_index, start, end, consumed = outcome
-            if det_index >= 0:
+            found, consumed = outcome
+            for start, end, det_index in found:
                 hits.append(Hit(k, start, end, det_index))
             if consumed > lp:
                 pos = s0 + consumed
@@ -159,8 +171,8 @@ class DetectorSet:
         return hits
 
     def decide(self, local: bytes, lp: int, text: str, field: str, ascii_only: bool,
-               local_digest: bytes = b"") -> tuple[int, int, int, int]:
-        """(detector index or -1, str start, str end, bytes consumed or -1) at ``local[lp]``.
+               local_digest: bytes = b"") -> Outcome:
+        """The findings the scan records at ``local[lp]`` and where it resumes (see :data:`Outcome`).
 
         The outcome depends only on the string, the offset and the field name, and the
         same values come back request after request: outcomes are remembered across
@@ -175,7 +187,7 @@ class DetectorSet:
             store(self._decided, key, outcome)
         return outcome
 
-    def _decide(self, local: bytes, lp: int, text: str, field: str, ascii_only: bool) -> tuple[int, int, int, int]:
+    def _decide(self, local: bytes, lp: int, text: str, field: str, ascii_only: bool) -> Outcome:
         which = self._which
         assert which is not None
         protect = self._protect
@@ -184,24 +196,57 @@ class DetectorSet:
             return self._decide_protected(local, lp, text, field, ascii_only, alt)
         return self._detect(local, lp, text, field, ascii_only, alt)
 
-    def _detect(self, local: bytes, lp: int, text: str, field: str, ascii_only: bool, alt: int) -> tuple[int, int, int, int]:
-        """The first detector from alternative ``alt`` on (-1: none) that accepts a finding at ``local[lp]``."""
+    def _detect(self, local: bytes, lp: int, text: str, field: str, ascii_only: bool, alt: int) -> Outcome:
+        """The findings of the first detector from alternative ``alt`` on that accepts one at ``local[lp]``.
+
+        A match may read text before its value (a secret's key name): that text is searched
+        too, as the scan would, for findings that end before the value.
+        """
         which = self._which
         assert which is not None
         protect = self._protect
         while alt >= 0:
-            det = self.detectors[alt - protect]
-            found = value_span(det, local, lp)
+            found = self._accepted(alt - protect, local, lp, text, field, ascii_only)
             if found is not None:
-                span = _accept(det, found[0], found[1], local, text, field, ascii_only)
-                if span is not None:
-                    return alt - protect, span[0], span[1], found[2]
+                bstart, bend, hit = found
+                if bstart <= lp + 1:  # the value starts at the match or after its one leading character
+                    return (hit,), bend
+                return (*self._between(local, lp + 1, bstart, text, field, ascii_only), hit), bend
             alt = which.first(local, lp, alt + 1)
-        return -1, 0, 0, -1
+        return NOTHING
 
-    def _decide_protected(
-        self, local: bytes, lp: int, text: str, field: str, ascii_only: bool, alt: int
-    ) -> tuple[int, int, int, int]:
+    def _accepted(self, index: int, local: bytes, lp: int, text: str, field: str,
+                  ascii_only: bool) -> tuple[int, int, tuple[int, int, int]] | None:
+        """(value's byte start, byte end, finding) of detector ``index`` at ``local[lp]``, if it accepts one."""
+        det = self.detectors[index]
+        found = value_span(det, local, lp)
+        if found is None:
+            return None
+        span = _accept(det, found[0], found[1], local, text, field, ascii_only)
+        return None if span is None else (found[0], found[1], (span[0], span[1], index))
+
+    def _between(self, local: bytes, pos: int, limit: int, text: str, field: str,
+                 ascii_only: bool) -> tuple[tuple[int, int, int], ...]:
+        """The findings the scan records from ``local[pos]`` on that end by ``limit``: where a
+        position's findings run past it, the scan moves on one character."""
+        hits: tuple[tuple[int, int, int], ...] = ()
+        candidate = self._candidate
+        assert candidate is not None
+        pos = next_char_boundary(local, pos)
+        while pos < limit:
+            m = candidate.search(local, pos)
+            if m is None or m.start() >= limit:
+                break
+            inner = m.start()
+            found, resume = self._decide(local, inner, text, field, ascii_only)
+            if resume > inner and resume <= limit:
+                hits += found
+                pos = resume
+            else:
+                pos = next_char_boundary(local, inner + 1)
+        return hits
+
+    def _decide_protected(self, local: bytes, lp: int, text: str, field: str, ascii_only: bool, alt: int) -> Outcome:
         """At text shaped like the plan's own output: consume it only where its check says it is
         the plan's own, a boundary follows, and skipping it hides no finding; else detect as usual."""
         which = self._which
@@ -215,17 +260,17 @@ class DetectorSet:
             if end > start and _boundary_at(text, end):
                 bend = end if ascii_only else lp + len(text[start:end].encode("utf-8", "surrogatepass"))
                 if not self._hides_finding(local, lp, bend, text, field, ascii_only, usual, spec.authenticated):
-                    return -1, 0, 0, bend
+                    return (), bend
             alt = which.first(local, lp, alt + 1)
         return usual
 
     def _hides_finding(
         self, local: bytes, lp: int, bend: int, text: str, field: str, ascii_only: bool,
-        at_start: tuple[int, int, int, int], authenticated: bool,
+        at_start: Outcome, authenticated: bool,
     ) -> bool:
         """Would skipping ``local[lp:bend]`` hide a finding? One that starts in it and runs past
         its end always would; one inside it only when the span is not authenticated (a hash)."""
-        if at_start[0] >= 0 and at_start[3] > bend:
+        if at_start[0] and at_start[1] > bend:
             return True
         candidate, which = self._candidate, self._which
         assert candidate is not None and which is not None
@@ -235,12 +280,10 @@ class DetectorSet:
             if m is None or m.start() >= bend:
                 return False
             inner = m.start()
-            found = self._detect(local, inner, text, field, ascii_only, which.first(local, inner, self._protect))
-            if found[0] >= 0 and (not authenticated or found[3] > bend):
+            found, resume = self._detect(local, inner, text, field, ascii_only, which.first(local, inner, self._protect))
+            if found and (not authenticated or resume > bend):
                 return True
-            pos = inner + 1
-            while pos < bend and 0x80 <= local[pos] < 0xC0:
-                pos += 1  # stay on a UTF-8 character boundary
+            pos = next_char_boundary(local, inner + 1)
         return False
 
 

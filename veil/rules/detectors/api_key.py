@@ -23,13 +23,21 @@ _PLACEHOLDER_WORDS = ("xxxx", "example", "your", "placeholder", "redacted", "dum
 _RUNS = ("0123456789", "1234567890", "abcdefghij", "ABCDEFGHIJ", "0000000000", "1111111111")
 
 
+_MARKS = re.compile("|".join([f"(?i:{w})" for w in _PLACEHOLDER_WORDS] + list(_RUNS)))
+
+
 def is_placeholder(body: str) -> bool:
-    """Too few distinct characters, a placeholder word, or a run nobody's generator writes."""
+    """Too few distinct characters, or a placeholder word or a run nobody's generator writes with
+    little random text around it. Enough random text (mixed case and digits) with a word glued to
+    it is a key: ``sk-proj-<48 random characters>_xxxx`` must not pass as a placeholder."""
     alnum = [c for c in body if c.isalnum()]
     if len(set(alnum)) < min(10, max(3, len(alnum) // 3)):
         return True
-    lowered = body.lower()
-    return any(word in lowered for word in _PLACEHOLDER_WORDS) or any(run in body for run in _RUNS)
+    rest = _MARKS.sub("", body)
+    if rest == body:
+        return False
+    rest_alnum = "".join(c for c in rest if c.isalnum())
+    return not (len(rest_alnum) >= 20 and len(set(rest_alnum)) >= 12 and _mixes_classes(rest_alnum))
 
 
 def _mixes_classes(body: str) -> bool:

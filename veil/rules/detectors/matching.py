@@ -34,15 +34,14 @@ class CompiledDetector:
     A pattern may end with a trailing edge ``(?:[^Y]|$)`` instead of ``\\b``
     ("the next character is not Y": RE2 has no look-ahead, so it is consumed).
     Its character is trimmed from the value's span, and the scan resumes at the
-    value's end, not the match's: that character may lead the next value
-    (``4111...1111_5555...4444``). ``V`` must never end with a character the
+    value's end (as it always does), not the match's: that character may lead
+    the next value (``4111...1111_5555...4444``). ``V`` must never end with a character the
     edge takes (a digit value before ``[^0-9]``), so the edge is unambiguous.
 
     A value may sit in one of several groups, ``value`` and ``value_<name>``,
     each in its own branch of the pattern: then each branch has its own edges
     (``(?:(?:^|[^X])(?P<value>A)(?:[^Y]|$)|[Z](?P<value_b>B)(?:[^W]|$))``), the
-    candidate is the group that took part in the match, and the scan resumes
-    at its end.
+    candidate is the group that took part in the match.
     """
 
     spec: DetectorSpec
@@ -70,13 +69,6 @@ class CompiledDetector:
     def value_group(self) -> bool:
         """Whether the pattern has a value group (else its whole match is the value)."""
         return bool(self.value_groups)
-
-    @property
-    def resumes_at_value_end(self) -> bool:
-        """Whether a scan resumes at the value's end, not the match's: after a trailing edge, whose
-        character may lead the next value, and in patterns with a value group per branch (each
-        branch may end with an edge of its own)."""
-        return self.trail is not None or bool(self.branches)
 
 
 def compile_detector(spec: DetectorSpec) -> CompiledDetector:
@@ -210,14 +202,13 @@ def _balanced(body: str) -> bool:
     return deque(_structure(body), maxlen=1)[0][1] == 0
 
 
-def value_span(det: CompiledDetector, local: bytes, pos: int) -> tuple[int, int, int] | None:
-    """(value start, value end, where the scan resumes) in bytes for ``det`` anchored at ``pos``,
-    or None. The scan resumes at the match's end, or at the value's end after a trailing edge."""
+def value_span(det: CompiledDetector, local: bytes, pos: int) -> tuple[int, int] | None:
+    """(value start, value end) in bytes for ``det`` anchored at ``pos``, or None."""
     if det.branches:  # RE2 prefers the first branch that matches at a position
         for branch in det.branches:
             found = value_span(branch, local, pos)
             if found is not None:
-                return found[0], found[1], found[1]
+                return found
         return None
     fast = det.fast
     if fast is None:
@@ -232,11 +223,9 @@ def value_span(det: CompiledDetector, local: bytes, pos: int) -> tuple[int, int,
             m = det.regex.match(local, pos)
         if m is None:
             return None
-        start, end = m.span()
-        if det.value_group and m.start("value") >= 0:  # the group may sit in only one branch of the pattern
-            vstart, vend = m.span("value")
-            return vstart, vend, vend if det.trail is not None else end
-        return start, end, end
+        group = "value" if det.value_group and m.start("value") >= 0 else 0  # it may sit in one branch only
+        start, end = m.span(group)
+        return start, end
     m = fast.match(local, pos)
     if m is None:
         return None
@@ -250,7 +239,7 @@ def value_span(det: CompiledDetector, local: bytes, pos: int) -> tuple[int, int,
         start = pos + (1 if lead < 0x80 else 2 if lead < 0xE0 else 3 if lead < 0xF0 else 4)
     if det.trail is not None:
         end = _before_trail(det.trail, local, end)
-    return start, end, end
+    return start, end
 
 
 def _before_trail(trail: re2.Pattern, local: bytes, end: int) -> int:
@@ -384,7 +373,8 @@ def preceded_by(pattern: re2.Pattern, text: str, start: int, window: int) -> boo
     return bool(before) and pattern.search(before.encode("utf-8", "surrogatepass")) is not None
 
 
-def _next_char_boundary(data: bytes, pos: int) -> int:
+def next_char_boundary(data: bytes, pos: int) -> int:
+    """``pos``, or the start of the next UTF-8 character when ``pos`` is inside one."""
     while pos < len(data) and data[pos] & 0xC0 == 0x80:
         pos += 1
     return pos
@@ -404,9 +394,13 @@ def find_spans(detector: CompiledDetector, text: str, field_name: str = "") -> l
        ``not_after``, ``context_required``). On rejection, search again
        from ``m.start() + 1`` byte, moved forward to the next UTF-8 character
        boundary.
-    5. Otherwise record the candidate and search again from ``m.end()`` (from the
-       value's end when the pattern ends with a trailing edge ``(?:[^Y]|$)`` or
-       has a value group per branch).
+    5. Otherwise, first search the text the match read before its value (a
+       secret's key name: ``m.start() + 1``, moved to a character boundary, up to
+       the value's start) the same way, keeping only findings that end before the
+       value starts (a value may stand in that text: ``API_KEY_4111...=...``);
+       then record the candidate and search again from the value's end (what the
+       match read after it, a trailing edge's character or a URL's host, may hold
+       or lead the next value).
 
     ``search`` always sees the whole of ``data``: ``^`` matches only at byte 0
     and ``\\b`` looks at the byte before ``pos``. Built-in patterns rely on this
@@ -427,19 +421,22 @@ def find_spans(detector: CompiledDetector, text: str, field_name: str = "") -> l
 
 def _find_spans(detector: CompiledDetector, text: str, field_name: str) -> list[tuple[int, int]]:
     data = text.encode("utf-8", "surrogatepass")
-    byte_spans: list[tuple[int, int]] = []
-    pos = 0
-    while pos <= len(data):
+    byte_spans = _spans_in(detector, data, text, field_name, 0, len(data) + 1)
+    flat = byte_to_str_offsets(data, [off for span in byte_spans for off in span])
+    return [(flat[i], flat[i + 1]) for i in range(0, len(flat), 2)]
+
+
+def _spans_in(
+    detector: CompiledDetector, data: bytes, text: str, field_name: str, pos: int, limit: int
+) -> list[tuple[int, int]]:
+    """Byte spans of the findings that start at ``pos`` or after and end by ``limit``."""
+    spans: list[tuple[int, int]] = []
+    while pos < limit:
         m = detector.regex.search(data, pos)
-        if m is None:
+        if m is None or m.start() >= limit:
             break
-        start, end = m.span()
-        resume = m.end()
-        if (value := _value_of(detector, m)) is not None:
-            start, end = value
-            if detector.resumes_at_value_end:
-                resume = end  # the trailing edge's character may lead the next value
-        accepted = end > start and confirm(
+        start, end = _value_of(detector, m) or m.span()
+        accepted = end > start and end <= limit and confirm(
             detector,
             data[start:end].decode("utf-8", "surrogatepass"),
             text,
@@ -447,9 +444,9 @@ def _find_spans(detector: CompiledDetector, text: str, field_name: str) -> list[
             field_name,
         )
         if accepted:
-            byte_spans.append((start, end))
-            pos = resume if resume > m.start() else m.start() + 1
+            spans += _spans_in(detector, data, text, field_name, next_char_boundary(data, m.start() + 1), start)
+            spans.append((start, end))
+            pos = end
         else:
-            pos = _next_char_boundary(data, m.start() + 1)
-    flat = byte_to_str_offsets(data, [off for span in byte_spans for off in span])
-    return [(flat[i], flat[i + 1]) for i in range(0, len(flat), 2)]
+            pos = next_char_boundary(data, m.start() + 1)
+    return spans
