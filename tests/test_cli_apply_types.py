@@ -7,6 +7,8 @@ stream (SSE) is fed line by line to one stream redactor, as the adapters redact 
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from tests.test_cli import veil
@@ -65,3 +67,32 @@ def test_apply_refuses_naming_where_never_the_payload(content_type: str, stdin: 
     proc = veil("apply", "-t", content_type, "-", stdin=stdin)
     assert proc.returncode == 1 and proc.stdout == b""
     assert message in proc.stderr.decode() and b"jane" not in proc.stderr and b"Traceback" not in proc.stderr
+
+
+SPREAD_EVENT = b'event: m\ndata: {"password":\ndata: "hunter2x", "n": 1}\n\n'
+
+
+@pytest.mark.parametrize(
+    ("stdin", "expected"),
+    [
+        # No -t and no extension: an input opening as an event stream is one (was: plain text, so the
+        # JSON spread over data lines lost its field name and "hunter2x" crossed).
+        (SPREAD_EVENT, b'event: m\ndata: {"password":\ndata: "[REDACTED:SECRET]", "n": 1}\n\n'),
+        (b"\n" + SPREAD_EVENT, b'\nevent: m\ndata: {"password":\ndata: "[REDACTED:SECRET]", "n": 1}\n\n'),
+        (BOM + b'data: {"password":\ndata: "hunter2x"}\n\n', BOM + b'data: {"password":\ndata: "[REDACTED:SECRET]"}\n\n'),
+        # near misses: text whose first word only starts like a field name stays text
+        (b'database: {"password":\ndata: "hunter2x"}\n', b'database: {"password":\ndata: "hunter2x"}\n'),
+        (b"identity: jane@example.com\n", b"identity: [REDACTED:EMAIL]\n"),
+    ],
+)
+def test_apply_without_a_type_reads_an_event_stream_as_one(stdin: bytes, expected: bytes) -> None:
+    proc = veil("apply", "-", stdin=stdin)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == expected
+
+
+def test_apply_reads_an_sse_file_as_an_event_stream(tmp_path: Path) -> None:
+    path = tmp_path / "events.sse"
+    path.write_bytes(SPREAD_EVENT)
+    proc = veil("apply", str(path))
+    assert proc.returncode == 0 and b"hunter2x" not in proc.stdout, proc.stdout

@@ -60,7 +60,13 @@ _EXTENSIONS = {
     ".txt": "text/plain",
     ".csv": "text/csv",
     ".form": "application/x-www-form-urlencoded",
+    ".sse": "text/event-stream",
 }
+
+# An input that opens with an event-stream field line (after blank lines or a UTF-8 mark): what the
+# adapters know from a stream's Content-Type, `apply` reads from its head. Read as plain text, a JSON
+# document spread over ``data:`` lines would lose its field names' context.
+_EVENT_STREAM_HEAD = re.compile(rb"(?:\xef\xbb\xbf)?[\r\n]*(?:data|event|id|retry)(?::|\r?\n)")
 
 
 def _open_input(name: str) -> IO[bytes]:
@@ -69,12 +75,17 @@ def _open_input(name: str) -> IO[bytes]:
     return open(name, "rb")
 
 
-def _guess_type(name: str, given: str | None) -> str:
+def _guess_type(name: str, given: str | None, stream: IO[bytes] | None = None) -> str:
+    """The -t type, else the file extension's, else ``text/event-stream`` when ``stream`` opens as one,
+    else "" (the plan sniffs the body)."""
     if given:
         return given
     for ext, ctype in _EXTENSIONS.items():
         if name.lower().endswith(ext):
             return ctype
+    peek = getattr(stream, "peek", None)
+    if peek is not None and _EVENT_STREAM_HEAD.match(peek(256)[:256]):
+        return "text/event-stream"
     return ""
 
 
@@ -229,10 +240,10 @@ def cmd_apply(args: argparse.Namespace) -> int:
         plan = _with_body_limit(plan, args.max_body_bytes)
     limit = plan.limits.max_body_bytes
     route = Route(args.direction, args.method or "", args.host or "", args.path or "", "")
-    ctype = _guess_type(args.file, args.content_type)
-    kind = _line_kind(ctype)
     out = sys.stdout.buffer
     with _open_input(args.file) as stream:
+        ctype = _guess_type(args.file, args.content_type, stream)
+        kind = _line_kind(ctype)
         if kind == "sse":
             return _apply_events(args, plan, route, media_type(ctype)[0], stream)
         if kind is not None:
