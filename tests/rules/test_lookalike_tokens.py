@@ -443,3 +443,34 @@ def test_a_value_inside_a_secret_assignments_key_name_never_passes(word: str, se
         return
     out = redact(text)
     assert value not in out and _ASSIGNED not in out, out
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [  # re-review N7: an IPv6 address glued before veil-shaped text, an IPv4 one after it
+        ("2001:db8::1tok_A_k1_b", "2001:db8::1"),
+        (f"2001:db8::8a2e:370:7334{REAL_TOKEN}", "2001:db8::8a2e:370:7334"),
+        ("2001:db8::1vtok_A_k1_x", "2001:db8::1"),
+        ("fe80::1:hash_IP_0123456789abcdef", "fe80::1"),  # ':' between
+        ("::ffff:192.0.2.1tok_A_k1_x", "::ffff:192.0.2.1"),
+        ("hash_IP_011ca09747a48651.10.0.0.5", "10.0.0.5"),  # after a hash ending in a digit, and '.'
+        (f"{REAL_HASH}/10.0.0.5", "10.0.0.5"),
+        ("tok_A_k1_af4-10.0.0.5", "10.0.0.5"),
+    ],
+)
+def test_an_ip_address_next_to_lookalike_text_never_passes(text: str, value: str) -> None:
+    assert value not in redact(text)
+    assert value not in PLAN.redact_body(orjson.dumps({"note": text}), "application/json").output.decode()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "12:30:45tok_A_k1_b",  # a time, no address
+        "dead::beefhash_IP_0123456789abcdef",  # no decimal digit
+        "hash_IP_011ca09747a486510.0.0.5",  # digits glued: one longer run
+        "tok_A_k1_v1.2.3.4",  # a version
+    ],
+)
+def test_ip_shaped_near_misses_next_to_lookalike_text_stay(text: str) -> None:
+    assert redact(text) == text

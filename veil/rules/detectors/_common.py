@@ -36,7 +36,8 @@ TRAIL_DIGITS = r"(?:[^0-9]|$)"
 # glued (``hash_..._c0`` then ``4111 1111 ...``), as may an upper-case id or IBAN. Anywhere else a digit before a number makes one longer number; these words
 # are what the property glues values to, and a written number's groups say where it
 # starts (RE2 gives the word back one character at a time until the number's shape fits).
-OUTPUT_SHAPED_DIGIT = r"(?:hash|v?tok)_[A-Za-z0-9_]*[0-9][.\-/]?"
+OUTPUT_ENDING_IN_DIGIT = r"(?:hash|v?tok)_[A-Za-z0-9_]*[0-9]"
+OUTPUT_SHAPED_DIGIT = rf"{OUTPUT_ENDING_IN_DIGIT}[.\-/]?"
 
 # A '.' or '-' no digit precedes, before a number written with separators (``No.4111 1111 ...``,
 # ``x-212-555-0143``): after a digit it makes one longer dotted or dashed number (``1.4111 ...``,

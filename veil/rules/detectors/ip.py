@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import ipaddress
 
+from veil.rules.detectors._common import OUTPUT_ENDING_IN_DIGIT
 from veil.rules.detectors.base import DetectorSpec
 
 
@@ -63,7 +64,20 @@ _V6 = r"[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?:\.\d{1,3}){0,3}[0-9A-Za-z]*
 # neither a digit nor a '.' (``tok_A_k1_.192...``, ``host.10.0.0.1``; after a digit it is the tail of
 # a longer dotted number, ``1.2.3.4.5``). Two branches, so the common one keeps its fast form.
 _ADDRESS = rf"{_V4}|{_V6}"
-_PATTERN = rf"(?:(?:^|[^0-9A-Za-z.])(?P<value>{_ADDRESS})|(?:^|[^0-9.])\.(?P<value_after_dot>{_ADDRESS}))"
+# Next to veil-shaped text (issue #15's property), each in a branch of its own: a colon run ending
+# in a hex digit glued before one, maybe with ':' between (``2001:db8::1tok_...``: no letter of
+# ``tok``/``vtok``/``hash`` is hex, so the run ends there; the plain branch would swallow the word
+# and fail), and a dotted quad after one ending in a digit and '.', '-' or '/'
+# (``hash_IP_..8651.10.0.0.5``: elsewhere a digit before makes one longer dotted number). The
+# first is tried first: the plain branch matches there too. Not covered: a run ending in '::'
+# glued to such text (``2001:db8::tok_...``).
+_V6_BEFORE_OUTPUT = r"[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){1,6}:[0-9A-Fa-f]{1,4}(?:\.\d{1,3}){0,3}"
+_PATTERN = (
+    rf"(?:(?:^|[^0-9A-Za-z.])(?P<value_before_output>{_V6_BEFORE_OUTPUT}):?(?:hash|v?tok)_"
+    rf"|(?:^|[^0-9A-Za-z.])(?P<value>{_ADDRESS})"
+    rf"|(?:^|[^0-9.])\.(?P<value_after_dot>{_ADDRESS})"
+    rf"|{OUTPUT_ENDING_IN_DIGIT}[.\-/](?P<value_after_output>{_V4}))"
+)
 
 IP_ADDRESS = DetectorSpec(
     name="IP_ADDRESS",
