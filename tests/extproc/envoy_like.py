@@ -3,13 +3,16 @@ would drive it, in process: the request's headers, its body when the mode asks f
 static mode, NONE, when a reply sets none), then the response's; an ImmediateResponse ends it.
 
 ``buffer_limit`` models Envoy's per-connection buffer: a BUFFERED body over it is Envoy's own 413
-(500 for a response); a BUFFERED_PARTIAL one is sent cut there (not the last message) and the rest
-goes on without veil; STREAMED bodies arrive as one chunk.
+(500 for a response); a BUFFERED_PARTIAL one is sent cut once Envoy holds more than it (not the last
+message) and the rest goes on without veil; STREAMED bodies arrive as one chunk. ``declares_buffer``:
+the gateway declares it to veil (``veil-buffer-limit-bytes``, as the example does). The stream's first
+message carries the filter's static body modes (``protocol_config``: NONE, as in the example).
 
 ``allow_mode_override=False`` models a gateway whose filter lacks ``allow_mode_override: true``:
 every ``mode_override`` is ignored, so the static mode (NONE) applies and no body is ever sent.
-``trailers=True`` ends the response with (empty) trailers, as an HTTP/2 or chunked upstream may;
-an ImmediateResponse there is Envoy's reset of a stream whose head went out (status 0, RESET).
+``trailers=True`` ends the response with (empty) trailers, as an HTTP/2 or chunked upstream may: its
+body message then comes without end_of_stream, as Envoy sends it; an ImmediateResponse at the
+trailers is Envoy's reset of a stream whose head went out (status 0, RESET).
 The gRPC stream's close is :meth:`Exchange.finish`, called at the end as the server does.
 
 For tables that run every adapter on the same rows without starting Envoy (the real-Envoy tests
@@ -27,6 +30,7 @@ from envoy.service.ext_proc.v3.external_processor_pb2 import (
     HttpTrailers,
     ProcessingRequest,
     ProcessingResponse,
+    ProtocolConfiguration,
 )
 
 from veil.extproc.exchange import Exchange
@@ -77,18 +81,20 @@ def _answered(reply: ProcessingResponse) -> tuple[int, bytes] | None:
 
 def _through(
     ex: Exchange, headers_reply: ProcessingResponse, direction: str, body: bytes, buffer_limit: int | None,
-    allow_mode_override: bool = True,
+    allow_mode_override: bool = True, trailers: bool = False,
 ) -> bytes | tuple[int, bytes]:
     """The body as it goes on past Envoy in the mode veil asked for, or (status, body) of the answer that
-    ended the exchange: veil's refusal, or Envoy's own error for a BUFFERED body over its buffer."""
+    ended the exchange: veil's refusal, or Envoy's own error for a BUFFERED body over its buffer.
+    ``trailers``: they follow, so no body message is the last."""
     mode = _body_mode(headers_reply, direction, allow_mode_override)
     cut = buffer_limit is not None and len(body) > buffer_limit and mode in (BUFFERED, BUFFERED_PARTIAL)
     if mode == NONE:
         return body
     if cut and mode == BUFFERED:
         return ENVOY_TOO_LARGE[direction]
-    sent = body[:buffer_limit] if cut else body  # BUFFERED_PARTIAL: what the buffer held, then the rest unread
-    reply = ex.handle(_message(direction, "body", body=sent, end_of_stream=not cut))
+    # BUFFERED_PARTIAL: what Envoy held once over its buffer, then the rest unread
+    sent = body[:buffer_limit + 1] if buffer_limit is not None and cut else body
+    reply = ex.handle(_message(direction, "body", body=sent, end_of_stream=not cut and not trailers))
     return _answered(reply) or _body_after(reply, direction, sent) + body[len(sent):]
 
 
@@ -103,24 +109,29 @@ def _body_after(reply: ProcessingResponse, direction: str, sent: bytes) -> bytes
 def exchange(
     plan: Plan, method: str, path: str, content_type: str, body: bytes,
     upstream: Callable[[bytes], tuple[bytes, str]], options: Options | None = None, buffer_limit: int | None = None,
-    *, allow_mode_override: bool = True, trailers: bool = False,
+    *, allow_mode_override: bool = True, trailers: bool = False, declares_buffer: bool = False,
+    reply_length: bool = True,
 ) -> Outcome:
-    """``upstream(request body) -> (reply body, reply content type)``, answered with status 200."""
-    ex = Exchange(plan, options or Options())
+    """``upstream(request body) -> (reply body, reply content type)``, answered with status 200; the reply
+    declares its Content-Length unless ``reply_length`` is false (chunked)."""
+    ex = Exchange(plan, options or Options(), buffer_limit=(buffer_limit or 0) if declares_buffer else 0)
     request = [(":method", method), (":path", path), (":authority", "127.0.0.1"), (":scheme", "http"),
                ("content-type", content_type), ("content-length", str(len(body)))]
-    reply = ex.handle(_headers("request", request, end=not body))
+    first = _headers("request", request, end=not body)
+    first.protocol_config.CopyFrom(ProtocolConfiguration(request_body_mode=NONE, response_body_mode=NONE))
+    reply = ex.handle(first)
     if (answer := _answered(reply)) is not None:
         return Outcome(*answer, None)
     sent = _through(ex, reply, "request", body, buffer_limit, allow_mode_override)
     if isinstance(sent, tuple):
         return Outcome(*sent, None)
     reply_body, reply_type = upstream(sent)
-    reply = ex.handle(_headers("response", [(":status", "200"), ("content-type", reply_type),
-                                            ("content-length", str(len(reply_body)))], end=not reply_body))
+    length = [("content-length", str(len(reply_body)))] if reply_length else []
+    reply = ex.handle(_headers("response", [(":status", "200"), ("content-type", reply_type), *length],
+                               end=not reply_body))
     if (answer := _answered(reply)) is not None:
         return Outcome(*answer, sent)
-    got = _through(ex, reply, "response", reply_body, buffer_limit, allow_mode_override)
+    got = _through(ex, reply, "response", reply_body, buffer_limit, allow_mode_override, trailers)
     if isinstance(got, tuple):
         return Outcome(*got, sent)
     if trailers and _answered(ex.handle(ProcessingRequest(response_trailers=HttpTrailers()))) is not None:

@@ -56,12 +56,17 @@ def _endpoint(cluster: dict[str, Any], ports: list[int]) -> None:
 
 
 def example_config(listen_port: int, upstream_port: int, extproc_ports: list[int], buffer_limit: int) -> dict[str, Any]:
-    """The example, listening on ``listen_port``, in front of ``upstream_port``, with these ext_proc endpoints."""
+    """The example, listening on ``listen_port``, in front of ``upstream_port``, with these ext_proc endpoints;
+    ``buffer_limit`` is Envoy's, declared to veil as the example declares its own."""
     config: dict[str, Any] = yaml.safe_load(EXAMPLE.read_text())
     resources = config["static_resources"]
     [listener] = resources["listeners"]
     listener["address"]["socket_address"]["port_value"] = listen_port
     listener["per_connection_buffer_limit_bytes"] = buffer_limit
+    filters = listener["filter_chains"][0]["filters"][0]["typed_config"]["http_filters"]
+    [ext_proc] = [f["typed_config"] for f in filters if f["name"] == "envoy.filters.http.ext_proc"]
+    [declared] = ext_proc["grpc_service"]["initial_metadata"]
+    declared["value"] = str(buffer_limit)
     clusters = {cluster["name"]: cluster for cluster in resources["clusters"]}
     clusters["upstream"]["per_connection_buffer_limit_bytes"] = buffer_limit
     _endpoint(clusters["upstream"], [upstream_port])

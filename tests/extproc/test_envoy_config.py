@@ -52,6 +52,11 @@ def test_buffer_limits_follow_the_policy_limit() -> None:
     assert resources["listeners"][0]["per_connection_buffer_limit_bytes"] == 1000 + BUFFER_SLACK
     clusters = {c["name"]: c for c in resources["clusters"]}
     assert clusters["upstream"]["per_connection_buffer_limit_bytes"] == 1000 + BUFFER_SLACK
+    # ...and declared to veil, which reads a body within it that ends in trailers as whole.
+    manager = resources["listeners"][0]["filter_chains"][0]["filters"][0]["typed_config"]
+    [ext_proc] = [f["typed_config"] for f in manager["http_filters"] if f["name"] == "envoy.filters.http.ext_proc"]
+    assert ext_proc["grpc_service"]["initial_metadata"] == [{"key": "veil-buffer-limit-bytes",
+                                                               "value": str(1000 + BUFFER_SLACK)}]
     endpoints = clusters["veil_extproc"]["load_assignment"]["endpoints"][0]["lb_endpoints"]
     assert [e["endpoint"]["address"]["socket_address"]["port_value"] for e in endpoints] == [50051, 50052]
 

@@ -16,6 +16,7 @@ from envoy.service.ext_proc.v3.external_processor_pb2 import (
     HttpTrailers,
     ProcessingRequest,
     ProcessingResponse,
+    ProtocolConfiguration,
 )
 
 from tests.extproc.envoy_like import exchange as exchange_like
@@ -289,3 +290,73 @@ def test_envoy_with_a_small_buffer_passes_large_binary_and_refuses_what_it_canno
         assert outcome.body == upstream_saw
     else:
         assert outcome.body == b'{"error":"veil_redaction_failed","reason":"body_too_large","direction":"request"}'
+
+
+# -- bodies that end in trailers: Envoy sends them without end_of_stream (issue 17) -------------------------
+
+TEXT = b"write to jane@example.com today"
+TEXT_REDACTED = b"write to [REDACTED:EMAIL] today"
+
+
+@pytest.mark.parametrize(("content_type", "sent", "declares", "status", "client"), [
+    ("application/octet-stream", TEXT, True, 200, TEXT_REDACTED),  # whole, its trailers next
+    ("", TEXT, True, 200, TEXT_REDACTED),  # no type
+    ("application/json", DOC, True, 200, REDACTED),  # a document of unknown length
+    ("image/png", PNG_HEAD * 4, True, 200, PNG_HEAD * 4),  # binary head, over both limits: passes as it came
+    ("application/octet-stream", TEXT, False, 502, None),  # near miss: no buffer declared, it may be cut
+    ("application/octet-stream", TEXT * 3, True, 502, None),  # whole but over veil's limit (64)
+    ("application/octet-stream", TEXT * 5, True, 502, None),  # over Envoy's buffer (128) too: cut there
+    ("application/json", DOC + b" " * 200, True, 502, None),
+])
+def test_chunked_reply_ending_in_trailers_is_whole_within_the_declared_buffer(
+    content_type: str, sent: bytes, declares: bool, status: int, client: bytes | None,
+) -> None:
+    outcome = exchange_like(plan(), "GET", "/v1/export", "text/plain", b"", lambda _: (sent, content_type),
+                            buffer_limit=128, trailers=True, declares_buffer=declares, reply_length=False)
+    assert outcome.status == status
+    if client is not None:
+        assert outcome.body == client
+    else:
+        assert outcome.body == b'{"error":"veil_redaction_failed","reason":"body_too_large","direction":"response"}'
+
+
+def test_document_of_declared_length_ending_in_trailers_is_redacted() -> None:
+    """BUFFERED: Envoy answers 413 itself rather than cut, so no buffer needs declaring."""
+    outcome = exchange_like(plan(), "GET", "/v1/me", "text/plain", b"", lambda _: (DOC, "application/json"),
+                            trailers=True)
+    assert (outcome.status, outcome.body) == (200, REDACTED)
+
+
+def configured(message: ProcessingRequest, static: int) -> ProcessingRequest:
+    """``message`` as a stream's first: with the filter's own body modes."""
+    message.protocol_config.CopyFrom(ProtocolConfiguration(request_body_mode=static, response_body_mode=static))
+    return message
+
+
+@pytest.mark.parametrize(("static", "whole"), [
+    (NONE, True),  # the example's: a body came, so the override was honoured
+    (BUFFERED_PARTIAL, True),
+    (STREAMED, False),  # the override may have been ignored: a first chunk looks the same
+])
+def test_a_message_is_whole_before_its_trailers_only_where_no_chunks_can_come(static: int, whole: bool) -> None:
+    exchange = Exchange(plan(), Options(), buffer_limit=128)
+    exchange.handle(configured(headers("request", [*REQUEST, ("content-type", "application/octet-stream")]), static))
+    reply = exchange.handle(body("request", TEXT, False))
+    if not whole:
+        assert reply.immediate_response.status.code == 413 and exchange.done
+        return
+    assert chunk_text_of(reply, "request") == TEXT_REDACTED
+    who = HeaderMap(headers=[HeaderValue(key="x-who", raw_value=b"jane@example.com")])
+    reply = exchange.handle(ProcessingRequest(request_trailers=HttpTrailers(trailers=who)))
+    assert [(o.header.key, o.header.raw_value) for o in reply.request_trailers.header_mutation.set_headers] == [
+        ("x-who", b"[REDACTED:EMAIL]")]
+
+
+@pytest.mark.parametrize("content_type", ["application/octet-stream", "application/json"])
+def test_a_chunk_after_a_body_read_whole_is_refused_not_passed(content_type: str) -> None:
+    exchange = Exchange(plan(), Options(), buffer_limit=128)
+    exchange.handle(configured(headers("request", [*REQUEST, ("content-type", content_type)]), NONE))
+    assert chunk_text_of(exchange.handle(body("request", DOC, False)), "request") == REDACTED
+    reply = exchange.handle(body("request", b'{"e": "john@example.com"}', True))
+    assert reply.immediate_response.status.code == 400 and exchange.done
+    assert b"body_mode_refused" in reply.immediate_response.body

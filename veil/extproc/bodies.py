@@ -19,6 +19,12 @@ veil asks Envoy (``mode_override`` in its headers reply) for the mode the body n
   for it (often none);
 - ``NONE`` for a body veil does not read (a direction no rule may apply to), which passes unread.
 
+A body that ends in trailers comes without ``end_of_stream`` (its trailers next), in ``BUFFERED``
+and ``BUFFERED_PARTIAL`` alike: in ``BUFFERED_PARTIAL`` that is also the shape of a body Envoy cut. Envoy
+cuts only once it holds more than its buffer limit, so a message that is not the last is the whole
+body when it is no larger than the limit the gateway declares (``veil-buffer-limit-bytes``,
+:mod:`veil.extproc.envoy_config`); ``whole_within`` below. Without that declaration it is refused.
+
 Whatever mode actually arrives (a gateway that does not allow mode overrides), a body is never
 forwarded unread: a document arriving in chunks is held whole, bounded by the limit.
 """
@@ -31,6 +37,14 @@ from veil.http.exchange import Exchange
 from veil.rules.plan import Plan
 from veil.rules.plan_types import EMPTY_REPORT, Route
 from veil.rules.restore import Restorer
+
+
+def after_whole(options: Options, direction: str) -> RedactionError:
+    """A body message after one veil read as the whole body (its trailers were next): chunks, a mode veil
+    did not ask for. What already went out was redacted on its own; the rest is refused, never passed."""
+    options.observer.observe(adapter="extproc", direction=direction, outcome="error", report=EMPTY_REPORT,
+                             seconds=0.0, size=0, reason="body_mode_refused")
+    return RedactionError("body_mode_refused", f"{direction} body went on after the message read as whole")
 
 
 class Body:
@@ -65,17 +79,22 @@ class Document(Body):
 
     def __init__(
         self, plan: Plan, route: Route, content_type: str, content_encoding: str, options: Options, limit: int,
-        restorer: Restorer | None, *, partial: bool = False,
+        restorer: Restorer | None, *, partial: bool = False, whole_within: int = 0,
     ) -> None:
         self.plan, self.route, self.options, self.limit, self.restorer = plan, route, options, limit, restorer
         self.partial = partial
         """Sent in BUFFERED_PARTIAL mode: a message that is not the last means Envoy's buffer overflowed,
-        and the rest would cross without reaching veil: refused whatever its size."""
+        and the rest would cross without reaching veil: refused, unless ``whole_within`` says it is whole."""
+        self.whole_within = whole_within
+        """A first message that is not the last and holds at most this many bytes is the whole body, its
+        trailers next (Envoy cuts only above its buffer limit). 0: such a message is never taken as whole."""
         self.content_type, self.content_encoding = content_type, content_encoding
         self.held: list[bytes] = []
         self.size = 0
         self.rewritten = False
         self.passing = False
+        self.whole = False
+        """Answered whole at a message that was not the last: only its trailers may follow."""
 
     def release(self) -> bytes:
         held, self.held, self.passing = b"".join(self.held), [], True
@@ -84,8 +103,14 @@ class Document(Body):
     def step(self, chunk: bytes, last: bool) -> bytes | None:
         if self.passing:
             return None
+        if self.whole:
+            if chunk:
+                raise after_whole(self.options, self.route.direction)
+            return None  # its trailers: nothing was held
         self.held.append(chunk)  # the chunk is held until it is answered: a failure can still release it
         self.size += len(chunk)
+        if not last and not self.held[:-1] and self.size <= self.whole_within:
+            last = self.whole = True  # the whole body, its trailers next
         if self.size > self.limit or (self.partial and not last):
             self.options.observer.observe(adapter="extproc", direction=self.route.direction, outcome="error",
                                           report=EMPTY_REPORT, seconds=0.0, size=self.size, reason="body_too_large")
@@ -106,13 +131,17 @@ class Document(Body):
 class HeadDecides(Body):
     """A body whose head decides, sent ``BUFFERED_PARTIAL``: one message, the whole body or (not the last)
     as much of it as Envoy's buffer held, judged by :meth:`veil.http.Exchange.redact_partial`. Whatever
-    follows a binary head passes; a mode veil did not ask for (chunks) is judged on its first chunk."""
+    follows a binary head passes; a mode veil did not ask for (chunks) is judged on its first chunk.
+    ``whole_within`` as for :class:`Document`."""
 
     def __init__(self, exchange: Exchange, direction: str, content_type: str, content_encoding: str,
-                 restorer: Restorer | None) -> None:
+                 restorer: Restorer | None, whole_within: int = 0) -> None:
         self.exchange, self.direction, self.restorer = exchange, direction, restorer
         self.content_type, self.content_encoding = content_type, content_encoding
+        self.whole_within = whole_within
         self.passing = False
+        self.whole = False
+        """A text head answered whole at a message that was not the last: only its trailers may follow."""
 
     def release(self) -> bytes:
         self.passing = True
@@ -121,9 +150,16 @@ class HeadDecides(Body):
     def step(self, chunk: bytes, last: bool) -> bytes | None:
         if self.passing:
             return None
+        if self.whole:
+            if chunk:
+                raise after_whole(self.exchange.options, self.direction)
+            return None  # its trailers
         self.passing = True  # judged once: a binary head's rest passes, a refusal ends the exchange
-        out, outcome = self.exchange.redact_partial(self.direction, chunk, last, self.content_type,
+        whole = last or len(chunk) <= self.whole_within
+        out, outcome = self.exchange.redact_partial(self.direction, chunk, whole, self.content_type,
                                                     self.content_encoding, self.restorer)
+        if outcome != "binary" and not last:  # read whole, its trailers next: nothing after it passes unread
+            self.passing, self.whole = False, True
         self.rewritten = outcome == "rewritten"
         return out if self.rewritten else None
 

@@ -17,6 +17,9 @@ Choices that matter for safety, each set here:
   fails the message instead of being silently dropped with the original value kept;
 - the buffer limits sit a little above the policy's ``max_body_bytes``, so that veil's limit is the
   one that applies (with veil's JSON error) rather than Envoy's own 413;
+- the filter's gRPC stream declares that buffer limit to veil (``veil-buffer-limit-bytes``): Envoy
+  sends a body that ends in trailers without ``end_of_stream``, like one it cut at its buffer, and cuts
+  only above that limit, so veil reads such a body within it as whole (:mod:`veil.extproc.bodies`);
 - ``message_timeout`` is long enough for a large body to be redacted (Envoy's default is 200 ms).
 """
 
@@ -28,6 +31,11 @@ from urllib.parse import urlsplit
 
 BUFFER_SLACK = 64 * 1024
 """Bytes Envoy may buffer beyond veil's limit, so a body just over it still reaches veil to be refused."""
+DEFAULT_BUFFER_LIMIT = 10 * 1024 * 1024 + BUFFER_SLACK
+"""Above the policy's default ``limits.max_body_bytes`` (10 MiB), as ``examples/gateways/envoy.yaml`` sets it."""
+BUFFER_LIMIT_METADATA = "veil-buffer-limit-bytes"
+"""The gRPC metadata in which the gateway declares its buffer limit: the same number as its
+``per_connection_buffer_limit_bytes`` (listener and upstream cluster), never more."""
 
 
 def socket_address(host: str, port: int) -> dict[str, Any]:
@@ -44,13 +52,14 @@ def upstream_of(url: str) -> tuple[str, str, int]:
     return parts.scheme, parts.hostname, parts.port or (443 if parts.scheme == "https" else 80)
 
 
-def ext_proc_filter(message_timeout_s: float = 10.0) -> dict[str, Any]:
-    """The ext_proc HTTP filter, talking to the ``veil_extproc`` cluster."""
+def ext_proc_filter(message_timeout_s: float = 10.0, buffer_limit: int = DEFAULT_BUFFER_LIMIT) -> dict[str, Any]:
+    """The ext_proc HTTP filter, talking to the ``veil_extproc`` cluster; ``buffer_limit``: Envoy's, declared."""
     return {
         "name": "envoy.filters.http.ext_proc",
         "typed_config": {
             "@type": "type.googleapis.com/envoy.extensions.filters.http.ext_proc.v3.ExternalProcessor",
-            "grpc_service": {"envoy_grpc": {"cluster_name": "veil_extproc"}},
+            "grpc_service": {"envoy_grpc": {"cluster_name": "veil_extproc"}, "initial_metadata": [
+                {"key": BUFFER_LIMIT_METADATA, "value": str(buffer_limit)}]},
             "failure_mode_allow": False,
             "allow_mode_override": True,
             "processing_mode": {
@@ -101,7 +110,7 @@ def envoy_config(
                             "routes": [{"match": {"prefix": "/"}, "route": {"cluster": "upstream", "timeout": "0s"}}],
                         }]},
                         "http_filters": [
-                            ext_proc_filter(),
+                            ext_proc_filter(buffer_limit=buffer_limit),
                             {"name": "envoy.filters.http.router", "typed_config": {
                                 "@type": "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router"}},
                         ],

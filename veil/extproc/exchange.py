@@ -104,9 +104,15 @@ def shared_by(plan: Plan, options: Options) -> Exchanges:
 class Exchange:
     """What one gRPC stream keeps between messages: the plan it started with, the route, each body."""
 
-    def __init__(self, plan: Plan, options: Options, max_body: int = 0, shared: Exchanges | None = None) -> None:
+    def __init__(self, plan: Plan, options: Options, max_body: int = 0, shared: Exchanges | None = None,
+                 buffer_limit: int = 0) -> None:
         self.plan, self.options = plan, options
         self.limit = min(plan.limits.max_body_bytes, max_body) if max_body > 0 else plan.limits.max_body_bytes
+        self.buffer_limit = buffer_limit
+        """Envoy's buffer limit as the gateway declares it (``veil-buffer-limit-bytes``); 0: not declared."""
+        self.static: dict[str, int] = {}
+        """Each direction's body mode in the filter's own configuration (``protocol_config``, on the
+        stream's first message): what arrives if the gateway ignores ``mode_override``."""
         self.blocks = options.blocks(plan)
         self.shared = shared if shared is not None else shared_by(plan, options)
         self.http: HttpExchange | None = None
@@ -129,6 +135,9 @@ class Exchange:
         """The answer to one message; never raises (an unexpected error is an ``internal_error`` refusal)."""
         which = message.WhichOneof("request") or ""
         direction = "request" if which.startswith("request") else "response"
+        if message.HasField("protocol_config"):
+            config = message.protocol_config
+            self.static = {"request": config.request_body_mode, "response": config.response_body_mode}
         try:
             if "request" in self.awaited and which in ("response_headers", "request_trailers"):
                 refused = self._body_never_came("request", which)
@@ -216,7 +225,8 @@ class Exchange:
                                 headers_out=direction == "response")
             body, self.modes[direction], headers = Streamed(stream), STREAMED, replace_length(headers, None)
         elif how == "partial":  # its head decides: never more than Envoy's buffer held, a large image included
-            body, self.modes[direction] = HeadDecides(http, direction, ctype, cenc, restorer), BUFFERED_PARTIAL
+            self.modes[direction] = BUFFERED_PARTIAL
+            body = HeadDecides(http, direction, ctype, cenc, restorer, self._whole_within(direction))
         elif how == "too_large":
             if self.blocks:
                 raise RedactionError("body_too_large", f"{direction} body is declared over the limit")
@@ -224,10 +234,25 @@ class Exchange:
             self.bodies[direction], self.modes[direction] = Unread(), NONE  # its head still redacted
             return headers
         else:
-            body = Document(self.plan, route, ctype, cenc, self.options, self.limit, restorer, partial=length is None)
             self.modes[direction] = BUFFERED if length is not None else BUFFERED_PARTIAL
+            body = Document(self.plan, route, ctype, cenc, self.options, self.limit, restorer, partial=length is None,
+                            whole_within=self._whole_within(direction))
         self.bodies[direction] = body
         return headers
+
+    def _whole_within(self, direction: str) -> int:
+        """Up to how many bytes a body message that is not the last is the whole body, its trailers next
+        (Envoy sends a body that ends in trailers without end_of_stream); 0: never.
+
+        BUFFERED: up to the limit (Envoy answers 413 itself rather than cut a body). BUFFERED_PARTIAL: a
+        body Envoy cut looks the same, but always holds more than its buffer limit: only within the limit
+        the gateway declares. Neither under a filter whose own mode streams: if it ignored the override
+        (Envoy does not tell), a first chunk looks the same too."""
+        if self.static.get(direction) not in (NONE, BUFFERED, BUFFERED_PARTIAL):
+            return 0
+        if self.modes[direction] == BUFFERED:
+            return self.limit
+        return min(self.limit, self.buffer_limit)
 
     # -- bodies and trailers ---------------------------------------------------------------
 

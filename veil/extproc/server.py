@@ -27,6 +27,7 @@ from envoy.service.ext_proc.v3.external_processor_pb2 import (
     ProcessingResponse,
 )
 
+from veil.extproc.envoy_config import BUFFER_LIMIT_METADATA
 from veil.extproc.exchange import Exchange, shared_by
 from veil.http import Options
 from veil.http.exchange import Exchanges
@@ -84,7 +85,7 @@ class ExternalProcessor(rpc.ExternalProcessorServicer):  # type: ignore[misc]
         self, requests: AsyncIterator[ProcessingRequest], context: Any,
     ) -> AsyncIterator[ProcessingResponse]:
         shared = self.shared()
-        exchange = Exchange(shared.plan, shared.options, self.max_body, shared)
+        exchange = Exchange(shared.plan, shared.options, self.max_body, shared, declared_buffer_limit(context))
         try:
             async for message in requests:
                 yield await self.work(exchange, message)
@@ -104,6 +105,16 @@ class ExternalProcessor(rpc.ExternalProcessorServicer):  # type: ignore[misc]
         if exchange.plan.does_io:
             return await asyncio.to_thread(exchange.handle, message)  # the context is copied
         return exchange.handle(message)
+
+
+def declared_buffer_limit(context: Any) -> int:
+    """The buffer limit the gateway declares in the stream's gRPC metadata (Envoy's ``initial_metadata``:
+    its messages carry none); 0 when it declares none."""
+    metadata = context.invocation_metadata() if context is not None else None
+    for key, value in metadata or ():
+        if key == BUFFER_LIMIT_METADATA and isinstance(value, str) and value.isdigit():
+            return int(value)
+    return 0
 
 
 class Worker:
