@@ -246,9 +246,7 @@ class Plan:
         elif kind == "text":  # Shift_JIS, GBK, UTF-16...: decoded, and its bytes read as ASCII checked
             mark, text = charsets.decode(body, charset)
             result = _redact_text(view, text)
-            out = charsets.encode(mark, result.text, charset) if result.report.changed else body
-            if _redact_text(view, charsets.as_bytes_read(out)).report.changed:
-                raise _reads_otherwise("body", charset)
+            out = _written_back(view, body, mark, result.text, charset, result.report.changed)
             report = result.report
         else:
             return Result(body, EMPTY_REPORT, "binary")
@@ -278,9 +276,8 @@ class Plan:
         if charset in ("utf-8", "us-ascii"):
             out = mark + result.output if result.report.changed else body
         else:
-            out = charsets.encode(mark, result.output.decode("utf-8"), charset) if result.report.changed else body
-            if not charsets.is_fast(charset) and _redact_text(self.view(route, mtype), charsets.as_bytes_read(out)).report.changed:
-                raise _reads_otherwise("body", charset)
+            out = _written_back(self.view(route, mtype), body, mark, result.output.decode("utf-8"), charset,
+                                result.report.changed)
         return Result(out, result.report, result.kind)
 
     def _redact_unicode(self, body: bytes, content_type: str, route: Route | None, declared_json: bool = False) -> Result | None:
@@ -491,6 +488,16 @@ def _decode(body: bytes, charset: str) -> str:
         return body.decode(charset)
     except UnicodeDecodeError as exc:
         raise RedactionError("bad_encoding", f"body is not valid {charset_named(charset)} at byte {exc.start}") from None
+
+
+def _written_back(view: View, body: bytes, mark: bytes, text: str, charset: str, changed: bool) -> bytes:
+    """``text`` written back in ``charset`` after ``mark`` (``body`` itself when nothing changed); refused
+    when those bytes, read byte by byte as ASCII by a receiver ignoring the charset, hold what the plan
+    redacts (a charset that is not ASCII-compatible: :mod:`veil.rules.charsets`)."""
+    out = charsets.encode(mark, text, charset) if changed else body
+    if not charsets.is_fast(charset) and _redact_text(view, charsets.as_bytes_read(out)).report.changed:
+        raise _reads_otherwise("body", charset)
+    return out
 
 
 def _reads_otherwise(what: str, charset: str) -> RedactionError:
