@@ -101,3 +101,23 @@ def test_a_ledger_restorer_opens_the_tokens_recorded_after_it_was_made() -> None
     ledger.record(b"jane@example.com", MINE.encode())
     assert restorer.restore_text(text) == (f"jane@example.com and {OTHER}", 1)
     assert restorer.open_at(text, len(MINE) + 5) is None and restorer.open_at(text) is not None
+
+
+@pytest.mark.parametrize(
+    ("charset", "lead", "value"),
+    [("iso-8859-1", "café ", "José Núñez"), ("windows-1252", "€ ", "José Núñez"), ("shift_jis", "連絡 ", "山田 太郎"),
+     ("utf-16", "é ", "José 山田")],
+)
+def test_a_restored_value_is_written_in_the_bodys_charset(charset: str, lead: str, value: str) -> None:
+    """Was: the value went in as UTF-8 bytes among Latin-1 ones (and UTF-16 tokens were never seen)."""
+    body = f"{lead}{Tokenize(RING).apply(value, 'CUSTOM')}.".encode(charset)
+    out, count = RESTORER.restore_body(body, f"text/plain; charset={charset}")
+    assert count == 1 and out.decode(charset) == f"{lead}{value}."
+
+
+def test_a_value_the_bodys_charset_cannot_write_is_refused_not_mangled() -> None:
+    from veil.errors import RedactionError
+
+    token = Tokenize(RING).apply("連絡 jane", "CUSTOM")
+    with pytest.raises(RedactionError, match="restored value has no form in iso8859-1"):
+        RESTORER.restore_body(f"x {token}".encode("latin-1"), "text/plain; charset=iso-8859-1")

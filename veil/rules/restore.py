@@ -23,7 +23,9 @@ from dataclasses import dataclass, field, replace
 
 from veil.rules.actions.keys import Keyring
 from veil.rules.actions.tokenize import detokenize_text, find_tokens, open_token_at
-from veil.rules.media import body_kind_of
+from veil.errors import RedactionError
+from veil.rules import charsets
+from veil.rules.media import body_kind_of, media_type
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,8 +67,25 @@ class Restorer:
 
         ``kind`` (json, ndjson, text...) overrides the one ``content_type`` gives,
         for a body whose kind was sniffed."""
-        kind = kind or body_kind_of(content_type)
-        if kind not in ("json", "ndjson", "text") or b"tok_" not in body:
+        declared = body_kind_of(content_type)
+        kind = kind or declared
+        if kind not in ("json", "ndjson", "text"):
+            return body, 0
+        charset = media_type(content_type)[1] if kind == declared == "text" else "utf-8"
+        if charset not in ("utf-8", "us-ascii"):
+            # Text in its declared charset: the value goes in as that charset writes it, or the body is
+            # refused (bad_encoding) when it has no form there, never UTF-8 among other bytes.
+            mark, text = charsets.decode(body, charset)
+            if "tok_" not in text:
+                return body, 0
+            out, count = self.restore_text(text, json_escape=False)
+            if not count:
+                return body, 0
+            try:
+                return charsets.encode(mark, out, charset), count
+            except RedactionError:
+                raise RedactionError("bad_encoding", f"a restored value has no form in {charsets.known(charset)}") from None
+        if b"tok_" not in body:
             return body, 0
         text = body.decode("utf-8", "surrogateescape")
         out, count = self.restore_text(text, json_escape=kind != "text")
