@@ -52,6 +52,7 @@ from veil.errors import RedactionError, charset_named
 from veil.rules import charsets, header_params
 from veil.rules.media import (
     SNIFF_HEAD_BYTES,
+    SNIFFED_MEDIA,
     body_kind,
     is_vague,
     media_type,
@@ -222,8 +223,8 @@ def _redact_part(
     handled, new = apply_name_target(view.form, name, value, "form", findings, view)
     if not handled:
         handled, new = apply_name_class(view, name, value, "form", findings)
-    if not handled and sniff_body(content) in ("json", "ndjson"):
-        result = redact_part(content, "application/json" if sniff_body(content) == "json" else "application/x-ndjson")
+    if not handled and (sniffed := sniff_body(content)) in ("json", "ndjson"):
+        result = redact_part(content, SNIFFED_MEDIA[sniffed])
         return result.output, result.report
     if not handled:
         new = scan_strings(view, [value], [name], "form", [name_label(name)], findings)[0]
