@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import veil
 from veil.rules.detectors.credential import is_secret_value
@@ -124,3 +127,35 @@ def test_default_plan_removes_assigned_secrets_from_json_strings(log: str) -> No
 def test_is_secret_value_never_raises_on_junk() -> None:
     for junk in ("", " ", "\x00" * 9, "é" * 12, "\ud800" * 9, "=" * 40):
         assert is_secret_value(junk) is False
+
+
+# Re-review (issue 15): _is_identifier's camelCase segment, ``(?:[A-Z]?[a-z]+)+``, backtracked
+# exponentially in Python's re on a long lower-case run that then failed: 38 bytes of
+# ``password=a-qwerty...+`` took 5 s, 104 bytes of a secret-named assignment 39 s.
+_OLD_SEGMENT = re.compile(r"[a-z]+[0-9]*|[A-Z]+[0-9]*|[0-9]+|(?:[A-Z]?[a-z]+)+[0-9]*")
+
+
+@given(st.text(alphabet="aZq9Xb0", max_size=12))
+def test_the_identifier_segment_accepts_what_it_did(segment: str) -> None:
+    from veil.rules.detectors.credential import _SEGMENT
+
+    assert bool(_SEGMENT.fullmatch(segment)) == bool(_OLD_SEGMENT.fullmatch(segment))
+
+
+@pytest.mark.parametrize("value", ["a-" + "qwertyuiopasdfghjklzxcvbnm" * 3 + "+",
+                                   "tok_PHONE_k1_" + "qmwusgisyihcmnwxvmgvfvlaihkftpgjx" * 2 + "6nczz+wJalrXUtnFEMI"])
+def test_a_long_lower_case_run_in_an_assigned_value_is_judged_at_once(value: str) -> None:
+    """Bounded: the alarm turns the old code's exponential backtracking (years, at this length) into a failure."""
+    import signal
+
+    def too_slow(*_: object) -> None:
+        raise TimeoutError("is_secret_value backtracked")
+
+    previous = signal.signal(signal.SIGALRM, too_slow)
+    signal.alarm(20)
+    try:
+        is_secret_value(value)
+        assert "[REDACTED:SECRET]" in veil.default_plan().redact_text(f"password={value}").text
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)

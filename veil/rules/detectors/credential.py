@@ -78,14 +78,16 @@ _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}
 _VERSION = re.compile(r"v?[0-9]+(?:\.[0-9]+)+(?:[-+][0-9A-Za-z.\-]+)?")
 _TIMESTAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}(?:[T ][0-9:.]+(?:Z|[+\-][0-9:]+)?)?")
 _EMAIL = re.compile(r"[^@\s]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}")
-_SEGMENT = re.compile(r"[a-z]+[0-9]*|[A-Z]+[0-9]*|[0-9]+|(?:[A-Z]?[a-z]+)+[0-9]*")
+# Python's re backtracks: no quantified group whose body may match in more than one way (camelCase as
+# ``(?:[A-Z]?[a-z]+)+`` took exponential time on a long lower-case run that then failed).
+_SEGMENT = re.compile(r"[a-z]+[0-9]*|[A-Z]+[0-9]*|[0-9]+|[A-Z]?[a-z]+(?:[A-Z][a-z]+)*[0-9]*")
 _WORDY = re.compile(r"[a-z]+|[A-Z]+|[A-Z]?[a-z]+(?:[A-Z][a-z]+)*")
 
 
 def _is_identifier(value: str) -> bool:
     """Plain words and numbers joined by separators: a region, bucket, host, path or alias."""
     segments = [s for s in re.split(r"[\-_./:@]+", value) if s]
-    return len(segments) >= 2 and all(_SEGMENT.fullmatch(s) and len(s) <= 20 for s in segments)
+    return len(segments) >= 2 and all(len(s) <= 20 and _SEGMENT.fullmatch(s) for s in segments)
 
 
 def is_secret_value(value: str) -> bool:
