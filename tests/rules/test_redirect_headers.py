@@ -9,7 +9,11 @@ written raw into the path.
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from veil import compile_policy, default_plan
 from veil.rules.plan_types import Route
@@ -83,3 +87,34 @@ def test_the_authority_is_scanned_as_header_text() -> None:
     assert out == [("Referer", "http://[REDACTED:IP_ADDRESS]/users/%5BREDACTED%3AEMAIL%5D")]
     assert sorted((f.type, f.location, f.path) for f in report.findings) == [
         ("EMAIL", "path", "/<segment>/<segment>"), ("IP_ADDRESS", "header", "Referer")]
+
+
+# Refresh's URL was cut out by '(.*?)(['"]?\s*)$' in Python's re: quadratic in a run of inner
+# spaces (8 KB: half a second; Envoy passes 60 KB headers: about half a minute per response).
+_OLD_REFRESH = re.compile(r"""^(\s*[0-9.]+\s*[;,]\s*(?:url\s*=\s*)?['"]?)(.*?)(['"]?\s*)$""", re.IGNORECASE)
+
+
+@given(st.text(alphabet="0.5;,= uUrRlL'\"/ax\t\n\u2003", max_size=24))
+def test_a_refresh_value_is_cut_as_it_was(value: str) -> None:
+    from veil.rules.urls import refresh_parts
+
+    old = _OLD_REFRESH.match(value)
+    assert refresh_parts(value) == (None if old is None else old.groups())
+
+
+def test_a_refresh_value_with_a_long_run_of_spaces_is_cut_at_once() -> None:
+    import signal
+
+    from veil.rules.urls import refresh_parts
+
+    def too_slow(*_: object) -> None:
+        raise TimeoutError("Refresh backtracked")
+
+    previous = signal.signal(signal.SIGALRM, too_slow)
+    signal.alarm(20)
+    try:
+        value = "0; url=/a" + " " * 200_000 + "b"
+        assert refresh_parts(value) == ("0; url=", "/a" + " " * 200_000 + "b", "")
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)

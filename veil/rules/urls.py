@@ -28,8 +28,9 @@ SEGMENT = "<segment>"
 _SEGMENT_SAFE = "!$&'()*+,;=@~"
 # scheme ':' and '//' authority, as RFC 3986 appendix B splits a URI reference.
 _ORIGIN = re.compile(r"^(?:[A-Za-z][A-Za-z0-9+.\-]*:)?(?://[^/?#]*)?")
-# Refresh: '5; url=/next' (the URL may be quoted).
-_REFRESH = re.compile(r"""^(\s*[0-9.]+\s*[;,]\s*(?:url\s*=\s*)?['"]?)(.*?)(['"]?\s*)$""", re.IGNORECASE)
+# Refresh: '5; url=/next' (the URL may be quoted). What follows the URL is cut off in Python: a
+# lazy group before '\s*$' backtracked quadratically on a long run of inner spaces.
+_REFRESH_HEAD = re.compile(r"""\s*[0-9.]+\s*[;,]\s*(?:url\s*=\s*)?['"]?""", re.IGNORECASE)
 _LINK_TARGET = re.compile(r"<([^<>]*)>")
 
 URL_HEADERS = frozenset({"location", "content-location", "referer"})
@@ -78,16 +79,31 @@ def redact_url_header(view: View, name: str, value: str, findings: list[Finding]
     if lname in URL_HEADERS:
         return redact_url(view, value, name, findings)
     if lname == "refresh":
-        m = _REFRESH.match(value)
-        if m is None or not m.group(2):
+        parts = refresh_parts(value)
+        if parts is None or not parts[1]:
             return value
-        new = redact_url(view, m.group(2), name, findings)
-        return value if new == m.group(2) else m.group(1) + new + m.group(3)
+        head, url, tail = parts
+        new = redact_url(view, url, name, findings)
+        return value if new == url else head + new + tail
     # Link: '<url>; rel="next", <url>; ...': targets and the text around them alternate.
     pieces = _LINK_TARGET.split(value)
     out = [redact_url(view, piece, name, findings) if i % 2 else _header_text(view, piece, name, findings)
            for i, piece in enumerate(pieces)]
     return "".join(f"<{piece}>" if i % 2 else piece for i, piece in enumerate(out))
+
+
+def refresh_parts(value: str) -> tuple[str, str, str] | None:
+    """A Refresh value's (delay and 'url=' with an opening quote, the URL, a closing quote and
+    trailing blanks), or None when it opens otherwise."""
+    m = _REFRESH_HEAD.match(value)
+    if m is None:
+        return None
+    rest = value[m.end():]
+    body = rest.rstrip()
+    if "\n" in body:  # header values hold none; the URL would not run past one
+        return None
+    cut = len(body) - 1 if body[-1:] in ("'", '"') else len(body)
+    return value[: m.end()], rest[:cut], rest[cut:]
 
 
 def _header_text(view: View, text: str, name: str, findings: list[Finding]) -> str:
