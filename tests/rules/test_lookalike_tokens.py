@@ -456,6 +456,9 @@ def test_a_value_inside_a_secret_assignments_key_name_never_passes(word: str, se
         ("hash_IP_011ca09747a48651.10.0.0.5", "10.0.0.5"),  # after a hash ending in a digit, and '.'
         (f"{REAL_HASH}/10.0.0.5", "10.0.0.5"),
         ("tok_A_k1_af4-10.0.0.5", "10.0.0.5"),
+        # second re-review: an IPv6 address there too, and one a phone read inside the hash swallowed
+        ("hash_IBAN_a0cdb5f019eaa0c4.2001:0db8:85a3:0000:0000:8a2e:0370:7334", "8a2e:0370:7334"),
+        ("hash_EMAIL_e9604895-2001:0db8:85a3:0000:0000:8a2e:0370:7334", "0db8:85a3"),
     ],
 )
 def test_an_ip_address_next_to_lookalike_text_never_passes(text: str, value: str) -> None:

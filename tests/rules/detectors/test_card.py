@@ -185,7 +185,7 @@ def test_card_glued_after_a_letter_or_underscore_is_found(detect: Detect, text: 
         "550e8400-e29b-41d4-a716-446655440000",  # UUID: its longest run is 12 digits
         "v2.4111111111111111",  # after a dot
         "sku-4111111111111111",  # after a dash (dashed ids and numbers)
-        "tel+4111111111111111",  # after '+': a phone's country code
+        "tel+378282246310005",  # 15 digits after '+': a phone's country code and number (16 or more are a card)
         "IMG_20240615123045123",  # a photo's date-time name (17 digits from 20...)
     ],
 )

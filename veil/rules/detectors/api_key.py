@@ -77,9 +77,20 @@ def matching_format(candidate: str) -> SecretFormat | None:
     return None
 
 
+_SEPARATOR = re.compile(r"[_\-.]")
+
+
 def is_api_key(candidate: str) -> bool:
-    """Some catalog format accepts ``candidate``: shape, checksum, not a placeholder."""
-    return matching_format(candidate) is not None
+    """Some catalog format accepts ``candidate``, or the part of it before a '_', '-' or '.': shape,
+    checksum, not a placeholder.
+
+    A key of fixed length whose alphabet takes a separator runs on into what is glued after it
+    (``github_pat_<82>_tok_A_k1_b``, ``AIza<35>-hash_...``): the scan cannot tell where it ends, so
+    the key before a separator counts, and the finding keeps the rest with it."""
+    if matching_format(candidate) is not None:
+        return True
+    cuts = [m.start() for m in _SEPARATOR.finditer(candidate)]
+    return any(matching_format(candidate[:cut]) is not None for cut in reversed(cuts))
 
 
 API_KEY = DetectorSpec(

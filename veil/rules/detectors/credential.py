@@ -58,16 +58,21 @@ _GLUED = r"SECRETS?|TOKENS?|PASSW(?:OR)?DS?|PWD|APIKEY|CREDENTIALS?"
 _VALUE_CHARS = r"A-Za-z0-9+/=_\-.~!@#%^*?:"
 # A bare "key" counts only as the whole name (``key=...``): idempotency_key, cache_key, sort_key,
 # partition_key and public_key hold identifiers, so a key needs a word that says it is secret.
+# Glued after a lower-case letter or a digit (``dbpassword``, ``mytoken``, ``v2secret``; a token's
+# base32 payload then a name, ``tok_A_k1_bpassword=``) only the words that say secret on their own,
+# and any of them after a digit (``..6API_KEY=``): ``monkey``, ``hockey`` and ``turkey`` are no keys.
 _KEY = (
     rf"(?:(?:^|[^A-Za-z0-9])(?i:{_WORDS})|(?:^|[^A-Za-z0-9_.\-])(?i:keys?)"
-    rf"|[a-z](?:{_CAMEL})|[A-Z](?:{_GLUED}))"
+    rf"|[a-z](?:{_CAMEL})|[A-Z](?:{_GLUED})"
+    rf"|[a-z0-9](?:passw(?:or)?ds?|secrets?|tokens?|credentials?|apikeys?)|[0-9](?i:{_WORDS}))"
 )
 _PATTERN = (
     _KEY
     + r"[A-Za-z0-9_.\-]{0,40}"  # the rest of the key name: DB_PASSWORD_PROD, token.value
     + r"(?:\\?[\"'])?[ \t]*(?:=>|:=|=|:)[ \t]*(?:\\?[\"'])?"  # closing quote, separator, opening quote
-    # '$' may sit inside a value but not start it (``${VAR}``); no sentence punctuation at the end
-    + rf"(?P<value>[{_VALUE_CHARS}][{_VALUE_CHARS}$]{{6,}}[A-Za-z0-9+/=_\-~!@#%^*?$])"
+    # '$' may sit inside a value but not start it (``${VAR}``), nor may ':' (an IPv6 address's '::'
+    # after a name: ``hash_API_KEY_<hex>_fe80::1``); no sentence punctuation at the end
+    + rf"(?P<value>[{_VALUE_CHARS.replace(':', '')}][{_VALUE_CHARS}$]{{6,}}[A-Za-z0-9+/=_\-~!@#%^*?$])"
 )
 
 _PLACEHOLDERS = (

@@ -67,16 +67,17 @@ _ADDRESS = rf"{_V4}|{_V6}"
 # Next to veil-shaped text (issue #15's property), each in a branch of its own: a colon run ending
 # in a hex digit glued before one, maybe with ':' between (``2001:db8::1tok_...``: no letter of
 # ``tok``/``vtok``/``hash`` is hex, so the run ends there; the plain branch would swallow the word
-# and fail), and a dotted quad after one ending in a digit and '.', '-' or '/'
-# (``hash_IP_..8651.10.0.0.5``: elsewhere a digit before makes one longer dotted number). The
-# first is tried first: the plain branch matches there too. Not covered: a run ending in '::'
-# glued to such text (``2001:db8::tok_...``).
+# and fail), and an address after one ending in a digit and '.', '-' or '/'
+# (``hash_IP_..8651.10.0.0.5``, ``hash_..0c4.2001:db8::1``: elsewhere a digit before makes one
+# longer dotted number). The first is tried first: the plain branch matches there too. Not
+# covered: a run ending in '::' glued to such text (``2001:db8::tok_...``), and a colon run glued
+# to a hash's hex digits (``..e71fe80::1``: where the hash ends is not known).
 _V6_BEFORE_OUTPUT = r"[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){1,6}:[0-9A-Fa-f]{1,4}(?:\.\d{1,3}){0,3}"
 _PATTERN = (
     rf"(?:(?:^|[^0-9A-Za-z.])(?P<value_before_output>{_V6_BEFORE_OUTPUT}):?(?:hash|v?tok)_"
     rf"|(?:^|[^0-9A-Za-z.])(?P<value>{_ADDRESS})"
     rf"|(?:^|[^0-9.])\.(?P<value_after_dot>{_ADDRESS})"
-    rf"|{OUTPUT_ENDING_IN_DIGIT}[.\-/](?P<value_after_output>{_V4}))"
+    rf"|{OUTPUT_ENDING_IN_DIGIT}[.\-/](?P<value_after_output>{_ADDRESS}))"
 )
 
 IP_ADDRESS = DetectorSpec(

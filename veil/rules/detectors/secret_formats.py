@@ -79,20 +79,23 @@ def _shaped(
     A scan ending in a counted run of letters and digits (``[A-Za-z0-9]{24,34}``) takes the whole
     run of that class (``{24,}``): a longer run is one candidate and fails the shape, and a
     character outside the class ends the token, '_' too (``xoxb-..._k1``). Other scans get a
-    trailing ``\\b`` (unless they end in ``=`` or a group): a last part must not stop inside a
-    longer word.
+    trailing ``\\b`` (unless they end in ``=`` or a group), or take one '_' or '-' glued after
+    them: a last part must not stop inside a longer word, and :func:`api_key.is_api_key` finds a
+    key before a separator (``FLWSECK-...-X_tok_A_k1_b``).
     """
     counted = _LAST_RUN.search(scan)
     if counted is not None:
         scan = scan[: counted.start("count")] + "{" + counted.group("low") + ",}"
     elif not scan.endswith(("=", ")")):
-        scan += r"\b"
+        scan += r"(?:\b|[_\-])"
     return SecretFormat(name=name, prefix=prefix, scan=scan, shape=shape, source=source, checksum=checksum)
 
 
-# A last run of letters and digits only: where its class holds '.', '-' or '~', the word boundary
-# lets it end before a sentence's '.' or a '-' (``...Q~abc.``), as a greedy run would not.
-_LAST_RUN = re.compile(r"\[(?:A-Z|a-z|a-f|A-F|0-9)+\](?P<count>\{(?P<low>[0-9]+)(?:,[0-9]*)?\})\Z")
+# A last run of letters and digits, '_' and '-' (then what is glued after a key, ``_tok_A_k1_b``,
+# is part of the run, and :func:`api_key.is_api_key` finds the key before a separator; a fixed
+# count with a '\b' after it found nothing there). Where its class holds '.' or '~', the word
+# boundary lets it end before a sentence's '.' (``...Q~abc.``), as a greedy run would not.
+_LAST_RUN = re.compile(r"\[(?:A-Z|a-z|a-f|A-F|0-9|_|\\-)+\](?P<count>\{(?P<low>[0-9]+)(?:,[0-9]*)?\})\Z")
 
 
 _GITHUB = "https://github.blog/2021-04-05-behind-githubs-new-authentication-token-formats/"

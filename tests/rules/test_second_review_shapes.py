@@ -1,0 +1,51 @@
+"""Shapes the second re-review of issue #15 found crossing, each next to veil-shaped text or a
+separator a URL or a glued name brings; every value here is found when it stands alone."""
+
+from __future__ import annotations
+
+import orjson
+import pytest
+
+from tests.rules.test_lookalike_tokens import PLAN, REAL_HASH, redact
+
+ASSIGNED = "Xk9vQ2mZ7pL4wR"
+CARD = "4111111111111111"
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        # A secret's name glued after a token's lower-case payload or a digit (the 'monkey' rule kept them out)
+        (f"tok_A_k1_bpassword={ASSIGNED}", ASSIGNED),
+        (f"tok_A_k1_b6API_KEY={ASSIGNED}", ASSIGNED),
+        (f"dbpassword={ASSIGNED}", ASSIGNED),
+        (f"mytoken: {ASSIGNED}", ASSIGNED),
+        # 16 to 19 digits after '+' (a URL's encoded space): more than any phone number holds
+        (f"GET /search?q=card+{CARD} HTTP/1.1", CARD),
+        (f"tok_A_k1_b+{CARD}", CARD),
+        (f"{REAL_HASH}+{CARD}", CARD),
+        (f"see +{CARD} now", CARD),
+        # A hash named like a secret before an IPv6 address: no secret value opens with ':'
+        ("hash_API_KEY_e9dc5a7c6908f6d1_fe80::1ff:fe23:4567:890a", "fe80"),
+    ],
+)
+def test_a_value_in_these_shapes_never_passes(text: str, value: str) -> None:
+    assert value not in redact(text)
+    assert value not in PLAN.redact_body(orjson.dumps({"note": text}), "application/json").output.decode()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"monkey={ASSIGNED}",  # no secret word
+        f"hockey_score={ASSIGNED}",
+        "+4111111111111111111111",  # too long for a card
+        "password: :abc",
+    ],
+)
+def test_their_near_misses_stay(text: str) -> None:
+    assert redact(text) == text
+
+
+def test_a_phone_after_plus_is_still_a_phone() -> None:
+    assert redact("call +4915112345678").startswith("call hash_PHONE_")
