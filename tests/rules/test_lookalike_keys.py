@@ -39,3 +39,18 @@ def test_a_key_with_a_separator_and_lookalike_text_glued_after_it_never_passes(k
 )
 def test_a_cut_that_fits_no_format_finds_nothing(text: str) -> None:
     assert redact(text) == text
+
+
+# A short or bare prefix (hf_, AIza, SK, AKCp, r8_, sk-...) wanted a word boundary before it, and
+# '_' is a word character: after a token's or a hash's '_' the key crossed whole. Now any character
+# that is no letter or digit may precede one; key- and secret_ keep the word boundary (monkey-).
+PREFIXES = ["tok_A_k1_", f"{REAL_TOKEN}_", "hash_A_0123456789abcdef_", f"{REAL_HASH}_", "x_"]
+APART = [(fmt.name, example_of(fmt)) for fmt in FORMATS if fmt.prefix not in ("key-", "secret_")]
+
+
+@pytest.mark.parametrize("prefix", PREFIXES)
+@pytest.mark.parametrize(("name", "key"), APART, ids=[name for name, _ in APART])
+def test_a_key_after_lookalike_text_and_an_underscore_never_passes(name: str, key: str, prefix: str) -> None:
+    text = f"see {prefix}{key} ok"
+    assert key not in redact(text), name
+    assert key not in PLAN.redact_body(orjson.dumps({"note": text}), "application/json").output.decode(), name

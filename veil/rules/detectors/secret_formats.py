@@ -346,24 +346,44 @@ _WORD_PREFIXES = frozenset({"key-", "secret_"})
 def glued_start(fmt: SecretFormat) -> bool:
     """Whether ``fmt``'s prefix alone says where a token starts, so it may follow any character, a
     word too (``tok_A_k1_ghp_...``, ``xsk_live_...``): 4+ characters ending in '_', '-' or '.', as
-    no word or number ends. Shorter or bare prefixes (``hf_``, ``AIza``, ``SK``) want a word boundary."""
+    no word or number ends. Shorter or bare prefixes (``hf_``, ``AIza``, ``SK``) want a character
+    that is no letter or digit before them, '_' included (``tok_A_k1_AIza...``, ``hash_..._hf_...``);
+    ``key-`` and ``secret_`` end words (``monkey-``, ``client_secret_``): a word boundary."""
     prefix = fmt.prefix
     return len(prefix) >= 4 and prefix[-1] in "_-." and prefix not in _WORD_PREFIXES
 
 
-def _edge(fmt: SecretFormat) -> str:
-    return "" if glued_start(fmt) else r"\b"
+_APART = r"(?:^|[^A-Za-z0-9])"
+
+
+def _groups() -> tuple[list[SecretFormat], list[SecretFormat], list[SecretFormat]]:
+    """The formats by what may precede them: (apart: no letter or digit; a word boundary; anything)."""
+    apart = [f for f in FORMATS if not glued_start(f) and f.prefix not in _WORD_PREFIXES]
+    worded = [f for f in FORMATS if f.prefix in _WORD_PREFIXES]
+    glued = [f for f in FORMATS if glued_start(f)]
+    return apart, worded, glued
+
+
+def _alternation(parts: list[str]) -> str:
+    return "(?:" + "|".join(dict.fromkeys(parts)) + ")"
 
 
 def scan_lead() -> str:
     """What every match of :func:`scan_pattern` starts with: a format's literal prefix where it is
     long enough to be rare in text (4+ characters), else its whole fragment (see
     ``DetectorSpec.lead`` for why the engine wants one): ``SK`` alone starts every ``SKU-...``."""
-    return "(?:" + "|".join(dict.fromkeys(
-        _edge(f) + (re.escape(f.prefix) if len(f.prefix) >= 4 else f.scan) for f in FORMATS)) + ")"
+    def lead(f: SecretFormat) -> str:
+        return re.escape(f.prefix) if len(f.prefix) >= 4 else f.scan
+    apart, worded, glued = _groups()
+    return (f"(?:{_APART}{_alternation([lead(f) for f in apart])}|\\b{_alternation([lead(f) for f in worded])}"
+            f"|{_alternation([lead(f) for f in glued])})")
 
 
 def scan_pattern() -> str:
-    """The RE2 alternation of every format's scan fragment, each starting at a word boundary
-    unless its prefix may be glued to what precedes it (:func:`glued_start`)."""
-    return "(?:" + "|".join(_edge(f) + f.scan for f in FORMATS) + ")"
+    """The RE2 alternation of every format's scan fragment, a value group per branch: after a
+    character that is no letter or digit (or the text's start), after a word boundary
+    (``key-``, ``secret_``), or glued to anything (:func:`glued_start`)."""
+    apart, worded, glued = _groups()
+    return (f"(?:{_APART}(?P<value>{_alternation([f.scan for f in apart])})"
+            f"|\\b(?P<value_worded>{_alternation([f.scan for f in worded])})"
+            f"|(?P<value_glued>{_alternation([f.scan for f in glued])}))")
