@@ -74,6 +74,23 @@ def test_text_a_match_reads_around_its_value_is_scanned_too(text: str, expected:
         assert [(h.start, h.end) for h in alone] == find_spans(COMPILED[name], text)
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # EMAIL starts first, at 'b', but JWT (higher priority) starts inside its span and runs past it
+        ("b@eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiI0MiJ9.c2lnbmF0dXJlc2lnbmF0dXJl",
+         [("JWT", "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiI0MiJ9.c2lnbmF0dXJlc2lnbmF0dXJl")]),
+        # near miss: a higher-priority value that ends inside the finding takes nothing from it
+        ("jane.doe@example.com", [("EMAIL", "jane.doe@example.com")]),
+        ("call +1 212-555-0143 now", [("PHONE", "+1 212-555-0143")]),
+    ],
+)
+def test_a_finding_gives_way_to_a_higher_priority_one_that_runs_past_it(text: str, expected: list[tuple[str, str]]) -> None:
+    dets = tuple(COMPILED[n] for n in BUILTIN_DETECTORS)
+    hits = DetectorSet(dets).scan([text])
+    assert [(dets[h.detector].spec.name, text[h.start : h.end]) for h in hits] == expected
+
+
 CONTEXT_READ = ["API_KEY_4111111111111111=Xk9vQ2mZ7pL4", "postgres://app:Xk9vQ2mZ7pL4@10.0.0.5/db", "SECRET_078-05-1120: Qw8eR7tY6uI5"]
 
 

@@ -27,6 +27,12 @@ CARD = "4111111111111111"
         (f"see +{CARD} now", CARD),
         # A hash named like a secret before an IPv6 address: no secret value opens with ':'
         ("hash_API_KEY_e9dc5a7c6908f6d1_fe80::1ff:fe23:4567:890a", "fe80"),
+        # A finding gives way to a higher-priority one that starts inside it and runs past its end:
+        # a phone read across a hash's digits and a bot token's head, an e-mail whose domain is a JWT's
+        ("hash_API_KEY_c61cba190cb73504 96458526:AAhxPThYb48YSKLdfzxCW8_u14KJH8OcEYn", "AAhxPThYb48YSKLdfzxCW8"),
+        ("ref 04 96458526:AAhxPThYb48YSKLdfzxCW8_u14KJH8OcEYn", "AAhxPThYb48YSKLdfzxCW8"),
+        ("tok_A_k1_b@eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiI0MiJ9.c2lnbmF0dXJlc2lnbmF0dXJl", "c2lnbmF0dXJl"),
+        ("tok_A_k1_b@hvs.QrdeIgKoO2AJlwd7O8E7Vzws", "O8E7Vzws"),
     ],
 )
 def test_a_value_in_these_shapes_never_passes(text: str, value: str) -> None:

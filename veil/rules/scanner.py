@@ -68,7 +68,8 @@ class DetectorSet:
     what may be skipped and why.
     """
 
-    __slots__ = ("detectors", "names", "raw_candidate", "_candidate", "_which", "_protect", "_protected", "_decided", "_led")
+    __slots__ = ("detectors", "names", "raw_candidate", "_candidate", "_which", "_protect", "_protected", "_decided", "_led",
+                 "_higher")
 
     def __init__(self, detectors: tuple[CompiledDetector, ...], protected: tuple[Protected, ...] = ()) -> None:
         self.detectors = detectors
@@ -78,6 +79,7 @@ class DetectorSet:
         leads = [p.pattern for p in protected] + alternatives(detectors, edge="", leads=True)
         # A candidate found by a lead is not known to match the full alternation there.
         self._led = leads != parts
+        self._higher: dict[int, Pattern | None] = {}
         self._protect = len(protected)
         self._decided: dict[tuple[bytes, int, bytes], Outcome] = new_cache()
         if parts:
@@ -209,11 +211,44 @@ class DetectorSet:
             found = self._accepted(alt - protect, local, lp, text, field, ascii_only)
             if found is not None:
                 bstart, bend, hit = found
+                if self._overtaken(alt - protect, local, lp, bend, text, field, ascii_only):
+                    return NOTHING
                 if bstart <= lp + 1:  # the value starts at the match or after its one leading character
                     return (hit,), bend
                 return (*self._between(local, lp + 1, bstart, text, field, ascii_only), hit), bend
             alt = which.first(local, lp, alt + 1)
         return NOTHING
+
+    def _overtaken(self, index: int, local: bytes, lp: int, bend: int, text: str, field: str, ascii_only: bool) -> bool:
+        """Whether a detector before ``index`` finds a value that starts inside ``local[lp:bend]`` and runs
+        past it: then the finding at ``lp`` gives way (a phone read across a hash's digits and the head of
+        a bot token, an e-mail whose domain is a JWT's head), and the scan reaches the other one."""
+        higher = self._higher.get(index, False)
+        if higher is False:
+            leads = alternatives(self.detectors[:index], edge="", leads=True)
+            higher = compile_re2("(?m)(?:" + ")|(?:".join(leads) + ")") if leads else None
+            self._higher[index] = higher
+        if higher is None:
+            return False
+        which = self._which
+        assert which is not None
+        protect = self._protect
+        pos = next_char_boundary(local, lp + 1)
+        # A lead may need text past the finding (a JWT's dots): the search reads a window beyond it.
+        window = min(len(local), bend + _OVERTAKE_WINDOW)
+        while pos < bend:
+            m = higher.search(local, pos, window)
+            if m is None or m.start() >= bend:
+                return False
+            inner = m.start()
+            alt = which.first(local, inner, protect)
+            while protect <= alt < protect + index:
+                found = self._accepted(alt - protect, local, inner, text, field, ascii_only)
+                if found is not None and found[1] > bend:
+                    return True
+                alt = which.first(local, inner, alt + 1)
+            pos = next_char_boundary(local, inner + 1)
+        return False
 
     def _accepted(self, index: int, local: bytes, lp: int, text: str, field: str,
                   ascii_only: bool) -> tuple[int, int, tuple[int, int, int]] | None:
@@ -286,6 +321,9 @@ class DetectorSet:
             pos = next_char_boundary(local, inner + 1)
         return False
 
+
+_OVERTAKE_WINDOW = 256
+"""How far past a finding :meth:`DetectorSet._overtaken` reads for a lead that starts inside it."""
 
 _NORMALIZE_TRIGGER = compile_re2(NORMALIZE_TRIGGER)
 """``normalize``'s trigger for UTF-8 bytes: a character class of code points outside the surrogates and
