@@ -3,10 +3,12 @@
 Semantics (the reference is ``detectors.matching.find_spans`` per detector):
 scanning each string left to right, at every position the highest-priority
 detector whose pattern matches *and* whose validator and context accept the
-candidate wins. Text its match read before the value (a secret's key name) is
-scanned the same way for findings that end before the value; scanning then
-resumes at the value's end. Where nothing is accepted, scanning resumes one
-character later.
+candidate wins, unless a detector of higher priority finds a value that starts
+inside that finding and runs past its end (then nothing is found at this
+position, and the scan reaches that value). Text the winner's match read before
+its value (a secret's key name) is scanned the same way for findings that end
+before the value; scanning then resumes at the value's end. Where nothing is
+accepted, scanning resumes one character later.
 
 How (the numbers are from bench/engine.py): all strings of a document are
 joined with newlines and searched once by a capture-free alternation of every
