@@ -25,6 +25,8 @@ CARD = "4111111111111111"
         (f"tok_A_k1_b+{CARD}", CARD),
         (f"{REAL_HASH}+{CARD}", CARD),
         (f"see +{CARD} now", CARD),
+        ("hash_A_0123456789abcdef+4111 1111 1111 1111", "4111 1111 1111 1111"),
+        ("q=card+4111-1111-1111-1111", "4111-1111-1111-1111"),
         # A hash named like a secret before an IPv6 address: no secret value opens with ':'
         ("hash_API_KEY_e9dc5a7c6908f6d1_fe80::1ff:fe23:4567:890a", "fe80"),
         # A finding gives way to a higher-priority one that starts inside it and runs past its end:
@@ -46,6 +48,7 @@ def test_a_value_in_these_shapes_never_passes(text: str, value: str) -> None:
         f"monkey={ASSIGNED}",  # no secret word
         f"hockey_score={ASSIGNED}",
         "+4111111111111111111111",  # too long for a card
+        "+4111 1111 1111 111",  # 15 digits after '+': may be a phone number
         "password: :abc",
     ],
 )

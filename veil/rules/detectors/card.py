@@ -123,9 +123,10 @@ CREDIT_CARD = DetectorSpec(
         rf"|[A-Fa-f](?P<value_hex_led>{_grouped(' ')}|{_grouped('-')}){TRAIL_NOT_HEX}"
         rf"|{SEPARATOR_LED}(?P<value_sep_led>{_grouped(' ')}|{_grouped('-')}){TRAIL_DIGITS}"
         rf"|{OUTPUT_SHAPED_DIGIT}(?P<value_after_output>{_grouped(' ')}|{_grouped('-')}){TRAIL_DIGITS}"
-        # After '+' (a URL's encoded space, ``?q=card+4111...``): 16 to 19 bare digits, more than an
-        # E.164 phone number holds (15), so no international number.
-        rf"|\+(?P<value_after_plus>[2-68]\d{{15,18}}){TRAIL_DIGITS})"
+        # After '+' (a URL's encoded space, ``?q=card+4111...``): 16 to 19 bare digits, or four
+        # groups of four, more than an E.164 phone number holds (15), so no international number.
+        rf"|\+(?P<value_after_plus>[2-68]\d{{15,18}}|[2-68]\d{{3}}(?: \d{{4}}){{3}}|[2-68]\d{{3}}(?:-\d{{4}}){{3}})"
+        rf"{TRAIL_DIGITS})"
     ),
     validator=remembered(_is_printed_card),
     with_context=remembered(_is_card_in_context),
@@ -139,7 +140,7 @@ CREDIT_CARD = DetectorSpec(
     # send its string to the full scan.
     trigger=(
         rf"(?:^|[^0-9.+\-]|{SEPARATOR_LED})[2-68][0-9]{{3}}[ \-][0-9]{{4}}|(?:^|[^0-9A-Fa-f+])[2-68][0-9]{{12}}"
-        rf"|{OUTPUT_SHAPED_DIGIT}[2-68][0-9]{{3}}[ \-][0-9]{{4}}|\+[2-68][0-9]{{15}}"
+        rf"|{OUTPUT_SHAPED_DIGIT}[2-68][0-9]{{3}}[ \-][0-9]{{4}}|\+[2-68][0-9]{{15}}|\+[2-68][0-9]{{3}}[ \-][0-9]{{4}}"
     ),
     context=("card", "credit card", "cc", "pan", "visa", "mastercard", "amex"),
     description="Payment card number (Visa, Mastercard, Amex, Discover, JCB, Diners, UnionPay, Maestro, Mir, RuPay), Luhn-checked.",
