@@ -35,6 +35,9 @@ CARD = "4111111111111111"
         ("ref 04 96458526:AAhxPThYb48YSKLdfzxCW8_u14KJH8OcEYn", "AAhxPThYb48YSKLdfzxCW8"),
         ("tok_A_k1_b@eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiI0MiJ9.c2lnbmF0dXJlc2lnbmF0dXJl", "c2lnbmF0dXJl"),
         ("tok_A_k1_b@hvs.QrdeIgKoO2AJlwd7O8E7Vzws", "O8E7Vzws"),
+        # ... or starts before its value and covers it: SECRET read a bot token's id as part of a name
+        ("hash_SECRET_20c8f409a51305e4-96458526:AAhxPThYb48YSKLdfzxCW8_u14KJH8OcEYn", "96458526"),
+        ("vtok_API_KEY_k1_96458526:AAhxPThYb48YSKLdfzxCW8_u14KJH8OcEYn", "96458526"),
     ],
 )
 def test_a_value_in_these_shapes_never_passes(text: str, value: str) -> None:

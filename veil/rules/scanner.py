@@ -213,7 +213,7 @@ class DetectorSet:
             found = self._accepted(alt - protect, local, lp, text, field, ascii_only)
             if found is not None:
                 bstart, bend, hit = found
-                if self._overtaken(alt - protect, local, lp, bend, text, field, ascii_only):
+                if self._overtaken(alt - protect, local, lp, bstart, bend, text, field, ascii_only):
                     return NOTHING
                 if bstart <= lp + 1:  # the value starts at the match or after its one leading character
                     return (hit,), bend
@@ -221,10 +221,13 @@ class DetectorSet:
             alt = which.first(local, lp, alt + 1)
         return NOTHING
 
-    def _overtaken(self, index: int, local: bytes, lp: int, bend: int, text: str, field: str, ascii_only: bool) -> bool:
+    def _overtaken(self, index: int, local: bytes, lp: int, bstart: int, bend: int, text: str, field: str,
+                   ascii_only: bool) -> bool:
         """Whether a detector before ``index`` finds a value that starts inside ``local[lp:bend]`` and runs
-        past it: then the finding at ``lp`` gives way (a phone read across a hash's digits and the head of
-        a bot token, an e-mail whose domain is a JWT's head), and the scan reaches the other one."""
+        past it, or starts before the value ``local[bstart:bend]`` and covers it: then the finding at ``lp``
+        gives way (a phone read across a hash's digits and the head of a bot token, an e-mail whose domain
+        is a JWT's head, a secret's value that is the tail of a bot token whose id the secret read as part
+        of its name), and the scan reaches the other one."""
         higher = self._higher.get(index, False)
         if higher is False:
             leads = alternatives(self.detectors[:index], edge="", leads=True)
@@ -246,7 +249,7 @@ class DetectorSet:
             alt = which.first(local, inner, protect)
             while protect <= alt < protect + index:
                 found = self._accepted(alt - protect, local, inner, text, field, ascii_only)
-                if found is not None and found[1] > bend:
+                if found is not None and (found[1] > bend or (found[1] == bend and found[0] < bstart)):
                     return True
                 alt = which.first(local, inner, alt + 1)
             pos = next_char_boundary(local, inner + 1)
