@@ -24,9 +24,15 @@ def is_bearer_token(candidate: str) -> bool:
     return len(candidate) >= 20 and any(c.isupper() for c in candidate) and any(c.islower() for c in candidate)
 
 
+_TOKEN = r"[A-Za-z0-9\-._~+/]*[A-Za-z0-9\-_~+/]=*"
+"""An RFC 6750 ``b64token`` not ending in '.'."""
+
 BEARER_TOKEN = DetectorSpec(
     name="BEARER_TOKEN",
-    pattern=r"\bbearer[ \t]+(?P<value>[A-Za-z0-9\-._~+/]*[A-Za-z0-9\-_~+/]=*)",
+    # No letter or digit before the word, but '_' may be (issue #15: ``tok_A_k1_b_Bearer ...``), in a
+    # branch of its own: a consumed ``(?:^|[^0-9A-Za-z])`` would start the scan's candidate at the
+    # newline before every header value that begins with the word, one more decision each.
+    pattern=rf"(?:\bbearer[ \t]+(?P<value>{_TOKEN})|[_]bearer[ \t]+(?P<value_after_underscore>{_TOKEN}))",
     validator=is_bearer_token,
     case_insensitive=True,
     context=("authorization", "auth", "token"),

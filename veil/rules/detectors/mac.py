@@ -1,7 +1,8 @@
 """MAC_ADDRESS: 48-bit hardware addresses in colon, dash or Cisco dotted form.
 
-A candidate may not be preceded by a word character or a separator, and a
-longer run (EUI-64, IPv6 groups) is swallowed whole and rejected. The
+A candidate may not be preceded by a letter, a digit or a separator, and a
+longer run (EUI-64, IPv6 groups) is swallowed whole and rejected; '_' may
+touch it on either side (issue #15: ``tok_A_k1_b_00:1a:2b:3c:4d:5e``). The
 all-zero and broadcast addresses carry no identity and are not reported.
 """
 
@@ -34,15 +35,18 @@ def is_mac_address(candidate: str) -> bool:
     return value not in (0, 0xFFFFFFFFFFFF)
 
 
+_LEAD = r"(?:^|[^0-9A-Za-z:.\-])"
+_ADDRESS = (
+    rf"{_H2}(?::{_H2}){{5}}(?::[0-9A-Fa-f]+)*"
+    rf"|{_H2}(?:-{_H2}){{5}}(?:-[0-9A-Fa-f]+)*"
+    rf"|{_H4}\.{_H4}\.{_H4}(?:\.[0-9A-Fa-f]+)*"
+)
+
 MAC_ADDRESS = DetectorSpec(
     name="MAC_ADDRESS",
-    pattern=(
-        r"(?:^|[^0-9A-Za-z_:.\-])(?P<value>"
-        rf"{_H2}(?::{_H2}){{5}}(?::[0-9A-Fa-f]+)*"
-        rf"|{_H2}(?:-{_H2}){{5}}(?:-[0-9A-Fa-f]+)*"
-        rf"|{_H4}\.{_H4}\.{_H4}(?:\.[0-9A-Fa-f]+)*"
-        r")\b"
-    ),
+    # '_' may touch an address on either side (issue #15: ``tok_A_k1_b_00:1a:2b:3c:4d:5e``,
+    # ``00:1A:2B:3C:4D:5E_tok_A_k1_b``): the character after is consumed and trimmed (a trailing edge).
+    pattern=rf"{_LEAD}(?P<value>{_ADDRESS})(?:[^0-9A-Za-z]|$)",
     validator=is_mac_address,
     context=("mac", "mac address", "hwaddr", "ether"),
     description="MAC address (aa:bb:cc:dd:ee:ff, aa-bb-cc-dd-ee-ff, aabb.ccdd.eeff).",

@@ -7,7 +7,6 @@ repeated digit (``000000000``) is a placeholder and is not reported.
 
 from __future__ import annotations
 
-from veil.rules.detectors._common import LEAD_NUMBER
 from veil.rules.detectors.base import DetectorSpec
 
 
@@ -17,9 +16,16 @@ def is_us_passport(candidate: str) -> bool:
     return candidate.isascii() and len(candidate) == 9 and len(set(digits)) > 1
 
 
+_NUMBER = r"[A-Z]?\d{8}|\d{9}"
+_LEAD = r"(?:^|[^0-9A-Za-z.+\-])"
+"""LEAD_NUMBER, '_' let in."""
+
 US_PASSPORT = DetectorSpec(
     name="US_PASSPORT",
-    pattern=rf"{LEAD_NUMBER}(?P<value>[A-Z]?\d{{8}}|\d{{9}})\b",
+    # As LEAD_NUMBER before and a word boundary after, but '_' may touch the number on either side
+    # (issue #15: ``passport 912803456_tok_A_k1_b``, ``passport tok_A_k1_b_C03005988``): the character
+    # after is consumed and trimmed (a trailing edge). Letters or digits glued on still make a longer id.
+    pattern=rf"{_LEAD}(?P<value>{_NUMBER})(?:[^0-9A-Za-z]|$)",
     validator=is_us_passport,
     context=("passport", "passport number", "passport no", "travel document"),
     context_required=True,
