@@ -15,24 +15,7 @@ from __future__ import annotations
 import orjson
 import pytest
 
-from veil import compile_policy
-
-TOKEN_KEY = bytes(range(64))
-HASH_KEY = bytes(range(100, 132))
-POLICY = """\
-version: 1
-keys:
-  tokens: {env: T}
-  hash: {env: H}
-rules:
-  - scan:
-      action: {type: hash, key: hash}
-      actions:
-        EMAIL: {type: tokenize, key: tokens}
-"""
-PLAN = compile_policy(POLICY, key_material={"tokens": {"k1": TOKEN_KEY}, "hash": {"k1": HASH_KEY}})
-REAL_TOKEN = PLAN.redact_text("bob@example.org").text
-REAL_HASH = PLAN.redact_text("4000 0000 0000 0002").text
+from tests.rules.test_lookalike_tokens import PLAN, REAL_HASH, REAL_TOKEN
 
 DOB = "1985-03-12"
 PASSPORT = "912803456"
