@@ -27,6 +27,7 @@ over its bytes instead of one Python call per string per detector.
 from __future__ import annotations
 
 from bisect import bisect_right
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, NamedTuple
 from itertools import accumulate
 
@@ -238,21 +239,14 @@ class DetectorSet:
         which = self._which
         assert which is not None
         protect = self._protect
-        pos = next_char_boundary(local, lp + 1)
         # A lead may need text past the finding (a JWT's dots): the search reads a window beyond it.
-        window = min(len(local), bend + _OVERTAKE_WINDOW)
-        while pos < bend:
-            m = higher.search(local, pos, window)
-            if m is None or m.start() >= bend:
-                return False
-            inner = m.start()
+        for inner in _starts(higher, local, lp + 1, bend, min(len(local), bend + _OVERTAKE_WINDOW)):
             alt = which.first(local, inner, protect)
             while protect <= alt < protect + index:
                 found = self._accepted(alt - protect, local, inner, text, field, ascii_only)
                 if found is not None and (found[1] > bend or (found[1] == bend and found[0] < bstart)):
                     return True
                 alt = which.first(local, inner, alt + 1)
-            pos = next_char_boundary(local, inner + 1)
         return False
 
     def _accepted(self, index: int, local: bytes, lp: int, text: str, field: str,
@@ -314,17 +308,23 @@ class DetectorSet:
             return True
         candidate, which = self._candidate, self._which
         assert candidate is not None and which is not None
-        pos = lp + 1
-        while pos < bend:
-            m = candidate.search(local, pos)
-            if m is None or m.start() >= bend:
-                return False
-            inner = m.start()
+        for inner in _starts(candidate, local, lp + 1, bend, len(local)):
             found, resume = self._detect(local, inner, text, field, ascii_only, which.first(local, inner, self._protect))
             if found and (not authenticated or resume > bend):
                 return True
-            pos = next_char_boundary(local, inner + 1)
         return False
+
+
+def _starts(pattern: Pattern, local: bytes, pos: int, end: int, stop: int) -> Iterator[int]:
+    """Where ``pattern`` matches in ``local`` (read up to ``stop``), from ``pos`` on and before ``end``:
+    the next search begins one character after each start."""
+    pos = next_char_boundary(local, pos)
+    while pos < end:
+        m = pattern.search(local, pos, stop)
+        if m is None or m.start() >= end:
+            return
+        yield m.start()
+        pos = next_char_boundary(local, m.start() + 1)
 
 
 _OVERTAKE_WINDOW = 256
