@@ -39,6 +39,7 @@ from veil.rules.plan import Plan
 from veil.rules.plan_types import Report, Route
 from veil.rules.stream_redact import StreamRedactor
 from veil.rules.streaming import sse_field
+from veil.rules.warmup import DEFAULT_SECONDS as WARM_SECONDS
 from veil.settings import resolve_plan
 
 EXIT_OK = 0
@@ -591,7 +592,7 @@ def cmd_extproc(args: argparse.Namespace) -> int:
     config = ExtProcConfig(
         listen=args.listen, policy=args.policy or os.environ.get("VEIL_POLICY", ""), workers=args.workers,
         metrics_host=args.metrics_host, metrics_port=args.metrics_port, max_body_bytes=args.max_body_bytes or 0,
-        policy_header=args.policy_header,
+        policy_header=args.policy_header, warm_seconds=args.warm_seconds,
     )
     return serve(config, supervised=getattr(args, "worker_of_supervisor", False))
 
@@ -606,6 +607,7 @@ def cmd_envoy(args: argparse.Namespace) -> int:
         upstream=args.upstream, listen=args.listen, policy=args.policy or os.environ.get("VEIL_POLICY", ""),
         workers=args.workers, extproc_port=args.extproc_port, metrics_host=args.metrics_host,
         metrics_port=args.metrics_port, envoy_admin_port=args.envoy_admin_port, policy_header=args.policy_header,
+        warm_seconds=args.warm_seconds,
     )
     return run_sidecar(config)
 
@@ -687,6 +689,23 @@ def cmd_loadtest(argv: Sequence[str]) -> int:
 
 
 # -- entry point ------------------------------------------------------------------
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not 0 <= value <= 60:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 60 seconds, got {text}")
+    return value
+
+
+def _warm_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--warm-seconds", type=_seconds, default=WARM_SECONDS, metavar="S",
+                   help="before a policy serves (at start-up and on each reload), run synthetic traffic through it "
+                   "for up to S seconds, so that its first requests do not pay for compiling and for RE2 "
+                   f"building its automata (default: {WARM_SECONDS:g}; 0: off)")
 
 
 def _positive_int(text: str) -> int:
@@ -799,6 +818,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--policy-header", action="store_true", default=None, help=env_help(
         "add veil-policy: sha256:<16 hex> (the policy's digest) to every response; the variable takes 1 or "
         "true", "off", "policy_header"))
+    p.add_argument("--warm-seconds", type=float, metavar="S", help=env_help(
+        "before a policy serves (at start-up and on each reload), run synthetic traffic through it for up to S "
+        "seconds, so that its first requests do not pay for compiling and for RE2 building its automata; 0: off",
+        WARM_SECONDS, "warm_seconds"))
     p.add_argument("--set", action="append", metavar="NAME=VALUE", help=env_help(
         "any mitmproxy option (repeatable; in the variable, separated by spaces)", "none", "set"))
     p.set_defaults(func=cmd_proxy)
@@ -822,6 +845,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--metrics-host", default="127.0.0.1", help="address for those endpoints (default: 127.0.0.1)")
     p.add_argument("--policy-header", action="store_true",
                    help="responses carry veil-policy: sha256:<16 hex>, the policy's digest (default: off)")
+    _warm_option(p)
     # Set by the --workers supervisor on the processes it starts (the supervisor serves the admin port).
     p.add_argument("--worker-of-supervisor", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_extproc)
@@ -848,6 +872,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="Envoy's own admin interface on 127.0.0.1 (default: 0, off)")
     p.add_argument("--policy-header", action="store_true",
                    help="responses carry veil-policy: sha256:<16 hex>, the policy's digest (default: off)")
+    _warm_option(p)
     p.set_defaults(func=cmd_envoy)
 
     p = sub.add_parser("demo", help="run veil proxy (default policy) in front of a demo upstream and show what passes")

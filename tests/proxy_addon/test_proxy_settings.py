@@ -72,7 +72,11 @@ CASES: list[tuple[str, dict[str, str], list[str], dict[str, Any]]] = [
      {"VEIL_UPSTREAM": "http://a:1", "VEIL_KEY": "00", "VEIL_PORT": "1"}, [], {"listen": "127.0.0.1:8080"}),
     ("defaults", {"VEIL_UPSTREAM": "http://a:1"}, [],
      {"listen": "127.0.0.1:8080", "metrics_port": DEFAULT_ADMIN_PORT, "metrics_host": "127.0.0.1", "policy": "",
-      "on_error": "", "confdir": None, "set": ()}),
+      "on_error": "", "confdir": None, "set": (), "warm_seconds": 1.0}),
+    ("the warm-up from its variable, off with 0 on the command line",
+     {"VEIL_UPSTREAM": "http://a:1", "VEIL_WARM_SECONDS": "2.5"}, [], {"warm_seconds": 2.5}),
+    ("--warm-seconds 0 turns the warm-up off", {"VEIL_UPSTREAM": "http://a:1", "VEIL_WARM_SECONDS": "2.5"},
+     ["--warm-seconds", "0"], {"warm_seconds": 0.0}),
 ]
 
 
@@ -110,6 +114,8 @@ ERRORS = [
     ({"VEIL_UPSTREAM": "http://a:1", "VEIL_LISTEN": "8080"}, [], "--listen (VEIL_LISTEN): must be HOST:PORT"),
     ({"VEIL_EGRESS": "maybe"}, [], "--egress (VEIL_EGRESS): "),
     ({"VEIL_UPSTREAM": "http://a:1", "VEIL_ON_ERROR": "ignore"}, [], "--on-error (VEIL_ON_ERROR): "),
+    ({"VEIL_UPSTREAM": "http://a:1"}, ["--warm-seconds", "-1"], "--warm-seconds (VEIL_WARM_SECONDS): "),
+    ({"VEIL_UPSTREAM": "http://a:1", "VEIL_WARM_SECONDS": "soon"}, [], "--warm-seconds (VEIL_WARM_SECONDS): "),
 ]
 
 

@@ -34,6 +34,7 @@ from veil.http.exchange import Exchanges
 from veil.http.policy_watch import PolicyWatcher, watches
 from veil.observe import NullObserver, Observer
 from veil.rules.plan import Plan
+from veil.rules.warmup import warm
 from veil.settings import resolve_plan
 
 log = logging.getLogger(__name__)
@@ -54,6 +55,9 @@ class ExtProcConfig:
     """0: the policy's own ``limits.max_body_bytes``; else the smaller of the two."""
     policy_header: bool = False
     """Responses carry ``veil-policy: sha256:<16 hex>``, the digest of the policy in use."""
+    warm_seconds: float = 0.0
+    """Run synthetic traffic through each plan for up to this long before it serves (:mod:`veil.rules.warmup`):
+    at start-up, before the port is bound, and on a reload, before the swap. The CLI's default is 1 s."""
 
     def address(self, offset: int = 0) -> tuple[str, int]:
         """``listen`` split, the port moved by ``offset`` (worker ``offset`` of N). Raises ValueError."""
@@ -123,6 +127,7 @@ class Worker:
     def __init__(self, config: ExtProcConfig, observer: Observer | None = None) -> None:
         self.config = config
         self.plan = resolve_plan(config.policy or None)  # a policy error stops start-up with its file:line message
+        self.warm(self.plan)
         self.metrics: Any = None
         self.processor = ExternalProcessor(
             self.plan, Options(observer=observer or NullObserver(), policy_header=config.policy_header),
@@ -150,9 +155,15 @@ class Worker:
         await self.server.start()
         if watches(self.config.policy):
             self.watcher = PolicyWatcher(Path(self.config.policy), self._swap, lambda: self._count_reload("error"),
-                                         current=lambda: self.processor.plan)
+                                         current=lambda: self.processor.plan, prepare=self.warm)
             self.watcher.start()
         self.serving = True
+
+    def warm(self, plan: Plan) -> None:
+        """Warm ``plan`` before it serves (see :mod:`veil.rules.warmup`): its first requests would pay for it."""
+        if self.config.warm_seconds > 0:
+            done = warm(plan, self.config.warm_seconds)
+            log.info("veil: plan warmed with %d synthetic payloads in %.2f s", done.payloads, done.seconds)
 
     def _swap(self, plan: Plan) -> None:
         self.processor.use_plan(plan)

@@ -44,6 +44,8 @@ class SidecarConfig:
     envoy_admin_port: int = 0
     policy_header: bool = False
     """Responses carry ``veil-policy: sha256:<16 hex>`` (``veil extproc --policy-header``)."""
+    warm_seconds: float = 0.0
+    """``veil extproc --warm-seconds`` (the CLI's default is 1 s)."""
     start_timeout: float = 30.0
 
 
@@ -94,7 +96,7 @@ def extproc_command(config: SidecarConfig, first_port: int) -> list[str]:
     """The ``veil extproc`` command line the sidecar runs: its workers from ``first_port`` on loopback."""
     command = [sys.executable, "-m", "veil", "extproc", "--listen", f"127.0.0.1:{first_port}",
                "--workers", str(config.workers), "--metrics-port", str(config.metrics_port),
-               "--metrics-host", config.metrics_host]
+               "--metrics-host", config.metrics_host, "--warm-seconds", str(config.warm_seconds)]
     if config.policy:
         command += ["--policy", config.policy]
     if config.policy_header:

@@ -37,7 +37,8 @@ def worker_command(config: ExtProcConfig, offset: int) -> list[str]:
     host, port = config.address(offset)
     listen = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
     command = [sys.executable, "-m", "veil", "extproc", "--listen", listen, "--workers", "1",
-               "--worker-of-supervisor", "--metrics-port", str(config.metrics_port)]
+               "--worker-of-supervisor", "--metrics-port", str(config.metrics_port),
+               "--warm-seconds", str(config.warm_seconds)]
     if config.policy:
         command += ["--policy", config.policy]
     if config.max_body_bytes:

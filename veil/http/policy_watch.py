@@ -48,14 +48,15 @@ class PolicyWatcher:
 
     ``current`` returns the plan in use, whose digest the reload's log line names as the old
     one; without it, the plan this watcher swapped in last (none before the first reload).
+    ``prepare`` runs on the new plan in the compiling thread, before the swap (a warm-up).
     """
 
     def __init__(
         self, path: Path, swap: Callable[[Plan], None], failed: Callable[[], None], interval: float = 1.0,
-        current: Callable[[], Plan | None] | None = None,
+        current: Callable[[], Plan | None] | None = None, prepare: Callable[[Plan], None] | None = None,
     ) -> None:
         self.path, self.swap, self.failed, self.interval = path, swap, failed, interval
-        self.current = current
+        self.current, self.prepare = current, prepare
         self.last: Plan | None = None
         self.seen = fingerprint(path)
         self._task: asyncio.Task[None] | None = None
@@ -80,7 +81,7 @@ class PolicyWatcher:
             return  # a missing file (mid-replace) keeps the current plan
         self.seen = now
         try:
-            plan = await asyncio.to_thread(load_policy, self.path)
+            plan = await asyncio.to_thread(self._load)
         except VeilError as exc:
             log.error("veil: policy reload failed, keeping the current plan: %s", exc)
             self.failed()
@@ -90,6 +91,13 @@ class PolicyWatcher:
         self.last = plan
         log.info("veil: policy reloaded from %s: %d rules, %s -> %s", self.path, len(plan.rules),
                  describe_policy(old), describe_policy(plan))
+
+
+    def _load(self) -> Plan:
+        plan = load_policy(self.path)
+        if self.prepare is not None:
+            self.prepare(plan)
+        return plan
 
 
 def describe_policy(plan: Plan | None) -> str:

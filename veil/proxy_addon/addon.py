@@ -90,6 +90,7 @@ from veil.proxy_addon.steps import Steps, Work, drive
 from veil.proxy_addon.stream import ResponseStream
 from veil.proxy_addon.websocket import close_connection, direction_of, redact_message
 from veil.rules.plan import Plan
+from veil.rules.warmup import warm
 from veil.settings import load_policy, resolve_plan
 
 log = logging.getLogger(__name__)
@@ -209,6 +210,8 @@ class VeilAddon:
             opts.update(flow_detail=0)
         if "veil_policy" in updated or self.plan is None:
             self._load_plan(opts.veil_policy)
+            if self.plan is not None:
+                self.warm(self.plan)
         if updated & {"veil_on_error", "veil_max_decompressed_bytes", "veil_policy_header"}:
             self.options = replace(
                 self.options, on_error=opts.veil_on_error or None,
@@ -227,6 +230,13 @@ class VeilAddon:
         except VeilError as exc:
             raise exceptions.OptionsError(f"veil_policy: {exc}") from None
         self.plan, self.policy_path = plan, path
+
+    def warm(self, plan: Plan) -> None:
+        """Warm ``plan`` before it serves (``veil_warm_ms``; see :mod:`veil.rules.warmup`)."""
+        seconds = ctx.options.veil_warm_ms / 1000
+        if seconds > 0:
+            done = warm(plan, seconds)
+            log.info("veil: plan warmed with %d synthetic payloads in %.2f s", done.payloads, done.seconds)
 
     def running(self) -> None:
         self.serving = True

@@ -35,6 +35,12 @@ def add_options(loader: Any) -> None:
         "processes, so a client or log can tell which policy version handled it.",
     )
     loader.add_option(
+        "veil_warm_ms", int, 0,
+        "Before a policy serves (when loaded, and on each reload), run synthetic traffic through it for up to "
+        "this many milliseconds, so that its first requests do not pay for compiling and for RE2 building its "
+        "automata. 0: off (veil proxy sets it from --warm-seconds, 1 s by default).",
+    )
+    loader.add_option(
         "veil_websocket_binary", str, "drop",
         "Binary WebSocket messages, which veil cannot read: drop (the default: the message is dropped and "
         "the connection closed) or pass (forwarded unread, e.g. audio frames known to carry no text). "

@@ -68,7 +68,7 @@ class PolicyReloader:
         # A built-in profile (builtin:app) is no file: nothing to watch.
         if self.serving and self.redaction.policy_path and not self.redaction.policy_path.startswith("builtin:"):
             self.watcher = PolicyWatcher(Path(self.redaction.policy_path), self.swap, self._failed,
-                                         current=lambda: self.redaction.plan)
+                                         current=lambda: self.redaction.plan, prepare=self.redaction.warm)
             self.watcher.start()
 
     def _stop(self) -> None:

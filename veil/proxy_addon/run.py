@@ -50,6 +50,7 @@ def mitmproxy_options(settings: ProxySettings) -> dict[str, Any]:
         values["veil_records"] = settings.records
     if settings.policy_header:
         values["veil_policy_header"] = True
+    values["veil_warm_ms"] = round(settings.warm_seconds * 1000)
     return values
 
 
