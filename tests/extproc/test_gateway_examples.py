@@ -13,7 +13,7 @@ pytest.importorskip("grpc", reason="needs veil[envoy]")  # veil.extproc needs it
 
 from tests.servers import ROOT
 from veil.cli import build_parser
-from veil.extproc.envoy_config import ext_proc_filter
+from veil.extproc.envoy_config import BUFFER_LIMIT_METADATA, ext_proc_filter
 
 GATEWAYS = ROOT / "examples" / "gateways"
 
@@ -33,7 +33,11 @@ def test_istio_filter_matches_veil_envoys_filter_but_for_its_cluster() -> None:
     value = patch["patch"]["value"]
     assert value["name"] == "envoy.filters.http.ext_proc"
     assert _without_service(value["typed_config"]) == _without_service(ext_proc_filter()["typed_config"])
-    assert value["typed_config"]["grpc_service"]["envoy_grpc"]["cluster_name"].startswith("outbound|50051||veil-extproc.")
+    service = value["typed_config"]["grpc_service"]
+    assert service["envoy_grpc"]["cluster_name"].startswith("outbound|50051||veil-extproc.")
+    # The sidecar's buffer limit, declared as veil envoy declares its own: a body ending in trailers is read whole.
+    [declared] = service["initial_metadata"]
+    assert declared["key"] == BUFFER_LIMIT_METADATA and declared["value"] == str(1 << 20)
 
 
 def test_envoy_gateway_policy_fails_closed_and_lets_veil_choose_the_mode() -> None:
