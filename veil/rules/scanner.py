@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, NamedTuple
 from itertools import accumulate
 
 from veil.rules.detectors.matching import (
-    CompiledDetector, has_context, next_char_boundary, preceded_by, value_span, vetoed_by_field,
+    CompiledDetector, has_context, left_alone, next_char_boundary, value_span, vetoed_by_field,
 )
 from veil.rules.detectors.verdicts import digest, new_cache, store
 from veil.rules.normalize import TRIGGER as NORMALIZE_TRIGGER, Normalized, normalize
@@ -389,7 +389,7 @@ def _accept(
     if not valid and weaker is None:
         return None
     # The rarer signals (a few built-ins): the text just before, then the weaker validator with context.
-    if det.not_after is not None and preceded_by(det.not_after, text, start, spec.context_window):
+    if left_alone(det, text, start):
         return None
     if field and vetoed_by_field(spec, field):
         return None

@@ -64,6 +64,7 @@ def test_phone_near_misses_are_not_found(detect: Detect, text: str) -> None:
     [
         "ups 1Z 999 AA1 01 2345 6784",  # UPS number printed in groups: its tail is phone-shaped
         "1Z 999 AA1 01 2345 6784",  # the same without the carrier's name
+        "1Z212-555-0143",  # digits the 1Z run goes on into
         "0430 1234 5678 9012",  # four groups of four: tracking or card shape
         "9400 1000 0000 0000 0000 00",  # USPS, 22 digits
         "tracking: 020 7946 0958",  # after a tracking word
@@ -82,6 +83,9 @@ def test_tracking_numbers_are_not_phones(detect: Detect, text: str) -> None:
         ("UPS driver phone 020 7946 0958", ["020 7946 0958"]),  # another word between carrier and number
         ("call 020 7946 0958 re parcel", ["020 7946 0958"]),  # a tracking word after the number
         ("+44 1234 5678 9012", []),  # '+': parsed as is (invalid here), never called tracking-shaped
+        ("1Z+44 20 7946 0958", ["+44 20 7946 0958"]),  # '+' cannot continue a UPS number's run
+        ("1Z (212) 555-0143", ["(212) 555-0143"]),  # nor '('
+        ("1Z x +44 20 7946 0958", ["+44 20 7946 0958"]),
         ("tel:+442079460958", ["+442079460958"]),  # glued after a colon
         ("Phone:0207 946 0958", ["0207 946 0958"]),
         ("the parcel +44 20 7946 0958", ["+44 20 7946 0958"]),  # a tracking word alone is no label

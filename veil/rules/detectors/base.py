@@ -53,6 +53,11 @@ class DetectorSpec:
     describes what immediately precedes the value: ``version ``, ``rv:``,
     ``Chrome/``). Only the text is read, never the field name.
 
+    ``inside`` (optional, RE2) is ``not_after`` for a run the value would continue (a UPS ``1Z``
+    number, whose tail is phone-shaped): it applies only when the value starts with a letter or a
+    digit, as the run's next character would (``1Z 999 AA1 01 2345 6784``; ``1Z+44 20 7946 0958``
+    is a phone after it).
+
     ``not_in_field`` (optional, lowercase words) is the field name's veto: a
     candidate in a field whose name holds one of these words (``app_version``,
     ``buildNumber``, ``oid``) is left alone, as split by
@@ -72,4 +77,5 @@ class DetectorSpec:
     lead: str = ""
     with_context: Validator | None = None
     not_after: str = ""
+    inside: str = ""
     not_in_field: tuple[str, ...] = ()

@@ -57,6 +57,8 @@ class CompiledDetector:
     """The pattern starts with ``(?:^|[^X])`` or ``[X]``: one character (or the text start) before the value."""
     not_after: re2.Pattern | None = None
     """``(?:spec.not_after)$`` compiled, when the spec has one."""
+    inside: re2.Pattern | None = None
+    """``(?:spec.inside)[0-9A-Za-z]$`` compiled, read up to the value's first character, when the spec has one."""
     trail: re2.Pattern | None = None
     """The class of a trailing edge ``(?:[^Y]|$)``, when the pattern ends with one."""
     branches: tuple[CompiledDetector, ...] = ()
@@ -76,20 +78,22 @@ def compile_detector(spec: DetectorSpec) -> CompiledDetector:
     regex: re2.Pattern = compile_re2(spec.pattern, case_insensitive=spec.case_insensitive)
     value_groups = value_group_names(regex.groupindex)
     not_after = compile_re2(f"(?:{spec.not_after})$", allow_empty=True) if spec.not_after else None
+    inside = compile_re2(f"(?:{spec.inside})[0-9A-Za-z]$") if spec.inside else None
     if len(value_groups) > 1:
         branches = _value_branches(spec.pattern)
         if branches is None:
             raise PatternError(f"{spec.name}: value groups {', '.join(value_groups)} must each sit in one "
                                "branch of a top-level alternation (?:A|B)")
         return CompiledDetector(
-            spec=spec, regex=regex, value_groups=value_groups, not_after=not_after,
-            branches=tuple(_compile_pattern(spec, branch, None) for branch in branches),
+            spec=spec, regex=regex, value_groups=value_groups, not_after=not_after, inside=inside,
+            branches=tuple(_compile_pattern(spec, branch, None, None) for branch in branches),
         )
-    return _compile_pattern(spec, spec.pattern, not_after, regex)
+    return _compile_pattern(spec, spec.pattern, not_after, inside, regex)
 
 
 def _compile_pattern(
-    spec: DetectorSpec, pattern: str, not_after: re2.Pattern | None, regex: re2.Pattern | None = None
+    spec: DetectorSpec, pattern: str, not_after: re2.Pattern | None, inside: re2.Pattern | None,
+    regex: re2.Pattern | None = None,
 ) -> CompiledDetector:
     """``pattern`` (the spec's, or one branch of it with one value group) compiled for matching."""
     ci = spec.case_insensitive
@@ -103,8 +107,8 @@ def _compile_pattern(
     form = _value_form(pattern) if value_group else None
     if form is None:
         whole = compile_re2(without_captures(pattern), case_insensitive=ci) if value_group else None
-        return CompiledDetector(spec=spec, regex=regex, value_groups=value_groups, not_after=not_after, trail=trail,
-                                whole=whole)
+        return CompiledDetector(spec=spec, regex=regex, value_groups=value_groups, not_after=not_after, inside=inside,
+                                trail=trail, whole=whole)
     boundary, text_start_leads, body, suffix = form
     return CompiledDetector(
         spec=spec,
@@ -114,6 +118,7 @@ def _compile_pattern(
         value_re=compile_re2(f"(?:{without_captures(body)}){suffix}", case_insensitive=ci) if text_start_leads else None,
         boundary=boundary,
         not_after=not_after,
+        inside=inside,
         trail=trail,
     )
 
@@ -341,7 +346,8 @@ def confirm(detector: CompiledDetector, candidate: str, text: str, start: int, f
 
     * not ``context_required``, or :func:`has_context`;
     * ``not_after`` (if any) does not match at the end of the ``context_window``
-      characters before it, and ``field_name`` holds none of ``not_in_field``;
+      characters before it, nor ``inside`` (if any) where the value would continue its run,
+      and ``field_name`` holds none of ``not_in_field``;
     * the ``validator`` (if any) accepts it, or else ``with_context`` accepts it
       and :func:`has_context` (the confidence a context word or field name adds).
 
@@ -351,7 +357,7 @@ def confirm(detector: CompiledDetector, candidate: str, text: str, start: int, f
     spec = detector.spec
     if spec.context_required and not has_context(spec, text, start, field_name):
         return False
-    if detector.not_after is not None and preceded_by(detector.not_after, text, start, spec.context_window):
+    if left_alone(detector, text, start):
         return False
     if field_name and vetoed_by_field(spec, field_name):
         return False
@@ -365,6 +371,15 @@ def vetoed_by_field(spec: DetectorSpec, field_name: str) -> bool:
     """Whether ``field_name`` holds one of ``spec.not_in_field`` as a word. Not cached: field
     names come from payloads, and no cache may hold them as text."""
     return bool(spec.not_in_field) and any(word in spec.not_in_field for word in split_words(field_name))
+
+
+def left_alone(detector: CompiledDetector, text: str, start: int) -> bool:
+    """Whether what precedes ``text[start]`` leaves a value there alone (``not_after``, ``inside``)."""
+    window = detector.spec.context_window
+    if detector.not_after is not None and preceded_by(detector.not_after, text, start, window):
+        return True
+    # ``inside`` reads the value's first character too: only a letter or a digit continues the run.
+    return detector.inside is not None and preceded_by(detector.inside, text, start + 1, window + 1)
 
 
 def preceded_by(pattern: re2.Pattern, text: str, start: int, window: int) -> bool:

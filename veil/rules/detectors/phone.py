@@ -21,7 +21,8 @@ four or more groups of exactly four digits (``0430 1234 5678 9012``) is a
 tracking or card number's shape, never a phone's, and a candidate right after
 a carrier or tracking word (``tracking:``, ``UPS``, ``FedEx``, ``DHL``,
 ``waybill``...) or inside a UPS ``1Z...`` number (``1Z 999 AA1 01 2345 6784``)
-is not a phone (``not_after``).
+is not a phone (``not_after``, ``inside``); a number that starts with ``+`` or ``(`` cannot
+continue a UPS number, so ``1Z+44 20 7946 0958`` is a phone.
 
 A word may be glued on either side (``tel_+44 20 7946 0958``,
 ``212-555-0143_home``): ids and keys glue numbers to names, and the number is
@@ -169,14 +170,16 @@ PHONE = DetectorSpec(
         rf"|{OUTPUT_SHAPED_DIGIT}(?P<value_after_output>{_SHAPES}){TRAIL_DIGITS})"
     ),
     validator=remembered(_is_written_phone),
-    # After a carrier or tracking word, or inside a UPS "1Z" number: a parcel, not a phone.
+    # After a carrier or tracking word: a parcel, not a phone.
     # Words alone ("the parcel", "tracking") say nothing: a label ("tracking no:") or a carrier's name does.
     not_after=(
         r"(?:(?i:\b(?:tracking|shipment|parcel|consignment)[ _\-]?(?:number|no|num|id|#)\.?|\btracking ?[:#=]"
-        r"|\b(?:waybill|awb|fedex|sendungsnummer))|\b(?:UPS|USPS|DHL))[ :#=.]*|(?i:\b1z[0-9a-z ]{0,16})"
+        r"|\b(?:waybill|awb|fedex|sendungsnummer))|\b(?:UPS|USPS|DHL))[ :#=.]*"
         rf"|{USPS_RUN}"  # carrier names in capitals only: "Sign-ups: +44 ..." is a phone
         rf"|{UUID_GROUP_BEFORE}"
     ),
+    # Inside a UPS "1Z" number (``1Z 999 AA1 01 2345 6784``): only a value its run would go on into.
+    inside=r"(?i:\b1z[0-9a-z ]{0,16})",
     # A part of each shape: "+" and a digit (international), three digits, a separator and four
     # (North American and Indian mobile, at their end), a trunk 0 (national), "0d.dd" (French).
     # The international shape's up to six groups were most of the automaton.
