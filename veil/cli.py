@@ -40,6 +40,7 @@ from veil.rules.plan_types import Report, Route
 from veil.rules.stream_redact import StreamRedactor
 from veil.rules.streaming import sse_field
 from veil.rules.warmup import DEFAULT_SECONDS as WARM_SECONDS
+from veil.rules.warmup import MAX_SECONDS as WARM_MAX_SECONDS
 from veil.settings import resolve_plan
 
 EXIT_OK = 0
@@ -696,8 +697,8 @@ def _seconds(text: str) -> float:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
-    if not 0 <= value <= 60:
-        raise argparse.ArgumentTypeError(f"must be between 0 and 60 seconds, got {text}")
+    if not 0 <= value <= WARM_MAX_SECONDS:
+        raise argparse.ArgumentTypeError(f"must be between 0 and {WARM_MAX_SECONDS:g} seconds, got {text}")
     return value
 
 

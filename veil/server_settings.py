@@ -16,6 +16,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from veil.rules.warmup import DEFAULT_SECONDS as WARM_SECONDS
+from veil.rules.warmup import MAX_SECONDS as WARM_MAX_SECONDS
 
 DEFAULT_ADMIN_PORT = 9811
 """Default port of ``/healthz``, ``/readyz`` and ``/metrics`` for every server veil runs.
@@ -64,7 +65,7 @@ class ProxySettings(ServerSettings):
     """File the findings of sampled messages go to (mitmproxy's ``veil_records``; ``-``: stdout); empty: none."""
     policy_header: bool = False
     """Responses carry ``veil-policy: sha256:<16 hex>`` (mitmproxy's ``veil_policy_header``)."""
-    warm_seconds: float = Field(default=WARM_SECONDS, ge=0, le=60)
+    warm_seconds: float = Field(default=WARM_SECONDS, ge=0, le=WARM_MAX_SECONDS)
     """Synthetic traffic through each plan before it serves (mitmproxy's ``veil_warm_ms``; :mod:`veil.rules.warmup`)."""
     set: Annotated[tuple[str, ...], NoDecode] = ()
     """mitmproxy options as ``NAME=VALUE``; in ``VEIL_SET``, separated by spaces (quote a value that has some)."""

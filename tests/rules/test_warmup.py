@@ -8,7 +8,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+from collections import Counter
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -18,7 +21,9 @@ from veil.extproc.server import ExtProcConfig, Worker
 from veil.http.policy_watch import PolicyWatcher
 from veil.rules.plan import Plan
 from veil.rules.profiles import PROFILES, profile_plan
-from veil.rules.warmup import _Traffic, warm
+from veil.http.warming import warm_for_serving
+from veil.rules.plan_types import Route
+from veil.rules.warmup import WarmResult, _Traffic, warm
 
 # Inputs whose outputs a warm plan must give exactly as a new one does: detector hits in
 # free text and under keys, escapes, non-ASCII text, near-misses, headers and a query.
@@ -41,12 +46,55 @@ def _answers(plan: Plan) -> list[object]:
 
 @pytest.mark.parametrize("name", sorted(PROFILES))
 def test_a_warm_plan_answers_as_a_new_one(name: str) -> None:
-    cold = profile_plan(name)
+    cold = compile_policy(PROFILES[name], source=name)
     expected = _answers(cold)
-    warmed = profile_plan(name)
+    warmed = compile_policy(PROFILES[name], source=name)
     result = warm(warmed, seconds=60, max_payloads=40)
-    assert result.payloads == 40
+    assert result == WarmResult(40, result.seconds)
     assert _answers(warmed) == expected
+
+
+def test_the_warm_up_runs_every_kind_of_payload_through_the_plan() -> None:
+    calls: Counter[str] = Counter()
+
+    class Spy(Plan):
+        def redact_body(self, body: bytes, content_type: str = "", route: Route | None = None) -> veil.Result:
+            calls[content_type.partition(";")[0]] += 1
+            return super().redact_body(body, content_type, route)
+
+        def redact_headers(self, headers: Iterable[tuple[str, str]], route: Route | None = None) -> Any:
+            calls["headers"] += 1
+            return super().redact_headers(headers, route)
+
+        def redact_query(self, query: str, route: Route | None = None) -> tuple[str, Any]:
+            calls["query"] += 1
+            return super().redact_query(query, route)
+
+    plan = compile_policy(PROFILES["strict"])
+    plan.__class__ = Spy
+    assert warm(plan, seconds=60, max_payloads=26).payloads == 26
+    assert calls == {"application/json": 16, "text/plain": 2, "application/x-ndjson": 2,
+                     "application/x-www-form-urlencoded": 2, "headers": 2, "query": 2}
+
+
+def test_an_error_in_the_warm_up_ends_it_without_raising(caplog: pytest.LogCaptureFixture) -> None:
+    plan = compile_policy(PROFILES["strict"])
+    seen: list[int] = []
+
+    def broken(*args: object, **kwargs: object) -> object:
+        seen.append(1)
+        if len(seen) == 3:
+            raise RuntimeError("a bug")
+        return Plan.redact_body(plan, *args, **kwargs)  # type: ignore[arg-type]
+
+    plan.redact_body = broken  # type: ignore[method-assign]
+    result = warm(plan, seconds=60, max_payloads=10)
+    assert (result.payloads, result.skipped) == (2, "stopped by RuntimeError: a bug")
+    with caplog.at_level(logging.INFO, logger="veil.test"):
+        seen.clear()
+        warm_for_serving(plan, 5.0, logging.getLogger("veil.test"))  # logs, never raises
+    assert [r.levelname for r in caplog.records] == ["WARNING"]
+    assert "stopped by RuntimeError: a bug, after 2 payloads; serving it unwarmed" in caplog.records[0].getMessage()
 
 
 def test_the_warm_up_stops_at_its_count_and_not_at_all_when_off() -> None:
@@ -66,7 +114,8 @@ def test_a_plan_that_does_io_is_not_warmed() -> None:
     base = veil.default_plan()
     plan = VaultPlan.__new__(VaultPlan)
     plan.__dict__.update(base.__dict__)
-    assert warm(plan, seconds=60, max_payloads=10).payloads == 0
+    result = warm(plan, seconds=60, max_payloads=10)
+    assert result.payloads == 0 and "vault" in result.skipped
 
 
 def test_a_policy_that_refuses_the_traffic_is_still_warmed_to_the_end() -> None:
@@ -102,14 +151,48 @@ def test_a_reload_warms_the_new_plan_before_the_swap(tmp_path: Path) -> None:
     assert [e[0] for e in events] == ["prepare", "swap"] and events[0][1] is events[1][1]
 
 
-def test_an_extproc_worker_warms_its_plan_before_it_serves(caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level(logging.INFO, logger="veil.extproc.server"):
-        Worker(ExtProcConfig(warm_seconds=0.2))
-    assert any("plan warmed with" in r.getMessage() for r in caplog.records)
-    caplog.clear()
-    with caplog.at_level(logging.INFO, logger="veil.extproc.server"):
-        Worker(ExtProcConfig())
-    assert not any("plan warmed" in r.getMessage() for r in caplog.records)
+def test_an_extproc_worker_warms_its_plan_before_it_serves_and_each_reloaded_one_before_the_swap(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from tests.servers import free_port
+
+    warmed: list[tuple[Plan, float]] = []
+    monkeypatch.setattr("veil.extproc.server.warm_for_serving", lambda plan, seconds, log: warmed.append((plan, seconds)))
+    path = tmp_path / "policy.yaml"
+    path.write_text("version: 1\nrules:\n  - id: mail\n    scan: {detectors: [EMAIL]}\n")
+    worker = Worker(ExtProcConfig(listen=f"127.0.0.1:{free_port()}", policy=str(path), warm_seconds=0.5))
+    assert warmed == [(worker.plan, 0.5)]
+
+    async def reload() -> None:
+        await worker.start()
+        try:
+            path.write_text("version: 1\nrules:\n  - id: ip\n    scan: {detectors: [IP_ADDRESS]}\n")
+            os.utime(path, ns=(1, 1))
+            assert worker.watcher is not None
+            await worker.watcher.check()
+        finally:
+            await worker.stop()
+
+    asyncio.run(reload())
+    assert len(warmed) == 2 and warmed[1] == (worker.processor.plan, 0.5) and warmed[1][0] is not worker.plan
+
+
+def test_the_proxy_reloader_warms_a_reloaded_plan_with_the_addon(tmp_path: Path) -> None:
+    from veil.proxy_addon import PolicyReloader, VeilAddon
+
+    addon = VeilAddon()
+    addon.policy_path = str(tmp_path / "policy.yaml")
+    reloader = PolicyReloader(addon)
+
+    async def start() -> PolicyWatcher | None:
+        reloader.serving = True
+        reloader._restart()
+        watcher = reloader.watcher
+        reloader.done()
+        return watcher
+
+    watcher = asyncio.run(start())
+    assert watcher is not None and watcher.prepare == addon.warm
 
 
 def test_the_proxy_addon_warms_a_plan_it_loads_when_asked(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -117,14 +200,13 @@ def test_the_proxy_addon_warms_a_plan_it_loads_when_asked(monkeypatch: pytest.Mo
     from veil.proxy_addon import VeilAddon
 
     calls: list[tuple[Plan, float]] = []
-    monkeypatch.setattr("veil.proxy_addon.addon.warm", lambda plan, seconds: calls.append((plan, seconds)) or
-                        warm(plan, seconds, max_payloads=1))
-    for warm_ms, expected in ((0, 0), (250, 1)):
+    monkeypatch.setattr("veil.proxy_addon.addon.warm_for_serving", lambda plan, seconds, log: calls.append((plan, seconds)))
+    for warm_ms in (0, 250):
         calls.clear()
         addon = VeilAddon()
         with addon_context(addon) as tctx:
             tctx.configure(addon, veil_warm_ms=warm_ms)
-            assert [(plan, seconds) for plan, seconds in calls] == [(addon.plan, 0.25)] * expected
+            assert calls == [(addon.plan, warm_ms / 1000)]
 
 
 def test_veil_proxy_asks_mitmproxy_for_its_warm_up_in_milliseconds() -> None:
@@ -147,5 +229,6 @@ def test_extproc_workers_and_the_sidecar_pass_the_warm_up_on() -> None:
     parser = build_parser()
     assert parser.parse_args(["extproc"]).warm_seconds == 1.0
     assert parser.parse_args(["envoy", "--upstream", "http://a:1", "--warm-seconds", "0"]).warm_seconds == 0.0
-    with pytest.raises(SystemExit):
-        parser.parse_args(["extproc", "--warm-seconds", "61"])
+    for bad in ("31", "-1", "nan", "soon"):
+        with pytest.raises(SystemExit):
+            parser.parse_args(["extproc", "--warm-seconds", bad])

@@ -32,9 +32,9 @@ from veil.extproc.exchange import Exchange, shared_by
 from veil.http import Options
 from veil.http.exchange import Exchanges
 from veil.http.policy_watch import PolicyWatcher, watches
+from veil.http.warming import warm_for_serving
 from veil.observe import NullObserver, Observer
 from veil.rules.plan import Plan
-from veil.rules.warmup import warm
 from veil.settings import resolve_plan
 
 log = logging.getLogger(__name__)
@@ -161,9 +161,7 @@ class Worker:
 
     def warm(self, plan: Plan) -> None:
         """Warm ``plan`` before it serves (see :mod:`veil.rules.warmup`): its first requests would pay for it."""
-        if self.config.warm_seconds > 0:
-            done = warm(plan, self.config.warm_seconds)
-            log.info("veil: plan warmed with %d synthetic payloads in %.2f s", done.payloads, done.seconds)
+        warm_for_serving(plan, self.config.warm_seconds, log)
 
     def _swap(self, plan: Plan) -> None:
         self.processor.use_plan(plan)

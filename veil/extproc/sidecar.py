@@ -123,12 +123,13 @@ class Sidecar:
         config_file = self.workdir / "envoy.json"
         config_file.write_text(json.dumps(bootstrap, indent=1))
         self.extproc = subprocess.Popen(extproc_command(config, first))
-        deadline = time.monotonic() + config.start_timeout
+        wait = config.start_timeout + config.warm_seconds  # each worker warms its plan before it binds its port
+        deadline = time.monotonic() + wait
         while not all(accepts("127.0.0.1", port) for port in ports):
             if self.extproc.poll() is not None:
                 raise RuntimeError(f"veil extproc exited with {self.extproc.returncode} before serving")
             if time.monotonic() > deadline:
-                raise RuntimeError(f"veil extproc did not serve within {config.start_timeout:.0f} s")
+                raise RuntimeError(f"veil extproc did not serve within {wait:.0f} s")
             time.sleep(0.05)
         # --disable-hot-restart: no shared memory region, so several Envoys can run on one machine.
         self.envoy = subprocess.Popen([str(envoy_binary()), "-c", str(config_file), "--disable-hot-restart",

@@ -83,6 +83,7 @@ from veil.http import (
     raw_headers,  # case kept: mitmproxy sends names as they are
 )
 from veil.http.exchange import Chunk, Exchanges, Send, Start
+from veil.http.warming import warm_for_serving
 from veil.observe import NullObserver, Observer
 from veil.proxy_addon.exchange import Exchange, Head, head_of
 from veil.proxy_addon.options import add_options
@@ -90,7 +91,6 @@ from veil.proxy_addon.steps import Steps, Work, drive
 from veil.proxy_addon.stream import ResponseStream
 from veil.proxy_addon.websocket import close_connection, direction_of, redact_message
 from veil.rules.plan import Plan
-from veil.rules.warmup import warm
 from veil.settings import load_policy, resolve_plan
 
 log = logging.getLogger(__name__)
@@ -233,10 +233,7 @@ class VeilAddon:
 
     def warm(self, plan: Plan) -> None:
         """Warm ``plan`` before it serves (``veil_warm_ms``; see :mod:`veil.rules.warmup`)."""
-        seconds = ctx.options.veil_warm_ms / 1000
-        if seconds > 0:
-            done = warm(plan, seconds)
-            log.info("veil: plan warmed with %d synthetic payloads in %.2f s", done.payloads, done.seconds)
+        warm_for_serving(plan, ctx.options.veil_warm_ms / 1000, log)
 
     def running(self) -> None:
         self.serving = True

@@ -75,6 +75,10 @@ async def _serve(settings: ProxySettings) -> int:
             addon.freezes = True
         master.addons.add(addon)
     values = mitmproxy_options(settings)
+    for item in settings.set:
+        name, _, value = item.partition("=")
+        if name.strip() == "veil_warm_ms" and value.strip().isdigit():
+            values["veil_warm_ms"] = int(value)  # the plan loads (and warms) in the update below, before --set
     confdir = values.pop("confdir", None)
     if confdir:
         opts.update(confdir=confdir)  # before the rest: the CA is read from it
