@@ -6,7 +6,8 @@ both watch their policy file with :class:`PolicyWatcher`.
 The file is polled (stat once a second) rather than watched with inotify: it
 works the same on every platform and with Kubernetes ConfigMap volumes, which
 replace the file by swapping a symlink. Compiling runs in a worker thread so
-that traffic keeps flowing meanwhile; the swap is one reference assignment, so
+that traffic keeps flowing meanwhile (and so does a server's warm-up of the new plan,
+``prepare``); the swap is one reference assignment, so
 each exchange sees either the old plan or the new one, never a mix. An invalid edit
 keeps the old plan and is reported with its ``file:line:col`` message. A reload logs the
 old and the new policy digest (``sha256:<16 hex>``, :mod:`veil.rules.lineage`) and revision.
@@ -91,7 +92,6 @@ class PolicyWatcher:
         self.last = plan
         log.info("veil: policy reloaded from %s: %d rules, %s -> %s", self.path, len(plan.rules),
                  describe_policy(old), describe_policy(plan))
-
 
     def _load(self) -> Plan:
         plan = load_policy(self.path)
