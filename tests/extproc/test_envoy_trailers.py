@@ -7,8 +7,10 @@ only above its buffer limit, which the example declares to veil (``veil-buffer-l
 within it and within veil's limit is whole, and redacted; one over either is still refused.
 
 Envoy's HTTP/1 codec drops trailers unless ``enable_trailers`` is set, for the upstream (its cluster)
-and for the client (the listener's connection manager): both are set here. The upstream and the client
-speak HTTP/1.1 through h11, which sends and reads trailers (uvicorn and httpx do neither).
+and for the client (the listener's connection manager): both are set here. The upstream speaks HTTP/1.1
+through h11, which sends and reads trailers (uvicorn and httpx do neither); the client speaks HTTP/1.1
+through h11 and HTTP/2 (h2c, prior knowledge) through h2, as a gRPC client sends trailers: every client
+test runs both ways, Envoy translating between the two.
 """
 
 from __future__ import annotations
@@ -18,6 +20,9 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+import h2.config
+import h2.connection
+import h2.events
 import h11
 import pytest
 
@@ -145,9 +150,11 @@ class Gateway:
     upstream: Upstream
 
     def request(self, method: str = "GET", chunks: tuple[bytes, ...] = (), content_type: str | None = None,
-                trailers: list[tuple[str, str]] | None = None) -> Message:
-        """One exchange on a new connection; a body is sent chunked, ``trailers`` after it. Status 0: the
-        connection was cut before the reply was whole."""
+                trailers: list[tuple[str, str]] | None = None, *, http2: bool = False) -> Message:
+        """One exchange on a new connection; a body is sent chunked (HTTP/2: in DATA frames), ``trailers``
+        after it. Status 0: the connection or the stream was cut before the reply was whole."""
+        if http2:
+            return self._request_h2(method, chunks, content_type, trailers or [])
         conn = h11.Connection(h11.CLIENT)
         head = [("host", "127.0.0.1")]
         if chunks:
@@ -159,6 +166,40 @@ class Gateway:
                 sock.sendall(conn.send(h11.Request(method=method, target="/v1/export", headers=head)) or b"")
                 sock.sendall(conn.send(h11.EndOfMessage()) or b"")
             return _read(conn, sock) or Message()
+
+    def _request_h2(self, method: str, chunks: tuple[bytes, ...], content_type: str | None,
+                    trailers: list[tuple[str, str]]) -> Message:
+        conn = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True, header_encoding="utf-8"))
+        head = [(":method", method), (":path", "/v1/export"), (":scheme", "http"), (":authority", "127.0.0.1")]
+        if content_type is not None:
+            head.append(("content-type", content_type))
+        with socket.create_connection(("127.0.0.1", self.base_port), timeout=10) as sock:
+            conn.initiate_connection()
+            stream = conn.get_next_available_stream_id()
+            conn.send_headers(stream, head, end_stream=not chunks)
+            for n, chunk in enumerate(chunks):  # small bodies only: within the initial flow-control window
+                conn.send_data(stream, chunk, end_stream=n == len(chunks) - 1 and not trailers)
+            if chunks and trailers:
+                conn.send_headers(stream, trailers, end_stream=True)
+            sock.sendall(conn.data_to_send())
+            message = Message()
+            while True:
+                data = sock.recv(65536)
+                if not data:
+                    return Message()
+                for event in conn.receive_data(data):
+                    if isinstance(event, h2.events.ResponseReceived):
+                        message.status = int(dict(event.headers)[":status"])
+                    elif isinstance(event, h2.events.DataReceived):
+                        message.body += event.data
+                        conn.acknowledge_received_data(event.flow_controlled_length, event.stream_id)
+                    elif isinstance(event, h2.events.TrailersReceived):
+                        message.trailers = dict(event.headers)
+                    elif isinstance(event, h2.events.StreamEnded):
+                        return message
+                    elif isinstance(event, (h2.events.StreamReset, h2.events.ConnectionTerminated)):
+                        return Message()
+                sock.sendall(conn.data_to_send())
 
 
 @pytest.fixture(scope="module")
@@ -191,36 +232,41 @@ def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
 
 # -- responses --------------------------------------------------------------------------------------
 
+BOTH_PROTOCOLS = pytest.mark.parametrize("http2", [False, True], ids=["http1", "h2"])
 
+
+@BOTH_PROTOCOLS
 @pytest.mark.parametrize(("content_type", "chunks", "redacted"), [
     ("application/octet-stream", TEXT, REDACTED),  # a binary label, a text head: the issue's case
     (None, TEXT, REDACTED),  # no Content-Type
     ("application/json", (b'{"email": "jane@exa', b'mple.com", "n": 1}'), b'{"email": "[REDACTED:EMAIL]", "n": 1}'),
 ])
 def test_chunked_reply_ending_in_trailers_is_redacted_whole_with_its_trailers(
-    gateway: Gateway, content_type: str | None, chunks: tuple[bytes, ...], redacted: bytes,
+    gateway: Gateway, content_type: str | None, chunks: tuple[bytes, ...], redacted: bytes, http2: bool,
 ) -> None:
     gateway.upstream.reply = Reply(chunks, content_type)
-    got = gateway.request()
+    got = gateway.request(http2=http2)
     assert (got.status, got.body) == (200, redacted)
     assert got.trailers == TRAILERS_REDACTED
 
 
-def test_binary_reply_over_the_buffer_ending_in_trailers_passes_byte_for_byte(gateway: Gateway) -> None:
+@BOTH_PROTOCOLS
+def test_binary_reply_over_the_buffer_ending_in_trailers_passes_byte_for_byte(gateway: Gateway, http2: bool) -> None:
     body = PNG_HEAD + bytes(range(256)) * (BUFFER // 128)  # twice Envoy's buffer: cut there, then unread
     gateway.upstream.reply = Reply((body[:1000], body[1000:]), "image/png")
-    got = gateway.request()
+    got = gateway.request(http2=http2)
     assert (got.status, got.body == body, got.trailers) == (200, True, TRAILERS_REDACTED)
 
 
+@BOTH_PROTOCOLS
 @pytest.mark.parametrize("size", [
     LIMIT + 1,  # whole (within Envoy's buffer), over veil's limit
     BUFFER * 3,  # over Envoy's buffer too: cut there
 ])
-def test_text_reply_over_the_limit_ending_in_trailers_is_still_refused(gateway: Gateway, size: int) -> None:
+def test_text_reply_over_the_limit_ending_in_trailers_is_still_refused(gateway: Gateway, size: int, http2: bool) -> None:
     text = (b"jane@example.com " * (size // 17 + 1))[:size]
     gateway.upstream.reply = Reply((text[:1000], text[1000:]))
-    got = gateway.request()
+    got = gateway.request(http2=http2)
     assert (got.status, got.body) == (502, ERROR.format(reason="body_too_large", direction="response").encode())
     assert b"jane" not in got.body
 
@@ -228,17 +274,19 @@ def test_text_reply_over_the_limit_ending_in_trailers_is_still_refused(gateway: 
 # -- requests ---------------------------------------------------------------------------------------
 
 
-def test_chunked_request_ending_in_trailers_reaches_the_upstream_redacted(gateway: Gateway) -> None:
+@BOTH_PROTOCOLS
+def test_chunked_request_ending_in_trailers_reaches_the_upstream_redacted(gateway: Gateway, http2: bool) -> None:
     before = len(gateway.upstream.received)
-    got = gateway.request("POST", TEXT, "application/octet-stream", TRAILERS)
+    got = gateway.request("POST", TEXT, "application/octet-stream", TRAILERS, http2=http2)
     assert got.status == 200
     [sent] = gateway.upstream.received[before:]
     assert (sent.body, sent.trailers) == (REDACTED, TRAILERS_REDACTED)
 
 
-def test_request_over_the_limit_ending_in_trailers_is_refused_before_the_upstream(gateway: Gateway) -> None:
+@BOTH_PROTOCOLS
+def test_request_over_the_limit_ending_in_trailers_is_refused_before_the_upstream(gateway: Gateway, http2: bool) -> None:
     before = len(gateway.upstream.received)
     text = (b"jane@example.com " * (LIMIT // 17 + 2))[:LIMIT + 1]
-    got = gateway.request("POST", (text[:1000], text[1000:]), "application/octet-stream", TRAILERS)
+    got = gateway.request("POST", (text[:1000], text[1000:]), "application/octet-stream", TRAILERS, http2=http2)
     assert (got.status, got.body) == (413, ERROR.format(reason="body_too_large", direction="request").encode())
     assert len(gateway.upstream.received) == before
