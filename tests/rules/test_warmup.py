@@ -19,10 +19,10 @@ import veil
 from veil import compile_policy
 from veil.extproc.server import ExtProcConfig, Worker
 from veil.http.policy_watch import PolicyWatcher
-from veil.rules.plan import Plan
-from veil.rules.profiles import PROFILES, profile_plan
 from veil.http.warming import warm_for_serving
+from veil.rules.plan import Plan
 from veil.rules.plan_types import Route
+from veil.rules.profiles import PROFILES
 from veil.rules.warmup import WarmResult, _Traffic, warm
 
 # Inputs whose outputs a warm plan must give exactly as a new one does: detector hits in
@@ -218,9 +218,9 @@ def test_veil_proxy_asks_mitmproxy_for_its_warm_up_in_milliseconds() -> None:
 
 
 def test_extproc_workers_and_the_sidecar_pass_the_warm_up_on() -> None:
+    from veil.cli import build_parser
     from veil.extproc.sidecar import SidecarConfig, extproc_command
     from veil.extproc.workers import worker_command
-    from veil.cli import build_parser
 
     command = worker_command(ExtProcConfig(listen="127.0.0.1:50051", workers=2, warm_seconds=0.5), 1)
     assert command[command.index("--warm-seconds") + 1] == "0.5"
