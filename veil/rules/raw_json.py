@@ -50,11 +50,11 @@ def scan_json_body(detectors: DetectorSet, body: bytes) -> RawHits:
     counted_to = 0
     quotes = 0
     pos = 0
+    candidates = candidate.cursor(body)
     while pos < n:
-        m = candidate.search(body, pos)
-        if m is None:
+        p = candidates.next(pos)
+        if p < 0:
             break
-        p = m.start()
         quotes += body.count(b'"', counted_to, p)
         counted_to = p
         inside = quotes & 1

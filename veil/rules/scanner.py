@@ -11,8 +11,9 @@ before the value; scanning then resumes at the value's end. Where nothing is
 accepted, scanning resumes one character later.
 
 How (the numbers are from bench/engine.py): all strings of a document are
-joined with newlines and searched once by a capture-free alternation of every
-pattern, which only finds *candidate positions*. At each candidate one
+joined with newlines and searched once by capture-free alternations of every
+pattern, one per detector family (:mod:`veil.rules.alternation`), which only
+find *candidate positions*. At each candidate one
 anchored alternation with one group per detector names the first detector
 that matches there, and only that detector's own pattern and validator run.
 which detector matches at a candidate is found by descending a binary tree
@@ -28,15 +29,22 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, NamedTuple
 from itertools import accumulate
+from typing import TYPE_CHECKING, NamedTuple
 
+from veil.rules.alternation import Alternation
 from veil.rules.detectors.matching import (
-    CompiledDetector, has_context, left_alone, next_char_boundary, value_span, vetoed_by_field,
+    CompiledDetector,
+    has_context,
+    left_alone,
+    next_char_boundary,
+    value_span,
+    vetoed_by_field,
 )
 from veil.rules.detectors.verdicts import digest, new_cache, store
-from veil.rules.normalize import TRIGGER as NORMALIZE_TRIGGER, Normalized, normalize
-from veil.rules.regex import Pattern, compile_re2, without_captures
+from veil.rules.normalize import TRIGGER as NORMALIZE_TRIGGER
+from veil.rules.normalize import Normalized, normalize
+from veil.rules.regex import compile_re2, without_captures
 
 if TYPE_CHECKING:
     from veil.rules.protected import Protected
@@ -79,20 +87,19 @@ class DetectorSet:
         self.names = tuple(d.spec.name for d in detectors)
         self._protected = protected
         parts = [p.pattern for p in protected] + alternatives(detectors, edge="")
-        leads = [p.pattern for p in protected] + alternatives(detectors, edge="", leads=True)
+        own = [p.pattern for p in protected]
         # A candidate found by a lead is not known to match the full alternation there.
-        self._led = leads != parts
-        self._higher: dict[int, Pattern | None] = {}
+        self._led = own + alternatives(detectors, edge="", leads=True) != parts
+        self._higher: dict[int, Alternation | None] = {}
         self._protect = len(protected)
         self._decided: dict[tuple[bytes, int, bytes], Outcome] = new_cache()
         if parts:
-            self._candidate: Pattern | None = compile_re2("(?m)(?:" + ")|(?:".join(leads) + ")")
+            self._candidate: Alternation | None = Alternation([own, *families(detectors, edge="")], prefix="(?m)")
             self._which: _Tree | None = _Tree(parts, 0, len(parts))
-            # Obfuscated text (:mod:`veil.rules.normalize`) too: such a string is scanned whole, normalized.
-            raw_parts = [p.pattern for p in protected] + alternatives(detectors, edge='"', leads=True) + [NORMALIZE_TRIGGER]
-            # The same alternation for strings as they stand in a raw JSON body,
-            # where a string's edges are quotes rather than the text's ends.
-            self.raw_candidate: Pattern | None = compile_re2("(?:" + ")|(?:".join(raw_parts) + ")")
+            # The same search for strings as they stand in a raw JSON body, where a string's
+            # edges are quotes rather than the text's ends; obfuscated text
+            # (:mod:`veil.rules.normalize`) too: such a string is scanned whole, normalized.
+            self.raw_candidate: Alternation | None = Alternation([own, *families(detectors, edge='"'), [NORMALIZE_TRIGGER]])
         else:
             self._candidate = None
             self._which = None
@@ -131,6 +138,7 @@ class DetectorSet:
         memo: dict[tuple[bytes, int, str], Outcome] = {}
         pos = 0
         end_all = len(data)
+        candidates = candidate.cursor(data)
         # The string of the last candidate, sliced and digested once however many candidates it
         # holds: per candidate, both were linear in its length (a 400 KB text with a candidate
         # every few bytes took half a minute).
@@ -138,10 +146,9 @@ class DetectorSet:
         local = b""
         local_digest = b""
         while pos < end_all:
-            m = candidate.search(data, pos)
-            if m is None:
+            p = candidates.next(pos)
+            if p < 0:
                 break
-            p = m.start()
             k = bisect_right(starts, p) - 1
             s0 = starts[k]
             if k != last_k:
@@ -229,10 +236,10 @@ class DetectorSet:
         gives way (a phone read across a hash's digits and the head of a bot token, an e-mail whose domain
         is a JWT's head, a secret's value that is the tail of a bot token whose id the secret read as part
         of its name), and the scan reaches the other one."""
-        higher = self._higher.get(index, False)
-        if higher is False:
-            leads = alternatives(self.detectors[:index], edge="", leads=True)
-            higher = compile_re2("(?m)(?:" + ")|(?:".join(leads) + ")") if leads else None
+        if index in self._higher:
+            higher = self._higher[index]
+        else:
+            higher = Alternation(families(self.detectors[:index], edge=""), prefix="(?m)") if index else None
             self._higher[index] = higher
         if higher is None:
             return False
@@ -266,12 +273,12 @@ class DetectorSet:
         hits: tuple[tuple[int, int, int], ...] = ()
         candidate = self._candidate
         assert candidate is not None
+        candidates = candidate.cursor(local)
         pos = next_char_boundary(local, pos)
         while pos < limit:
-            m = candidate.search(local, pos)
-            if m is None or m.start() >= limit:
+            inner = candidates.next(pos)
+            if inner < 0 or inner >= limit:
                 break
-            inner = m.start()
             found, resume = self._decide(local, inner, text, field, ascii_only)
             if resume > inner and resume <= limit:
                 hits += found
@@ -315,16 +322,16 @@ class DetectorSet:
         return False
 
 
-def _starts(pattern: Pattern, local: bytes, pos: int, end: int, stop: int) -> Iterator[int]:
+def _starts(pattern: Alternation, local: bytes, pos: int, end: int, stop: int) -> Iterator[int]:
     """Where ``pattern`` matches in ``local`` (read up to ``stop``), from ``pos`` on and before ``end``:
     the next search begins one character after each start."""
     pos = next_char_boundary(local, pos)
     while pos < end:
-        m = pattern.search(local, pos, stop)
-        if m is None or m.start() >= end:
+        start = pattern.first(local, pos, stop)
+        if start < 0 or start >= end:
             return
-        yield m.start()
-        pos = next_char_boundary(local, m.start() + 1)
+        yield start
+        pos = next_char_boundary(local, start + 1)
 
 
 _OVERTAKE_WINDOW = 256
@@ -367,6 +374,15 @@ def alternatives(detectors: tuple[CompiledDetector, ...], edge: str, triggers: b
         pattern = without_captures(chosen, edge=edge)
         out.append(f"(?i:{pattern})" if d.spec.case_insensitive else pattern)
     return out
+
+
+def families(detectors: tuple[CompiledDetector, ...], edge: str) -> list[list[str]]:
+    """The detectors' candidate patterns (their ``lead`` where they have one; see :func:`alternatives`),
+    grouped by ``DetectorSpec.family`` in order of first appearance: one search each."""
+    groups: dict[str, list[str]] = {}
+    for det, pattern in zip(detectors, alternatives(detectors, edge=edge, leads=True)):
+        groups.setdefault(det.spec.family, []).append(pattern)
+    return list(groups.values())
 
 
 def _accept(

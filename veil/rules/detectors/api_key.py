@@ -95,6 +95,7 @@ def is_api_key(candidate: str) -> bool:
 
 API_KEY = DetectorSpec(
     name="API_KEY",
+    family="api_key",
     pattern=scan_pattern(),
     lead=scan_lead(),
     validator=is_api_key,

@@ -51,6 +51,7 @@ _ACCESS_ID = rf"(?:{'|'.join(_ACCESS_PREFIXES)})[A-Z0-9]{{16}}"
 
 AWS_ACCESS_KEY = DetectorSpec(
     name="AWS_ACCESS_KEY",
+    family="secret",
     # Any character outside [A-Z0-9] on either side, '_' and lower case too (``tok_A_k1_AKIA...``,
     # ``AKIA..._k1``, ``keyAKIA...``): the prefix and the upper-case run decide where the id starts
     # and ends. A longer upper-case run on either side is no id (``MY_AKIA...2``, ``XAKIA...``).
@@ -66,6 +67,7 @@ AWS_ACCESS_KEY = DetectorSpec(
 
 AWS_SECRET_KEY = DetectorSpec(
     name="AWS_SECRET_KEY",
+    family="secret",
     pattern=r"(?:^|[^A-Za-z0-9/+_.:\-])(?P<value>[A-Za-z0-9/+]{40,})",
     validator=is_aws_secret_key,
     context=("secret", "secret key", "secret_access_key", "aws_secret_access_key"),

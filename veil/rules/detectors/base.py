@@ -79,3 +79,4 @@ class DetectorSpec:
     not_after: str = ""
     inside: str = ""
     not_in_field: tuple[str, ...] = ()
+    family: str = ""

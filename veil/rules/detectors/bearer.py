@@ -29,6 +29,7 @@ _TOKEN = r"[A-Za-z0-9\-._~+/]*[A-Za-z0-9\-_~+/]=*"
 
 BEARER_TOKEN = DetectorSpec(
     name="BEARER_TOKEN",
+    family="secret",
     # No letter or digit before the word, but '_' may be (issue #15: ``tok_A_k1_b_Bearer ...``), in a
     # branch of its own: a consumed ``(?:^|[^0-9A-Za-z])`` would start the scan's candidate at the
     # newline before every header value that begins with the word, one more decision each.

@@ -112,6 +112,7 @@ def _grouped(sep: str) -> str:
 
 CREDIT_CARD = DetectorSpec(
     name="CREDIT_CARD",
+    family="digits",
     # A value group per branch, each with its own edges. After a hex letter only the grouped
     # forms, and not followed by another (a UUID's dashed groups hold digit runs between hex:
     # ``...a4111-1111-1111-1111b...``); no digest holds separators.

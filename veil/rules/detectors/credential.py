@@ -116,6 +116,7 @@ def is_secret_value(value: str) -> bool:
 
 SECRET = DetectorSpec(
     name="SECRET",
+    family="secret",
     pattern=_PATTERN,
     validator=is_secret_value,
     context=("secret", "token", "password", "key", "credential"),

@@ -72,6 +72,7 @@ _DATE = rf"{_ISO}|{_NUMERIC}|{_DAY_MONTH}|{_MONTH_DAY}"
 
 DATE_OF_BIRTH = DetectorSpec(
     name="DATE_OF_BIRTH",
+    family="identifier",
     # No letter or digit on either side, as a word boundary would have it, but '_' may touch the date
     # (issue #15: ``born: 1985-03-12_tok_A_k1_b``, ``born tok_A_k1_b_1985-03-12``, ``dob_12/03/1985``):
     # the character after is consumed and trimmed (a trailing edge: RE2 has no look-ahead), and '_'

@@ -33,6 +33,7 @@ left out of the value (:mod:`veil.rules.detectors.matching`)."""
 
 EMAIL = DetectorSpec(
     name="EMAIL",
+    family="email",
     # Leading boundary: not preceded by a local-part character, so the whole local part
     # is reported, never a tail of it. A dot counts as a boundary: a local part cannot
     # start with one or hold two in a row, so ".jane@..." and "a..jane@..." (the address

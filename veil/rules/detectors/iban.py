@@ -119,6 +119,7 @@ _UPPER_TRAIL = r"(?:[^A-Z0-9]|$)"
 
 IBAN = DetectorSpec(
     name="IBAN",
+    family="identifier",
     # A value group per form, each with its own edges: upper case may be glued to '_' or lower case
     # on either side (``tok_A_k1_DE89...``, ``DE89...tok_A_k1_b``), a longer upper-case/digit run
     # never (``XDE89...``, ``DE89...0X``); lower case only with no word character around it: ids glue

@@ -82,6 +82,7 @@ _PATTERN = (
 
 IP_ADDRESS = DetectorSpec(
     name="IP_ADDRESS",
+    family="identifier",
     pattern=_PATTERN,
     validator=is_ip_address,
     # What precedes a version number or an OID: a version word (also ending a name,

@@ -41,6 +41,7 @@ def _is_nine_xx_candidate(candidate: str) -> bool:
 
 US_ITIN = DetectorSpec(
     name="US_ITIN",
+    family="digits",
     pattern=PATTERN,
     validator=remembered(_is_formatted_itin),
     with_context=remembered(_is_nine_xx_candidate),

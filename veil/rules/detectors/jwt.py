@@ -49,6 +49,7 @@ def is_jwt(candidate: str) -> bool:
 
 JWT = DetectorSpec(
     name="JWT",
+    family="secret",
     pattern=(
         # ``eyJ`` may follow anything, a word too (``tok_A_k1_eyJ...``, ``xeyJ...``): the header must
         # decode from there, which a run of text that merely holds those letters never does. The

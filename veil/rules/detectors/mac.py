@@ -44,6 +44,7 @@ _ADDRESS = (
 
 MAC_ADDRESS = DetectorSpec(
     name="MAC_ADDRESS",
+    family="identifier",
     # '_' may touch an address on either side (issue #15: ``tok_A_k1_b_00:1a:2b:3c:4d:5e``,
     # ``00:1A:2B:3C:4D:5E_tok_A_k1_b``): the character after is consumed and trimmed (a trailing edge).
     pattern=rf"{_LEAD}(?P<value>{_ADDRESS})(?:[^0-9A-Za-z]|$)",

@@ -56,6 +56,7 @@ _NUMBER = r"[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z] ?(?:\d{6}|\d{2} \d{2} \d{2})(?: 
 
 UK_NINO = DetectorSpec(
     name="UK_NINO",
+    family="identifier",
     # A value group per form (issue #15): upper case may touch '_' or lower case on either side
     # (``tok_A_k1_AB123456C``, ``AB123456C_k1``, ``xAB123456Ctok_...``) and follow veil-shaped text ending
     # in a digit (``hash_..._c0AB 12 34 56 C``); a longer upper-case or digit run never (``XAB123456C``);

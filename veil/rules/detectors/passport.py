@@ -22,6 +22,7 @@ _LEAD = r"(?:^|[^0-9A-Za-z.+\-])"
 
 US_PASSPORT = DetectorSpec(
     name="US_PASSPORT",
+    family="identifier",
     # As LEAD_NUMBER before and a word boundary after, but '_' may touch the number on either side
     # (issue #15: ``passport 912803456_tok_A_k1_b``, ``passport tok_A_k1_b_C03005988``): the character
     # after is consumed and trimmed (a trailing edge). Letters or digits glued on still make a longer id.

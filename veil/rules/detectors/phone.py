@@ -164,6 +164,7 @@ _SHAPES = rf"(?:{_INTL}|{_NANP}|{_TRUNK}|{_FR_DOTS}|{_IN_MOBILE}){_TAIL}"
 
 PHONE = DetectorSpec(
     name="PHONE",
+    family="phone",
     pattern=(
         rf"(?:{_NOT_HEX_EDGE}(?P<value>{_SHAPES}){TRAIL_DIGITS}|[A-Fa-f](?P<value_hex_led>{_SHAPES}){TRAIL_NOT_HEX}"
         rf"|{SEPARATOR_LED}(?P<value_sep_led>{_SHAPES}){TRAIL_DIGITS}"

@@ -20,6 +20,7 @@ _BREAKS = r"(?:\s|\\r|\\n|[A-Za-z][A-Za-z0-9\-]*: [^\r\n\\]*)*"  # blank lines, 
 
 PRIVATE_KEY = DetectorSpec(
     name="PRIVATE_KEY",
+    family="secret",
     pattern=(
         rf"-----BEGIN {_KIND}-----{_BREAKS}[A-Za-z0-9+/]{{16}}"
         rf"(?:(?s:.)*?-----END {_KIND}-----|[A-Za-z0-9+/=\s\\:,\-]*)"

@@ -120,6 +120,7 @@ def _is_formatted_ssn(candidate: str) -> bool:
 
 US_SSN = DetectorSpec(
     name="US_SSN",
+    family="digits",
     pattern=PATTERN,
     validator=remembered(_is_formatted_ssn),
     with_context=remembered(is_us_ssn),

@@ -21,6 +21,7 @@ _BODY = r"[A-Za-z0-9\-._~:/?#\[\]@!$&()*+,;=%]*[A-Za-z0-9\-_~/#$&*+=%]"
 
 URL = DetectorSpec(
     name="URL",
+    family="secret",
     pattern=rf"\b(?i:https?|ftp|wss?)://[A-Za-z0-9\[](?:{_BODY})?",
     context=("url", "link", "href", "uri"),
     description="http(s), ftp and ws(s) URL.",
@@ -29,6 +30,7 @@ URL = DetectorSpec(
 
 URL_CREDENTIALS = DetectorSpec(
     name="URL_CREDENTIALS",
+    family="secret",
     pattern=(
         # Any character that cannot continue a scheme may lead it, '_' too (``tok_A_k1_postgres://...``).
         r"(?:^|[^A-Za-z0-9+.\-])[A-Za-z][A-Za-z0-9+.\-]{1,30}://"

@@ -1,0 +1,98 @@
+"""Searching per detector family finds exactly the starts one alternation of every pattern finds."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from tests.strategies import NEUTRAL_WORDS, PII_VALUES
+from veil.rules.alternation import Alternation
+from veil.rules.detectors import BUILTIN_DETECTORS
+from veil.rules.detectors.matching import compile_detector
+from veil.rules.regex import compile_re2
+from veil.rules.scanner import alternatives, families
+
+CATALOG = tuple(compile_detector(spec) for spec in BUILTIN_DETECTORS.values())
+EDGES = ("", '"')
+
+# What glues values to each other in the wild: separators, quotes, '_' and word characters.
+GLUE = st.sampled_from(["", " ", "\n", '"', "_", "x", "-", ":", "=", "/", "é", "\t"])
+TEXTS = st.lists(st.tuples(GLUE, st.sampled_from(NEUTRAL_WORDS + PII_VALUES)), max_size=10).map(
+    lambda pieces: "".join(glue + piece for glue, piece in pieces)
+)
+
+
+def _single_starts(pattern: str, data: bytes) -> list[int]:
+    """Every position, left to right, where one alternation of every pattern next starts a match."""
+    single = compile_re2(pattern)
+    starts: list[int] = []
+    pos = 0
+    while (m := single.search(data, pos)) is not None:
+        starts.append(m.start())
+        pos = m.start() + 1
+    return starts
+
+
+def _cursor_starts(alternation: Alternation, data: bytes) -> list[int]:
+    cursor = alternation.cursor(data)
+    starts: list[int] = []
+    pos = 0
+    while (start := cursor.next(pos)) >= 0:
+        starts.append(start)
+        pos = start + 1
+    return starts
+
+
+@pytest.mark.parametrize("edge", EDGES)
+@given(text=TEXTS)
+def test_family_searches_find_the_starts_of_one_alternation(edge: str, text: str) -> None:
+    data = text.encode()
+    one = "(?m)(?:" + ")|(?:".join(alternatives(CATALOG, edge=edge, leads=True)) + ")"
+    split = Alternation(families(CATALOG, edge=edge), prefix="(?m)")
+    assert _cursor_starts(split, data) == _single_starts(one, data)
+
+
+@given(text=TEXTS, pos=st.integers(0, 40), span=st.integers(0, 60))
+def test_first_within_a_window_equals_one_alternation(text: str, pos: int, span: int) -> None:
+    data = text.encode()
+    pos = min(pos, len(data))
+    stop = min(len(data), pos + span)
+    one = compile_re2("(?m)(?:" + ")|(?:".join(alternatives(CATALOG, edge="", leads=True)) + ")")
+    m = one.search(data, pos, stop)
+    split = Alternation(families(CATALOG, edge=""), prefix="(?m)")
+    assert split.first(data, pos, stop) == (-1 if m is None else m.start())
+
+
+@pytest.mark.parametrize(("groups", "text", "pos", "stop", "start"), [
+    ([["xyz"], ["x.*z"]], "x1xyz", 0, None, 0),  # an earlier start whose match ends past the other's
+    ([["xyz"], ["x.*z"]], "x1xyz", 0, 4, -1),  # no match ends by the stop
+    ([["xyz"], ["x.*z"]], "x1xyz", 1, None, 2),
+    ([["b"], ["a"]], "ba", 1, None, 1),
+    ([["(?m)^a"]], "ba", 1, None, -1),  # the text before the start position is read as context
+])
+def test_first_is_the_leftmost_start_of_any_group(
+    groups: list[list[str]], text: str, pos: int, stop: int | None, start: int,
+) -> None:
+    assert Alternation(groups).first(text.encode(), pos, stop) == start
+
+
+def test_a_cursor_jumping_ahead_skips_what_lies_behind() -> None:
+    split = Alternation([["a"], ["b"], ["c"]])
+    cursor = split.cursor(b"a b c a b c")
+    assert [cursor.next(0), cursor.next(1), cursor.next(3), cursor.next(5), cursor.next(7), cursor.next(11)] == [
+        0, 2, 4, 6, 8, -1,
+    ]
+
+
+def test_every_built_in_detector_names_its_family() -> None:
+    # A built-in without one would share the policy's own detectors' search (see DetectorSpec.family).
+    assert [name for name, spec in BUILTIN_DETECTORS.items() if not spec.family] == []
+
+
+def test_families_keep_priority_order_inside_each_group() -> None:
+    groups = families(CATALOG, edge="")
+    assert sum(len(g) for g in groups) == len(CATALOG)
+    flat = alternatives(CATALOG, edge="", leads=True)
+    for group in groups:
+        assert [flat.index(p) for p in group] == sorted(flat.index(p) for p in group)
