@@ -11,14 +11,24 @@ import binascii
 import random
 import re
 from collections.abc import Callable
-
-import pytest
-
-from veil.rules.detectors.api_key import is_api_key, matching_format
-from veil.rules.detectors.secret_checksums import BASE62, BECH32_CHARSET, base62, bech32_checksum, bech32_valid
-from veil.rules.detectors.secret_formats import FORMATS, SecretFormat
-
 from re import _parser as sre_parse  # type: ignore[attr-defined]  # the parser, to generate examples from shapes
+
+import orjson
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import veil
+from veil.rules.detectors.api_key import API_KEY, is_api_key, matching_format
+from veil.rules.detectors.secret_checksums import (
+    BASE62,
+    BECH32_CHARSET,
+    base62,
+    bech32_checksum,
+    bech32_valid,
+)
+from veil.rules.detectors.secret_formats import FORMATS, SecretFormat
+from veil.rules.regex import compile_re2
 
 Detect = Callable[..., list[str]]
 
@@ -158,3 +168,47 @@ def test_bech32_rejects_mixed_case_and_bad_data() -> None:
 )
 def test_prose_and_templates_are_not_keys(detect: Detect, text: str) -> None:
     assert detect("API_KEY", text) == []
+
+
+TRIGGER = compile_re2(API_KEY.trigger)
+PLAN = veil.default_plan()
+UNPREFIXED = [f for f in FORMATS if f.trigger]
+
+
+def test_formats_whose_fragment_starts_with_a_run_have_a_trigger() -> None:
+    # Their whole fragment would be the trigger otherwise: a counted run RE2 follows from every character.
+    assert {f.name for f in UNPREFIXED} == {
+        "Discord bot token", "Telegram bot token", "Asana personal access token", "Mailchimp API key",
+        "Azure AD (Entra ID) client secret", "Terraform Cloud / Enterprise API token",
+    }
+    assert "[0-9a-f]{32}" not in API_KEY.trigger and "[MNO]" not in API_KEY.trigger
+
+
+@pytest.mark.parametrize("fmt", FORMATS, ids=IDS)
+@pytest.mark.parametrize("glue", ["", " ", "x", "_", '"', "token=", "é"])
+def test_the_trigger_finds_every_format_wherever_the_pattern_does(fmt: SecretFormat, glue: str) -> None:
+    # The trigger picks the strings the scan reads: a token it misses would cross unread.
+    pattern = compile_re2(API_KEY.pattern)
+    for seed in range(3):
+        text = f"{glue}{example_of(fmt, seed)}{glue}".encode()
+        if pattern.search(text) is not None:
+            assert TRIGGER.search(text) is not None, text
+
+
+@pytest.mark.parametrize("fmt", UNPREFIXED, ids=[f.name for f in UNPREFIXED])
+@settings(max_examples=200, deadline=None)
+@given(data=st.data())
+def test_a_format_trigger_is_part_of_every_match_of_its_fragment(fmt: SecretFormat, data: st.DataObject) -> None:
+    text = data.draw(st.from_regex(re.compile(fmt.scan, re.ASCII), fullmatch=True, alphabet=st.characters(codec="ascii")))
+    assert compile_re2(fmt.trigger).search(text.encode()) is not None, text
+
+
+@pytest.mark.parametrize("fmt", FORMATS, ids=IDS)
+@pytest.mark.parametrize("note", ["deploy note: {} ok", 'deploy\nnote "{}" \u00e9t\u00e9', "{}"])
+def test_the_default_plan_takes_every_format_out_of_a_json_body(fmt: SecretFormat, note: str) -> None:
+    # End to end through the events pass, whose trigger picks the strings the scan reads.
+    token = example_of(fmt)
+    body = orjson.dumps({"id": "ord_7Qx", "note": note.format(token), "items": [1, 2]})
+    out = PLAN.redact_body(body, "application/json").output
+    assert token.encode() not in out
+    assert token not in str(orjson.loads(out))

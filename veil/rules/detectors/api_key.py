@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 
 from veil.rules.detectors.base import DetectorSpec
-from veil.rules.detectors.secret_formats import FORMATS, SecretFormat, scan_lead, scan_pattern
+from veil.rules.detectors.secret_formats import FORMATS, SecretFormat, scan_lead, scan_pattern, scan_trigger
 
 _BY_PREFIX: tuple[tuple[SecretFormat, re.Pattern[str]], ...] = tuple(
     (f, re.compile(f.shape)) for f in sorted(FORMATS, key=lambda f: -len(f.prefix))
@@ -98,6 +98,7 @@ API_KEY = DetectorSpec(
     family="api_key",
     pattern=scan_pattern(),
     lead=scan_lead(),
+    trigger=scan_trigger(),
     validator=is_api_key,
     context=("api key", "apikey", "token", "secret", "key"),
     description="Vendor API key or token in one of 100+ published formats (GitHub, GitLab, Slack, Stripe, OpenAI, ...).",
