@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.strategies import NEUTRAL_WORDS, PII_VALUES
+from veil import compile_policy
+from veil.rules import alternation
 from veil.rules.alternation import Alternation
 from veil.rules.detectors import BUILTIN_DETECTORS
 from veil.rules.detectors.matching import compile_detector
 from veil.rules.regex import compile_re2
-from veil.rules.scanner import alternatives, families
+from veil.rules.scanner import DetectorSet, alternatives, families
 
 CATALOG = tuple(compile_detector(spec) for spec in BUILTIN_DETECTORS.values())
 EDGES = ("", '"')
@@ -96,3 +100,63 @@ def test_families_keep_priority_order_inside_each_group() -> None:
     flat = alternatives(CATALOG, edge="", leads=True)
     for group in groups:
         assert [flat.index(p) for p in group] == sorted(flat.index(p) for p in group)
+
+
+class _Reading:
+    """An RE2 pattern that adds up how many bytes its searches read (to a match's end, else to the end)."""
+
+    def __init__(self, pattern: Any, read: list[int]) -> None:
+        self.pattern, self.read = pattern, read
+
+    def search(self, data: bytes, pos: int = 0, endpos: int | None = None) -> Any:
+        m = self.pattern.search(data, pos) if endpos is None else self.pattern.search(data, pos, endpos)
+        self.read.append((m.end() if m is not None else len(data) if endpos is None else endpos) - pos)
+        return m
+
+
+@pytest.mark.parametrize("line", [
+    "Authorization: Bearer abcDEF{}ghiJKL012mnoPQR",  # the match reads a name before its value (_between)
+    "password=Zq8vLm{}Rt3Xw",
+    "tok_A_k1_{}aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa and jane{}@example.com",
+])
+def test_the_bytes_a_scan_reads_grow_linearly_with_the_text(monkeypatch: pytest.MonkeyPatch, line: str) -> None:
+    # Searches that want the nearest candidate must stop there: per family, each one ran on to its
+    # family's next match, to the end of the text for a family with none left, once per finding.
+    read: list[int] = []
+    monkeypatch.setattr(alternation, "compile_re2", lambda pattern: _Reading(compile_re2(pattern), read))
+    detectors = DetectorSet(CATALOG)
+    totals = []
+    for lines in (1000, 2000):
+        read.clear()
+        assert len(detectors.scan(["\n".join(line.format(i, i) for i in range(lines))])) >= lines
+        totals.append(sum(read))
+    assert totals[1] < 2.5 * totals[0], totals  # twice the text: about twice the reading, not four times
+
+
+TOKENIZE_EMAILS = """
+version: 1
+keys:
+  tokens: {env: VEIL_TEST_UNUSED_KEY}
+rules:
+  - id: all
+    scan:
+      detectors: [EMAIL, PHONE]
+      action: {type: tokenize, key: tokens}
+"""
+
+
+def test_redacting_twice_reads_a_long_text_linearly(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The second pass meets the plan's own tokens: each is checked for a finding it would hide, by a
+    # search for the nearest candidate after it (DetectorSet._hides_finding).
+    read: list[int] = []
+    monkeypatch.setattr(alternation, "compile_re2", lambda pattern: _Reading(compile_re2(pattern), read))
+    plan = compile_policy(TOKENIZE_EMAILS, key_material={"tokens": {"k1": bytes(range(32))}})
+    totals = []
+    for lines in (1000, 2000):
+        once = plan.redact_body("\\n".join(f"user{i}@example.com wrote" for i in range(lines)).encode(), "text/plain")
+        assert once.output.count(b"@example.com") == 0
+        read.clear()
+        again = plan.redact_body(once.output, "text/plain")
+        assert again.output == once.output
+        totals.append(sum(read))
+    assert totals[1] < 2.5 * totals[0], totals

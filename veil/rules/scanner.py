@@ -79,8 +79,8 @@ class DetectorSet:
     what may be skipped and why.
     """
 
-    __slots__ = ("detectors", "names", "raw_candidate", "_candidate", "_which", "_protect", "_protected", "_decided", "_led",
-                 "_higher")
+    __slots__ = ("detectors", "names", "raw_candidate", "_candidate", "_nearest", "_which", "_protect", "_protected",
+                 "_decided", "_led", "_higher")
 
     def __init__(self, detectors: tuple[CompiledDetector, ...], protected: tuple[Protected, ...] = ()) -> None:
         self.detectors = detectors
@@ -88,20 +88,26 @@ class DetectorSet:
         self._protected = protected
         parts = [p.pattern for p in protected] + alternatives(detectors, edge="")
         own = [p.pattern for p in protected]
+        leads = own + alternatives(detectors, edge="", leads=True)
         # A candidate found by a lead is not known to match the full alternation there.
-        self._led = own + alternatives(detectors, edge="", leads=True) != parts
+        self._led = leads != parts
         self._higher: dict[int, Alternation | None] = {}
         self._protect = len(protected)
         self._decided: dict[tuple[bytes, int, bytes], Outcome] = new_cache()
         if parts:
             self._candidate: Alternation | None = Alternation([own, *families(detectors, edge="")], prefix="(?m)")
+            # The same candidates as one alternation, for the searches that want only the nearest one from
+            # some position (the text a finding's match read before its value, a span the plan may skip):
+            # per family, each search would run on to its own family's next match, to the end of a long
+            # string for a family with none left, once per finding (quadratic in a log of 4,000 lines).
+            self._nearest: Alternation | None = Alternation([leads], prefix="(?m)")
             self._which: _Tree | None = _Tree(parts, 0, len(parts))
             # The same search for strings as they stand in a raw JSON body, where a string's
             # edges are quotes rather than the text's ends; obfuscated text
             # (:mod:`veil.rules.normalize`) too: such a string is scanned whole, normalized.
             self.raw_candidate: Alternation | None = Alternation([own, *families(detectors, edge='"'), [NORMALIZE_TRIGGER]])
         else:
-            self._candidate = None
+            self._candidate = self._nearest = None
             self._which = None
             self.raw_candidate = None
 
@@ -271,9 +277,9 @@ class DetectorSet:
         """The findings the scan records from ``local[pos]`` on that end by ``limit``: where a
         position's findings run past it, the scan moves on one character."""
         hits: tuple[tuple[int, int, int], ...] = ()
-        candidate = self._candidate
-        assert candidate is not None
-        candidates = candidate.cursor(local)
+        nearest = self._nearest
+        assert nearest is not None
+        candidates = nearest.cursor(local)
         pos = next_char_boundary(local, pos)
         while pos < limit:
             inner = candidates.next(pos)
@@ -313,9 +319,9 @@ class DetectorSet:
         its end always would; one inside it only when the span is not authenticated (a hash)."""
         if at_start[0] and at_start[1] > bend:
             return True
-        candidate, which = self._candidate, self._which
-        assert candidate is not None and which is not None
-        for inner in _starts(candidate, local, lp + 1, bend, len(local)):
+        nearest, which = self._nearest, self._which
+        assert nearest is not None and which is not None
+        for inner in _starts(nearest, local, lp + 1, bend, len(local)):
             found, resume = self._detect(local, inner, text, field, ascii_only, which.first(local, inner, self._protect))
             if found and (not authenticated or resume > bend):
                 return True
