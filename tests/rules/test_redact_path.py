@@ -10,6 +10,7 @@ import pytest
 
 from veil import compile_policy, default_plan
 from veil.rules.plan_types import Route
+from veil.rules.scanner import DetectorSet
 
 GITHUB_TOKEN = "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"
 JWT = ("eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0."
@@ -112,3 +113,38 @@ def test_ordinary_query_names_are_left_alone(query: str) -> None:
     new, report = default_plan().redact_query(query)
     assert new is query or new == query
     assert report.findings == () and not report.changed
+
+
+def _counting_scans(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    calls: list[int] = []
+    original = DetectorSet.scan
+
+    def counted(self: DetectorSet, *args: object, **kwargs: object) -> object:
+        calls.append(1)
+        return original(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(DetectorSet, "scan", counted)
+    return calls
+
+
+# Paths no other test sends: the built-in plan is shared, and so are its caches.
+@pytest.mark.parametrize("path", ["/orders/ord_8f3a2b/items/43?page=2", "/search/caf%C3%A9s/once"])
+def test_a_clean_path_is_scanned_once_per_view(monkeypatch: pytest.MonkeyPatch, path: str) -> None:
+    plan = default_plan()
+    calls = _counting_scans(monkeypatch)
+    assert plan.redact_path(path) == (path, plan.redact_path(path)[1])
+    first = len(calls)
+    assert first >= 1
+    for _ in range(3):
+        new, report = plan.redact_path(path)
+        assert new == path and not report.findings
+    assert len(calls) == first
+
+
+@pytest.mark.parametrize(("path", "expected", "found"), REDACTED[:3] + REDACTED[-2:])
+def test_a_path_with_a_finding_is_redacted_every_time(path: str, expected: str, found: list[tuple[str, str]]) -> None:
+    plan = default_plan()
+    for _ in range(3):
+        new, report = plan.redact_path(path)
+        assert new == expected
+        assert [(f.type, f.path) for f in report.findings] == found

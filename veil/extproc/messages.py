@@ -105,6 +105,8 @@ def header_mutation(old: Headers, new: Headers) -> HeaderMutation | None:
     A name whose values changed is overwritten by its first value and appended the rest; a name
     that is gone is removed. Names compare case-insensitively (Envoy's are lower case).
     """
+    if old == new:  # the common case: nothing changed, in the same order
+        return None
     before, after = _by_name(old), _by_name(new)
     if before == after:
         return None

@@ -395,8 +395,18 @@ class Plan:
         Findings are located ``path`` and named by the path before them (``/users/<segment>``).
         """
         view = self.view(route)
+        # A service's paths repeat (its routes); one that came out unchanged and without findings
+        # is remembered under a keyed digest, never as text, as header lists are.
+        try:
+            key = digest(path.encode("utf-8"))
+        except UnicodeEncodeError:  # a lone surrogate: not remembered
+            key = b""
+        if key in view.clean_paths:
+            return path, EMPTY_REPORT
         findings: list[Finding] = []
         new = redact_url_path(view, path, findings)
+        if key and not findings and new == path:
+            store(view.clean_paths, key, True)
         return new, Report(tuple(findings), new != path)
 
     def redact_query(self, query: str, route: Route | None = None) -> tuple[str, Report]:

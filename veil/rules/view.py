@@ -173,6 +173,8 @@ class View:
         """Digests of header (name, value) pairs the detectors found nothing in (``Plan.redact_headers``)."""
         self.clean_header_lists: dict[bytes, bool] = new_cache()
         """Digests of whole header lists that came out unchanged and without findings."""
+        self.clean_paths: dict[bytes, bool] = new_cache()
+        """Digests of request paths (with their query) that came out unchanged and without findings (``Plan.redact_path``)."""
         self._scopes: dict[frozenset[int], ScanScope] = {}
         self._reduced: dict[frozenset[str], ScanScope] = {}
         self._lock = threading.Lock()
