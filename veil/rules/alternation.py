@@ -14,7 +14,10 @@ is one alternation, whose states grow with its own patterns only, and the
 leftmost start over all families is the leftmost start of the whole
 alternation. A :class:`Cursor` remembers each family's next start, so a scan
 that moves forward searches each family once per match of its own, not once
-per candidate.
+per candidate. Searches that want only the nearest start from some position,
+once per finding, are the exception: per family, each would run on to its own
+family's next match (to the end of a long text for a family with none left),
+so the scanner gives those one alternation of every pattern.
 """
 
 from __future__ import annotations
