@@ -38,8 +38,8 @@ def _single_starts(pattern: str, data: bytes) -> list[int]:
     return starts
 
 
-def _cursor_starts(alternation: Alternation, data: bytes) -> list[int]:
-    cursor = alternation.cursor(data)
+def _cursor_starts(split: Alternation, data: bytes) -> list[int]:
+    cursor = split.cursor(data)
     starts: list[int] = []
     pos = 0
     while (start := cursor.next(pos)) >= 0:
