@@ -86,8 +86,8 @@ class DetectorSet:
         self.detectors = detectors
         self.names = tuple(d.spec.name for d in detectors)
         self._protected = protected
-        parts = [p.pattern for p in protected] + alternatives(detectors, edge="")
         own = [p.pattern for p in protected]
+        parts = own + alternatives(detectors, edge="")
         leads = own + alternatives(detectors, edge="", leads=True)
         # A candidate found by a lead is not known to match the full alternation there.
         self._led = leads != parts

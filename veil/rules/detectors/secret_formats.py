@@ -379,13 +379,7 @@ def scan_lead() -> str:
     """What every match of :func:`scan_pattern` starts with: a format's literal prefix where it is
     long enough to be rare in text (4+ characters), else its whole fragment (see
     ``DetectorSpec.lead`` for why the engine wants one): ``SK`` alone starts every ``SKU-...``."""
-    apart, worded, glued = _groups()
-    return (f"(?:{_APART}{_alternation([_lead(f) for f in apart])}|\\b{_alternation([_lead(f) for f in worded])}"
-            f"|{_alternation([_lead(f) for f in glued])})")
-
-
-def _lead(f: SecretFormat) -> str:
-    return re.escape(f.prefix) if len(f.prefix) >= 4 else f.scan
+    return _leads(inner=False)
 
 
 def scan_trigger() -> str:
@@ -394,11 +388,21 @@ def scan_trigger() -> str:
     ``trigger`` instead of its whole fragment. Those fragments start with a counted run (``[0-9a-f]{32}``
     of a Mailchimp key, ``[MNO]`` and 23 to 27 characters of a Discord token) that RE2 follows from every
     character of an id: in the JSON events pass they doubled the cost of text never seen before."""
+    return _leads(inner=True)
+
+
+def _leads(inner: bool) -> str:
+    """The alternation of each format's lead by what may precede it; ``inner``: a format with a
+    ``trigger`` gives it, after anything, instead."""
     apart, worded, glued = _groups()
-    led = [_lead(f) for f in apart if not f.trigger]
-    inner = [f.trigger for f in apart if f.trigger]
+    led = [_lead(f) for f in apart if not (inner and f.trigger)]
+    triggers = [f.trigger for f in apart if inner and f.trigger]
     return (f"(?:{_APART}{_alternation(led)}|\\b{_alternation([_lead(f) for f in worded])}"
-            f"|{_alternation([_lead(f) for f in glued])}|{_alternation(inner)})")
+            f"|{_alternation([_lead(f) for f in glued])}" + (f"|{_alternation(triggers)}" if triggers else "") + ")")
+
+
+def _lead(f: SecretFormat) -> str:
+    return re.escape(f.prefix) if len(f.prefix) >= 4 else f.scan
 
 
 def scan_pattern() -> str:
