@@ -13,7 +13,7 @@ from veil import compile_policy
 from veil.rules import alternation
 from veil.rules.alternation import Alternation
 from veil.rules.detectors import BUILTIN_DETECTORS
-from veil.rules.detectors.matching import compile_detector
+from veil.rules.detectors.matching import compile_detector, next_char_boundary
 from veil.rules.regex import compile_re2
 from veil.rules.scanner import DetectorSet, alternatives, families
 
@@ -160,3 +160,43 @@ def test_redacting_twice_reads_a_long_text_linearly(monkeypatch: pytest.MonkeyPa
         assert again.output == once.output
         totals.append(sum(read))
     assert totals[1] < 2.5 * totals[0], totals
+
+
+@given(text=TEXTS)
+def test_a_cursor_names_the_groups_whose_match_starts_where_it_stopped(text: str) -> None:
+    data = text.encode()
+    groups = [[], *families(CATALOG, edge="")]  # an empty group has no pattern, and keeps its number
+    split = Alternation(groups, prefix="(?m)")
+    single = {n: compile_re2("(?m)(?:" + ")|(?:".join(g) + ")") for n, g in enumerate(groups) if g}
+    cursor = split.cursor(data)
+    pos = 0
+    while (start := cursor.next(pos)) >= 0:
+        expected = sorted(n for n, rx in single.items() if (m := rx.search(data, start)) is not None and m.start() == start)
+        assert sorted(cursor.starting_at(start)) == expected
+        pos = start + 1
+
+
+PROTECTED_PLAN = TOKENIZE_EMAILS.replace("[EMAIL, PHONE]", "[EMAIL, PHONE, CREDIT_CARD, US_SSN, API_KEY]")
+
+
+@pytest.mark.parametrize("protected", [False, True])
+@given(text=TEXTS)
+def test_the_groups_trees_decide_as_the_whole_tree_does(protected: bool, text: str) -> None:
+    # At every candidate the scan meets, the detector found through the trees of the groups that start
+    # there is the one found through the tree of every pattern: the same outcome, findings and resume.
+    if protected:
+        plan = compile_policy(PROTECTED_PLAN, key_material={"tokens": {"k1": bytes(range(32))}})
+        detectors = plan.view(None, "text/plain").scope(plan.view(None, "text/plain").everywhere).detectors
+        text = plan.redact_text(text).text + " " + text  # the plan's own tokens: the protected group
+    else:
+        detectors = DetectorSet(CATALOG)
+    data = text.encode()
+    candidate = detectors._candidate
+    assert candidate is not None
+    cursor = candidate.cursor(data)
+    ascii_only = len(data) == len(text)
+    pos = 0
+    while (start := cursor.next(pos)) >= 0:
+        at = cursor.starting_at(start)
+        assert detectors._decide(data, start, text, "", ascii_only, at) == detectors._decide(data, start, text, "", ascii_only)
+        pos = next_char_boundary(data, start + 1)

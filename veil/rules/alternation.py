@@ -35,12 +35,15 @@ class Alternation:
     reported: where a match ends depends on the other patterns, as in one alternation.
     """
 
-    __slots__ = ("patterns",)
+    __slots__ = ("groups", "patterns")
 
     def __init__(self, groups: Iterable[list[str]], prefix: str = "") -> None:
+        kept = [(i, group) for i, group in enumerate(groups) if group]
         self.patterns: tuple[Pattern, ...] = tuple(
-            compile_re2(prefix + "(?:" + ")|(?:".join(group) + ")") for group in groups if group
+            compile_re2(prefix + "(?:" + ")|(?:".join(group) + ")") for _, group in kept
         )
+        self.groups: tuple[int, ...] = tuple(i for i, _ in kept)
+        """The index in ``groups`` of the group each pattern searches (an empty group has none)."""
 
     def __bool__(self) -> bool:
         return bool(self.patterns)
@@ -55,17 +58,18 @@ class Alternation:
         return best
 
     def cursor(self, data: bytes) -> Cursor:
-        return Cursor(self.patterns, data)
+        return Cursor(self.patterns, data, self.groups)
 
 
 class Cursor:
     """Successive leftmost match starts in one text, for positions that never move back."""
 
-    __slots__ = ("_data", "_heap", "_patterns")
+    __slots__ = ("_data", "_groups", "_heap", "_patterns")
 
-    def __init__(self, patterns: tuple[Pattern, ...], data: bytes) -> None:
+    def __init__(self, patterns: tuple[Pattern, ...], data: bytes, groups: tuple[int, ...]) -> None:
         self._patterns = patterns
         self._data = data
+        self._groups = groups
         # (next start, family); -1: not searched yet. A match that starts at or after a
         # position is still the leftmost from there: RE2 reads the text before a start
         # position as context (``^``, ``\\b``), so a search from further on finds the same.
@@ -85,3 +89,12 @@ class Cursor:
             else:
                 heapreplace(heap, (m.start(), family))
         return -1
+
+    def starting_at(self, start: int) -> tuple[int, ...]:
+        """The groups (indices into the alternation's ``groups``) with a match that starts at ``start``,
+        the position :meth:`next` returned last: exactly those whose next start it is. (A group that
+        matches there has its leftmost start from the searched position at or before it, and no next
+        start is before it.) For a caller that then wants to know which pattern matched: only these
+        groups' patterns can."""
+        groups = self._groups
+        return tuple(groups[family] for at, family in self._heap if at == start)

@@ -17,7 +17,9 @@ find *candidate positions*. At each candidate one
 anchored alternation with one group per detector names the first detector
 that matches there, and only that detector's own pattern and validator run.
 which detector matches at a candidate is found by descending a binary tree
-of capture-free alternations (about log2(n) anchored DFA matches): one
+of capture-free alternations (about log2(n) anchored DFA matches; in a scan,
+only the trees of the families whose match starts there, each a few levels
+deep): one
 anchored match of a single alternation with a group per detector looks
 cheaper but runs RE2's NFA, whose set-up alone is proportional to the size of
 the whole program (measured: ~160 µs per call for the built-in catalog, versus
@@ -80,7 +82,7 @@ class DetectorSet:
     """
 
     __slots__ = ("detectors", "names", "raw_candidate", "_candidate", "_nearest", "_which", "_protect", "_protected",
-                 "_decided", "_led", "_higher")
+                 "_decided", "_led", "_higher", "_group_trees")
 
     def __init__(self, detectors: tuple[CompiledDetector, ...], protected: tuple[Protected, ...] = ()) -> None:
         self.detectors = detectors
@@ -95,7 +97,15 @@ class DetectorSet:
         self._protect = len(protected)
         self._decided: dict[tuple[bytes, int, bytes], Outcome] = new_cache()
         if parts:
-            self._candidate: Alternation | None = Alternation([own, *families(detectors, edge="")], prefix="(?m)")
+            protect = len(own)
+            groups = [list(range(protect)), *([protect + i for i in g] for g in family_members(detectors))]
+            # Per group, as ``families`` groups them: the protected patterns, then each family.
+            self._candidate: Alternation | None = Alternation([[leads[i] for i in g] for g in groups], prefix="(?m)")
+            # Which pattern matches at a candidate the scan found: only the groups with a match starting
+            # there can hold it, and each group's tree is a few levels deep instead of the whole one's.
+            self._group_trees: dict[int, _GroupTree] = {
+                n: _GroupTree(g, parts, leads) for n, g in enumerate(groups) if g
+            }
             # The same candidates as one alternation, for the searches that want only the nearest one from
             # some position (the text a finding's match read before its value, a span the plan may skip):
             # per family, each search would run on to its own family's next match, to the end of a long
@@ -110,6 +120,7 @@ class DetectorSet:
             self._candidate = self._nearest = None
             self._which = None
             self.raw_candidate = None
+            self._group_trees = {}
 
     def __bool__(self) -> bool:
         return bool(self.detectors)
@@ -168,12 +179,13 @@ class DetectorSet:
             memo_key = (local, lp, field)
             outcome = memo.get(memo_key)
             if outcome is None:
+                at = candidates.starting_at(p)
                 if remember:
                     if not local_digest:
                         local_digest = digest(local)
-                    outcome = self.decide(local, lp, texts[k], field, ascii_only, local_digest)
+                    outcome = self.decide(local, lp, texts[k], field, ascii_only, local_digest, at)
                 else:
-                    outcome = self._decide(local, lp, texts[k], field, ascii_only)
+                    outcome = self._decide(local, lp, texts[k], field, ascii_only, at)
                 memo[memo_key] = outcome
             found, consumed = outcome
             for start, end, det_index in found:
@@ -189,30 +201,48 @@ class DetectorSet:
         return hits
 
     def decide(self, local: bytes, lp: int, text: str, field: str, ascii_only: bool,
-               local_digest: bytes = b"") -> Outcome:
+               local_digest: bytes = b"", groups: tuple[int, ...] | None = None) -> Outcome:
         """The findings the scan records at ``local[lp]`` and where it resumes (see :data:`Outcome`).
 
         The outcome depends only on the string, the offset and the field name, and the
         same values come back request after request: outcomes are remembered across
         calls, under a digest of the string (see :mod:`veil.rules.detectors.verdicts`);
-        ``local_digest`` is that digest when the caller has it.
+        ``local_digest`` is that digest when the caller has it; ``groups``, the candidate groups
+        that start at ``lp`` when the caller's cursor knows them (``Cursor.starting_at``).
         """
         # The field name may itself be payload (an e-mail or a key id as a map key): kept as its digest.
         key = (local_digest or digest(local), lp, digest(field.encode("utf-8", "surrogatepass")) if field else b"")
         outcome = self._decided.get(key)
         if outcome is None:
-            outcome = self._decide(local, lp, text, field, ascii_only)
+            outcome = self._decide(local, lp, text, field, ascii_only, groups)
             store(self._decided, key, outcome)
         return outcome
 
-    def _decide(self, local: bytes, lp: int, text: str, field: str, ascii_only: bool) -> Outcome:
+    def _decide(self, local: bytes, lp: int, text: str, field: str, ascii_only: bool,
+                groups: tuple[int, ...] | None = None) -> Outcome:
         which = self._which
         assert which is not None
         protect = self._protect
-        alt = which.first(local, lp, 0, known=not self._led) if lp < len(local) else -1
+        if lp >= len(local):
+            alt = -1
+        elif groups is None:
+            alt = which.first(local, lp, 0, known=not self._led)
+        else:
+            alt = self._first_in(groups, local, lp)
         if 0 <= alt < protect:
             return self._decide_protected(local, lp, text, field, ascii_only, alt)
         return self._detect(local, lp, text, field, ascii_only, alt)
+
+    def _first_in(self, groups: tuple[int, ...], local: bytes, lp: int) -> int:
+        """``_which.first(local, lp, 0)``, asking only the trees of ``groups``: the candidate groups
+        whose match starts at ``lp``, the only ones whose patterns can match there."""
+        best = -1
+        trees = self._group_trees
+        for group in groups:
+            found = trees[group].first(local, lp)
+            if found >= 0 and (best < 0 or found < best):
+                best = found
+        return best
 
     def _detect(self, local: bytes, lp: int, text: str, field: str, ascii_only: bool, alt: int) -> Outcome:
         """The findings of the first detector from alternative ``alt`` on that accepts one at ``local[lp]``.
@@ -385,9 +415,15 @@ def alternatives(detectors: tuple[CompiledDetector, ...], edge: str, triggers: b
 def families(detectors: tuple[CompiledDetector, ...], edge: str) -> list[list[str]]:
     """The detectors' candidate patterns (their ``lead`` where they have one; see :func:`alternatives`),
     grouped by ``DetectorSpec.family`` in order of first appearance: one search each."""
-    groups: dict[str, list[str]] = {}
-    for det, pattern in zip(detectors, alternatives(detectors, edge=edge, leads=True)):
-        groups.setdefault(det.spec.family, []).append(pattern)
+    patterns = alternatives(detectors, edge=edge, leads=True)
+    return [[patterns[i] for i in group] for group in family_members(detectors)]
+
+
+def family_members(detectors: tuple[CompiledDetector, ...]) -> list[list[int]]:
+    """The detectors' indices grouped as :func:`families` groups their patterns."""
+    groups: dict[str, list[int]] = {}
+    for i, det in enumerate(detectors):
+        groups.setdefault(det.spec.family, []).append(i)
     return list(groups.values())
 
 
@@ -418,6 +454,23 @@ def _accept(
     if not valid and not (weaker is not None and weaker(candidate) and has_context(spec, text, start, field)):
         return None
     return start, end
+
+
+class _GroupTree:
+    """The :class:`_Tree` of one candidate group's patterns (``members``: their indices in the whole
+    tree's parts, in order), answering with those indices."""
+
+    __slots__ = ("known", "members", "tree")
+
+    def __init__(self, members: list[int], parts: list[str], leads: list[str]) -> None:
+        self.members = members
+        self.tree = _Tree([parts[i] for i in members], 0, len(members))
+        # As for the whole tree: a candidate a lead found is not known to match the group's patterns.
+        self.known = all(leads[i] == parts[i] for i in members)
+
+    def first(self, data: bytes, pos: int) -> int:
+        found = self.tree.first(data, pos, 0, known=self.known)
+        return self.members[found] if found >= 0 else -1
 
 
 class _Tree:
