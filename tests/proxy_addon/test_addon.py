@@ -426,6 +426,19 @@ def test_the_route_host_is_mitmproxys_pretty_host(host_header: str | None) -> No
     assert _pretty_host(request, str_headers(request.headers.fields)) == request.pretty_host
 
 
+def test_a_host_with_userinfo_is_answered_but_not_remembered() -> None:
+    from mitmproxy.test import tutils
+
+    from veil.proxy_addon.addon import _authority_host, _pretty_host
+
+    request = tutils.treq(host="upstream.internal", port=8000)
+    request.headers["host"] = "jane:hunter2@api.example.com:8443"
+    _authority_host.cache_clear()
+    assert _pretty_host(request, [("Host", request.headers["host"])]) == request.pretty_host
+    assert _authority_host.cache_info().currsize == 0  # the credential is not kept
+    assert _pretty_host(request, [("Host", "api.example.com:8443")]) == "api.example.com"
+
+
 def test_veil_proxy_keeps_long_lived_objects_out_of_full_collections() -> None:
     import gc
 

@@ -5,11 +5,11 @@ keyed by digest. Looked at as the reviewer did: every object reachable from the 
 from __future__ import annotations
 
 import contextlib
-import gc
 from typing import Any
 
 import pytest
 
+from tests.referents import referents
 from veil import RedactionError, default_plan
 from veil.rules import media
 
@@ -31,7 +31,7 @@ def _reachable_text(root: Any, depth: int = 4) -> str:
             elif isinstance(obj, bytes):
                 found.append(obj.decode("latin-1"))
             else:
-                following.extend(gc.get_referents(obj))
+                following.extend(referents(obj))
         frontier = following
     return "\n".join(found)
 

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from tests.referents import referents
 from veil import default_plan
 from veil.http import LineStream, Options
 from veil.rules.detectors.verdicts import forget_verdicts
@@ -67,7 +68,7 @@ def reachable(roots: list[Any]) -> list[object]:
         if id(obj) in seen or obj is PLAN or isinstance(obj, (type, types.ModuleType, types.FunctionType)):
             continue
         seen[id(obj)] = obj
-        todo.extend(gc.get_referents(obj))
+        todo.extend(referents(obj))
     return list(seen.values())
 
 

@@ -10,7 +10,6 @@ cannot tell it from a field name, and the output that crosses the boundary carri
 
 from __future__ import annotations
 
-import gc
 import sys
 import types
 from typing import Any
@@ -18,6 +17,7 @@ from typing import Any
 import orjson
 import pytest
 
+from tests.referents import referents
 from veil import compile_policy, default_plan
 from veil.rules.detectors.verdicts import forget_verdicts
 from veil.rules.json_splice import splice_json
@@ -95,7 +95,7 @@ def _reachable(root: object, limit: int = 500_000) -> list[object]:
     out = [root]
     todo = [root]
     while todo and len(out) < limit:
-        for child in gc.get_referents(todo.pop()):
+        for child in referents(todo.pop()):
             if id(child) in seen or isinstance(child, _OPAQUE) or id(child) in _MODULE_DICTS:
                 continue
             seen.add(id(child))

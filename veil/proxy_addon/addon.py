@@ -110,7 +110,10 @@ def _pretty_host(request: http.Request, headers: list[tuple[str, str]]) -> str:
     if not hosts:
         return request.host
     authority = ", ".join(hosts)  # as mitmproxy's Headers.get joins repeated headers
-    return _authority_host(authority) if authority.isascii() else request.pretty_host
+    if not authority.isascii():
+        return request.pretty_host
+    # The parse is remembered for a plain host[:port] only: an authority with userinfo holds a credential.
+    return _authority_host(authority) if "@" not in authority else url.parse_authority(authority, check=False)[0]
 
 
 def _unsized(headers: list[tuple[str, str]], message: http.Message) -> bool:

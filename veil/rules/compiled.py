@@ -7,6 +7,7 @@ from urllib.parse import unquote
 
 from veil.rules.actions.base import Action
 from veil.rules.actions.keys import Keyring
+from veil.rules.detectors.verdicts import digest
 from veil.rules.globs import matches
 from veil.rules.plan_types import Route
 from veil.rules.regex import Pattern
@@ -39,22 +40,27 @@ class NameTargets:
 
     exact: dict[str, NameRule]
     globs: tuple[tuple[Pattern, NameRule], ...] = ()
-    _memo: dict[str, NameRule | None] = field(default_factory=dict, compare=False, repr=False)
-    """Lookups by lowercase name: names repeat on every request, globs cost an RE2 call each."""
+    _memo: dict[bytes, NameRule | None] = field(default_factory=dict, compare=False, repr=False)
+    """What the globs say of a lowercase name, by its keyed digest: names repeat on every request,
+    and globs cost an RE2 call each."""
 
     def lookup(self, name: str) -> NameRule | None:
         lowered = name.lower()
-        memo = self._memo
-        if lowered in memo:
-            return memo[lowered]
         rule = self.exact.get(lowered)
-        if rule is None:
-            for pattern, candidate in self.globs:
-                if matches(pattern, lowered):
-                    rule = candidate
-                    break
-        if len(memo) < 1024:  # names come from traffic: keep the memo bounded
-            memo[lowered] = rule
+        if rule is not None or not self.globs:
+            return rule
+        # A name comes from traffic (a customer id as a header or query name) and the memo outlives
+        # the request: it keeps the name's digest, never the name.
+        key = digest(lowered.encode("utf-8", "surrogatepass"))
+        memo = self._memo
+        if key in memo:
+            return memo[key]
+        for pattern, candidate in self.globs:
+            if matches(pattern, lowered):
+                rule = candidate
+                break
+        if len(memo) < 1024:  # keep the memo bounded
+            memo[key] = rule
         return rule
 
     def __bool__(self) -> bool:

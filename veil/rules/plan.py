@@ -112,7 +112,7 @@ class Plan:
         self._global_allow = global_allow
         self._protected = protected
         self._views: dict[tuple[int, ...], View] = {}
-        self._routes: dict[tuple[str, str, str, str, str], View] = {}
+        self._routes: dict[bytes, View] = {}
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:
@@ -134,7 +134,10 @@ class Plan:
         """The merged rules for ``route``; cached per (direction, method, host, path, type)."""
         route = route or _NO_ROUTE
         mtype = media if media is not None else media_type(route.content_type)[0]
-        key = (route.direction, route.method.upper(), route.host.lower(), route.path, mtype)
+        # A path or a host carries payload as often as not (``/users/jane@example.com``), and the memo
+        # outlives the request: it is keyed by their digest.
+        fields = f"{route.direction}\0{route.method.upper()}\0{route.host.lower()}\0{route.path}\0{mtype}"
+        key = digest(fields.encode("utf-8", "surrogatepass"))
         view = self._routes.get(key)
         if view is not None:
             return view

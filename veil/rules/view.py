@@ -332,8 +332,8 @@ class View:
     def _build_splice(self) -> None:
         """The events pattern of :mod:`veil.rules.json_splice`, for views without path selectors."""
         self.splice_keys: dict[bytes, Any] = new_cache()
-        """A key's bytes if shaped like a name, else their digest -> ``splice_keys.KeyInfo``, kept across
-        bodies; a key holding a detector hit is never kept (``splice_keys.cache_key``)."""
+        """A key's keyed digest -> ``splice_keys.KeyInfo``, kept across bodies; a key holding a detector
+        hit is never kept (``splice_keys.cache_key``)."""
         self.splice_strings: dict[bytes, Any] = new_cache()
         """Digest of a value string -> its detector hits as offsets, never text (``json_splice._Splice._value_string``)."""
         self.splice_gate: Pattern | None = self._gate
