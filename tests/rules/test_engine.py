@@ -127,6 +127,16 @@ def test_enforcing_rule_beats_an_earlier_detect_rule() -> None:
     assert out == {"note": "mail [REDACTED:EMAIL]"}
 
 
+@pytest.mark.parametrize(("first", "second"), [("$.email", "$..email"), ("$..email", "$.email"), ("$.*", "$.email")])
+@pytest.mark.parametrize("kind", ["string", "number"])
+def test_the_earlier_rule_decides_a_value_two_field_selectors_end_at(first: str, second: str, kind: str) -> None:
+    # The walk once took whichever the selector states' set listed first: here always the later rule.
+    plan = plan_for(f"- fields: [{{path: '{first}', action: redact, entity: FIRST}}]\n"
+                    f"- fields: [{{path: '{second}', action: redact, entity: SECOND}}]\n")
+    value = "a@b.co" if kind == "string" else 4111111111111111
+    assert redact(plan, {"email": value}) == {"email": "[REDACTED:FIRST]"}
+
+
 def test_field_selector_beats_classification_and_scan() -> None:
     plan = plan_for("- fields: [{path: $.email, action: mask}]\n  classify: true\n  scan: true\n")
     assert redact(plan, {"email": "jane@example.com"}) == {"email": "****@******e.com"}

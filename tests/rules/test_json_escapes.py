@@ -18,7 +18,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.rules.test_json_splice import CLASSIFIED_KEYS, CONTEXT_KEYS, CUSTOM, ODD_KEYS
+from tests.rules.test_json_splice import CLASSIFIED_KEYS, CONTEXT_KEYS, CUSTOM, FIELDS, ODD_KEYS
 from tests.strategies import NEUTRAL_KEYS, NEUTRAL_WORDS, PII_VALUES
 from veil import compile_policy, default_plan
 from veil.rules.json_bytes import mask_escapes
@@ -137,6 +137,15 @@ def test_escaped_bodies_give_what_the_walk_gives_with_custom_rules(doc: Any, rng
 @given(docs, st.randoms(use_true_random=False))
 def test_escaped_bodies_give_what_the_walk_gives_with_field_names_only(doc: Any, rng: random.Random) -> None:
     _agree(FIELD_NAMES_ONLY, encode(doc, rng, 0.2))
+
+
+@given(docs, st.randoms(use_true_random=False), st.sampled_from([0.0, 0.2, 1.0]))
+def test_escaped_bodies_give_what_the_walk_gives_with_field_selectors(doc: Any, rng: random.Random, rate: float) -> None:
+    # Keys written with escapes (``"e\\u006dail"``) are found by their text, and their path read through
+    # escaped keys above them. A body the splice path leaves to the walk without escapes (a selector or
+    # a class ending at a container) is left to it with them too; any other is spliced.
+    if splice_json(FIELDS.view(None, JSON), orjson.dumps(doc)) is not None:
+        _agree(FIELDS, encode(doc, rng, rate))
 
 
 def _strings(value: Any) -> list[str]:

@@ -142,13 +142,103 @@ def test_splice_equals_walk_with_custom_classes_detectors_and_modes(doc: Any, la
     _agree(CUSTOM, doc, layout)
 
 
+# Field selectors the splice path follows (each ends at a named key; no step counts list items),
+# over the keys the documents are made of: exact paths, wildcards, recursive descent, names that
+# need escapes, a detect-mode rule's field, and selectors that end where a class would decide.
+FIELDS = compile_policy(
+    "version: 1\n"
+    "rules:\n"
+    "  - id: fields\n"
+    "    fields:\n"
+    "      - {path: '$.email', action: {type: mask, keep_last: 3}}\n"
+    "      - {path: '$.customer.name', action: {type: hash, key: k}, entity: PERSON_NAME}\n"
+    "      - {path: '$..zip', action: redact}\n"
+    "      - {path: '$.*.phone_number', action: {type: mask, keep_last: 2}}\n"
+    "      - {path: '$..customers[*].id', action: redact, entity: CUSTOMER_ID}\n"
+    "      - {path: \"$['a b']\", action: redact}\n"
+    "      - {path: \"$..['x:y']\", action: redact}\n"
+    "      - {path: '$.user..dob', action: redact}\n"
+    "      - {path: '$..[\"it''s\"]', action: redact}\n"
+    "    classify: true\n"
+    "    scan: {action: redact}\n"
+    "  - id: observe\n"
+    "    mode: detect\n"
+    "    fields:\n"
+    "      - {path: '$..note', action: redact}\n"
+    "keys:\n"
+    "  k: {env: VEIL_TEST_UNUSED_KEY}\n",
+    key_material={"k": {"k1": bytes(range(32))}},
+)
+
+
+# Without an enforcing scan, a detect-mode rule's fields cover too (View: ``covering``).
+FIELDS_OBSERVED = compile_policy(
+    "version: 1\n"
+    "rules:\n"
+    "  - id: watch\n"
+    "    mode: detect\n"
+    "    fields: [{path: '$..name', action: redact}, {path: '$.*.email', action: mask}]\n"
+    "  - id: names\n"
+    "    classify: {action: redact}\n"
+    "    fields: [{path: '$..zip', action: {type: generalize, postcode_chars: 2}}]\n"
+)
+
+
+@settings(max_examples=300)
+@given(docs, layouts)
+def test_splice_equals_walk_with_field_selectors(doc: Any, layout: str) -> None:
+    _agree(FIELDS, doc, layout)
+
+
+@given(docs, layouts)
+def test_splice_equals_walk_with_observed_field_selectors(doc: Any, layout: str) -> None:
+    _agree(FIELDS_OBSERVED, doc, layout)
+
+
+@pytest.mark.parametrize("path", ["$.items[0]", "$.items[-1].card", "$.items[1:3]", "$.user.*", "$..*"])
+def test_selectors_that_count_items_or_end_at_any_key_take_the_walk(path: str) -> None:
+    plan = compile_policy(f"version: 1\nrules:\n  - fields: [{{path: '{path}', action: redact}}]\n")
+    assert not plan.view(None, "application/json").splice_ready
+
+
+def test_allow_fields_and_scan_under_take_the_walk() -> None:
+    allow = compile_policy("version: 1\nallow: {fields: ['$.note']}\nrules:\n  - scan: {action: redact}\n")
+    under = compile_policy("version: 1\nrules:\n  - scan: {action: redact, under: ['$.note']}\n")
+    assert not allow.view(None, "application/json").splice_ready
+    assert not under.view(None, "application/json").splice_ready
+
+
+def test_a_field_selector_beats_the_class_and_the_path_decides() -> None:
+    body = b'{"email": "jane@example.com", "order": {"email": "x@y.co"}, "customer": {"name": "Ann Lee"}}'
+    view = FIELDS.view(None, "application/json")
+    spliced = splice_json(view, body)
+    assert spliced is not None
+    doc = orjson.loads(spliced[0])
+    assert doc["email"] == "****@*******.com"  # the field's mask, not the class's redact
+    assert doc["order"]["email"] == "[REDACTED:EMAIL]"  # not $.email: the class decides
+    assert doc["customer"]["name"] not in ("Ann Lee", "[REDACTED:PERSON_NAME]")  # hashed
+    assert [f.path for f in spliced[1].findings] == ["$.email", "$.order.email", "$.customer.name"]
+
+
+def test_a_selector_ending_at_a_container_takes_the_walk() -> None:
+    plan = compile_policy("version: 1\nrules:\n  - fields: [{path: '$.customer', action: redact}]\n")
+    view = plan.view(None, "application/json")
+    assert view.splice_ready
+    assert splice_json(view, b'{"customer": {"email": "a@b.co"}}') is None  # a selector below could override
+    assert splice_json(view, b'{"customer": "Ann Lee"}') is not None
+    assert orjson.loads(plan.redact_body(b'{"customer": {"n": "Ann"}}', "application/json").output) == {
+        "customer": {"n": "[REDACTED:FIELD]"}
+    }
+
+
 def test_the_splice_path_takes_most_bodies() -> None:
     """Guard against a splice path that always falls back (and so tests nothing)."""
     taken = 0
     for i, doc in enumerate(_samples()):
         taken += _agree(default_plan(), doc, "compact") and 1
         taken += _agree(CUSTOM, doc, "indent") and 1
-    assert taken >= 2 * (i + 1) - 4
+        taken += _agree(FIELDS, doc, "spaced") and 1
+    assert taken >= 3 * (i + 1) - 6
 
 
 def _samples() -> list[Any]:

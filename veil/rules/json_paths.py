@@ -29,7 +29,7 @@ class Parents:
     once. Scans are still bounded: past the budget the body takes the walk.
     """
 
-    __slots__ = ("body", "frame", "budget", "known", "lists")
+    __slots__ = ("body", "frame", "budget", "known", "lists", "paths")
 
     def __init__(self, body: bytes, frame: bytes) -> None:
         self.body = body  # keys are read from it
@@ -38,10 +38,47 @@ class Parents:
         # per opener byte: (sorted starts of resolved members or items, start -> their container's opener)
         self.known: dict[int, tuple[list[int], dict[int, int]]] = {0x7B: ([], {}), 0x5B: ([], {})}
         self.lists: dict[int, str | None] = {}  # '[' position -> key holding it
+        self.paths: dict[int, tuple[str | None, ...]] = {}  # opener position -> its path (``path_of_key``)
 
     def of_key(self, q: int) -> str | None:
         """Parent key for the key whose opening quote is at ``q``."""
         return self._holder(self._enclosing(q, 0x7B, 0x7D))
+
+    def path_of_key(self, q: int) -> tuple[str | None, ...]:
+        """The keys from the document's top down to the key whose opening quote is at ``q``, that key
+        last; None stands for a list item (which item is not read: see ``view._splices``)."""
+        key = string_text(self.body, q + 1, self.frame.find(b'"', q + 1))
+        return (*self._path_of(self._enclosing(q, 0x7B, 0x7D)), key)
+
+    def _path_of(self, opener: int) -> tuple[str | None, ...]:
+        """The path of the container that opens at ``opener`` (the keys of a body's members share
+        their object's, so each container's is found once)."""
+        frame, paths = self.frame, self.paths
+        # Up to a container whose path is known (or the top), then down again: no recursion, as deep
+        # as the body's depth limit allows.
+        chain: list[tuple[int, str | None]] = []  # (container, its step), innermost first
+        path: tuple[str | None, ...] = ()
+        while True:
+            known = paths.get(opener)
+            if known is not None:
+                path = known
+                break
+            j = skip_ws_back(frame, opener - 1)
+            if opener <= 0 or frame[j] not in b":,[":  # the document's top level
+                paths[opener] = path = ()
+                break
+            if frame[j] == 0x3A:  # a member's value: its key, then the object holding it
+                ke = frame.rfind(b'"', 0, j)
+                ks = frame.rfind(b'"', 0, ke)
+                chain.append((opener, string_text(self.body, ks + 1, ke)))
+                opener = self._enclosing(ks, 0x7B, 0x7D)
+            else:  # a list's item, then the list
+                chain.append((opener, None))
+                opener = self._enclosing(opener, 0x5B, 0x5D)
+        for container, step in reversed(chain):
+            path = (*path, step)
+            paths[container] = path
+        return path
 
     def of_item(self, q: int) -> str | None:
         """The key holding the list whose item starts at ``q``."""

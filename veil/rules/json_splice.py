@@ -1,10 +1,14 @@
 """Rewrite a JSON body in its bytes, without walking the parsed document.
 
-For a view with no path selectors (the default policy, and any policy that
-only classifies field names and scans with detectors), what changes in a body
-is decided by things visible in its bytes: a key whose words classify it,
-a detector candidate inside a string, a number big enough to hold an entity,
-a context word, an escape. The body's way through, in order:
+For a view whose path selectors are ``fields`` ending at a named key and
+counting no list items (``$.customer.email``, ``$..ssn``, ``$.items[*].card``;
+the default policy has none), what changes in a body is decided by things
+visible in its bytes: a key a field selector names (its path, read back from
+the key, decides), a key whose words classify it, a detector candidate inside a
+string, a number big enough to hold an entity, a context word, an escape.
+Views with ``allow.fields``, ``scan.under``, or selectors with indices, slices
+or a wildcard last step are walked (``View.splice_ready``). The body's way
+through, in order:
 
 1. **Check** (:mod:`veil.rules.json_bytes`): one valid document (simdjson),
    within the depth limit; escapes masked so its structure can be read with
@@ -35,7 +39,9 @@ written, the same findings made. Where the bytes alone cannot decide cheaply,
 - a detector hit inside a key (the walk renames keys), or a rewrite that
   removes a whole value (``drop``: container sizes change);
 - parent-key lookups that would cost more than a walk (many ambiguous keys,
-  ``name``, under keys like ``customers`` that can qualify them).
+  ``name``, under keys like ``customers`` that can qualify them);
+- in a view with field selectors, a selector or a class that covers an object
+  or a list (a selector ending below it may override the cover there).
 
 Findings are handed over in a :class:`Report` that makes them on first read,
 from the output body (or a copy of it without the values found, when some are left in it).
@@ -116,6 +122,7 @@ class _Splice(KeyDecisions):
         escape = body.find(BACKSLASH) if self.escaped else -1
         escaped: list[tuple[int, int]] = []  # value strings holding an escape
         named = self.named
+        fields, field_names = self.view.splice_field_raw, self.view.splice_field_names
         seen_keys: dict[bytes, KeyInfo] = {}
         has_escapes = self.escaped
         at = -1  # where the pass's next event starts; n: none left after pos, only escapes remain
@@ -143,9 +150,14 @@ class _Splice(KeyDecisions):
                 while frame[after] in WS:
                     after += 1
             if frame[after] == COLON:  # a key
+                raw = body[s:e]
+                if field_names and (raw in fields or (BACKSLASH in raw and self.text(s, e) in field_names)):
+                    resume = self._field_event(s, e, after + 1)
+                    if resume >= 0:
+                        pos = resume
+                        continue
                 # The common case inline: a known key whose class writes the same bytes
                 # for every string value (redact), and no allow-list to consult.
-                raw = body[s:e]
                 # A body repeats its keys: each is digested once per body (this dict dies with the call).
                 info = seen_keys.get(raw)
                 if info is None:

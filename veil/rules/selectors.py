@@ -150,7 +150,8 @@ State = tuple[int, int]
 def advance(
     selectors: tuple[Selector, ...], states: frozenset[State], key: Key, length: int
 ) -> tuple[frozenset[State], tuple[int, ...]]:
-    """States for the child ``key``, and the selectors that end exactly at it."""
+    """States for the child ``key``, and the selectors that end exactly at it, in selector order
+    (the view lists them in rule precedence: the first that ends at a key decides it)."""
     nxt: set[State] = set()
     done: list[int] = []
     for sid, i in states:
@@ -162,7 +163,7 @@ def advance(
                 done.append(sid)
             else:
                 nxt.add((sid, i + 1))
-    return frozenset(nxt), tuple(done)
+    return frozenset(nxt), tuple(sorted(done))
 
 
 def initial_states(count: int) -> frozenset[State]:

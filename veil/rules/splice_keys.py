@@ -12,6 +12,7 @@ import re
 import orjson
 
 from veil.rules.classify import KeyClass, person_shaped
+from veil.rules.compiled import FieldRule
 from veil.rules.detectors.matching import split_words
 from veil.rules.detectors.verdicts import digest, store
 from veil.rules.json_bytes import WS, Undecidable, key_before, skip_ws, skip_ws_back
@@ -19,6 +20,7 @@ from veil.rules.json_paths import TOKEN
 from veil.rules.json_walk import BIG_NUMBER
 from veil.rules.opaque import holds_personal_data, keeps_opaque_credential, unkept
 from veil.rules.raw_json import NUMBER_CHARS, NUMBER_START
+from veil.rules.selectors import advance
 from veil.rules.splice_state import COLON, QUOTE, Count, Cover, SpliceState, count_of
 
 # Parent lookups cost a backward scan each; past 16, more than one per 512 bytes means the walk is cheaper.
@@ -116,6 +118,42 @@ class KeyDecisions(SpliceState):
             return ve + 1
         return e + 1
 
+    def _field_event(self, s: int, e: int, colon_end: int) -> int:
+        """The key at [s, e), named as a field selector's last step: where the search resumes once the
+        first field rule whose selector ends at it has covered its value, or -1 when none does (the key
+        is then decided as any other). As in the walk, a field rule beats the key's class, and a field
+        rule without an entity names the key's class, else ``FIELD``."""
+        view = self.view
+        key = self.text(s, e)
+        anywhere = view.splice_field_anywhere.get(key)
+        done: tuple[int, ...] = ()
+        if anywhere is not None:
+            done = (anywhere,)
+        else:
+            states = view.start_states
+            for step in self.parents().path_of_key(s - 1):
+                if not states:
+                    return -1
+                states, done = advance(view.selectors, states, 0 if step is None else step, 1)
+        rule = next((view.roles[sid][1] for sid in done), None)  # a view that splices has field roles only
+        if rule is None:
+            return -1
+        assert isinstance(rule, FieldRule)
+        if (known_key(view.splice_keys, self.body[s:e]) or self._key_info(s, e)).hits:
+            raise Undecidable  # the walk renames a key holding a finding
+        entity = rule.entity
+        if entity is None and view.classifier is not None:
+            entity = view.classifier.classify(key, self.parents().of_key(s - 1))
+        cover = (entity or "FIELD", rule.binding)
+        vs = skip_ws(self.frame, colon_end)
+        if self.frame[vs] == QUOTE:
+            ve = self.frame.find(b'"', vs + 1)
+            self._cover_string(vs, ve, cover)
+            return ve + 1
+        if self.frame[vs] in b"{[":
+            raise Undecidable  # a selector or a class below may override the cover there: the walk decides
+        return self._cover(vs, cover) + 1
+
     def _class_cover(self, found: KeyClass | None) -> Cover | None:
         """The field-name class ``found`` and the binding the view gives it, if any."""
         binding = self.view.classify_bindings.get(found.entity) if found is not None else None
@@ -186,7 +224,8 @@ class KeyDecisions(SpliceState):
         action = binding.action
         if action.removes:
             raise Undecidable
-        out = view.splice_placeholders.get(cover[0])  # the same bytes for every value (redact)
+        # The same bytes for every value (a class's redact); a field rule's binding is its own.
+        out = view.splice_placeholders.get(cover[0]) if view.classify_bindings.get(cover[0]) is binding else None
         if out is None:
             out = orjson.dumps(action.apply(text if text is not None else self.text(vs + 1, ve), cover[0]))
         if self._differs(vs, ve, out):
@@ -205,6 +244,8 @@ class KeyDecisions(SpliceState):
         # A container: every scalar inside is covered; its keys are only scanned.
         if cover[1].mode == "enforce" and cover[1].action.removes:
             raise Undecidable  # the walk drops empty containers and list items
+        if self.view.selectors:
+            raise Undecidable  # a field selector ending inside it beats the cover there: the walk knows which
         objects: list[bool] = []  # per open container: is it an object
         expect_key = False
         for m in TOKEN.finditer(frame, vs):

@@ -330,7 +330,7 @@ class View:
                 f'{sep}"[ \\t\\r\\n]*:')
 
     def _build_splice(self) -> None:
-        """The events pattern of :mod:`veil.rules.json_splice`, for views without path selectors."""
+        """The events pattern of :mod:`veil.rules.json_splice`, for views whose selectors it can follow (``_splices``)."""
         self.splice_keys: dict[bytes, Any] = new_cache()
         """A key's keyed digest -> ``splice_keys.KeyInfo``, kept across bodies; a key holding a detector
         hit is never kept (``splice_keys.cache_key``)."""
@@ -351,9 +351,25 @@ class View:
         self.splice_reduced_counts: tuple[tuple[str, str, str, str], ...] = ()
         """Per detector of ``splice_reduced``: what its findings are counted under."""
         self.splice_events: Pattern | None = None
-        self.splice_ready = not self.selectors
+        self.splice_field_names: frozenset[str] = frozenset()
+        """The names of the keys a field selector may end at: each such key is an event, and its path decides."""
+        self.splice_field_raw: frozenset[bytes] = frozenset()
+        """Those names as they stand in a body written without escapes (the others always hold one)."""
+        self.splice_field_anywhere: dict[str, int] = {}
+        self.splice_ready = all(role == ROLE_FIELD and _splices(sel) for sel, (role, _) in zip(self.selectors, self.roles))
         if not self.splice_ready:
             return
+        fields = sorted({name for sel in self.selectors for name in sel.steps[-1].names or ()})
+        self.splice_field_names = frozenset(fields)
+        # A name only one selector ends at, and that one is ``$..name``: it ends at every key so named,
+        # whatever the path (no need to read it back).
+        ending = [(name, sid) for sid, sel in enumerate(self.selectors) for name in sel.steps[-1].names or ()]
+        self.splice_field_anywhere = {
+            name: sid for name, sid in ending
+            if [n for n, _ in ending].count(name) == 1
+            and len(self.selectors[sid].steps) == 1 and self.selectors[sid].steps[0].anywhere_below
+        }
+        self.splice_field_raw = frozenset(n.encode("utf-8") for n in fields if orjson.dumps(n)[1:-1] == n.encode("utf-8"))
         # A key holding an object or a list whose name ends in a qualifying word
         # (``"customers": [``): without one, no parent can change any key's class.
         self.splice_parents: Pattern | None = None
@@ -366,6 +382,8 @@ class View:
         keys = self._classified_keys()
         if keys:
             parts.append(keys)
+        if fields:
+            parts.append('"(?:' + "|".join(re.escape(n) for n in fields) + ')"[ \\t\\r\\n]*:')
         if self.everywhere:
             # Detectors that need a context word are left out: their context words
             # are events instead, and a string or key holding one is scanned whole.
@@ -387,6 +405,14 @@ class View:
             if self._key_words:  # only in keys: in values the weak candidates' triggers pick the string
                 parts.append(_key_word_pattern(self._key_words))
         self.splice_events = compile_re2("(?:" + ")|(?:".join(parts) + ")")
+
+
+def _splices(selector: Selector) -> bool:
+    """Whether the splice path can tell where ``selector`` ends from a key's path alone: it ends at
+    a named key, and no step counts list items (an index or a slice needs the list's length)."""
+    return selector.steps[-1].names is not None and all(
+        step.indices is None and step.slice_ is None for step in selector.steps
+    )
 
 
 def _capitalized(patterns: Iterable[str]) -> str:
