@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import re
 import statistics
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,11 +19,12 @@ from loadtests.leaks import LeakChecker
 from loadtests.payloads import json_payloads, ndjson_payload, sse_payload
 from loadtests.pool import ENV_POOL, Pool, RoundPlan, entry_request, plan_slots, served_bodies, write_pool
 from loadtests.report import budget_table, cpu_table, unsteady_notes
-from loadtests.runner import build_parser, main, settings_from, verdicts_for
-from loadtests.targets import KNOWN_CONFIGS
+from loadtests.runner import build_parser, builtin_with_envoy, main, settings_from, verdicts_for
+from loadtests.targets import KNOWN_CONFIGS, select
 from loadtests.scenario import Scenario, builtin_scenario, load_user_scenario
 from loadtests.stats import Samples, Summary, percentile, summarize
 from loadtests.yamlfile import ConfigFileError
+from tests.extproc.gateway import has_envoy_extra
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED = 20240601
@@ -610,3 +612,77 @@ def test_fresh_refuses_your_own_app(tmp_path: Path, capsys: pytest.CaptureFixtur
     """Its bodies come from the bundled apps' pool (served by ?k=): a usage error, exit 2."""
     assert main(["--fresh", "--baseline-url", "http://127.0.0.1:9", "--payloads", str(tmp_path)]) == 2
     assert "--fresh needs the bundled apps" in capsys.readouterr().err
+
+
+# -- the Envoy configurations (veil[envoy]) ----------------------------------------------------------
+
+BUNDLED = ["fastapi", "fastapi+veil", "flask", "flask+veil", "mitmdump", "veil-proxy"]
+needs_envoy = pytest.mark.skipif(not has_envoy_extra(), reason="needs veil[envoy]")
+
+
+def without_envoy_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The extra as missing as envoy_missing can tell: ``grpc`` not importable (a None entry hides a module)."""
+    monkeypatch.setitem(sys.modules, "grpc", None)
+
+
+def envoy_selection(argv: list[str]) -> tuple[list[str], str]:
+    """(the configurations ``python -m loadtests ARGV`` would load, the report's Envoy line)."""
+    args = build_parser("t").parse_args(argv)
+    targets, note = builtin_with_envoy(args, settings_from(args, parse_budgets(VALID, "b.yaml", KNOWN_CONFIGS)))
+    loaded, _ = select(targets, args.only)
+    return [t.name for t in loaded], note
+
+
+@pytest.mark.parametrize(("installed", "argv", "loaded"), [
+    pytest.param(True, [], [*BUNDLED, "envoy", "veil-envoy"], marks=needs_envoy),
+    pytest.param(True, ["--smoke"], [*BUNDLED, "veil-envoy"], marks=needs_envoy),  # one Envoy configuration: veil's
+    pytest.param(True, ["--smoke", "--only", "envoy,veil-envoy"], ["envoy", "veil-envoy"],  # --only overrides the cut
+                 marks=needs_envoy),
+    (False, [], BUNDLED),
+    (False, ["--smoke"], BUNDLED),
+    (False, ["--only", "fastapi,veil-proxy"], ["fastapi", "veil-proxy"]),
+])
+def test_envoy_configurations_run_with_the_extra_and_smoke_keeps_veil_envoy_only(
+    installed: bool, argv: list[str], loaded: list[str], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    if not installed:
+        without_envoy_extra(monkeypatch)
+    assert envoy_selection(argv)[0] == loaded
+
+
+@needs_envoy
+def test_the_report_says_the_smoke_run_leaves_envoy_alone_out() -> None:
+    assert envoy_selection([])[1] == ""
+    assert envoy_selection(["--smoke"])[1].startswith("- Envoy configurations: veil-envoy only in --smoke")
+
+
+def test_without_the_extra_the_envoy_configurations_are_skipped_saying_why(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    without_envoy_extra(monkeypatch)
+    _, note = envoy_selection(["--smoke"])
+    why = "module 'grpc' not importable (pip install 'veil[envoy]')"
+    assert note == f"- Envoy configurations (envoy, veil-envoy): SKIPPED, the veil[envoy] extra is missing: {why}"
+    assert note[2:] in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("only", ["veil-envoy", "fastapi,envoy"])
+def test_without_the_extra_asking_for_an_envoy_configuration_is_a_usage_error(
+    only: str, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    without_envoy_extra(monkeypatch)
+    with pytest.raises(ValueError, match=r"^--only (veil-)?envoy: the Envoy configurations need the veil\[envoy\] "
+                       r"extra: module 'grpc' not importable"):
+        envoy_selection(["--smoke", "--only", only])
+
+
+@needs_envoy
+def test_veil_envoy_is_measured_against_envoy_alone_in_front_of_the_same_app() -> None:
+    args = build_parser("t").parse_args(["--policy", "builtin:app"])
+    targets, _ = builtin_with_envoy(args, settings_from(args, parse_budgets(VALID, "b.yaml", KNOWN_CONFIGS)))
+    by_name = {t.name: t for t in targets}
+    envoy, sidecar = by_name["envoy"], by_name["veil-envoy"]
+    assert (envoy.veil, envoy.upstream) == (False, "fastapi")  # no leak check on the baseline
+    assert (sidecar.veil, sidecar.upstream) == (True, "fastapi")
+    assert sidecar.cmd[1:4] == ["-m", "veil.cli", "envoy"]
+    assert sidecar.cmd[sidecar.cmd.index("--policy") + 1] == envoy.cmd[envoy.cmd.index("--policy") + 1] == "builtin:app"

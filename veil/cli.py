@@ -26,7 +26,7 @@ import sys
 import time
 from collections import Counter
 from importlib import resources
-from typing import IO, Sequence
+from typing import IO, TYPE_CHECKING, Any, Sequence
 
 import orjson
 
@@ -42,6 +42,9 @@ from veil.rules.streaming import sse_field
 from veil.rules.warmup import DEFAULT_SECONDS as WARM_SECONDS
 from veil.rules.warmup import MAX_SECONDS as WARM_MAX_SECONDS
 from veil.settings import resolve_plan
+
+if TYPE_CHECKING:
+    from veil.server_settings import ServerSettings
 
 EXIT_OK = 0
 EXIT_PAYLOAD = 1
@@ -583,32 +586,55 @@ def cmd_proxy(args: argparse.Namespace) -> int:
     return serve(settings)
 
 
+def _flags_given(args: argparse.Namespace, settings: type[ServerSettings]) -> dict[str, Any]:
+    """The ``settings`` given as flags (see :class:`_Given`): they win over their ``VEIL_*`` variables."""
+    return {name: getattr(args, name) for name in getattr(args, "flags_given", ()) if name in settings.model_fields}
+
+
 def cmd_extproc(args: argparse.Namespace) -> int:
+    from pydantic import ValidationError
+
+    from veil.server_settings import ExtProcSettings, describe
+
     try:
         from veil.extproc.run import serve
         from veil.extproc.server import ExtProcConfig
     except ImportError as exc:
         print(f"veil extproc: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    try:
+        settings = ExtProcSettings(**_flags_given(args, ExtProcSettings))
+    except ValidationError as exc:
+        print(f"veil extproc: {describe(exc)}", file=sys.stderr)
+        return EXIT_USAGE
     config = ExtProcConfig(
-        listen=args.listen, policy=args.policy or os.environ.get("VEIL_POLICY", ""), workers=args.workers,
-        metrics_host=args.metrics_host, metrics_port=args.metrics_port, max_body_bytes=args.max_body_bytes or 0,
-        policy_header=args.policy_header, warm_seconds=args.warm_seconds,
+        listen=settings.listen, policy=settings.policy, workers=args.workers, metrics_host=settings.metrics_host,
+        metrics_port=settings.metrics_port, max_body_bytes=args.max_body_bytes or 0,
+        policy_header=settings.policy_header, warm_seconds=settings.warm_seconds,
     )
     return serve(config, supervised=getattr(args, "worker_of_supervisor", False))
 
 
 def cmd_envoy(args: argparse.Namespace) -> int:
+    from pydantic import ValidationError
+
+    from veil.server_settings import EnvoySettings, describe
+
     try:
         from veil.extproc.sidecar import SidecarConfig, run_sidecar
     except ImportError as exc:
         print(f"veil envoy: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    try:
+        settings = EnvoySettings(**_flags_given(args, EnvoySettings))
+    except ValidationError as exc:
+        print(f"veil envoy: {describe(exc)}", file=sys.stderr)
+        return EXIT_USAGE
     config = SidecarConfig(
-        upstream=args.upstream, listen=args.listen, policy=args.policy or os.environ.get("VEIL_POLICY", ""),
-        workers=args.workers, extproc_port=args.extproc_port, metrics_host=args.metrics_host,
-        metrics_port=args.metrics_port, envoy_admin_port=args.envoy_admin_port, policy_header=args.policy_header,
-        warm_seconds=args.warm_seconds,
+        upstream=settings.upstream, listen=settings.listen, policy=settings.policy, workers=args.workers,
+        extproc_port=args.extproc_port, metrics_host=settings.metrics_host, metrics_port=settings.metrics_port,
+        envoy_admin_port=args.envoy_admin_port, policy_header=settings.policy_header,
+        warm_seconds=settings.warm_seconds,
     )
     return run_sidecar(config)
 
@@ -702,11 +728,31 @@ def _seconds(text: str) -> float:
     return value
 
 
+def _env_help(text: str, default: object, dest: str) -> str:
+    from veil.server_settings import env_var
+
+    return f"{text} (default: {default}; env: {env_var(dest)})"
+
+
+class _Given(argparse.Action):
+    """Store a flag's value and note the flag as given, so that it wins over its ``VEIL_*`` variable.
+
+    The parsed arguments keep argparse's defaults, which readers of them rely on; only a
+    given flag may override the environment (:func:`_flags_given`). ``nargs=0`` with
+    ``const=True`` is a switch, like ``store_true``.
+    """
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: str | Sequence[Any] | None, option_string: str | None = None) -> None:
+        setattr(namespace, self.dest, self.const if self.nargs == 0 else values)
+        namespace.flags_given = {*getattr(namespace, "flags_given", ()), self.dest}
+
+
 def _warm_option(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--warm-seconds", type=_seconds, default=WARM_SECONDS, metavar="S",
-                   help="before a policy serves (at start-up and on each reload), run synthetic traffic through it "
-                   "for up to S seconds, so that its first requests do not pay for compiling and for RE2 "
-                   f"building its automata (default: {WARM_SECONDS:g}; 0: off)")
+    p.add_argument("--warm-seconds", type=_seconds, default=WARM_SECONDS, metavar="S", action=_Given,
+                   help=_env_help("before a policy serves (at start-up and on each reload), run synthetic traffic "
+                   "through it for up to S seconds, so that its first requests do not pay for compiling and for RE2 "
+                   "building its automata; 0: off", f"{WARM_SECONDS:g}", "warm_seconds"))
 
 
 def _positive_int(text: str) -> int:
@@ -783,9 +829,6 @@ def build_parser() -> argparse.ArgumentParser:
 
     proxy_fields = ProxySettings.model_fields
 
-    def env_help(text: str, default: object, dest: str) -> str:
-        return f"{text} (default: {default}; env: {env_var(dest)})"
-
     p = sub.add_parser(
         "proxy", help="run veil as a reverse (--upstream) or forward (--egress) proxy",
         description="Rewrite HTTP traffic through mitmproxy with a veil policy (needs veil[proxy]). "
@@ -794,58 +837,66 @@ def build_parser() -> argparse.ArgumentParser:
         "needs no arguments; an option given on the command line wins over its variable.",
     )
     mode = p.add_mutually_exclusive_group()
-    mode.add_argument("--upstream", metavar="URL", help=env_help(
+    mode.add_argument("--upstream", metavar="URL", help=_env_help(
         "reverse proxy in front of this URL, e.g. http://127.0.0.1:8000; one of --upstream and --egress is "
         "required", "none", "upstream"))
-    mode.add_argument("--egress", action="store_true", default=None, help=env_help(
+    mode.add_argument("--egress", action="store_true", default=None, help=_env_help(
         "explicit HTTP(S) forward proxy for outbound calls (clients set HTTPS_PROXY and trust the CA in "
         "--confdir); its policy defaults to builtin:egress, which keeps the clients' credentials to their "
         "vendors; the variable takes 1 or true", "off", "egress"))
-    p.add_argument("--listen", metavar="HOST:PORT", help=env_help(
+    p.add_argument("--listen", metavar="HOST:PORT", help=_env_help(
         "where the proxy listens", proxy_fields["listen"].default, "listen"))
-    p.add_argument("--policy", "-p", help=env_help(
+    p.add_argument("--policy", "-p", help=_env_help(
         "policy YAML file, or builtin:NAME for a built-in profile",
         "builtin:strict with --upstream, builtin:egress with --egress", "policy"))
-    p.add_argument("--on-error", choices=["block", "passthrough"], help=env_help(
+    p.add_argument("--on-error", choices=["block", "passthrough"], help=_env_help(
         "override the policy's on_error", "the policy's, itself block by default", "on_error"))
-    p.add_argument("--metrics-port", type=int, metavar="N", help=env_help(
+    p.add_argument("--metrics-port", type=int, metavar="N", help=_env_help(
         "port for /healthz, /readyz and /metrics; 0: off", DEFAULT_ADMIN_PORT, "metrics_port"))
-    p.add_argument("--metrics-host", help=env_help(
+    p.add_argument("--metrics-host", help=_env_help(
         "address for those endpoints", proxy_fields["metrics_host"].default, "metrics_host"))
-    p.add_argument("--confdir", help=env_help("mitmproxy's directory for its CA", "~/.mitmproxy", "confdir"))
-    p.add_argument("--records", metavar="FILE", help=env_help(
+    p.add_argument("--confdir", help=_env_help("mitmproxy's directory for its CA", "~/.mitmproxy", "confdir"))
+    p.add_argument("--records", metavar="FILE", help=_env_help(
         "write the findings of sampled messages (the policy's sample:) to FILE as NDJSON for veil discover; "
         "-: stdout; {pid}: the process id", "none", "records"))
-    p.add_argument("--policy-header", action="store_true", default=None, help=env_help(
+    p.add_argument("--policy-header", action="store_true", default=None, help=_env_help(
         "add veil-policy: sha256:<16 hex> (the policy's digest) to every response; the variable takes 1 or "
         "true", "off", "policy_header"))
-    p.add_argument("--warm-seconds", type=float, metavar="S", help=env_help(
+    p.add_argument("--warm-seconds", type=float, metavar="S", help=_env_help(
         "before a policy serves (at start-up and on each reload), run synthetic traffic through it for up to S "
         "seconds, so that its first requests do not pay for compiling and for RE2 building its automata; 0: off",
         WARM_SECONDS, "warm_seconds"))
-    p.add_argument("--set", action="append", metavar="NAME=VALUE", help=env_help(
+    p.add_argument("--set", action="append", metavar="NAME=VALUE", help=_env_help(
         "any mitmproxy option (repeatable; in the variable, separated by spaces)", "none", "set"))
     p.set_defaults(func=cmd_proxy)
 
+    # extproc and envoy read veil proxy's variables for the options they share with it, and only those.
+    shared_env = ("Each option veil proxy also takes can come from the same environment variable instead "
+                  f"({env_var('metrics_port')} for --metrics-port, {env_var('policy')} for --policy); an option "
+                  "given on the command line wins over its variable.")
+    server_policy = "policy YAML file, or builtin:NAME for a built-in profile"
+    policy_header_help = ("responses carry veil-policy: sha256:<16 hex>, the policy's digest; the variable takes 1 "
+                          "or true")
     p = sub.add_parser(
         "extproc", help="run veil as an Envoy external processor (ext_proc gRPC server)",
         description="Serve Envoy's ext_proc protocol (envoy.filters.http.ext_proc) with a veil policy, for "
         "Envoy-based gateways (needs veil[envoy]). The policy file is reloaded when it changes. "
-        "See examples/gateways/ for the gateway side.",
+        f"See examples/gateways/ for the gateway side. {shared_env}",
     )
-    p.add_argument("--listen", default="127.0.0.1:50051", metavar="HOST:PORT",
-                   help="gRPC address; with --workers N, ports PORT to PORT+N-1 (default: 127.0.0.1:50051)")
-    p.add_argument("--policy", "-p", help=policy_help)
+    p.add_argument("--listen", default="127.0.0.1:50051", metavar="HOST:PORT", action=_Given, help=_env_help(
+        "gRPC address; with --workers N, ports PORT to PORT+N-1", "127.0.0.1:50051", "listen"))
+    p.add_argument("--policy", "-p", action=_Given, help=_env_help(server_policy, "builtin:strict", "policy"))
     p.add_argument("--workers", type=_positive_int, default=1, metavar="N",
                    help="serving processes, one port each, listed as endpoints of the gateway's ext_proc "
                    "cluster (default: 1)")
     p.add_argument("--max-body-bytes", type=_positive_int, metavar="N",
                    help="largest body to redact (default: the policy's limits.max_body_bytes)")
-    p.add_argument("--metrics-port", type=int, default=DEFAULT_ADMIN_PORT, metavar="N",
-                   help=f"port for /healthz, /readyz and /metrics (default: {DEFAULT_ADMIN_PORT}; 0: off)")
-    p.add_argument("--metrics-host", default="127.0.0.1", help="address for those endpoints (default: 127.0.0.1)")
-    p.add_argument("--policy-header", action="store_true",
-                   help="responses carry veil-policy: sha256:<16 hex>, the policy's digest (default: off)")
+    p.add_argument("--metrics-port", type=int, default=DEFAULT_ADMIN_PORT, metavar="N", action=_Given, help=_env_help(
+        "port for /healthz, /readyz and /metrics; 0: off", DEFAULT_ADMIN_PORT, "metrics_port"))
+    p.add_argument("--metrics-host", default="127.0.0.1", action=_Given,
+                   help=_env_help("address for those endpoints", "127.0.0.1", "metrics_host"))
+    p.add_argument("--policy-header", nargs=0, const=True, default=False, action=_Given,
+                   help=_env_help(policy_header_help, "off", "policy_header"))
     _warm_option(p)
     # Set by the --workers supervisor on the processes it starts (the supervisor serves the admin port).
     p.add_argument("--worker-of-supervisor", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
@@ -856,23 +907,26 @@ def build_parser() -> argparse.ArgumentParser:
         description="Start Envoy (from veil[envoy]) with a generated configuration and veil extproc, "
         "supervise both and stop both on SIGINT/SIGTERM: the fast alternative to veil proxy --upstream. "
         "Envoy's buffer limits follow the policy's limits.max_body_bytes; if veil's processor is "
-        "unreachable, Envoy answers 500 (never forwards unredacted).",
+        f"unreachable, Envoy answers 500 (never forwards unredacted). {shared_env}",
     )
-    p.add_argument("--upstream", required=True, metavar="URL", help="the app, e.g. http://127.0.0.1:8000")
-    p.add_argument("--listen", default="127.0.0.1:8080", metavar="HOST:PORT",
-                   help="where Envoy listens (default: 127.0.0.1:8080)")
-    p.add_argument("--policy", "-p", help=policy_help)
+    # Not required=True: VEIL_UPSTREAM may give it (EnvoySettings says so when neither does).
+    p.add_argument("--upstream", metavar="URL", action=_Given, help=_env_help(
+        "the app, e.g. http://127.0.0.1:8000; required", "none", "upstream"))
+    p.add_argument("--listen", default="127.0.0.1:8080", metavar="HOST:PORT", action=_Given,
+                   help=_env_help("where Envoy listens", "127.0.0.1:8080", "listen"))
+    p.add_argument("--policy", "-p", action=_Given, help=_env_help(server_policy, "builtin:strict", "policy"))
     p.add_argument("--workers", type=_positive_int, default=1, metavar="N",
                    help="ext_proc processes (default: 1)")
     p.add_argument("--extproc-port", type=int, default=0, metavar="N",
                    help="first loopback port of the ext_proc workers (default: 0, free ports)")
-    p.add_argument("--metrics-port", type=int, default=DEFAULT_ADMIN_PORT, metavar="N",
-                   help=f"veil's /healthz, /readyz and /metrics (default: {DEFAULT_ADMIN_PORT}; 0: off)")
-    p.add_argument("--metrics-host", default="127.0.0.1", help="address for those endpoints (default: 127.0.0.1)")
+    p.add_argument("--metrics-port", type=int, default=DEFAULT_ADMIN_PORT, metavar="N", action=_Given,
+                   help=_env_help("veil's /healthz, /readyz and /metrics; 0: off", DEFAULT_ADMIN_PORT, "metrics_port"))
+    p.add_argument("--metrics-host", default="127.0.0.1", action=_Given,
+                   help=_env_help("address for those endpoints", "127.0.0.1", "metrics_host"))
     p.add_argument("--envoy-admin-port", type=int, default=0, metavar="N",
                    help="Envoy's own admin interface on 127.0.0.1 (default: 0, off)")
-    p.add_argument("--policy-header", action="store_true",
-                   help="responses carry veil-policy: sha256:<16 hex>, the policy's digest (default: off)")
+    p.add_argument("--policy-header", nargs=0, const=True, default=False, action=_Given,
+                   help=_env_help(policy_header_help, "off", "policy_header"))
     _warm_option(p)
     p.set_defaults(func=cmd_envoy)
 

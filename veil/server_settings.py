@@ -1,7 +1,8 @@
-"""Settings of the servers veil runs (``veil proxy``, ``veil extproc``), from flags and ``VEIL_*`` variables.
+"""Settings of the servers veil runs (``veil proxy``, ``veil extproc``, ``veil envoy``), from flags and ``VEIL_*``.
 
-Each option of a server command can come from the environment as ``VEIL_<OPTION>``
-(``--metrics-port`` is ``VEIL_METRICS_PORT``), so a container needs no arguments; a
+Each option of ``veil proxy``, and each one ``veil extproc`` and ``veil envoy`` share with it,
+can come from the environment as ``VEIL_<OPTION>`` (``--metrics-port`` is
+``VEIL_METRICS_PORT``), so a container needs no arguments; a
 flag given on the command line wins over its variable, and the variable over the
 default here. pydantic-settings reads and validates the variables: a bad value
 names both the flag and the variable.
@@ -43,30 +44,58 @@ def flag(option: str) -> str:
 
 
 class ServerSettings(BaseSettings):
-    """What every veil server takes: its policy, what to do with a body it cannot process, and its admin port."""
+    """What every veil server takes: its policy, its admin port, the policy header and the warm-up.
+
+    Only these options, and each server's own fields below, are read from ``VEIL_*``
+    variables; a server's other flags (``veil extproc --workers``...) have none.
+    """
 
     model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, env_ignore_empty=True, frozen=True, extra="forbid")
 
     policy: str = ""
     """Policy file or ``builtin:NAME``; empty: the server's default (``VEIL_POLICY`` is this setting's variable)."""
-    on_error: Literal["", "block", "passthrough"] = ""
     metrics_host: str = "127.0.0.1"
     metrics_port: int = Field(default=DEFAULT_ADMIN_PORT, ge=0, le=65535)
+    policy_header: bool = False
+    """Responses carry ``veil-policy: sha256:<16 hex>`` (``--policy-header``; mitmproxy's ``veil_policy_header``)."""
+    warm_seconds: float = Field(default=WARM_SECONDS, ge=0, le=WARM_MAX_SECONDS)
+    """Synthetic traffic through each plan before it serves (``--warm-seconds``; mitmproxy's ``veil_warm_ms``;
+    :mod:`veil.rules.warmup`)."""
+
+
+class ExtProcSettings(ServerSettings):
+    """``veil extproc``: an Envoy ext_proc server. ``listen`` is checked when it starts (``--listen must be ...``)."""
+
+    listen: str = "127.0.0.1:50051"
+
+
+class EnvoySettings(ServerSettings):
+    """``veil envoy``: Envoy and ``veil extproc`` in front of ``upstream``, which is required.
+
+    ``upstream`` and ``listen`` are checked when the sidecar starts, with the messages of
+    :func:`veil.extproc.sidecar.run_sidecar`.
+    """
+
+    listen: str = "127.0.0.1:8080"
+    upstream: str = ""
+
+    @model_validator(mode="after")
+    def _has_upstream(self) -> EnvoySettings:
+        if not self.upstream:
+            raise ValueError(f"give {flag('upstream')} URL ({env_var('upstream')}): the app Envoy is in front of")
+        return self
 
 
 class ProxySettings(ServerSettings):
     """``veil proxy``: a reverse proxy in front of ``upstream``, or a forward (``egress``) proxy."""
 
+    on_error: Literal["", "block", "passthrough"] = ""
     listen: str = "127.0.0.1:8080"
     upstream: str | None = None
     egress: bool = False
     confdir: str | None = None
     records: str = ""
     """File the findings of sampled messages go to (mitmproxy's ``veil_records``; ``-``: stdout); empty: none."""
-    policy_header: bool = False
-    """Responses carry ``veil-policy: sha256:<16 hex>`` (mitmproxy's ``veil_policy_header``)."""
-    warm_seconds: float = Field(default=WARM_SECONDS, ge=0, le=WARM_MAX_SECONDS)
-    """Synthetic traffic through each plan before it serves (mitmproxy's ``veil_warm_ms``; :mod:`veil.rules.warmup`)."""
     set: Annotated[tuple[str, ...], NoDecode] = ()
     """mitmproxy options as ``NAME=VALUE``; in ``VEIL_SET``, separated by spaces (quote a value that has some)."""
 

@@ -4,6 +4,7 @@ cleanly (issue 17). One sidecar serves the module; the stop test runs its own.""
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -15,6 +16,7 @@ import httpx
 import pytest
 
 from tests.extproc.gateway import has_envoy_extra
+from tests.extproc.test_workers import children
 from tests.extproc.upstream import Upstream, serve_upstream
 from tests.servers import ROOT, free_port
 from veil.cli import main
@@ -122,6 +124,39 @@ def test_sigterm_stops_envoy_and_the_processor(tmp_path: Path) -> None:
         assert stop(proc) == 0
     assert not accepts("127.0.0.1", port), "Envoy still listens"
     assert not accepts("127.0.0.1", extproc), "the processor still listens"
+
+
+def test_a_processor_that_dies_stops_envoy_and_the_sidecar_exits_1_naming_it(tmp_path: Path) -> None:
+    """SIGKILL to ``veil extproc``: ``veil envoy`` says which child died, stops Envoy itself, and exits 1."""
+    policy, log = tmp_path / "policy.yaml", tmp_path / "sidecar.log"
+    policy.write_text(POLICY)
+    with serve_upstream(free_port()) as upstream:
+        proc, base, _ = start_sidecar(policy, upstream, log)
+        try:
+            extproc, envoy = _extproc_and_envoy(proc.pid)
+            os.kill(extproc, signal.SIGKILL)
+            assert proc.wait(timeout=30) == 1, log.read_text()
+        finally:
+            if proc.poll() is None:
+                stop(proc)
+    # Checked at once, not waited for: the sidecar stops and reaps Envoy before it exits. An Envoy left
+    # behind keeps running (orphaned, not killed with its parent), so a failing run kills it.
+    envoy_left = Path(f"/proc/{envoy}").exists()
+    if envoy_left:
+        os.kill(envoy, signal.SIGKILL)
+    assert not envoy_left, "Envoy outlived the sidecar"
+    assert not accepts("127.0.0.1", int(base.rpartition(":")[2])), "Envoy still listens"
+    assert "veil envoy: veil extproc exited with -9; stopping" in log.read_text()
+
+
+def _extproc_and_envoy(sidecar: int) -> tuple[int, int]:
+    """The PIDs of the sidecar's two children, told apart by their command lines."""
+    by_role: dict[str, int] = {}
+    for pid in children(sidecar):
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        by_role["extproc" if b"extproc" in argv else "envoy"] = pid
+    assert set(by_role) == {"extproc", "envoy"}, by_role
+    return by_role["extproc"], by_role["envoy"]
 
 
 @pytest.mark.parametrize(("args", "message"), [
