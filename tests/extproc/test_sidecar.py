@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from tests.extproc.gateway import has_envoy_extra
-from tests.extproc.test_workers import children
+from tests.extproc.test_workers import children, wait
 from tests.extproc.upstream import Upstream, serve_upstream
 from tests.servers import ROOT, free_port
 from veil.cli import main
@@ -147,6 +147,37 @@ def test_a_processor_that_dies_stops_envoy_and_the_sidecar_exits_1_naming_it(tmp
     assert not envoy_left, "Envoy outlived the sidecar"
     assert not accepts("127.0.0.1", int(base.rpartition(":")[2])), "Envoy still listens"
     assert "veil envoy: veil extproc exited with -9; stopping" in log.read_text()
+
+
+def test_a_killed_sidecar_takes_envoy_and_the_processor_with_it(tmp_path: Path) -> None:
+    """SIGKILL to ``veil envoy`` itself (the OOM killer's way): it cannot stop its children, so each
+    asked the kernel to be signalled when it dies (``veil.extproc.lifetime``); none keeps the ports,
+    workers of the processor included."""
+    policy, log = tmp_path / "policy.yaml", tmp_path / "sidecar.log"
+    policy.write_text(POLICY)
+    with serve_upstream(free_port()) as upstream:
+        proc, base, extproc_port = start_sidecar(policy, upstream, log, "--workers", "2")
+        extproc, envoy = _extproc_and_envoy(proc.pid)
+        left = [extproc, envoy, *children(extproc)]
+        assert len(left) == 4, left  # Envoy, the processor's supervisor and its two workers
+        proc.kill()
+        proc.wait(timeout=10)
+        try:
+            wait(lambda: not [pid for pid in left if _running(pid)], timeout=30)
+        finally:
+            for pid in left:
+                if _running(pid):
+                    os.kill(pid, signal.SIGKILL)
+    assert not accepts("127.0.0.1", int(base.rpartition(":")[2])), "Envoy still listens"
+    assert not accepts("127.0.0.1", extproc_port), "the processor still listens"
+
+
+def _running(pid: int) -> bool:
+    """Whether ``pid`` is alive: neither gone nor a zombie no one has reaped yet."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
 
 
 def _extproc_and_envoy(sidecar: int) -> tuple[int, int]:

@@ -25,6 +25,7 @@ from pathlib import Path
 from types import FrameType
 
 from veil.extproc.envoy_config import envoy_config, upstream_of
+from veil.extproc.lifetime import dying_with_this_process
 from veil.extproc.workers import accepts
 from veil.settings import resolve_plan
 
@@ -122,7 +123,7 @@ class Sidecar:
                                  max_body_bytes=plan.limits.max_body_bytes, admin_port=config.envoy_admin_port)
         config_file = self.workdir / "envoy.json"
         config_file.write_text(json.dumps(bootstrap, indent=1))
-        self.extproc = subprocess.Popen(extproc_command(config, first))
+        self.extproc = subprocess.Popen(extproc_command(config, first), **dying_with_this_process())
         wait = config.start_timeout + config.warm_seconds  # each worker warms its plan before it binds its port
         deadline = time.monotonic() + wait
         while not all(accepts("127.0.0.1", port) for port in ports):
@@ -133,7 +134,7 @@ class Sidecar:
             time.sleep(0.05)
         # --disable-hot-restart: no shared memory region, so several Envoys can run on one machine.
         self.envoy = subprocess.Popen([str(envoy_binary()), "-c", str(config_file), "--disable-hot-restart",
-                                       "--log-level", "warn"])
+                                       "--log-level", "warn"], **dying_with_this_process())
 
     def watch(self) -> int:
         """Until stopped (0) or until one of the two exits (1)."""

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from types import FrameType
 from typing import Any
 
+from veil.extproc.lifetime import dying_with_this_process
 from veil.extproc.server import ExtProcConfig, new_metrics
 
 log = logging.getLogger(__name__)
@@ -73,7 +74,7 @@ class Supervisor:
         self.procs = [self._spawn(n) for n in range(self.config.workers)]
 
     def _spawn(self, offset: int) -> subprocess.Popen[bytes]:
-        return subprocess.Popen(worker_command(self.config, offset))
+        return subprocess.Popen(worker_command(self.config, offset), **dying_with_this_process())
 
     def ready(self) -> bool:
         return not self.stopping.is_set() and all(
