@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from tests.strategies import NEUTRAL_KEYS, NEUTRAL_WORDS, PII_VALUES
 from veil import compile_policy, default_plan
 from veil.errors import RedactionError
+from veil.rules.json_bytes import mask_escapes
 from veil.rules.json_splice import splice_json
 from veil.rules.json_walk import redact_document
 from veil.rules.regex import compile_re2
@@ -269,6 +270,34 @@ def _samples() -> list[Any]:
 def test_bodies_the_splice_path_leaves_to_the_walk(body: bytes) -> None:
     view = default_plan().view(None, "application/json")
     assert splice_json(view, body) is None
+
+
+@pytest.mark.parametrize("limit", [64, 999, 1000, 4096])
+@pytest.mark.parametrize("escaped", [False, True])
+def test_a_body_over_the_string_limit_splices_unless_a_string_is_over_it(limit: int, escaped: bool) -> None:
+    # Strings as written bound their text from above: only one written longer than the limit can be too long.
+    plan = compile_policy(f"version: 1\nlimits: {{max_string_bytes: {limit}}}\nrules:\n  - scan: true\n"
+                          "    classify: true\n")
+    view = plan.view(None, "application/json")
+    unit = "a\n" if escaped else "x"  # written as 3 bytes, or 1
+    written = len(orjson.dumps(unit)) - 2
+    note = unit * (limit // written) + "x" * (limit % written)  # exactly the limit, as written
+    rows = [{"email": f"u{i}@example.com", "note": note} for i in range(3)]
+    body = orjson.dumps({"rows": rows})
+    assert len(body) > limit and max(map(len, mask_escapes(body).split(b'"'))) == limit
+    spliced = splice_json(view, body)
+    assert spliced is not None
+    assert orjson.loads(spliced[0]) == redact_document(view, orjson.loads(body), None)[0]
+    rows[1]["note"] = note + "x"
+    assert splice_json(view, orjson.dumps({"rows": rows})) is None
+
+
+def test_a_string_over_the_limit_is_still_the_walks_error() -> None:
+    plan = compile_policy("version: 1\nlimits: {max_string_bytes: 100}\nrules:\n  - scan: true\n")
+    body = orjson.dumps({"a": "x" * 101, "b": ["y" * 50] * 10})
+    with pytest.raises(RedactionError) as info:
+        plan.redact_body(body, "application/json")
+    assert info.value.reason == "string_too_long"
 
 
 def test_a_drop_falls_back_to_the_walk() -> None:

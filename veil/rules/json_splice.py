@@ -33,7 +33,8 @@ the same values are covered, the same detector hits found, the same text
 written, the same findings made. Where the bytes alone cannot decide cheaply,
 :func:`splice_json` returns None and the caller walks the parsed document:
 - nesting deeper than ``limits.max_depth`` (the walk reports the error);
-- a body larger than ``limits.max_string_bytes`` (a string might be too long);
+- a body with a string longer as written than ``limits.max_string_bytes`` (the
+  walk reports it if it would read it);
 - a top-level scalar, or a document simdjson refuses (the parser's error, with
   its position, or integers beyond 64 bits);
 - a detector hit inside a key (the walk renames keys), or a rewrite that
@@ -59,7 +60,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from veil.rules.detectors.verdicts import digest, store
-from veil.rules.json_bytes import WS, Undecidable, depth_within, mask_escapes, skip_ws, valid_json
+from veil.rules.json_bytes import WS, Undecidable, depth_within, mask_escapes, skip_ws, strings_within, valid_json
 from veil.rules.json_paths import TOKEN, PathIndex
 from veil.rules.plan_types import Finding, Report
 from veil.rules.splice_keys import KeyDecisions, KeyInfo
@@ -79,14 +80,10 @@ def splice_json(view: View, body: bytes) -> tuple[bytes, Report, bool] | None:
     so that the parser reports the error with its position)."""
     limits = view.limits
     start = skip_ws(body, 0)
-    if (
-        body[start : start + 1] not in (b"{", b"[")
-        or len(body) > limits.max_string_bytes
-        or not valid_json(body)
-    ):
+    if body[start : start + 1] not in (b"{", b"[") or not valid_json(body):
         return None
     frame = mask_escapes(body)
-    if not depth_within(body, frame, limits.max_depth):
+    if not strings_within(frame, limits.max_string_bytes) or not depth_within(body, frame, limits.max_depth):
         return None
     try:
         return _Splice(view, body, frame).run()
