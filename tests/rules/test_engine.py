@@ -137,6 +137,28 @@ def test_the_earlier_rule_decides_a_value_two_field_selectors_end_at(first: str,
     assert redact(plan, {"email": value}) == {"email": "[REDACTED:FIRST]"}
 
 
+def test_a_detect_rules_field_does_not_stop_an_enforcing_class() -> None:
+    # Found in review: the detect field covered the value first, and it went out with a detect finding only.
+    plan = plan_for("- {id: watch, mode: detect, fields: [{path: '$..email', action: redact}]}\n"
+                    "- {id: names, classify: {action: redact}}\n")
+    assert redact(plan, {"email": "jane@example.com"}) == {"email": "[REDACTED:EMAIL]"}
+
+
+def test_nesting_too_deep_to_write_back_is_a_clean_error() -> None:
+    plan = compile_policy("version: 1\nlimits: {max_depth: 1100}\nallow: {fields: ['$.x']}\nrules:\n  - scan: true\n")
+    body = b"[" * 1000 + b'"4111111111111111"' + b"]" * 1000  # changed, and past the stdlib encoder's recursion
+    with pytest.raises(RedactionError) as info:
+        plan.redact_body(body, "application/json")
+    assert info.value.reason == "too_deep"
+
+
+def test_routes_whose_fields_join_alike_get_their_own_views() -> None:
+    # The view memo keys a route by digest; the fields are length-prefixed, so no two routes share a key.
+    plan = compile_policy("version: 1\nrules:\n  - {id: h, match: {hosts: [h]}, scan: true}\n")
+    assert plan.view(Route("request", "GET", "h", "p\0q")).rules
+    assert not plan.view(Route("request", "GET", "h\0p", "q")).rules
+
+
 def test_field_selector_beats_classification_and_scan() -> None:
     plan = plan_for("- fields: [{path: $.email, action: mask}]\n  classify: true\n  scan: true\n")
     assert redact(plan, {"email": "jane@example.com"}) == {"email": "****@******e.com"}

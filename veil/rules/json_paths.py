@@ -29,7 +29,7 @@ class Parents:
     once. Scans are still bounded: past the budget the body takes the walk.
     """
 
-    __slots__ = ("body", "frame", "budget", "known", "lists", "paths")
+    __slots__ = ("body", "frame", "budget", "known", "lists")
 
     def __init__(self, body: bytes, frame: bytes) -> None:
         self.body = body  # keys are read from it
@@ -38,61 +38,66 @@ class Parents:
         # per opener byte: (sorted starts of resolved members or items, start -> their container's opener)
         self.known: dict[int, tuple[list[int], dict[int, int]]] = {0x7B: ([], {}), 0x5B: ([], {})}
         self.lists: dict[int, str | None] = {}  # '[' position -> key holding it
-        self.paths: dict[int, tuple[str | None, ...]] = {}  # opener position -> its path (``path_of_key``)
 
     def of_key(self, q: int) -> str | None:
         """Parent key for the key whose opening quote is at ``q``."""
         return self._holder(self._enclosing(q, 0x7B, 0x7D))
 
+    def object_of_key(self, q: int) -> int:
+        """Where the object holding the key whose opening quote is at ``q`` opens."""
+        return self._enclosing(q, 0x7B, 0x7D)
+
+    def step_of(self, opener: int) -> tuple[int, str | None] | None:
+        """(where the container holding the container at ``opener`` opens, the step from it: the key, or
+        None for a list item); None at the document's top."""
+        frame = self.frame
+        j = skip_ws_back(frame, opener - 1)
+        if opener <= 0 or frame[j] not in b":,[":
+            return None
+        if frame[j] == 0x3A:  # a member's value
+            ke = frame.rfind(b'"', 0, j)
+            ks = frame.rfind(b'"', 0, ke)
+            return self._enclosing(ks, 0x7B, 0x7D), string_text(self.body, ks + 1, ke)
+        return self._enclosing(opener, 0x5B, 0x5D), None  # a list's item
+
     def path_of_key(self, q: int) -> tuple[str | None, ...]:
         """The keys from the document's top down to the key whose opening quote is at ``q``, that key
         last; None stands for a list item (which item is not read: see ``view._splices``)."""
-        key = string_text(self.body, q + 1, self.frame.find(b'"', q + 1))
-        return (*self._path_of(self._enclosing(q, 0x7B, 0x7D)), key)
-
-    def _path_of(self, opener: int) -> tuple[str | None, ...]:
-        """The path of the container that opens at ``opener`` (the keys of a body's members share
-        their object's, so each container's is found once)."""
-        frame, paths = self.frame, self.paths
-        # Up to a container whose path is known (or the top), then down again: no recursion, as deep
-        # as the body's depth limit allows.
-        chain: list[tuple[int, str | None]] = []  # (container, its step), innermost first
-        path: tuple[str | None, ...] = ()
-        while True:
-            known = paths.get(opener)
-            if known is not None:
-                path = known
-                break
-            j = skip_ws_back(frame, opener - 1)
-            if opener <= 0 or frame[j] not in b":,[":  # the document's top level
-                paths[opener] = path = ()
-                break
-            if frame[j] == 0x3A:  # a member's value: its key, then the object holding it
-                ke = frame.rfind(b'"', 0, j)
-                ks = frame.rfind(b'"', 0, ke)
-                chain.append((opener, string_text(self.body, ks + 1, ke)))
-                opener = self._enclosing(ks, 0x7B, 0x7D)
-            else:  # a list's item, then the list
-                chain.append((opener, None))
-                opener = self._enclosing(opener, 0x5B, 0x5D)
-        for container, step in reversed(chain):
-            path = (*path, step)
-            paths[container] = path
-        return path
+        path: list[str | None] = [string_text(self.body, q + 1, self.frame.find(b'"', q + 1))]
+        up = self.step_of(self.object_of_key(q))
+        while up is not None:
+            path.append(up[1])
+            up = self.step_of(up[0])
+        return tuple(reversed(path))
 
     def of_item(self, q: int) -> str | None:
         """The key holding the list whose item starts at ``q``."""
         return self._list_holder(self._enclosing(q, 0x5B, 0x5D))
 
     def _holder(self, opener: int) -> str | None:
-        """The key holding the container that opens at ``opener``."""
-        frame = self.frame
-        j = skip_ws_back(frame, opener - 1)
-        if opener <= 0 or frame[j] not in b":,[":
-            return None
-        if frame[j] == 0x3A:
-            return key_before(self.body, frame, j)
-        return self._list_holder(self._enclosing(opener, 0x5B, 0x5D))
+        """The key holding the container that opens at ``opener``: through lists of lists, as deep as
+        the depth limit allows, without recursion."""
+        frame, lists = self.frame, self.lists
+        within: list[int] = []  # the lists in lists on the way up, all held by the key found
+        found: str | None = None
+        while True:
+            j = skip_ws_back(frame, opener - 1)
+            if opener <= 0 or frame[j] not in b":,[":
+                break
+            if frame[j] == 0x3A:
+                found = key_before(self.body, frame, j)
+                break
+            bracket = self._enclosing(opener, 0x5B, 0x5D)  # an item: the key holding its list
+            if bracket < 0:
+                break
+            if bracket in lists:
+                found = lists[bracket]
+                break
+            within.append(bracket)
+            opener = bracket
+        for bracket in within:
+            lists[bracket] = found
+        return found
 
     def _list_holder(self, bracket: int) -> str | None:
         if bracket < 0:

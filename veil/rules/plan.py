@@ -136,8 +136,8 @@ class Plan:
         mtype = media if media is not None else media_type(route.content_type)[0]
         # A path or a host carries payload as often as not (``/users/jane@example.com``), and the memo
         # outlives the request: it is keyed by their digest.
-        fields = f"{route.direction}\0{route.method.upper()}\0{route.host.lower()}\0{route.path}\0{mtype}"
-        key = digest(fields.encode("utf-8", "surrogatepass"))
+        fields = (route.direction, route.method.upper(), route.host.lower(), route.path, mtype)
+        key = digest("".join(f"{len(f)}:{f}" for f in fields).encode("utf-8", "surrogatepass"))  # length-prefixed: no two alike
         view = self._routes.get(key)
         if view is not None:
             return view
@@ -556,8 +556,11 @@ def _position_only(message: str) -> str:
 def _dumps(doc: Any) -> bytes:
     try:
         return orjson.dumps(doc)
-    except TypeError:  # integers beyond 64 bits, parsed by the stdlib fallback
-        return json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    except TypeError:  # integers beyond 64 bits, parsed by the stdlib fallback; nesting past orjson's limit
+        try:
+            return json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        except RecursionError:  # a max_depth raised past what the stdlib encoder can nest
+            raise RedactionError("too_deep", "JSON nesting too deep to write back; lower limits.max_depth") from None
 
 
 def _redact_json_bytes(view: View, body: bytes) -> tuple[bytes, Report]:

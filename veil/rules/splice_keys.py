@@ -20,7 +20,7 @@ from veil.rules.json_paths import TOKEN
 from veil.rules.json_walk import BIG_NUMBER
 from veil.rules.opaque import holds_personal_data, keeps_opaque_credential, unkept
 from veil.rules.raw_json import NUMBER_CHARS, NUMBER_START
-from veil.rules.selectors import advance
+from veil.rules.selectors import State, advance
 from veil.rules.splice_state import COLON, QUOTE, Count, Cover, SpliceState, count_of
 
 # Parent lookups cost a backward scan each; past 16, more than one per 512 bytes means the walk is cheaper.
@@ -126,15 +126,13 @@ class KeyDecisions(SpliceState):
         view = self.view
         key = self.text(s, e)
         anywhere = view.splice_field_anywhere.get(key)
-        done: tuple[int, ...] = ()
         if anywhere is not None:
-            done = (anywhere,)
+            done: tuple[int, ...] = (anywhere,)
         else:
-            states = view.start_states
-            for step in self.parents().path_of_key(s - 1):
-                if not states:
-                    return -1
-                states, done = advance(view.selectors, states, 0 if step is None else step, 1)
+            states = self._states_in(self.parents().object_of_key(s - 1))
+            if not states:
+                return -1
+            done = advance(view.selectors, states, key, 1)[1]
         rule = next((view.roles[sid][1] for sid in done), None)  # a view that splices has field roles only
         if rule is None:
             return -1
@@ -153,6 +151,27 @@ class KeyDecisions(SpliceState):
         if self.frame[vs] in b"{[":
             raise Undecidable  # a selector or a class below may override the cover there: the walk decides
         return self._cover(vs, cover) + 1
+
+    def _states_in(self, opener: int) -> frozenset[State]:
+        """The selectors' states inside the container that opens at ``opener``, as the walk carries them
+        down: each container's found once per body, from its holder's (a key costs one step then)."""
+        memo, parents, selectors = self.field_states, self.parents(), self.view.selectors
+        chain: list[tuple[int, str | None]] = []  # (container, its step from its holder), innermost first
+        while True:
+            states = memo.get(opener)
+            if states is not None:
+                break
+            up = parents.step_of(opener)
+            if up is None:  # the document's top
+                states = self.view.start_states
+                break
+            chain.append((opener, up[1]))
+            opener = up[0]
+        for container, step in reversed(chain):
+            if states:
+                states = advance(selectors, states, 0 if step is None else step, 1)[0]
+            memo[container] = states
+        return states
 
     def _class_cover(self, found: KeyClass | None) -> Cover | None:
         """The field-name class ``found`` and the binding the view gives it, if any."""

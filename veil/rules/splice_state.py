@@ -36,7 +36,7 @@ def count_of(cover: Cover) -> Count:
 class SpliceState:
     __slots__ = (
         "view", "body", "frame", "escaped", "full", "reduced", "gate", "key_words", "edits", "records", "pending",
-        "_parents", "numbers", "qualified", "lookups", "named",
+        "_parents", "numbers", "qualified", "lookups", "named", "field_states",
     )
 
     def __init__(self, view: View, body: bytes, frame: bytes) -> None:
@@ -59,6 +59,8 @@ class SpliceState:
         self.qualified: bool | None = None
         """Whether a parent key could change a class here (``View.splice_parents``)."""
         self.lookups = 0
+        self.field_states: dict[int, frozenset[tuple[int, int]]] = {}
+        """Where a container opens -> the field selectors' states inside it (``splice_keys._states_in``)."""
         self.named: set[int] = set()
         """Opening quotes of list items a role key covered as names (``splice_keys._shaped_cover``)."""
 

@@ -127,7 +127,11 @@ class View:
 
         selectors: list[Selector] = []
         roles: list[tuple[int, object]] = []
+        # Nor may a detect rule's field pre-empt an enforcing rule's field class (a field beats a class).
+        enforcing_classes = any(r.mode == "enforce" and r.classify is not None for r in ordered)
         for rule in covering:
+            if rule.mode != "enforce" and enforcing_classes:
+                continue
             for field_rule in rule.fields:
                 selectors.append(field_rule.selector)
                 roles.append((ROLE_FIELD, field_rule))
