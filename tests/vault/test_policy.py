@@ -98,5 +98,5 @@ def test_resolving_puts_values_back(tmp_path: Path, key_env: str) -> None:
     body = b'{"customer": {"id": "c1", "email": "jane@example.com"}}'
     out = plan.redact_body(body, "application/json").output.decode()
     restored = Resolver(plan).restore(out, EVERYTHING)
-    assert restored.text == '{"customer":{"id":"c1","email":"jane@example.com"}}'
+    assert restored.text == body.decode()  # only the value changed and came back: the bytes are the body's
     assert dict(restored.outcomes) == {"ok": 1}
