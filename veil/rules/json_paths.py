@@ -60,16 +60,6 @@ class Parents:
             return self._enclosing(ks, 0x7B, 0x7D), string_text(self.body, ks + 1, ke)
         return self._enclosing(opener, 0x5B, 0x5D), None  # a list's item
 
-    def path_of_key(self, q: int) -> tuple[str | None, ...]:
-        """The keys from the document's top down to the key whose opening quote is at ``q``, that key
-        last; None stands for a list item (which item is not read: see ``view._splices``)."""
-        path: list[str | None] = [string_text(self.body, q + 1, self.frame.find(b'"', q + 1))]
-        up = self.step_of(self.object_of_key(q))
-        while up is not None:
-            path.append(up[1])
-            up = self.step_of(up[0])
-        return tuple(reversed(path))
-
     def of_item(self, q: int) -> str | None:
         """The key holding the list whose item starts at ``q``."""
         return self._list_holder(self._enclosing(q, 0x5B, 0x5D))

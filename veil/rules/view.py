@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import threading
+from collections import Counter
 from typing import Any
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -368,10 +369,10 @@ class View:
         # A name only one selector ends at, and that one is ``$..name``: it ends at every key so named,
         # whatever the path (no need to read it back).
         ending = [(name, sid) for sid, sel in enumerate(self.selectors) for name in sel.steps[-1].names or ()]
+        enders = Counter(name for name, _ in ending)
         self.splice_field_anywhere = {
             name: sid for name, sid in ending
-            if [n for n, _ in ending].count(name) == 1
-            and len(self.selectors[sid].steps) == 1 and self.selectors[sid].steps[0].anywhere_below
+            if enders[name] == 1 and len(self.selectors[sid].steps) == 1 and self.selectors[sid].steps[0].anywhere_below
         }
         self.splice_field_raw = frozenset(n.encode("utf-8") for n in fields if orjson.dumps(n)[1:-1] == n.encode("utf-8"))
         # A key holding an object or a list whose name ends in a qualifying word
