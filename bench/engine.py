@@ -34,6 +34,7 @@ import re2  # noqa: E402
 import veil  # noqa: E402
 from payloads import SHAPES, SIZES, VALIDATOR_CANDIDATES, VARIANTS, Payload, build, pool  # noqa: E402
 from veil.rules.detectors import BUILTIN_DETECTORS  # noqa: E402
+from veil.rules.detectors.matching import value_group_names  # noqa: E402
 from veil.rules.detectors.verdicts import MAX_ENTRIES, forget_verdicts  # noqa: E402
 from veil.rules.regex import compile_re2  # noqa: E402
 
@@ -426,11 +427,15 @@ def same_document(body: bytes, output: bytes) -> str:
 
 
 def proposals(rx: Any, text: str) -> list[str]:
-    """What a detector's compiled pattern proposes from ``text``: the ``value`` group, or the whole match."""
+    """What a detector's compiled pattern proposes from ``text``: the first value group (``value``,
+    ``value_<name>``, one per branch) that took part in a match, as the engine reads it, or the whole
+    match for a pattern with none."""
+    groups = value_group_names(rx.groupindex)
     found = []
     for m in rx.finditer(text.encode("utf-8")):
-        value = m.group("value") if "value" in rx.groupindex else None
-        found.append((value if value is not None else m.group(0)).decode("utf-8"))
+        value = next((v for v in map(m.group, groups) if v is not None), None) if groups else m.group(0)
+        if value is not None:
+            found.append(value.decode("utf-8"))
     return found
 
 

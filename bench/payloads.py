@@ -448,9 +448,16 @@ VALIDATOR_CANDIDATES: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = 
     "IBAN": ("IBAN {} thanks",
              ("GB82 WEST 1234 5698 7654 32", "DE89370400440532013000", "FR14 2004 1010 0505 0001 3M02 606"),
              ("GB82 WEST 1234 5698 7654 33", "DE89370400440532013001", "NL91 ABNA 0417 1643 01")),
+    # Bare nine digits ("536221847") are proposed too, but the validator timed here is the no-context
+    # one, which takes written numbers only; with an SSN word nearby they go to ``with_context``
+    # (``is_us_ssn``), which this table does not time. So the bare form is a near-miss here.
     "US_SSN": ("SSN {}",
-               ("536-22-1847", "219 09 9998", "536221847"),
-               ("666-12-3456", "000-12-3456", "123-00-4567", "900-12-3456")),
+               ("536-22-1847", "219 09 9998", "078.05.1124"),
+               ("666-12-3456", "000-12-3456", "123-00-4567", "900-12-3456", "536221847")),
+    # As for US_SSN: bare digits and groups outside the IRS ranges count only with context (not timed).
+    "US_ITIN": ("ITIN {}",
+                ("912-70-1234", "900 88 1234", "999.99.9999", "945-50-6789"),
+                ("912-34-5678", "912-93-4567", "912-70-0000", "912-00-1234", "900701234")),
     "UK_NINO": ("NI number {}",
                 ("AB 12 34 56 C", "JG103759A"),
                 ("GB123456A", "NK 12 34 56 D", "BG103759A")),
@@ -471,12 +478,21 @@ VALIDATOR_CANDIDATES: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = 
              "eyJhbGciOiJSUzI1NiJ9.eyJpc3MiOiJ2ZWlsIn0.c2lnbmF0dXJl"),
             ("eyJub3QganNvbg.eyJ4IjoxfQ.c2ln", "eyJhbGciOiJIUzI1.eyJzdWIiOiIx.abc")),
     "API_KEY": ("key {}",
-                ("ghp_R7fK2mQ9xLp4Wv8sT1nB6yC3dE5gH0jA2kZu", "sk_live_4eC39HqLyjWDarjtT1zdp7dc",
+                # ghp_: 30 base62 characters, then their CRC32 in 6 base62 characters (the near-miss
+                # has the same body and a wrong tail).
+                ("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", "sk_live_4eC39HqLyjWDarjtT1zdp7dc",
                  "AIzaSyD-9tSrke72PouQMnMX-a7eZSW0jkFMBWY"),
-                ("ghp_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "sk-learn-compatible-estimators")),
+                ("ghp_R7fK2mQ9xLp4Wv8sT1nB6yC3dE5gH0jA2kZu", "ghp_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+                 "sk-learn-compatible-estimators")),
     "AWS_SECRET_KEY": ("aws_secret_access_key = {}",
                        ("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",),
                        ("da39a3ee5e6b4b0d3255bfef95601890afd80709", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEYX")),
+    # Near-misses: a region, a bucket, a placeholder, a number, low entropy, and a vendor token
+    # (left to API_KEY, so it keeps its own type).
+    "SECRET": ("DB_PASSWORD={}",
+               ("q7Rt2xLm9Vz4", "Zt4kQ9wL2mXr8vBn", "9f8e7d6c5b4a32109f8e7d6c5b4a3210", "hX3+pQ/9zL0=wK7t"),
+               ("us-east-1", "acme-prod-uploads-2024", "changeme-now", "3600000000", "aaaaaaaabbbb",
+                "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")),
     "BEARER_TOKEN": ("Authorization: Bearer {}",
                      ("9f8e7d6c5b4a3210abcdef", "abc.def-123_XYZ"),
                      ("token", "abcdefghij")),
