@@ -157,7 +157,7 @@ class PathIndex:
 
     Findings are mostly counted, not read: the pass runs only when a path is.
     The body is the *output* of a redaction, offsets given in it, with every value a
-    finding was made for rewritten (or blanked, ``json_splice._blanked``): never the
+    finding was made for rewritten (or blanked, ``splice_rewrite._blanked``): never the
     input, which a report must not keep alive. Keys that are not name-shaped are
     rendered ``[<key>]`` (``json_walk.render_path``).
     """

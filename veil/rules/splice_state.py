@@ -1,7 +1,8 @@
 """What one splice of a JSON body holds, and the steps every kind of event shares.
 
-:mod:`veil.rules.json_splice` runs the body's events; :mod:`veil.rules.splice_keys` decides
-keys, the values they cover and numbers. Both work on one :class:`SpliceState`: the body,
+:mod:`veil.rules.json_splice` locates the body's events; :mod:`veil.rules.splice_keys` decides
+keys, the values they cover and numbers, :mod:`veil.rules.splice_values` value strings;
+:mod:`veil.rules.splice_rewrite` writes the edits. All work on one :class:`SpliceState`: the body,
 its masked copy (``json_bytes.mask_escapes``), the edits to make and the findings made.
 """
 

@@ -340,7 +340,7 @@ class View:
         """A key's keyed digest -> ``splice_keys.KeyInfo``, kept across bodies; a key holding a detector
         hit is never kept (``splice_keys.cache_key``)."""
         self.splice_strings: dict[bytes, Any] = new_cache()
-        """Digest of a value string -> its detector hits as offsets, never text (``json_splice._Splice._value_string``)."""
+        """Digest of a value string -> its detector hits as offsets, never text (``splice_values.ValueDecisions._value_string``)."""
         self.splice_gate: Pattern | None = self._gate
         self.splice_key_words: frozenset[str] = self._key_words
         """Words (as ``split_words`` splits a key) that make a key's value be scanned whole with the key as
