@@ -360,3 +360,24 @@ def test_a_chunk_after_a_body_read_whole_is_refused_not_passed(content_type: str
     reply = exchange.handle(body("request", b'{"e": "john@example.com"}', True))
     assert reply.immediate_response.status.code == 400 and exchange.done
     assert b"body_mode_refused" in reply.immediate_response.body
+
+
+@pytest.mark.parametrize("where", ["redact_body", "redact_headers"])
+def test_an_engine_error_is_an_internal_error_refusal_that_never_logs_the_payload(
+    where: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture,
+) -> None:
+    """What :func:`veil.http.engine_errors` guarantees, on the ext_proc path: refused (400), its message unlogged."""
+    quoted = "invalid literal: 'jane@example.com'"  # a parser's message quoting the input
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise ValueError(quoted)
+
+    exchange = Exchange(plan(), Options())
+    monkeypatch.setattr(exchange.plan, where, broken)
+    pairs = [*REQUEST, ("content-type", "text/plain"), ("content-length", "21")]
+    reply = exchange.handle(headers("request", pairs))
+    if where == "redact_body":
+        reply = exchange.handle(body("request", b"mail jane@example.com", True))
+    assert reply.immediate_response.status.code == 400 and exchange.done
+    assert b"internal_error" in reply.immediate_response.body
+    assert "ValueError" in caplog.text and "jane@example.com" not in caplog.text

@@ -9,7 +9,23 @@ pytest.importorskip("envoy.service.ext_proc.v3.external_processor_pb2", reason="
 from envoy.config.core.v3.base_pb2 import HeaderMap, HeaderValue
 
 from veil.extproc.exchange import host_of
-from veil.extproc.messages import head_of, header_mutation, refusal, set_header
+from veil.extproc.messages import (
+    BUFFERED,
+    NONE,
+    body_reply,
+    head_of,
+    header_mutation,
+    headers_reply,
+    mode,
+    refusal,
+    reply_to_headers,
+    rewritten_body_reply,
+    set_header,
+    trailers_reply,
+    unchanged_body,
+    unchanged_trailers,
+)
+from veil.http import replace_length
 
 
 def _applied(old: list[tuple[str, str]], new: list[tuple[str, str]]) -> list[tuple[str, str]]:
@@ -105,3 +121,37 @@ def test_refusal_is_veils_json_error(reason: str, direction: str, status: int) -
 def test_content_type_of_lines_envoy_joined(sent: str, acted_on: str) -> None:
     head = head_of(HeaderMap(headers=[HeaderValue(key="content-type", raw_value=sent.encode())]))
     assert head.content_type == acted_on
+
+
+@pytest.mark.parametrize("sent", [
+    [], [("content-length", "5")], [("content-length", "3")], [("content-length", "5"), ("content-length", "5")],
+    [("Content-Length", "5"), ("etag", '"x"'), ("ETag", '"y"'), ("digest", "sha-256=:a:")],
+    [("a", "1"), ("content-md5", "m"), ("content-length", "7")], [("etag", '"x"')], [("a", "b")],
+])
+@pytest.mark.parametrize("length", [None, 0, 3, 5])
+@pytest.mark.parametrize("direction", ["request", "response"])
+def test_rewritten_body_reply_is_the_body_with_the_length_mutation(
+    sent: list[tuple[str, str]], length: int | None, direction: str,
+) -> None:
+    """One message, as ``body_reply`` with ``header_mutation(sent, replace_length(sent, length))`` would be."""
+    for new_body in (b"", b"abc"):
+        made = getattr(rewritten_body_reply(direction, new_body, sent, length), f"{direction}_body").response
+        expected = getattr(body_reply(direction, new_body, header_mutation(sent, replace_length(sent, length))),
+                           f"{direction}_body").response
+        assert made.body_mutation == expected.body_mutation
+        assert made.HasField("header_mutation") == expected.HasField("header_mutation")
+        assert sorted(made.header_mutation.remove_headers) == sorted(expected.header_mutation.remove_headers)
+        assert [o.SerializeToString() for o in made.header_mutation.set_headers] == [
+            o.SerializeToString() for o in expected.header_mutation.set_headers]
+
+
+@pytest.mark.parametrize("direction", ["request", "response"])
+def test_shared_replies_are_the_replies_they_stand_for(direction: str) -> None:
+    assert reply_to_headers(direction, None, BUFFERED, NONE) == headers_reply(direction, None, mode(BUFFERED, NONE))
+    assert reply_to_headers(direction, None, BUFFERED, NONE) is reply_to_headers(direction, None, BUFFERED, NONE)
+    changed = header_mutation([("a", "1")], [("a", "2")])
+    assert reply_to_headers(direction, changed, NONE, BUFFERED) == headers_reply(direction, changed, mode(NONE, BUFFERED))
+    assert unchanged_body(direction) == body_reply(direction)
+    assert unchanged_trailers(direction) == trailers_reply(direction)
+    made = reply_to_headers(direction, None, NONE, NONE)
+    assert made.SerializeToString() == headers_reply(direction, None, mode(NONE, NONE)).SerializeToString()

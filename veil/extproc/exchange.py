@@ -55,11 +55,13 @@ from veil.extproc.messages import (
     body_reply,
     head_of,
     header_mutation,
-    headers_reply,
-    mode,
     refusal,
+    reply_to_headers,
+    rewritten_body_reply,
     set_header,
     trailers_reply,
+    unchanged_body,
+    unchanged_trailers,
 )
 from veil.http import (
     Headers,
@@ -180,7 +182,7 @@ class Exchange:
             self.restorer = self.plan.restorer(route)
         if not self._reads(direction):  # no rule may apply here: untouched, and its body never sent to veil
             self.modes[direction] = NONE
-            return headers_reply(direction, None, mode(self.modes["request"], self.modes["response"]))
+            return reply_to_headers(direction, None, self.modes["request"], self.modes["response"])
         new_path = self.path
         try:
             headers, new_query, _ = redact_head(self.plan, route, head.headers, query)
@@ -201,7 +203,7 @@ class Exchange:
         mutation = header_mutation(head.headers, headers)
         if (new_path, new_query) != (self.path, query):
             mutation = set_header(mutation, ":path", new_path + (f"?{new_query}" if "?" in target else ""))
-        return headers_reply(direction, mutation, mode(self.modes["request"], self.modes["response"]))
+        return reply_to_headers(direction, mutation, self.modes["request"], self.modes["response"])
 
     def _reads(self, direction: str) -> bool:
         """Whether veil reads this direction: some rule may apply on the route (the shared layer's
@@ -270,15 +272,13 @@ class Exchange:
             return body_reply(direction, body.release() or None)  # passthrough: as it came
         if body.failed:  # a stream blocked (logged and observed by the stream)
             return self._refuse(body.failed, direction, "body")
-        mutation = None
         if body.rewritten and self.modes[direction] in (BUFFERED, BUFFERED_PARTIAL) and out is not None:
             # BUFFERED: Envoy answers 500 when a changed body keeps its old Content-Length, so veil sets
             # the new one. BUFFERED_PARTIAL: Envoy skips a Content-Length set then (it would not hold for
             # a body cut at its buffer) and would send the old one: it is removed, the body goes chunked.
-            sent = self.sent.get(direction, [])
             length = len(out) if self.modes[direction] == BUFFERED else None
-            mutation = header_mutation(sent, replace_length(sent, length))
-        return body_reply(direction, out, mutation)
+            return rewritten_body_reply(direction, out, self.sent.get(direction, []), length)
+        return body_reply(direction, out) if out is not None else unchanged_body(direction)
 
     def _trailers(self, direction: str, trailers: HeaderMap) -> ProcessingResponse:
         body = self.bodies.get(direction)
@@ -290,7 +290,8 @@ class Exchange:
                 raise RedactionError("body_before_trailers", f"{direction} body ended in trailers with bytes held")
         head = head_of(trailers)
         new, _, _ = redact_head(self.plan, self.route(direction), head.headers, "")
-        return trailers_reply(direction, header_mutation(head.headers, new))
+        mutation = header_mutation(head.headers, new)
+        return trailers_reply(direction, mutation) if mutation is not None else unchanged_trailers(direction)
 
     def _body_never_came(self, direction: str, where: str) -> ProcessingResponse | None:
         """A body veil asked for did not come before ``where``: logged once and counted; with
@@ -322,9 +323,9 @@ class Exchange:
     def _refuse(self, reason: str, direction: str, where: str) -> ProcessingResponse:
         if not self.blocks:  # passthrough: the message goes on unchanged
             if where.endswith("_headers"):
-                return headers_reply(direction, None, mode(self.modes["request"], self.modes["response"]))
+                return reply_to_headers(direction, None, self.modes["request"], self.modes["response"])
             if where.endswith("_trailers"):
-                return trailers_reply(direction)
-            return body_reply(direction)
+                return unchanged_trailers(direction)
+            return unchanged_body(direction)
         self.done = True
         return refusal(reason, direction)

@@ -15,19 +15,14 @@ from functools import lru_cache
 from envoy.config.core.v3.base_pb2 import HeaderMap, HeaderValue, HeaderValueOption
 from envoy.extensions.filters.http.ext_proc.v3.processing_mode_pb2 import ProcessingMode
 from envoy.service.ext_proc.v3.external_processor_pb2 import (
-    BodyMutation,
-    BodyResponse,
-    CommonResponse,
     HeaderMutation,
-    HeadersResponse,
     ImmediateResponse,
     ProcessingResponse,
-    TrailersResponse,
 )
 from envoy.type.v3.http_status_pb2 import HttpStatus
 from google.protobuf.wrappers_pb2 import BoolValue
 
-from veil.http import Headers, error_response, header_bytes, header_value
+from veil.http import VALIDATORS_OF_BYTES, Headers, error_response, header_bytes, header_value
 
 SEND = ProcessingMode.SEND
 NONE = ProcessingMode.NONE
@@ -90,12 +85,13 @@ def head_of(header_map: HeaderMap) -> Head:
     """A ``HeaderMap`` read once: values from ``raw_value`` (else ``value``), pseudo-headers apart."""
     pseudo: dict[str, str] = {}
     headers: Headers = []
-    for header in header_map.headers:
-        value = header.raw_value.decode("latin-1") if header.raw_value else header.value
-        if header.key.startswith(":"):
-            pseudo[header.key] = value
+    for header in header_map.headers:  # each field read once: every read of a protobuf field makes a new object
+        key, raw = header.key, header.raw_value
+        value = raw.decode("latin-1") if raw else header.value
+        if key[:1] == ":":
+            pseudo[key] = value
         else:
-            headers.append((header.key, value))
+            headers.append((key, value))
     return Head(pseudo, headers)
 
 
@@ -147,31 +143,96 @@ def headers_reply(
     direction: str, mutation: HeaderMutation | None = None, mode: ProcessingMode | None = None,
 ) -> ProcessingResponse:
     """The answer to a request_headers or response_headers message."""
-    common = CommonResponse(header_mutation=mutation) if mutation is not None else CommonResponse()
-    reply = HeadersResponse(response=common)
-    out = ProcessingResponse(request_headers=reply) if direction == "request" else ProcessingResponse(
-        response_headers=reply)
+    out = ProcessingResponse()
+    common = (out.request_headers if direction == "request" else out.response_headers).response
+    common.SetInParent()
+    if mutation is not None:
+        common.header_mutation.CopyFrom(mutation)
     if mode is not None:
         out.mode_override.CopyFrom(mode)
     return out
 
 
 def body_reply(direction: str, body: bytes | None = None, mutation: HeaderMutation | None = None) -> ProcessingResponse:
-    """The answer to a body message: ``body`` replaces the chunk (or the whole buffered body); None keeps it."""
-    common = CommonResponse()
+    """The answer to a body message: ``body`` replaces the chunk (or the whole buffered body); None keeps it.
+
+    The replies are built in place: a message handed to a constructor is copied, a body with it."""
+    out = ProcessingResponse()
+    common = (out.request_body if direction == "request" else out.response_body).response
+    common.SetInParent()
     if body is not None:
-        common.body_mutation.CopyFrom(BodyMutation(body=body) if body else BodyMutation(clear_body=True))
+        if body:
+            common.body_mutation.body = body
+        else:
+            common.body_mutation.clear_body = True
     if mutation is not None:
         common.header_mutation.CopyFrom(mutation)
-    reply = BodyResponse(response=common)
-    return ProcessingResponse(request_body=reply) if direction == "request" else ProcessingResponse(response_body=reply)
+    return out
+
+
+def rewritten_body_reply(direction: str, body: bytes, sent: Headers, length: int | None) -> ProcessingResponse:
+    """``body_reply(direction, body, header_mutation(sent, replace_length(sent, length)))``
+    (:func:`veil.http.replace_length`), built as one message without either header list: the body,
+    Content-Length set to ``length`` (removed when None) and the other validators of the original
+    bytes (ETag, digests) removed, in a ``header_mutation`` there only when something changes."""
+    out = body_reply(direction, body)
+    had: list[str] = []
+    gone: list[str] = []
+    for name, value in sent:
+        lname = name.lower()
+        if lname == "content-length":
+            had.append(value)
+        elif lname in VALIDATORS_OF_BYTES and lname not in gone:
+            gone.append(lname)
+    wanted = [] if length is None else [str(length)]
+    if had == wanted and not gone:
+        return out
+    mutation = (out.request_body if direction == "request" else out.response_body).response.header_mutation
+    mutation.remove_headers.extend(gone)
+    if length is None:
+        if had:
+            mutation.remove_headers.append("content-length")
+    elif had != wanted:
+        option = mutation.set_headers.add()
+        option.header.key, option.header.raw_value = "content-length", wanted[0].encode()
+        option.append.value = False  # present and false, as header_mutation writes it
+    return out
 
 
 def trailers_reply(direction: str, mutation: HeaderMutation | None = None) -> ProcessingResponse:
-    reply = TrailersResponse(header_mutation=mutation) if mutation is not None else TrailersResponse()
-    if direction == "request":
-        return ProcessingResponse(request_trailers=reply)
-    return ProcessingResponse(response_trailers=reply)
+    out = ProcessingResponse()
+    reply = out.request_trailers if direction == "request" else out.response_trailers
+    reply.SetInParent()
+    if mutation is not None:
+        reply.header_mutation.CopyFrom(mutation)
+    return out
+
+
+def reply_to_headers(
+    direction: str, mutation: HeaderMutation | None, request_body: int, response_body: int,
+) -> ProcessingResponse:
+    """``headers_reply(direction, mutation, mode(request_body, response_body))``. Without a mutation
+    (most heads) the reply is made once per combination and shared: do not modify it."""
+    if mutation is None:
+        return _unchanged_headers(direction, request_body, response_body)
+    return headers_reply(direction, mutation, mode(request_body, response_body))
+
+
+@lru_cache(maxsize=64)  # 2 directions x the few body modes
+def _unchanged_headers(direction: str, request_body: int, response_body: int) -> ProcessingResponse:
+    return headers_reply(direction, None, mode(request_body, response_body))
+
+
+@lru_cache(maxsize=2)
+def unchanged_body(direction: str) -> ProcessingResponse:
+    """``body_reply(direction)``, made once: shared, do not modify it."""
+    return body_reply(direction)
+
+
+@lru_cache(maxsize=2)
+def unchanged_trailers(direction: str) -> ProcessingResponse:
+    """``trailers_reply(direction)``, made once: shared, do not modify it."""
+    return trailers_reply(direction)
 
 
 def refusal(reason: str, direction: str) -> ProcessingResponse:

@@ -90,9 +90,10 @@ class ExternalProcessor(rpc.ExternalProcessorServicer):  # type: ignore[misc]
     ) -> AsyncIterator[ProcessingResponse]:
         shared = self.shared()
         exchange = Exchange(shared.plan, shared.options, self.max_body, shared, declared_buffer_limit(context))
+        inline = not exchange.plan.does_io  # asked once per stream: its plan never changes
         try:
             async for message in requests:
-                yield await self.work(exchange, message)
+                yield exchange.handle(message) if inline else await self.work(exchange, message)
                 if exchange.done:
                     return  # an ImmediateResponse ends the exchange: Envoy sends nothing more
         finally:
