@@ -12,7 +12,6 @@ I/O. To change policy, compile a new Plan and swap the reference.
 from __future__ import annotations
 
 import json
-import re
 import threading
 from codecs import BOM_UTF8
 from dataclasses import dataclass
@@ -473,25 +472,34 @@ class Plan:
 
 
 
-_TOKEN_NAME = re.compile(r"[A-Za-z0-9\-]{1,40}")
-"""A header name as protocols write them: never scanned (nothing a detector finds fits it)."""
-
-
 def _without_named_findings(view: View, headers: list[tuple[str, str]], findings: list[Finding]) -> list[tuple[str, str]]:
     """``headers`` without those whose NAME holds a finding (``X-User-jane@example.com``): a name
     cannot hold a placeholder (``[`` and ``:`` are not allowed in one), so an enforced finding
-    drops the header. Findings name it ``<name>``: the name is payload."""
-    odd = [i for i, (name, _) in enumerate(headers) if _TOKEN_NAME.fullmatch(name) is None]
-    if not odd:
+    drops the header. Findings name it ``<name>``: the name is payload.
+
+    Every name is scanned: one shaped like a protocol's (letters, digits, ``-``) can still be an
+    SSN or a card number (``X-4111-1111-1111-1111``). A service sends the same names message after
+    message, with fresh values (``x-request-id``, ``traceparent``): a list of names the detectors
+    found nothing in is remembered under a keyed digest, never as text, and not scanned again.
+    """
+    names = [name for name, _ in headers]
+    try:
+        key = digest(orjson.dumps(names))
+    except TypeError:  # a lone surrogate: not remembered
+        key = b""
+    if key and key in view.clean_header_names:
         return headers
     scope = view.scope(view.everywhere)
     drop: set[int] = set()
-    for hit in scope.detectors.scan([headers[i][0] for i in odd], remember=False):
+    hits = scope.detectors.scan(names, remember=False)
+    for hit in hits:
         binding = scope.bindings[hit.detector]
         name = scope.detectors.names[hit.detector]
         findings.append(Finding(name, binding.rule, binding.action_name, "header", "<name>", binding.mode, hit.start, hit.end))
         if binding.enforced:
-            drop.add(odd[hit.which])
+            drop.add(hit.which)
+    if not hits and key:
+        store(view.clean_header_names, key, True)
     return [h for i, h in enumerate(headers) if i not in drop]
 
 

@@ -178,6 +178,8 @@ class View:
         """Digests of header (name, value) pairs the detectors found nothing in (``Plan.redact_headers``)."""
         self.clean_header_lists: dict[bytes, bool] = new_cache()
         """Digests of whole header lists that came out unchanged and without findings."""
+        self.clean_header_names: dict[bytes, bool] = new_cache()
+        """Digests of lists of header names the detectors found nothing in (``plan._without_named_findings``)."""
         self.clean_paths: dict[bytes, bool] = new_cache()
         """Digests of request paths (with their query) that came out unchanged and without findings (``Plan.redact_path``)."""
         self._scopes: dict[frozenset[int], ScanScope] = {}
