@@ -499,6 +499,37 @@ def test_the_fast_validity_check_accepts_only_what_orjson_parses(body: bytes) ->
         assert re.search(rb"[0-9]{19}", body), body
 
 
+# A policy's own detector that finds numbers below 100,000, which no built-in detector does: the
+# walk and the splice both skipped such numbers, so a badge number as a JSON number crossed.
+SMALL_NUMBERS = compile_policy(
+    "version: 1\n"
+    "detectors:\n"
+    "  - {name: BADGE, pattern: '\\b7[0-9]{4}\\b'}\n"
+    "rules:\n"
+    "  - id: badges\n"
+    "    scan: {detectors: [BADGE, EMAIL]}\n"
+)
+
+
+@pytest.mark.parametrize(
+    "doc", [{"badge": 71234}, {"l": [1, -71234, 71234.5]}, [71234], {"a": {"b": 71234}, "s": "71234", "n": 7123}]
+)
+def test_a_policys_own_detector_finds_small_numbers_on_both_paths(doc: Any) -> None:
+    assert SMALL_NUMBERS.view(None).number_floor == 0 and default_plan().view(None).number_floor == 100_000
+    for layout in ("compact", "indent", "spaced"):
+        assert _agree(SMALL_NUMBERS, doc, layout)
+    out = SMALL_NUMBERS.redact_body(orjson.dumps(doc), "application/json").output
+    assert b"71234" not in out and b"[REDACTED:BADGE]" in out
+    near_misses = b'{"n": 7123, "m": 712345, "f": 7123.5}'  # four digits, six, four and a fraction
+    assert SMALL_NUMBERS.redact_body(near_misses, "application/json").output == near_misses
+
+
+@settings(max_examples=200)
+@given(docs, layouts)
+def test_splice_equals_walk_when_every_number_is_scanned(doc: Any, layout: str) -> None:
+    _agree(SMALL_NUMBERS, doc, layout)
+
+
 @pytest.mark.parametrize("n", [2**63, -(2**63) - 1, 2**64, 10**30])
 def test_integers_beyond_64_bits_take_the_parser_that_accepts_them(n: int) -> None:
     body = b'{"n": %d, "email": "a@b.co"}' % n

@@ -30,7 +30,6 @@ from veil.rules.view import ROLE_ALLOW, ROLE_FIELD, ROLE_UNDER, ScanScope, View
 
 PathNode = tuple[Any, Any] | None
 _NO_STATES: frozenset[State] = frozenset()
-BIG_NUMBER = 100_000  # smaller numbers cannot hold any built-in entity
 
 KIND_VALUE = 0
 KIND_KEY = 1
@@ -151,6 +150,7 @@ def _walk(w: _Walk, doc: Any) -> None:
     class_bindings = view.classify_bindings
     allow_values = view.allow_values
     str_limit = view.limits.max_string_bytes
+    small = view.number_floor  # numbers closer to 0 hold nothing the scan could find
     queue_append = w.queue.append
     raw_scope = w.raw_scope
     raw_keys = w.raw.keys if w.raw is not None else None
@@ -237,7 +237,7 @@ def _walk(w: _Walk, doc: Any) -> None:
                     w.drops.append((container, key))
                 continue
             elif cover is None and (
-                value is None or tv is bool or ((tv is int or tv is float) and -BIG_NUMBER < value < BIG_NUMBER)
+                value is None or tv is bool or ((tv is int or tv is float) and -small < value < small)
             ):
                 continue  # too small to hold any entity; the common case, so decided inline
             _visit_scalar(w, container, key, value, node, cover, child_scope,
@@ -280,7 +280,7 @@ def _visit_scalar(
     if tv is str:
         text = value
         kind = KIND_VALUE
-    elif (tv is int or tv is float) and (cover is not None or value >= BIG_NUMBER or value <= -BIG_NUMBER):
+    elif (tv is int or tv is float) and (cover is not None or value >= w.view.number_floor or value <= -w.view.number_floor):
         text = repr(value) if tv is float else str(value)
         kind = KIND_NUMBER
     elif tv is bool and cover is not None:

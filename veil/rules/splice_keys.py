@@ -17,7 +17,6 @@ from veil.rules.detectors.matching import split_words
 from veil.rules.detectors.verdicts import digest, store
 from veil.rules.json_bytes import WS, Undecidable, key_before, skip_ws, skip_ws_back
 from veil.rules.json_paths import TOKEN
-from veil.rules.json_walk import BIG_NUMBER
 from veil.rules.opaque import holds_personal_data, keeps_opaque_credential, unkept
 from veil.rules.raw_json import NUMBER_CHARS, NUMBER_START
 from veil.rules.selectors import State, advance
@@ -330,7 +329,8 @@ class KeyDecisions(SpliceState):
         if self.full is None:
             return ne
         value = orjson.loads(frame[ns:ne])
-        if -BIG_NUMBER < value < BIG_NUMBER:
+        floor = self.view.number_floor
+        if -floor < value < floor:
             return ne
         text = repr(value) if type(value) is float else str(value)
         before = skip_ws_back(frame, ns - 1)

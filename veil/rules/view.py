@@ -26,6 +26,7 @@ from veil.rules.compiled import (
     CompiledRule,
     NameTargets,
 )
+from veil.rules.detectors import BUILTIN_DETECTORS
 from veil.rules.detectors.matching import CompiledDetector, context_needles
 from veil.rules.detectors.verdicts import new_cache
 from veil.rules.regex import Pattern, compile_re2
@@ -37,6 +38,8 @@ from veil.rules.actions.keys import Keyring
 from veil.rules.schema import Limits
 from veil.rules.selectors import Selector, initial_states
 
+BIG_NUMBER = 100_000
+"""Smaller numbers hold nothing a built-in detector finds (``View.number_floor``)."""
 ROLE_FIELD = 0
 ROLE_ALLOW = 1
 ROLE_UNDER = 2
@@ -154,6 +157,13 @@ class View:
         self.roles = tuple(roles)
         self.start_states = initial_states(len(selectors))
         self.everywhere = frozenset(everywhere)
+        # A number smaller than BIG_NUMBER holds nothing a built-in detector finds (a card, a phone
+        # or an SSN has more digits), so the walk and the splice skip it; a policy's own detector
+        # may find one (an employee number), and then every number is scanned.
+        scanned = {name for rule in self.scan_rules if rule.scan is not None for name in rule.scan.detectors}
+        builtin = all(catalog[n].spec is BUILTIN_DETECTORS.get(n) for n in scanned if n in catalog)
+        self.number_floor = BIG_NUMBER if builtin else 0
+        """Numbers with ``-number_floor < value < number_floor`` are never scanned."""
 
         self.allow_values = frozenset().union(*(a.values for a in allows))
         patterns = [a.pattern.pattern.decode() for a in allows if a.pattern is not None]
@@ -384,8 +394,10 @@ class View:
         if qualifying and self.classify_bindings:
             words = "|".join(re.escape(w) for w in sorted(qualifying))
             self.splice_parents = compile_re2(f'(?i:{words})s?[^"A-Za-z0-9]*"[ \\t\\r\\n]*:[ \\t\\r\\n]*[\\[{{]')
-        # Numbers the walk scans: at least 6 integer digits (|n| >= 100000), or an exponent.
-        parts = [r"[:,\[][ \t\r\n]*-?(?:[0-9]{6}|[0-9]+(?:\.[0-9]+)?[eE])"]
+        # Numbers the walk scans (``number_floor``): at least 6 integer digits (|n| >= 100000), or an
+        # exponent; every number when a policy's own detector may find a smaller one.
+        number = "[0-9]" if self.number_floor == 0 else "(?:[0-9]{6}|[0-9]+(?:\\.[0-9]+)?[eE])"
+        parts = [r"[:,\[][ \t\r\n]*-?" + number]
         keys = self._classified_keys()
         if keys:
             parts.append(keys)
