@@ -254,10 +254,12 @@ def cmd_apply(args: argparse.Namespace) -> int:
         if kind is not None:
             # Line by line: constant memory whatever the size of the file, and
             # each line flushed when reading a pipe (`tail -f app.log | veil apply -`).
+            # An NDJSON line is read as JSON under the rules of the file's type, as the whole file's are.
             line_type = "application/json" if kind == "ndjson" else ctype
-            _warn_if_no_rule_applies("apply", plan, route, media_type(line_type)[0])
+            rules_for = media_type(ctype)[0] if kind == "ndjson" else ""
+            _warn_if_no_rule_applies("apply", plan, route, rules_for or media_type(line_type)[0])
             if args.explain:
-                _explain_left_out(plan, route, media_type(line_type)[0])
+                _explain_left_out(plan, route, rules_for or media_type(line_type)[0])
             interactive = args.file == "-"
             progress = _Progress("apply", _input_size(stream))
             done = 0
@@ -270,7 +272,7 @@ def cmd_apply(args: argparse.Namespace) -> int:
                           "(limits.max_body_bytes; raise it with --max-body-bytes)", file=sys.stderr)
                     return EXIT_PAYLOAD
                 try:
-                    result = plan.redact_body(content, line_type, route) if content.strip() else None
+                    result = plan.redact_body(content, line_type, route, rules_for=rules_for) if content.strip() else None
                 except RedactionError as exc:
                     progress.close()
                     print(f"{args.file}:{number}: {exc}", file=sys.stderr)

@@ -160,7 +160,8 @@ class Plan:
 
     # -- bodies ----------------------------------------------------------------
 
-    def redact_body(self, body: bytes, content_type: str = "", route: Route | None = None) -> Result:
+    def redact_body(self, body: bytes, content_type: str = "", route: Route | None = None, *,
+                    rules_for: str = "") -> Result:
         """Redact an HTTP body of the given Content-Type.
 
         JSON (and ``+json``), NDJSON, urlencoded forms, text and the text parts of
@@ -176,6 +177,9 @@ class Plan:
         (``unsupported_multipart``). Raises
         :class:`RedactionError` for invalid JSON, bad encoding, an unreadable
         multipart body and limits; nothing partial is ever returned.
+
+        ``rules_for``: the media type the rules are matched with, when it is not the one the body
+        is read as (a line of an NDJSON stream is read as JSON under the stream's type's rules).
         """
         if len(body) > self.limits.max_body_bytes:
             raise RedactionError("body_too_large", f"body of {len(body)} bytes is over the limit of {self.limits.max_body_bytes}")
@@ -207,7 +211,7 @@ class Plan:
         if mtype in ENDLESS_MULTIPART:
             raise RedactionError("unsupported_multipart", f"{mtype} is an endless stream of parts, and veil reads a "
                                                           "multipart body whole: refused rather than passed unread")
-        view = self.view(route, mtype)
+        view = self.view(route, rules_for or mtype)
         if kind == "multipart":
             out, report = redact_multipart(
                 body, declared, view, lambda part, ctype: self.redact_body(part, ctype, route))

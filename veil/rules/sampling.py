@@ -173,13 +173,15 @@ class SamplingMixin(Plan):
         self.sampling = sampling
         self._passes: dict[tuple[str, ...], Plan] = {}
 
-    def redact_body(self, body: bytes, content_type: str = "", route: Route | None = None) -> Result:
-        result = self._unsampled(lambda: super(SamplingMixin, self).redact_body(body, content_type, route))
+    def redact_body(self, body: bytes, content_type: str = "", route: Route | None = None, *,
+                    rules_for: str = "") -> Result:
+        result = self._unsampled(
+            lambda: super(SamplingMixin, self).redact_body(body, content_type, route, rules_for=rules_for))
         if _inside.get():
             return result
-        media = media_type(content_type or (route.content_type if route else ""))[0]
+        media = rules_for or media_type(content_type or (route.content_type if route else ""))[0]
         report = self._sample(result.report, route, media,
-                              lambda plan: plan.redact_body(body, content_type, route).report)
+                              lambda plan: plan.redact_body(body, content_type, route, rules_for=rules_for).report)
         return result if report is None else Result(result.output, report, result.kind)
 
     def redact_text(self, text: str, route: Route | None = None) -> TextResult:

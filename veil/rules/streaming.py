@@ -25,6 +25,7 @@ from typing import Any
 import orjson
 
 from veil.errors import RedactionError
+from veil.rules.media import NDJSON_TYPES, media_type
 from veil.rules.plan import Plan
 from veil.rules.plan_types import Report, Route
 
@@ -140,6 +141,11 @@ class LineRedactor:
         self._carry = b""
         self._open_event = b""  # SSE lines of an event whose data is a JSON document still open
         self._at_start = True  # a byte order mark may still open the stream
+        # An NDJSON line is read as JSON under the rules of the stream's own type, as a buffered
+        # NDJSON body's lines are (a rule's ``content_types`` decides alike whether the body streams
+        # or not); a route that names no NDJSON type stands for the usual one.
+        mtype = media_type(route.content_type)[0]
+        self.line_rules = mtype if mtype in NDJSON_TYPES else "application/x-ndjson"
 
     @property
     def unsent(self) -> bytes:
@@ -263,12 +269,13 @@ class LineRedactor:
             ctype = "application/json" if payload[:1] in (b"{", b"[") else "text/plain"
         else:
             ctype = "application/json" if self.kind == "ndjson" else "text/plain"
-        return prefix + self.redact_payload(payload, ctype) + ending
+        return prefix + self.redact_payload(payload, ctype, self.line_rules if self.kind == "ndjson" else "") + ending
 
-    def redact_payload(self, payload: bytes, ctype: str) -> bytes:
-        """A line's payload redacted as ``ctype``; its findings are counted."""
+    def redact_payload(self, payload: bytes, ctype: str, rules_for: str = "") -> bytes:
+        """A line's payload redacted as ``ctype`` (under the rules of ``rules_for``, if given); its
+        findings are counted."""
         try:
-            result = self.plan.redact_body(payload, ctype, self.route)
+            result = self.plan.redact_body(payload, ctype, self.route, rules_for=rules_for)
         except RedactionError as exc:
             # Only a line that is not JSON at all may be read as text: after any other
             # failure (a limit) the text path would skip the policy's selectors and classes.
