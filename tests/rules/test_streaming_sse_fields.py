@@ -85,6 +85,9 @@ def test_sse_field_splits_every_kind_of_line(line: bytes, field: tuple[bytes, ..
         (b'{"a": 1,', True),
         (b"  [1, 2", True),
         (b'{"a": 1}', False),  # complete on its own
+        (b'{"a": {"b": 1}', True),  # ends with a bracket, yet cut short (it used to be read line by line)
+        (b'[[1], [2]', True),
+        (b'{"a": 1}}', False),  # broken after a whole document
         (b"[DONE]", False),  # not JSON at all: text
         (b"{}x", False),  # broken, not cut short
         (b"hello {", False),
@@ -105,6 +108,14 @@ PRETTY = (
     b'data: }\n'
     b'\n'
 )
+
+
+@pytest.mark.parametrize("cls", REDACTORS)
+def test_a_document_whose_first_line_ends_with_a_bracket_is_redacted_whole(cls: type[LineRedactor]) -> None:
+    """Read line by line, the escaped address and the key-classified zip code crossed (review, issue 13)."""
+    stream = b'event: msg\ndata: {"user": {"email": "jane\\u0040example.com", "zip": "94107"}\ndata: }\n\n'
+    out = run(cls, stream)
+    assert orjson.loads(joined_data(out)) == {"user": {"email": "[REDACTED:EMAIL]", "zip": "[REDACTED:ADDRESS]"}}
 
 
 @pytest.mark.parametrize("cls", REDACTORS)

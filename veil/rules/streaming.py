@@ -25,6 +25,7 @@ from typing import Any
 import orjson
 
 from veil.errors import RedactionError
+from veil.rules.json_bytes import valid_json
 from veil.rules.media import NDJSON_TYPES, media_type
 from veil.rules.plan import Plan
 from veil.rules.plan_types import Report, Route
@@ -72,11 +73,14 @@ def sse_field(line: bytes) -> tuple[bytes, bytes, bytes, bytes] | None:
 
 def opens_json(payload: bytes) -> bool:
     """Whether ``payload`` is the start of a JSON document that goes on (``{`` alone, an
-    object cut after a comma): the first data line of a document spread over several."""
-    if payload.lstrip()[:1] not in (b"{", b"[") or payload.rstrip()[-1:] in (b"}", b"]"):
-        # Not parsed when it ends like a whole document (the common one-line event): each
-        # data line would be parsed twice. A document whose first line ends with a bracket
-        # ('{"a": {}') is read line by line, as before.
+    object cut after a comma or after a closing bracket): the first data line of a document
+    spread over several."""
+    if payload.lstrip()[:1] not in (b"{", b"["):
+        return False
+    if payload.rstrip()[-1:] in (b"}", b"]") and valid_json(payload):
+        # The common one-line event, a whole document: validated without building it (the plan
+        # parses it next). One that only ends like one ('{"a": {"b": 1}' then 'data: }') is
+        # held like any other: read line by line, its keys' classes and escapes went unread.
         return False
     try:
         orjson.loads(payload)
