@@ -530,6 +530,20 @@ def test_splice_equals_walk_when_every_number_is_scanned(doc: Any, layout: str) 
     _agree(SMALL_NUMBERS, doc, layout)
 
 
+@pytest.mark.parametrize(
+    ("doc", "expected"),
+    [
+        ({"n": -4111111111111111}, {"n": "[REDACTED:CREDIT_CARD]"}),  # the minus hid the card from the detectors
+        ({"n": [-5105105105105100]}, {"n": ["[REDACTED:CREDIT_CARD]"]}),
+        ({"n": -4111111111111112}, {"n": -4111111111111112}),  # Luhn-invalid: a near-miss stays a number
+        ({"n": -123456}, {"n": -123456}),
+    ],
+)
+def test_a_negative_number_is_scanned_as_its_digits_on_both_paths(doc: Any, expected: Any) -> None:
+    assert _agree(default_plan(), doc, "compact")
+    assert orjson.loads(default_plan().redact_body(orjson.dumps(doc), "application/json").output) == expected
+
+
 @pytest.mark.parametrize("n", [2**63, -(2**63) - 1, 2**64, 10**30])
 def test_integers_beyond_64_bits_take_the_parser_that_accepts_them(n: int) -> None:
     body = b'{"n": %d, "email": "a@b.co"}' % n

@@ -17,6 +17,7 @@ from veil.rules.detectors.matching import split_words
 from veil.rules.detectors.verdicts import digest, store
 from veil.rules.json_bytes import WS, Undecidable, key_before, skip_ws, skip_ws_back
 from veil.rules.json_paths import TOKEN
+from veil.rules.json_walk import number_text
 from veil.rules.opaque import holds_personal_data, keeps_opaque_credential, unkept
 from veil.rules.raw_json import NUMBER_CHARS, NUMBER_START
 from veil.rules.selectors import State, advance
@@ -332,7 +333,7 @@ class KeyDecisions(SpliceState):
         floor = self.view.number_floor
         if -floor < value < floor:
             return ne
-        text = repr(value) if type(value) is float else str(value)
+        text = number_text(value)
         before = skip_ws_back(frame, ns - 1)
         if frame[before] == COLON:  # a member: its key is the context
             field = key_before(self.body, frame, before)
