@@ -10,7 +10,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from veil import Route, compile_policy, default_plan
+from veil.errors import RedactionError
 from veil.rules.media import sniff_body, sniff_head
+from veil.rules.stream_redact import StreamRedactor
 
 PLAN = default_plan()
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"jane@example.com"
@@ -181,3 +183,29 @@ def test_a_multipart_part_is_sniffed_as_a_body_is(part_type: str, content: bytes
 
     result = PLAN.redact_body(form(content), "multipart/form-data; boundary=B", Route("request", "POST"))
     assert result.output == form(expected)
+
+
+LONE_SURROGATE = b'{"x": "\\ud800", "email": "hello", "password": "hunter2"}'
+"""JSON to Python's json and JavaScript's JSON.parse, not to orjson: it used to be read as text under
+any label but JSON's, so its field names did not count and the password crossed (review, issue 13)."""
+
+
+@pytest.mark.parametrize("ctype", ["application/json", "text/plain", "", "application/octet-stream", "text/html",
+                                   "image/png", "application/x-ndjson"])
+def test_json_only_a_lone_surrogate_keeps_from_orjson_is_refused_under_every_label(ctype: str) -> None:
+    with pytest.raises(RedactionError) as refused:
+        PLAN.redact_body(LONE_SURROGATE, ctype)
+    assert refused.value.reason == "invalid_json"
+
+
+def test_an_sse_data_line_with_a_lone_surrogate_is_refused_not_read_as_text() -> None:
+    redactor = StreamRedactor(PLAN, Route("response"), "sse")
+    with pytest.raises(RedactionError):
+        redactor.feed(b"data: " + LONE_SURROGATE + b"\n\n")
+    done = StreamRedactor(PLAN, Route("response"), "sse")
+    assert done.feed(b"data: [DONE]\n\ndata: {not json\n\n") + done.close() == b"data: [DONE]\n\ndata: {not json\n\n"
+
+
+@pytest.mark.parametrize("body", [b"plain text \\ud800 here", b'{"a": 1} \\ud800', b'"\\ud800" then text'])
+def test_text_holding_a_lone_surrogate_escape_is_still_text(body: bytes) -> None:
+    assert PLAN.redact_body(body, "text/plain").output == body

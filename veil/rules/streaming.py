@@ -26,7 +26,7 @@ import orjson
 
 from veil.errors import RedactionError
 from veil.rules.json_bytes import valid_json
-from veil.rules.media import NDJSON_TYPES, media_type
+from veil.rules.media import NDJSON_TYPES, json_to_its_readers, media_type
 from veil.rules.plan import Plan
 from veil.rules.plan_types import Report, Route
 
@@ -283,7 +283,8 @@ class LineRedactor:
         except RedactionError as exc:
             # Only a line that is not JSON at all may be read as text: after any other
             # failure (a limit) the text path would skip the policy's selectors and classes.
-            if ctype != "application/json" or self.kind != "sse" or exc.reason != "invalid_json":
+            if (ctype != "application/json" or self.kind != "sse" or exc.reason != "invalid_json"
+                    or json_to_its_readers(payload)):  # a lone surrogate: JSON to the client, refused
                 raise
             # An SSE data line that only looks like JSON ("[DONE]") is text.
             result = self.plan.redact_body(payload, "text/plain", self.route)
