@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from veil import RedactionError, Route, default_plan
+from veil import RedactionError, Route, compile_policy, default_plan
 from veil.rules.stream_redact import StreamRedactor
 from veil.rules.streaming import LineRedactor, opens_json, sse_field
 
@@ -215,3 +215,41 @@ def test_a_whole_event_stream_body_is_redacted_as_events() -> None:
     assert result.output == run(StreamRedactor, stream)
     assert result.report.changed and sum(result.report.counts().values()) == 3
     assert b"hunter2" not in result.output and b"jane@" not in result.output
+
+
+SSE_SCOPED = """version: 1
+detectors:
+  - {name: EMP, pattern: 'EMP-[0-9]{6}'}
+rules:
+  - match: {content_types: ["text/event-stream"]}
+    scan: {detectors: [EMP, EMAIL]}
+"""
+JSON_SCOPED = """version: 1
+rules:
+  - match: {content_types: ["application/json"]}
+    scan: {detectors: [EMAIL]}
+"""
+SCOPED_STREAM = (b'data: {"msg":"EMP-123456 jane@example.com","user":{"id":"u1"}}\n\n'
+                 b"data: EMP-123456 here\n\nevent: EMP-123456\ndata: x\n\n")
+
+
+@pytest.mark.parametrize("cls", REDACTORS)
+@pytest.mark.parametrize("chunk", [1, 9, len(SCOPED_STREAM)])
+def test_a_policy_scoped_to_event_streams_applies_to_their_lines(cls: type[LineRedactor], chunk: int) -> None:
+    """An event's JSON data was matched as application/json and its text as text/plain, never as the
+    stream's type: a policy for text/event-stream redacted nothing in one (review, issue 13)."""
+    plan = compile_policy(SSE_SCOPED)
+    route = Route("response", content_type="text/event-stream")
+    redactor = cls(plan, route, "sse")
+    cuts = range(0, len(SCOPED_STREAM), chunk)
+    out = b"".join(redactor.feed(SCOPED_STREAM[i : i + chunk]) for i in cuts) + redactor.close()
+    assert out == (b'data: {"msg":"[REDACTED:EMP] [REDACTED:EMAIL]","user":{"id":"u1"}}\n\n'
+                   b"data: [REDACTED:EMP] here\n\nevent: [REDACTED:EMP]\ndata: x\n\n")
+    assert plan.redact_body(SCOPED_STREAM, "text/event-stream", Route("response")).output == out  # buffered alike
+    assert plan.redact_body(b'{"msg":"EMP-123456"}', "application/json").output == b'{"msg":"EMP-123456"}'
+
+
+def test_a_policy_scoped_to_json_still_applies_to_an_event_streams_json() -> None:
+    plan = compile_policy(JSON_SCOPED)
+    out = plan.redact_body(b'data: {"to": "jane@example.com"}\n\ndata: mail jane@example.com\n\n', "text/event-stream")
+    assert out.output == b'data: {"to": "[REDACTED:EMAIL]"}\n\ndata: mail jane@example.com\n\n'

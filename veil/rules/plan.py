@@ -129,18 +129,20 @@ class Plan:
 
     # -- route dispatch -------------------------------------------------------
 
-    def view(self, route: Route | None = None, media: str | None = None) -> View:
-        """The merged rules for ``route``; cached per (direction, method, host, path, type)."""
+    def view(self, route: Route | None = None, media: str | None = None, also: str = "") -> View:
+        """The merged rules for ``route``; cached per (direction, method, host, path, type). ``also``: a
+        second media type whose rules apply too (an event stream's, for the JSON or text of its lines)."""
         route = route or _NO_ROUTE
         mtype = media if media is not None else media_type(route.content_type)[0]
         # A path or a host carries payload as often as not (``/users/jane@example.com``), and the memo
         # outlives the request: it is keyed by their digest.
-        fields = (route.direction, route.method.upper(), route.host.lower(), route.path, mtype)
+        fields = (route.direction, route.method.upper(), route.host.lower(), route.path, mtype, also)
         key = digest("".join(f"{len(f)}:{f}" for f in fields).encode("utf-8", "surrogatepass"))  # length-prefixed: no two alike
         view = self._routes.get(key)
         if view is not None:
             return view
-        active = tuple(i for i, r in enumerate(self.rules) if r.match.applies(route, mtype))
+        active = tuple(i for i, r in enumerate(self.rules)
+                       if r.match.applies(route, mtype) or (also and r.match.applies(route, also)))
         with self._lock:
             view = self._views.get(active)
             if view is None:
@@ -161,7 +163,7 @@ class Plan:
     # -- bodies ----------------------------------------------------------------
 
     def redact_body(self, body: bytes, content_type: str = "", route: Route | None = None, *,
-                    rules_for: str = "") -> Result:
+                    rules_for: str = "", rules_also: str = "") -> Result:
         """Redact an HTTP body of the given Content-Type.
 
         JSON (and ``+json``), NDJSON, urlencoded forms, text and the text parts of
@@ -179,7 +181,9 @@ class Plan:
         multipart body and limits; nothing partial is ever returned.
 
         ``rules_for``: the media type the rules are matched with, when it is not the one the body
-        is read as (a line of an NDJSON stream is read as JSON under the stream's type's rules).
+        is read as (a line of an NDJSON stream is read as JSON under the stream's type's rules);
+        ``rules_also``: a media type whose rules apply as well (an event stream's, to a data line
+        read as JSON or text).
         """
         if len(body) > self.limits.max_body_bytes:
             raise RedactionError("body_too_large", f"body of {len(body)} bytes is over the limit of {self.limits.max_body_bytes}")
@@ -211,7 +215,7 @@ class Plan:
         if mtype in ENDLESS_MULTIPART:
             raise RedactionError("unsupported_multipart", f"{mtype} is an endless stream of parts, and veil reads a "
                                                           "multipart body whole: refused rather than passed unread")
-        view = self.view(route, rules_for or mtype)
+        view = self.view(route, rules_for or mtype, rules_also)
         if kind == "multipart":
             out, report = redact_multipart(
                 body, declared, view, lambda part, ctype: self.redact_body(part, ctype, route))

@@ -174,14 +174,14 @@ class SamplingMixin(Plan):
         self._passes: dict[tuple[str, ...], Plan] = {}
 
     def redact_body(self, body: bytes, content_type: str = "", route: Route | None = None, *,
-                    rules_for: str = "") -> Result:
+                    rules_for: str = "", rules_also: str = "") -> Result:
         result = self._unsampled(
-            lambda: super(SamplingMixin, self).redact_body(body, content_type, route, rules_for=rules_for))
+            lambda: super(SamplingMixin, self).redact_body(body, content_type, route, rules_for=rules_for, rules_also=rules_also))
         if _inside.get():
             return result
         media = rules_for or media_type(content_type or (route.content_type if route else ""))[0]
         report = self._sample(result.report, route, media,
-                              lambda plan: plan.redact_body(body, content_type, route, rules_for=rules_for).report)
+                              lambda plan: plan.redact_body(body, content_type, route, rules_for=rules_for, rules_also=rules_also).report)
         return result if report is None else Result(result.output, report, result.kind)
 
     def redact_text(self, text: str, route: Route | None = None) -> TextResult:

@@ -30,6 +30,8 @@ from veil.rules.media import NDJSON_TYPES, json_to_its_readers, media_type
 from veil.rules.plan import Plan
 from veil.rules.plan_types import Report, Route
 
+SSE_TYPE = "text/event-stream"
+
 
 def split_line(line: bytes, kind: str) -> tuple[bytes, bytes, bytes] | None:
     """``(prefix, payload, ending)`` of one streamed line, or None for a line with no payload.
@@ -277,9 +279,11 @@ class LineRedactor:
 
     def redact_payload(self, payload: bytes, ctype: str, rules_for: str = "") -> bytes:
         """A line's payload redacted as ``ctype`` (under the rules of ``rules_for``, if given); its
-        findings are counted."""
+        findings are counted. An event stream's payloads take the rules for ``text/event-stream``
+        as well as their own type's: a policy scoped to event streams redacted nothing in one."""
+        also = SSE_TYPE if self.kind == "sse" else ""
         try:
-            result = self.plan.redact_body(payload, ctype, self.route, rules_for=rules_for)
+            result = self.plan.redact_body(payload, ctype, self.route, rules_for=rules_for, rules_also=also)
         except RedactionError as exc:
             # Only a line that is not JSON at all may be read as text: after any other
             # failure (a limit) the text path would skip the policy's selectors and classes.
@@ -287,7 +291,7 @@ class LineRedactor:
                     or json_to_its_readers(payload)):  # a lone surrogate: JSON to the client, refused
                 raise
             # An SSE data line that only looks like JSON ("[DONE]") is text.
-            result = self.plan.redact_body(payload, "text/plain", self.route)
+            result = self.plan.redact_body(payload, "text/plain", self.route, rules_also=also)
         self.found(result.report)
         return result.output
 

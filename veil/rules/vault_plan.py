@@ -30,9 +30,9 @@ class VaultPlan(Plan):
         self._needs_subject = any(a.subject is not None for a in vault_actions)
 
     def redact_body(self, body: bytes, content_type: str = "", route: Route | None = None, *,
-                    rules_for: str = "") -> Result:
+                    rules_for: str = "", rules_also: str = "") -> Result:
         if not self._needs_subject or not body:
-            return super().redact_body(body, content_type, route, rules_for=rules_for)
+            return super().redact_body(body, content_type, route, rules_for=rules_for, rules_also=rules_also)
         doc = None
         if body.lstrip()[:1] in (b"{", b"["):  # JSON, whatever its declared type (it may be sniffed)
             try:
@@ -41,7 +41,7 @@ class VaultPlan(Plan):
                 doc = None  # not one JSON document: the plan itself says what it is
         token = set_document(doc)
         try:
-            return super().redact_body(body, content_type, route, rules_for=rules_for)
+            return super().redact_body(body, content_type, route, rules_for=rules_for, rules_also=rules_also)
         finally:
             reset_document(token)
 
