@@ -254,12 +254,14 @@ def cmd_apply(args: argparse.Namespace) -> int:
         if kind is not None:
             # Line by line: constant memory whatever the size of the file, and
             # each line flushed when reading a pipe (`tail -f app.log | veil apply -`).
-            # An NDJSON line is read as JSON under the rules of the file's type, as the whole file's are.
+            # An NDJSON line is read as JSON under the rules of the file's type, as the whole file's are:
+            # either way the rules are those of the file's type.
             line_type = "application/json" if kind == "ndjson" else ctype
-            rules_for = media_type(ctype)[0] if kind == "ndjson" else ""
-            _warn_if_no_rule_applies("apply", plan, route, rules_for or media_type(line_type)[0])
+            matched = media_type(ctype)[0]
+            rules_for = matched if kind == "ndjson" else ""
+            _warn_if_no_rule_applies("apply", plan, route, matched)
             if args.explain:
-                _explain_left_out(plan, route, rules_for or media_type(line_type)[0])
+                _explain_left_out(plan, route, matched)
             interactive = args.file == "-"
             progress = _Progress("apply", _input_size(stream))
             done = 0

@@ -44,7 +44,7 @@ from veil.rules.stream_channels import (
     set_at,
 )
 from veil.rules.stream_fields import ChannelKey, DeltaFields
-from veil.rules.streaming import SSE_TYPE, LineRedactor, split_line, sse_field
+from veil.rules.streaming import LineRedactor, split_line, sse_field
 
 _GAP = re.compile(r"\s+")
 _DIGIT = re.compile(r"\d")
@@ -92,7 +92,7 @@ class StreamRedactor(LineRedactor):
         self.max_held_bytes = max_held_bytes
         self._held = LineQueue(kind)
         self._channels: dict[ChannelKey, _Text] = {}
-        self._view = plan.view(route, "application/json", SSE_TYPE if kind == "sse" else "")
+        self._view = plan.view(route, "application/json", self.line_also)
 
     @property
     def unsent(self) -> bytes:

@@ -147,11 +147,15 @@ class LineRedactor:
         self._carry = b""
         self._open_event = b""  # SSE lines of an event whose data is a JSON document still open
         self._at_start = True  # a byte order mark may still open the stream
-        # An NDJSON line is read as JSON under the rules of the stream's own type, as a buffered
-        # NDJSON body's lines are (a rule's ``content_types`` decides alike whether the body streams
-        # or not); a route that names no NDJSON type stands for the usual one.
+        # Which rules a line takes besides its own type's, decided once per stream. An NDJSON line is
+        # read as JSON under the rules of the stream's own type instead, as a buffered NDJSON body's
+        # lines are (a route that names no NDJSON type stands for the usual one); an event stream's
+        # lines take the rules for text/event-stream as well (a policy scoped to event streams
+        # redacted nothing in one).
         mtype = media_type(route.content_type)[0]
-        self.line_rules = mtype if mtype in NDJSON_TYPES else "application/x-ndjson"
+        ndjson_type = mtype if mtype in NDJSON_TYPES else "application/x-ndjson"
+        self.line_rules = ndjson_type if kind == "ndjson" else ""
+        self.line_also = SSE_TYPE if kind == "sse" else ""
 
     @property
     def unsent(self) -> bytes:
@@ -275,13 +279,12 @@ class LineRedactor:
             ctype = "application/json" if payload[:1] in (b"{", b"[") else "text/plain"
         else:
             ctype = "application/json" if self.kind == "ndjson" else "text/plain"
-        return prefix + self.redact_payload(payload, ctype, self.line_rules if self.kind == "ndjson" else "") + ending
+        return prefix + self.redact_payload(payload, ctype, self.line_rules) + ending
 
     def redact_payload(self, payload: bytes, ctype: str, rules_for: str = "") -> bytes:
         """A line's payload redacted as ``ctype`` (under the rules of ``rules_for``, if given); its
-        findings are counted. An event stream's payloads take the rules for ``text/event-stream``
-        as well as their own type's: a policy scoped to event streams redacted nothing in one."""
-        also = SSE_TYPE if self.kind == "sse" else ""
+        findings are counted. An event stream's payloads take the rules of ``line_also`` as well."""
+        also = self.line_also
         try:
             result = self.plan.redact_body(payload, ctype, self.route, rules_for=rules_for, rules_also=also)
         except RedactionError as exc:
